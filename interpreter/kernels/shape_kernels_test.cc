@@ -1,0 +1,240 @@
+// PAD, RESHAPE, SQUEEZE, TRANSPOSE, CONCATENATION, SPLIT, RESIZE_*: what the
+// matched TensorFlow Lite refuses is refused in Prepare, naming the op and the
+// rule; plus a few hand-computed results. Bit-exactness against the real
+// TFLite is covered by tests/op_cases (shape_cases.cc, graph_cases.cc).
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "interpreter/interpreter.h"
+#include "interpreter/model.h"
+#include "interpreter/op_resolver.h"
+#include "testing/model_builder.h"
+
+namespace systole {
+namespace {
+
+using testing::ModelBuilder;
+using testing::Quant;
+constexpr tflite::TensorType kI8 = tflite::TensorType_INT8;
+constexpr tflite::TensorType kU8 = tflite::TensorType_UINT8;
+
+// Keeps the model alive as long as the interpreter.
+struct Loaded {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Interpreter> interp;
+};
+
+Status Load(ModelBuilder* mb, Loaded* out) {
+  std::vector<uint8_t> bytes = mb->Finish();
+  EXPECT_TRUE(mb->ok()) << mb->error();
+  auto model = Model::FromBuffer(std::move(bytes));
+  if (!model.ok()) return model.status();
+  out->model = std::move(*model);
+  static const BuiltinOpResolver resolver;
+  auto interp = Interpreter::Create(*out->model, resolver);
+  if (!interp.ok()) return interp.status();
+  out->interp = std::move(*interp);
+  return out->interp->AllocateTensors();
+}
+
+void ExpectRejected(ModelBuilder* mb, const std::string& needle) {
+  Loaded l;
+  const Status s = Load(mb, &l);
+  ASSERT_FALSE(s.ok()) << "expected a refusal containing \"" << needle << "\"";
+  EXPECT_NE(s.message().find(needle), std::string::npos) << s.message();
+}
+
+TEST(ShapeKernelsTest, TransposeRejectsSixDims) {
+  ModelBuilder mb;
+  const Quant q = Quant::PerTensor(0.1f, 0);
+  const int x = mb.AddTensor("x", kI8, {1, 2, 1, 2, 1, 2}, q);
+  const int perm = mb.AddConstInt32("perm", {5, 4, 3, 2, 1, 0});
+  const int o = mb.AddTensor("o", kI8, {2, 1, 2, 1, 2, 1}, q);
+  mb.AddOperator(tflite::BuiltinOperator_TRANSPOSE, 5, {x, perm}, {o});
+  mb.SetInputs({x});
+  mb.SetOutputs({o});
+  ExpectRejected(&mb, "TRANSPOSE: 6-D input; only 1-D to 5-D");
+}
+
+TEST(ShapeKernelsTest, TransposeRejectsBadPerm) {
+  ModelBuilder mb;
+  const Quant q = Quant::PerTensor(0.1f, 0);
+  const int x = mb.AddTensor("x", kI8, {2, 3}, q);
+  const int perm = mb.AddConstInt32("perm", {0, 2});
+  const int o = mb.AddTensor("o", kI8, {2, 3}, q);
+  mb.AddOperator(tflite::BuiltinOperator_TRANSPOSE, 2, {x, perm}, {o});
+  mb.SetInputs({x});
+  mb.SetOutputs({o});
+  ExpectRejected(&mb, "out of bounds");
+}
+
+TEST(ShapeKernelsTest, ConcatenationInt8RefusesRescaling) {
+  ModelBuilder mb;
+  const int a = mb.AddTensor("a", kI8, {1, 2}, Quant::PerTensor(0.1f, 0));
+  const int b = mb.AddTensor("b", kI8, {1, 2}, Quant::PerTensor(0.2f, 0));
+  const int o = mb.AddTensor("o", kI8, {1, 4}, Quant::PerTensor(0.1f, 0));
+  testing::ConcatenationOptions opt;
+  opt.axis = 1;
+  mb.AddOperator(tflite::BuiltinOperator_CONCATENATION, 2, {a, b}, {o}, opt);
+  mb.SetInputs({a, b});
+  mb.SetOutputs({o});
+  ExpectRejected(&mb, "int8 concatenation does not rescale");
+}
+
+TEST(ShapeKernelsTest, ConcatenationRefusesFusedActivation) {
+  ModelBuilder mb;
+  const Quant q = Quant::PerTensor(0.1f, 128);
+  const int a = mb.AddTensor("a", kU8, {1, 2}, q);
+  const int o = mb.AddTensor("o", kU8, {1, 2}, q);
+  testing::ConcatenationOptions opt;
+  opt.axis = 1;
+  opt.activation = tflite::ActivationFunctionType_RELU;
+  mb.AddOperator(tflite::BuiltinOperator_CONCATENATION, 1, {a}, {o}, opt);
+  mb.SetInputs({a});
+  mb.SetOutputs({o});
+  ExpectRejected(&mb, "must be NONE");
+}
+
+TEST(ShapeKernelsTest, ResizeBilinearRefusesAlignCornersWithHalfPixel) {
+  ModelBuilder mb;
+  const Quant q = Quant::PerTensor(0.1f, 0);
+  const int x = mb.AddTensor("x", kI8, {1, 2, 2, 1}, q);
+  const int size = mb.AddConstInt32("size", {4, 4});
+  const int o = mb.AddTensor("o", kI8, {1, 4, 4, 1}, q);
+  testing::ResizeOptions opt;
+  opt.align_corners = true;
+  opt.half_pixel_centers = true;
+  mb.AddOperator(tflite::BuiltinOperator_RESIZE_BILINEAR, 3, {x, size}, {o}, opt);
+  mb.SetInputs({x});
+  mb.SetOutputs({o});
+  ExpectRejected(&mb, "half_pixel_centers requires align_corners to be false");
+}
+
+TEST(ShapeKernelsTest, SplitRefusesUnevenSplit) {
+  ModelBuilder mb;
+  const Quant q = Quant::PerTensor(0.1f, 0);
+  const int axis = mb.AddConstInt32("axis", {}, {1});
+  const int x = mb.AddTensor("x", kI8, {2, 5}, q);
+  const int o0 = mb.AddTensor("o0", kI8, {2, 2}, q);
+  const int o1 = mb.AddTensor("o1", kI8, {2, 2}, q);
+  testing::SplitOptions opt;
+  opt.num_splits = 2;
+  mb.AddOperator(tflite::BuiltinOperator_SPLIT, 2, {axis, x}, {o0, o1}, opt);
+  mb.SetInputs({x});
+  mb.SetOutputs({o0, o1});
+  ExpectRejected(&mb, "not an even split");
+}
+
+TEST(ShapeKernelsTest, PadRefusesNegativePaddingAndVariablePaddings) {
+  {
+    ModelBuilder mb;
+    const Quant q = Quant::PerTensor(0.1f, 0);
+    const int x = mb.AddTensor("x", kI8, {3, 3}, q);
+    const int pads = mb.AddConstInt32("paddings", {2, 2}, {0, 0, -1, 0});
+    const int o = mb.AddTensor("o", kI8, {3, 2}, q);
+    mb.AddOperator(tflite::BuiltinOperator_PAD, 2, {x, pads}, {o});
+    mb.SetInputs({x});
+    mb.SetOutputs({o});
+    ExpectRejected(&mb, "must be >= 0");
+  }
+  {
+    ModelBuilder mb;
+    const Quant q = Quant::PerTensor(0.1f, 0);
+    const int x = mb.AddTensor("x", kI8, {3, 3}, q);
+    const int pads = mb.AddTensor("paddings", tflite::TensorType_INT32, {2, 2});
+    const int o = mb.AddTensor("o", kI8, {3, 3}, q);
+    mb.AddOperator(tflite::BuiltinOperator_PAD, 2, {x, pads}, {o});
+    mb.SetInputs({x, pads});
+    mb.SetOutputs({o});
+    ExpectRejected(&mb, "paddings must be a constant tensor");
+  }
+}
+
+TEST(ShapeKernelsTest, ReshapeAndSqueezeRefuseBadShapes) {
+  {
+    ModelBuilder mb;
+    const Quant q = Quant::PerTensor(0.1f, 0);
+    const int x = mb.AddTensor("x", kI8, {2, 3}, q);
+    const int shape = mb.AddConstInt32("shape", {4, -1, -1});
+    const int o = mb.AddTensor("o", kI8, {4, 1, 1}, q);
+    mb.AddOperator(tflite::BuiltinOperator_RESHAPE, 1, {x, shape}, {o});
+    mb.SetInputs({x});
+    mb.SetOutputs({o});
+    ExpectRejected(&mb, "more than one dimension of the new shape is -1");
+  }
+  {
+    ModelBuilder mb;
+    const Quant q = Quant::PerTensor(0.1f, 0);
+    const int x = mb.AddTensor("x", kI8, {2, 3}, q);
+    const int shape = mb.AddConstInt32("shape", {4, 2});
+    const int o = mb.AddTensor("o", kI8, {4, 2}, q);
+    mb.AddOperator(tflite::BuiltinOperator_RESHAPE, 1, {x, shape}, {o});
+    mb.SetInputs({x});
+    mb.SetOutputs({o});
+    ExpectRejected(&mb, "input has 6 elements but the new shape has 8");
+  }
+  {
+    ModelBuilder mb;
+    const Quant q = Quant::PerTensor(0.1f, 0);
+    const int x = mb.AddTensor("x", kI8, {1, 3}, q);
+    const int o = mb.AddTensor("o", kI8, {1}, q);
+    testing::SqueezeOptions opt;
+    opt.squeeze_dims = {1};
+    mb.AddOperator(tflite::BuiltinOperator_SQUEEZE, 1, {x}, {o}, opt);
+    mb.SetInputs({x});
+    mb.SetOutputs({o});
+    ExpectRejected(&mb, "only size-1 dimensions can be squeezed");
+  }
+}
+
+// PAD fills with the *output* zero point; the input bytes are moved unchanged.
+TEST(ShapeKernelsTest, PadUsesOutputZeroPoint) {
+  ModelBuilder mb;
+  const int x = mb.AddTensor("x", kI8, {1, 2}, Quant::PerTensor(0.1f, -3));
+  const int pads = mb.AddConstInt32("paddings", {2, 2}, {1, 0, 1, 1});
+  const int o = mb.AddTensor("o", kI8, {2, 4}, Quant::PerTensor(0.1f, 9));
+  mb.AddOperator(tflite::BuiltinOperator_PAD, 2, {x, pads}, {o});
+  mb.SetInputs({x});
+  mb.SetOutputs({o});
+  Loaded l;
+  const Status s = Load(&mb, &l);
+  ASSERT_TRUE(s.ok()) << s.message();
+  l.interp->input_tensor(0)->data.int8[0] = -100;
+  l.interp->input_tensor(0)->data.int8[1] = 55;
+  ASSERT_TRUE(l.interp->Invoke().ok());
+  const int8_t* out = l.interp->output_tensor(0)->data.int8;
+  const std::vector<int8_t> expected = {9, 9, 9, 9, 9, -100, 55, 9};
+  EXPECT_EQ(std::vector<int8_t>(out, out + 8), expected);
+}
+
+// int8 bilinear, 1x2 -> 1x3 without corners alignment: scale_10 = 683,
+// x = 0, 683, 1366 (10 fractional bits); values -100 and 100 give
+// -100, (-100*341 + 100*683)/1024 = 33.4 -> 33, 100.
+TEST(ShapeKernelsTest, ResizeBilinearInt8FixedPoint) {
+  ModelBuilder mb;
+  const Quant q = Quant::PerTensor(0.1f, 0);
+  const int x = mb.AddTensor("x", kI8, {1, 1, 2, 1}, q);
+  const int size = mb.AddConstInt32("size", {1, 3});
+  const int o = mb.AddTensor("o", kI8, {1, 1, 3, 1}, q);
+  mb.AddOperator(tflite::BuiltinOperator_RESIZE_BILINEAR, 2, {x, size}, {o},
+                 testing::ResizeOptions{});
+  mb.SetInputs({x});
+  mb.SetOutputs({o});
+  Loaded l;
+  const Status s = Load(&mb, &l);
+  ASSERT_TRUE(s.ok()) << s.message();
+  l.interp->input_tensor(0)->data.int8[0] = -100;
+  l.interp->input_tensor(0)->data.int8[1] = 100;
+  ASSERT_TRUE(l.interp->Invoke().ok());
+  const int8_t* out = l.interp->output_tensor(0)->data.int8;
+  EXPECT_EQ(out[0], -100);
+  EXPECT_EQ(out[1], 33);
+  EXPECT_EQ(out[2], 100);
+}
+
+}  // namespace
+}  // namespace systole

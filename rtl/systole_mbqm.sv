@@ -1,0 +1,97 @@
+// Systole MultiplyByQuantizedMultiplier pipeline, bit-exact with
+// common/fixed_point.h (TFLite's double-rounding variant):
+//
+//   y = RoundingDivideByPOT(SRDHM(x << max(shift, 0), mult), max(-shift, 0))
+//
+// shift_i is a two's-complement ShiftW-bit value that must lie in [-31, 31].
+// Latency = 4 register stages, one result per cycle:
+//   S1 left shift   S2 32x32 multiply   S3 doubling-high + round   S4 rounding right shift
+// The side-band tag_i travels with the data (for operands needed afterwards).
+module systole_mbqm #(
+  parameter int unsigned ShiftW = 6,
+  parameter int unsigned TagW   = 1
+) (
+  input  logic                     clk_i,
+  input  logic                     rst_ni,
+  input  logic                     valid_i,
+  input  logic signed [31:0]       x_i,
+  input  logic signed [31:0]       mult_i,
+  input  logic signed [ShiftW-1:0] shift_i,
+  input  logic [TagW-1:0]          tag_i,
+  output logic                     valid_o,
+  output logic signed [31:0]       y_o,
+  output logic [TagW-1:0]          tag_o
+);
+  if (ShiftW < 6 || ShiftW > 8) begin : gen_bad_shiftw
+    $error("systole_mbqm: ShiftW=%0d out of range [6, 8]", ShiftW);
+  end
+  if (TagW < 1 || TagW > 256) begin : gen_bad_tagw
+    $error("systole_mbqm: TagW=%0d out of range [1, 256]", TagW);
+  end
+
+  // ---- S1: left shift ----------------------------------------------------------
+  logic [4:0]         s1_lshift, s1_rshift;
+  assign s1_lshift = shift_i[ShiftW-1] ? 5'd0 : shift_i[4:0];
+  assign s1_rshift = shift_i[ShiftW-1] ? 5'(-shift_i) : 5'd0;
+
+  logic               v1_q;
+  logic signed [31:0] x1_q, m1_q;
+  logic [4:0]         r1_q;
+  logic [TagW-1:0]    t1_q;
+
+  // ---- S2: 32x32 signed multiply -------------------------------------------
+  logic signed [63:0] s2_prod;
+  logic               s2_ovf;
+  assign s2_prod = 64'(x1_q) * 64'(m1_q);
+  assign s2_ovf  = (x1_q == m1_q) && (x1_q == 32'sh8000_0000);
+
+  logic               v2_q, ovf2_q;
+  logic signed [63:0] p2_q;
+  logic [4:0]         r2_q;
+  logic [TagW-1:0]    t2_q;
+
+  // ---- S3: SaturatingRoundingDoublingHighMul --------------------------------
+  // high = trunc_toward_zero((ab + nudge) / 2^31), nudge = ab >= 0 ? 2^30 : 1 - 2^30
+  logic signed [63:0] s3_nudged, s3_biased;
+  logic signed [31:0] s3_high;
+  assign s3_nudged = p2_q + (p2_q[63] ? -64'sd1073741823 : 64'sd1073741824);
+  // Division toward zero: add (2^31 - 1) before the arithmetic shift when negative.
+  assign s3_biased = s3_nudged + (s3_nudged[63] ? 64'sd2147483647 : 64'sd0);
+  assign s3_high   = ovf2_q ? 32'sh7fff_ffff : s3_biased[62:31];
+
+  logic               v3_q;
+  logic signed [31:0] h3_q;
+  logic [4:0]         r3_q;
+  logic [TagW-1:0]    t3_q;
+
+  // ---- S4: RoundingDivideByPOT ---------------------------------------------
+  logic [31:0]        s4_mask, s4_rem, s4_thr;
+  logic signed [31:0] s4_res;
+  assign s4_mask = (32'd1 << r3_q) - 32'd1;
+  assign s4_rem  = h3_q & s4_mask;
+  assign s4_thr  = (s4_mask >> 1) + {31'd0, h3_q[31]};
+  assign s4_res  = (h3_q >>> r3_q) + ((s4_rem > s4_thr) ? 32'sd1 : 32'sd0);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      v1_q <= 1'b0; x1_q <= '0; m1_q <= '0; r1_q <= '0; t1_q <= '0;
+      v2_q <= 1'b0; ovf2_q <= 1'b0; p2_q <= '0; r2_q <= '0; t2_q <= '0;
+      v3_q <= 1'b0; h3_q <= '0; r3_q <= '0; t3_q <= '0;
+      valid_o <= 1'b0; y_o <= '0; tag_o <= '0;
+    end else begin
+      v1_q <= valid_i; x1_q <= x_i << s1_lshift; m1_q <= mult_i; r1_q <= s1_rshift; t1_q <= tag_i;
+      v2_q <= v1_q; ovf2_q <= s2_ovf; p2_q <= s2_prod; r2_q <= r1_q; t2_q <= t1_q;
+      v3_q <= v2_q; h3_q <= s3_high; r3_q <= r2_q; t3_q <= t2_q;
+      valid_o <= v3_q; y_o <= s4_res; tag_o <= t3_q;
+    end
+  end
+
+  // Deliberately dropped: the quotient's sign-extension/fraction bits (the
+  // value is known to fit in 32 bits).
+  logic [31:0] unused_biased;
+  assign unused_biased = {s3_biased[63], s3_biased[30:0]};
+  if (ShiftW > 6) begin : gen_unused_shift
+    logic [ShiftW-6:0] unused_shift_hi;
+    assign unused_shift_hi = shift_i[ShiftW-1:5];
+  end
+endmodule

@@ -1,0 +1,158 @@
+// Unit test of rtl/systole_requant.sv: bit-exact against common/fixed_point.h
+// on random operands (including the saturating and extreme-shift corners), with
+// a new operand set every cycle and the 5-cycle latency checked.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include "Vsystole_requant.h"
+#include "common/fixed_point.h"
+#include "common/xorshift32.h"
+#include "rtl/sim/rtl_test_util.h"
+
+namespace systole::rtl {
+namespace {
+
+constexpr int kLatency = 5;
+
+struct Operands {
+  int32_t acc, bias, mult;
+  int shift;
+  int32_t zp;
+  int8_t lo, hi;
+};
+
+int8_t Reference(const Operands& o) {
+  const int32_t x = static_cast<int32_t>(static_cast<uint32_t>(o.acc) + static_cast<uint32_t>(o.bias));
+  const int32_t m = MultiplyByQuantizedMultiplier(x, o.mult, o.shift);
+  const int32_t y = static_cast<int32_t>(static_cast<uint32_t>(m) + static_cast<uint32_t>(o.zp));
+  return static_cast<int8_t>(std::min<int32_t>(std::max<int32_t>(y, o.lo), o.hi));
+}
+
+Operands RandomOperands(Xorshift32& rng) {
+  Operands o{};
+  const uint32_t kind = rng.Next() % 12;
+  o.acc = static_cast<int32_t>(rng.Next());
+  if (kind < 4) o.acc >>= (rng.Next() % 31);  // typical accumulator magnitudes
+  o.bias = static_cast<int32_t>(rng.Next()) >> (rng.Next() % 32);
+  // Multipliers as QuantizeMultiplier makes them: 0 or [2^30, 2^31); sometimes any int32.
+  o.mult = static_cast<int32_t>((rng.Next() >> 1) | (1u << 30));
+  if (kind == 5) o.mult = static_cast<int32_t>(rng.Next());
+  if (kind == 6) o.mult = 0;
+  o.shift = static_cast<int>(rng.Next() % 63) - 31;  // [-31, 31]
+  if (kind < 4) o.shift = -static_cast<int>(rng.Next() % 16);
+  if (kind == 7) {  // the single SRDHM overflow case
+    o.acc = std::numeric_limits<int32_t>::min();
+    o.bias = 0;
+    o.mult = std::numeric_limits<int32_t>::min();
+    o.shift = -static_cast<int>(rng.Next() % 32);
+  }
+  if (kind == 8) o.mult = static_cast<int32_t>(rng.Next() % 9) - 4;  // tiny: boundary residues
+  if (kind == 9) o.mult = (1 << 30) + static_cast<int32_t>(rng.Next() % 5) - 2;  // exact ties
+  if (kind == 10) o.mult = std::numeric_limits<int32_t>::min() + static_cast<int32_t>(rng.Next() % 3);
+  if (kind >= 8) o.shift = -static_cast<int>(rng.Next() % 32);
+  if (kind == 11) o.acc = static_cast<int32_t>(rng.Next() % 64) - 32;  // small values, all shifts
+  o.zp = static_cast<int32_t>(rng.Next() % 256) - 128;
+  int8_t a = static_cast<int8_t>(rng.NextByte()), b = static_cast<int8_t>(rng.NextByte());
+  if (rng.Next() & 1) {
+    a = -128;
+    b = 127;
+  }
+  o.lo = std::min(a, b);
+  o.hi = std::max(a, b);
+  return o;
+}
+
+TEST(SystoleRequant, RandomBitExactWithFixedPoint) {
+  Xorshift32 rng(TestSeed("SystoleRequant.RandomBitExactWithFixedPoint", 4));
+  VerilatedContext ctx;
+  auto m = std::make_unique<Vsystole_requant>(&ctx);
+  Reset(m.get());
+  std::deque<std::pair<uint64_t, Operands>> pending;
+  uint64_t cycle = 0;
+  int checked = 0;
+  const int kSamples = 200000;
+  for (int i = 0; checked < kSamples; ++i) {
+    const bool send = i < kSamples * 2 && (pending.size() + checked) < kSamples && (rng.Next() % 8) != 0;
+    const Operands o = RandomOperands(rng);
+    m->valid_i = send;
+    m->acc_i = static_cast<uint32_t>(o.acc);
+    m->bias_i = static_cast<uint32_t>(o.bias);
+    m->mult_i = static_cast<uint32_t>(o.mult);
+    m->shift_i = static_cast<uint8_t>(o.shift) & 0x3f;
+    m->zero_point_i = static_cast<uint32_t>(o.zp);
+    m->act_min_i = static_cast<uint8_t>(o.lo);
+    m->act_max_i = static_cast<uint8_t>(o.hi);
+    if (send) pending.emplace_back(cycle + kLatency, o);
+    Tick(m.get());
+    ++cycle;
+    if (m->valid_o) {
+      ASSERT_FALSE(pending.empty());
+      ASSERT_EQ(pending.front().first, cycle);
+      const Operands& p = pending.front().second;
+      ASSERT_EQ(static_cast<int8_t>(m->out_o), Reference(p))
+          << "acc=" << p.acc << " bias=" << p.bias << " mult=" << p.mult << " shift=" << p.shift
+          << " zp=" << p.zp << " lo=" << int{p.lo} << " hi=" << int{p.hi};
+      pending.pop_front();
+      ++checked;
+    }
+    ASSERT_LT(cycle, 4u * kSamples);
+  }
+}
+
+// Rounding boundaries of SRDHM: products within a few units of +-2^30 (mod 2^31)
+// and exact ties, for every right shift.
+TEST(SystoleRequant, DirectedRoundingBoundaries) {
+  VerilatedContext ctx;
+  auto m = std::make_unique<Vsystole_requant>(&ctx);
+  Reset(m.get());
+  std::vector<Operands> cases;
+  const int32_t kMults[] = {1, -1, 2, -2, 3, 1 << 30, (1 << 30) + 1, std::numeric_limits<int32_t>::max(),
+                            std::numeric_limits<int32_t>::min()};
+  for (int32_t mult : kMults) {
+    for (int64_t base : {int64_t{1} << 30, int64_t{1} << 29, int64_t{3} << 29, int64_t{1} << 31}) {
+      for (int sign : {-1, 1}) {
+        for (int d = -3; d <= 3; ++d) {
+          const int64_t x = sign * base + d;
+          if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) continue;
+          for (int shift = -31; shift <= 0; shift += 1) {
+            cases.push_back({static_cast<int32_t>(x), 0, mult, shift, 0, -128, 127});
+          }
+        }
+      }
+    }
+  }
+  std::deque<Operands> pending;
+  size_t next = 0, checked = 0;
+  while (checked < cases.size()) {
+    const bool send = next < cases.size();
+    m->valid_i = send;
+    if (send) {
+      const Operands& o = cases[next++];
+      m->acc_i = static_cast<uint32_t>(o.acc);
+      m->bias_i = 0;
+      m->mult_i = static_cast<uint32_t>(o.mult);
+      m->shift_i = static_cast<uint8_t>(o.shift) & 0x3f;
+      m->zero_point_i = 0;
+      m->act_min_i = 0x80;
+      m->act_max_i = 0x7f;
+      pending.push_back(o);
+    }
+    Tick(m.get());
+    if (m->valid_o) {
+      const Operands& p = pending.front();
+      ASSERT_EQ(static_cast<int8_t>(m->out_o), Reference(p))
+          << "acc=" << p.acc << " mult=" << p.mult << " shift=" << p.shift;
+      pending.pop_front();
+      ++checked;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace systole::rtl

@@ -1,0 +1,74 @@
+// The compute-core slot of the Systole device model.
+//
+// The device (SystemC model) owns the on-chip memories and the compute
+// instruction queue; a ComputeCore executes compute-unit instructions (every
+// opcode whose unit is COMPUTE: NOP, SETREG, LOAD_WEIGHTS, MATMUL, POSTPROC,
+// VMACC, VADD, VSUB, VMUL, VLUT, VFILL, MAXPOOL, AVGPOOL). Two implementations
+// fill the slot and must be cycle-identical and bit-exact:
+//   * the behavioural core (simulator/behavioral_core.h), and
+//   * the Verilated RTL core, adapter in rtl/sim/rtl_compute_core.h, which
+//     clocks the RTL and services its memory ports from CoreMemories.
+// The full contract (ports, latencies, per-instruction cycle counts) is
+// docs/accelerator.md, section "Compute-core contract".
+//
+// Lifecycle: construct with (CoreConfig, CoreMemories) -> Step() once per
+// clock cycle -> Reset() between programs -> destroy. The memories outlive the
+// core; the core never frees them.
+//
+// Timing contract, for an instruction presented with Step(&insn) in a cycle t
+// in which Ready() is true (the valid/ready handshake completes in t):
+//   * the core is busy in cycles t .. t+T-1, T = ComputeCycles(insn, config)
+//     (simulator/cycle_model.h, the formulas of docs/ISA.md);
+//   * Step() returns true (the done pulse) in cycle t+T-1, and by then every
+//     memory write of the instruction has been made;
+//   * Ready() is true again from cycle t+T.
+// Step(nullptr) means valid is low. The device only presents an instruction
+// when Ready() is true and it has already checked it (see validate.h), so a
+// core may assume every field and address is in range.
+#ifndef SYSTOLE_SIMULATOR_COMPUTE_CORE_H_
+#define SYSTOLE_SIMULATOR_COMPUTE_CORE_H_
+
+#include <cstdint>
+
+#include "schema/isa/isa_generated.h"
+
+namespace systole::sim {
+
+struct CoreConfig {
+  int rows = 16;  // R: array rows = input depth per pass (2..256)
+  int cols = 16;  // C: array columns = output channels / vector lanes (2..256)
+};
+
+// On-chip memories, owned by the device. All little-endian.
+struct CoreMemories {
+  uint8_t* abuf = nullptr;  // activation buffer, byte addressed
+  uint32_t abuf_bytes = 0;
+  uint8_t* pbuf = nullptr;  // parameter cache, byte addressed
+  uint32_t pbuf_bytes = 0;
+  int32_t* acc = nullptr;  // accumulators: acc_rows x cols int32, row-major
+  uint32_t acc_rows = 0;
+};
+
+class ComputeCore {
+ public:
+  virtual ~ComputeCore() = default;
+  virtual const char* Name() const = 0;
+  // Back to idle: pipelines empty, weights and vector registers zero. The
+  // memories are not touched.
+  virtual void Reset() = 0;
+  // The core accepts an instruction in the current cycle (ready).
+  virtual bool Ready() const = 0;
+  // Advances one clock cycle; returns true in the cycle an instruction
+  // completes (done). See the timing contract above.
+  virtual bool Step(const isa::Instruction* insn) = 0;
+  // Fast-forward support for event-driven simulation: how many of the next
+  // cycles are certain to be Step(nullptr) == false with no observable effect.
+  // A core that must be clocked every cycle (the RTL) returns 0.
+  virtual uint64_t SkippableCycles() const { return 0; }
+  // Skips `cycles` <= SkippableCycles() cycles at once.
+  virtual void Skip(uint64_t cycles) {}
+};
+
+}  // namespace systole::sim
+
+#endif  // SYSTOLE_SIMULATOR_COMPUTE_CORE_H_

@@ -1,0 +1,86 @@
+#include "simulator/cycle_model.h"
+
+#include <cmath>
+
+namespace systole::sim {
+namespace {
+uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+}  // namespace
+
+uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core) {
+  using isa::Opcode;
+  const uint64_t R = core.rows, C = core.cols, L = isa::kMemReadLatency;
+  switch (insn.opcode()) {
+    case Opcode::kNop:
+    case Opcode::kSetreg:
+      return 1;
+    case Opcode::kLoadWeights:
+      return R + L;
+    case Opcode::kMatmul:
+      return insn.as<isa::MatmulArgs>().m + R + C - 1 + L;
+    case Opcode::kPostproc:
+      return insn.as<isa::PostprocArgs>().m + 3 + L + isa::kRequantLatency;
+    case Opcode::kVmacc:
+      return insn.as<isa::VmaccArgs>().m + 1 + L + isa::kVmaccLatency;
+    case Opcode::kVadd:
+      return CeilDiv(insn.as<isa::VaddArgs>().len, C) + L + isa::kEltwiseLatency;
+    case Opcode::kVsub:
+      return CeilDiv(insn.as<isa::VsubArgs>().len, C) + L + isa::kEltwiseLatency;
+    case Opcode::kVmul:
+      return CeilDiv(insn.as<isa::VmulArgs>().len, C) + L + isa::kEltwiseLatency;
+    case Opcode::kVlut:
+      return CeilDiv(isa::kLutBytes, 4 * C) + CeilDiv(insn.as<isa::VlutArgs>().len, C) + L +
+             isa::kLutLatency;
+    case Opcode::kVfill:
+      return CeilDiv(insn.as<isa::VfillArgs>().len, C);
+    case Opcode::kMaxpool: {
+      const auto& a = insn.as<isa::MaxpoolArgs>();
+      return uint64_t{a.m} * a.kh * a.kw + L + isa::kPoolLatency;
+    }
+    case Opcode::kAvgpool: {
+      const auto& a = insn.as<isa::AvgpoolArgs>();
+      return uint64_t{a.m} * a.kh * a.kw + L + isa::kPoolLatency;
+    }
+    case Opcode::kLoad:
+    case Opcode::kStore:
+      break;  // not a compute-core instruction
+  }
+  return 1;
+}
+
+uint64_t DmaBytes(const isa::Instruction& insn) {
+  if (insn.opcode() == isa::Opcode::kLoad) {
+    const auto& a = insn.as<isa::LoadArgs>();
+    return uint64_t{a.rows} * a.row_bytes;
+  }
+  if (insn.opcode() == isa::Opcode::kStore) {
+    const auto& a = insn.as<isa::StoreArgs>();
+    return uint64_t{a.rows} * a.row_bytes;
+  }
+  return 0;
+}
+
+uint64_t DmaCycles(uint64_t bytes, const DeviceConfig& config) {
+  const uint64_t latency =
+      static_cast<uint64_t>(std::llround(config.link.latency_seconds * config.clock_hz));
+  // ceil(bytes * clock / bandwidth) in double: exact for the integer-valued
+  // presets and identical in every model since all call this function.
+  const double transfer = std::ceil(static_cast<double>(bytes) * config.clock_hz /
+                                    config.link.bytes_per_second - 1e-9);
+  const uint64_t t = latency + (bytes ? static_cast<uint64_t>(transfer) : 0);
+  return t < 1 ? 1 : t;
+}
+
+uint64_t MacCount(const isa::Instruction& insn, const CoreConfig& core) {
+  if (insn.opcode() == isa::Opcode::kMatmul) {
+    const auto& a = insn.as<isa::MatmulArgs>();
+    return uint64_t{a.m} * a.k * core.cols;
+  }
+  if (insn.opcode() == isa::Opcode::kVmacc) {
+    const auto& a = insn.as<isa::VmaccArgs>();
+    return uint64_t{a.m} * a.n;
+  }
+  return 0;
+}
+
+}  // namespace systole::sim

@@ -1,0 +1,29 @@
+// The cycle model of docs/accelerator.md in C++: the single copy of the
+// per-instruction cycle formulas (compute core) and the DMA/link model, used
+// by the behavioural core, the SystemC device, the estimator and the tests.
+#ifndef SYSTOLE_SIMULATOR_CYCLE_MODEL_H_
+#define SYSTOLE_SIMULATOR_CYCLE_MODEL_H_
+
+#include <cstdint>
+
+#include "schema/isa/isa_generated.h"
+#include "simulator/device_config.h"
+
+namespace systole::sim {
+
+// Busy cycles T of a COMPUTE-unit instruction (accept to done, inclusive).
+uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core);
+
+// Busy cycles of a LOAD/STORE moving `bytes` over the configured link:
+// latency + ceil(bytes * clock / bandwidth), at least 1.
+uint64_t DmaCycles(uint64_t bytes, const DeviceConfig& config);
+
+// Bytes a LOAD/STORE moves (rows * row_bytes); 0 for other opcodes.
+uint64_t DmaBytes(const isa::Instruction& insn);
+
+// Useful multiply-accumulates of an instruction (MATMUL: m*k*C; VMACC: m*n).
+uint64_t MacCount(const isa::Instruction& insn, const CoreConfig& core);
+
+}  // namespace systole::sim
+
+#endif  // SYSTOLE_SIMULATOR_CYCLE_MODEL_H_

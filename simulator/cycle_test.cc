@@ -1,0 +1,67 @@
+// Cycle counts against first principles (docs/accelerator.md, "GEMM closed
+// form"): an M x K by K x N tile on an R x C weight-stationary array with no
+// memory stalls takes LOAD_WEIGHTS = R + 1 and MATMUL = M + R + C cycles
+// (fill R, stream M, drain C - 1, plus one cycle of memory read latency).
+#include <gtest/gtest.h>
+
+#include "simulator/device.h"
+#include "simulator/program.h"
+
+namespace systole::sim {
+namespace {
+
+struct Shape {
+  int R, C, M, K, N;
+};
+
+TEST(CycleTest, GemmTileMatchesClosedForm) {
+  for (Shape s : {Shape{8, 8, 1, 8, 8}, Shape{8, 8, 37, 5, 3}, Shape{16, 16, 100, 16, 16},
+                  Shape{8, 16, 20, 8, 16}, Shape{16, 8, 9, 11, 7}, Shape{64, 64, 256, 64, 64}}) {
+    SCOPED_TRACE(::testing::Message() << s.R << "x" << s.C << " array, M=" << s.M);
+    DeviceConfig cfg = DeviceConfig::Small(8);
+    cfg.rows = s.R;
+    cfg.cols = s.C;
+    auto dev = Device::Create(cfg);
+    ASSERT_TRUE(dev.ok());
+    ProgramBuilder pb;
+    pb.Add(isa::LoadWeightsArgs{uint32_t(s.K), uint32_t(s.N), 0, uint32_t(s.N)});
+    pb.Add(isa::MatmulArgs{uint32_t(s.M), uint32_t(s.K), false, 0, 0, uint32_t(s.M), uint32_t(s.K), 0});
+    ASSERT_TRUE(pb.status().ok());
+    HostMemory host;
+    for (bool ff : {true, false}) {
+      RunOptions opt;
+      opt.fast_forward = ff;
+      StatusOr<PerfCounters> r = (*dev)->Run(pb.words(), host, opt);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      const uint64_t load_weights = s.R + 1;
+      const uint64_t fill = s.R, stream = s.M, drain = s.C - 1, mem_latency = 1;
+      const uint64_t matmul = fill + stream + drain + mem_latency;
+      EXPECT_EQ(r->compute.busy, load_weights + matmul);
+      // One cycle of fetch before the first instruction can start.
+      EXPECT_EQ(r->cycles, 1 + load_weights + matmul);
+      EXPECT_EQ(r->macs, uint64_t(s.M) * s.K * s.C);
+    }
+  }
+}
+
+TEST(CycleTest, DmaTimeFollowsTheLinkModel) {
+  // 1 MB over USB 3 (400 MB/s, 20 us) at 500 MHz: 10000 + 1250000 cycles.
+  DeviceConfig cfg = DeviceConfig::Small(8);
+  cfg.abuf_bytes = 2u << 20;
+  cfg.link = LinkConfig::Usb3();
+  auto dev = Device::Create(cfg);
+  ASSERT_TRUE(dev.ok());
+  std::vector<uint8_t> buf(1000000);
+  HostMemory host;
+  ASSERT_TRUE(host.Map(0, buf.data(), buf.size(), true, false).ok());
+  ProgramBuilder pb;
+  pb.Add(isa::LoadArgs{0, 0, 1, 1000000, 0, 0, 0, 0});
+  StatusOr<PerfCounters> r = (*dev)->Run(pb.words(), host);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->load.busy, 10000u + 1250000u);
+  EXPECT_EQ(r->cycles, 1 + 10000u + 1250000u);
+  EXPECT_EQ(r->bytes_loaded, 1000000u);
+}
+
+}  // namespace
+}  // namespace systole::sim

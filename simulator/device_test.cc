@@ -1,0 +1,133 @@
+// The SystemC device model with the behavioural core: every instruction,
+// illegal programs, counters, traces. All tests share one elaboration (one
+// SystemC module per process), so the binary also passes when run directly.
+#include "simulator/device.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "simulator/test_util.h"
+
+namespace systole::sim {
+namespace {
+
+using testing::HostBuffers;
+using testing::OpCase;
+using testing::OpKind;
+
+std::unique_ptr<Device> MakeDevice(const DeviceConfig& cfg) {
+  StatusOr<std::unique_ptr<Device>> d = Device::Create(cfg);
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return std::move(d).value();
+}
+
+void ExpectCountersConsistent(const PerfCounters& p) {
+  for (const UnitCounters* u : {&p.load, &p.compute, &p.store})
+    EXPECT_EQ(u->busy + u->stall_dma + u->stall_dep + u->idle, p.cycles) << p.ToString();
+}
+
+class DeviceTest : public ::testing::TestWithParam<int> {
+ protected:
+  DeviceConfig config() const {
+    DeviceConfig c = DeviceConfig::Small(GetParam());
+    c.link = LinkConfig::PcieGen2x1();
+    return c;
+  }
+};
+
+TEST_P(DeviceTest, EachInstruction) {
+  auto dev = MakeDevice(config());
+  for (auto& t : testing::InstructionTests(config(), 7)) {
+    SCOPED_TRACE(t.name);
+    dev->memory().Clear();
+    if (t.init) t.init(dev->memory());
+    HostMemory host;
+    ASSERT_TRUE(host.Map(0, t.host_in.data(), t.host_in.size(), true, false).ok());
+    ASSERT_TRUE(host.Map(2, t.host_out.data(), t.host_out.size(), false, true).ok());
+    StatusOr<PerfCounters> r = dev->Run(t.program.words(), host);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_EQ(t.check(dev->memory(), t.host_out), "");
+    ExpectCountersConsistent(*r);
+  }
+}
+
+TEST_P(DeviceTest, IllegalProgramsAreErrorsAndTheDeviceRecovers) {
+  auto dev = MakeDevice(config());
+  std::vector<uint8_t> in(256), out(256);
+  HostMemory host;
+  ASSERT_TRUE(host.Map(0, in.data(), in.size(), true, false).ok());
+  ASSERT_TRUE(host.Map(2, out.data(), out.size(), false, true).ok());
+  Xorshift32 rng(3);
+  for (const auto& c : testing::IllegalPrograms(config())) {
+    SCOPED_TRACE(c.name);
+    StatusOr<PerfCounters> r = dev->Run(c.program, host);
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), c.code) << r.status().ToString();
+    EXPECT_NE(r.status().message().find(c.needle), std::string::npos) << r.status().ToString();
+    // The same device runs a legal program right after.
+    OpCase oc = testing::MakeCase(OpKind::kAdd, config(), rng);
+    HostBuffers hb(oc);
+    StatusOr<PerfCounters> ok = dev->Run(oc.program, hb.host);
+    ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+    EXPECT_EQ(testing::Diff(oc.expected, hb.output()), "");
+  }
+}
+
+TEST_P(DeviceTest, FastForwardChangesNothingButSpeed) {
+  auto dev = MakeDevice(config());
+  Xorshift32 rng(testing::TestSeed("DeviceTest.FastForwardChangesNothingButSpeed", 21));
+  for (int k = 0; k < static_cast<int>(OpKind::kNumKinds); ++k) {
+    OpCase oc = testing::MakeCase(static_cast<OpKind>(k), config(), rng);
+    SCOPED_TRACE(oc.name);
+    HostBuffers a(oc), b(oc);
+    RunOptions slow;
+    slow.fast_forward = false;
+    StatusOr<PerfCounters> fast = dev->Run(oc.program, a.host);
+    StatusOr<PerfCounters> full = dev->Run(oc.program, b.host, slow);
+    ASSERT_TRUE(fast.ok() && full.ok());
+    EXPECT_EQ(fast->ToString(), full->ToString());
+    EXPECT_EQ(a.out, b.out);
+    ExpectCountersConsistent(*fast);
+  }
+}
+
+TEST_P(DeviceTest, WritesChromeTrace) {
+  auto dev = MakeDevice(config());
+  Xorshift32 rng(9);
+  OpCase oc = testing::MakeGemm(config(), rng, 12, GetParam() + 3, GetParam() + 1, true);
+  HostBuffers hb(oc);
+  RunOptions opt;
+  opt.chrome_trace_path = ::testing::TempDir() + "/systole_trace.json";
+  StatusOr<PerfCounters> r = dev->Run(oc.program, hb.host, opt);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(testing::Diff(oc.expected, hb.output()), "");
+  std::ifstream f(opt.chrome_trace_path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  const std::string json = ss.str();
+  EXPECT_EQ(json.rfind("{\"displayTimeUnit\"", 0), 0u);
+  EXPECT_NE(json.find("\"name\":\"MATMUL\""), std::string::npos);
+  EXPECT_NE(json.find("\"name\":\"STORE\""), std::string::npos);
+  EXPECT_EQ(json.substr(json.size() - 4), "\n]}\n");
+  std::printf("%s", r->ToString().c_str());
+  EXPECT_GT(r->compute.stall_dma, 0u);  // the compute unit waited for the link
+  // MATMULs: 12 rows x (R + 3) deep x C lanes, for each of the 2 column tiles.
+  EXPECT_EQ(r->macs, 12ull * (GetParam() + 3) * GetParam() * 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Arrays, DeviceTest, ::testing::Values(8, 16));
+
+TEST(DeviceConfigTest, RejectsBadConfigs) {
+  DeviceConfig c = DeviceConfig::Small(8);
+  c.rows = 1;
+  EXPECT_FALSE(Device::Create(c).ok());
+  c = DeviceConfig::Small(8);
+  c.cols = 300;
+  EXPECT_FALSE(Device::Create(c).ok());
+}
+
+}  // namespace
+}  // namespace systole::sim

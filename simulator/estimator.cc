@@ -1,0 +1,71 @@
+#include "simulator/estimator.h"
+
+#include <algorithm>
+#include <cinttypes>
+#include <deque>
+
+#include "simulator/cycle_model.h"
+#include "simulator/tokens.h"
+#include "simulator/validate.h"
+
+namespace systole::sim {
+
+StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, const DeviceConfig& config,
+                                  const HostMemory& host) {
+  RETURN_IF_ERROR(config.Validate());
+  struct Item {
+    isa::Instruction insn;
+    uint64_t visible;
+  };
+  std::deque<Item> queues[3];
+  for (uint64_t pc = 0; pc < program.size(); ++pc) {
+    ASSIGN_OR_RETURN(isa::Instruction insn, DecodeAndValidate(program[pc], pc, config, host));
+    queues[static_cast<int>(insn.unit())].push_back(Item{insn, pc + 1});
+  }
+  std::vector<uint64_t> arrivals[kNumTokenQueues];  // arrival cycle of each pushed token
+  size_t popped[kNumTokenQueues] = {0, 0, 0, 0};
+  uint64_t free_at[3] = {0, 0, 0};
+  Estimate est;
+  uint64_t end_max = 0;
+  for (;;) {
+    bool progress = false;
+    for (int u = 0; u < 3; ++u) {
+      while (!queues[u].empty()) {
+        const Item& it = queues[u].front();
+        const TokenRoutes r = RoutesOf(it.insn.unit());
+        uint64_t start = std::max(it.visible, free_at[u]);
+        bool ready = true;
+        for (auto [flag, q] : {std::pair{it.insn.deps.pop_prev, r.pop_prev},
+                               std::pair{it.insn.deps.pop_next, r.pop_next}}) {
+          if (!flag) continue;
+          if (popped[q] >= arrivals[q].size()) {
+            ready = false;
+            break;
+          }
+          start = std::max(start, arrivals[q][popped[q]]);
+        }
+        if (!ready) break;
+        if (it.insn.deps.pop_prev) ++popped[r.pop_prev];
+        if (it.insn.deps.pop_next) ++popped[r.pop_next];
+        const uint64_t t = u == static_cast<int>(isa::Unit::kCompute)
+                               ? ComputeCycles(it.insn, config.core())
+                               : DmaCycles(DmaBytes(it.insn), config);
+        const uint64_t end = start + t - 1;
+        (u == 0 ? est.load_busy : u == 1 ? est.compute_busy : est.store_busy) += t;
+        if (it.insn.deps.push_prev) arrivals[r.push_prev].push_back(end + 1);
+        if (it.insn.deps.push_next) arrivals[r.push_next].push_back(end + 1);
+        free_at[u] = end + 1;
+        end_max = std::max(end_max, end + 1);
+        queues[u].pop_front();
+        progress = true;
+      }
+    }
+    if (queues[0].empty() && queues[1].empty() && queues[2].empty()) break;
+    if (!progress) return FailedPrecondition("estimator: deadlock (a pop has no matching push)");
+  }
+  // The run lasts at least until fetch has dispatched everything.
+  est.cycles = std::max<uint64_t>(end_max, program.size());
+  return est;
+}
+
+}  // namespace systole::sim

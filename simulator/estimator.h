@@ -1,0 +1,35 @@
+// Analytic cycle estimator: the run's cycle count from the instruction stream
+// alone, without simulating cycles. It schedules every instruction at
+//   start = max(fetch + 1, unit free, arrival of each token it pops)
+// with the same per-instruction durations as the models (cycle_model.h), token
+// j of a FIFO arriving the cycle after its j-th push. It ignores one effect:
+// fetch stalls when an instruction queue is full (queue_depth). So it is
+// exact when no queue fills and optimistic otherwise; simulator/estimator_test
+// measures the error against the SystemC model on random programs (documented
+// in docs/accelerator.md).
+#ifndef SYSTOLE_SIMULATOR_ESTIMATOR_H_
+#define SYSTOLE_SIMULATOR_ESTIMATOR_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "common/status.h"
+#include "schema/isa/isa_generated.h"
+#include "simulator/device_config.h"
+#include "simulator/host_memory.h"
+
+namespace systole::sim {
+
+struct Estimate {
+  uint64_t cycles = 0;
+  uint64_t compute_busy = 0;  // sum of compute-instruction cycles
+  uint64_t load_busy = 0;
+  uint64_t store_busy = 0;
+};
+
+StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, const DeviceConfig& config,
+                                  const HostMemory& host);
+
+}  // namespace systole::sim
+
+#endif  // SYSTOLE_SIMULATOR_ESTIMATOR_H_

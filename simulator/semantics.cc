@@ -1,0 +1,204 @@
+#include "simulator/semantics.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "common/fixed_point.h"
+
+namespace systole::sim {
+namespace {
+
+using isa::Opcode;
+using isa::VReg;
+
+// Address of item i of a 2-D pattern (see MATMUL in docs/ISA.md).
+inline uint64_t PatternAddr(uint64_t base, uint32_t i, uint32_t inner, uint64_t stride,
+                            uint64_t outer) {
+  return base + uint64_t{i / inner} * outer + uint64_t{i % inner} * stride;
+}
+
+inline int32_t LoadI32(const uint8_t* p) {
+  uint32_t v = uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+  return static_cast<int32_t>(v);
+}
+
+// int32 add/sub wrapping like the hardware (no signed-overflow UB).
+inline int32_t WrapAdd(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
+inline int32_t WrapSub(int32_t a, int32_t b) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) - static_cast<uint32_t>(b));
+}
+inline int8_t Clamp8(int32_t v, int32_t lo, int32_t hi) {
+  return static_cast<int8_t>(std::min(std::max(v, lo), hi));
+}
+
+class Exec {
+ public:
+  Exec(const CoreConfig& c, const CoreMemories& m, CoreState* s) : c_(c), m_(m), s_(*s) {}
+
+  int32_t reg(VReg r) const { return s_.vregs[static_cast<int>(r)]; }
+  int8_t a8(uint64_t addr) const { return static_cast<int8_t>(m_.abuf[addr]); }
+  int8_t p8(uint64_t addr) const { return static_cast<int8_t>(m_.pbuf[addr]); }
+  int32_t* acc_row(uint32_t row) const { return m_.acc + size_t{row} * c_.cols; }
+
+  void LoadWeights(const isa::LoadWeightsArgs& a) {
+    std::fill(s_.weights.begin(), s_.weights.end(), 0);
+    for (uint32_t r = 0; r < a.k; ++r)
+      for (uint32_t c = 0; c < a.n; ++c)
+        s_.weights[size_t{r} * c_.cols + c] = p8(uint64_t{a.pbuf_addr} + uint64_t{r} * a.w_stride + c);
+  }
+
+  void Matmul(const isa::MatmulArgs& a) {
+    std::vector<int32_t> y(c_.cols);
+    for (uint32_t i = 0; i < a.m; ++i) {
+      const uint64_t addr = PatternAddr(a.a_addr, i, a.a_inner_count, a.a_inner_stride, a.a_outer_stride);
+      std::fill(y.begin(), y.end(), 0);
+      for (uint32_t r = 0; r < a.k; ++r) {
+        const int32_t x = a8(addr + r);
+        if (x == 0) continue;
+        const int8_t* w = &s_.weights[size_t{r} * c_.cols];
+        for (int c = 0; c < c_.cols; ++c) y[c] += x * w[c];  // |sum| < 2^23: no overflow
+      }
+      int32_t* acc = acc_row(a.acc_addr + i);
+      for (int c = 0; c < c_.cols; ++c) acc[c] = a.accumulate ? WrapAdd(acc[c], y[c]) : y[c];
+    }
+  }
+
+  void Postproc(const isa::PostprocArgs& a) {
+    const uint8_t* bias = m_.pbuf + a.param_addr;
+    const uint8_t* mult = bias + 4 * a.n;
+    const uint8_t* shift = bias + 8 * a.n;
+    for (uint32_t i = 0; i < a.m; ++i) {
+      const int32_t* acc = acc_row(a.acc_addr + i);
+      uint8_t* out = m_.abuf + a.dst_addr + uint64_t{i} * a.dst_stride;
+      for (uint32_t c = 0; c < a.n; ++c) {
+        const int32_t sh = std::min(31, std::max(-31, LoadI32(shift + 4 * c)));
+        int32_t v = WrapAdd(acc[c], LoadI32(bias + 4 * c));
+        v = WrapAdd(MultiplyByQuantizedMultiplier(v, LoadI32(mult + 4 * c), sh), a.out_zp);
+        out[c] = static_cast<uint8_t>(Clamp8(v, a.act_min, a.act_max));
+      }
+    }
+  }
+
+  void Vmacc(const isa::VmaccArgs& a) {
+    for (uint32_t i = 0; i < a.m; ++i) {
+      const uint64_t addr = PatternAddr(a.a_addr, i, a.a_inner_count, a.a_inner_stride, a.a_outer_stride);
+      int32_t* acc = acc_row(a.acc_addr + i);
+      for (uint32_t c = 0; c < a.n; ++c) {
+        const int32_t p = int32_t{a8(addr + c)} * p8(uint64_t{a.w_addr} + c);
+        acc[c] = a.accumulate ? WrapAdd(acc[c], p) : p;
+      }
+    }
+  }
+
+  template <typename Args>
+  void Eltwise(const Args& a, Opcode op) {
+    const int32_t zp1 = reg(VReg::kIn1Zp), zp2 = reg(VReg::kIn2Zp), ozp = reg(VReg::kOutZp);
+    const int32_t lo = reg(VReg::kActMin), hi = reg(VReg::kActMax);
+    const int ls = reg(VReg::kLeftShift);
+    const int32_t m1 = reg(VReg::kIn1Mult), m2 = reg(VReg::kIn2Mult), mo = reg(VReg::kOutMult);
+    const int s1 = reg(VReg::kIn1Shift), s2 = reg(VReg::kIn2Shift), so = reg(VReg::kOutShift);
+    // dst is identical to or disjoint from the sources (validated), so an
+    // element-at-a-time loop equals the hardware's chunked read-then-write.
+    for (uint32_t i = 0; i < a.len; ++i) {
+      const int32_t x1 = a8(uint64_t{a.src1} + i) - zp1;
+      const int32_t x2 = a8(uint64_t{a.src2} + i) - zp2;
+      int32_t raw;
+      if (op == Opcode::kVmul) {
+        raw = MultiplyByQuantizedMultiplier(x1 * x2, mo, so);
+      } else {
+        const int32_t a1 = MultiplyByQuantizedMultiplier(x1 * (1 << ls), m1, s1);
+        const int32_t a2 = MultiplyByQuantizedMultiplier(x2 * (1 << ls), m2, s2);
+        raw = MultiplyByQuantizedMultiplier(op == Opcode::kVadd ? WrapAdd(a1, a2) : WrapSub(a1, a2), mo, so);
+      }
+      m_.abuf[uint64_t{a.dst} + i] = static_cast<uint8_t>(Clamp8(WrapAdd(raw, ozp), lo, hi));
+    }
+  }
+
+  template <typename Args>
+  void Pool(const Args& a, bool is_max) {
+    const int32_t lo = reg(VReg::kActMin), hi = reg(VReg::kActMax);
+    const int32_t count = static_cast<int32_t>(a.kh * a.kw);
+    for (uint32_t i = 0; i < a.m; ++i) {
+      const uint64_t base = PatternAddr(a.a_addr, i, a.a_inner_count, a.a_inner_stride, a.a_outer_stride);
+      uint8_t* out = m_.abuf + a.dst_addr + uint64_t{i} * a.dst_stride;
+      for (uint32_t c = 0; c < a.n; ++c) {
+        int32_t acc = is_max ? -128 : 0;
+        for (uint32_t ky = 0; ky < a.kh; ++ky)
+          for (uint32_t kx = 0; kx < a.kw; ++kx) {
+            const int32_t v = a8(base + uint64_t{ky} * a.win_row_stride + uint64_t{kx} * a.win_col_stride + c);
+            acc = is_max ? std::max(acc, v) : acc + v;
+          }
+        if (!is_max) acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        out[c] = static_cast<uint8_t>(Clamp8(acc, lo, hi));
+      }
+    }
+  }
+
+  void Run(const isa::Instruction& insn) {
+    switch (insn.opcode()) {
+      case Opcode::kNop:
+      case Opcode::kLoad:
+      case Opcode::kStore:
+        return;
+      case Opcode::kSetreg: {
+        const auto& a = insn.as<isa::SetregArgs>();
+        const int32_t v[3] = {a.value0, a.value1, a.value2};
+        for (uint32_t j = 0; j < a.count; ++j) s_.vregs[a.vreg + j] = v[j];
+        return;
+      }
+      case Opcode::kLoadWeights: return LoadWeights(insn.as<isa::LoadWeightsArgs>());
+      case Opcode::kMatmul: return Matmul(insn.as<isa::MatmulArgs>());
+      case Opcode::kPostproc: return Postproc(insn.as<isa::PostprocArgs>());
+      case Opcode::kVmacc: return Vmacc(insn.as<isa::VmaccArgs>());
+      case Opcode::kVadd: return Eltwise(insn.as<isa::VaddArgs>(), Opcode::kVadd);
+      case Opcode::kVsub: return Eltwise(insn.as<isa::VsubArgs>(), Opcode::kVsub);
+      case Opcode::kVmul: return Eltwise(insn.as<isa::VmulArgs>(), Opcode::kVmul);
+      case Opcode::kVlut: {
+        const auto& a = insn.as<isa::VlutArgs>();
+        for (uint32_t i = 0; i < a.len; ++i)
+          m_.abuf[uint64_t{a.dst} + i] = m_.pbuf[uint64_t{a.lut_addr} + (a8(uint64_t{a.src} + i) + 128)];
+        return;
+      }
+      case Opcode::kVfill: {
+        const auto& a = insn.as<isa::VfillArgs>();
+        std::memset(m_.abuf + a.dst, static_cast<uint8_t>(a.value), a.len);
+        return;
+      }
+      case Opcode::kMaxpool: return Pool(insn.as<isa::MaxpoolArgs>(), true);
+      case Opcode::kAvgpool: return Pool(insn.as<isa::AvgpoolArgs>(), false);
+    }
+  }
+
+ private:
+  const CoreConfig& c_;
+  const CoreMemories& m_;
+  CoreState& s_;
+};
+
+}  // namespace
+
+void ExecuteCompute(const isa::Instruction& insn, const CoreConfig& core, const CoreMemories& mem,
+                    CoreState* state) {
+  Exec(core, mem, state).Run(insn);
+}
+
+void ExecuteDma(const isa::Instruction& insn, const HostMemory& host, const CoreMemories& mem) {
+  if (insn.opcode() == Opcode::kLoad) {
+    const auto& a = insn.as<isa::LoadArgs>();
+    const HostRegion& r = host.region(a.region);
+    uint8_t* buf = a.buffer == static_cast<uint32_t>(isa::Buffer::kAbuf) ? mem.abuf : mem.pbuf;
+    for (uint32_t row = 0; row < a.rows; ++row)
+      std::memmove(buf + a.sram_addr + uint64_t{row} * a.sram_stride,
+                   r.data + a.host_offset + uint64_t{row} * a.host_stride, a.row_bytes);
+  } else if (insn.opcode() == Opcode::kStore) {
+    const auto& a = insn.as<isa::StoreArgs>();
+    const HostRegion& r = host.region(a.region);
+    for (uint32_t row = 0; row < a.rows; ++row)
+      std::memmove(r.data + a.host_offset + uint64_t{row} * a.host_stride,
+                   mem.abuf + a.sram_addr + uint64_t{row} * a.sram_stride, a.row_bytes);
+  }
+}
+
+}  // namespace systole::sim

@@ -1,0 +1,60 @@
+// What each instruction does to the machine state, untimed: the one C++
+// definition of the ISA semantics, shared by the functional model and the
+// behavioural compute core (the RTL is the independent implementation, and
+// the tests compare all of them with TFLite-style reference kernels).
+// Callers pass only validated instructions (validate.h).
+#ifndef SYSTOLE_SIMULATOR_SEMANTICS_H_
+#define SYSTOLE_SIMULATOR_SEMANTICS_H_
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "schema/isa/isa_generated.h"
+#include "simulator/compute_core.h"
+#include "simulator/device_config.h"
+#include "simulator/host_memory.h"
+
+namespace systole::sim {
+
+// The on-chip memories of a device. They persist across runs (the parameter
+// cache keeps its weights); Clear() zeroes them.
+struct DeviceMemory {
+  std::vector<uint8_t> abuf, pbuf;
+  std::vector<int32_t> acc;
+  int cols = 0;
+
+  explicit DeviceMemory(const DeviceConfig& c)
+      : abuf(c.abuf_bytes), pbuf(c.pbuf_bytes), acc(size_t{c.acc_rows} * c.cols), cols(c.cols) {}
+  CoreMemories view() {
+    return CoreMemories{abuf.data(), static_cast<uint32_t>(abuf.size()), pbuf.data(),
+                        static_cast<uint32_t>(pbuf.size()), acc.data(),
+                        static_cast<uint32_t>(acc.size() / cols)};
+  }
+  void Clear() {
+    std::fill(abuf.begin(), abuf.end(), 0);
+    std::fill(pbuf.begin(), pbuf.end(), 0);
+    std::fill(acc.begin(), acc.end(), 0);
+  }
+};
+
+// Architectural state inside the compute core.
+struct CoreState {
+  std::vector<int8_t> weights;  // R x C, row-major
+  std::array<int32_t, isa::kNumVregs> vregs{};
+  void Reset(const CoreConfig& c) {
+    weights.assign(size_t(c.rows) * c.cols, 0);
+    vregs.fill(0);
+  }
+};
+
+// Executes one COMPUTE-unit instruction.
+void ExecuteCompute(const isa::Instruction& insn, const CoreConfig& core,
+                    const CoreMemories& mem, CoreState* state);
+
+// Executes one LOAD/STORE (copies the bytes).
+void ExecuteDma(const isa::Instruction& insn, const HostMemory& host, const CoreMemories& mem);
+
+}  // namespace systole::sim
+
+#endif  // SYSTOLE_SIMULATOR_SEMANTICS_H_

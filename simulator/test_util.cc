@@ -1,0 +1,865 @@
+#include "simulator/test_util.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/fixed_point.h"
+
+namespace systole::sim::testing {
+namespace {
+
+using isa::Instruction;
+
+int RandInt(Xorshift32& rng, int lo, int hi) {  // inclusive
+  return lo + static_cast<int>(rng.Next() % static_cast<uint32_t>(hi - lo + 1));
+}
+int8_t RandI8(Xorshift32& rng) { return static_cast<int8_t>(rng.NextByte()); }
+double RandReal(Xorshift32& rng, double lo, double hi) {
+  return lo + (hi - lo) * (rng.Next() >> 8) / double(1 << 24);
+}
+std::vector<int8_t> RandVec(Xorshift32& rng, size_t n) {
+  std::vector<int8_t> v(n);
+  for (auto& x : v) x = RandI8(rng);
+  return v;
+}
+int8_t Clamp8(int32_t v, int lo, int hi) { return static_cast<int8_t>(std::min(std::max(v, lo), hi)); }
+void PutI32(std::vector<uint8_t>* b, int32_t v) {
+  for (int i = 0; i < 4; ++i) b->push_back(static_cast<uint8_t>(static_cast<uint32_t>(v) >> (8 * i)));
+}
+
+// Per-channel output stage as TFLite's per-channel conv/depthwise kernels.
+struct OutputStage {
+  std::vector<int32_t> bias, mult, shift;
+  int32_t zp = 0, act_min = -128, act_max = 127;
+  int8_t Apply(int32_t acc, int c) const {
+    acc += bias[c];
+    acc = MultiplyByQuantizedMultiplier(acc, mult[c], shift[c]);
+    return Clamp8(acc + zp, act_min, act_max);
+  }
+};
+
+OutputStage RandomOutputStage(Xorshift32& rng, int channels, int depth) {
+  OutputStage s;
+  for (int c = 0; c < channels; ++c) {
+    s.bias.push_back(RandInt(rng, -20000, 20000));
+    int32_t m;
+    int sh;
+    // Scales that keep most outputs inside int8 with some saturation.
+    QuantizeMultiplier(RandReal(rng, 0.3, 3.0) / (64.0 * std::sqrt(double(depth)) * 8.0), &m, &sh);
+    s.mult.push_back(m);
+    s.shift.push_back(sh);
+  }
+  s.zp = RandInt(rng, -20, 20);
+  if (rng.Next() & 1) s.act_min = s.zp;  // fused RELU
+  return s;
+}
+
+// Collects the four phases of a one-shot program and wires their tokens:
+//   pre (compute, e.g. VFILL of padding) -push_prev-> loads -push_next->
+//   compute -push_next-> stores
+class Emitter {
+ public:
+  Emitter(const DeviceConfig& c, OpCase* oc) : c_(c), oc_(oc) {}
+
+  uint32_t AllocA(uint32_t bytes) { return Alloc(&abuf_top_, bytes, c_.abuf_bytes); }
+  uint32_t AllocP(uint32_t bytes) { return Alloc(&pbuf_top_, bytes, c_.pbuf_bytes); }
+  // Appends data to host region 0 / 1 and returns its offset there.
+  uint32_t HostInput(const std::vector<int8_t>& v) {
+    const uint32_t off = static_cast<uint32_t>(oc_->input.size());
+    oc_->input.insert(oc_->input.end(), v.begin(), v.end());
+    return off;
+  }
+  uint32_t HostParams(const std::vector<uint8_t>& v) {
+    const uint32_t off = static_cast<uint32_t>(oc_->params.size());
+    oc_->params.insert(oc_->params.end(), v.begin(), v.end());
+    return off;
+  }
+  // Stages a parameter blob in PBUF (loaded by one LOAD at the start).
+  uint32_t Param(const std::vector<uint8_t>& bytes) {
+    const uint32_t p = AllocP(static_cast<uint32_t>(bytes.size()));
+    loads.push_back(Load(isa::Buffer::kPbuf, 1, HostParams(bytes), p, 1, bytes.size(), 0, 0));
+    return p;
+  }
+  uint32_t ParamBlock(const OutputStage& s, int c0, int n) {
+    std::vector<uint8_t> b;
+    for (int c = 0; c < n; ++c) PutI32(&b, s.bias[c0 + c]);
+    for (int c = 0; c < n; ++c) PutI32(&b, s.mult[c0 + c]);
+    for (int c = 0; c < n; ++c) PutI32(&b, s.shift[c0 + c]);
+    return Param(b);
+  }
+  static Instruction Load(isa::Buffer buf, int region, uint32_t host_off, uint32_t sram, uint32_t rows,
+                          uint32_t row_bytes, uint32_t host_stride, uint32_t sram_stride) {
+    return Instruction{{}, isa::LoadArgs{static_cast<uint32_t>(buf), static_cast<uint32_t>(region), rows,
+                                         row_bytes, sram, sram_stride, host_off, host_stride}};
+  }
+  static Instruction Store(uint32_t host_off, uint32_t sram, uint32_t rows, uint32_t row_bytes,
+                           uint32_t host_stride, uint32_t sram_stride) {
+    return Instruction{{}, isa::StoreArgs{0, 2, rows, row_bytes, sram, sram_stride, host_off, host_stride}};
+  }
+  template <typename A>
+  void Compute(const A& a) {
+    compute.push_back(Instruction{{}, a});
+  }
+  void SetRegs(std::vector<std::pair<isa::VReg, int32_t>> regs) {
+    for (auto& [r, v] : regs)
+      Compute(isa::SetregArgs{static_cast<uint32_t>(r), 1, v, 0, 0});
+  }
+
+  void Finish() {
+    if (!pre.empty()) {
+      pre.back().deps.push_prev = true;
+      loads.front().deps.pop_next = true;
+    }
+    loads.back().deps.push_next = true;
+    compute.front().deps.pop_prev = true;
+    compute.back().deps.push_next = true;
+    stores.front().deps.pop_prev = true;
+    ProgramBuilder pb;
+    for (auto* phase : {&pre, &loads, &compute, &stores})
+      for (const Instruction& i : *phase) pb.Add(i);
+    if (!pb.status().ok()) {
+      std::fprintf(stderr, "test_util: %s: %s\n", oc_->name.c_str(), pb.status().ToString().c_str());
+      std::abort();  // a bug in the generator, not in the code under test
+    }
+    oc_->program = pb.words();
+    oc_->insns = pb.instructions();
+  }
+
+  std::vector<Instruction> pre, loads, compute, stores;
+
+ private:
+  uint32_t Alloc(uint32_t* top, uint32_t bytes, uint32_t size) {
+    const uint32_t a = (*top + 15) & ~15u;
+    if (a + bytes > size) {
+      std::fprintf(stderr, "test_util: case too big for the buffers\n");
+      std::abort();
+    }
+    *top = a + bytes;
+    return a;
+  }
+  const DeviceConfig& c_;
+  OpCase* oc_;
+  uint32_t abuf_top_ = 0, pbuf_top_ = 0;
+};
+
+// ----------------------------------------------------------------- GEMM
+
+OpCase Gemm(const DeviceConfig& cfg, Xorshift32& rng, int M, int K, int N, bool dbuf) {
+  OpCase oc;
+  oc.name = StrFormat("gemm %dx%dx%d%s", M, K, N, dbuf ? " double-buffered" : "");
+  const auto x = RandVec(rng, size_t(M) * K);
+  const auto w = RandVec(rng, size_t(K) * N);
+  const int zp_in = RandInt(rng, -128, 127);
+  OutputStage os = RandomOutputStage(rng, N, K);
+  // Reference: TFLite FULLY_CONNECTED-style int8 (per-channel output stage).
+  oc.expected.resize(size_t(M) * N);
+  for (int m = 0; m < M; ++m)
+    for (int n = 0; n < N; ++n) {
+      int32_t acc = 0;
+      for (int k = 0; k < K; ++k) acc += (x[m * K + k] - zp_in) * w[k * N + n];
+      oc.expected[m * N + n] = os.Apply(acc, n);
+    }
+  // Fold the input zero point into the bias: the array multiplies raw int8.
+  OutputStage folded = os;
+  for (int n = 0; n < N; ++n) {
+    int32_t sw = 0;
+    for (int k = 0; k < K; ++k) sw += w[k * N + n];
+    folded.bias[n] -= zp_in * sw;
+  }
+  Emitter e(cfg, &oc);
+  const int R = cfg.rows, C = cfg.cols;
+  const uint32_t p_w = e.Param(std::vector<uint8_t>(w.begin(), w.end()));
+  std::vector<uint32_t> p_blk;
+  for (int n0 = 0; n0 < N; n0 += C) p_blk.push_back(e.ParamBlock(folded, n0, std::min(C, N - n0)));
+  const uint32_t host_x = e.HostInput(x);
+
+  const int mt = dbuf ? std::max(1, (M + 2) / 3) : M;  // rows per tile
+  const int tiles = (M + mt - 1) / mt;
+  const int slots = dbuf ? 2 : 1;
+  std::vector<uint32_t> a_x, a_o;
+  for (int s = 0; s < slots; ++s) {
+    a_x.push_back(e.AllocA(mt * K));
+    a_o.push_back(e.AllocA(mt * N));
+  }
+  // Tile loop: phases interleave in program order (load t, compute t, store t).
+  std::vector<Instruction> loads, compute, stores;
+  ProgramBuilder pb;
+  for (auto& l : e.loads) pb.Add(l);  // parameter loads first, no tokens
+  for (int t = 0; t < tiles; ++t) {
+    const int m0 = t * mt, mm = std::min(mt, M - m0), s = t % slots;
+    Instruction ld = Emitter::Load(isa::Buffer::kAbuf, 0, host_x + m0 * K, a_x[s], mm, K, K, K);
+    ld.deps.push_next = true;
+    if (t >= slots) ld.deps.pop_next = true;  // wait until compute freed the slot
+    pb.Add(ld);
+    std::vector<Instruction> comp;
+    for (int n0 = 0, j = 0; n0 < N; n0 += C, ++j) {
+      const int nn = std::min(C, N - n0);
+      for (int k0 = 0; k0 < K; k0 += R) {
+        const int kk = std::min(R, K - k0);
+        comp.push_back({{}, isa::LoadWeightsArgs{uint32_t(kk), uint32_t(nn), uint32_t(p_w + k0 * N + n0),
+                                                 uint32_t(N)}});
+        comp.push_back({{}, isa::MatmulArgs{uint32_t(mm), uint32_t(kk), k0 > 0, 0, uint32_t(a_x[s] + k0),
+                                            uint32_t(mm), uint32_t(K), 0}});
+      }
+      comp.push_back({{}, isa::PostprocArgs{uint32_t(mm), uint32_t(nn), 0, uint32_t(a_o[s] + n0), uint32_t(N),
+                                            p_blk[j], folded.zp, folded.act_min, folded.act_max}});
+    }
+    comp.front().deps.pop_prev = true;
+    if (t >= slots) comp.front().deps.pop_next = true;  // output slot stored
+    if (dbuf) comp.back().deps.push_prev = true;        // input slot free
+    comp.back().deps.push_next = true;
+    for (auto& i : comp) pb.Add(i);
+    Instruction st = Emitter::Store(m0 * N, a_o[s], mm, N, N, N);
+    st.deps.pop_prev = true;
+    if (dbuf) st.deps.push_prev = true;
+    pb.Add(st);
+  }
+  if (!pb.status().ok()) {
+    std::fprintf(stderr, "gemm: %s\n", pb.status().ToString().c_str());
+    std::abort();
+  }
+  oc.program = pb.words();
+  oc.insns = pb.instructions();
+  return oc;
+}
+
+// ------------------------------------------------------ convolutions
+
+struct ConvGeom {
+  int H, W, KH, KW, S, OH, OW, pad_top, pad_left, Hp, Wp;
+  bool same;
+};
+ConvGeom RandomGeom(Xorshift32& rng, int scale) {
+  ConvGeom g;
+  g.KH = RandInt(rng, 1, 3);
+  g.KW = RandInt(rng, 1, 3);
+  g.S = RandInt(rng, 1, 2);
+  g.same = rng.Next() & 1;
+  g.H = RandInt(rng, g.KH, 5 * scale + 2);
+  g.W = RandInt(rng, g.KW, 5 * scale + 2);
+  if (g.same) {
+    g.OH = (g.H + g.S - 1) / g.S;
+    g.OW = (g.W + g.S - 1) / g.S;
+    const int ph = std::max((g.OH - 1) * g.S + g.KH - g.H, 0), pw = std::max((g.OW - 1) * g.S + g.KW - g.W, 0);
+    g.pad_top = ph / 2;
+    g.pad_left = pw / 2;
+    g.Hp = g.H + ph;
+    g.Wp = g.W + pw;
+  } else {
+    g.OH = (g.H - g.KH) / g.S + 1;
+    g.OW = (g.W - g.KW) / g.S + 1;
+    g.pad_top = g.pad_left = 0;
+    g.Hp = g.H;
+    g.Wp = g.W;
+  }
+  return g;
+}
+
+// Loads an H x W x ch input into a (zero-point padded) Hp x Wp x ch ABUF image.
+uint32_t StageInput(Emitter& e, const ConvGeom& g, int ch, const std::vector<int8_t>& x, int zp) {
+  const uint32_t a_in = e.AllocA(g.Hp * g.Wp * ch);
+  if (g.Hp != g.H || g.Wp != g.W)
+    e.pre.push_back({{}, isa::VfillArgs{zp, uint32_t(g.Hp * g.Wp * ch), a_in}});
+  e.loads.push_back(Emitter::Load(isa::Buffer::kAbuf, 0, e.HostInput(x),
+                                  a_in + (g.pad_top * g.Wp + g.pad_left) * ch, g.H, g.W * ch, g.W * ch,
+                                  g.Wp * ch));
+  return a_in;
+}
+
+OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
+  const int R = cfg.rows, C = cfg.cols;
+  ConvGeom g = RandomGeom(rng, scale);
+  const int Cin = RandInt(rng, 1, R + R / 2), Cout = RandInt(rng, 1, C + C / 2);
+  OpCase oc;
+  oc.name = StrFormat("conv %dx%dx%d -> %d, k%dx%d s%d %s", g.H, g.W, Cin, Cout, g.KH, g.KW, g.S,
+                      g.same ? "same" : "valid");
+  const auto x = RandVec(rng, size_t(g.H) * g.W * Cin);
+  const auto w = RandVec(rng, size_t(Cout) * g.KH * g.KW * Cin);  // TFLite [Cout][KH][KW][Cin]
+  const int zp_in = RandInt(rng, -128, 127);
+  OutputStage os = RandomOutputStage(rng, Cout, g.KH * g.KW * Cin);
+  // Reference: TFLite reference_integer_ops::ConvPerChannel (dilation 1).
+  oc.expected.resize(size_t(g.OH) * g.OW * Cout);
+  for (int oy = 0; oy < g.OH; ++oy)
+    for (int ox = 0; ox < g.OW; ++ox)
+      for (int co = 0; co < Cout; ++co) {
+        int32_t acc = 0;
+        for (int ky = 0; ky < g.KH; ++ky)
+          for (int kx = 0; kx < g.KW; ++kx) {
+            const int iy = oy * g.S - g.pad_top + ky, ix = ox * g.S - g.pad_left + kx;
+            if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+            for (int ci = 0; ci < Cin; ++ci)
+              acc += (x[(iy * g.W + ix) * Cin + ci] - zp_in) * w[((co * g.KH + ky) * g.KW + kx) * Cin + ci];
+          }
+        oc.expected[(oy * g.OW + ox) * Cout + co] = os.Apply(acc, co);
+      }
+  OutputStage folded = os;
+  for (int co = 0; co < Cout; ++co) {
+    int32_t sw = 0;
+    for (int i = 0; i < g.KH * g.KW * Cin; ++i) sw += w[co * g.KH * g.KW * Cin + i];
+    folded.bias[co] -= zp_in * sw;
+  }
+  Emitter e(cfg, &oc);
+  // PBUF: per tap a [Cin][Cout] matrix.
+  std::vector<uint8_t> wt(size_t(g.KH) * g.KW * Cin * Cout);
+  for (int t = 0; t < g.KH * g.KW; ++t)
+    for (int ci = 0; ci < Cin; ++ci)
+      for (int co = 0; co < Cout; ++co)
+        wt[(t * Cin + ci) * Cout + co] = static_cast<uint8_t>(w[(co * g.KH * g.KW + t) * Cin + ci]);
+  const uint32_t p_w = e.Param(wt);
+  const uint32_t a_in = StageInput(e, g, Cin, x, zp_in);
+  const uint32_t a_out = e.AllocA(g.OH * g.OW * Cout);
+  const uint32_t m = g.OH * g.OW;
+  for (int co0 = 0; co0 < Cout; co0 += C) {
+    const int nn = std::min(C, Cout - co0);
+    const uint32_t p_blk = e.ParamBlock(folded, co0, nn);
+    for (int t = 0; t < g.KH * g.KW; ++t) {
+      const int ky = t / g.KW, kx = t % g.KW;
+      for (int ci0 = 0; ci0 < Cin; ci0 += R) {
+        const int kk = std::min(R, Cin - ci0);
+        e.Compute(isa::LoadWeightsArgs{uint32_t(kk), uint32_t(nn), uint32_t(p_w + (t * Cin + ci0) * Cout + co0),
+                                       uint32_t(Cout)});
+        e.Compute(isa::MatmulArgs{m, uint32_t(kk), t > 0 || ci0 > 0, 0,
+                                  uint32_t(a_in + (ky * g.Wp + kx) * Cin + ci0), uint32_t(g.OW),
+                                  uint32_t(g.S * Cin), uint32_t(g.S * g.Wp * Cin)});
+      }
+    }
+    e.Compute(isa::PostprocArgs{m, uint32_t(nn), 0, uint32_t(a_out + co0), uint32_t(Cout), p_blk, folded.zp,
+                                folded.act_min, folded.act_max});
+  }
+  e.stores.push_back(Emitter::Store(0, a_out, 1, m * Cout, 0, 0));
+  e.Finish();
+  return oc;
+}
+
+OpCase Depthwise(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
+  const int C = cfg.cols;
+  ConvGeom g = RandomGeom(rng, scale);
+  const int Ch = RandInt(rng, 1, C + C / 2 + 1);
+  OpCase oc;
+  oc.name = StrFormat("depthwise %dx%dx%d, k%dx%d s%d %s", g.H, g.W, Ch, g.KH, g.KW, g.S,
+                      g.same ? "same" : "valid");
+  const auto x = RandVec(rng, size_t(g.H) * g.W * Ch);
+  const auto w = RandVec(rng, size_t(g.KH) * g.KW * Ch);  // TFLite [1][KH][KW][Ch]
+  const int zp_in = RandInt(rng, -128, 127);
+  OutputStage os = RandomOutputStage(rng, Ch, g.KH * g.KW);
+  // Reference: TFLite reference_integer_ops::DepthwiseConvPerChannel (multiplier 1).
+  oc.expected.resize(size_t(g.OH) * g.OW * Ch);
+  for (int oy = 0; oy < g.OH; ++oy)
+    for (int ox = 0; ox < g.OW; ++ox)
+      for (int c = 0; c < Ch; ++c) {
+        int32_t acc = 0;
+        for (int ky = 0; ky < g.KH; ++ky)
+          for (int kx = 0; kx < g.KW; ++kx) {
+            const int iy = oy * g.S - g.pad_top + ky, ix = ox * g.S - g.pad_left + kx;
+            if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
+            acc += (x[(iy * g.W + ix) * Ch + c] - zp_in) * w[(ky * g.KW + kx) * Ch + c];
+          }
+        oc.expected[(oy * g.OW + ox) * Ch + c] = os.Apply(acc, c);
+      }
+  OutputStage folded = os;
+  for (int c = 0; c < Ch; ++c) {
+    int32_t sw = 0;
+    for (int t = 0; t < g.KH * g.KW; ++t) sw += w[t * Ch + c];
+    folded.bias[c] -= zp_in * sw;
+  }
+  Emitter e(cfg, &oc);
+  const uint32_t p_w = e.Param(std::vector<uint8_t>(w.begin(), w.end()));
+  const uint32_t a_in = StageInput(e, g, Ch, x, zp_in);
+  const uint32_t a_out = e.AllocA(g.OH * g.OW * Ch);
+  const uint32_t m = g.OH * g.OW;
+  for (int c0 = 0; c0 < Ch; c0 += C) {
+    const int nn = std::min(C, Ch - c0);
+    const uint32_t p_blk = e.ParamBlock(folded, c0, nn);
+    for (int t = 0; t < g.KH * g.KW; ++t) {
+      const int ky = t / g.KW, kx = t % g.KW;
+      e.Compute(isa::VmaccArgs{m, uint32_t(nn), t > 0, 0, uint32_t(a_in + (ky * g.Wp + kx) * Ch + c0),
+                               uint32_t(g.OW), uint32_t(g.S * Ch), uint32_t(g.S * g.Wp * Ch),
+                               uint32_t(p_w + t * Ch + c0)});
+    }
+    e.Compute(isa::PostprocArgs{m, uint32_t(nn), 0, uint32_t(a_out + c0), uint32_t(Ch), p_blk, folded.zp,
+                                folded.act_min, folded.act_max});
+  }
+  e.stores.push_back(Emitter::Store(0, a_out, 1, m * Ch, 0, 0));
+  e.Finish();
+  return oc;
+}
+
+// ------------------------------------------------------------ pooling
+
+OpCase Pool(const DeviceConfig& cfg, Xorshift32& rng, bool is_max, int scale) {
+  const int C = cfg.cols;
+  const int KH = RandInt(rng, 1, 3), KW = RandInt(rng, 1, 3), S = RandInt(rng, 1, 2);
+  const int H = RandInt(rng, KH, 6 * scale + 2), W = RandInt(rng, KW, 6 * scale + 2);
+  const int Ch = RandInt(rng, 1, C + C / 2 + 1);
+  const int OH = (H - KH) / S + 1, OW = (W - KW) / S + 1;
+  OpCase oc;
+  oc.name = StrFormat("%s %dx%dx%d, k%dx%d s%d valid", is_max ? "maxpool" : "avgpool", H, W, Ch, KH, KW, S);
+  const auto x = RandVec(rng, size_t(H) * W * Ch);
+  int lo = -128, hi = 127;
+  if (rng.Next() & 1) lo = RandInt(rng, -128, 0);
+  if (rng.Next() & 1) hi = RandInt(rng, 0, 127);
+  // Reference: TFLite reference_integer_ops::MaxPool / AveragePool (VALID).
+  oc.expected.resize(size_t(OH) * OW * Ch);
+  for (int oy = 0; oy < OH; ++oy)
+    for (int ox = 0; ox < OW; ++ox)
+      for (int c = 0; c < Ch; ++c) {
+        int32_t acc = is_max ? -128 : 0;
+        int count = 0;
+        for (int ky = 0; ky < KH; ++ky)
+          for (int kx = 0; kx < KW; ++kx) {
+            const int v = x[((oy * S + ky) * W + ox * S + kx) * Ch + c];
+            acc = is_max ? std::max(acc, v) : acc + v;
+            ++count;
+          }
+        if (!is_max) acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+        oc.expected[(oy * OW + ox) * Ch + c] = Clamp8(acc, lo, hi);
+      }
+  Emitter e(cfg, &oc);
+  const uint32_t a_in = e.AllocA(H * W * Ch), a_out = e.AllocA(OH * OW * Ch);
+  e.loads.push_back(Emitter::Load(isa::Buffer::kAbuf, 0, e.HostInput(x), a_in, 1, H * W * Ch, 0, 0));
+  e.SetRegs({{isa::VReg::kActMin, lo}, {isa::VReg::kActMax, hi}});
+  for (int c0 = 0; c0 < Ch; c0 += C) {
+    const uint32_t nn = std::min(C, Ch - c0), m = OH * OW;
+    const uint32_t addr = a_in + c0, dst = a_out + c0, inner = OW, is = S * Ch, os = S * W * Ch;
+    if (is_max)
+      e.Compute(isa::MaxpoolArgs{m, nn, uint32_t(KH), uint32_t(KW), addr, dst, inner, uint32_t(Ch), is,
+                                 uint32_t(Ch), os, uint32_t(W * Ch)});
+    else
+      e.Compute(isa::AvgpoolArgs{m, nn, uint32_t(KH), uint32_t(KW), addr, dst, inner, uint32_t(Ch), is,
+                                 uint32_t(Ch), os, uint32_t(W * Ch)});
+  }
+  e.stores.push_back(Emitter::Store(0, a_out, 1, OH * OW * Ch, 0, 0));
+  e.Finish();
+  return oc;
+}
+
+// --------------------------------------------------------- elementwise
+
+OpCase Eltwise(const DeviceConfig& cfg, Xorshift32& rng, OpKind kind, int scale) {
+  const int len = RandInt(rng, 1, (4 * cfg.cols + 5) * scale);
+  OpCase oc;
+  oc.name = StrFormat("%s len %d", OpKindName(kind), len);
+  const auto a = RandVec(rng, len), b = RandVec(rng, len);
+  const int zp1 = RandInt(rng, -128, 127), zp2 = RandInt(rng, -128, 127), zpo = RandInt(rng, -128, 127);
+  const double s1 = RandReal(rng, 0.01, 0.1), s2 = RandReal(rng, 0.01, 0.1), so = RandReal(rng, 0.02, 0.2);
+  int lo = -128, hi = 127;
+  if (rng.Next() & 1) lo = std::max(-128, zpo);
+  int32_t m1 = 0, m2 = 0, mo = 0;
+  int sh1 = 0, sh2 = 0, sho = 0, left_shift = 0;
+  oc.expected.resize(len);
+  if (kind == OpKind::kMul) {
+    // TFLite mul.cc Prepare / reference_integer_ops::Mul.
+    QuantizeMultiplier(s1 * s2 / so, &mo, &sho);
+    for (int i = 0; i < len; ++i) {
+      const int32_t prod = (a[i] - zp1) * (b[i] - zp2);
+      oc.expected[i] = Clamp8(MultiplyByQuantizedMultiplier(prod, mo, sho) + zpo, lo, hi);
+    }
+  } else {
+    // TFLite add.cc / sub.cc Prepare for int8 and reference_integer_ops::Add.
+    left_shift = 20;
+    const double twice_max = 2 * std::max(s1, s2);
+    QuantizeMultiplierSmallerThanOneExp(s1 / twice_max, &m1, &sh1);
+    QuantizeMultiplierSmallerThanOneExp(s2 / twice_max, &m2, &sh2);
+    QuantizeMultiplierSmallerThanOneExp(twice_max / ((1 << left_shift) * so), &mo, &sho);
+    for (int i = 0; i < len; ++i) {
+      const int32_t x1 = (a[i] - zp1) * (1 << left_shift), x2 = (b[i] - zp2) * (1 << left_shift);
+      const int32_t y1 = MultiplyByQuantizedMultiplierSmallerThanOneExp(x1, m1, sh1);
+      const int32_t y2 = MultiplyByQuantizedMultiplierSmallerThanOneExp(x2, m2, sh2);
+      const int32_t raw = kind == OpKind::kAdd ? y1 + y2 : y1 - y2;
+      oc.expected[i] = Clamp8(MultiplyByQuantizedMultiplierSmallerThanOneExp(raw, mo, sho) + zpo, lo, hi);
+    }
+  }
+  Emitter e(cfg, &oc);
+  const uint32_t pa = e.AllocA(len), pbb = e.AllocA(len);
+  const bool in_place = rng.Next() & 1;
+  const uint32_t po = in_place ? pa : e.AllocA(len);
+  e.loads.push_back(Emitter::Load(isa::Buffer::kAbuf, 0, e.HostInput(a), pa, 1, len, 0, 0));
+  e.loads.push_back(Emitter::Load(isa::Buffer::kAbuf, 0, e.HostInput(b), pbb, 1, len, 0, 0));
+  // Three registers per SETREG, in VReg order.
+  const int32_t regs[isa::kNumVregs] = {zp1, zp2, zpo, lo, hi, left_shift, m1, sh1, m2, sh2, mo, sho};
+  for (int r = 0; r < isa::kNumVregs; r += 3)
+    e.Compute(isa::SetregArgs{uint32_t(r), 3, regs[r], regs[r + 1], regs[r + 2]});
+  if (kind == OpKind::kAdd) e.Compute(isa::VaddArgs{uint32_t(len), pa, pbb, po});
+  if (kind == OpKind::kSub) e.Compute(isa::VsubArgs{uint32_t(len), pa, pbb, po});
+  if (kind == OpKind::kMul) e.Compute(isa::VmulArgs{uint32_t(len), pa, pbb, po});
+  e.stores.push_back(Emitter::Store(0, po, 1, len, 0, 0));
+  e.Finish();
+  return oc;
+}
+
+OpCase Lut(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
+  const int len = RandInt(rng, 1, (4 * cfg.cols + 5) * scale);
+  OpCase oc;
+  oc.name = StrFormat("lut len %d", len);
+  const auto x = RandVec(rng, len);
+  const auto table = RandVec(rng, 256);
+  oc.expected.resize(len);
+  for (int i = 0; i < len; ++i) oc.expected[i] = table[x[i] + 128];
+  Emitter e(cfg, &oc);
+  const uint32_t p_lut = e.Param(std::vector<uint8_t>(table.begin(), table.end()));
+  const uint32_t a_in = e.AllocA(len), a_out = e.AllocA(len);
+  e.loads.push_back(Emitter::Load(isa::Buffer::kAbuf, 0, e.HostInput(x), a_in, 1, len, 0, 0));
+  e.Compute(isa::VlutArgs{uint32_t(len), a_in, a_out, p_lut});
+  e.stores.push_back(Emitter::Store(0, a_out, 1, len, 0, 0));
+  e.Finish();
+  return oc;
+}
+
+}  // namespace
+
+const char* OpKindName(OpKind k) {
+  switch (k) {
+    case OpKind::kGemm: return "gemm";
+    case OpKind::kConv: return "conv";
+    case OpKind::kDepthwise: return "depthwise";
+    case OpKind::kMaxPool: return "maxpool";
+    case OpKind::kAvgPool: return "avgpool";
+    case OpKind::kAdd: return "add";
+    case OpKind::kSub: return "sub";
+    case OpKind::kMul: return "mul";
+    case OpKind::kLut: return "lut";
+    case OpKind::kNumKinds: break;
+  }
+  return "?";
+}
+
+OpCase MakeGemm(const DeviceConfig& config, Xorshift32& rng, int m, int k, int n, bool double_buffered) {
+  return Gemm(config, rng, m, k, n, double_buffered);
+}
+
+OpCase MakeCase(OpKind kind, const DeviceConfig& cfg, Xorshift32& rng, int scale) {
+  switch (kind) {
+    case OpKind::kGemm: {
+      const int m = RandInt(rng, 1, 24 * scale), k = RandInt(rng, 1, 2 * cfg.rows + 3);
+      const int n = RandInt(rng, 1, 2 * cfg.cols + 3);
+      return Gemm(cfg, rng, m, k, n, m >= 3 && (rng.Next() & 1));
+    }
+    case OpKind::kConv: return Conv(cfg, rng, scale);
+    case OpKind::kDepthwise: return Depthwise(cfg, rng, scale);
+    case OpKind::kMaxPool: return Pool(cfg, rng, true, scale);
+    case OpKind::kAvgPool: return Pool(cfg, rng, false, scale);
+    case OpKind::kAdd:
+    case OpKind::kSub:
+    case OpKind::kMul: return Eltwise(cfg, rng, kind, scale);
+    case OpKind::kLut: return Lut(cfg, rng, scale);
+    case OpKind::kNumKinds: break;
+  }
+  std::abort();
+}
+
+HostBuffers::HostBuffers(const OpCase& op) : in(op.input), params(op.params), out(op.expected.size()) {
+  // Regions must be non-empty; pad empty ones with a byte nobody reads.
+  if (in.empty()) in.push_back(0);
+  if (params.empty()) params.push_back(0);
+  if (out.empty()) out.push_back(0);
+  (void)host.Map(0, in.data(), in.size(), true, false);
+  (void)host.Map(1, params.data(), params.size(), true, false);
+  (void)host.Map(2, out.data(), out.size(), false, true);
+}
+
+uint32_t TestSeed(const char* test_name, uint32_t fallback) {
+  uint32_t seed = fallback;
+  if (const char* env = std::getenv("SYSTOLE_SEED")) seed = static_cast<uint32_t>(std::strtoul(env, nullptr, 0));
+  std::printf("[seed] %s: SYSTOLE_SEED=%u\n", test_name, seed);
+  return seed;
+}
+
+std::string Diff(const std::vector<int8_t>& want, const std::vector<int8_t>& got) {
+  if (want.size() != got.size()) return StrFormat("size %zu != %zu", got.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i)
+    if (want[i] != got[i]) return StrFormat("element %zu: got %d, want %d", i, got[i], want[i]);
+  return "";
+}
+
+}  // namespace systole::sim::testing
+
+namespace systole::sim::testing {
+namespace {
+
+std::string CheckBytes(const char* what, const uint8_t* got, const std::vector<uint8_t>& want) {
+  for (size_t i = 0; i < want.size(); ++i)
+    if (got[i] != want[i])
+      return StrFormat("%s byte %zu: got %d, want %d", what, i, int8_t(got[i]), int8_t(want[i]));
+  return "";
+}
+
+void SetI32(uint8_t* p, int32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(static_cast<uint32_t>(v) >> (8 * i));
+}
+
+}  // namespace
+
+std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
+  const int R = cfg.rows, C = cfg.cols;
+  Xorshift32 rng(seed);
+  std::vector<InsnTest> tests;
+  auto rand_bytes = [&](size_t n) {
+    std::vector<uint8_t> v(n);
+    for (auto& b : v) b = rng.NextByte();
+    return v;
+  };
+
+  {  // NOP changes nothing.
+    InsnTest t;
+    t.name = "NOP";
+    t.program.Add(isa::NopArgs{});
+    t.check = [](const DeviceMemory& m, const std::vector<uint8_t>&) {
+      for (uint8_t b : m.abuf)
+        if (b) return std::string("ABUF changed");
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  {  // LOAD: 2-D host -> ABUF and -> PBUF with strides.
+    InsnTest t;
+    t.name = "LOAD";
+    t.host_in = rand_bytes(256);
+    t.program.Add(isa::LoadArgs{0, 0, 3, 5, 10, 9, 4, 7});  // ABUF
+    t.program.Add(isa::LoadArgs{1, 0, 2, 6, 33, 6, 1, 20});  // PBUF
+    const auto in = t.host_in;
+    t.check = [in](const DeviceMemory& m, const std::vector<uint8_t>&) {
+      for (int r = 0; r < 3; ++r)
+        for (int i = 0; i < 5; ++i)
+          if (m.abuf[10 + r * 9 + i] != in[4 + r * 7 + i]) return StrFormat("ABUF row %d byte %d", r, i);
+      if (m.abuf[10 + 5] != 0) return std::string("ABUF gap written");
+      for (int r = 0; r < 2; ++r)
+        for (int i = 0; i < 6; ++i)
+          if (m.pbuf[33 + r * 6 + i] != in[1 + r * 20 + i]) return StrFormat("PBUF row %d byte %d", r, i);
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  {  // STORE: 2-D ABUF -> host.
+    InsnTest t;
+    t.name = "STORE";
+    const auto data = rand_bytes(64);
+    t.init = [data](DeviceMemory& m) { std::copy(data.begin(), data.end(), m.abuf.begin() + 100); };
+    t.program.Add(isa::StoreArgs{0, 2, 4, 3, 100, 8, 17, 5});
+    t.check = [data](const DeviceMemory&, const std::vector<uint8_t>& out) {
+      for (int r = 0; r < 4; ++r)
+        for (int i = 0; i < 3; ++i)
+          if (out[17 + r * 5 + i] != data[r * 8 + i]) return StrFormat("host row %d byte %d", r, i);
+      if (out[17 + 3] != 0) return std::string("host gap written");
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  {  // SETREG + VFILL.
+    InsnTest t;
+    t.name = "VFILL";
+    const uint32_t len = 2 * C + 3;
+    t.program.Add(isa::VfillArgs{-7, len, 40});
+    t.check = [len](const DeviceMemory& m, const std::vector<uint8_t>&) {
+      if (m.abuf[39] != 0 || m.abuf[40 + len] != 0) return std::string("wrote outside");
+      for (uint32_t i = 0; i < len; ++i)
+        if (int8_t(m.abuf[40 + i]) != -7) return StrFormat("byte %u", i);
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  {  // LOAD_WEIGHTS + MATMUL (overwrite, then accumulate with a 2-D pattern).
+    InsnTest t;
+    t.name = "MATMUL";
+    const int k = std::max(1, R - 1), n = std::max(1, C - 1), m = 7;
+    const auto w = rand_bytes(size_t(k) * n), a = rand_bytes(4096);
+    t.init = [w, a](DeviceMemory& mem) {
+      std::copy(w.begin(), w.end(), mem.pbuf.begin() + 64);
+      std::copy(a.begin(), a.end(), mem.abuf.begin());
+      for (auto& x : mem.acc) x = 12345;  // overwritten by the first MATMUL
+    };
+    t.program.Add(isa::LoadWeightsArgs{uint32_t(k), uint32_t(n), 64, uint32_t(n)});
+    t.program.Add(isa::MatmulArgs{uint32_t(m), uint32_t(k), false, 3, 5, uint32_t(m), uint32_t(k + 2), 0});
+    // Second pass: 2 runs of 3 vectors + 1: inner 3, stride 11, outer 100.
+    t.program.Add(isa::MatmulArgs{uint32_t(m), uint32_t(k), true, 3, 1000, 3, 11, 100});
+    t.check = [w, a, k, n, m, C](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      for (int i = 0; i < m; ++i)
+        for (int c = 0; c < C; ++c) {
+          int32_t want = 0;
+          if (c < n)
+            for (int r = 0; r < k; ++r) {
+              const int a1 = int8_t(a[5 + i * (k + 2) + r]);
+              const int a2 = int8_t(a[1000 + (i / 3) * 100 + (i % 3) * 11 + r]);
+              want += (a1 + a2) * int8_t(w[r * n + c]);
+            }
+          const int32_t got = mem.acc[size_t(3 + i) * C + c];
+          if (got != want) return StrFormat("acc[%d][%d] = %d, want %d", 3 + i, c, got, want);
+        }
+      if (mem.acc[2 * C] != 12345) return std::string("acc row 2 touched");
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  {  // POSTPROC: per-channel bias, multiplier, shift (including clamped shifts), zp, clamp.
+    InsnTest t;
+    t.name = "POSTPROC";
+    const int n = C, m = 5;
+    std::vector<int32_t> acc(size_t(m) * C), bias(n), mult(n), shift(n);
+    for (auto& x : acc) x = static_cast<int32_t>(rng.Next()) >> RandInt(rng, 8, 20);
+    for (int c = 0; c < n; ++c) {
+      bias[c] = RandInt(rng, -5000, 5000);
+      QuantizeMultiplier(RandReal(rng, 1e-4, 2.0), &mult[c], &shift[c]);
+    }
+    shift[0] = 40;  // out of range: the hardware clamps it to 31
+    t.init = [=](DeviceMemory& mem) {
+      std::copy(acc.begin(), acc.end(), mem.acc.begin() + 2 * C);
+      for (int c = 0; c < n; ++c) {
+        SetI32(&mem.pbuf[16 + 4 * c], bias[c]);
+        SetI32(&mem.pbuf[16 + 4 * n + 4 * c], mult[c]);
+        SetI32(&mem.pbuf[16 + 8 * n + 4 * c], shift[c]);
+      }
+    };
+    t.program.Add(isa::PostprocArgs{uint32_t(m), uint32_t(n), 2, 300, uint32_t(n + 3), 16, -3, -100, 90});
+    t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      for (int i = 0; i < m; ++i)
+        for (int c = 0; c < n; ++c) {
+          const int32_t v = MultiplyByQuantizedMultiplier(
+              static_cast<int32_t>(uint32_t(acc[i * C + c]) + uint32_t(bias[c])), mult[c], std::min(shift[c], 31));
+          const int8_t want = Clamp8(v - 3, -100, 90);
+          const int8_t got = int8_t(mem.abuf[300 + i * (n + 3) + c]);
+          if (got != want) return StrFormat("out[%d][%d] = %d, want %d", i, c, got, want);
+        }
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  {  // VMACC overwrite + accumulate; lanes >= n untouched.
+    InsnTest t;
+    t.name = "VMACC";
+    const int n = std::max(1, C - 1), m = 6;
+    const auto a = rand_bytes(2048), w = rand_bytes(2 * n);
+    t.init = [=](DeviceMemory& mem) {
+      std::copy(a.begin(), a.end(), mem.abuf.begin());
+      std::copy(w.begin(), w.end(), mem.pbuf.begin() + 8);
+      for (auto& x : mem.acc) x = -9;
+    };
+    t.program.Add(isa::VmaccArgs{uint32_t(m), uint32_t(n), false, 1, 0, 2, 40, 300, 8});
+    t.program.Add(isa::VmaccArgs{uint32_t(m), uint32_t(n), true, 1, 1000, uint32_t(m), uint32_t(n), 0,
+                                 uint32_t(8 + n)});
+    t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      for (int i = 0; i < m; ++i)
+        for (int c = 0; c < C; ++c) {
+          int32_t want = -9;
+          if (c < n)
+            want = int8_t(a[(i / 2) * 300 + (i % 2) * 40 + c]) * int8_t(w[c]) +
+                   int8_t(a[1000 + i * n + c]) * int8_t(w[n + c]);
+          if (mem.acc[size_t(1 + i) * C + c] != want)
+            return StrFormat("acc[%d][%d] = %d, want %d", 1 + i, c, mem.acc[size_t(1 + i) * C + c], want);
+        }
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  {  // VLUT.
+    InsnTest t;
+    t.name = "VLUT";
+    const auto lut = rand_bytes(256), x = rand_bytes(3 * C + 1);
+    t.init = [=](DeviceMemory& mem) {
+      std::copy(lut.begin(), lut.end(), mem.pbuf.begin() + 512);
+      std::copy(x.begin(), x.end(), mem.abuf.begin() + 7);
+    };
+    t.program.Add(isa::VlutArgs{uint32_t(x.size()), 7, 2000, 512});
+    t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      for (size_t i = 0; i < x.size(); ++i)
+        if (mem.abuf[2000 + i] != lut[int8_t(x[i]) + 128]) return StrFormat("element %zu", i);
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  // VADD/VSUB/VMUL and the pools are checked against the TFLite reference in
+  // the op cases below (one small case per opcode, whole program incl. DMA).
+  struct Op {
+    const char* name;
+    OpKind kind;
+  };
+  for (Op op : {Op{"VADD", OpKind::kAdd}, Op{"VSUB", OpKind::kSub}, Op{"VMUL", OpKind::kMul},
+                Op{"MAXPOOL", OpKind::kMaxPool}, Op{"AVGPOOL", OpKind::kAvgPool}}) {
+    OpCase oc = MakeCase(op.kind, cfg, rng);
+    InsnTest t;
+    t.name = op.name;
+    for (const auto& i : oc.insns) t.program.Add(i);
+    // Host: inputs at region 0; outputs written to region 2.
+    t.host_in = oc.input;
+    t.host_in.resize(std::max<size_t>(t.host_in.size(), 1));
+    t.host_out.assign(oc.expected.size(), 0);
+    const auto want = oc.expected;
+    t.check = [want](const DeviceMemory&, const std::vector<uint8_t>& out) {
+      return CheckBytes("output", out.data(), std::vector<uint8_t>(want.begin(), want.end()));
+    };
+    tests.push_back(std::move(t));
+  }
+  return tests;
+}
+
+}  // namespace systole::sim::testing
+
+namespace systole::sim::testing {
+
+std::vector<IllegalCase> IllegalPrograms(const DeviceConfig& cfg) {
+  std::vector<IllegalCase> v;
+  auto one = [&](const std::string& name, const isa::Instruction& insn, StatusCode code, const std::string& needle,
+                 int pad_before = 1) {
+    ProgramBuilder pb;
+    for (int i = 0; i < pad_before; ++i) pb.Add(isa::NopArgs{});
+    pb.Add(insn);
+    v.push_back(IllegalCase{name, pb.words(), code, needle});
+  };
+  const uint32_t A = cfg.abuf_bytes, P = cfg.pbuf_bytes;
+  {
+    isa::InsnWord w;
+    isa::SetBits(&w, 0, 8, 0xEE);
+    v.push_back({"unknown opcode", {isa::InsnWord{}, w}, StatusCode::kInvalidArgument,
+                 "instruction 1: unknown opcode 238"});
+    isa::InsnWord r;
+    isa::SetBits(&r, 0, 8, static_cast<uint32_t>(isa::Opcode::kVfill));
+    isa::SetBits(&r, 32, 32, 1);
+    isa::SetBits(&r, 250, 1, 1);
+    v.push_back({"reserved bits", {r}, StatusCode::kInvalidArgument, "reserved bits"});
+  }
+  one("matmul reads past ABUF", {{}, isa::MatmulArgs{4, 2, false, 0, A - 3, 4, 1, 0}}, StatusCode::kOutOfRange,
+      "outside ABUF");
+  one("matmul 2-D pattern past ABUF", {{}, isa::MatmulArgs{8, 1, false, 0, 0, 2, 1, A / 2}},
+      StatusCode::kOutOfRange, "outside ABUF");
+  one("matmul past ACC", {{}, isa::MatmulArgs{4, 2, false, cfg.acc_rows - 2, 0, 4, 2, 0}},
+      StatusCode::kOutOfRange, "outside ACC");
+  one("matmul k > R", {{}, isa::MatmulArgs{1, uint32_t(cfg.rows + 1), false, 0, 0, 1, 0, 0}},
+      StatusCode::kOutOfRange, "k =");
+  one("load_weights past PBUF", {{}, isa::LoadWeightsArgs{2, 2, P - 2, 8}}, StatusCode::kOutOfRange,
+      "outside PBUF");
+  one("postproc params past PBUF", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, P - 20, 0, -128, 127}},
+      StatusCode::kOutOfRange, "outside PBUF");
+  one("postproc act_min > act_max", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, 0, 0, 5, 4}}, StatusCode::kOutOfRange,
+      "act_min");
+  one("vadd dst partially overlaps", {{}, isa::VaddArgs{16, 0, 100, 8}}, StatusCode::kOutOfRange, "overlaps");
+  one("pool output overlaps input", {{}, isa::MaxpoolArgs{1, 2, 2, 2, 0, 4, 1, 2, 0, 2, 0, 16}},
+      StatusCode::kOutOfRange, "overlaps");
+  one("setreg value out of range", {{}, isa::SetregArgs{static_cast<uint32_t>(isa::VReg::kIn1Shift), 1, 40, 0, 0}},
+      StatusCode::kOutOfRange, "IN1_SHIFT");
+  one("setreg past last register", {{}, isa::SetregArgs{11, 2, 0, 0, 0}}, StatusCode::kOutOfRange, "registers");
+  one("load from unmapped region", {{}, isa::LoadArgs{0, 5, 1, 4, 0, 4, 0, 4}}, StatusCode::kOutOfRange,
+      "not mapped");
+  one("load past host region", {{}, isa::LoadArgs{0, 0, 2, 200, 0, 200, 0, 200}}, StatusCode::kOutOfRange,
+      "past host region 0");
+  one("load from write-only region", {{}, isa::LoadArgs{0, 2, 1, 4, 0, 4, 0, 4}}, StatusCode::kOutOfRange,
+      "not readable");
+  one("store into read-only region", {{}, isa::StoreArgs{0, 0, 1, 4, 0, 4, 0, 4}}, StatusCode::kOutOfRange,
+      "not writable");
+  one("store past host region", {{}, isa::StoreArgs{0, 2, 1, 4, 0, 4, 254, 4}}, StatusCode::kOutOfRange,
+      "past host region 2");
+  one("store from PBUF", {{}, isa::StoreArgs{1, 2, 1, 4, 0, 4, 0, 4}}, StatusCode::kOutOfRange, "must be ABUF");
+  one("load into ABUF past its end", {{}, isa::LoadArgs{0, 0, 1, 8, A - 4, 8, 0, 8}}, StatusCode::kOutOfRange,
+      "outside ABUF");
+  one("load with pop_prev", {{true, false, false, false}, isa::LoadArgs{0, 0, 0, 0, 0, 0, 0, 0}},
+      StatusCode::kInvalidArgument, "no previous unit");
+  one("store with push_next", {{false, false, false, true}, isa::StoreArgs{0, 2, 0, 0, 0, 0, 0, 0}},
+      StatusCode::kInvalidArgument, "no next unit");
+  {
+    ProgramBuilder pb;  // compute waits for a load token nobody pushes
+    pb.Add(isa::NopArgs{}, PopPrev());
+    v.push_back({"deadlock", pb.words(), StatusCode::kFailedPrecondition, "deadlock"});
+  }
+  return v;
+}
+
+}  // namespace systole::sim::testing

@@ -1,0 +1,91 @@
+// Test and benchmark support for the simulator: random, legal Systole programs
+// for whole int8 operators (GEMM, CONV_2D, DEPTHWISE_CONV_2D, MAX/AVG pooling,
+// ADD/SUB/MUL, LUT activations), each with the expected output computed by a
+// straightforward TFLite-style reference kernel on common/fixed_point.h, and
+// runners for the functional and SystemC models.
+//
+// Every case moves its data like a real run: LOAD inputs from host region 0
+// and parameters from region 1, compute, STORE the result to region 2, with
+// dependency tokens between the units.
+#ifndef SYSTOLE_SIMULATOR_TEST_UTIL_H_
+#define SYSTOLE_SIMULATOR_TEST_UTIL_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "common/xorshift32.h"
+#include "simulator/device_config.h"
+#include "simulator/functional_model.h"
+#include "simulator/host_memory.h"
+#include "simulator/program.h"
+
+namespace systole::sim::testing {
+
+struct OpCase {
+  std::string name;                    // e.g. "conv 5x7x9 -> 12, k3x3 s2 same"
+  std::vector<isa::InsnWord> program;
+  std::vector<isa::Instruction> insns;
+  std::vector<uint8_t> input;          // host region 0 (device reads)
+  std::vector<uint8_t> params;         // host region 1 (device reads)
+  std::vector<int8_t> expected;        // reference output (host region 2)
+};
+
+enum class OpKind { kGemm, kConv, kDepthwise, kMaxPool, kAvgPool, kAdd, kSub, kMul, kLut, kNumKinds };
+const char* OpKindName(OpKind k);
+
+// A random legal case of the given kind sized for `config` (any R, C >= 2 and
+// buffers of at least 64 KiB). `scale` grows the shapes (1 = small for tests).
+OpCase MakeCase(OpKind kind, const DeviceConfig& config, Xorshift32& rng, int scale = 1);
+// A GEMM with explicit shape; double_buffered splits M into row tiles that
+// load, compute and store in a software pipeline (TVM-VTA style tokens).
+OpCase MakeGemm(const DeviceConfig& config, Xorshift32& rng, int m, int k, int n, bool double_buffered);
+
+// Host memory for a case: regions 0, 1 (readable) and 2 (writable, `out`).
+struct HostBuffers {
+  std::vector<uint8_t> in, params, out;
+  HostMemory host;
+  explicit HostBuffers(const OpCase& op);
+  std::vector<int8_t> output() const { return std::vector<int8_t>(out.begin(), out.end()); }
+};
+
+// Seed for a randomised test: $SYSTOLE_SEED if set, else `fallback`; printed.
+uint32_t TestSeed(const char* test_name, uint32_t fallback);
+
+// First mismatch as text ("" if equal).
+std::string Diff(const std::vector<int8_t>& want, const std::vector<int8_t>& got);
+
+}  // namespace systole::sim::testing
+
+
+namespace systole::sim::testing {
+
+// A hand-written single-instruction test, runnable on any model: init the
+// on-chip memories, run `program` with host regions 0 (readable, host_in) and
+// 2 (writable, host_out), then `check` returns "" or what is wrong.
+struct InsnTest {
+  std::string name;
+  std::function<void(DeviceMemory&)> init;
+  ProgramBuilder program;
+  std::vector<uint8_t> host_in = std::vector<uint8_t>(256);
+  std::vector<uint8_t> host_out = std::vector<uint8_t>(256);
+  std::function<std::string(const DeviceMemory&, const std::vector<uint8_t>& host_out)> check;
+};
+std::vector<InsnTest> InstructionTests(const DeviceConfig& config, uint32_t seed);
+
+// Illegal programs: each must end the run with `code` and a message
+// containing `needle`, on every model. Host regions: 0 (256 B, read-only),
+// 2 (256 B, write-only), others unmapped.
+struct IllegalCase {
+  std::string name;
+  std::vector<isa::InsnWord> program;
+  StatusCode code;
+  std::string needle;
+};
+std::vector<IllegalCase> IllegalPrograms(const DeviceConfig& config);
+
+}  // namespace systole::sim::testing
+
+#endif  // SYSTOLE_SIMULATOR_TEST_UTIL_H_
