@@ -113,6 +113,11 @@ void AddReshapeCases(OpCaseList* cases) {
     AddSqueeze(cases, "dim0", t, {1, 5, 1, 2}, {0}, {5, 1, 2});
     AddSqueeze(cases, "negative_dim", t, {2, 1, 3}, {-2}, {2, 3});
     AddSqueeze(cases, "hw_of_nhwc", t, {1, 1, 1, 8}, {1, 2}, {1, 8});
+    AddSqueeze(cases, "6d_all_unit_dims", t, {1, 2, 1, 2, 1, 3}, {}, {2, 2, 3});
+    // 6-D, not 8-D: TFLite reshapes to up to 8 dimensions, but Systole's model
+    // loader (interpreter/model.cc) caps tensor rank at 6.
+    AddReshape(cases, "3d_to_6d", t, {2, 3, 4}, {1, 2, 3, 1, 2, -1}, true, true,
+               {1, 2, 3, 1, 2, 2});
   }
 }
 
@@ -194,6 +199,7 @@ void AddConcatCases(OpCaseList* cases) {
               q);
     AddConcat(cases, "2d_axis0", t, {{{3, 5}, q}, {{2, 5}, q}}, 0, q);
     AddConcat(cases, "2d_axis1", t, {{{3, 5}, q}, {{3, 2}, q}}, 1, q);
+    AddConcat(cases, "5d_axis4", t, {{{1, 2, 2, 2, 3}, q}, {{1, 2, 2, 2, 2}, q}}, 4, q);
     AddConcat(cases, "4in_axis_neg3", t,
               {{{2, 2, 3, 2}, q}, {{2, 1, 3, 2}, q}, {{2, 2, 3, 2}, q}, {{2, 3, 3, 2}, q}}, -3,
               q);
@@ -216,6 +222,8 @@ void AddConcatCases(OpCaseList* cases) {
             2, Quant::PerTensor(0.0627f, 31));
   AddConcat(cases, "requant_same_scale_zp_differs", kU8,
             {{{2, 8}, Quant::PerTensor(0.04f, 120)}, {{2, 8}, out}}, 1, out);
+  AddConcat(cases, "requant_5d_axis_neg1", kU8,
+            {{{1, 2, 2, 2, 3}, Quant::PerTensor(0.05f, 100)}, {{1, 2, 2, 2, 2}, out}}, -1, out);
   AddConcat(cases, "requant_ties", kU8,
             {{{4, 16}, Quant::PerTensor(0.02f, 3)}, {{4, 16}, Quant::PerTensor(0.06f, 250)}},
             0, Quant::PerTensor(0.04f, 128));
@@ -257,6 +265,7 @@ void AddSplitCases(OpCaseList* cases) {
     AddSplit(cases, "axis_neg4_2", t, {4, 2, 2, 2}, -4, 2);
     AddSplit(cases, "2d_axis0_3", t, {6, 4}, 0, 3);
     AddSplit(cases, "3d_axis1_3", t, {3, 6, 2}, 1, 3);
+    AddSplit(cases, "5d_axis2_2", t, {1, 2, 4, 2, 3}, 2, 2);
   }
 }
 
