@@ -1,0 +1,33 @@
+#!/bin/sh
+# Runs the whole Systole test suite: installs missing Debian packages, builds
+# (Release) and runs ctest; then builds again with AddressSanitizer +
+# UndefinedBehaviorSanitizer and runs the suite under them.
+#
+#   scripts/test.sh            both builds (what CI runs)
+#   scripts/test.sh --fast     the Release build only
+# Build trees: build/ and build-asan/. Set SYSTOLE_JOBS to change parallelism.
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+JOBS=${SYSTOLE_JOBS:-$(nproc)}
+export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
+
+sh scripts/install_deps.sh
+
+echo "== Release build"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
+cmake --build build -j "$JOBS"
+echo "== Release tests"
+(cd build && ctest --output-on-failure -j "$JOBS" --timeout 600)
+
+if [ "${1:-}" = "--fast" ]; then exit 0; fi
+
+echo "== ASan+UBSan build"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSYSTOLE_SANITIZE=ON \
+  -DSYSTOLE_BUILD_BENCHMARKS=OFF
+cmake --build build-asan -j "$JOBS"
+echo "== ASan+UBSan tests"
+# SystemC threads' stacks look like leaks to LeakSanitizer (TOOLCHAIN.md pitfall 7).
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build-asan && ctest --output-on-failure -j "$JOBS" --timeout 1200)
