@@ -40,9 +40,11 @@ module systole_array #(
   end
 
   // act_h[r][c]: activation entering PE(r,c) from the left; act_h[r][Cols] unused.
-  logic [Rows-1:0][Cols:0][7:0]      act_h;
+  // Unpacked on purpose: Verilator keeps them as C arrays (packed 2-D vectors
+  // this wide become multi-word concatenations and cost ~10x simulation speed).
+  logic [7:0]      act_h  [Rows][Cols+1];
   // psum_v[r][c]: partial sum entering PE(r,c) from above; psum_v[Rows] = bottom.
-  logic [Rows:0][Cols-1:0][AccW-1:0] psum_v;
+  logic [AccW-1:0] psum_v [Rows+1][Cols];
 
   // ---- input skew: row r delayed by r cycles -------------------------------
   for (genvar r = 0; r < Rows; r++) begin : gen_skew
@@ -51,10 +53,10 @@ module systole_array #(
     if (r == 0) begin : gen_direct
       assign act_h[0][0] = act_in;
     end else begin : gen_delay
-      logic [r-1:0][7:0] dly_q;  // dly_q[0] is the newest
+      logic [7:0] dly_q [r];  // dly_q[0] is the newest
       always_ff @(posedge clk_i or negedge rst_ni) begin
         if (!rst_ni) begin
-          dly_q <= '0;
+          for (int unsigned i = 0; i < r; i++) dly_q[i] <= '0;
         end else begin
           dly_q[0] <= act_in;
           for (int unsigned i = 1; i < r; i++) dly_q[i] <= dly_q[i-1];
@@ -97,10 +99,10 @@ module systole_array #(
     if (D == 0) begin : gen_direct
       assign psum_o[c] = psum_v[Rows][c];
     end else begin : gen_delay
-      logic [D-1:0][AccW-1:0] dly_q;
+      logic [AccW-1:0] dly_q [D];
       always_ff @(posedge clk_i or negedge rst_ni) begin
         if (!rst_ni) begin
-          dly_q <= '0;
+          for (int unsigned i = 0; i < D; i++) dly_q[i] <= '0;
         end else begin
           dly_q[0] <= psum_v[Rows][c];
           for (int unsigned i = 1; i < D; i++) dly_q[i] <= dly_q[i-1];

@@ -284,7 +284,7 @@ module systole_core #(
       if (is_requant) begin
         rq_in_valid = acc_re;
         rq_acc      = acc_rdata[c];
-        rq_bias     = 32'd0;
+        rq_bias     = par_q[c][31:0];
         rq_mult     = par_q[c][63:32];
         rq_shift    = par_q[c][71:64];
       end else begin
@@ -324,7 +324,7 @@ module systole_core #(
     end else if (max_rv_q) begin
       max_first_q <= 1'b0;
       for (int unsigned c = 0; c < Cols; c++) begin
-        if (max_first_q || $signed(b_rdata_i[c]) < $signed(max_q[c])) max_q[c] <= b_rdata_i[c];
+        if (max_first_q || $signed(b_rdata_i[c]) > $signed(max_q[c])) max_q[c] <= b_rdata_i[c];
       end
     end
   end

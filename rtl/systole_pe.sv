@@ -28,15 +28,21 @@ module systole_pe #(
 
   assign prod = act_i * w_q;
 
+  // The weight is architectural state (reset to 0). The activation and
+  // partial-sum registers are pure datapath without reset: the array feeds
+  // zeros from the edges, so they are flushed within Rows + Cols cycles, before
+  // any result is marked valid (systole_array's valid pipeline is reset).
+  // This also keeps the Verilated PE grid ~2x cheaper.
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      w_q    <= '0;
-      act_o  <= '0;
-      psum_o <= '0;
-    end else begin
-      if (w_we_i) w_q <= w_i;
-      act_o  <= act_i;
-      psum_o <= psum_i + AccW'(prod);
+      w_q <= '0;
+    end else if (w_we_i) begin
+      w_q <= w_i;
     end
+  end
+
+  always_ff @(posedge clk_i) begin
+    act_o  <= act_i;
+    psum_o <= psum_i + AccW'(prod);
   end
 endmodule

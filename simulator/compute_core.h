@@ -22,7 +22,10 @@
 //   * Step() returns true (the done pulse) in cycle t+T-1, and by then every
 //     memory write of the instruction has been made;
 //   * Ready() is true again from cycle t+T.
-// Step(nullptr) means valid is low. The device only presents an instruction
+// Step(nullptr) means valid is low. While the core is idle the device may
+// leave out Step(nullptr) calls (RunOptions::fast_forward skips stretches in
+// which nothing can happen): an idle core must have no observable behaviour.
+// The device only presents an instruction
 // when Ready() is true and it has already checked it (see validate.h), so a
 // core may assume every field and address is in range.
 #ifndef SYSTOLE_SIMULATOR_COMPUTE_CORE_H_
@@ -56,6 +59,10 @@ class ComputeCore {
   // Back to idle: pipelines empty, weights and vector registers zero. The
   // memories are not touched.
   virtual void Reset() = 0;
+  // Whether the core implements a COMPUTE opcode. A core under construction
+  // (the RTL) may implement a subset; the device rejects a program that uses
+  // anything else with UNIMPLEMENTED at fetch, naming the opcode and the core.
+  virtual bool Supports(isa::Opcode op) const { return true; }
   // The core accepts an instruction in the current cycle (ready).
   virtual bool Ready() const = 0;
   // Advances one clock cycle; returns true in the cycle an instruction

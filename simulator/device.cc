@@ -104,6 +104,12 @@ class Engine {
         pc_ = program_.size();
         return false;
       }
+      if (insn->unit() == isa::Unit::kCompute && !core_->Supports(insn->opcode())) {
+        End(Unimplemented("instruction %" PRIu64 ": compute core '%s' does not implement %s", pc_,
+                          core_->Name(), isa::OpcodeName(insn->opcode())));
+        pc_ = program_.size();
+        return false;
+      }
       fetched_ = true;
       fetch_insn_ = *insn;
     }

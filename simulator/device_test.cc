@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -119,6 +120,61 @@ TEST_P(DeviceTest, WritesChromeTrace) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Arrays, DeviceTest, ::testing::Values(8, 16));
+
+TEST(DeviceRunTest, ParameterCachePersistsAcrossRuns) {
+  // Run 1 loads weights into PBUF; run 2 uses them without touching the host.
+  auto dev = MakeDevice(DeviceConfig::Small(8));
+  std::vector<uint8_t> w(64), out(8);
+  for (int i = 0; i < 64; ++i) w[i] = static_cast<uint8_t>(i % 8 == i / 8 ? 1 : 0);  // identity
+  HostMemory host;
+  ASSERT_TRUE(host.Map(1, w.data(), w.size(), true, false).ok());
+  ASSERT_TRUE(host.Map(2, out.data(), out.size(), false, true).ok());
+  ProgramBuilder load;
+  load.Add(isa::LoadArgs{1, 1, 1, 64, 100, 64, 0, 64});
+  ASSERT_TRUE(dev->Run(load.words(), host).ok());
+  for (int i = 0; i < 8; ++i) dev->memory().abuf[i] = static_cast<uint8_t>(i + 1);
+  // acc = x * I; POSTPROC with bias 0, mult 2^30 (x0.5), shift 1 -> x; store.
+  for (int c = 0; c < 8; ++c) {
+    const int32_t mult = 1 << 30, shift = 1;
+    std::memcpy(&dev->memory().pbuf[1000 + 32 + 4 * c], &mult, 4);
+    std::memcpy(&dev->memory().pbuf[1000 + 64 + 4 * c], &shift, 4);
+  }
+  ProgramBuilder use;
+  use.Add(isa::LoadWeightsArgs{8, 8, 100, 8});
+  use.Add(isa::MatmulArgs{1, 8, false, 0, 0, 1, 8, 0});
+  use.Add(isa::PostprocArgs{1, 8, 0, 64, 8, 1000, 0, -128, 127}, PushNext());
+  use.Add(isa::StoreArgs{0, 2, 1, 8, 64, 8, 0, 8}, PopPrev());
+  StatusOr<PerfCounters> r = dev->Run(use.words(), host);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(out[i], i + 1);
+  EXPECT_EQ(r->bytes_loaded, 0u);
+}
+
+TEST(DeviceRunTest, TokenFifoOverflowIsAnError) {
+  DeviceConfig cfg = DeviceConfig::Small(8);
+  cfg.token_depth = 4;
+  auto dev = MakeDevice(cfg);
+  ProgramBuilder pb;
+  for (int i = 0; i < 6; ++i) pb.Add(isa::NopArgs{}, PushNext());  // nobody pops
+  HostMemory host;
+  StatusOr<PerfCounters> r = dev->Run(pb.words(), host);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("token FIFO"), std::string::npos) << r.status().ToString();
+}
+
+TEST(DeviceRunTest, FetchStallsOnAFullQueue) {
+  DeviceConfig cfg = DeviceConfig::Small(8);
+  cfg.queue_depth = 4;
+  auto dev = MakeDevice(cfg);
+  ProgramBuilder pb;
+  for (int i = 0; i < 20; ++i) pb.Add(isa::VfillArgs{1, 64, 0});  // 8 cycles each
+  HostMemory host;
+  StatusOr<PerfCounters> r = dev->Run(pb.words(), host);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_GT(r->fetch_stall_queue_full, 0u);
+  EXPECT_EQ(r->compute.busy, 20u * 8);
+  EXPECT_EQ(r->cycles, 1 + 20u * 8);
+}
 
 TEST(DeviceConfigTest, RejectsBadConfigs) {
   DeviceConfig c = DeviceConfig::Small(8);

@@ -393,23 +393,37 @@ OpCase Pool(const DeviceConfig& cfg, Xorshift32& rng, bool is_max, int scale) {
   const int KH = RandInt(rng, 1, 3), KW = RandInt(rng, 1, 3), S = RandInt(rng, 1, 2);
   const int H = RandInt(rng, KH, 6 * scale + 2), W = RandInt(rng, KW, 6 * scale + 2);
   const int Ch = RandInt(rng, 1, C + C / 2 + 1);
-  const int OH = (H - KH) / S + 1, OW = (W - KW) / S + 1;
+  const bool same = rng.Next() & 1;
+  const int OH = same ? (H + S - 1) / S : (H - KH) / S + 1, OW = same ? (W + S - 1) / S : (W - KW) / S + 1;
+  const int pad_top = same ? std::max((OH - 1) * S + KH - H, 0) / 2 : 0;
+  const int pad_left = same ? std::max((OW - 1) * S + KW - W, 0) / 2 : 0;
   OpCase oc;
-  oc.name = StrFormat("%s %dx%dx%d, k%dx%d s%d valid", is_max ? "maxpool" : "avgpool", H, W, Ch, KH, KW, S);
+  oc.name = StrFormat("%s %dx%dx%d, k%dx%d s%d %s", is_max ? "maxpool" : "avgpool", H, W, Ch, KH, KW, S,
+                      same ? "same" : "valid");
   const auto x = RandVec(rng, size_t(H) * W * Ch);
   int lo = -128, hi = 127;
   if (rng.Next() & 1) lo = RandInt(rng, -128, 0);
   if (rng.Next() & 1) hi = RandInt(rng, 0, 127);
-  // Reference: TFLite reference_integer_ops::MaxPool / AveragePool (VALID).
+  // The window of an output pixel, clipped to the input (TFLite counts only
+  // the valid elements, so a padded window is just a smaller window).
+  struct Win {
+    int y0, y1, x0, x1;
+  };
+  auto window = [&](int oy, int ox) {
+    const int y = oy * S - pad_top, xx = ox * S - pad_left;
+    return Win{std::max(y, 0), std::min(y + KH, H), std::max(xx, 0), std::min(xx + KW, W)};
+  };
+  // Reference: TFLite reference_integer_ops::MaxPool / AveragePool.
   oc.expected.resize(size_t(OH) * OW * Ch);
   for (int oy = 0; oy < OH; ++oy)
     for (int ox = 0; ox < OW; ++ox)
       for (int c = 0; c < Ch; ++c) {
+        const Win w = window(oy, ox);
         int32_t acc = is_max ? -128 : 0;
         int count = 0;
-        for (int ky = 0; ky < KH; ++ky)
-          for (int kx = 0; kx < KW; ++kx) {
-            const int v = x[((oy * S + ky) * W + ox * S + kx) * Ch + c];
+        for (int iy = w.y0; iy < w.y1; ++iy)
+          for (int ix = w.x0; ix < w.x1; ++ix) {
+            const int v = x[(iy * W + ix) * Ch + c];
             acc = is_max ? std::max(acc, v) : acc + v;
             ++count;
           }
@@ -420,15 +434,29 @@ OpCase Pool(const DeviceConfig& cfg, Xorshift32& rng, bool is_max, int scale) {
   const uint32_t a_in = e.AllocA(H * W * Ch), a_out = e.AllocA(OH * OW * Ch);
   e.loads.push_back(Emitter::Load(isa::Buffer::kAbuf, 0, e.HostInput(x), a_in, 1, H * W * Ch, 0, 0));
   e.SetRegs({{isa::VReg::kActMin, lo}, {isa::VReg::kActMax, hi}});
-  for (int c0 = 0; c0 < Ch; c0 += C) {
-    const uint32_t nn = std::min(C, Ch - c0), m = OH * OW;
-    const uint32_t addr = a_in + c0, dst = a_out + c0, inner = OW, is = S * Ch, os = S * W * Ch;
+  auto emit = [&](uint32_t m, uint32_t nn, uint32_t kh, uint32_t kw, uint32_t addr, uint32_t dst, uint32_t inner,
+                  uint32_t is, uint32_t os) {
     if (is_max)
-      e.Compute(isa::MaxpoolArgs{m, nn, uint32_t(KH), uint32_t(KW), addr, dst, inner, uint32_t(Ch), is,
-                                 uint32_t(Ch), os, uint32_t(W * Ch)});
+      e.Compute(isa::MaxpoolArgs{m, nn, kh, kw, addr, dst, inner, uint32_t(Ch), is, uint32_t(Ch), os,
+                                 uint32_t(W * Ch)});
     else
-      e.Compute(isa::AvgpoolArgs{m, nn, uint32_t(KH), uint32_t(KW), addr, dst, inner, uint32_t(Ch), is,
-                                 uint32_t(Ch), os, uint32_t(W * Ch)});
+      e.Compute(isa::AvgpoolArgs{m, nn, kh, kw, addr, dst, inner, uint32_t(Ch), is, uint32_t(Ch), os,
+                                 uint32_t(W * Ch)});
+  };
+  for (int c0 = 0; c0 < Ch; c0 += C) {
+    const uint32_t nn = std::min(C, Ch - c0);
+    if (!same) {  // one instruction walks every pixel
+      emit(OH * OW, nn, KH, KW, a_in + c0, a_out + c0, OW, S * Ch, S * W * Ch);
+      continue;
+    }
+    // SAME: one instruction per output pixel with its clipped window (a
+    // compiler would group the unclipped interior into one instruction).
+    for (int oy = 0; oy < OH; ++oy)
+      for (int ox = 0; ox < OW; ++ox) {
+        const Win w = window(oy, ox);
+        emit(1, nn, w.y1 - w.y0, w.x1 - w.x0, a_in + (w.y0 * W + w.x0) * Ch + c0,
+             a_out + (oy * OW + ox) * Ch + c0, 1, 0, 0);
+      }
   }
   e.stores.push_back(Emitter::Store(0, a_out, 1, OH * OW * Ch, 0, 0));
   e.Finish();

@@ -15,11 +15,15 @@
 //    reference_ops::HardSwish (the optimized kernel's portable loop is the same).
 //
 // Float rounding caveat: the reference is TFLite compiled to WebAssembly, whose
-// expf / tanhf are musl's. The tables here call the host libm (glibc on
-// Debian). glibc and musl share ARM's optimized-routines expf, so LOGISTIC and
-// SOFTMAX agree; tanhf implementations differ between the two libcs and could
-// disagree in the last ulp, which changes a table entry only when
-// tanh(x) * 128 lands within an ulp of a .5 boundary.
+// expf / tanhf come from its musl-based libc; the tables here call the host
+// libm (glibc on Debian). glibc and musl share ARM's optimized-routines expf,
+// so LOGISTIC and SOFTMAX tables agree; the two tanhf implementations differ
+// and could disagree in the last ulp, which would change a TANH table entry
+// only when tanh(x) / output_scale lands within an ulp of a .5 boundary. No
+// such case was found: 600 random-quantization TANH/LOGISTIC/SOFTMAX/
+// HARD_SWISH/RELU6 models (1024 inputs each) matched the oracle bit for bit.
+// Nothing here may be built with FMA contraction (-mfma / -ffp-contract=fast
+// on an FMA target): wasm has no fused multiply-add.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -210,13 +214,15 @@ void SoftmaxTyped(const OpData& data, const TfLiteTensor* input, T* out) {
   for (int64_t i = 0; i < outer; ++i, in += depth, out += depth) {
     int32_t max_val = std::numeric_limits<T>::min();
     for (int j = 0; j < depth; ++j) max_val = std::max(max_val, static_cast<int32_t>(in[j]));
-    // table_offset[x] == exp(-input_scale * beta * (max_val - x)).
-    const float* table_offset = &data.softmax_table[255 - max_val];
+    // softmax_table[base + x] == exp(-input_scale * beta * (max_val - x)),
+    // base + x in [0, 255]. (TFLite forms &table[base] first, which for int8
+    // points past the array; indexing with the sum avoids that UB.)
+    const int32_t base = 255 - max_val;
     float sum_exp = 0.0f;
-    for (int j = 0; j < depth; ++j) sum_exp += table_offset[in[j]];
+    for (int j = 0; j < depth; ++j) sum_exp += data.softmax_table[base + in[j]];
     const float inv_sum_exp = 1.0f / (sum_exp * data.output_scale);
     for (int j = 0; j < depth; ++j) {
-      const float prob_rescaled = table_offset[in[j]] * inv_sum_exp;
+      const float prob_rescaled = data.softmax_table[base + in[j]] * inv_sum_exp;
       const int32_t q = QuantizeSoftmaxOutput<T>(prob_rescaled, data.output_zero_point);
       out[j] = static_cast<T>(std::max(std::min(clamp_max, q), clamp_min));
     }

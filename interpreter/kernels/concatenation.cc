@@ -11,6 +11,7 @@
 //      q = clamp(round(x * scale' + bias) + out_zp, 0, 255)   (all float32,
 //      round half away from zero); others are copied.
 //  * FLOAT32 / INT32 are plain copies.
+
 // Bit-exactness needs every float multiply and add rounded separately, as the
 // reference (wasm, no FMA) does: forbid contraction into fused multiply-adds
 // even when the build targets an FMA-capable CPU.

@@ -15,6 +15,9 @@
 //
 // Inputs: 0 = input [N, H, W, Cin], 1 = filter [Cout, KH, KW, Cin],
 // 2 = optional int32 bias [Cout]. Output [N, OH, OW, Cout].
+// Deliberate difference: the TFLite build we match refuses a CONV_2D without
+// bias (2 inputs or an omitted third input: "the optimized versions require
+// bias"); this kernel accepts it and uses a zero bias.
 //
 // Implementation: rows of im2col (or, for 1x1 stride-1 convolutions, the
 // input pixels themselves) are converted to int16 (x - zx), kRowsPerTile at a

@@ -6,7 +6,9 @@
 
 #include "common/fixed_point.h"
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+// -DSYSTOLE_GEMM_NO_SIMD builds only the portable C++ paths (for testing them).
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && \
+    !defined(SYSTOLE_GEMM_NO_SIMD)
 #define SYSTOLE_GEMM_X86 1
 #include <immintrin.h>
 #define SYSTOLE_AVX2 __attribute__((target("avx2")))

@@ -11,9 +11,11 @@
 //  2. otherwise, if input and output scale and zero point are equal:
 //     reference_ops::Mean: int32 sum / count, truncated toward zero.
 //  3. otherwise reference_ops::QuantizedMeanOrSum, in float:
-//        s = in_scale / out_scale; bias = -in_zp * s + 0.5f
+//        s = in_scale / out_scale; bias = -in_zp * s
 //        out = clamp(round(float(sum) / float(count) * s + bias) + out_zp)
-//     (the +0.5 before round() is TFLite's, and is reproduced.)
+//     (older TFLite added 0.5f to bias before round(); the build we match
+//     does not: checked against it, every rescale case is one unit lower
+//     with the +0.5.)
 //
 // Inputs: 0 = data, 1 = axis (constant int32, negative values count from the
 // end, duplicates allowed). Output shape as TFLite's ResizeOutputTensor.
@@ -180,7 +182,7 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
     }
     case MeanPath::kFloatRescale: {
       const float scale = input->params.scale / output->params.scale;
-      const float bias = static_cast<float>(-input->params.zero_point) * scale + 0.5f;
+      const float bias = static_cast<float>(-input->params.zero_point) * scale;
       const float count = static_cast<float>(data->count);
       const int32_t out_zp = output->params.zero_point;
       for (size_t i = 0; i < out_elems; ++i) {

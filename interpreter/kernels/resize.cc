@@ -19,9 +19,13 @@
 //  * UINT8 without align_corners/half_pixel_centers -> optimized_ops: 16.16
 //    fixed-point scale (in << 16) / out + 1, index = min((o * s) >> 16, in - 1).
 //  * everything else -> reference_ops: float scale, floor (or round with
-//    align_corners), half-pixel offset 0.5.
+//    align_corners), half-pixel offset 0.5. INT8 takes this path too in the
+//    matched TFLite even where the two index formulas disagree (checked on the
+//    oracle: resize_nearest_neighbor/{i8,u8}_fixed_vs_float_index); later
+//    TFLite releases route int8 through the optimized kernel as well.
 // Input 1 (size) is a constant INT32 [2] tensor: (new_height, new_width).
 // Quantization is passed through: the output should carry the input's.
+
 // Bit-exactness needs every float multiply and add rounded separately, as the
 // reference (wasm, no FMA) does: forbid contraction into fused multiply-adds
 // even when the build targets an FMA-capable CPU.
@@ -35,6 +39,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/kernel_util.h"

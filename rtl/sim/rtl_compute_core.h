@@ -7,9 +7,12 @@
 // Run(uops) ... -> destroy (closes the trace). One instance owns one
 // VerilatedContext and one model; instances are independent, not thread-safe.
 //
-// Until simulator/compute_core.h exists this header defines the interface the
-// RTL needs; the intent is that RtlComputeCore implements sim's ComputeCore
-// (see docs/rtl.md, "Integration").
+// INTERIM: this interface predates simulator/compute_core.h. It runs decoded
+// uops with the RTL's own port layout; conformance with sim::ComputeCore and
+// the ISA (docs/accelerator.md, "Compute-core contract") is the open work
+// listed in docs/rtl.md. Do not export the sim factory from this header until
+// the RTL conforms: simulator/CMakeLists.txt enables the RTL in its
+// conformance test as soon as it finds it.
 #ifndef SYSTOLE_RTL_SIM_RTL_COMPUTE_CORE_H_
 #define SYSTOLE_RTL_SIM_RTL_COMPUTE_CORE_H_
 

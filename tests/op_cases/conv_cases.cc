@@ -5,7 +5,8 @@
 //   u8    uint8 activations and weights, weight zero point != 0 (TF1)
 // over odd shapes, 1x1 and larger kernels, strides 1-3, dilation, SAME and
 // VALID padding, depth multipliers 1-4, batch 2, FC input flattening and
-// keep_num_dims, every fused activation, with and without bias.
+// keep_num_dims, every fused activation, with and without bias (CONV_2D:
+// always with, TFLite rejects it otherwise), int8 FC weight zero points.
 //
 // Scales are drawn from a per-case xorshift32 stream (seeded by the case
 // name) so that the effective multipliers in * w / out are realistic (well
@@ -83,7 +84,8 @@ struct Weighted {
 // them; `depth` = accumulation length) and an optional bias, and picks the
 // activation scales. `mult_gt1` picks an output scale giving multipliers > 1.
 Weighted AddWeights(ModelBuilder* b, Rng* rng, Scheme scheme, const Shape& w_shape,
-                    int channel_axis, int channels, int depth, bool with_bias, bool mult_gt1) {
+                    int channel_axis, int channels, int depth, bool with_bias, bool mult_gt1,
+                    int w_zero_point = 0) {
   Weighted r;
   const bool u8 = scheme == Scheme::kU8;
   const float in_scale = rng->Uniform(0.004f, 0.06f);
@@ -102,7 +104,7 @@ Weighted AddWeights(ModelBuilder* b, Rng* rng, Scheme scheme, const Shape& w_sha
                                    RandomInt8Data(w_count, rng->Seed(), -127, 127), r.w_q);
   } else if (scheme == Scheme::kI8PerTensor) {
     w_scales.push_back(rng->Uniform(0.002f, 0.03f));
-    r.w_q = Quant::PerTensor(w_scales[0], 0);
+    r.w_q = Quant::PerTensor(w_scales[0], w_zero_point);
     r.w_tensor = b->AddConstTensor("weights", tflite::TensorType_INT8, w_shape,
                                    RandomInt8Data(w_count, rng->Seed(), -127, 127), r.w_q);
   } else {
@@ -224,6 +226,7 @@ const ConvShape kConvShapes[] = {
     {"k1_batch2", 2, 5, 4, 3, 5, 1, 1, 1, 1, 1, 1, kSame},
     {"k3_s2_valid_deep", 1, 9, 9, 24, 32, 3, 3, 2, 2, 1, 1, kValid},
     {"k3_s1x2_dil2_same", 1, 8, 9, 4, 6, 3, 3, 1, 2, 2, 1, kSame},
+    {"k3_rows_gt_tile", 1, 10, 15, 8, 20, 3, 3, 1, 1, 1, 1, kSame},
 };
 
 const ConvShape kDepthwiseShapes[] = {
@@ -252,11 +255,15 @@ struct FcShape {
   bool keep_num_dims;
 };
 
+// `w_zero_point` (int8 per-tensor only): TFLite's int8 FULLY_CONNECTED
+// honours a weight zero point (it is the GEMM's LHS zero point).
 void AddFc(OpCaseList* cases, const FcShape& s, Scheme scheme,
-           tflite::ActivationFunctionType act, bool with_bias, bool mult_gt1 = false) {
+           tflite::ActivationFunctionType act, bool with_bias, bool mult_gt1 = false,
+           int w_zero_point = 0) {
   const std::string name = std::string("fully_connected/") + s.tag + "_" + SchemeTag(scheme) +
                            "_" + ActTag(act) + (with_bias ? "" : "_nobias") +
-                           (mult_gt1 ? "_mgt1" : "");
+                           (mult_gt1 ? "_mgt1" : "") +
+                           (w_zero_point != 0 ? "_wzp" + std::to_string(w_zero_point) : "");
   Rng rng(name);
   ModelBuilder b;
   const int depth = s.input.back();
@@ -264,7 +271,7 @@ void AddFc(OpCaseList* cases, const FcShape& s, Scheme scheme,
   for (int d : s.input) total *= d;
   const int batches = static_cast<int>(total / depth);
   Weighted wt = AddWeights(&b, &rng, scheme, {s.units, depth}, 0, s.units, depth, with_bias,
-                           mult_gt1);
+                           mult_gt1, w_zero_point);
   const tflite::TensorType t = ActType(scheme);
   Shape out_shape = {batches, s.units};
   if (s.keep_num_dims) {
@@ -298,6 +305,8 @@ const FcShape kFcShapes[] = {
     {"4d_1x1x1_k40", {1, 1, 1, 40}, 10, false},
     {"k1_u4", {5, 1}, 4, false},
     {"b1_k300_u20", {1, 300}, 20, false},
+    {"b8_k64_u64", {8, 64}, 64, false},
+    {"b40_k12_u5", {40, 12}, 5, false},
 };
 
 }  // namespace
@@ -345,6 +354,10 @@ void AddConvCases(OpCaseList* cases) {
             true);
     AddFc(cases, kFcShapes[1], scheme, tflite::ActivationFunctionType_NONE, true, true);
   }
+  AddFc(cases, kFcShapes[2], Scheme::kI8PerTensor, tflite::ActivationFunctionType_NONE, true,
+        false, 7);
+  AddFc(cases, kFcShapes[7], Scheme::kI8PerTensor, tflite::ActivationFunctionType_RELU, false,
+        false, -3);
   // A MobileNet-like 1x1 expansion with a wider output (several GEMM blocks).
   const ConvShape wide = {"k1_mnv2_expand", 1, 7, 7, 24, 144, 1, 1, 1, 1, 1, 1, kSame};
   AddConv(cases, false, wide, Scheme::kI8PerChannel, tflite::ActivationFunctionType_RELU6, true);

@@ -1,0 +1,101 @@
+// The memory ports of the compute core (docs/accelerator.md, "Memory ports")
+// as C++ structs, and the device side that services them from CoreMemories.
+// An RTL adapter copies the Verilated model's port outputs into CoreRequests
+// after the rising edge, calls ServiceCorePorts(), and drives the returned
+// CoreReadData into the model's *_rdata_i inputs for the next cycle. This is
+// the whole co-simulation boundary; keeping it here means every core sees the
+// same port semantics:
+//   * a read returns `len` bytes from `addr`; bytes >= len of the bus are 0;
+//   * reads are serviced before writes (read-first within a cycle);
+//   * the device validated every instruction, so an address outside a memory
+//     is a core bug: it is reported (Internal) and the access is dropped/zero.
+#ifndef SYSTOLE_SIMULATOR_CORE_PORTS_H_
+#define SYSTOLE_SIMULATOR_CORE_PORTS_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#include "common/status.h"
+#include "simulator/compute_core.h"
+
+namespace systole::sim {
+
+struct ByteReadReq {
+  bool req = false;
+  uint32_t addr = 0;
+  uint32_t len = 0;
+};
+
+struct CoreRequests {
+  ByteReadReq abuf_a;  // up to max(R, C) bytes
+  ByteReadReq abuf_b;  // up to C bytes
+  ByteReadReq pbuf;    // up to 4*C bytes
+  bool abuf_we = false;
+  uint32_t abuf_waddr = 0, abuf_wlen = 0;  // up to C bytes
+  const uint8_t* abuf_wdata = nullptr;
+  bool acc_re = false;
+  uint32_t acc_raddr = 0;
+  bool acc_we = false;
+  uint32_t acc_waddr = 0;
+  const int32_t* acc_wdata = nullptr;  // C lanes
+  const bool* acc_wmask = nullptr;     // C lanes; nullptr = all lanes
+};
+
+// Data for the next cycle; sized by Resize(config).
+struct CoreReadData {
+  std::vector<uint8_t> abuf_a, abuf_b, pbuf;
+  std::vector<int32_t> acc;
+  void Resize(const CoreConfig& c) {
+    abuf_a.assign(std::max(c.rows, c.cols), 0);
+    abuf_b.assign(c.cols, 0);
+    pbuf.assign(4 * c.cols, 0);
+    acc.assign(c.cols, 0);
+  }
+};
+
+// Services one cycle of port requests. Returns the first out-of-range access
+// as Internal (the core broke the contract) but always completes the cycle.
+inline Status ServiceCorePorts(const CoreConfig& c, const CoreMemories& m, const CoreRequests& r,
+                               CoreReadData* out) {
+  Status status;
+  auto fail = [&](const char* port, uint64_t addr, uint64_t len) {
+    if (status.ok()) status = Internal("compute core: %s access [%llu, +%llu) out of range", port,
+                                       static_cast<unsigned long long>(addr), static_cast<unsigned long long>(len));
+  };
+  auto read = [&](const ByteReadReq& q, const uint8_t* mem, uint32_t size, std::vector<uint8_t>* bus,
+                  const char* port) {
+    if (!q.req) return;
+    std::fill(bus->begin(), bus->end(), 0);
+    const uint64_t len = std::min<uint64_t>(q.len, bus->size());
+    if (uint64_t{q.addr} + len > size) return fail(port, q.addr, len);
+    std::memcpy(bus->data(), mem + q.addr, len);
+  };
+  read(r.abuf_a, m.abuf, m.abuf_bytes, &out->abuf_a, "ABUF A");
+  read(r.abuf_b, m.abuf, m.abuf_bytes, &out->abuf_b, "ABUF B");
+  read(r.pbuf, m.pbuf, m.pbuf_bytes, &out->pbuf, "PBUF");
+  if (r.acc_re) {
+    if (r.acc_raddr >= m.acc_rows) fail("ACC read", r.acc_raddr, 1);
+    else std::memcpy(out->acc.data(), m.acc + size_t{r.acc_raddr} * c.cols, sizeof(int32_t) * c.cols);
+  }
+  if (r.abuf_we) {
+    const uint64_t len = std::min<uint64_t>(r.abuf_wlen, c.cols);
+    if (uint64_t{r.abuf_waddr} + len > m.abuf_bytes) fail("ABUF write", r.abuf_waddr, len);
+    else std::memcpy(m.abuf + r.abuf_waddr, r.abuf_wdata, len);
+  }
+  if (r.acc_we) {
+    if (r.acc_waddr >= m.acc_rows) {
+      fail("ACC write", r.acc_waddr, 1);
+    } else {
+      int32_t* row = m.acc + size_t{r.acc_waddr} * c.cols;
+      for (int i = 0; i < c.cols; ++i)
+        if (r.acc_wmask == nullptr || r.acc_wmask[i]) row[i] = r.acc_wdata[i];
+    }
+  }
+  return status;
+}
+
+}  // namespace systole::sim
+
+#endif  // SYSTOLE_SIMULATOR_CORE_PORTS_H_
