@@ -25,7 +25,7 @@ namespace systole {
 
 // Limits that keep hostile files from exhausting memory or time.
 inline constexpr size_t kMaxModelBytes = size_t{2} << 30;  // 2 GiB (flatbuffers limit)
-inline constexpr int kMaxTensorRank = 6;
+inline constexpr int kMaxTensorRank = 8;  // as TFLite
 inline constexpr int64_t kMaxTensorBytes = int64_t{1} << 30;  // 1 GiB per tensor
 
 class Model {
