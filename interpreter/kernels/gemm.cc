@@ -39,7 +39,11 @@ void RequantizeScalar(const int32_t* acc, int begin, int count, int c0, const Ou
   for (int i = begin; i < count; ++i) {
     const int c = c0 + i;
     int32_t x = acc[i];
-    if (os.bias != nullptr) x += os.bias[c];
+    // Wrapping int32 add, as the AVX2 path (and TFLite's int32 arithmetic in
+    // practice) does; a plain += would be undefined on overflow.
+    if (os.bias != nullptr) {
+      x = static_cast<int32_t>(static_cast<uint32_t>(x) + static_cast<uint32_t>(os.bias[c]));
+    }
     x = ScalarRequant(x, os.mult[c], os.shift[c], os.rounding) + os.zero_point;
     x = std::min(std::max(x, os.act_min), os.act_max);
     out[i] = static_cast<Out>(x);
