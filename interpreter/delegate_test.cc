@@ -183,13 +183,27 @@ TEST(DelegateTest, AddDelegateMatchesCpuAndPartitionsWithoutCycles) {
   EXPECT_EQ(stats.kernel_invokes, 2);
 }
 
-TEST(DelegateTest, ReplaceOutsidePrepareIsAnError) {
-  auto model = Model::FromBuffer(DiamondModel(), "diamond.tflite");
-  ASSERT_TRUE(model.ok());
+// The diamond model, loaded into an interpreter (model and resolver owned
+// here because the interpreter keeps pointers to them).
+struct LoadedDiamond {
+  std::unique_ptr<Model> model;
   BuiltinOpResolver resolver;
-  auto interp = Interpreter::Create(**model, resolver);
-  ASSERT_TRUE(interp.ok());
-  TfLiteContext* ctx = (*interp)->context();
+  std::unique_ptr<Interpreter> interp;
+};
+
+void LoadDiamond(LoadedDiamond* d) {
+  auto model = Model::FromBuffer(DiamondModel(), "diamond.tflite");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  d->model = std::move(*model);
+  auto interp = Interpreter::Create(*d->model, d->resolver);
+  ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+  d->interp = std::move(*interp);
+}
+
+TEST(DelegateTest, ReplaceOutsidePrepareIsAnError) {
+  LoadedDiamond d;
+  ASSERT_NO_FATAL_FAILURE(LoadDiamond(&d));
+  TfLiteContext* ctx = d.interp->context();
   TfLiteRegistration reg{};
   TfLiteIntArray* nodes = TfLiteIntArrayCreate(1);
   nodes->data[0] = 0;
@@ -198,12 +212,9 @@ TEST(DelegateTest, ReplaceOutsidePrepareIsAnError) {
 }
 
 TEST(DelegateTest, GetNodeAndRegistrationChecksRange) {
-  auto model = Model::FromBuffer(DiamondModel(), "diamond.tflite");
-  ASSERT_TRUE(model.ok());
-  BuiltinOpResolver resolver;
-  auto interp = Interpreter::Create(**model, resolver);
-  ASSERT_TRUE(interp.ok());
-  TfLiteContext* ctx = (*interp)->context();
+  LoadedDiamond d;
+  ASSERT_NO_FATAL_FAILURE(LoadDiamond(&d));
+  TfLiteContext* ctx = d.interp->context();
   TfLiteNode* node = nullptr;
   TfLiteRegistration* reg = nullptr;
   EXPECT_EQ(ctx->GetNodeAndRegistration(ctx, 4, &node, &reg), kTfLiteError);
@@ -212,17 +223,14 @@ TEST(DelegateTest, GetNodeAndRegistrationChecksRange) {
 }
 
 TEST(DelegateTest, FailingDelegatePrepareIsReported) {
-  TfLiteDelegate d{};
-  d.Prepare = [](TfLiteContext* ctx, TfLiteDelegate*) {
+  TfLiteDelegate delegate{};
+  delegate.Prepare = [](TfLiteContext* ctx, TfLiteDelegate*) {
     ctx->ReportError(ctx, "test delegate refuses");
     return kTfLiteError;
   };
-  auto model = Model::FromBuffer(DiamondModel(), "diamond.tflite");
-  ASSERT_TRUE(model.ok());
-  BuiltinOpResolver resolver;
-  auto interp = Interpreter::Create(**model, resolver);
-  ASSERT_TRUE(interp.ok());
-  Status s = (*interp)->ModifyGraphWithDelegate(&d);
+  LoadedDiamond d;
+  ASSERT_NO_FATAL_FAILURE(LoadDiamond(&d));
+  Status s = d.interp->ModifyGraphWithDelegate(&delegate);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("test delegate refuses"), std::string::npos);
 }
