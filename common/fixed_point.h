@@ -50,6 +50,18 @@ inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t quantized_multip
       SaturatingRoundingDoublingHighMul(shifted, quantized_multiplier), right_shift);
 }
 
+// ruy's single-rounding multiplier (TFLite's int8 CONV_2D / FULLY_CONNECTED
+// through cpu_backend_gemm on ruy): one rounding of the 64-bit product.
+// t = 31 - shift in [0, 62] for shift in [-31, 31]; the result keeps the low
+// 32 bits, as the hardware's POSTPROC single_round mode does.
+inline int32_t MultiplyByQuantizedMultiplierSingleRound(int32_t x, int32_t quantized_multiplier,
+                                                        int shift) {
+  const int total_shift = 31 - shift;
+  const int64_t round = total_shift > 0 ? (int64_t{1} << (total_shift - 1)) : 0;
+  const int64_t prod = static_cast<int64_t>(x) * quantized_multiplier + round;
+  return static_cast<int32_t>(static_cast<uint64_t>(prod >> total_shift));
+}
+
 // TFLite MultiplyByQuantizedMultiplierSmallerThanOneExp: left_shift <= 0.
 inline int32_t MultiplyByQuantizedMultiplierSmallerThanOneExp(
     int32_t x, int32_t quantized_multiplier, int left_shift) {

@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <vector>
+#include "common/fixed_point.h"
 
 namespace systole {
 namespace kernels {
@@ -87,9 +88,7 @@ void MultiplyAccumulate(const uint8_t* in, int32_t zero_point, const int16_t* w,
 
 // The two scalar multipliers (exposed for the kernels' scalar paths and tests).
 inline int32_t RuyMultiply(int32_t x, int32_t mult, int shift) {
-  const int total_shift = 31 - shift;
-  const int64_t round = int64_t{1} << (total_shift - 1);
-  return static_cast<int32_t>((static_cast<int64_t>(x) * mult + round) >> total_shift);
+  return MultiplyByQuantizedMultiplierSingleRound(x, mult, shift);
 }
 
 }  // namespace gemm
