@@ -50,6 +50,19 @@ struct DeviceConfig {
   }
   // Checks ranges (rows/cols 2..256, non-empty memories, positive clock...).
   Status Validate() const;
+
+  // Named configurations, the ones `--config` accepts:
+  //   "edge"  the default part (64x64, 2 MiB ABUF, 8 MiB PBUF, USB 3);
+  //   "tiny"  a 16x16 array with 2 MiB ABUF and 4 MiB PBUF, for RTL runs
+  //           (the memories live in the device model, so only the array size
+  //           costs RTL simulation time);
+  //   anything else is read as a JSON file whose keys override "edge":
+  //   rows, cols, clock_hz, abuf_bytes, pbuf_bytes, acc_rows, queue_depth,
+  //   token_depth, link ("usb3" | "pcie-gen2-x1" | "ideal"),
+  //   link_bytes_per_second, link_latency_seconds. Unknown keys are errors.
+  static StatusOr<DeviceConfig> FromName(const std::string& name_or_path);
+  // One line: "64x64 @ 500 MHz, ABUF 2 MiB, PBUF 8 MiB, ACC 4096 rows, usb3".
+  std::string ToString() const;
 };
 
 }  // namespace systole::sim

@@ -1,0 +1,204 @@
+// Compiler tests: every shared model, partitioned into the runs of supported
+// ops, compiled and executed on the SystemC device model, must give the same
+// outputs as the CPU interpreter (which is bit-exact with TFLite, see
+// tests/models_test). The partitions are handed to the compiler through the
+// interpreter's real delegate interface by a small test delegate
+// ("CompileAndSimulateDelegate") that runs executables directly on
+// sim::Device; the product delegate (delegate/) goes through the driver.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "compiler/compiler.h"
+#include "interpreter/interpreter.h"
+#include "interpreter/model.h"
+#include "interpreter/op_resolver.h"
+#include "interpreter/tensor_io.h"
+#include "schema/executable_generated.h"
+#include "simulator/device.h"
+
+#ifndef SYSTOLE_SHARED_DIR
+#define SYSTOLE_SHARED_DIR "../shared"
+#endif
+
+namespace systole::compiler {
+namespace {
+
+struct TestDelegate {
+  TfLiteDelegate base{};
+  CompileOptions options;
+  std::unique_ptr<sim::Device> device;
+  int partitions = 0;
+  int ops_on_device = 0;
+  uint64_t cycles = 0;
+  std::string error;
+};
+
+struct Kernel {
+  TestDelegate* d;
+  std::vector<uint8_t> exe;
+  std::vector<int> inputs, outputs;
+};
+
+std::vector<int> ToVec(const TfLiteIntArray* a) { return std::vector<int>(a->data, a->data + a->size); }
+
+void* Init(TfLiteContext* ctx, const char* buffer, size_t) {
+  const auto* p = reinterpret_cast<const TfLiteDelegateParams*>(buffer);
+  auto* d = reinterpret_cast<TestDelegate*>(p->delegate);
+  PartitionSpec spec;
+  spec.nodes = ToVec(p->nodes_to_replace);
+  for (int t : ToVec(p->input_tensors))
+    if (ctx->tensors[t].allocation_type != kTfLiteMmapRo) spec.inputs.push_back(t);
+  spec.outputs = ToVec(p->output_tensors);
+  auto k = std::make_unique<Kernel>();
+  k->d = d;
+  k->inputs = spec.inputs;
+  k->outputs = spec.outputs;
+  StatusOr<CompiledPartition> c = CompilePartition(ctx, spec, d->options);
+  if (!c.ok()) {
+    d->error = c.status().ToString();
+    return k.release();
+  }
+  k->exe = std::move(c->executable);
+  d->partitions++;
+  d->ops_on_device += static_cast<int>(spec.nodes.size());
+  return k.release();
+}
+void Free(TfLiteContext*, void* b) { delete static_cast<Kernel*>(b); }
+TfLiteStatus Prepare(TfLiteContext*, TfLiteNode* node) {
+  return static_cast<Kernel*>(node->user_data)->exe.empty() ? kTfLiteError : kTfLiteOk;
+}
+
+TfLiteStatus Invoke(TfLiteContext* ctx, TfLiteNode* node) {
+  auto* k = static_cast<Kernel*>(node->user_data);
+  const exe::Executable* e = exe::GetExecutable(k->exe.data());
+  std::vector<uint8_t> params(e->parameters()->begin(), e->parameters()->end());
+  if (params.empty()) params.resize(1);
+  std::vector<uint8_t> in(std::max<uint32_t>(1, e->input_bytes())), out(std::max<uint32_t>(1, e->output_bytes()));
+  for (const auto* b : *e->inputs()) {
+    const TfLiteTensor& t = ctx->tensors[b->tensor_index()];
+    std::memcpy(in.data() + b->offset(), t.data.raw, b->size());
+    if (b->flip_sign_bit())
+      for (uint32_t i = 0; i < b->size(); ++i) in[b->offset() + i] ^= 0x80;
+  }
+  sim::HostMemory host;
+  if (!host.Map(0, params.data(), params.size(), true, false).ok() || !host.Map(1, in.data(), in.size(), true, false).ok() ||
+      !host.Map(2, out.data(), out.size(), false, true).ok())
+    return kTfLiteError;
+  for (const auto* chunk : *e->chunks()) {
+    std::vector<isa::InsnWord> words(chunk->instructions()->size() / sizeof(isa::InsnWord));
+    std::memcpy(words.data(), chunk->instructions()->data(), words.size() * sizeof(isa::InsnWord));
+    StatusOr<sim::PerfCounters> r = k->d->device->Run(words, host);
+    if (!r.ok()) {
+      k->d->error = r.status().ToString();
+      return kTfLiteError;
+    }
+    if (chunk->kind() == exe::ChunkKind_INFERENCE) k->d->cycles += r->cycles;
+  }
+  for (const auto* b : *e->outputs()) {
+    TfLiteTensor& t = ctx->tensors[b->tensor_index()];
+    std::memcpy(t.data.raw, out.data() + b->offset(), b->size());
+    if (b->flip_sign_bit())
+      for (uint32_t i = 0; i < b->size(); ++i) reinterpret_cast<uint8_t*>(t.data.raw)[i] ^= 0x80;
+  }
+  return kTfLiteOk;
+}
+
+TfLiteStatus DelegatePrepare(TfLiteContext* ctx, TfLiteDelegate* delegate) {
+  auto* d = reinterpret_cast<TestDelegate*>(delegate);
+  TfLiteIntArray* plan = nullptr;
+  if (ctx->GetExecutionPlan(ctx, &plan) != kTfLiteOk) return kTfLiteError;
+  std::vector<int> supported;
+  for (int i = 0; i < plan->size; ++i)
+    if (CheckOpSupport(ctx, plan->data[i], d->options).ok()) supported.push_back(plan->data[i]);
+  std::vector<int> arr(supported.size() + 1);
+  arr[0] = static_cast<int>(supported.size());
+  std::copy(supported.begin(), supported.end(), arr.begin() + 1);
+  TfLiteRegistration reg{};
+  reg.init = Init;
+  reg.free = Free;
+  reg.prepare = Prepare;
+  reg.invoke = Invoke;
+  reg.custom_name = "CompileAndSimulateDelegate";
+  return ctx->ReplaceNodeSubsetsWithDelegateKernels(ctx, reg, reinterpret_cast<TfLiteIntArray*>(arr.data()),
+                                                    delegate);
+}
+
+std::string ModelPath(const std::string& name) { return std::string(SYSTOLE_SHARED_DIR) + "/models/" + name; }
+
+struct Outputs {
+  std::vector<std::vector<uint8_t>> data;
+};
+
+StatusOr<Outputs> RunModel(const std::string& path, uint32_t seed, TestDelegate* d) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::FromFile(path));
+  BuiltinOpResolver resolver;
+  ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp, Interpreter::Create(*model, resolver));
+  if (d != nullptr) RETURN_IF_ERROR(interp->ModifyGraphWithDelegate(&d->base));
+  RETURN_IF_ERROR(interp->AllocateTensors());
+  RETURN_IF_ERROR(FillInputsFromSeed(interp.get(), seed));
+  RETURN_IF_ERROR(interp->Invoke());
+  Outputs o;
+  for (size_t i = 0; i < interp->outputs().size(); ++i) {
+    const TfLiteTensor* t = interp->output_tensor(static_cast<int>(i));
+    o.data.emplace_back(reinterpret_cast<const uint8_t*>(t->data.raw),
+                        reinterpret_cast<const uint8_t*>(t->data.raw) + t->bytes);
+  }
+  return o;
+}
+
+class ModelOnDevice : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ModelOnDevice, MatchesCpu) {
+  const std::string path = ModelPath(GetParam());
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path << " (../shared/models absent)";
+  const char* cfg = std::getenv("SYSTOLE_TEST_CONFIG");
+  StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName(cfg ? cfg : "edge");
+  ASSERT_TRUE(hw.ok()) << hw.status().ToString();
+  TestDelegate d;
+  d.base.Prepare = DelegatePrepare;
+  d.options.hw = *hw;
+  StatusOr<std::unique_ptr<sim::Device>> dev = sim::Device::Create(*hw);
+  ASSERT_TRUE(dev.ok()) << dev.status().ToString();
+  d.device = std::move(*dev);
+  StatusOr<Outputs> cpu = RunModel(path, 1, nullptr);
+  ASSERT_TRUE(cpu.ok()) << cpu.status().ToString();
+  StatusOr<Outputs> acc = RunModel(path, 1, &d);
+  ASSERT_TRUE(acc.ok()) << acc.status().ToString() << " / " << d.error;
+  EXPECT_TRUE(d.error.empty()) << d.error;
+  std::printf("[model] %s: %d ops in %d partitions on the device, %llu cycles\n", GetParam().c_str(),
+              d.ops_on_device, d.partitions, static_cast<unsigned long long>(d.cycles));
+  ASSERT_EQ(cpu->data.size(), acc->data.size());
+  for (size_t i = 0; i < cpu->data.size(); ++i) {
+    ASSERT_EQ(cpu->data[i].size(), acc->data[i].size());
+    size_t diff = 0, first = SIZE_MAX;
+    for (size_t j = 0; j < cpu->data[i].size(); ++j)
+      if (cpu->data[i][j] != acc->data[i][j]) {
+        ++diff;
+        if (first == SIZE_MAX) first = j;
+      }
+    EXPECT_EQ(diff, 0u) << "output " << i << ": " << diff << " bytes differ, first at " << first << " (cpu "
+                        << int(cpu->data[i][first == SIZE_MAX ? 0 : first]) << ", device "
+                        << int(acc->data[i][first == SIZE_MAX ? 0 : first]) << ")";
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(SharedModels, ModelOnDevice,
+                         ::testing::Values("hello_world_int8.tflite", "simple_add_model.tflite",
+                                           "micro_speech_quantized.tflite", "kws_ref_model.tflite",
+                                           "pretrainedResnet_quant.tflite", "vww_96_int8.tflite",
+                                           "ad01_int8.tflite", "mobilenet_v1_0.25_128_quant.tflite",
+                                           "mobilenet_v2_quantized_1x3x224x224.tflite"),
+                         [](const auto& info) {
+                           std::string n = info.param.substr(0, info.param.find('.'));
+                           for (char& c : n)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+}  // namespace
+}  // namespace systole::compiler

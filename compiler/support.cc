@@ -1,0 +1,284 @@
+// CheckOpSupport: the one per-operator support predicate (compiler.h). Each
+// rule here mirrors a limit of the lowering in compiler.cc; keep them in step.
+#include <algorithm>
+#include <string>
+
+#include "compiler/compiler.h"
+#include "compiler/graph.h"
+#include "schema/tflite_generated.h"
+
+namespace systole::compiler {
+
+std::string OpName(int32_t code) {
+  if (code < tflite::BuiltinOperator_MIN || code > tflite::BuiltinOperator_MAX) return "UNKNOWN";
+  const char* n = tflite::EnumNameBuiltinOperator(static_cast<tflite::BuiltinOperator>(code));
+  return n != nullptr && *n ? n : "UNKNOWN";
+}
+
+std::vector<int> Dims(const TfLiteTensor* t) {
+  std::vector<int> d;
+  if (t->dims != nullptr) d.assign(t->dims->data, t->dims->data + t->dims->size);
+  return d;
+}
+
+int64_t NumElements(const TfLiteTensor* t) {
+  int64_t n = 1;
+  for (int d : Dims(t)) n *= d;
+  return n;
+}
+
+Geometry GeometryOf(const TfLiteTensor* t) {
+  const std::vector<int> d = Dims(t);
+  Geometry g;
+  if (d.empty()) return g;
+  g.c = d.back();
+  if (d.size() >= 2) g.w = d[d.size() - 2];
+  int64_t h = 1;
+  for (size_t i = 0; i + 2 < d.size(); ++i) h *= d[i];
+  g.h = static_cast<int>(h);
+  return g;
+}
+
+namespace {
+
+const char* TypeStr(TfLiteType t) {
+  switch (t) {
+    case kTfLiteInt8: return "INT8";
+    case kTfLiteUInt8: return "UINT8";
+    case kTfLiteInt16: return "INT16";
+    case kTfLiteInt32: return "INT32";
+    case kTfLiteFloat32: return "FLOAT32";
+    default: return "a non-8-bit type";
+  }
+}
+
+class Checker {
+ public:
+  Checker(TfLiteContext* ctx, int node_index, const TfLiteNode* node, const TfLiteRegistration* reg,
+          const CompileOptions& opts)
+      : ctx_(ctx), index_(node_index), node_(node), reg_(reg), hw_(opts.hw) {
+    name_ = OpName(reg->builtin_code);
+  }
+
+  Status Fail(const std::string& why) const {
+    return Unimplemented("%s (op %d): %s", name_.c_str(), index_, why.c_str());
+  }
+  const TfLiteTensor* In(int i) const {
+    if (i >= node_->inputs->size || node_->inputs->data[i] < 0) return nullptr;
+    return &ctx_->tensors[node_->inputs->data[i]];
+  }
+  const TfLiteTensor* Out(int i) const { return &ctx_->tensors[node_->outputs->data[i]]; }
+
+  // Activations: int8 or uint8, not constant, same type on both sides.
+  Status Activations(int num_inputs) const {
+    if (node_->outputs->size != 1) return Fail("needs exactly one output");
+    const TfLiteTensor* out = Out(0);
+    if (!IsInt8Or8(out)) return Fail(std::string("output is ") + TypeStr(out->type) + ", not INT8/UINT8");
+    for (int i = 0; i < num_inputs; ++i) {
+      const TfLiteTensor* in = In(i);
+      if (in == nullptr) return Fail(StrFormat("input %d is missing", i));
+      if (in->type != out->type)
+        return Fail(StrFormat("input %d is %s but the output is %s (mixed types)", i, TypeStr(in->type),
+                              TypeStr(out->type)));
+      if (IsConstant(in))
+        return Fail(StrFormat("input %d is a constant tensor; the accelerator takes constants only as "
+                              "weights and biases",
+                              i));
+    }
+    const int64_t bytes = NumElements(out);
+    if (bytes > hw_.abuf_bytes)
+      return Fail(StrFormat("output of %lld bytes does not fit the %u-byte activation buffer",
+                            static_cast<long long>(bytes), hw_.abuf_bytes));
+    return Status::Ok();
+  }
+
+  Status Activation(TfLiteFusedActivation a) const {
+    if (a == kTfLiteActNone || a == kTfLiteActRelu || a == kTfLiteActReluN1To1 || a == kTfLiteActRelu6)
+      return Status::Ok();
+    return Fail(StrFormat("fused activation %d is not a clamp (only NONE, RELU, RELU_N1_TO_1, RELU6)",
+                          static_cast<int>(a)));
+  }
+
+  Status Image(const TfLiteTensor* t, const char* what) const {
+    const std::vector<int> d = Dims(t);
+    if (d.size() != 4) return Fail(StrFormat("%s must be 4-D NHWC, has rank %zu", what, d.size()));
+    if (d[0] != 1) return Fail(StrFormat("%s has batch %d; the accelerator runs batch 1", what, d[0]));
+    return Status::Ok();
+  }
+
+  Status Weights(const TfLiteTensor* w, const TfLiteTensor* in) const {
+    if (w == nullptr || !IsConstant(w)) return Fail("weights must be a constant tensor");
+    if (w->type != in->type)
+      return Fail(StrFormat("weights are %s, activations %s", TypeStr(w->type), TypeStr(in->type)));
+    const TfLiteTensor* bias = In(2);
+    if (bias != nullptr && (!IsConstant(bias) || bias->type != kTfLiteInt32))
+      return Fail("bias must be a constant INT32 tensor");
+    if (w->type == kTfLiteUInt8) {
+      const auto* q = static_cast<const TfLiteAffineQuantization*>(w->quantization.params);
+      if (w->quantization.type == kTfLiteAffineQuantization && q != nullptr && q->scale != nullptr &&
+          q->scale->size > 1)
+        return Fail("per-channel UINT8 weights (TFLite supports per-channel only for INT8)");
+    }
+    // Parameters are streamed per operator when the model's do not all fit,
+    // so one operator's must fit half the parameter cache (double buffering).
+    const int64_t parts = w->type == kTfLiteUInt8 ? 3 : 1;  // uint8 weights split into int8 parts
+    const int64_t bytes = NumElements(w) * parts + 12 * int64_t{Dims(w)[0]} + 256;
+    if (bytes > hw_.pbuf_bytes / 2)
+      return Fail(StrFormat("weights of %lld bytes exceed half the %u-byte parameter cache",
+                            static_cast<long long>(NumElements(w)), hw_.pbuf_bytes));
+    return Status::Ok();
+  }
+
+  Status Run() {
+    switch (reg_->builtin_code) {
+      case tflite::BuiltinOperator_CONV_2D: {
+        RETURN_IF_ERROR(Activations(1));
+        const auto* p = static_cast<const TfLiteConvParams*>(node_->builtin_data);
+        if (p == nullptr) return Fail("missing options");
+        RETURN_IF_ERROR(Image(In(0), "input"));
+        RETURN_IF_ERROR(Weights(In(1), In(0)));
+        const std::vector<int> w = Dims(In(1));
+        if (w.size() != 4 || w[3] != Dims(In(0))[3]) return Fail("filter must be [Cout, KH, KW, Cin]");
+        return Activation(p->activation);
+      }
+      case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: {
+        RETURN_IF_ERROR(Activations(1));
+        const auto* p = static_cast<const TfLiteDepthwiseConvParams*>(node_->builtin_data);
+        if (p == nullptr) return Fail("missing options");
+        RETURN_IF_ERROR(Image(In(0), "input"));
+        RETURN_IF_ERROR(Weights(In(1), In(0)));
+        const std::vector<int> w = Dims(In(1));
+        const int cin = Dims(In(0))[3];
+        if (w.size() != 4 || w[0] != 1) return Fail("filter must be [1, KH, KW, Cout]");
+        if (w[3] != cin && cin != 1)
+          return Fail(StrFormat("depth multiplier %d with %d input channels (the vector unit needs "
+                                "multiplier 1; multiplier > 1 only with 1 input channel)",
+                                w[3] / std::max(cin, 1), cin));
+        return Activation(p->activation);
+      }
+      case tflite::BuiltinOperator_FULLY_CONNECTED: {
+        RETURN_IF_ERROR(Activations(1));
+        const auto* p = static_cast<const TfLiteFullyConnectedParams*>(node_->builtin_data);
+        if (p == nullptr) return Fail("missing options");
+        if (p->weights_format != kTfLiteFullyConnectedWeightsFormatDefault)
+          return Fail("shuffled weights format");
+        RETURN_IF_ERROR(Weights(In(1), In(0)));
+        const std::vector<int> w = Dims(In(1));
+        if (w.size() != 2 || w[1] <= 0 || NumElements(In(0)) % w[1] != 0)
+          return Fail("weights must be [units, depth] with depth dividing the input");
+        return Activation(p->activation);
+      }
+      case tflite::BuiltinOperator_ADD:
+      case tflite::BuiltinOperator_SUB:
+      case tflite::BuiltinOperator_MUL: {
+        RETURN_IF_ERROR(Activations(2));
+        if (Dims(In(0)) != Dims(In(1)) || Dims(In(0)) != Dims(Out(0)))
+          return Fail("inputs of different shapes (broadcasting is not supported by the vector unit)");
+        const void* d = node_->builtin_data;
+        const TfLiteFusedActivation a =
+            d == nullptr ? kTfLiteActNone
+                         : reg_->builtin_code == tflite::BuiltinOperator_ADD ? static_cast<const TfLiteAddParams*>(d)->activation
+                           : reg_->builtin_code == tflite::BuiltinOperator_SUB ? static_cast<const TfLiteSubParams*>(d)->activation
+                                                                     : static_cast<const TfLiteMulParams*>(d)->activation;
+        return Activation(a);
+      }
+      case tflite::BuiltinOperator_AVERAGE_POOL_2D:
+      case tflite::BuiltinOperator_MAX_POOL_2D: {
+        RETURN_IF_ERROR(Activations(1));
+        const auto* p = static_cast<const TfLitePoolParams*>(node_->builtin_data);
+        if (p == nullptr) return Fail("missing options");
+        RETURN_IF_ERROR(Image(In(0), "input"));
+        if (reg_->builtin_code == tflite::BuiltinOperator_AVERAGE_POOL_2D && In(0)->type == kTfLiteUInt8)
+          return Fail("UINT8 average pooling rounds half up in TFLite; the vector unit rounds half away "
+                      "from zero (INT8 semantics)");
+        if (p->filter_height > 255 || p->filter_width > 255 || p->filter_height < 1 || p->filter_width < 1)
+          return Fail(StrFormat("window %dx%d outside 1..255", p->filter_height, p->filter_width));
+        if (In(0)->params.zero_point != Out(0)->params.zero_point ||
+            In(0)->params.scale != Out(0)->params.scale)
+          return Fail("input and output quantization differ");
+        return Activation(p->activation);
+      }
+      case tflite::BuiltinOperator_RESHAPE:
+      case tflite::BuiltinOperator_SQUEEZE: {
+        if (node_->outputs->size != 1 || In(0) == nullptr) return Fail("needs one input and one output");
+        const TfLiteTensor* in = In(0);
+        const TfLiteTensor* out = Out(0);
+        if (!IsInt8Or8(out) || in->type != out->type) return Fail("needs INT8/UINT8 input and output of one type");
+        if (IsConstant(in)) return Fail("input is a constant tensor");
+        if (NumElements(in) > hw_.abuf_bytes) return Fail("tensor does not fit the activation buffer");
+        return Status::Ok();
+      }
+      case tflite::BuiltinOperator_PAD: {
+        RETURN_IF_ERROR(Activations(1));
+        RETURN_IF_ERROR(Image(In(0), "input"));
+        const TfLiteTensor* pads = In(1);
+        if (pads == nullptr || !IsConstant(pads) || pads->type != kTfLiteInt32 || NumElements(pads) != 8)
+          return Fail("paddings must be a constant INT32 [4, 2] tensor");
+        const int32_t* pd = pads->data.i32;
+        if (pd[0] || pd[1] || pd[6] || pd[7]) return Fail("padding of the batch or channel dimension");
+        for (int i = 0; i < 8; ++i)
+          if (pd[i] < 0) return Fail("negative padding");
+        return Status::Ok();
+      }
+      case tflite::BuiltinOperator_LOGISTIC:
+      case tflite::BuiltinOperator_TANH:
+      case tflite::BuiltinOperator_RELU:
+      case tflite::BuiltinOperator_RELU6:
+      case tflite::BuiltinOperator_HARD_SWISH:
+        // Tabulated into a 256-entry VLUT from the CPU kernel (bit-exact).
+        return Activations(1);
+      case tflite::BuiltinOperator_QUANTIZE: {
+        if (node_->outputs->size != 1 || In(0) == nullptr) return Fail("needs one input and one output");
+        if (!IsInt8Or8(In(0)) || !IsInt8Or8(Out(0)))
+          return Fail(StrFormat("%s -> %s; only 8-bit requantization (INT8/UINT8 -> INT8/UINT8) maps to the "
+                                "lookup unit",
+                                TypeStr(In(0)->type), TypeStr(Out(0)->type)));
+        if (IsConstant(In(0))) return Fail("input is a constant tensor");
+        return Status::Ok();
+      }
+      case tflite::BuiltinOperator_SOFTMAX:
+        return Fail("normalises across a row (exp, sum, divide in float in TFLite's int8 kernel); the vector "
+                    "unit has no cross-lane reduction or float path");
+      case tflite::BuiltinOperator_MEAN:
+        return Fail("reduction with TFLite's float rescale; not mapped (use AVERAGE_POOL_2D for spatial means)");
+      case tflite::BuiltinOperator_TRANSPOSE:
+        return Fail("general permutation; the accelerator has no transpose unit");
+      case tflite::BuiltinOperator_CONCATENATION:
+        return Fail("not mapped yet (would need in-place output slices)");
+      default:
+        if (reg_->builtin_code == tflite::BuiltinOperator_CUSTOM)
+          return Fail(StrFormat("custom op '%s' is not an accelerator op",
+                                reg_->custom_name ? reg_->custom_name : "?"));
+        return Fail("operator not supported by the accelerator (supported: CONV_2D, DEPTHWISE_CONV_2D, "
+                    "FULLY_CONNECTED, ADD, SUB, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, RESHAPE, SQUEEZE, "
+                    "LOGISTIC, TANH, RELU, RELU6, HARD_SWISH, QUANTIZE)");
+    }
+  }
+
+ private:
+  TfLiteContext* ctx_;
+  int index_;
+  const TfLiteNode* node_;
+  const TfLiteRegistration* reg_;
+  const sim::DeviceConfig& hw_;
+  std::string name_;
+};
+
+}  // namespace
+
+Status CheckOpSupport(TfLiteContext* context, int node_index, const CompileOptions& options) {
+  TfLiteNode* node = nullptr;
+  TfLiteRegistration* reg = nullptr;
+  if (context->GetNodeAndRegistration(context, node_index, &node, &reg) != kTfLiteOk || node == nullptr ||
+      reg == nullptr)
+    return InvalidArgument("op %d: no such node", node_index);
+  if (node->outputs == nullptr || node->inputs == nullptr || node->outputs->size < 1)
+    return InvalidArgument("op %d: node without inputs/outputs", node_index);
+  if (reg->builtin_code == tflite::BuiltinOperator_CUSTOM) {
+    return Unimplemented("%s (op %d): custom op is not an accelerator op",
+                         reg->custom_name ? reg->custom_name : "CUSTOM", node_index);
+  }
+  return Checker(context, node_index, node, reg, options).Run();
+}
+
+}  // namespace systole::compiler
