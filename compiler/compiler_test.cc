@@ -35,6 +35,7 @@ struct TestDelegate {
   int partitions = 0;
   int ops_on_device = 0;
   uint64_t cycles = 0;
+  uint64_t estimated = 0;
   std::string error;
 };
 
@@ -64,6 +65,7 @@ void* Init(TfLiteContext* ctx, const char* buffer, size_t) {
     return k.release();
   }
   k->exe = std::move(c->executable);
+  d->estimated += c->report.estimated_cycles;
   d->partitions++;
   d->ops_on_device += static_cast<int>(spec.nodes.size());
   return k.release();
@@ -151,17 +153,21 @@ StatusOr<Outputs> RunModel(const std::string& path, uint32_t seed, TestDelegate*
   return o;
 }
 
-class ModelOnDevice : public ::testing::TestWithParam<std::string> {};
+// (model, configuration): "edge", "tiny" (16x16), "streamed" (edge with
+// parameters streamed per operator instead of cached).
+class ModelOnDevice : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
 
 TEST_P(ModelOnDevice, MatchesCpu) {
-  const std::string path = ModelPath(GetParam());
+  const std::string name = std::get<0>(GetParam());
+  const std::string config = std::get<1>(GetParam());
+  const std::string path = ModelPath(name);
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path << " (../shared/models absent)";
-  const char* cfg = std::getenv("SYSTOLE_TEST_CONFIG");
-  StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName(cfg ? cfg : "edge");
+  StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName(config == "streamed" ? "edge" : config);
   ASSERT_TRUE(hw.ok()) << hw.status().ToString();
   TestDelegate d;
   d.base.Prepare = DelegatePrepare;
   d.options.hw = *hw;
+  d.options.cache_parameters = config != "streamed";
   StatusOr<std::unique_ptr<sim::Device>> dev = sim::Device::Create(*hw);
   ASSERT_TRUE(dev.ok()) << dev.status().ToString();
   d.device = std::move(*dev);
@@ -170,8 +176,11 @@ TEST_P(ModelOnDevice, MatchesCpu) {
   StatusOr<Outputs> acc = RunModel(path, 1, &d);
   ASSERT_TRUE(acc.ok()) << acc.status().ToString() << " / " << d.error;
   EXPECT_TRUE(d.error.empty()) << d.error;
-  std::printf("[model] %s: %d ops in %d partitions on the device, %llu cycles\n", GetParam().c_str(),
+  std::printf("[model] %s (%s): %d ops in %d partitions on the device, %llu cycles\n", name.c_str(), config.c_str(),
               d.ops_on_device, d.partitions, static_cast<unsigned long long>(d.cycles));
+  // The analytic estimate the compiler reports is close to the simulation.
+  EXPECT_NEAR(static_cast<double>(d.estimated), static_cast<double>(d.cycles), 0.05 * d.cycles)
+      << "estimated " << d.estimated << " vs simulated " << d.cycles;
   ASSERT_EQ(cpu->data.size(), acc->data.size());
   for (size_t i = 0; i < cpu->data.size(); ++i) {
     ASSERT_EQ(cpu->data[i].size(), acc->data[i].size());
@@ -187,14 +196,80 @@ TEST_P(ModelOnDevice, MatchesCpu) {
   }
 }
 
+// Compiling the same partition twice gives the same bytes.
+TEST(Compiler, Deterministic) {
+  const std::string path = ModelPath("pretrainedResnet_quant.tflite");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path;
+  std::vector<std::vector<uint8_t>> out;
+  for (int run = 0; run < 2; ++run) {
+    StatusOr<std::unique_ptr<Model>> model = Model::FromFile(path);
+    ASSERT_TRUE(model.ok());
+    BuiltinOpResolver resolver;
+    StatusOr<std::unique_ptr<Interpreter>> interp = Interpreter::Create(**model, resolver);
+    ASSERT_TRUE(interp.ok());
+    ASSERT_TRUE((*interp)->AllocateTensors().ok());
+    CompileOptions opts;
+    PartitionSpec spec;
+    TfLiteContext* ctx = (*interp)->context();
+    for (int n : (*interp)->execution_plan())
+      if (CheckOpSupport(ctx, n, opts).ok()) spec.nodes.push_back(n);
+    // The supported ops form a prefix of ResNet-8 (SOFTMAX is last).
+    ASSERT_EQ(spec.nodes.size() + 1, (*interp)->execution_plan().size());
+    spec.inputs = {(*interp)->inputs()[0]};
+    const TfLiteNode& last = (*interp)->node(spec.nodes.back());
+    spec.outputs = {last.outputs->data[0]};
+    StatusOr<CompiledPartition> c = CompilePartition(ctx, spec, opts);
+    ASSERT_TRUE(c.ok()) << c.status().ToString();
+    EXPECT_GT(c->report.macs, 0u);
+    EXPECT_GT(c->report.estimated_cycles, 0u);
+    out.push_back(c->executable);
+  }
+  EXPECT_EQ(out[0], out[1]);
+}
+
+// The support predicate names the op, its index and the rule.
+TEST(Compiler, RefusalsNameOpIndexAndRule) {
+  const std::string path = ModelPath("mobilenet_v2_quantized_1x3x224x224.tflite");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path;
+  StatusOr<std::unique_ptr<Model>> model = Model::FromFile(path);
+  ASSERT_TRUE(model.ok());
+  BuiltinOpResolver resolver;
+  StatusOr<std::unique_ptr<Interpreter>> interp = Interpreter::Create(**model, resolver);
+  ASSERT_TRUE(interp.ok());
+  ASSERT_TRUE((*interp)->AllocateTensors().ok());
+  CompileOptions opts;
+  Status s0 = CheckOpSupport((*interp)->context(), 0, opts);
+  EXPECT_EQ(s0.ToString().find("TRANSPOSE (op 0): general permutation") != std::string::npos, true) << s0.ToString();
+  int refused = 0;
+  for (int n : (*interp)->execution_plan()) {
+    Status s = CheckOpSupport((*interp)->context(), n, opts);
+    if (!s.ok()) {
+      ++refused;
+      EXPECT_NE(s.ToString().find(StrFormat("(op %d): ", n)), std::string::npos) << s.ToString();
+    }
+  }
+  EXPECT_EQ(refused, 2);  // TRANSPOSE and MEAN
+  // A device whose activation buffer is too small: a clear compile error.
+  opts.hw.abuf_bytes = 64 << 10;
+  PartitionSpec spec;
+  spec.nodes = {1, 2};  // PAD, CONV_2D
+  spec.inputs = {(*interp)->node(1).inputs->data[0]};
+  spec.outputs = {(*interp)->node(2).outputs->data[0]};
+  StatusOr<CompiledPartition> c = CompilePartition((*interp)->context(), spec, opts);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().ToString().find("activation buffer"), std::string::npos) << c.status().ToString();
+}
+
 INSTANTIATE_TEST_SUITE_P(SharedModels, ModelOnDevice,
-                         ::testing::Values("hello_world_int8.tflite", "simple_add_model.tflite",
+                         ::testing::Combine(::testing::Values("hello_world_int8.tflite", "simple_add_model.tflite",
                                            "micro_speech_quantized.tflite", "kws_ref_model.tflite",
                                            "pretrainedResnet_quant.tflite", "vww_96_int8.tflite",
                                            "ad01_int8.tflite", "mobilenet_v1_0.25_128_quant.tflite",
                                            "mobilenet_v2_quantized_1x3x224x224.tflite"),
+                                           ::testing::Values("edge", "tiny", "streamed")),
                          [](const auto& info) {
-                           std::string n = info.param.substr(0, info.param.find('.'));
+                           const std::string& m = std::get<0>(info.param);
+                           std::string n = m.substr(0, m.rfind('.')) + "_" + std::get<1>(info.param);
                            for (char& c : n)
                              if (!isalnum(static_cast<unsigned char>(c))) c = '_';
                            return n;
