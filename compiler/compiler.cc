@@ -80,6 +80,7 @@ struct TensorState {
   int bt = 0, bb = 0, bl = 0, br = 0;  // border needed by SAME-padded readers
   View view;
   bool has_view = false;
+  int transposed_by = -1;  // a partition input the DMA loads transposed (TRANSPOSE step)
 };
 
 struct OpCode {
@@ -135,6 +136,7 @@ class PartitionCompiler {
   Status LowerPool(int step, OpCode* oc);
   Status LowerLut(int step, OpCode* oc);
   Status LowerCopy(int step, OpCode* oc);  // RESHAPE/SQUEEZE (not aliased) and PAD (not fused)
+  Status LowerMean(int step, OpCode* oc);
 
   struct Slice {
     int64_t offset;  // ABUF offset of the slice's first byte relative to the window origin
@@ -226,6 +228,14 @@ Status PartitionCompiler::ReadGraph() {
       st.producer = static_cast<int>(s);
     }
   }
+  for (size_t s = 0; s < nodes_.size(); ++s) {
+    if (code(s) != tflite::BuiltinOperator_TRANSPOSE) continue;
+    TensorState& st = ts_[in(s, 0)];
+    if (!st.is_input || st.consumers.size() != 1 || st.is_output)
+      return OpError(s, "its input must be a partition input read by nothing else (the DMA transposes it while "
+                        "loading)");
+    st.transposed_by = static_cast<int>(s);
+  }
   for (auto& [t, st] : ts_) {
     if (st.producer < 0 && !st.is_input)
       return InvalidArgument("partition: tensor %d is read but neither produced inside nor a partition input", t);
@@ -273,7 +283,8 @@ Status PartitionCompiler::PlanLayout() {
     if (code(s) != tflite::BuiltinOperator_PAD) continue;
     const int i = in(s, 0);
     const TensorState& st = ts_[i];
-    if (st.consumers.size() == 1 && !st.is_output && st.bt + st.bb + st.bl + st.br == 0 &&
+    const bool from_transpose = st.producer >= 0 && code(st.producer) == tflite::BuiltinOperator_TRANSPOSE;
+    if (!from_transpose && st.consumers.size() == 1 && !st.is_output && st.bt + st.bb + st.bl + st.br == 0 &&
         ts_[out(s)].bt + ts_[out(s)].bb + ts_[out(s)].bl + ts_[out(s)].br == 0) {
       fused_pads_.insert(static_cast<int>(s));
       pad_child[i] = {static_cast<int>(s), out(s)};
@@ -310,7 +321,7 @@ Status PartitionCompiler::PlanLayout() {
 
   for (int t : order) {
     TensorState& st = ts_[t];
-    if (st.has_view) continue;
+    if (st.has_view || st.transposed_by >= 0) continue;
     auto pc = pad_child.find(t);
     if (pc != pad_child.end()) {
       const int s = pc->second.first;
@@ -359,9 +370,14 @@ Status PartitionCompiler::PlanLayout() {
     r.last = -1;
   }
   for (auto& [t, st] : ts_) {
+    if (st.transposed_by >= 0) continue;  // never on chip in its own layout
     if (!st.has_view) return Internal("tensor %d has no layout", t);
     Root& r = roots_[st.view.root];
-    r.first = std::min(r.first, st.is_input ? -1 : st.producer);
+    const bool transposed = st.producer >= 0 && code(st.producer) == tflite::BuiltinOperator_TRANSPOSE;
+    const bool loaded = st.is_input || transposed;
+    if (transposed && (r.needs_fill || !Plain(st.view)))
+      return Unimplemented("tensor %d: the transposed input must be contiguous (no border)", t);
+    r.first = std::min(r.first, loaded ? -1 : st.producer);
     int last = st.producer;
     for (int c : st.consumers) last = std::max(last, c);
     if (st.is_output) last = INT32_MAX;
@@ -982,6 +998,55 @@ Status PartitionCompiler::LowerCopy(int step, OpCode* oc) {
   return Status::Ok();
 }
 
+// MEAN over H and W (TFLite's optimized 4-D path): the integer sum of the raw
+// values accumulated tap by tap with VMACC (weights 1), then POSTPROC with
+// TFLite's multiplier and the offset as output zero point.
+Status PartitionCompiler::LowerMean(int step, OpCode* oc) {
+  const TfLiteTensor* input = T(in(step, 0));
+  const TfLiteTensor* output = T(out(step));
+  const View& iv = ts_[in(step, 0)].view;
+  const View& ov = ts_[out(step)].view;
+  const int count = iv.h * iv.w;
+  const float real = input->params.scale / (static_cast<float>(count) * output->params.scale);
+  int32_t mult = 0;
+  int shift = 0;
+  QuantizeMultiplier(static_cast<double>(real), &mult, &shift);
+  std::vector<uint8_t>& P = oc->params;
+  const uint32_t ones = static_cast<uint32_t>(P.size());
+  for (int i = 0; i < C_; ++i) P.push_back(1);
+  std::vector<uint32_t> tile_at;
+  for (int c0 = 0; c0 < iv.c; c0 += C_) {
+    const int n = std::min(C_, iv.c - c0);
+    Align(&P, 4);
+    tile_at.push_back(static_cast<uint32_t>(P.size()));
+    // Raw sums: uint8 device values are value - 128.
+    for (int j = 0; j < n; ++j) PutI32(&P, DeviceOffset(input) * count);
+    for (int j = 0; j < n; ++j) PutI32(&P, mult);
+    for (int j = 0; j < n; ++j) PutI32(&P, shift);
+  }
+  const int32_t offset = MeanOutputOffset(input, output);
+  for (int t = 0, c0 = 0; c0 < iv.c; c0 += C_, ++t) {
+    const int n = std::min(C_, iv.c - c0);
+    bool first = true;
+    for (int y = 0; y < iv.h; ++y)
+      for (int x = 0; x < iv.w; ++x) {
+        isa::VmaccArgs v;
+        v.m = 1;
+        v.n = static_cast<uint32_t>(n);
+        v.accumulate = !first;
+        v.acc_addr = 0;
+        v.a_addr = static_cast<uint32_t>(Addr(iv, y, x) + c0);
+        v.a_inner_count = 1;
+        v.w_addr = ones;
+        oc->compute.push_back(Instruction{{}, v});
+        oc->macs += static_cast<uint64_t>(n);
+        first = false;
+      }
+    EmitPostproc(ov, 0, 1, 1, c0, n, tile_at[t], offset, -128, 127, false, oc);
+  }
+  return Status::Ok();
+}
+
 Status PartitionCompiler::Lower(int step, OpCode* oc) {
   oc->node = spec_.nodes[step];
   oc->name = OpName(code(step));
@@ -1010,6 +1075,10 @@ Status PartitionCompiler::Lower(int step, OpCode* oc) {
     case tflite::BuiltinOperator_PAD:
       if (fused_pads_.count(step)) return Status::Ok();
       return LowerCopy(step, oc);
+    case tflite::BuiltinOperator_TRANSPOSE:
+      return Status::Ok();  // done by the input DMA
+    case tflite::BuiltinOperator_MEAN:
+      return LowerMean(step, oc);
     default:
       return LowerLut(step, oc);
   }
@@ -1124,7 +1193,17 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   // 1. Input loads; the last one signals compute.
   std::vector<Instruction> input_loads;
   for (const Binding& b : in_b) {
-    const View& v = ts_[b.tensor].view;
+    const TensorState& ist = ts_[b.tensor];
+    if (ist.transposed_by >= 0) {
+      // NCHW in host memory -> NHWC on chip: one strided DMA per channel.
+      const View& v = ts_[out(ist.transposed_by)].view;
+      const int64_t plane = int64_t{v.h} * v.w;
+      for (int c = 0; c < v.c; ++c)
+        load(static_cast<int>(isa::Buffer::kAbuf), kRegionInput, b.offset + c * plane, 1, Addr(v, 0, 0) + c,
+             v.pix_pitch, static_cast<uint32_t>(plane), 1, {});
+      continue;
+    }
+    const View& v = ist.view;
     const int64_t row = int64_t{v.w} * v.c;
     if (v.row_pitch == row && b.size <= kMaxRowBytes) {
       load(static_cast<int>(isa::Buffer::kAbuf), kRegionInput, b.offset, 0, Addr(v, 0, 0), 0, 1, b.size, {});

@@ -35,6 +35,9 @@ inline int32_t DeviceZeroPoint(const TfLiteTensor* t) {
   return t->params.zero_point - (t->type == kTfLiteUInt8 ? 128 : 0);
 }
 inline int32_t DeviceOffset(const TfLiteTensor* t) { return t->type == kTfLiteUInt8 ? 128 : 0; }
+// MEAN (4-D, keep_dims, axis {1, 2}): the offset TFLite adds after the
+// multiplier, in device space.
+int32_t MeanOutputOffset(const TfLiteTensor* in, const TfLiteTensor* out);
 
 }  // namespace systole::compiler
 

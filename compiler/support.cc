@@ -39,6 +39,13 @@ Geometry GeometryOf(const TfLiteTensor* t) {
   return g;
 }
 
+int32_t MeanOutputOffset(const TfLiteTensor* in, const TfLiteTensor* out) {
+  // TFLite's optimized 4-D MEAN: bias = out_zp - (int)round_away(in_zp * s_in / s_out), in float.
+  float temp = static_cast<float>(in->params.zero_point) * in->params.scale / out->params.scale;
+  temp = temp > 0 ? temp + 0.5f : temp - 0.5f;
+  return out->params.zero_point - static_cast<int32_t>(temp) - DeviceOffset(out);
+}
+
 namespace {
 
 const char* TypeStr(TfLiteType t) {
@@ -127,6 +134,21 @@ class Checker {
       return Fail(StrFormat("weights of %lld bytes exceed half the %u-byte parameter cache",
                             static_cast<long long>(NumElements(w)), hw_.pbuf_bytes));
     return Status::Ok();
+  }
+
+  // A tensor no node produces and that is not constant: a model input.
+  bool IsGraphInput(int tensor) const {
+    if (IsConstant(&ctx_->tensors[tensor])) return false;
+    TfLiteIntArray* plan = nullptr;
+    if (ctx_->GetExecutionPlan(ctx_, &plan) != kTfLiteOk) return false;
+    for (int i = 0; i < plan->size; ++i) {
+      TfLiteNode* n = nullptr;
+      TfLiteRegistration* r = nullptr;
+      if (ctx_->GetNodeAndRegistration(ctx_, plan->data[i], &n, &r) != kTfLiteOk) return false;
+      for (int j = 0; j < n->outputs->size; ++j)
+        if (n->outputs->data[j] == tensor) return false;
+    }
+    return true;
   }
 
   Status Run() {
@@ -239,10 +261,41 @@ class Checker {
       case tflite::BuiltinOperator_SOFTMAX:
         return Fail("normalises across a row (exp, sum, divide in float in TFLite's int8 kernel); the vector "
                     "unit has no cross-lane reduction or float path");
-      case tflite::BuiltinOperator_MEAN:
-        return Fail("reduction with TFLite's float rescale; not mapped (use AVERAGE_POOL_2D for spatial means)");
-      case tflite::BuiltinOperator_TRANSPOSE:
-        return Fail("general permutation; the accelerator has no transpose unit");
+      case tflite::BuiltinOperator_MEAN: {
+        RETURN_IF_ERROR(Activations(1));
+        RETURN_IF_ERROR(Image(In(0), "input"));
+        const auto* p = static_cast<const TfLiteReducerParams*>(node_->builtin_data);
+        const TfLiteTensor* axis = In(1);
+        const bool hw_axes = axis != nullptr && IsConstant(axis) && axis->type == kTfLiteInt32 &&
+                             NumElements(axis) == 2 &&
+                             ((axis->data.i32[0] == 1 && axis->data.i32[1] == 2) ||
+                              (axis->data.i32[0] == 2 && axis->data.i32[1] == 1));
+        if (p == nullptr || !p->keep_dims || !hw_axes)
+          return Fail("only the spatial mean of TFLite's integer path (4-D, keep_dims, axis {1, 2}) is mapped; "
+                      "other axes use TFLite's float rescale");
+        if (MeanOutputOffset(In(0), Out(0)) < -128 || MeanOutputOffset(In(0), Out(0)) > 127)
+          return Fail("output offset out_zp - in_zp * s_in / s_out does not fit the requantizer's int8 zero point");
+        return Status::Ok();
+      }
+      case tflite::BuiltinOperator_TRANSPOSE: {
+        if (node_->outputs->size != 1 || In(0) == nullptr) return Fail("needs one input and one output");
+        const TfLiteTensor* in = In(0);
+        const TfLiteTensor* out = Out(0);
+        if (!IsInt8Or8(out) || in->type != out->type) return Fail("needs INT8/UINT8 input and output of one type");
+        const TfLiteTensor* perm = In(1);
+        const bool nchw_to_nhwc = perm != nullptr && IsConstant(perm) && perm->type == kTfLiteInt32 &&
+                                  NumElements(perm) == 4 && perm->data.i32[0] == 0 && perm->data.i32[1] == 2 &&
+                                  perm->data.i32[2] == 3 && perm->data.i32[3] == 1;
+        if (!nchw_to_nhwc || Dims(in).size() != 4 || Dims(in)[0] != 1)
+          return Fail("the accelerator has no transpose unit; only NCHW -> NHWC (perm [0, 2, 3, 1], batch 1) of "
+                      "a model input is done by the DMA while loading");
+        if (!IsGraphInput(node_->inputs->data[0]))
+          return Fail("NCHW -> NHWC is done by the DMA while loading, so the input must be a model input");
+        if (int64_t{Dims(in)[2]} * Dims(in)[3] > 65535)
+          return Fail("H*W above 65535 (DMA row count)");
+        if (NumElements(out) > hw_.abuf_bytes) return Fail("tensor does not fit the activation buffer");
+        return Status::Ok();
+      }
       case tflite::BuiltinOperator_CONCATENATION:
         return Fail("not mapped yet (would need in-place output slices)");
       default:
@@ -250,8 +303,8 @@ class Checker {
           return Fail(StrFormat("custom op '%s' is not an accelerator op",
                                 reg_->custom_name ? reg_->custom_name : "?"));
         return Fail("operator not supported by the accelerator (supported: CONV_2D, DEPTHWISE_CONV_2D, "
-                    "FULLY_CONNECTED, ADD, SUB, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, RESHAPE, SQUEEZE, "
-                    "LOGISTIC, TANH, RELU, RELU6, HARD_SWISH, QUANTIZE)");
+                    "FULLY_CONNECTED, ADD, SUB, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, PAD, RESHAPE, SQUEEZE, "
+                    "TRANSPOSE, LOGISTIC, TANH, RELU, RELU6, HARD_SWISH, QUANTIZE)");
     }
   }
 
