@@ -13,7 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "common/fixed_point.h"
 #include "compiler/compiler.h"
+#include "compiler/graph.h"
 #include "interpreter/interpreter.h"
 #include "interpreter/model.h"
 #include "interpreter/op_resolver.h"
@@ -193,6 +195,19 @@ TEST_P(ModelOnDevice, MatchesCpu) {
     EXPECT_EQ(diff, 0u) << "output " << i << ": " << diff << " bytes differ, first at " << first << " (cpu "
                         << int(cpu->data[i][first == SIZE_MAX ? 0 : first]) << ", device "
                         << int(acc->data[i][first == SIZE_MAX ? 0 : first]) << ")";
+  }
+}
+
+// UINT8 average pooling: (sum + n/2) / n by one single-rounding multiply,
+// exact for every window size up to 32x32 (the search checks every sum).
+TEST(Compiler, RoundingDivisorIsExact) {
+  for (int n = 1; n <= 1024; n = n < 64 ? n + 1 : n * 2 - 1) {
+    int32_t m = 0;
+    int sh = 0;
+    ASSERT_TRUE(FindRoundingDivisor(n, 255 * int64_t{n}, &m, &sh)) << "n = " << n;
+    for (int64_t x = 0; x <= 255 * int64_t{n}; x += 7)
+      ASSERT_EQ(MultiplyByQuantizedMultiplierSingleRound(static_cast<int32_t>(x), m, sh), (x + n / 2) / n)
+          << "n = " << n << ", sum = " << x;
   }
 }
 

@@ -38,6 +38,10 @@ inline int32_t DeviceOffset(const TfLiteTensor* t) { return t->type == kTfLiteUI
 // MEAN (4-D, keep_dims, axis {1, 2}): the offset TFLite adds after the
 // multiplier, in device space.
 int32_t MeanOutputOffset(const TfLiteTensor* in, const TfLiteTensor* out);
+// A single-rounding multiplier (POSTPROC single_round = 1) that divides by n
+// rounding half up, exactly for every sum in [0, max_sum] (checked
+// exhaustively): TFLite's UINT8 average pool, (sum + n/2) / n.
+bool FindRoundingDivisor(int n, int64_t max_sum, int32_t* mult, int* shift);
 
 }  // namespace systole::compiler
 

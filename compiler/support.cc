@@ -1,7 +1,11 @@
 // CheckOpSupport: the one per-operator support predicate (compiler.h). Each
 // rule here mirrors a limit of the lowering in compiler.cc; keep them in step.
 #include <algorithm>
+#include <cmath>
 #include <string>
+
+#include "common/fixed_point.h"
+#include "interpreter/kernels/kernel_util.h"
 
 #include "compiler/compiler.h"
 #include "compiler/graph.h"
@@ -44,6 +48,28 @@ int32_t MeanOutputOffset(const TfLiteTensor* in, const TfLiteTensor* out) {
   float temp = static_cast<float>(in->params.zero_point) * in->params.scale / out->params.scale;
   temp = temp > 0 ? temp + 0.5f : temp - 0.5f;
   return out->params.zero_point - static_cast<int32_t>(temp) - DeviceOffset(out);
+}
+
+bool FindRoundingDivisor(int n, int64_t max_sum, int32_t* mult, int* shift) {
+  if (n <= 0) return false;
+  for (int sh = 30; sh >= -31; --sh) {
+    const int t = 31 - sh;
+    const long double ideal = std::ldexp(1.0L, t) / n;
+    if (ideal > 2147483647.0L) break;
+    for (int64_t m : {static_cast<int64_t>(std::floor(ideal)), static_cast<int64_t>(std::ceil(ideal))}) {
+      if (m <= 0 || m > 2147483647) continue;
+      bool ok = true;
+      for (int64_t x = 0; x <= max_sum && ok; ++x)
+        ok = MultiplyByQuantizedMultiplierSingleRound(static_cast<int32_t>(x), static_cast<int32_t>(m), sh) ==
+             static_cast<int32_t>((x + n / 2) / n);
+      if (ok) {
+        *mult = static_cast<int32_t>(m);
+        *shift = sh;
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 namespace {
@@ -210,9 +236,26 @@ class Checker {
         const auto* p = static_cast<const TfLitePoolParams*>(node_->builtin_data);
         if (p == nullptr) return Fail("missing options");
         RETURN_IF_ERROR(Image(In(0), "input"));
-        if (reg_->builtin_code == tflite::BuiltinOperator_AVERAGE_POOL_2D && In(0)->type == kTfLiteUInt8)
-          return Fail("UINT8 average pooling rounds half up in TFLite; the vector unit rounds half away "
-                      "from zero (INT8 semantics)");
+        if (reg_->builtin_code == tflite::BuiltinOperator_AVERAGE_POOL_2D && In(0)->type == kTfLiteUInt8) {
+          // TFLite rounds half up here; the accelerator sums with VMACC and divides in POSTPROC, which needs
+          // every window to have the same size (no clipped SAME edges).
+          const std::vector<int> d = Dims(In(0));
+          int oh = 0, ow = 0;
+          const TfLitePaddingValues pv = kernels::ComputePaddingHeightWidth(
+              p->stride_height, p->stride_width, 1, 1, d[1], d[2], p->filter_height, p->filter_width, p->padding,
+              &oh, &ow);
+          const bool clipped = pv.height != 0 || pv.width != 0 ||
+                               (oh - 1) * p->stride_height + p->filter_height > d[1] ||
+                               (ow - 1) * p->stride_width + p->filter_width > d[2];
+          if (clipped)
+            return Fail("UINT8 average pooling with padded (clipped) windows: TFLite rounds half up, which the "
+                        "accelerator reproduces only when every window has the same size");
+          int32_t m = 0;
+          int sh = 0;
+          const int n = p->filter_height * p->filter_width;
+          if (!FindRoundingDivisor(n, 255 * int64_t{n}, &m, &sh))
+            return Fail(StrFormat("no exact multiplier divides by the window size %d", n));
+        }
         if (p->filter_height > 255 || p->filter_width > 255 || p->filter_height < 1 || p->filter_width < 1)
           return Fail(StrFormat("window %dx%d outside 1..255", p->filter_height, p->filter_width));
         if (In(0)->params.zero_point != Out(0)->params.zero_point ||
