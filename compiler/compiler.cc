@@ -47,6 +47,7 @@ using isa::Instruction;
 constexpr int kRegionParams = 0;
 constexpr int kRegionInput = 1;
 constexpr int kRegionOutput = 2;
+constexpr int kRegionScratch = 3;
 constexpr uint32_t kMaxRowBytes = (1u << 24) - 1;  // LOAD/STORE row_bytes field
 constexpr uint32_t kMaxRows = 65535;
 
@@ -70,6 +71,11 @@ struct Root {
   int32_t fill = 0;
   int hb = 0, wb = 0, c = 0;           // buffer geometry
   int in_y = 0, in_x = 0, in_h = 0, in_w = 0;  // interior rectangle
+  std::vector<int> uses;  // steps that write or read it, sorted
+  bool pinned = false;    // partition input or output: never spilled
+  bool spilled = false;
+  std::map<int, uint32_t> seg_addr;  // spilled: ABUF address in each use step
+  uint64_t scratch_offset = 0;       // spilled: home in the SCRATCH region
 };
 
 struct TensorState {
@@ -89,6 +95,9 @@ struct OpCode {
   std::vector<Instruction> compute;
   std::vector<uint8_t> params;  // PBUF-relative addresses in `compute` point into this
   uint64_t macs = 0;
+  // Spilled tensors: loads before the op and stores after it, with their
+  // token handshakes (not relocated).
+  std::vector<Instruction> pre, post;
 };
 
 void PutI32(std::vector<uint8_t>* v, int32_t x) {
@@ -193,6 +202,7 @@ class PartitionCompiler {
   std::set<int> fused_pads_;      // steps whose PAD is free (input written in place)
   std::set<int> aliased_copies_;  // RESHAPE/SQUEEZE steps that are aliases
   uint64_t abuf_peak_ = 0;
+  uint64_t scratch_bytes_ = 0;
 };
 
 // ---------------------------------------------------------------- graph
@@ -382,44 +392,94 @@ Status PartitionCompiler::PlanLayout() {
     for (int c : st.consumers) last = std::max(last, c);
     if (st.is_output) last = INT32_MAX;
     r.last = std::max(r.last, last);
+    if (st.producer >= 0) r.uses.push_back(st.producer);
+    for (int c : st.consumers) r.uses.push_back(c);
+    r.pinned |= loaded || st.is_output;
+  }
+  for (Root& r : roots_) {
+    std::sort(r.uses.begin(), r.uses.end());
+    r.uses.erase(std::unique(r.uses.begin(), r.uses.end()), r.uses.end());
   }
   return Status::Ok();
 }
 
+// First-fit allocation of ABUF over lifetimes. A root that does not fit is
+// spilled to host memory (region 3, SCRATCH): it is on chip only in the steps
+// that write or read it, each time at its own address, stored after the step
+// that writes it and loaded before each step that reads it.
 Status PartitionCompiler::Allocate() {
-  // Roots sorted by first use; first-fit into the free gaps between live roots.
-  std::vector<int> idx(roots_.size());
-  for (size_t i = 0; i < idx.size(); ++i) idx[i] = static_cast<int>(i);
-  std::stable_sort(idx.begin(), idx.end(), [&](int a, int b) { return roots_[a].first < roots_[b].first; });
-  std::vector<int> placed;
-  for (int i : idx) {
-    Root& r = roots_[i];
-    std::vector<std::pair<int64_t, int64_t>> busy;
-    for (int j : placed) {
-      const Root& o = roots_[j];
-      const bool overlap = !(o.last < r.first || r.last < o.first) ||
-                           // a root written in the step another is last read must not share bytes
-                           o.last == r.first || r.last == o.first;
-      if (overlap) busy.push_back({o.addr, o.addr + o.bytes});
+  struct Unit {
+    int root;
+    int first, last;
+    int step;  // the step of a spilled root's segment, or INT32_MIN
+  };
+  while (true) {
+    std::vector<Unit> units;
+    for (size_t i = 0; i < roots_.size(); ++i) {
+      const Root& r = roots_[i];
+      if (!r.spilled) {
+        units.push_back({static_cast<int>(i), r.first, r.last, INT32_MIN});
+        continue;
+      }
+      for (int s : r.uses) units.push_back({static_cast<int>(i), s, s, s});
     }
-    std::sort(busy.begin(), busy.end());
-    int64_t at = 0;
-    for (const auto& [b, e] : busy) {
-      if (at + r.bytes <= b) break;
-      at = std::max(at, e);
-      at = (at + 63) / 64 * 64;
+    std::stable_sort(units.begin(), units.end(), [](const Unit& a, const Unit& b) { return a.first < b.first; });
+    std::vector<std::pair<const Unit*, int64_t>> placed;
+    uint64_t peak = 0;
+    const Unit* failed = nullptr;
+    std::map<std::pair<int, int>, uint32_t> seg;
+    for (const Unit& u : units) {
+      const int64_t bytes = roots_[u.root].bytes;
+      std::vector<std::pair<int64_t, int64_t>> busy;
+      for (const auto& [o, addr] : placed)
+        if (!(o->last < u.first || u.last < o->first)) busy.push_back({addr, addr + roots_[o->root].bytes});
+      std::sort(busy.begin(), busy.end());
+      int64_t at = 0;
+      for (const auto& [b, e] : busy) {
+        if (at + bytes <= b) break;
+        at = std::max(at, (e + 63) / 64 * 64);
+      }
+      if (at + bytes > hw_.abuf_bytes) {
+        failed = &u;
+        break;
+      }
+      placed.push_back({&u, at});
+      peak = std::max<uint64_t>(peak, at + bytes);
+      if (u.step == INT32_MIN) roots_[u.root].addr = static_cast<uint32_t>(at);
+      else seg[{u.root, u.step}] = static_cast<uint32_t>(at);
     }
-    if (at + r.bytes > hw_.abuf_bytes) {
+    if (failed == nullptr) {
+      abuf_peak_ = peak;
+      for (size_t i = 0; i < roots_.size(); ++i) {
+        Root& r = roots_[i];
+        r.seg_addr.clear();
+        if (!r.spilled) continue;
+        for (int st : r.uses) r.seg_addr[st] = seg[{static_cast<int>(i), st}];
+        r.scratch_offset = scratch_bytes_;
+        scratch_bytes_ += (r.bytes + 63) / 64 * 64;
+      }
+      return Status::Ok();
+    }
+    // Spill the largest root that is idle in some step of its lifetime.
+    int best = -1;
+    for (size_t i = 0; i < roots_.size(); ++i) {
+      const Root& r = roots_[i];
+      if (r.spilled || r.pinned || r.uses.size() < 2) continue;
+      if (static_cast<int64_t>(r.uses.back() - r.uses.front() + 1) == static_cast<int64_t>(r.uses.size())) continue;
+      if (best < 0 || r.bytes > roots_[best].bytes) best = static_cast<int>(i);
+    }
+    if (best < 0 || !opts_.cache_parameters) {
+      const Root& r = roots_[failed->root];
       return OutOfRange(
-          "activations do not fit the %u-byte activation buffer: a %lld-byte tensor alive from step %d needs "
-          "offset %lld (streaming activations through host memory is not implemented)",
-          hw_.abuf_bytes, static_cast<long long>(r.bytes), r.first, static_cast<long long>(at));
+          "activations do not fit the %u-byte activation buffer: a %lld-byte tensor needed in step %d (%s) "
+          "finds no room%s",
+          hw_.abuf_bytes, static_cast<long long>(r.bytes), std::max(failed->first, 0),
+          OpLabel(std::max(failed->first, 0)).c_str(),
+          best < 0 ? " even with idle tensors moved to host memory: one operator's inputs and outputs must fit"
+                   : " (moving tensors to host memory needs cached parameters)");
     }
-    r.addr = static_cast<uint32_t>(at);
-    abuf_peak_ = std::max<uint64_t>(abuf_peak_, at + r.bytes);
-    placed.push_back(i);
+    roots_[best].spilled = true;
   }
-  return Status::Ok();
 }
 
 // ---------------------------------------------------------------- emit helpers
@@ -1162,7 +1222,64 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   for (const Root& r : roots_)
     if (r.first == -1 && r.needs_fill) EmitFill(r, &pre);
   std::vector<OpCode> ops(nodes_.size());
-  for (size_t s = 0; s < nodes_.size(); ++s) RETURN_IF_ERROR(Lower(static_cast<int>(s), &ops[s]));
+  for (size_t s = 0; s < nodes_.size(); ++s) {
+    const int step = static_cast<int>(s);
+    std::vector<const Root*> to_load, to_store;
+    for (Root& r : roots_) {
+      if (!r.spilled || !r.seg_addr.count(step)) continue;
+      r.addr = r.seg_addr[step];
+      if (step == r.first) to_store.push_back(&r);
+      else to_load.push_back(&r);
+    }
+    RETURN_IF_ERROR(Lower(step, &ops[s]));
+    // One copy of a whole root buffer between ABUF and SCRATCH, in rows the
+    // DMA fields can carry.
+    auto copy = [&](const Root& r, bool to_host, std::vector<Instruction>* out) {
+      const uint64_t row = 1u << 20;
+      for (uint64_t o = 0; o < static_cast<uint64_t>(r.bytes); o += row) {
+        const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(row, r.bytes - o));
+        if (to_host) {
+          isa::StoreArgs a;
+          a.buffer = static_cast<uint32_t>(isa::Buffer::kAbuf);
+          a.region = kRegionScratch;
+          a.rows = 1;
+          a.row_bytes = len;
+          a.sram_addr = static_cast<uint32_t>(r.addr + o);
+          a.host_offset = static_cast<uint32_t>(r.scratch_offset + o);
+          out->push_back(Instruction{{}, a});
+        } else {
+          isa::LoadArgs a;
+          a.buffer = static_cast<uint32_t>(isa::Buffer::kAbuf);
+          a.region = kRegionScratch;
+          a.rows = 1;
+          a.row_bytes = len;
+          a.sram_addr = static_cast<uint32_t>(r.addr + o);
+          a.host_offset = static_cast<uint32_t>(r.scratch_offset + o);
+          out->push_back(Instruction{{}, a});
+        }
+      }
+    };
+    if (!to_load.empty()) {
+      // compute -> load: the segment's bytes are free; load -> compute: loaded.
+      OpCode& oc = ops[s];
+      oc.pre.push_back(Instruction{isa::Deps{false, false, true, false}, isa::NopArgs{}});
+      const size_t first = oc.pre.size();
+      for (const Root* r : to_load) copy(*r, false, &oc.pre);
+      oc.pre[first].deps.pop_next = true;
+      oc.pre.back().deps.push_next = true;
+      oc.pre.push_back(Instruction{isa::Deps{true, false, false, false}, isa::NopArgs{}});
+    }
+    if (!to_store.empty()) {
+      // compute -> store: written; store -> compute: stored, the bytes may be reused.
+      OpCode& oc = ops[s];
+      oc.post.push_back(Instruction{isa::Deps{false, false, false, true}, isa::NopArgs{}});
+      const size_t first = oc.post.size();
+      for (const Root* r : to_store) copy(*r, true, &oc.post);
+      oc.post[first].deps.pop_prev = true;
+      oc.post.back().deps.push_prev = true;
+      oc.post.push_back(Instruction{isa::Deps{false, true, false, false}, isa::NopArgs{}});
+    }
+  }
 
   // Parameter blob: op blocks, 64-byte aligned.
   std::vector<uint8_t> blob;
@@ -1294,10 +1411,12 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
     const bool has_block = bi != block_index.end();
     const uint32_t base = cache ? block_at[s] : has_block ? static_cast<uint32_t>((bi->second % 2) * half) : 0;
     if (!cache && has_block) seq.push_back(Instruction{isa::Deps{true, false, false, false}, isa::NopArgs{}});
+    seq.insert(seq.end(), ops[s].pre.begin(), ops[s].pre.end());
     for (Instruction insn : ops[s].compute) {
       RelocatePbuf(&insn, base);
       seq.push_back(insn);
     }
+    seq.insert(seq.end(), ops[s].post.begin(), ops[s].post.end());
     if (!cache && has_block) {
       const size_t j = static_cast<size_t>(bi->second);
       // Free this half for block j+2, then queue that block's load.
@@ -1357,6 +1476,8 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   RETURN_IF_ERROR(host.Map(kRegionParams, blob_copy.data(), blob_copy.size(), true, false));
   RETURN_IF_ERROR(host.Map(kRegionInput, in_buf.data(), in_buf.size(), true, false));
   RETURN_IF_ERROR(host.Map(kRegionOutput, out_buf.data(), out_buf.size(), false, true));
+  std::vector<uint8_t> scratch_buf(scratch_bytes_);
+  if (scratch_bytes_ > 0) RETURN_IF_ERROR(host.Map(kRegionScratch, scratch_buf.data(), scratch_buf.size(), true, true));
   ASSIGN_OR_RETURN(sim::Estimate est, sim::EstimateCycles(inference.words(), hw_, host));
 
   CompiledPartition result;
@@ -1420,7 +1541,8 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   auto producer = fb.CreateString(StrFormat("systole-compiler %u; parameters %s", kExecutableFormatVersion,
                                             cache ? "cached" : "streamed"));
   auto root = exe::CreateExecutable(fb, kExecutableFormatVersion, isa::kIsaVersion, cfg, chunks_v, params_v, ins_v,
-                                    outs_v, in_bytes, out_bytes, 0, recs_v, stats, producer);
+                                    outs_v, in_bytes, out_bytes, static_cast<uint32_t>(scratch_bytes_), recs_v, stats,
+                                    producer);
   fb.Finish(root, exe::ExecutableIdentifier());
   result.executable.assign(fb.GetBufferPointer(), fb.GetBufferPointer() + fb.GetSize());
   return result;

@@ -38,6 +38,9 @@ struct TestDelegate {
   int ops_on_device = 0;
   uint64_t cycles = 0;
   uint64_t estimated = 0;
+  uint64_t abuf_peak = 0;
+  uint64_t scratch = 0;
+  bool compile_only = false;
   std::string error;
 };
 
@@ -68,6 +71,8 @@ void* Init(TfLiteContext* ctx, const char* buffer, size_t) {
   }
   k->exe = std::move(c->executable);
   d->estimated += c->report.estimated_cycles;
+  d->abuf_peak = std::max(d->abuf_peak, c->report.abuf_peak_bytes);
+  d->scratch += exe::GetExecutable(k->exe.data())->scratch_bytes();
   d->partitions++;
   d->ops_on_device += static_cast<int>(spec.nodes.size());
   return k.release();
@@ -79,6 +84,7 @@ TfLiteStatus Prepare(TfLiteContext*, TfLiteNode* node) {
 
 TfLiteStatus Invoke(TfLiteContext* ctx, TfLiteNode* node) {
   auto* k = static_cast<Kernel*>(node->user_data);
+  if (k->d->compile_only) return kTfLiteOk;
   const exe::Executable* e = exe::GetExecutable(k->exe.data());
   std::vector<uint8_t> params(e->parameters()->begin(), e->parameters()->end());
   if (params.empty()) params.resize(1);
@@ -90,9 +96,11 @@ TfLiteStatus Invoke(TfLiteContext* ctx, TfLiteNode* node) {
       for (uint32_t i = 0; i < b->size(); ++i) in[b->offset() + i] ^= 0x80;
   }
   sim::HostMemory host;
+  std::vector<uint8_t> scratch(e->scratch_bytes());
   if (!host.Map(0, params.data(), params.size(), true, false).ok() || !host.Map(1, in.data(), in.size(), true, false).ok() ||
       !host.Map(2, out.data(), out.size(), false, true).ok())
     return kTfLiteError;
+  if (!scratch.empty() && !host.Map(3, scratch.data(), scratch.size(), true, true).ok()) return kTfLiteError;
   for (const auto* chunk : *e->chunks()) {
     std::vector<isa::InsnWord> words(chunk->instructions()->size() / sizeof(isa::InsnWord));
     std::memcpy(words.data(), chunk->instructions()->data(), words.size() * sizeof(isa::InsnWord));
@@ -164,8 +172,35 @@ TEST_P(ModelOnDevice, MatchesCpu) {
   const std::string config = std::get<1>(GetParam());
   const std::string path = ModelPath(name);
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path << " (../shared/models absent)";
-  StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName(config == "streamed" ? "edge" : config);
+  StatusOr<sim::DeviceConfig> hw =
+      sim::DeviceConfig::FromName(config == "streamed" || config == "spill" ? "edge" : config);
   ASSERT_TRUE(hw.ok()) << hw.status().ToString();
+  if (config == "spill") {
+    // The smallest activation buffer (binary search, compile only) for which
+    // the model still compiles: below what "edge" allocates, so tensors idle
+    // between the steps that use them (residual branches) move to host memory.
+    auto compiles = [&](uint32_t abuf, uint64_t* scratch) {
+      sim::DeviceConfig c = *hw;
+      c.abuf_bytes = abuf;
+      TestDelegate t;
+      t.base.Prepare = DelegatePrepare;
+      t.options.hw = c;
+      t.compile_only = true;
+      const bool ok = RunModel(path, 1, &t).ok() && t.error.empty();
+      *scratch = t.scratch;
+      return ok;
+    };
+    uint64_t scratch = 0;
+    uint32_t lo = 64, hi = hw->abuf_bytes;  // hi compiles
+    while (hi - lo > 64) {
+      const uint32_t mid = (lo + hi) / 2 / 64 * 64;
+      if (compiles(mid, &scratch)) hi = mid;
+      else lo = mid;
+    }
+    ASSERT_TRUE(compiles(hi, &scratch));
+    if (scratch == 0) GTEST_SKIP() << "at its smallest activation buffer (" << hi << " bytes) nothing is spilled";
+    hw->abuf_bytes = hi;
+  }
   TestDelegate d;
   d.base.Prepare = DelegatePrepare;
   d.options.hw = *hw;
@@ -178,8 +213,12 @@ TEST_P(ModelOnDevice, MatchesCpu) {
   StatusOr<Outputs> acc = RunModel(path, 1, &d);
   ASSERT_TRUE(acc.ok()) << acc.status().ToString() << " / " << d.error;
   EXPECT_TRUE(d.error.empty()) << d.error;
-  std::printf("[model] %s (%s): %d ops in %d partitions on the device, %llu cycles\n", name.c_str(), config.c_str(),
-              d.ops_on_device, d.partitions, static_cast<unsigned long long>(d.cycles));
+  std::printf("[model] %s (%s): %d ops in %d partitions on the device, %llu cycles, ABUF peak %llu, scratch %llu\n",
+              name.c_str(), config.c_str(), d.ops_on_device, d.partitions, static_cast<unsigned long long>(d.cycles),
+              static_cast<unsigned long long>(d.abuf_peak), static_cast<unsigned long long>(d.scratch));
+  if (config == "spill") EXPECT_GT(d.scratch, 0u) << "nothing was spilled";
+  if (config == "spill") std::printf("[spill] %s: ABUF %u bytes, %llu bytes spilled\n", name.c_str(), hw->abuf_bytes,
+                                     static_cast<unsigned long long>(d.scratch));
   // The analytic estimate the compiler reports is close to the simulation.
   EXPECT_NEAR(static_cast<double>(d.estimated), static_cast<double>(d.cycles), 0.05 * d.cycles)
       << "estimated " << d.estimated << " vs simulated " << d.cycles;
@@ -283,7 +322,7 @@ INSTANTIATE_TEST_SUITE_P(SharedModels, ModelOnDevice,
                                            "pretrainedResnet_quant.tflite", "vww_96_int8.tflite",
                                            "ad01_int8.tflite", "mobilenet_v1_0.25_128_quant.tflite",
                                            "mobilenet_v2_quantized_1x3x224x224.tflite"),
-                                           ::testing::Values("edge", "tiny", "streamed")),
+                                           ::testing::Values("edge", "tiny", "streamed", "spill")),
                          [](const auto& info) {
                            const std::string& m = std::get<0>(info.param);
                            std::string n = m.substr(0, m.rfind('.')) + "_" + std::get<1>(info.param);
