@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -146,6 +147,32 @@ class PartitionCompiler {
   Status LowerLut(int step, OpCode* oc);
   Status LowerCopy(int step, OpCode* oc);  // RESHAPE/SQUEEZE (not aliased) and PAD (not fused)
   Status LowerMean(int step, OpCode* oc);
+  Status LowerConcat(int step, OpCode* oc);
+  Status LowerSplit(int step, OpCode* oc);
+  Status LowerResizeNearest(int step, OpCode* oc);
+  Status LowerTransposeCopy(int step, OpCode* oc);
+  // Writes the broadcast of `src` (dims sd) to the contiguous `dst` (dims od)
+  // with identity VLUT copies, doubling repeated blocks.
+  void ExpandBroadcast(const View& src, std::vector<int> sd, const View& dst, std::vector<int> od, OpCode* oc);
+  void CopyRuns(const View& src, int64_t src_flat, const View& dst, int64_t dst_flat, int64_t len, uint32_t lut,
+                OpCode* oc);
+  // Calls fn(addr, len) for the ABUF runs holding flat elements
+  // [begin, begin + len) of a view (split where the view's rows are not adjacent).
+  template <typename Fn>
+  void FlatRuns(const View& v, int64_t begin, int64_t len, Fn fn) const {
+    const int64_t row = int64_t{v.w} * v.c;
+    if (v.row_pitch == row) {
+      fn(Addr(v, 0, 0) + begin, len);
+      return;
+    }
+    while (len > 0) {
+      const int64_t y = begin / row, in_row = begin % row;
+      const int64_t n = std::min(len, row - in_row);
+      fn(Addr(v, y, 0) + in_row, n);
+      begin += n;
+      len -= n;
+    }
+  }
 
   struct Slice {
     int64_t offset;  // ABUF offset of the slice's first byte relative to the window origin
@@ -200,6 +227,8 @@ class PartitionCompiler {
   std::map<int, TensorState> ts_;
   std::vector<Root> roots_;
   std::set<int> fused_pads_;      // steps whose PAD is free (input written in place)
+  std::set<int> transposes_by_copy_;  // TRANSPOSE steps lowered to VLUT copies
+  std::map<std::pair<int, int>, int> expand_root_;  // (step, input) -> root of the broadcast-expanded operand
   std::set<int> aliased_copies_;  // RESHAPE/SQUEEZE steps that are aliases
   uint64_t abuf_peak_ = 0;
   uint64_t scratch_bytes_ = 0;
@@ -241,10 +270,15 @@ Status PartitionCompiler::ReadGraph() {
   for (size_t s = 0; s < nodes_.size(); ++s) {
     if (code(s) != tflite::BuiltinOperator_TRANSPOSE) continue;
     TensorState& st = ts_[in(s, 0)];
-    if (!st.is_input || st.consumers.size() != 1 || st.is_output)
-      return OpError(s, "its input must be a partition input read by nothing else (the DMA transposes it while "
-                        "loading)");
-    st.transposed_by = static_cast<int>(s);
+    const std::vector<int> d = Dims(T(in(s, 0)));
+    const int32_t* perm = T(in(s, 1))->data.i32;
+    const bool nchw_to_nhwc = d.size() == 4 && d[0] == 1 && perm[0] == 0 && perm[1] == 2 && perm[2] == 3 &&
+                              perm[3] == 1 && int64_t{d[2]} * d[3] <= 65535;
+    // The input DMA transposes a partition input read by nothing else.
+    if (nchw_to_nhwc && st.is_input && st.consumers.size() == 1 && !st.is_output)
+      st.transposed_by = static_cast<int>(s);
+    else
+      transposes_by_copy_.insert(static_cast<int>(s));
   }
   for (auto& [t, st] : ts_) {
     if (st.producer < 0 && !st.is_input)
@@ -293,7 +327,8 @@ Status PartitionCompiler::PlanLayout() {
     if (code(s) != tflite::BuiltinOperator_PAD) continue;
     const int i = in(s, 0);
     const TensorState& st = ts_[i];
-    const bool from_transpose = st.producer >= 0 && code(st.producer) == tflite::BuiltinOperator_TRANSPOSE;
+    const bool from_transpose = st.producer >= 0 && code(st.producer) == tflite::BuiltinOperator_TRANSPOSE &&
+                                !transposes_by_copy_.count(st.producer);
     if (!from_transpose && st.consumers.size() == 1 && !st.is_output && st.bt + st.bb + st.bl + st.br == 0 &&
         ts_[out(s)].bt + ts_[out(s)].bb + ts_[out(s)].bl + ts_[out(s)].br == 0) {
       fused_pads_.insert(static_cast<int>(s));
@@ -383,7 +418,8 @@ Status PartitionCompiler::PlanLayout() {
     if (st.transposed_by >= 0) continue;  // never on chip in its own layout
     if (!st.has_view) return Internal("tensor %d has no layout", t);
     Root& r = roots_[st.view.root];
-    const bool transposed = st.producer >= 0 && code(st.producer) == tflite::BuiltinOperator_TRANSPOSE;
+    const bool transposed = st.producer >= 0 && code(st.producer) == tflite::BuiltinOperator_TRANSPOSE &&
+                            !transposes_by_copy_.count(st.producer);
     const bool loaded = st.is_input || transposed;
     if (transposed && (r.needs_fill || !Plain(st.view)))
       return Unimplemented("tensor %d: the transposed input must be contiguous (no border)", t);
@@ -395,6 +431,25 @@ Status PartitionCompiler::PlanLayout() {
     if (st.producer >= 0) r.uses.push_back(st.producer);
     for (int c : st.consumers) r.uses.push_back(c);
     r.pinned |= loaded || st.is_output;
+  }
+  // Scratch buffers for broadcast operands, alive in their step only.
+  for (size_t s = 0; s < nodes_.size(); ++s) {
+    const int c = code(s);
+    if (c != tflite::BuiltinOperator_ADD && c != tflite::BuiltinOperator_SUB && c != tflite::BuiltinOperator_MUL)
+      continue;
+    for (int i = 0; i < 2; ++i) {
+      if (Dims(T(in(s, i))) == Dims(T(out(s)))) continue;
+      Root r;
+      r.bytes = NumElements(T(out(s)));
+      r.first = r.last = static_cast<int>(s);
+      r.uses = {static_cast<int>(s)};
+      r.pinned = true;
+      const Geometry g = GeometryOf(T(out(s)));
+      r.hb = g.h, r.wb = g.w, r.c = g.c;
+      r.in_h = g.h, r.in_w = g.w;
+      roots_.push_back(r);
+      expand_root_[{static_cast<int>(s), i}] = static_cast<int>(roots_.size()) - 1;
+    }
   }
   for (Root& r : roots_) {
     std::sort(r.uses.begin(), r.uses.end());
@@ -731,7 +786,8 @@ Status PartitionCompiler::LowerFullyConnected(int step, OpCode* oc) {
   const View& ov = ts_[out(step)].view;
   if (!Plain(iv) || !Plain(ov)) return OpError(step, "input and output must be contiguous in the activation buffer");
   const bool uint8 = input->type == kTfLiteUInt8;
-  const int32_t wzp = uint8 ? filter->params.zero_point : 0;
+  // TFLite's FULLY_CONNECTED subtracts the filter zero point for INT8 too (unlike CONV_2D).
+  const int32_t wzp = filter->params.zero_point;
   const auto* affine = static_cast<const TfLiteAffineQuantization*>(filter->quantization.params);
   const bool per_channel = filter->quantization.type == kTfLiteAffineQuantization && affine && affine->scale &&
                            affine->scale->size > 1;
@@ -754,7 +810,7 @@ Status PartitionCompiler::LowerFullyConnected(int step, OpCode* oc) {
     for (int r = 0; r < k; ++r)
       for (int u = 0; u < units; ++u) {
         const int64_t i = int64_t{u} * depth + c0 + r;
-        const int32_t v = uint8 ? int32_t{filter->data.uint8[i]} - wzp : int32_t{filter->data.int8[i]};
+        const int32_t v = uint8 ? int32_t{filter->data.uint8[i]} - wzp : int32_t{filter->data.int8[i]} - wzp;
         d[size_t(r) * units + u] = v;
         wsum[u] += v;
       }
@@ -902,9 +958,17 @@ Status PartitionCompiler::LowerEltwise(int step, OpCode* oc) {
   setreg(isa::VReg::kActMin, lo, hi, ls);
   setreg(isa::VReg::kIn1Mult, m1, s1, m2);
   setreg(isa::VReg::kIn2Shift, s2, mo, so);
-  const View& a = ts_[in(step, 0)].view;
-  const View& b = ts_[in(step, 1)].view;
+  View a = ts_[in(step, 0)].view;
+  View b = ts_[in(step, 1)].view;
   const View& o = ts_[out(step)].view;
+  for (int i = 0; i < 2; ++i) {
+    auto it = expand_root_.find({step, i});
+    if (it == expand_root_.end()) continue;
+    const View src = i == 0 ? a : b;
+    View dst{it->second, 0, int64_t{o.w} * o.c, o.c, o.h, o.w, o.c};
+    ExpandBroadcast(src, Dims(T(in(step, i))), dst, Dims(outp), oc);
+    (i == 0 ? a : b) = dst;
+  }
   const bool flat = a.row_pitch == int64_t{a.w} * a.c && b.row_pitch == int64_t{b.w} * b.c &&
                     o.row_pitch == int64_t{o.w} * o.c;
   const int rows = flat ? 1 : o.h;
@@ -1154,6 +1218,184 @@ Status PartitionCompiler::LowerMean(int step, OpCode* oc) {
   return Status::Ok();
 }
 
+void PartitionCompiler::CopyRuns(const View& sv, int64_t src_flat, const View& dv, int64_t dst_flat, int64_t len,
+                                 uint32_t lut, OpCode* oc) {
+  std::vector<std::pair<int64_t, int64_t>> src, dst;
+  FlatRuns(sv, src_flat, len, [&](int64_t a, int64_t n) { src.push_back({a, n}); });
+  FlatRuns(dv, dst_flat, len, [&](int64_t a, int64_t n) { dst.push_back({a, n}); });
+  size_t si = 0, di = 0;
+  int64_t so = 0, dof = 0;
+  while (si < src.size() && di < dst.size()) {
+    const int64_t n = std::min(src[si].second - so, dst[di].second - dof);
+    isa::VlutArgs v;
+    v.len = static_cast<uint32_t>(n);
+    v.src = static_cast<uint32_t>(src[si].first + so);
+    v.dst = static_cast<uint32_t>(dst[di].first + dof);
+    v.lut_addr = lut;
+    if (!oc->compute.empty() && oc->compute.back().opcode() == isa::Opcode::kVlut) {
+      auto& prev = oc->compute.back().as<isa::VlutArgs>();
+      const uint64_t merged = uint64_t{prev.len} + v.len;
+      const bool disjoint = uint64_t{prev.src} + merged <= prev.dst || uint64_t{prev.dst} + merged <= prev.src;
+      if (prev.lut_addr == lut && prev.src + prev.len == v.src && prev.dst + prev.len == v.dst &&
+          merged < (1ull << 31) && disjoint) {
+        prev.len += v.len;
+        v.len = 0;
+      }
+    }
+    if (v.len) oc->compute.push_back(Instruction{{}, v});
+    so += n, dof += n;
+    if (so == src[si].second) ++si, so = 0;
+    if (dof == dst[di].second) ++di, dof = 0;
+  }
+}
+
+void PartitionCompiler::ExpandBroadcast(const View& src, std::vector<int> sd, const View& dst, std::vector<int> od,
+                                        OpCode* oc) {
+  while (sd.size() < od.size()) sd.insert(sd.begin(), 1);
+  const int rank = static_cast<int>(od.size());
+  const uint32_t lut = static_cast<uint32_t>(oc->params.size());
+  for (int v = 0; v < 256; ++v) oc->params.push_back(static_cast<uint8_t>(v - 128));
+  int k = rank;  // dims [k, rank) are equal: contiguous blocks of `block` elements
+  while (k > 0 && sd[k - 1] == od[k - 1]) --k;
+  std::vector<int64_t> s_stride(rank + 1, 1), o_size(rank + 1, 1);
+  for (int d = rank - 1; d >= 0; --d) {
+    s_stride[d] = s_stride[d + 1] * sd[d];
+    o_size[d] = o_size[d + 1] * od[d];
+  }
+  // s_stride[d+1] is the source stride of dim d; o_size[d+1] the output block of dim d.
+  std::function<void(int, int64_t, int64_t)> fill = [&](int d, int64_t s_off, int64_t d_off) {
+    if (d == k) {
+      CopyRuns(src, s_off, dst, d_off, o_size[k], lut, oc);
+      return;
+    }
+    const int64_t blk = o_size[d + 1];
+    if (sd[d] == 1) {
+      fill(d + 1, s_off, d_off);
+      for (int64_t n = 1; n < od[d];) {  // double the block in place
+        const int64_t m = std::min<int64_t>(n, od[d] - n);
+        CopyRuns(dst, d_off, dst, d_off + n * blk, m * blk, lut, oc);
+        n += m;
+      }
+    } else {
+      for (int i = 0; i < od[d]; ++i) fill(d + 1, s_off + i * s_stride[d + 1], d_off + i * blk);
+    }
+  };
+  fill(0, 0, 0);
+}
+
+// RESIZE_NEAREST_NEIGHBOR: pixel copies from the probed index map; an output
+// row equal to the previous one is one copy of that row.
+Status PartitionCompiler::LowerResizeNearest(int step, OpCode* oc) {
+  const auto* p = static_cast<const TfLiteResizeNearestNeighborParams*>(node(step)->builtin_data);
+  ASSIGN_OR_RETURN(NearestIndices idx, ProbeResizeNearest(T(in(step, 0)), T(out(step)), p && p->align_corners,
+                                                          p && p->half_pixel_centers));
+  const uint32_t lut = static_cast<uint32_t>(oc->params.size());
+  for (int v = 0; v < 256; ++v) oc->params.push_back(static_cast<uint8_t>(v - 128));
+  const View& iv = ts_[in(step, 0)].view;
+  const View& ov = ts_[out(step)].view;
+  const int64_t row = int64_t{ov.w} * ov.c;
+  for (int y = 0; y < ov.h; ++y) {
+    if (y > 0 && idx.rows[y] == idx.rows[y - 1]) {
+      CopyRuns(ov, (y - 1) * row, ov, y * row, row, lut, oc);
+      continue;
+    }
+    for (int x = 0; x < ov.w; ++x)
+      CopyRuns(iv, (int64_t{idx.rows[y]} * iv.w + idx.cols[x]) * iv.c, ov, y * row + int64_t{x} * ov.c, ov.c, lut, oc);
+  }
+  return Status::Ok();
+}
+
+// TRANSPOSE as a gather: the output in row-major order, one copy per run
+// that is contiguous in both tensors.
+Status PartitionCompiler::LowerTransposeCopy(int step, OpCode* oc) {
+  const std::vector<int> id = Dims(T(in(step, 0)));
+  const int32_t* perm = T(in(step, 1))->data.i32;
+  const int rank = static_cast<int>(id.size());
+  std::vector<int> od(rank);
+  std::vector<int64_t> in_stride(rank, 1);
+  for (int d = rank - 2; d >= 0; --d) in_stride[d] = in_stride[d + 1] * id[d + 1];
+  for (int k = 0; k < rank; ++k) od[k] = id[perm[k]];
+  int64_t run = 1;
+  int inner = rank;  // output dims [inner, rank) form one run
+  for (int k = rank - 1, j = rank - 1; k >= 0 && perm[k] == j; --k, --j) run *= id[j], inner = k;
+  const uint32_t lut = static_cast<uint32_t>(oc->params.size());
+  for (int v = 0; v < 256; ++v) oc->params.push_back(static_cast<uint8_t>(v - 128));
+  const View& iv = ts_[in(step, 0)].view;
+  const View& ov = ts_[out(step)].view;
+  std::vector<int> idx(inner, 0);
+  int64_t out_flat = 0;
+  const int64_t total = NumElements(T(out(step)));
+  while (out_flat < total) {
+    int64_t src = 0;
+    for (int k = 0; k < inner; ++k) src += idx[k] * in_stride[perm[k]];
+    CopyRuns(iv, src, ov, out_flat, run, lut, oc);
+    out_flat += run;
+    for (int k = inner - 1; k >= 0; --k) {
+      if (++idx[k] < od[k]) break;
+      idx[k] = 0;
+    }
+  }
+  return Status::Ok();
+}
+
+// SPLIT: each output's block of every outer slice copied out of the input.
+Status PartitionCompiler::LowerSplit(int step, OpCode* oc) {
+  const TfLiteTensor* input = T(in(step, 1));
+  const std::vector<int> id = Dims(input);
+  int axis = T(in(step, 0))->data.i32[0];
+  if (axis < 0) axis += static_cast<int>(id.size());
+  int64_t outer = 1;
+  for (int d = 0; d < axis; ++d) outer *= id[d];
+  const int64_t in_inner = NumElements(input) / std::max<int64_t>(outer, 1);
+  const uint32_t lut = static_cast<uint32_t>(oc->params.size());
+  for (int v = 0; v < 256; ++v) oc->params.push_back(static_cast<uint8_t>(v - 128));
+  const View& iv = ts_[in(step, 1)].view;
+  int64_t offset = 0;
+  for (int i = 0; i < node(step)->outputs->size; ++i) {
+    const int t = node(step)->outputs->data[i];
+    const int64_t inner = NumElements(T(t)) / std::max<int64_t>(outer, 1);
+    for (int64_t o = 0; o < outer; ++o) CopyRuns(iv, o * in_inner + offset, ts_[t].view, o * inner, inner, lut, oc);
+    offset += inner;
+  }
+  return Status::Ok();
+}
+
+// CONCATENATION: for each slice of the output before the axis, each input's
+// block is copied into place by VLUT (identity, or UINT8 requantization
+// tabulated from the CPU kernel).
+Status PartitionCompiler::LowerConcat(int step, OpCode* oc) {
+  const TfLiteTensor* output = T(out(step));
+  const std::vector<int> od = Dims(output);
+  const auto* p = static_cast<const TfLiteConcatenationParams*>(node(step)->builtin_data);
+  int axis = p ? p->axis : 0;
+  if (axis < 0) axis += static_cast<int>(od.size());
+  int64_t outer = 1;
+  for (int d = 0; d < axis; ++d) outer *= od[d];
+  int64_t out_inner = 1;
+  for (size_t d = axis; d < od.size(); ++d) out_inner *= od[d];
+  const View& ov = ts_[out(step)].view;
+  int64_t offset = 0;
+  for (int i = 0; i < node(step)->inputs->size; ++i) {
+    const TfLiteTensor* input = T(in(step, i));
+    const View& iv = ts_[in(step, i)].view;
+    const int64_t inner = NumElements(input) / std::max<int64_t>(outer, 1);
+    std::vector<uint8_t> table(256);
+    const bool same = input->params.scale == output->params.scale &&
+                      input->params.zero_point == output->params.zero_point;
+    if (same) {
+      for (int v = 0; v < 256; ++v) table[v] = static_cast<uint8_t>(v - 128);
+    } else {
+      ASSIGN_OR_RETURN(table, BuildLutFor(input, output, tflite::BuiltinOperator_CONCATENATION,
+                                          StrFormat("%s input %d", OpLabel(step).c_str(), i)));
+    }
+    const uint32_t lut = static_cast<uint32_t>(oc->params.size());
+    oc->params.insert(oc->params.end(), table.begin(), table.end());
+    for (int64_t o = 0; o < outer; ++o) CopyRuns(iv, o * inner, ov, o * out_inner + offset, inner, lut, oc);
+    offset += inner;
+  }
+  return Status::Ok();
+}
+
 Status PartitionCompiler::Lower(int step, OpCode* oc) {
   oc->node = spec_.nodes[step];
   oc->name = OpName(code(step));
@@ -1183,9 +1425,16 @@ Status PartitionCompiler::Lower(int step, OpCode* oc) {
       if (fused_pads_.count(step)) return Status::Ok();
       return LowerCopy(step, oc);
     case tflite::BuiltinOperator_TRANSPOSE:
-      return Status::Ok();  // done by the input DMA
+      if (!transposes_by_copy_.count(step)) return Status::Ok();  // done by the input DMA
+      return LowerTransposeCopy(step, oc);
     case tflite::BuiltinOperator_MEAN:
       return LowerMean(step, oc);
+    case tflite::BuiltinOperator_CONCATENATION:
+      return LowerConcat(step, oc);
+    case tflite::BuiltinOperator_SPLIT:
+      return LowerSplit(step, oc);
+    case tflite::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR:
+      return LowerResizeNearest(step, oc);
     default:
       return LowerLut(step, oc);
   }

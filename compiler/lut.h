@@ -17,6 +17,19 @@ namespace systole::compiler {
 // Entry i holds the device-space output for device-space input i - 128
 // (uint8 tensors live on the device as value - 128).
 StatusOr<std::vector<uint8_t>> BuildLut(TfLiteContext* context, int node_index, const std::string& op_name);
+// The same for an explicit (input, output) pair of a one-input `builtin_code`
+// op with default options (CONCATENATION's UINT8 input requantization).
+StatusOr<std::vector<uint8_t>> BuildLutFor(const TfLiteTensor* in, const TfLiteTensor* out, int32_t builtin_code,
+                                           const std::string& what);
+
+// RESIZE_NEAREST_NEIGHBOR's source row of every output row and source column
+// of every output column, read off the CPU kernel itself by resizing inputs
+// whose values are their own row (column) index. Needs H, W <= 256.
+struct NearestIndices {
+  std::vector<int> rows, cols;
+};
+StatusOr<NearestIndices> ProbeResizeNearest(const TfLiteTensor* in, const TfLiteTensor* out, bool align_corners,
+                                            bool half_pixel_centers);
 
 }  // namespace systole::compiler
 

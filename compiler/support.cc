@@ -50,6 +50,16 @@ int32_t MeanOutputOffset(const TfLiteTensor* in, const TfLiteTensor* out) {
   return out->params.zero_point - static_cast<int32_t>(temp) - DeviceOffset(out);
 }
 
+int64_t TransposeRuns(const std::vector<int>& in_dims, const int32_t* perm) {
+  // The output's innermost dims that are also innermost, in order, in the input
+  // form contiguous runs.
+  const int rank = static_cast<int>(in_dims.size());
+  int64_t run = 1, total = 1;
+  for (int d : in_dims) total *= d;
+  for (int k = rank - 1, j = rank - 1; k >= 0 && perm[k] == j; --k, --j) run *= in_dims[j];
+  return run == 0 ? 0 : total / run;
+}
+
 bool FindRoundingDivisor(int n, int64_t max_sum, int32_t* mult, int* shift) {
   if (n <= 0) return false;
   for (int sh = 30; sh >= -31; --sh) {
@@ -220,8 +230,22 @@ class Checker {
       case tflite::BuiltinOperator_SUB:
       case tflite::BuiltinOperator_MUL: {
         RETURN_IF_ERROR(Activations(2));
-        if (Dims(In(0)) != Dims(In(1)) || Dims(In(0)) != Dims(Out(0)))
-          return Fail("inputs of different shapes (broadcasting is not supported by the vector unit)");
+        if (Dims(In(0)) != Dims(In(1))) {
+          // Broadcasting: the smaller operand is expanded on chip by copies.
+          const std::vector<int> a = Dims(In(0)), b = Dims(In(1)), o = Dims(Out(0));
+          if (o.size() > 4 || a.size() > o.size() || b.size() > o.size())
+            return Fail(StrFormat("broadcast of rank %zu above 4", o.size()));
+          for (size_t k = 0; k < o.size(); ++k) {
+            const int da = k + a.size() >= o.size() ? a[k + a.size() - o.size()] : 1;
+            const int db = k + b.size() >= o.size() ? b[k + b.size() - o.size()] : 1;
+            if ((da != o[k] && da != 1) || (db != o[k] && db != 1))
+              return Fail("input shapes do not broadcast to the output shape");
+          }
+          if (2 * NumElements(Out(0)) > hw_.abuf_bytes)
+            return Fail("the expanded operand and the output do not fit the activation buffer");
+        } else if (Dims(In(0)) != Dims(Out(0))) {
+          return Fail("output shape differs from the inputs'");
+        }
         const void* d = node_->builtin_data;
         const TfLiteFusedActivation a =
             d == nullptr ? kTfLiteActNone
@@ -301,6 +325,29 @@ class Checker {
         if (IsConstant(In(0))) return Fail("input is a constant tensor");
         return Status::Ok();
       }
+      case tflite::BuiltinOperator_SPLIT: {
+        const TfLiteTensor* axis = In(0);
+        const TfLiteTensor* in = In(1);
+        if (axis == nullptr || in == nullptr || !IsConstant(axis) || axis->type != kTfLiteInt32 ||
+            NumElements(axis) != 1)
+          return Fail("axis must be a constant INT32 scalar");
+        if (!IsInt8Or8(in) || IsConstant(in)) return Fail("input must be an INT8/UINT8 activation");
+        for (int i = 0; i < node_->outputs->size; ++i)
+          if (Out(i)->type != in->type) return Fail("outputs must have the input's type");
+        if (NumElements(in) > hw_.abuf_bytes) return Fail("tensor does not fit the activation buffer");
+        return Status::Ok();
+      }
+      case tflite::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR: {
+        RETURN_IF_ERROR(Activations(1));
+        RETURN_IF_ERROR(Image(In(0), "input"));
+        const TfLiteTensor* size = In(1);
+        if (size == nullptr || !IsConstant(size)) return Fail("size must be a constant tensor");
+        if (Dims(In(0))[1] > 256 || Dims(In(0))[2] > 256)
+          return Fail("input above 256x256 (the compiler reads the index map off the CPU kernel with 8-bit probes)");
+        if (In(0)->params.scale != Out(0)->params.scale || In(0)->params.zero_point != Out(0)->params.zero_point)
+          return Fail("input and output quantization differ");
+        return Status::Ok();
+      }
       case tflite::BuiltinOperator_SOFTMAX:
         return Fail("normalises across a row (exp, sum, divide in float in TFLite's int8 kernel); the vector "
                     "unit has no cross-lane reduction or float path");
@@ -325,28 +372,46 @@ class Checker {
         const TfLiteTensor* in = In(0);
         const TfLiteTensor* out = Out(0);
         if (!IsInt8Or8(out) || in->type != out->type) return Fail("needs INT8/UINT8 input and output of one type");
+        if (IsConstant(in)) return Fail("input is a constant tensor");
         const TfLiteTensor* perm = In(1);
-        const bool nchw_to_nhwc = perm != nullptr && IsConstant(perm) && perm->type == kTfLiteInt32 &&
-                                  NumElements(perm) == 4 && perm->data.i32[0] == 0 && perm->data.i32[1] == 2 &&
-                                  perm->data.i32[2] == 3 && perm->data.i32[3] == 1;
-        if (!nchw_to_nhwc || Dims(in).size() != 4 || Dims(in)[0] != 1)
-          return Fail("the accelerator has no transpose unit; only NCHW -> NHWC (perm [0, 2, 3, 1], batch 1) of "
-                      "a model input is done by the DMA while loading");
-        if (!IsGraphInput(node_->inputs->data[0]))
-          return Fail("NCHW -> NHWC is done by the DMA while loading, so the input must be a model input");
-        if (int64_t{Dims(in)[2]} * Dims(in)[3] > 65535)
-          return Fail("H*W above 65535 (DMA row count)");
+        if (perm == nullptr || !IsConstant(perm) || perm->type != kTfLiteInt32 ||
+            NumElements(perm) != static_cast<int64_t>(Dims(in).size()))
+          return Fail("perm must be a constant INT32 vector of the input's rank");
         if (NumElements(out) > hw_.abuf_bytes) return Fail("tensor does not fit the activation buffer");
+        // NCHW -> NHWC of a model input is free (the input DMA does it).
+        const std::vector<int> d = Dims(in);
+        const bool nchw_to_nhwc = d.size() == 4 && d[0] == 1 && perm->data.i32[0] == 0 && perm->data.i32[1] == 2 &&
+                                  perm->data.i32[2] == 3 && perm->data.i32[3] == 1 &&
+                                  int64_t{d[2]} * d[3] <= 65535;
+        if (nchw_to_nhwc && IsGraphInput(node_->inputs->data[0])) return Status::Ok();
+        // Otherwise a gather by VLUT copies of the runs that stay contiguous.
+        const int64_t runs = TransposeRuns(d, perm->data.i32);
+        if (runs > kMaxTransposeCopies)
+          return Fail(StrFormat("the accelerator has no transpose unit; this permutation needs %lld copies "
+                                "(limit %lld)",
+                                static_cast<long long>(runs), static_cast<long long>(kMaxTransposeCopies)));
         return Status::Ok();
       }
-      case tflite::BuiltinOperator_CONCATENATION:
-        return Fail("not mapped yet (would need in-place output slices)");
+      case tflite::BuiltinOperator_CONCATENATION: {
+        const int n = node_->inputs->size;
+        if (n < 1) return Fail("no inputs");
+        RETURN_IF_ERROR(Activations(n));
+        const auto* p = static_cast<const TfLiteConcatenationParams*>(node_->builtin_data);
+        if (p != nullptr && p->activation != kTfLiteActNone) return Fail("fused activation");
+        for (int i = 0; i < n; ++i) {
+          const bool same = In(i)->params.scale == Out(0)->params.scale &&
+                            In(i)->params.zero_point == Out(0)->params.zero_point;
+          if (!same && Out(0)->type != kTfLiteUInt8)
+            return Fail("INT8 inputs with quantization different from the output (TFLite refuses it)");
+        }
+        return Status::Ok();
+      }
       default:
         if (reg_->builtin_code == tflite::BuiltinOperator_CUSTOM)
           return Fail(StrFormat("custom op '%s' is not an accelerator op",
                                 reg_->custom_name ? reg_->custom_name : "?"));
         return Fail("operator not supported by the accelerator (supported: CONV_2D, DEPTHWISE_CONV_2D, "
-                    "FULLY_CONNECTED, ADD, SUB, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, PAD, RESHAPE, SQUEEZE, "
+                    "FULLY_CONNECTED, ADD, SUB, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, PAD, RESHAPE, SQUEEZE, CONCATENATION, SPLIT, RESIZE_NEAREST_NEIGHBOR, "
                     "TRANSPOSE, LOGISTIC, TANH, RELU, RELU6, HARD_SWISH, QUANTIZE)");
     }
   }
