@@ -736,7 +736,11 @@ Status PartitionCompiler::LowerConv(int step, OpCode* oc) {
   const bool uint8 = input->type == kTfLiteUInt8;
   const int32_t wzp = uint8 ? filter->params.zero_point : 0;
   // Weight of (co, ky, kx, ci) in device space.
+  // A depthwise convolution with depth multiplier M runs on the array with a
+  // block-diagonal filter: output channel co reads input channel co / M.
+  const int mult_dw = dw ? cout / cin : 1;
   auto weight = [&](int co, int ky, int kx, int ci) -> int32_t {
+    if (dw && co / mult_dw != ci) return 0;
     int64_t i = dw ? (int64_t{ky} * kw + kx) * cout + co : ((int64_t{co} * kh + ky) * kw + kx) * cin + ci;
     return uint8 ? int32_t{filter->data.uint8[i]} - wzp : int32_t{filter->data.int8[i]};
   };
@@ -752,7 +756,7 @@ Status PartitionCompiler::LowerConv(int step, OpCode* oc) {
   g.out_zp = DeviceZeroPoint(output);
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(cout, 0);
-  const int ci_per = dw ? 1 : cin;  // depthwise here only with one input channel
+  const int ci_per = cin;
   for (int ky = 0; ky < kh; ++ky)
     for (int kx = 0; kx < kw; ++kx)
       for (int c0 = 0; c0 < ci_per; c0 += R_) {
@@ -1406,7 +1410,7 @@ Status PartitionCompiler::Lower(int step, OpCode* oc) {
     case tflite::BuiltinOperator_CONV_2D:
       return LowerConv(step, oc);
     case tflite::BuiltinOperator_DEPTHWISE_CONV_2D:
-      if (Dims(T(in(step, 0)))[3] == 1 && Dims(T(in(step, 1)))[3] != 1) return LowerConv(step, oc);
+      if (Dims(T(in(step, 1)))[3] != Dims(T(in(step, 0)))[3]) return LowerConv(step, oc);  // multiplier > 1
       return LowerDepthwise(step, oc);
     case tflite::BuiltinOperator_FULLY_CONNECTED:
       return LowerFullyConnected(step, oc);

@@ -208,10 +208,8 @@ class Checker {
         const std::vector<int> w = Dims(In(1));
         const int cin = Dims(In(0))[3];
         if (w.size() != 4 || w[0] != 1) return Fail("filter must be [1, KH, KW, Cout]");
-        if (w[3] != cin && cin != 1)
-          return Fail(StrFormat("depth multiplier %d with %d input channels (the vector unit needs "
-                                "multiplier 1; multiplier > 1 only with 1 input channel)",
-                                w[3] / std::max(cin, 1), cin));
+        if (cin <= 0 || w[3] % cin != 0)
+          return Fail(StrFormat("%d output channels are not a multiple of the %d input channels", w[3], cin));
         return Activation(p->activation);
       }
       case tflite::BuiltinOperator_FULLY_CONNECTED: {
