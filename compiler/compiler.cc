@@ -88,6 +88,7 @@ struct TensorState {
   View view;
   bool has_view = false;
   int transposed_by = -1;  // a partition input the DMA loads transposed (TRANSPOSE step)
+  bool is_const = false;   // a constant elementwise operand, loaded into ABUF with the inputs
 };
 
 struct OpCode {
@@ -259,7 +260,12 @@ Status PartitionCompiler::ReadGraph() {
     const TfLiteNode* n = nodes_[s];
     for (int i = 0; i < n->inputs->size; ++i) {
       const int t = n->inputs->data[i];
-      if (t < 0 || IsConstant(T(t))) continue;
+      if (t < 0) continue;
+      const bool eltwise = code(static_cast<int>(s)) == tflite::BuiltinOperator_ADD ||
+                           code(static_cast<int>(s)) == tflite::BuiltinOperator_SUB ||
+                           code(static_cast<int>(s)) == tflite::BuiltinOperator_MUL;
+      if (IsConstant(T(t)) && !eltwise) continue;
+      if (IsConstant(T(t))) ts_[t].is_const = true;
       ts_[t].consumers.push_back(static_cast<int>(s));
     }
     for (int i = 0; i < n->outputs->size; ++i) {
@@ -281,7 +287,7 @@ Status PartitionCompiler::ReadGraph() {
       transposes_by_copy_.insert(static_cast<int>(s));
   }
   for (auto& [t, st] : ts_) {
-    if (st.producer < 0 && !st.is_input)
+    if (st.producer < 0 && !st.is_input && !st.is_const)
       return InvalidArgument("partition: tensor %d is read but neither produced inside nor a partition input", t);
     if (!IsInt8Or8(T(t))) return InvalidArgument("partition: tensor %d is not INT8/UINT8", t);
   }
@@ -356,6 +362,8 @@ Status PartitionCompiler::PlanLayout() {
 
   // Walk tensors in dataflow order: partition inputs, then op outputs.
   std::vector<int> order(spec_.inputs.begin(), spec_.inputs.end());
+  for (const auto& [t, st] : ts_)
+    if (st.is_const) order.push_back(t);
   for (size_t s = 0; s < nodes_.size(); ++s)
     for (int i = 0; i < node(s)->outputs->size; ++i) order.push_back(node(s)->outputs->data[i]);
 
@@ -420,7 +428,7 @@ Status PartitionCompiler::PlanLayout() {
     Root& r = roots_[st.view.root];
     const bool transposed = st.producer >= 0 && code(st.producer) == tflite::BuiltinOperator_TRANSPOSE &&
                             !transposes_by_copy_.count(st.producer);
-    const bool loaded = st.is_input || transposed;
+    const bool loaded = st.is_input || st.is_const || transposed;
     if (transposed && (r.needs_fill || !Plain(st.view)))
       return Unimplemented("tensor %d: the transposed input must be contiguous (no border)", t);
     r.first = std::min(r.first, loaded ? -1 : st.producer);
@@ -1544,7 +1552,19 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
     blob.insert(blob.end(), ops[s].params.begin(), ops[s].params.end());
     largest_block = std::max<uint64_t>(largest_block, ops[s].params.size());
   }
-  const bool cache = opts_.cache_parameters && blob.size() <= hw_.pbuf_bytes;
+  // Constant elementwise operands follow the op blocks; they go to ABUF with
+  // the inputs, never to PBUF.
+  const uint64_t pbuf_part = blob.size();
+  std::map<int, uint32_t> const_at;
+  for (const auto& [t, st] : ts_) {
+    if (!st.is_const) continue;
+    Align(&blob, 64);
+    const_at[t] = static_cast<uint32_t>(blob.size());
+    const TfLiteTensor* ct = T(t);
+    const uint8_t* b = reinterpret_cast<const uint8_t*>(ct->data.raw);
+    for (int64_t i = 0; i < NumElements(ct); ++i) blob.push_back(static_cast<uint8_t>(b[i] - DeviceOffset(ct)));
+  }
+  const bool cache = opts_.cache_parameters && pbuf_part <= hw_.pbuf_bytes;
   const uint32_t half = (hw_.pbuf_bytes / 2) / 64 * 64;
   if (!cache && largest_block > half)
     return OutOfRange("an operator's parameters (%llu bytes) exceed half the %u-byte parameter cache",
@@ -1605,7 +1625,7 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
 
   // Parameter-load chunk (cached mode).
   std::vector<Instruction> param_chunk;
-  if (cache && !blob.empty()) load_linear(0, 0, blob.size(), {}, {}, &param_chunk);
+  if (cache && pbuf_part > 0) load_linear(0, 0, pbuf_part, {}, {}, &param_chunk);
 
   // 1. Input loads; the last one signals compute.
   std::vector<Instruction> input_loads;
@@ -1630,6 +1650,20 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
         const int rows = std::min<int>(kMaxRows, v.h - y0);
         load(static_cast<int>(isa::Buffer::kAbuf), kRegionInput, b.offset + y0 * row, row, Addr(v, y0, 0),
              v.row_pitch, static_cast<uint32_t>(rows), static_cast<uint64_t>(row), {});
+      }
+    }
+  }
+  for (const auto& [t, off] : const_at) {
+    const View& v = ts_[t].view;
+    const int64_t row = int64_t{v.w} * v.c;
+    const uint32_t size = static_cast<uint32_t>(NumElements(T(t)));
+    if (v.row_pitch == row && size <= kMaxRowBytes) {
+      load(static_cast<int>(isa::Buffer::kAbuf), kRegionParams, off, 0, Addr(v, 0, 0), 0, 1, size, {});
+    } else {
+      for (int y0 = 0; y0 < v.h; y0 += kMaxRows) {
+        const int rows = std::min<int>(kMaxRows, v.h - y0);
+        load(static_cast<int>(isa::Buffer::kAbuf), kRegionParams, off + y0 * row, row, Addr(v, y0, 0), v.row_pitch,
+             static_cast<uint32_t>(rows), static_cast<uint64_t>(row), {});
       }
     }
   }
@@ -1736,10 +1770,10 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   CompiledPartition result;
   CompileReport& rep = result.report;
   rep.estimated_cycles = est.cycles;
-  rep.cached_parameter_bytes = cache ? blob.size() : 0;
-  rep.streamed_parameter_bytes = cache ? 0 : blob.size();
+  rep.cached_parameter_bytes = cache ? pbuf_part : 0;
+  rep.streamed_parameter_bytes = cache ? 0 : pbuf_part;
   rep.abuf_peak_bytes = abuf_peak_;
-  rep.pbuf_peak_bytes = cache ? blob.size() : std::min<uint64_t>(blob.size(), 2ull * half);
+  rep.pbuf_peak_bytes = cache ? pbuf_part : std::min<uint64_t>(pbuf_part, 2ull * half);
   rep.instructions = seq.size();
   const sim::CoreConfig core = hw_.core();
   for (size_t s = 0; s < ops.size(); ++s) {

@@ -113,7 +113,7 @@ class Checker {
   const TfLiteTensor* Out(int i) const { return &ctx_->tensors[node_->outputs->data[i]]; }
 
   // Activations: int8 or uint8, not constant, same type on both sides.
-  Status Activations(int num_inputs) const {
+  Status Activations(int num_inputs, bool constants_ok = false) const {
     if (node_->outputs->size != 1) return Fail("needs exactly one output");
     const TfLiteTensor* out = Out(0);
     if (!IsInt8Or8(out)) return Fail(std::string("output is ") + TypeStr(out->type) + ", not INT8/UINT8");
@@ -123,9 +123,9 @@ class Checker {
       if (in->type != out->type)
         return Fail(StrFormat("input %d is %s but the output is %s (mixed types)", i, TypeStr(in->type),
                               TypeStr(out->type)));
-      if (IsConstant(in))
+      if (IsConstant(in) && !constants_ok)
         return Fail(StrFormat("input %d is a constant tensor; the accelerator takes constants only as "
-                              "weights and biases",
+                              "weights, biases and elementwise operands",
                               i));
     }
     const int64_t bytes = NumElements(out);
@@ -227,7 +227,8 @@ class Checker {
       case tflite::BuiltinOperator_ADD:
       case tflite::BuiltinOperator_SUB:
       case tflite::BuiltinOperator_MUL: {
-        RETURN_IF_ERROR(Activations(2));
+        RETURN_IF_ERROR(Activations(2, /*constants_ok=*/true));
+        if (IsConstant(In(0)) && IsConstant(In(1))) return Fail("both inputs are constants");
         if (Dims(In(0)) != Dims(In(1))) {
           // Broadcasting: the smaller operand is expanded on chip by copies.
           const std::vector<int> a = Dims(In(0)), b = Dims(In(1)), o = Dims(Out(0));
