@@ -152,6 +152,7 @@ class PartitionCompiler {
   Status LowerSplit(int step, OpCode* oc);
   Status LowerResizeNearest(int step, OpCode* oc);
   Status LowerTransposeCopy(int step, OpCode* oc);
+  Status LowerTransposeDma(int step, OpCode* oc);
   // Writes the broadcast of `src` (dims sd) to the contiguous `dst` (dims od)
   // with identity VLUT copies, doubling repeated blocks.
   void ExpandBroadcast(const View& src, std::vector<int> sd, const View& dst, std::vector<int> od, OpCode* oc);
@@ -229,10 +230,14 @@ class PartitionCompiler {
   std::vector<Root> roots_;
   std::set<int> fused_pads_;      // steps whose PAD is free (input written in place)
   std::set<int> transposes_by_copy_;  // TRANSPOSE steps lowered to VLUT copies
+  std::set<int> transposes_by_dma_;   // NCHW -> NHWC steps: STORE to SCRATCH, strided LOAD back
   std::map<std::pair<int, int>, int> expand_root_;  // (step, input) -> root of the broadcast-expanded operand
   std::set<int> aliased_copies_;  // RESHAPE/SQUEEZE steps that are aliases
   uint64_t abuf_peak_ = 0;
   uint64_t scratch_bytes_ = 0;
+  // Loads/stores between ops (spills, DMA transposes) share the load unit's
+  // token stream with streamed parameter blocks: only with cached parameters.
+  bool mid_dma_ = false;
 };
 
 // ---------------------------------------------------------------- graph
@@ -276,13 +281,14 @@ Status PartitionCompiler::ReadGraph() {
   for (size_t s = 0; s < nodes_.size(); ++s) {
     if (code(s) != tflite::BuiltinOperator_TRANSPOSE) continue;
     TensorState& st = ts_[in(s, 0)];
-    const std::vector<int> d = Dims(T(in(s, 0)));
-    const int32_t* perm = T(in(s, 1))->data.i32;
-    const bool nchw_to_nhwc = d.size() == 4 && d[0] == 1 && perm[0] == 0 && perm[1] == 2 && perm[2] == 3 &&
-                              perm[3] == 1 && int64_t{d[2]} * d[3] <= 65535;
-    // The input DMA transposes a partition input read by nothing else.
+    const bool nchw_to_nhwc = IsNchwToNhwc(Dims(T(in(s, 0))), T(in(s, 1))->data.i32);
+    // The input DMA transposes a partition input read by nothing else; other
+    // NCHW -> NHWC transposes make a round trip through host memory; the
+    // rest are gathers by copies.
     if (nchw_to_nhwc && st.is_input && st.consumers.size() == 1 && !st.is_output)
       st.transposed_by = static_cast<int>(s);
+    else if (nchw_to_nhwc)
+      transposes_by_dma_.insert(static_cast<int>(s));
     else
       transposes_by_copy_.insert(static_cast<int>(s));
   }
@@ -334,7 +340,7 @@ Status PartitionCompiler::PlanLayout() {
     const int i = in(s, 0);
     const TensorState& st = ts_[i];
     const bool from_transpose = st.producer >= 0 && code(st.producer) == tflite::BuiltinOperator_TRANSPOSE &&
-                                !transposes_by_copy_.count(st.producer);
+                                !transposes_by_copy_.count(st.producer);  // DMA-written: must stay plain
     if (!from_transpose && st.consumers.size() == 1 && !st.is_output && st.bt + st.bb + st.bl + st.br == 0 &&
         ts_[out(s)].bt + ts_[out(s)].bb + ts_[out(s)].bl + ts_[out(s)].br == 0) {
       fused_pads_.insert(static_cast<int>(s));
@@ -427,9 +433,10 @@ Status PartitionCompiler::PlanLayout() {
     if (!st.has_view) return Internal("tensor %d has no layout", t);
     Root& r = roots_[st.view.root];
     const bool transposed = st.producer >= 0 && code(st.producer) == tflite::BuiltinOperator_TRANSPOSE &&
-                            !transposes_by_copy_.count(st.producer);
+                            !transposes_by_copy_.count(st.producer) && !transposes_by_dma_.count(st.producer);
+    const bool dma_transposed = st.producer >= 0 && transposes_by_dma_.count(st.producer);
     const bool loaded = st.is_input || st.is_const || transposed;
-    if (transposed && (r.needs_fill || !Plain(st.view)))
+    if ((transposed || dma_transposed) && (r.needs_fill || !Plain(st.view)))
       return Unimplemented("tensor %d: the transposed input must be contiguous (no border)", t);
     r.first = std::min(r.first, loaded ? -1 : st.producer);
     int last = st.producer;
@@ -438,7 +445,7 @@ Status PartitionCompiler::PlanLayout() {
     r.last = std::max(r.last, last);
     if (st.producer >= 0) r.uses.push_back(st.producer);
     for (int c : st.consumers) r.uses.push_back(c);
-    r.pinned |= loaded || st.is_output;
+    r.pinned |= loaded || st.is_output || dma_transposed;
   }
   // Scratch buffers for broadcast operands, alive in their step only.
   for (size_t s = 0; s < nodes_.size(); ++s) {
@@ -1350,6 +1357,57 @@ Status PartitionCompiler::LowerTransposeCopy(int step, OpCode* oc) {
   return Status::Ok();
 }
 
+// NCHW -> NHWC of a tensor already on chip: STORE it to SCRATCH, then one
+// strided LOAD per channel writes it back transposed (as the input DMA does).
+Status PartitionCompiler::LowerTransposeDma(int step, OpCode* oc) {
+  mid_dma_ = true;
+  const View& iv = ts_[in(step, 0)].view;
+  const View& ov = ts_[out(step)].view;
+  const int64_t bytes = NumElements(T(in(step, 0)));
+  const uint64_t home = scratch_bytes_;
+  scratch_bytes_ += (bytes + 63) / 64 * 64;
+  // compute -> store: the input is written; store -> compute: it is in host memory.
+  oc->post.push_back(Instruction{isa::Deps{false, false, false, true}, isa::NopArgs{}});
+  const size_t first_store = oc->post.size();
+  int64_t flat = 0;
+  FlatRuns(iv, 0, bytes, [&](int64_t addr, int64_t len) {
+    for (int64_t o = 0; o < len; o += kMaxRowBytes) {
+      isa::StoreArgs a;
+      a.buffer = static_cast<uint32_t>(isa::Buffer::kAbuf);
+      a.region = kRegionScratch;
+      a.rows = 1;
+      a.row_bytes = static_cast<uint32_t>(std::min<int64_t>(kMaxRowBytes, len - o));
+      a.sram_addr = static_cast<uint32_t>(addr + o);
+      a.host_offset = static_cast<uint32_t>(home + flat + o);
+      oc->post.push_back(Instruction{{}, a});
+    }
+    flat += len;
+  });
+  oc->post[first_store].deps.pop_prev = true;
+  oc->post.back().deps.push_prev = true;
+  oc->post.push_back(Instruction{isa::Deps{false, true, false, false}, isa::NopArgs{}});
+  // compute -> load: go ahead; load -> compute: the output is written.
+  oc->post.push_back(Instruction{isa::Deps{false, false, true, false}, isa::NopArgs{}});
+  const size_t first_load = oc->post.size();
+  const int64_t plane = int64_t{ov.h} * ov.w;
+  for (int c = 0; c < ov.c; ++c) {
+    isa::LoadArgs a;
+    a.buffer = static_cast<uint32_t>(isa::Buffer::kAbuf);
+    a.region = kRegionScratch;
+    a.rows = static_cast<uint32_t>(plane);
+    a.row_bytes = 1;
+    a.sram_addr = static_cast<uint32_t>(Addr(ov, 0, 0) + c);
+    a.sram_stride = static_cast<uint32_t>(ov.pix_pitch);
+    a.host_offset = static_cast<uint32_t>(home + c * plane);
+    a.host_stride = 1;
+    oc->post.push_back(Instruction{{}, a});
+  }
+  oc->post[first_load].deps.pop_next = true;
+  oc->post.back().deps.push_next = true;
+  oc->post.push_back(Instruction{isa::Deps{true, false, false, false}, isa::NopArgs{}});
+  return Status::Ok();
+}
+
 // SPLIT: each output's block of every outer slice copied out of the input.
 Status PartitionCompiler::LowerSplit(int step, OpCode* oc) {
   const TfLiteTensor* input = T(in(step, 1));
@@ -1437,8 +1495,9 @@ Status PartitionCompiler::Lower(int step, OpCode* oc) {
       if (fused_pads_.count(step)) return Status::Ok();
       return LowerCopy(step, oc);
     case tflite::BuiltinOperator_TRANSPOSE:
-      if (!transposes_by_copy_.count(step)) return Status::Ok();  // done by the input DMA
-      return LowerTransposeCopy(step, oc);
+      if (transposes_by_copy_.count(step)) return LowerTransposeCopy(step, oc);
+      if (transposes_by_dma_.count(step)) return LowerTransposeDma(step, oc);
+      return Status::Ok();  // done by the input DMA
     case tflite::BuiltinOperator_MEAN:
       return LowerMean(step, oc);
     case tflite::BuiltinOperator_CONCATENATION:
@@ -1520,6 +1579,7 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
         }
       }
     };
+    if (!to_load.empty() || !to_store.empty()) mid_dma_ = true;
     if (!to_load.empty()) {
       // compute -> load: the segment's bytes are free; load -> compute: loaded.
       OpCode& oc = ops[s];
@@ -1566,6 +1626,10 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   }
   const bool cache = opts_.cache_parameters && pbuf_part <= hw_.pbuf_bytes;
   const uint32_t half = (hw_.pbuf_bytes / 2) / 64 * 64;
+  if (!cache && mid_dma_)
+    return OutOfRange("the parameters (%llu bytes) do not fit the %u-byte parameter cache, and streaming them "
+                      "cannot be combined with moving activations through host memory",
+                      static_cast<unsigned long long>(blob.size()), hw_.pbuf_bytes);
   if (!cache && largest_block > half)
     return OutOfRange("an operator's parameters (%llu bytes) exceed half the %u-byte parameter cache",
                              static_cast<unsigned long long>(largest_block), hw_.pbuf_bytes);

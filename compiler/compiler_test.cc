@@ -22,6 +22,7 @@
 #include "interpreter/tensor_io.h"
 #include "schema/executable_generated.h"
 #include "simulator/device.h"
+#include "testing/model_builder.h"
 
 #ifndef SYSTOLE_SHARED_DIR
 #define SYSTOLE_SHARED_DIR "../shared"
@@ -248,6 +249,37 @@ TEST(Compiler, RoundingDivisorIsExact) {
       ASSERT_EQ(MultiplyByQuantizedMultiplierSingleRound(static_cast<int32_t>(x), m, sh), (x + n / 2) / n)
           << "n = " << n << ", sum = " << x;
   }
+}
+
+// NCHW -> NHWC of a tensor produced on the device: a round trip through host
+// memory (STORE, then strided LOADs), bit-exact with the CPU.
+TEST(Compiler, TransposeRoundTripThroughHost) {
+  using namespace systole::testing;
+  ModelBuilder b;
+  const auto q = Quant::PerTensor(0.05f, -3);
+  const int x = b.AddTensor("x", tflite::TensorType_INT8, {1, 3, 9, 7}, q);
+  const int r = b.AddTensor("r", tflite::TensorType_INT8, {1, 3, 9, 7}, q);
+  const int perm = b.AddConstInt32("perm", {0, 2, 3, 1});
+  const int y = b.AddTensor("y", tflite::TensorType_INT8, {1, 9, 7, 3}, q);
+  b.AddOperator(tflite::BuiltinOperator_RELU, 1, {x}, {r});
+  b.AddOperator(tflite::BuiltinOperator_TRANSPOSE, 2, {r, perm}, {y});
+  b.SetInputs({x});
+  b.SetOutputs({y});
+  ASSERT_TRUE(b.ok()) << b.error();
+  const std::string path = ::testing::TempDir() + "/transpose_roundtrip.tflite";
+  ASSERT_TRUE(b.FinishToFile(path));
+  StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName("tiny");
+  ASSERT_TRUE(hw.ok());
+  TestDelegate d;
+  d.base.Prepare = DelegatePrepare;
+  d.options.hw = *hw;
+  d.device = std::move(sim::Device::Create(*hw)).value();
+  StatusOr<Outputs> cpu = RunModel(path, 7, nullptr);
+  StatusOr<Outputs> acc = RunModel(path, 7, &d);
+  ASSERT_TRUE(cpu.ok() && acc.ok()) << d.error;
+  EXPECT_EQ(d.ops_on_device, 2);
+  EXPECT_GT(d.scratch, 0u);
+  EXPECT_EQ(cpu->data, acc->data);
 }
 
 // Compiling the same partition twice gives the same bytes.

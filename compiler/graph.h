@@ -42,6 +42,9 @@ int32_t MeanOutputOffset(const TfLiteTensor* in, const TfLiteTensor* out);
 // rounding half up, exactly for every sum in [0, max_sum] (checked
 // exhaustively): TFLite's UINT8 average pool, (sum + n/2) / n.
 bool FindRoundingDivisor(int n, int64_t max_sum, int32_t* mult, int* shift);
+// TRANSPOSE [1, C, H, W] -> [1, H, W, C] with H*W <= 65535 (one DMA row per
+// pixel): done by the DMA engine.
+bool IsNchwToNhwc(const std::vector<int>& dims, const int32_t* perm);
 // TRANSPOSE by copies: how many contiguous runs (one VLUT each at most).
 int64_t TransposeRuns(const std::vector<int>& in_dims, const int32_t* perm);
 constexpr int64_t kMaxTransposeCopies = 16384;

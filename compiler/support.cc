@@ -50,6 +50,11 @@ int32_t MeanOutputOffset(const TfLiteTensor* in, const TfLiteTensor* out) {
   return out->params.zero_point - static_cast<int32_t>(temp) - DeviceOffset(out);
 }
 
+bool IsNchwToNhwc(const std::vector<int>& d, const int32_t* perm) {
+  return d.size() == 4 && d[0] == 1 && perm[0] == 0 && perm[1] == 2 && perm[2] == 3 && perm[3] == 1 &&
+         int64_t{d[2]} * d[3] <= 65535;
+}
+
 int64_t TransposeRuns(const std::vector<int>& in_dims, const int32_t* perm) {
   // The output's innermost dims that are also innermost, in order, in the input
   // form contiguous runs.
@@ -170,21 +175,6 @@ class Checker {
       return Fail(StrFormat("weights of %lld bytes exceed half the %u-byte parameter cache",
                             static_cast<long long>(NumElements(w)), hw_.pbuf_bytes));
     return Status::Ok();
-  }
-
-  // A tensor no node produces and that is not constant: a model input.
-  bool IsGraphInput(int tensor) const {
-    if (IsConstant(&ctx_->tensors[tensor])) return false;
-    TfLiteIntArray* plan = nullptr;
-    if (ctx_->GetExecutionPlan(ctx_, &plan) != kTfLiteOk) return false;
-    for (int i = 0; i < plan->size; ++i) {
-      TfLiteNode* n = nullptr;
-      TfLiteRegistration* r = nullptr;
-      if (ctx_->GetNodeAndRegistration(ctx_, plan->data[i], &n, &r) != kTfLiteOk) return false;
-      for (int j = 0; j < n->outputs->size; ++j)
-        if (n->outputs->data[j] == tensor) return false;
-    }
-    return true;
   }
 
   Status Run() {
@@ -377,12 +367,11 @@ class Checker {
             NumElements(perm) != static_cast<int64_t>(Dims(in).size()))
           return Fail("perm must be a constant INT32 vector of the input's rank");
         if (NumElements(out) > hw_.abuf_bytes) return Fail("tensor does not fit the activation buffer");
-        // NCHW -> NHWC of a model input is free (the input DMA does it).
+        // NCHW -> NHWC is done by the DMA: loading a partition input
+        // transposed, or a round trip through host memory. (No call to
+        // GetExecutionPlan here: in TFLite it invalidates the caller's plan.)
         const std::vector<int> d = Dims(in);
-        const bool nchw_to_nhwc = d.size() == 4 && d[0] == 1 && perm->data.i32[0] == 0 && perm->data.i32[1] == 2 &&
-                                  perm->data.i32[2] == 3 && perm->data.i32[3] == 1 &&
-                                  int64_t{d[2]} * d[3] <= 65535;
-        if (nchw_to_nhwc && IsGraphInput(node_->inputs->data[0])) return Status::Ok();
+        if (IsNchwToNhwc(d, perm->data.i32)) return Status::Ok();
         // Otherwise a gather by VLUT copies of the runs that stay contiguous.
         const int64_t runs = TransposeRuns(d, perm->data.i32);
         if (runs > kMaxTransposeCopies)
