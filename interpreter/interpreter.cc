@@ -125,8 +125,9 @@ TfLiteStatus CtxAcquireSubgraphContext(TfLiteContext* ctx, int index, TfLiteCont
 TfLiteStatus CtxReleaseSubgraphContext(TfLiteContext*, int index) {
   return index == 0 ? kTfLiteOk : kTfLiteError;
 }
-TfLiteStatus CtxMarkSubgraphAsDelegationSkippable(const TfLiteContext*, int) {
-  return kTfLiteError;
+TfLiteTensor* CtxGetTensor(const TfLiteContext* ctx, int index) {
+  if (index < 0 || static_cast<size_t>(index) >= ctx->tensors_size) return nullptr;
+  return &ctx->tensors[index];
 }
 
 }  // namespace
@@ -204,7 +205,7 @@ void Interpreter::InitContext() {
   context_.GetModelMetadata = CtxGetModelMetadata;
   context_.AcquireSubgraphContext = CtxAcquireSubgraphContext;
   context_.ReleaseSubgraphContext = CtxReleaseSubgraphContext;
-  context_.MarkSubgraphAsDelegationSkippable = CtxMarkSubgraphAsDelegationSkippable;
+  context_.GetTensor = CtxGetTensor;
 }
 
 StatusOr<std::unique_ptr<Interpreter>> Interpreter::Create(const Model& model,

@@ -254,14 +254,13 @@ typedef struct TfLiteContext {
                                               const TfLiteIntArray* nodes_to_replace,
                                               TfLiteDelegateParams** partition_params_array,
                                               int* num_partitions);
+  TfLiteTensor* (*GetTensor)(const struct TfLiteContext* context, int tensor_idx);
   TfLiteEvalTensor* (*GetEvalTensor)(const struct TfLiteContext* context, int tensor_idx);
   TfLiteStatus (*GetModelMetadata)(const struct TfLiteContext* context, const char* name,
                                    const char** ptr, size_t* bytes);
   TfLiteStatus (*AcquireSubgraphContext)(struct TfLiteContext* context, int subgraph_index,
                                          struct TfLiteContext** acquired_context);
   TfLiteStatus (*ReleaseSubgraphContext)(struct TfLiteContext* context, int subgraph_index);
-  TfLiteStatus (*MarkSubgraphAsDelegationSkippable)(const struct TfLiteContext* context,
-                                                    int subgraph_index);
 } TfLiteContext;
 
 typedef enum TfLiteDelegateFlags {
@@ -420,6 +419,9 @@ static_assert(sizeof(void*) != 8 || offsetof(TfLiteNode, delegate) == 64, "TfLit
 static_assert(sizeof(void*) != 8 || offsetof(TfLiteRegistration, builtin_code) == 40, "TfLiteRegistration.builtin_code");
 static_assert(sizeof(void*) != 8 || offsetof(TfLiteContext, ReplaceNodeSubsetsWithDelegateKernels) == 64, "TfLiteContext.Replace");
 static_assert(sizeof(void*) != 8 || offsetof(TfLiteContext, PreviewDelegatePartitioning) == 152, "TfLiteContext.Preview");
+static_assert(sizeof(void*) != 8 || offsetof(TfLiteContext, GetTensor) == 160, "TfLiteContext.GetTensor");
+static_assert(sizeof(void*) != 8 || offsetof(TfLiteContext, GetEvalTensor) == 168, "TfLiteContext.GetEvalTensor");
+static_assert(sizeof(void*) != 8 || offsetof(TfLiteContext, ReleaseSubgraphContext) == 192, "TfLiteContext.ReleaseSubgraphContext");
 static_assert(sizeof(void*) != 8 || offsetof(TfLiteDelegate, flags) == 40, "TfLiteDelegate.flags");
 #endif
 
