@@ -369,6 +369,10 @@ StatusOr<PerfCounters> Device::Run(const std::vector<isa::InsnWord>& program, co
   if (!options.chrome_trace_path.empty()) {
     RETURN_IF_ERROR(WriteChromeTrace(options.chrome_trace_path, engine.trace(), config_, engine.counters()));
   }
+  if (options.spans != nullptr) {
+    options.spans->clear();
+    for (const TraceEvent& e : engine.trace()) options.spans->push_back(InstructionSpan{e.unit, e.pc, e.start, e.cycles});
+  }
   if (!engine.status().ok()) {
     core_->Reset();
     return engine.status();

@@ -49,6 +49,15 @@ struct PerfCounters {
   std::string ToString() const;
 };
 
+// One executed instruction: which unit ran it, its program counter, its first
+// busy cycle and how many cycles it took (per-layer reports map pcs to ops).
+struct InstructionSpan {
+  int unit = 0;  // isa::Unit
+  uint64_t pc = 0;
+  uint64_t start = 0;
+  uint64_t cycles = 0;
+};
+
 struct RunOptions {
   // Write a Chrome-trace / Perfetto JSON timeline of the run (one track per
   // unit, one slice per instruction) when non-empty.
@@ -57,6 +66,8 @@ struct RunOptions {
   // core) instead of waking every cycle. Cycle counts are identical either
   // way; only wall-clock time differs.
   bool fast_forward = true;
+  // When non-null, receives every executed instruction, in completion order.
+  std::vector<InstructionSpan>* spans = nullptr;
   // Safety net: a run longer than this ends with DEADLINE-like OUT_OF_RANGE.
   uint64_t max_cycles = uint64_t{1} << 40;
 };

@@ -176,6 +176,27 @@ TEST(DeviceRunTest, FetchStallsOnAFullQueue) {
   EXPECT_EQ(r->cycles, 1 + 20u * 8);
 }
 
+TEST(DeviceRunTest, SpansCoverEveryInstruction) {
+  auto dev = MakeDevice(DeviceConfig::Small(8));
+  ProgramBuilder pb;
+  for (int i = 0; i < 5; ++i) pb.Add(isa::VfillArgs{1, 64, uint32_t(64 * i)});  // 8 cycles each
+  HostMemory host;
+  std::vector<InstructionSpan> spans;
+  RunOptions opt;
+  opt.spans = &spans;
+  StatusOr<PerfCounters> r = dev->Run(pb.words(), host, opt);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(spans.size(), 5u);
+  uint64_t busy = 0;
+  for (size_t i = 0; i < spans.size(); ++i) {
+    EXPECT_EQ(spans[i].pc, i);
+    EXPECT_EQ(spans[i].unit, static_cast<int>(isa::Unit::kCompute));
+    EXPECT_EQ(spans[i].cycles, 8u);
+    busy += spans[i].cycles;
+  }
+  EXPECT_EQ(busy, r->compute.busy);
+}
+
 TEST(DeviceConfigTest, RejectsBadConfigs) {
   DeviceConfig c = DeviceConfig::Small(8);
   c.rows = 1;
