@@ -1,0 +1,857 @@
+// The driver on the in-process SystemC device: executables built by hand
+// (FlatBufferBuilder + ProgramBuilder) run and give the outputs computed here
+// independently; parameter caching; uint8 sign flips; malformed executables
+// are clean errors. Every Device of the process shares one SystemC
+// elaboration, so the binary also passes when run directly.
+#include "driver/driver.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <functional>
+#include <fstream>
+#include <sstream>
+
+#include "common/xorshift32.h"
+#include "schema/executable_generated.h"
+#include "schema/executable_version.h"
+#include "simulator/program.h"
+
+namespace systole::driver {
+namespace {
+
+using sim::PopPrev;
+using sim::PushNext;
+using sim::operator|;
+
+constexpr int8_t kTypeUint8 = 3;
+constexpr int8_t kTypeInt8 = 9;
+
+// ---------------------------------------------------------------------------
+// Building executables.
+
+struct Binding {
+  std::string name;
+  int tensor_index = 0;
+  int8_t type = kTypeInt8;
+  std::vector<int> shape;
+  exe::Region region = exe::Region_INPUT;
+  uint32_t offset = 0;
+  uint32_t size = 0;
+  bool flip = false;
+};
+
+struct Op {
+  int node_index;
+  std::string name;
+  uint32_t first, count;
+  uint64_t macs, cycles;
+};
+
+struct ExeSpec {
+  sim::DeviceConfig hw;
+  uint32_t format_version = exe::kExecutableFormatVersion;
+  uint32_t isa_version = isa::kIsaVersion;
+  std::string identifier = "SYSX";
+  std::vector<isa::InsnWord> parameter_load;  // no chunk when empty
+  std::vector<isa::InsnWord> inference;
+  std::vector<uint8_t> parameters;
+  std::vector<Binding> inputs, outputs;
+  uint32_t input_bytes = 0, output_bytes = 0, scratch_bytes = 0;
+  std::vector<Op> ops;
+  std::string producer = "driver_test";
+};
+
+std::vector<uint8_t> WordBytes(const std::vector<isa::InsnWord>& words) {
+  std::vector<uint8_t> b;
+  for (const isa::InsnWord& w : words)
+    for (int i = 0; i < isa::kInsnWords; ++i)
+      for (int k = 0; k < 8; ++k) b.push_back(static_cast<uint8_t>(w.w[i] >> (8 * k)));
+  return b;
+}
+
+std::vector<uint8_t> Build(const ExeSpec& s) {
+  flatbuffers::FlatBufferBuilder fbb;
+  auto config = exe::CreateHardwareConfig(fbb, s.hw.rows, s.hw.cols, s.hw.abuf_bytes, s.hw.pbuf_bytes,
+                                          s.hw.acc_rows);
+  std::vector<flatbuffers::Offset<exe::Chunk>> chunks;
+  if (!s.parameter_load.empty()) {
+    auto b = WordBytes(s.parameter_load);
+    chunks.push_back(exe::CreateChunkDirect(fbb, exe::ChunkKind_PARAMETER_LOAD, &b));
+  }
+  auto ib = WordBytes(s.inference);
+  chunks.push_back(exe::CreateChunkDirect(fbb, exe::ChunkKind_INFERENCE, &ib));
+  auto bindings = [&fbb](const std::vector<Binding>& v) {
+    std::vector<flatbuffers::Offset<exe::TensorBinding>> out;
+    for (const Binding& b : v)
+      out.push_back(exe::CreateTensorBindingDirect(fbb, b.name.c_str(), b.tensor_index, b.type, &b.shape,
+                                                   b.region, b.offset, b.size, b.flip));
+    return out;
+  };
+  auto inputs = bindings(s.inputs);
+  auto outputs = bindings(s.outputs);
+  std::vector<flatbuffers::Offset<exe::OpRecord>> ops;
+  uint64_t macs = 0, cycles = 0;
+  for (const Op& o : s.ops) {
+    ops.push_back(exe::CreateOpRecordDirect(fbb, o.node_index, o.name.c_str(), o.first, o.count, o.macs, o.cycles));
+    macs += o.macs;
+    cycles += o.cycles;
+  }
+  auto stats = exe::CreateStats(fbb, macs, cycles, s.parameters.size(), 0, 4096, s.parameters.size());
+  auto root = exe::CreateExecutableDirect(fbb, s.format_version, s.isa_version, config, &chunks, &s.parameters,
+                                          &inputs, &outputs, s.input_bytes, s.output_bytes, s.scratch_bytes, &ops,
+                                          stats, s.producer.c_str());
+  fbb.Finish(root, s.identifier.c_str());
+  return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+}
+
+std::vector<isa::InsnWord> Words(const sim::ProgramBuilder& p) {
+  EXPECT_TRUE(p.status().ok()) << p.status().ToString();
+  return p.words();
+}
+
+sim::DeviceConfig TestConfig() {
+  sim::DeviceConfig c = sim::DeviceConfig::Small(8);
+  c.link = sim::LinkConfig::PcieGen2x1();
+  return c;
+}
+
+isa::LoadArgs Dma(isa::Buffer buf, int region, uint32_t rows, uint32_t row_bytes, uint32_t sram, uint32_t host) {
+  isa::LoadArgs a;
+  a.buffer = static_cast<uint32_t>(buf);
+  a.region = region;
+  a.rows = rows;
+  a.row_bytes = row_bytes;
+  a.sram_addr = sram;
+  a.sram_stride = row_bytes;
+  a.host_offset = host;
+  a.host_stride = row_bytes;
+  return a;
+}
+isa::StoreArgs StoreDma(int region, uint32_t rows, uint32_t row_bytes, uint32_t sram, uint32_t host) {
+  isa::LoadArgs l = Dma(isa::Buffer::kAbuf, region, rows, row_bytes, sram, host);
+  return isa::StoreArgs{l.buffer, l.region, l.rows, l.row_bytes, l.sram_addr, l.sram_stride, l.host_offset,
+                        l.host_stride};
+}
+
+// LUT executable: PARAMETER_LOAD puts a 256-byte table at PBUF `lut_addr`;
+// INFERENCE loads `n` int8 inputs, VLUT, stores. out[i] = lut[in[i] + 128].
+constexpr uint32_t kLutLen = 40;
+ExeSpec LutExecutable(const std::vector<uint8_t>& lut, uint32_t lut_addr = 0) {
+  ExeSpec s;
+  s.hw = TestConfig();
+  s.parameters = lut;
+  sim::ProgramBuilder pl;
+  pl.Add(Dma(isa::Buffer::kPbuf, exe::Region_PARAMETERS, 1, 256, lut_addr, 0));
+  s.parameter_load = Words(pl);
+  sim::ProgramBuilder p;
+  p.Add(Dma(isa::Buffer::kAbuf, exe::Region_INPUT, 1, kLutLen, 0, 0), PushNext());
+  p.Add(isa::VlutArgs{kLutLen, 0, 1024, lut_addr}, PopPrev() | PushNext());
+  p.Add(StoreDma(exe::Region_OUTPUT, 1, kLutLen, 1024, 0), PopPrev());
+  s.inference = Words(p);
+  s.inputs = {Binding{"x", 0, kTypeInt8, {1, kLutLen}, exe::Region_INPUT, 0, kLutLen, false}};
+  s.outputs = {Binding{"y", 1, kTypeInt8, {1, kLutLen}, exe::Region_OUTPUT, 0, kLutLen, false}};
+  s.input_bytes = kLutLen;
+  s.output_bytes = kLutLen;
+  s.ops = {Op{0, "LOGISTIC", 0, 3, 0, 100}};
+  return s;
+}
+
+std::vector<uint8_t> RandomBytes(Xorshift32& rng, size_t n) {
+  std::vector<uint8_t> v(n);
+  for (auto& b : v) b = static_cast<uint8_t>(rng.Next());
+  return v;
+}
+
+std::unique_ptr<Device> OpenSim(const sim::DeviceConfig& hw = TestConfig(), const std::string& spec = "sim") {
+  StatusOr<std::unique_ptr<Device>> d = Device::Open(spec, hw);
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return d.ok() ? std::move(d).value() : nullptr;
+}
+
+std::unique_ptr<LoadedExecutable> MustLoad(Device& dev, const std::vector<uint8_t>& bytes) {
+  StatusOr<std::unique_ptr<LoadedExecutable>> e = dev.Load(bytes.data(), bytes.size());
+  EXPECT_TRUE(e.ok()) << e.status().ToString();
+  return e.ok() ? std::move(e).value() : nullptr;
+}
+
+// Runs a one-input one-output executable.
+StatusOr<RunStats> Run1(Device& dev, LoadedExecutable& e, const std::vector<uint8_t>& in, std::vector<uint8_t>* out) {
+  out->assign(e.outputs()[0].size, 0xEE);
+  return dev.Run(e, {in.data()}, {out->data()});
+}
+
+bool Contains(const Status& s, const std::string& needle) {
+  return s.message().find(needle) != std::string::npos;
+}
+
+// ---------------------------------------------------------------------------
+// Opening devices.
+
+TEST(DriverOpen, UnknownSpecListsValidOnes) {
+  StatusOr<std::unique_ptr<Device>> d = Device::Open("usb:0", TestConfig());
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(Contains(d.status(), "'usb:0'")) << d.status().ToString();
+  EXPECT_TRUE(Contains(d.status(), "'sim'") && Contains(d.status(), "'sim:rtl'")) << d.status().ToString();
+}
+
+TEST(DriverOpen, InvalidConfigIsRejected) {
+  sim::DeviceConfig c = TestConfig();
+  c.rows = 1;
+  StatusOr<std::unique_ptr<Device>> d = Device::Open("sim", c);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument) << d.status().ToString();
+}
+
+TEST(DriverOpen, SimRtlOpensOrSaysWhyNot) {
+  StatusOr<std::unique_ptr<Device>> d = Device::Open("sim:rtl", TestConfig());
+#if defined(SYSTOLE_HAVE_RTL_CORE)
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_NE((*d)->Describe().find("RTL"), std::string::npos);
+#else
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), StatusCode::kUnimplemented);
+  EXPECT_TRUE(Contains(d.status(), "no Verilated RTL core")) << d.status().ToString();
+#endif
+}
+
+TEST(DriverOpen, DescribeNamesTransportAndConfig) {
+  auto dev = OpenSim();
+  ASSERT_NE(dev, nullptr);
+  const std::string d = dev->Describe();
+  EXPECT_NE(d.find("sim (SystemC, behavioural core)"), std::string::npos) << d;
+  EXPECT_NE(d.find("8x8"), std::string::npos) << d;
+  EXPECT_EQ(dev->config().rows, 8);
+}
+
+// ---------------------------------------------------------------------------
+// Running executables: the same tests on every backend this build has.
+
+class DriverBackendTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  std::unique_ptr<Device> Open(const sim::DeviceConfig& hw = TestConfig()) { return OpenSim(hw, GetParam()); }
+};
+
+// A core under construction (the RTL) may implement a subset of the compute
+// opcodes; the device then refuses the program with UNIMPLEMENTED at fetch.
+// That is a skip, not a failure, of a driver test.
+#define ASSERT_RUN_OK(st)                                                                  \
+  do {                                                                                     \
+    if (!(st).ok() && (st).status().code() == StatusCode::kUnimplemented &&                 \
+        (st).status().message().find("does not implement") != std::string::npos)          \
+      GTEST_SKIP() << (st).status().ToString();                                            \
+    ASSERT_TRUE((st).ok()) << (st).status().ToString();                                    \
+  } while (0)
+
+TEST_P(DriverBackendTest, LutMatchesTable) {
+  Xorshift32 rng(11);
+  const std::vector<uint8_t> lut = RandomBytes(rng, 256);
+  auto dev = Open();
+  auto e = MustLoad(*dev, Build(LutExecutable(lut)));
+  ASSERT_NE(e, nullptr);
+  ASSERT_EQ(e->inputs().size(), 1u);
+  EXPECT_EQ(e->inputs()[0].name, "x");
+  EXPECT_EQ(e->inputs()[0].size, kLutLen);
+  EXPECT_EQ(e->outputs()[0].shape, (std::vector<int>{1, static_cast<int>(kLutLen)}));
+  for (int iter = 0; iter < 3; ++iter) {
+    const std::vector<uint8_t> in = RandomBytes(rng, kLutLen);
+    std::vector<uint8_t> out;
+    StatusOr<RunStats> st = Run1(*dev, *e, in, &out);
+    ASSERT_RUN_OK(st);
+    for (uint32_t i = 0; i < kLutLen; ++i)
+      EXPECT_EQ(out[i], lut[static_cast<int8_t>(in[i]) + 128]) << "element " << i;
+    EXPECT_GT(st->counters.cycles, 0u);
+    EXPECT_EQ(st->counters.bytes_loaded, kLutLen);
+    EXPECT_EQ(st->counters.bytes_stored, kLutLen);
+    EXPECT_DOUBLE_EQ(st->seconds_simulated, st->counters.cycles / dev->config().clock_hz);
+  }
+}
+
+// MATMUL + POSTPROC: y = clamp(x W + bias + zp) with an identity requantizer
+// (multiplier 2^30, shift 1: MultiplyByQuantizedMultiplier(v) = v).
+TEST_P(DriverBackendTest, MatmulPostprocMatchesReference) {
+  const sim::DeviceConfig hw = TestConfig();
+  constexpr int M = 5, K = 8, N = 8, kZp = -3;
+  Xorshift32 rng(5);
+  std::vector<int8_t> w(K * N), x(M * K);
+  for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng.Next() % 31) - 15);
+  for (auto& v : x) v = static_cast<int8_t>(rng.Next());
+  std::vector<int32_t> bias(N);
+  for (auto& b : bias) b = static_cast<int32_t>(rng.Next() % 2001) - 1000;
+
+  ExeSpec s;
+  s.hw = hw;
+  // PBUF: W (K x N) at 0, then bias / mult / shift at 64.
+  constexpr uint32_t kParamAddr = K * N;
+  s.parameters.assign(w.begin(), w.end());
+  auto put32 = [&s](int32_t v) {
+    for (int k = 0; k < 4; ++k) s.parameters.push_back(static_cast<uint8_t>(static_cast<uint32_t>(v) >> (8 * k)));
+  };
+  for (int c = 0; c < N; ++c) put32(bias[c]);
+  for (int c = 0; c < N; ++c) put32(1 << 30);
+  for (int c = 0; c < N; ++c) put32(1);
+  sim::ProgramBuilder pl;
+  pl.Add(Dma(isa::Buffer::kPbuf, exe::Region_PARAMETERS, 1, static_cast<uint32_t>(s.parameters.size()), 0, 0));
+  s.parameter_load = Words(pl);
+
+  constexpr uint32_t kOut = 512;
+  sim::ProgramBuilder p;
+  p.Add(Dma(isa::Buffer::kAbuf, exe::Region_INPUT, M, K, 0, 0), PushNext());
+  p.Add(isa::LoadWeightsArgs{K, N, 0, N}, PopPrev());
+  isa::MatmulArgs mm;
+  mm.m = M;
+  mm.k = K;
+  mm.a_addr = 0;
+  mm.a_inner_count = M;
+  mm.a_inner_stride = K;
+  p.Add(mm);
+  isa::PostprocArgs pp;
+  pp.m = M;
+  pp.n = N;
+  pp.dst_addr = kOut;
+  pp.dst_stride = N;
+  pp.param_addr = kParamAddr;
+  pp.out_zp = kZp;
+  pp.act_min = -128;
+  pp.act_max = 127;
+  p.Add(pp, PushNext());
+  p.Add(StoreDma(exe::Region_OUTPUT, M, N, kOut, 0), PopPrev());
+  s.inference = Words(p);
+  s.inputs = {Binding{"act", 3, kTypeInt8, {M, K}, exe::Region_INPUT, 0, M * K, false}};
+  s.outputs = {Binding{"fc", 4, kTypeInt8, {M, N}, exe::Region_OUTPUT, 0, M * N, false}};
+  s.input_bytes = M * K;
+  s.output_bytes = M * N;
+  s.ops = {Op{1, "FULLY_CONNECTED", 1, 3, uint64_t{M} * K * N, 50}};
+
+  auto dev = Open(hw);
+  auto e = MustLoad(*dev, Build(s));
+  ASSERT_NE(e, nullptr);
+  std::vector<uint8_t> in(x.begin(), x.end()), out;
+  StatusOr<RunStats> st = Run1(*dev, *e, in, &out);
+  ASSERT_RUN_OK(st);
+  for (int i = 0; i < M; ++i)
+    for (int c = 0; c < N; ++c) {
+      int32_t acc = bias[c];
+      for (int k = 0; k < K; ++k) acc += int32_t{x[i * K + k]} * w[k * N + c];
+      const int want = std::min(127, std::max(-128, acc + kZp));
+      EXPECT_EQ(static_cast<int8_t>(out[i * N + c]), want) << "row " << i << " col " << c;
+    }
+  EXPECT_EQ(st->counters.macs, uint64_t{M} * K * hw.cols);
+  EXPECT_GT(st->parameter_load_cycles, 0u);
+}
+
+// VADD of two inputs packed at binding offsets, identity rescaling:
+// out = clamp(a + b). With `uint8`, the tensors are uint8 (sign bit flipped
+// on the way in and out): out = clamp((a-128) + (b-128)) + 128.
+ExeSpec VaddExecutable(uint32_t n, bool uint8) {
+  ExeSpec s;
+  s.hw = TestConfig();
+  constexpr uint32_t kOffB = 100;  // input b's offset in INPUT (a gap after a)
+  sim::ProgramBuilder p;
+  p.Add(Dma(isa::Buffer::kAbuf, exe::Region_INPUT, 1, n, 0, 0));
+  p.Add(Dma(isa::Buffer::kAbuf, exe::Region_INPUT, 1, n, 256, kOffB), PushNext());
+  const int32_t q = 1 << 30;
+  p.Add(isa::SetregArgs{0, 3, 0, 0, 0});        // IN1_ZP, IN2_ZP, OUT_ZP
+  p.Add(isa::SetregArgs{3, 3, -128, 127, 0});   // ACT_MIN, ACT_MAX, LEFT_SHIFT
+  p.Add(isa::SetregArgs{6, 3, q, 1, q});        // IN1_MULT, IN1_SHIFT, IN2_MULT
+  p.Add(isa::SetregArgs{9, 3, 1, q, 1});        // IN2_SHIFT, OUT_MULT, OUT_SHIFT
+  p.Add(isa::VaddArgs{n, 0, 256, 512}, PopPrev() | PushNext());
+  p.Add(StoreDma(exe::Region_OUTPUT, 1, n, 512, 8), PopPrev());
+  s.inference = Words(p);
+  const int8_t t = uint8 ? kTypeUint8 : kTypeInt8;
+  const int dim = static_cast<int>(n);
+  s.inputs = {Binding{"a", 0, t, {dim}, exe::Region_INPUT, 0, n, uint8},
+              Binding{"b", 1, t, {dim}, exe::Region_INPUT, kOffB, n, uint8}};
+  s.outputs = {Binding{"sum", 2, t, {dim}, exe::Region_OUTPUT, 8, n, uint8}};
+  s.input_bytes = kOffB + n;
+  s.output_bytes = 8 + n;
+  s.ops = {Op{0, "ADD", 2, 5, 0, 40}};
+  return s;
+}
+
+void RunVadd(const std::string& spec, bool uint8) {
+  constexpr uint32_t n = 37;
+  auto dev = OpenSim(TestConfig(), spec);
+  auto e = MustLoad(*dev, Build(VaddExecutable(n, uint8)));
+  ASSERT_NE(e, nullptr);
+  Xorshift32 rng(uint8 ? 21 : 20);
+  const std::vector<uint8_t> a = RandomBytes(rng, n), b = RandomBytes(rng, n);
+  std::vector<uint8_t> out(n, 0xEE);
+  StatusOr<RunStats> st = dev->Run(*e, {a.data(), b.data()}, {out.data()});
+  ASSERT_RUN_OK(st);
+  EXPECT_EQ(st->parameter_load_cycles, 0u);  // no PARAMETER_LOAD chunk
+  for (uint32_t i = 0; i < n; ++i) {
+    int want;
+    if (uint8) {
+      want = std::min(127, std::max(-128, (a[i] - 128) + (b[i] - 128))) + 128;
+    } else {
+      want = static_cast<uint8_t>(std::min(127, std::max(-128, static_cast<int8_t>(a[i]) + static_cast<int8_t>(b[i]))));
+    }
+    EXPECT_EQ(out[i], want) << "element " << i << " a " << int{a[i]} << " b " << int{b[i]};
+  }
+}
+
+TEST_P(DriverBackendTest, VaddTwoInputsAtBindingOffsets) { RunVadd(GetParam(), false); }
+TEST_P(DriverBackendTest, Uint8TensorsFlipTheSignBit) { RunVadd(GetParam(), true); }
+
+TEST_P(DriverBackendTest, ChromeTraceOfTheInference) {
+  auto dev = Open();
+  auto e = MustLoad(*dev, Build(LutExecutable(std::vector<uint8_t>(256, 3))));
+  ASSERT_NE(e, nullptr);
+  const std::string path = ::testing::TempDir() + "driver_trace_" + (GetParam() == "sim" ? "sim" : "rtl") + ".json";
+  std::remove(path.c_str());
+  std::vector<uint8_t> in(kLutLen), out(kLutLen);
+  RunOptions o;
+  o.chrome_trace_path = path;
+  StatusOr<RunStats> st = dev->Run(*e, {in.data()}, {out.data()}, o);
+  ASSERT_RUN_OK(st);
+  std::ifstream f(path);
+  std::stringstream text;
+  text << f.rdbuf();
+  EXPECT_NE(text.str().find("VLUT"), std::string::npos) << path;
+  std::remove(path.c_str());
+}
+
+TEST_P(DriverBackendTest, WrongNumberOfBuffersIsAnError) {
+  auto dev = Open();
+  auto e = MustLoad(*dev, Build(VaddExecutable(16, false)));
+  ASSERT_NE(e, nullptr);
+  std::vector<uint8_t> a(16), out(16);
+  StatusOr<RunStats> st = dev->Run(*e, {a.data()}, {out.data()});
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().code(), StatusCode::kInvalidArgument);
+  st = dev->Run(*e, {a.data(), nullptr}, {out.data()});
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(Contains(st.status(), "input 1 is null")) << st.status().ToString();
+}
+
+TEST_P(DriverBackendTest, ExecutableOfAnotherDeviceIsRejected) {
+  auto dev1 = Open();
+  auto dev2 = Open();
+  auto e = MustLoad(*dev1, Build(LutExecutable(std::vector<uint8_t>(256, 1))));
+  ASSERT_NE(e, nullptr);
+  std::vector<uint8_t> in(kLutLen), out;
+  StatusOr<RunStats> st = Run1(*dev2, *e, in, &out);
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(Contains(st.status(), "another device")) << st.status().ToString();
+}
+
+// A program that passes verification but deadlocks on the device (the
+// compute unit waits for a token nobody pushes): the device's error comes
+// back naming the executable and the chunk, and the device keeps working.
+TEST_P(DriverBackendTest, DeviceErrorsCarryContext) {
+  ExeSpec s = LutExecutable(std::vector<uint8_t>(256, 7));
+  sim::ProgramBuilder p;
+  p.Add(isa::NopArgs{}, PopPrev());
+  s.inference = Words(p);
+  s.ops.clear();
+  auto dev = Open();
+  auto bad = MustLoad(*dev, Build(s));
+  ASSERT_NE(bad, nullptr);
+  std::vector<uint8_t> in(kLutLen), out;
+  StatusOr<RunStats> st = Run1(*dev, *bad, in, &out);
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(Contains(st.status(), "executable #1, chunk 1 (INFERENCE)")) << st.status().ToString();
+  EXPECT_TRUE(Contains(st.status(), "deadlock")) << st.status().ToString();
+
+  auto good = MustLoad(*dev, Build(LutExecutable(std::vector<uint8_t>(256, 9))));
+  ASSERT_NE(good, nullptr);
+  st = Run1(*dev, *good, in, &out);
+  ASSERT_RUN_OK(st);
+  EXPECT_EQ(out, std::vector<uint8_t>(kLutLen, 9));
+}
+
+// ---------------------------------------------------------------------------
+// Parameter caching.
+
+TEST_P(DriverBackendTest, ParametersLoadOnceAndReloadAfterAnotherExecutable) {
+  Xorshift32 rng(31);
+  const std::vector<uint8_t> lut_a = RandomBytes(rng, 256), lut_b = RandomBytes(rng, 256);
+  auto dev = Open();
+  // Both tables at the same PBUF address: B's parameter load overwrites A's.
+  auto a = MustLoad(*dev, Build(LutExecutable(lut_a)));
+  auto b = MustLoad(*dev, Build(LutExecutable(lut_b)));
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  const std::vector<uint8_t> in = RandomBytes(rng, kLutLen);
+  auto check = [&](LoadedExecutable& e, const std::vector<uint8_t>& lut, bool expect_reload, const char* step) {
+    SCOPED_TRACE(step);
+    std::vector<uint8_t> out;
+    StatusOr<RunStats> st = Run1(*dev, e, in, &out);
+    ASSERT_RUN_OK(st);
+    if (expect_reload) EXPECT_GT(st->parameter_load_cycles, 0u);
+    else EXPECT_EQ(st->parameter_load_cycles, 0u);
+    for (uint32_t i = 0; i < kLutLen; ++i) ASSERT_EQ(out[i], lut[static_cast<int8_t>(in[i]) + 128]) << i;
+  };
+  check(*a, lut_a, true, "A first run loads");
+  check(*a, lut_a, false, "A second run is cached");
+  check(*a, lut_a, false, "A third run is cached");
+  check(*b, lut_b, true, "B loads");
+  check(*b, lut_b, false, "B cached");
+  check(*a, lut_a, true, "A reloads after B");
+  check(*a, lut_a, false, "A cached again");
+  // An executable without parameters leaves A's cache alone.
+  auto v = MustLoad(*dev, Build(VaddExecutable(16, false)));
+  ASSERT_NE(v, nullptr);
+  std::vector<uint8_t> x(16), y(16), z(16);
+  ASSERT_TRUE(dev->Run(*v, {x.data(), y.data()}, {z.data()}).ok());
+  check(*a, lut_a, false, "A cached after a parameterless run");
+  // Destroying B and loading a new executable never aliases A's cache.
+  b.reset();
+  auto c = MustLoad(*dev, Build(LutExecutable(lut_b)));
+  check(*c, lut_b, true, "C loads");
+  check(*a, lut_a, true, "A reloads after C");
+}
+
+// An executable that streams parameters into PBUF during inference (no
+// PARAMETER_LOAD chunk) invalidates another executable's cache.
+TEST_P(DriverBackendTest, StreamedParametersInvalidateTheCache) {
+  Xorshift32 rng(41);
+  const std::vector<uint8_t> lut_a = RandomBytes(rng, 256), lut_s = RandomBytes(rng, 256);
+  ExeSpec s = LutExecutable(lut_s);
+  sim::ProgramBuilder p;
+  p.Add(Dma(isa::Buffer::kPbuf, exe::Region_PARAMETERS, 1, 256, 0, 0));
+  p.Add(Dma(isa::Buffer::kAbuf, exe::Region_INPUT, 1, kLutLen, 0, 0), PushNext());
+  p.Add(isa::VlutArgs{kLutLen, 0, 1024, 0}, PopPrev() | PushNext());
+  p.Add(StoreDma(exe::Region_OUTPUT, 1, kLutLen, 1024, 0), PopPrev());
+  s.inference = Words(p);
+  s.parameter_load.clear();
+  s.ops.clear();
+  auto dev = Open();
+  auto a = MustLoad(*dev, Build(LutExecutable(lut_a)));
+  auto st = MustLoad(*dev, Build(s));
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(st, nullptr);
+  const std::vector<uint8_t> in = RandomBytes(rng, kLutLen);
+  std::vector<uint8_t> out;
+  StatusOr<RunStats> r = Run1(*dev, *a, in, &out);
+  ASSERT_RUN_OK(r);
+  r = Run1(*dev, *st, in, &out);
+  ASSERT_RUN_OK(r);
+  EXPECT_EQ(r->parameter_load_cycles, 0u);
+  for (uint32_t i = 0; i < kLutLen; ++i) ASSERT_EQ(out[i], lut_s[static_cast<int8_t>(in[i]) + 128]);
+  r = Run1(*dev, *a, in, &out);
+  ASSERT_RUN_OK(r);
+  EXPECT_GT(r->parameter_load_cycles, 0u);
+  for (uint32_t i = 0; i < kLutLen; ++i) ASSERT_EQ(out[i], lut_a[static_cast<int8_t>(in[i]) + 128]);
+}
+
+#if defined(SYSTOLE_HAVE_RTL_CORE)
+INSTANTIATE_TEST_SUITE_P(Backends, DriverBackendTest, ::testing::Values("sim", "sim:rtl"),
+                         [](const ::testing::TestParamInfo<std::string>& i) {
+                           return i.param == "sim" ? std::string("sim") : std::string("sim_rtl");
+                         });
+#else
+INSTANTIATE_TEST_SUITE_P(Backends, DriverBackendTest, ::testing::Values("sim"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return std::string("sim"); });
+#endif
+
+// ---------------------------------------------------------------------------
+// Verification: malformed executables are clean errors.
+
+Status Verify(const std::vector<uint8_t>& b) { return VerifyExecutable(b.data(), b.size()); }
+
+TEST(DriverVerify, GoodExecutablesVerify) {
+  EXPECT_TRUE(Verify(Build(LutExecutable(std::vector<uint8_t>(256)))).ok());
+  EXPECT_TRUE(Verify(Build(VaddExecutable(16, true))).ok());
+}
+
+TEST(DriverVerify, ConfigMismatchNamesBoth) {
+  sim::DeviceConfig tiny;
+  tiny.rows = tiny.cols = 16;
+  tiny.abuf_bytes = 1u << 20;
+  tiny.pbuf_bytes = 2u << 20;
+  tiny.acc_rows = 4096;
+  ExeSpec s = LutExecutable(std::vector<uint8_t>(256));
+  s.hw = tiny;
+  const std::vector<uint8_t> b = Build(s);
+  ASSERT_TRUE(Verify(b).ok()) << Verify(b).ToString();
+  auto dev = OpenSim(sim::DeviceConfig());  // the 64x64 "edge" part
+  StatusOr<std::unique_ptr<LoadedExecutable>> e = dev->Load(b.data(), b.size());
+  ASSERT_FALSE(e.ok());
+  EXPECT_EQ(e.status().message(),
+            "executable was compiled for 16x16 (ABUF 1 MiB, PBUF 2 MiB, ACC 4096 rows), this device is 64x64 "
+            "(ABUF 2 MiB, PBUF 8 MiB, ACC 4096 rows) (recompile for this device)");
+  // Each of the five fields counts.
+  for (int field = 0; field < 5; ++field) {
+    ExeSpec t = LutExecutable(std::vector<uint8_t>(256));
+    t.hw = TestConfig();
+    if (field == 0) t.hw.rows = 16;
+    if (field == 1) t.hw.cols = 16;
+    if (field == 2) t.hw.abuf_bytes *= 2;
+    if (field == 3) t.hw.pbuf_bytes *= 2;
+    if (field == 4) t.hw.acc_rows *= 2;
+    auto dev8 = OpenSim();
+    const std::vector<uint8_t> tb = Build(t);
+    EXPECT_FALSE(dev8->Load(tb.data(), tb.size()).ok()) << "field " << field;
+  }
+}
+
+TEST(DriverVerify, TruncatedAtEveryLength) {
+  const std::vector<uint8_t> b = Build(VaddExecutable(16, true));
+  EXPECT_EQ(VerifyExecutable(nullptr, 0).code(), StatusCode::kDataLoss);
+  for (size_t n = 0; n < b.size(); ++n) {
+    Status s = VerifyExecutable(b.data(), n);
+    ASSERT_FALSE(s.ok()) << "length " << n;
+    EXPECT_TRUE(s.message().rfind("executable: ", 0) == 0) << s.ToString();
+  }
+}
+
+// Random byte corruptions (500 per base executable) never crash; the ones
+// that still verify also disassemble, load and run (to an output or a clean
+// error).
+TEST(DriverVerify, RandomCorruptions) {
+  const char* env = std::getenv("SYSTOLE_SEED");
+  const uint32_t seed = env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10)) : 1234;
+  std::printf("[seed] DriverVerify.RandomCorruptions SYSTOLE_SEED=%u\n", seed);
+  Xorshift32 rng(seed);
+  const std::vector<uint8_t> bases[] = {Build(LutExecutable(RandomBytes(rng, 256))),
+                                        Build(VaddExecutable(19, true))};
+  auto dev = OpenSim();
+  int verified = 0;
+  for (int iter = 0; iter < 1000; ++iter) {
+    const std::vector<uint8_t>& good = bases[iter % 2];
+    std::vector<uint8_t> b = good;
+    const int flips = 1 + static_cast<int>(rng.Next() % 4);
+    for (int f = 0; f < flips; ++f) b[rng.Next() % b.size()] = static_cast<uint8_t>(rng.Next());
+    Status s = Verify(b);
+    if (!s.ok()) {
+      EXPECT_TRUE(s.message().rfind("executable: ", 0) == 0) << s.ToString();
+      StatusOr<std::string> d = DisassembleExecutable(b.data(), b.size());
+      EXPECT_FALSE(d.ok());
+      continue;
+    }
+    ++verified;
+    ASSERT_TRUE(DisassembleExecutable(b.data(), b.size()).ok());
+    StatusOr<std::unique_ptr<LoadedExecutable>> e = dev->Load(b.data(), b.size());
+    if (!e.ok()) continue;  // e.g. a corrupted config that is valid but not this device's
+    std::vector<std::vector<uint8_t>> ins, outs;
+    std::vector<const uint8_t*> in_ptrs;
+    std::vector<uint8_t*> out_ptrs;
+    for (const auto& t : (*e)->inputs()) ins.emplace_back(t.size, 1);
+    for (const auto& t : (*e)->outputs()) outs.emplace_back(t.size, 0);
+    for (auto& v : ins) in_ptrs.push_back(v.data());
+    for (auto& v : outs) out_ptrs.push_back(v.data());
+    (void)dev->Run(**e, in_ptrs, out_ptrs);  // any Status is fine; no crash
+  }
+  std::printf("%d of 1000 corrupted executables still verified\n", verified);
+}
+
+struct BadCase {
+  const char* name;
+  std::function<void(ExeSpec&)> mutate;
+  StatusCode code;
+  const char* needle;
+};
+
+TEST(DriverVerify, MalformedExecutablesNameTheRule) {
+  const uint32_t kAbuf = TestConfig().abuf_bytes;
+  const std::vector<BadCase> cases = {
+      {"wrong identifier", [](ExeSpec& s) { s.identifier = "TFL3"; }, StatusCode::kInvalidArgument,
+       "file identifier 'TFL3', expected 'SYSX'"},
+      {"wrong format version", [](ExeSpec& s) { s.format_version = exe::kExecutableFormatVersion + 1; },
+       StatusCode::kInvalidArgument, "format version 2, this driver reads version 1"},
+      {"wrong ISA version", [](ExeSpec& s) { s.isa_version = 99; }, StatusCode::kInvalidArgument,
+       "ISA version 99"},
+      {"array too small", [](ExeSpec& s) { s.hw.rows = 1; }, StatusCode::kInvalidArgument,
+       "executable: hardware config: device config: array 1x8"},
+      {"empty ABUF", [](ExeSpec& s) { s.hw.abuf_bytes = 0; }, StatusCode::kInvalidArgument, "empty on-chip memory"},
+      {"bad opcode word",
+       [](ExeSpec& s) {
+         isa::InsnWord w;
+         w.w[0] = 0xff;
+         s.inference.insert(s.inference.begin() + 1, w);
+       },
+       StatusCode::kInvalidArgument, "executable: chunk 1 (INFERENCE): instruction 1"},
+      {"reserved bit set",
+       [](ExeSpec& s) { s.inference[2].w[3] |= uint64_t{1} << 63; }, StatusCode::kInvalidArgument,
+       "executable: chunk 1 (INFERENCE): instruction 2"},
+      {"DMA past the input region",
+       [](ExeSpec& s) {
+         sim::ProgramBuilder p;
+         p.Add(Dma(isa::Buffer::kAbuf, exe::Region_INPUT, 1, kLutLen + 1, 0, 0));
+         s.inference[0] = p.words()[0];
+       },
+       StatusCode::kOutOfRange, "instruction 0: LOAD: host range DMA ends at 0x29, past host region 1"},
+      {"STORE into the read-only input region",
+       [](ExeSpec& s) {
+         sim::ProgramBuilder p;
+         p.Add(StoreDma(exe::Region_INPUT, 1, 8, 0, 0), PopPrev());
+         s.inference[2] = p.words()[0];
+       },
+       StatusCode::kOutOfRange, "region 1 is not writable"},
+      {"DMA from an unmapped region",
+       [](ExeSpec& s) {
+         sim::ProgramBuilder p;
+         p.Add(Dma(isa::Buffer::kAbuf, 7, 1, 8, 0, 0), PushNext());
+         s.inference[0] = p.words()[0];
+       },
+       StatusCode::kOutOfRange, "7 is not mapped"},
+      {"SCRATCH used but scratch_bytes 0",
+       [](ExeSpec& s) {
+         sim::ProgramBuilder p;
+         p.Add(Dma(isa::Buffer::kAbuf, exe::Region_SCRATCH, 1, 8, 0, 0), PushNext());
+         s.inference[0] = p.words()[0];
+       },
+       StatusCode::kOutOfRange, "3 is not mapped"},
+      {"PARAMETER_LOAD reads the input region",
+       [](ExeSpec& s) {
+         sim::ProgramBuilder p;
+         p.Add(Dma(isa::Buffer::kPbuf, exe::Region_INPUT, 1, 8, 0, 0));
+         s.parameter_load = p.words();
+       },
+       StatusCode::kOutOfRange, "executable: chunk 0 (PARAMETER_LOAD): instruction 0: LOAD: region 1 is not mapped"},
+      {"PARAMETER_LOAD past the parameters",
+       [](ExeSpec& s) {
+         sim::ProgramBuilder p;
+         p.Add(Dma(isa::Buffer::kPbuf, exe::Region_PARAMETERS, 1, 257, 0, 0));
+         s.parameter_load = p.words();
+       },
+       StatusCode::kOutOfRange, "past host region 0 (size 0x100)"},
+      {"VLUT outside ABUF",
+       [kAbuf](ExeSpec& s) {
+         sim::ProgramBuilder p;
+         p.Add(isa::VlutArgs{kLutLen, kAbuf - 8, 1024, 0}, PopPrev() | PushNext());
+         s.inference[1] = p.words()[0];
+       },
+       StatusCode::kOutOfRange, "executable: chunk 1 (INFERENCE): instruction 1: VLUT: src"},
+      {"no INFERENCE chunk",
+       [](ExeSpec& s) { s.inference.clear(); }, StatusCode::kInvalidArgument,
+       "executable: chunk 1 (INFERENCE): no instructions"},
+      {"input binding past the region",
+       [](ExeSpec& s) { s.inputs[0].offset = 1; }, StatusCode::kOutOfRange,
+       "executable: input 0 ('x'): bytes [1, 41) outside the INPUT region (40 bytes)"},
+      {"output binding in the INPUT region",
+       [](ExeSpec& s) { s.outputs[0].region = exe::Region_INPUT; }, StatusCode::kInvalidArgument,
+       "executable: output 0 ('y'): region 1 (INPUT), must be OUTPUT"},
+      {"binding size is not the shape's",
+       [](ExeSpec& s) { s.inputs[0].shape = {2, 3}; }, StatusCode::kInvalidArgument,
+       "size 40 bytes, but shape gives 6 elements"},
+      {"negative dimension",
+       [](ExeSpec& s) { s.inputs[0].shape = {-1, 40}; }, StatusCode::kInvalidArgument, "dimension 0 is -1"},
+      {"float binding",
+       [](ExeSpec& s) { s.outputs[0].type = 0; }, StatusCode::kInvalidArgument,
+       "type 0 (FLOAT32) not supported (INT8 or UINT8 only)"},
+      {"negative tensor index",
+       [](ExeSpec& s) { s.inputs[0].tensor_index = -2; }, StatusCode::kInvalidArgument, "tensor_index -2 < 0"},
+      {"overlapping input bindings",
+       [](ExeSpec& s) {
+         s.input_bytes = 80;
+         s.inputs.push_back(Binding{"x2", 5, kTypeInt8, {kLutLen}, exe::Region_INPUT, 39, kLutLen, false});
+       },
+       StatusCode::kInvalidArgument, "input 1 ('x2') at [39, 79) overlaps input 0 ('x') at [0, 40)"},
+      {"sign flip on int8",
+       [](ExeSpec& s) { s.inputs[0].flip = true; }, StatusCode::kInvalidArgument, "flip_sign_bit set on an INT8"},
+      {"huge scratch",
+       [](ExeSpec& s) { s.scratch_bytes = 0xffffffffu; }, StatusCode::kOutOfRange,
+       "scratch_bytes = 4294967295 exceeds the limit"},
+      {"op record past the chunk",
+       [](ExeSpec& s) { s.ops = {Op{0, "LOGISTIC", 1, 3, 0, 0}}; }, StatusCode::kOutOfRange,
+       "op record 0 (LOGISTIC): instructions [1, 4) outside the INFERENCE chunk (3 instructions)"},
+      {"op records overlap",
+       [](ExeSpec& s) { s.ops = {Op{0, "A", 0, 2, 0, 0}, Op{1, "B", 1, 2, 0, 0}}; },
+       StatusCode::kInvalidArgument, "op record 1 (B): starts at instruction 1"},
+  };
+  for (const BadCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    ExeSpec s = LutExecutable(std::vector<uint8_t>(256));
+    c.mutate(s);
+    const std::vector<uint8_t> b = Build(s);
+    Status st = Verify(b);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.code(), c.code) << st.ToString();
+    EXPECT_TRUE(Contains(st, c.needle)) << st.ToString() << "\n  wanted: " << c.needle;
+    // Load gives the same verdict.
+    auto dev = OpenSim();
+    StatusOr<std::unique_ptr<LoadedExecutable>> e = dev->Load(b.data(), b.size());
+    ASSERT_FALSE(e.ok());
+    EXPECT_EQ(e.status().message(), st.message());
+  }
+}
+
+// Byte-level damage the builder cannot produce.
+TEST(DriverVerify, ChunkBytesNotAMultipleOfTheWordSize) {
+  ExeSpec s = LutExecutable(std::vector<uint8_t>(256));
+  flatbuffers::FlatBufferBuilder fbb;
+  auto config = exe::CreateHardwareConfig(fbb, s.hw.rows, s.hw.cols, s.hw.abuf_bytes, s.hw.pbuf_bytes, s.hw.acc_rows);
+  std::vector<uint8_t> insn = WordBytes(s.inference);
+  insn.pop_back();
+  std::vector<flatbuffers::Offset<exe::Chunk>> chunks = {
+      exe::CreateChunkDirect(fbb, exe::ChunkKind_INFERENCE, &insn)};
+  auto root = exe::CreateExecutableDirect(fbb, exe::kExecutableFormatVersion, isa::kIsaVersion, config, &chunks);
+  fbb.Finish(root, "SYSX");
+  Status st = VerifyExecutable(fbb.GetBufferPointer(), fbb.GetSize());
+  ASSERT_FALSE(st.ok());
+  EXPECT_TRUE(Contains(st, "chunk 0 (INFERENCE): 95 instruction bytes, not a multiple of 32")) << st.ToString();
+}
+
+TEST(DriverVerify, DuplicateAndUnknownChunks) {
+  ExeSpec s = LutExecutable(std::vector<uint8_t>(256));
+  for (int variant = 0; variant < 3; ++variant) {
+    flatbuffers::FlatBufferBuilder fbb;
+    auto config =
+        exe::CreateHardwareConfig(fbb, s.hw.rows, s.hw.cols, s.hw.abuf_bytes, s.hw.pbuf_bytes, s.hw.acc_rows);
+    std::vector<uint8_t> insn = WordBytes(s.inference);
+    std::vector<flatbuffers::Offset<exe::Chunk>> chunks = {
+        exe::CreateChunkDirect(fbb, exe::ChunkKind_INFERENCE, &insn)};
+    if (variant == 0) chunks.push_back(exe::CreateChunkDirect(fbb, exe::ChunkKind_INFERENCE, &insn));
+    if (variant == 1) chunks.push_back(exe::CreateChunkDirect(fbb, static_cast<exe::ChunkKind>(7), &insn));
+    auto root = exe::CreateExecutableDirect(fbb, exe::kExecutableFormatVersion, isa::kIsaVersion, config,
+                                            variant == 2 ? nullptr : &chunks);
+    fbb.Finish(root, "SYSX");
+    Status st = VerifyExecutable(fbb.GetBufferPointer(), fbb.GetSize());
+    ASSERT_FALSE(st.ok()) << variant;
+    const char* needle[] = {"chunk 1: a second INFERENCE chunk (first is chunk 0)", "chunk 1: unknown kind 7",
+                            "no chunks"};
+    EXPECT_TRUE(Contains(st, needle[variant])) << st.ToString();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Disassembly (compared against a checked-in listing).
+
+std::vector<uint8_t> DisasmExample() {
+  std::vector<uint8_t> lut(256);
+  for (int i = 0; i < 256; ++i) lut[i] = static_cast<uint8_t>(255 - i);
+  ExeSpec s = VaddExecutable(24, true);
+  s.producer = "driver_test (hand-built)";
+  s.parameters = lut;
+  sim::ProgramBuilder pl;
+  pl.Add(Dma(isa::Buffer::kPbuf, exe::Region_PARAMETERS, 1, 256, 4096, 0));
+  s.parameter_load = Words(pl);
+  s.ops = {Op{4, "ADD", 2, 5, 0, 40}, Op{7, "CONV_2D", 7, 1, 1234567, 5000}};
+  return Build(s);
+}
+
+TEST(DriverDisasm, MatchesExpectedListing) {
+  const std::vector<uint8_t> b = DisasmExample();
+  StatusOr<std::string> d = DisassembleExecutable(b.data(), b.size());
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  const std::string path = std::string(SYSTOLE_DRIVER_TESTDATA) + "/vadd_uint8.disasm";
+  if (std::getenv("SYSTOLE_REGEN")) {
+    std::ofstream(path) << *d;
+    GTEST_SKIP() << "wrote " << path;
+  }
+  std::ifstream f(path);
+  ASSERT_TRUE(f.good()) << "missing " << path << " (regenerate: SYSTOLE_REGEN=1 driver_test)";
+  std::stringstream want;
+  want << f.rdbuf();
+  EXPECT_EQ(*d, want.str()) << "regenerate with SYSTOLE_REGEN=1 build/driver/driver_test "
+                               "--gtest_filter=DriverDisasm.* after checking the change";
+  // Deterministic.
+  EXPECT_EQ(*d, DisassembleExecutable(b.data(), b.size()).value());
+}
+
+TEST(DriverDisasm, MalformedIsAnError) {
+  std::vector<uint8_t> b = DisasmExample();
+  b[4] = 'X';
+  StatusOr<std::string> d = DisassembleExecutable(b.data(), b.size());
+  ASSERT_FALSE(d.ok());
+  EXPECT_TRUE(Contains(d.status(), "file identifier")) << d.status().ToString();
+}
+
+}  // namespace
+}  // namespace systole::driver
