@@ -3,8 +3,9 @@
 // outputs as the CPU interpreter (which is bit-exact with TFLite, see
 // tests/models_test). The partitions are handed to the compiler through the
 // interpreter's real delegate interface by a small test delegate
-// ("CompileAndSimulateDelegate") that runs executables directly on
-// sim::Device; the product delegate (delegate/) goes through the driver.
+// ("CompileAndSimulateDelegate") that runs executables through the driver
+// (driver::Device "sim"); the product delegate is in delegate/. Per layer, the
+// simulated compute cycles must equal the compiler's estimate exactly.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -21,6 +22,7 @@
 #include "interpreter/op_resolver.h"
 #include "interpreter/tensor_io.h"
 #include "schema/executable_generated.h"
+#include "driver/driver.h"
 #include "simulator/device.h"
 #include "testing/model_builder.h"
 
@@ -34,7 +36,7 @@ namespace {
 struct TestDelegate {
   TfLiteDelegate base{};
   CompileOptions options;
-  std::unique_ptr<sim::Device> device;
+  std::unique_ptr<driver::Device> device;
   int partitions = 0;
   int ops_on_device = 0;
   uint64_t cycles = 0;
@@ -48,6 +50,7 @@ struct TestDelegate {
 struct Kernel {
   TestDelegate* d;
   std::vector<uint8_t> exe;
+  std::unique_ptr<driver::LoadedExecutable> loaded;
   std::vector<int> inputs, outputs;
 };
 
@@ -86,38 +89,32 @@ TfLiteStatus Prepare(TfLiteContext*, TfLiteNode* node) {
 TfLiteStatus Invoke(TfLiteContext* ctx, TfLiteNode* node) {
   auto* k = static_cast<Kernel*>(node->user_data);
   if (k->d->compile_only) return kTfLiteOk;
-  const exe::Executable* e = exe::GetExecutable(k->exe.data());
-  std::vector<uint8_t> params(e->parameters()->begin(), e->parameters()->end());
-  if (params.empty()) params.resize(1);
-  std::vector<uint8_t> in(std::max<uint32_t>(1, e->input_bytes())), out(std::max<uint32_t>(1, e->output_bytes()));
-  for (const auto* b : *e->inputs()) {
-    const TfLiteTensor& t = ctx->tensors[b->tensor_index()];
-    std::memcpy(in.data() + b->offset(), t.data.raw, b->size());
-    if (b->flip_sign_bit())
-      for (uint32_t i = 0; i < b->size(); ++i) in[b->offset() + i] ^= 0x80;
-  }
-  sim::HostMemory host;
-  std::vector<uint8_t> scratch(e->scratch_bytes());
-  if (!host.Map(0, params.data(), params.size(), true, false).ok() || !host.Map(1, in.data(), in.size(), true, false).ok() ||
-      !host.Map(2, out.data(), out.size(), false, true).ok())
-    return kTfLiteError;
-  if (!scratch.empty() && !host.Map(3, scratch.data(), scratch.size(), true, true).ok()) return kTfLiteError;
-  for (const auto* chunk : *e->chunks()) {
-    std::vector<isa::InsnWord> words(chunk->instructions()->size() / sizeof(isa::InsnWord));
-    std::memcpy(words.data(), chunk->instructions()->data(), words.size() * sizeof(isa::InsnWord));
-    StatusOr<sim::PerfCounters> r = k->d->device->Run(words, host);
-    if (!r.ok()) {
-      k->d->error = r.status().ToString();
+  if (k->loaded == nullptr) {
+    StatusOr<std::unique_ptr<driver::LoadedExecutable>> l = k->d->device->Load(k->exe.data(), k->exe.size());
+    if (!l.ok()) {
+      k->d->error = l.status().ToString();
       return kTfLiteError;
     }
-    if (chunk->kind() == exe::ChunkKind_INFERENCE) k->d->cycles += r->cycles;
+    k->loaded = std::move(*l);
   }
-  for (const auto* b : *e->outputs()) {
-    TfLiteTensor& t = ctx->tensors[b->tensor_index()];
-    std::memcpy(t.data.raw, out.data() + b->offset(), b->size());
-    if (b->flip_sign_bit())
-      for (uint32_t i = 0; i < b->size(); ++i) reinterpret_cast<uint8_t*>(t.data.raw)[i] ^= 0x80;
+  std::vector<const uint8_t*> in;
+  std::vector<uint8_t*> out;
+  for (const auto& b : k->loaded->inputs()) in.push_back(reinterpret_cast<const uint8_t*>(ctx->tensors[b.tensor_index].data.raw));
+  for (const auto& b : k->loaded->outputs()) out.push_back(reinterpret_cast<uint8_t*>(ctx->tensors[b.tensor_index].data.raw));
+  driver::RunOptions ro;
+  ro.per_op = true;
+  StatusOr<driver::RunStats> r = k->d->device->Run(*k->loaded, in, out, ro);
+  if (!r.ok()) {
+    k->d->error = r.status().ToString();
+    return kTfLiteError;
   }
+  k->d->cycles += r->counters.cycles;
+  // Per layer, the simulated compute cycles are exactly the compiler's estimate.
+  for (const driver::OpCycles& oc : r->ops)
+    if (oc.compute_cycles != oc.estimated_cycles && k->d->error.empty())
+      k->d->error = StrFormat("%s (op %d): simulated %llu compute cycles, estimated %llu", oc.op.c_str(),
+                              oc.node_index, static_cast<unsigned long long>(oc.compute_cycles),
+                              static_cast<unsigned long long>(oc.estimated_cycles));
   return kTfLiteOk;
 }
 
@@ -206,7 +203,7 @@ TEST_P(ModelOnDevice, MatchesCpu) {
   d.base.Prepare = DelegatePrepare;
   d.options.hw = *hw;
   d.options.cache_parameters = config != "streamed";
-  StatusOr<std::unique_ptr<sim::Device>> dev = sim::Device::Create(*hw);
+  StatusOr<std::unique_ptr<driver::Device>> dev = driver::Device::Open("sim", *hw);
   ASSERT_TRUE(dev.ok()) << dev.status().ToString();
   d.device = std::move(*dev);
   StatusOr<Outputs> cpu = RunModel(path, 1, nullptr);
@@ -273,7 +270,7 @@ TEST(Compiler, TransposeRoundTripThroughHost) {
   TestDelegate d;
   d.base.Prepare = DelegatePrepare;
   d.options.hw = *hw;
-  d.device = std::move(sim::Device::Create(*hw)).value();
+  d.device = std::move(driver::Device::Open("sim", *hw)).value();
   StatusOr<Outputs> cpu = RunModel(path, 7, nullptr);
   StatusOr<Outputs> acc = RunModel(path, 7, &d);
   ASSERT_TRUE(cpu.ok() && acc.ok()) << d.error;

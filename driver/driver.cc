@@ -2,6 +2,8 @@
 // staging buffers of each executable and the uint8 sign flips.
 #include "driver/driver.h"
 
+#include <algorithm>
+
 #include <atomic>
 #include <cinttypes>
 #include <cstring>
@@ -120,6 +122,8 @@ class DeviceImpl : public Device {
     ASSIGN_OR_RETURN(sim::HostMemory host, MapRegions(e, exe::ChunkKind_INFERENCE, buffers));
     ExecuteOptions xo;
     xo.chrome_trace_path = options.chrome_trace_path;
+    std::vector<sim::InstructionSpan> spans;
+    if (options.per_op) xo.spans = &spans;
     StatusOr<sim::PerfCounters> r = transport_->Execute(e.inference.words, host, xo);
     // Streamed parameters overwrite PBUF: whatever was cached there is gone,
     // unless it is this executable's own (its compiler keeps the two apart).
@@ -135,6 +139,31 @@ class DeviceImpl : public Device {
     }
     stats.counters = *r;
     stats.seconds_simulated = static_cast<double>(r->cycles) / config().clock_hz;
+    if (options.per_op) {
+      // Op records are sorted and disjoint: attribute each span by its pc.
+      for (const ParsedOp& op : e.ops) {
+        OpCycles oc;
+        oc.node_index = op.node_index;
+        oc.op = op.name;
+        oc.estimated_cycles = op.estimated_cycles;
+        oc.macs = op.macs;
+        oc.first_cycle = UINT64_MAX;
+        stats.ops.push_back(oc);
+      }
+      for (const sim::InstructionSpan& sp : spans) {
+        auto it = std::upper_bound(e.ops.begin(), e.ops.end(), sp.pc,
+                                   [](uint64_t pc, const ParsedOp& o) { return pc < o.first_instruction; });
+        if (it == e.ops.begin()) continue;
+        --it;
+        if (sp.pc >= uint64_t{it->first_instruction} + it->num_instructions) continue;
+        OpCycles& oc = stats.ops[it - e.ops.begin()];
+        if (sp.unit == static_cast<int>(isa::Unit::kCompute)) oc.compute_cycles += sp.cycles;
+        oc.first_cycle = std::min(oc.first_cycle, sp.start);
+        oc.last_cycle = std::max(oc.last_cycle, sp.start + sp.cycles - 1);
+      }
+      for (OpCycles& oc : stats.ops)
+        if (oc.first_cycle == UINT64_MAX) oc.first_cycle = 0;
+    }
     return stats;
   }
 

@@ -74,14 +74,27 @@ class LoadedExecutable {
   virtual const std::vector<TensorBindingInfo>& outputs() const = 0;
 };
 
+// One operator of the executable in one run (RunOptions::per_op).
+struct OpCycles {
+  int node_index = 0;
+  std::string op;                  // "CONV_2D"
+  uint64_t compute_cycles = 0;     // busy cycles of its compute instructions
+  uint64_t first_cycle = 0;        // first busy cycle of any of its instructions
+  uint64_t last_cycle = 0;         // last busy cycle of any of its instructions
+  uint64_t estimated_cycles = 0;   // the compiler's estimate (compute instructions)
+  uint64_t macs = 0;
+};
+
 struct RunStats {
   sim::PerfCounters counters;  // of the INFERENCE chunk
   uint64_t parameter_load_cycles = 0;  // > 0 when this run had to (re)load cached parameters
   double seconds_simulated = 0;        // counters.cycles / clock
+  std::vector<OpCycles> ops;           // with RunOptions::per_op
 };
 
 struct RunOptions {
   std::string chrome_trace_path;  // Chrome-trace JSON of the inference chunk
+  bool per_op = false;            // fill RunStats::ops from the executable's op records
 };
 
 class Device {

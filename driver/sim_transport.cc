@@ -33,6 +33,7 @@ class SimTransport : public Transport {
                                       const ExecuteOptions& options) override {
     sim::RunOptions o;
     o.chrome_trace_path = options.chrome_trace_path;
+    o.spans = options.spans;
     return device_->Run(program, host, o);
   }
 

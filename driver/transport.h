@@ -40,6 +40,8 @@ namespace systole::driver {
 
 struct ExecuteOptions {
   std::string chrome_trace_path;  // timeline of this run, when the transport can make one
+  // Every executed instruction, when non-null and the transport can tell.
+  std::vector<sim::InstructionSpan>* spans = nullptr;
 };
 
 class Transport {
