@@ -1,7 +1,8 @@
-// Systole weight-stationary systolic array: Rows x Cols PEs (systole_pe).
+// Systole weight-stationary systolic array: Rows x Cols int8 x int8 -> int32
+// multiply-accumulate cells.
 //
 // Computes y[c] = sum_{r<Rows} x[r] * W[r][c] for a stream of input vectors x
-// (one per cycle), in AccW-bit wrapping arithmetic.
+// (one per cycle), in 32-bit wrapping arithmetic.
 //
 //   * Weights: W[w_row_i][*] <= w_i when w_we_i (one row per cycle).
 //     Weights must not change while vectors that use them are in flight.
@@ -12,25 +13,37 @@
 //     Cols-1-c cycles). A vector presented in cycle t appears on psum_o in
 //     cycle t + Latency (Latency = Rows + Cols - 1), flagged by psum_valid_o.
 //     Slots without act_valid_i are fed as zeros.
+//   * en_i = 0 freezes the datapath (skew, cells, deskew, valid): a clock gate
+//     for the cycles in which no MATMUL runs. The weights are not gated.
+//
+// Cell (r, c) holds the stationary weight w_q[r][c], an activation register
+// act_q[r][c] (to the right neighbour) and a partial-sum register
+// psum_q[r][c] (to the cell below):
+//   act_q[r][c]  <= act_in(r, c)
+//   psum_q[r][c] <= psum_in(r, c) + act_in(r, c) * w_q[r][c]
+// The grid is written as loops over unpacked arrays, not as Rows x Cols cell
+// instances: the same netlist, but Verilator turns it into tight loops (the
+// 64x64 model simulates several times faster). Datapath registers have no
+// reset: the edges feed zeros, and no result is valid before the fill.
 module systole_array #(
   parameter int unsigned Rows = 16,  // K: input depth (activations per vector)
   parameter int unsigned Cols = 16,  // N: output channels
-  parameter int unsigned AccW = 32,
   localparam int unsigned RowIdxW = Rows > 1 ? $clog2(Rows) : 1,
   localparam int unsigned Latency = Rows + Cols - 1
 ) (
-  input  logic                                clk_i,
-  input  logic                                rst_ni,
+  input  logic                       clk_i,
+  input  logic                       rst_ni,
+  input  logic                       en_i,
   // weight load port
-  input  logic                                w_we_i,
-  input  logic [RowIdxW-1:0]                  w_row_i,
-  input  logic [Cols-1:0][7:0]                w_i,
+  input  logic                       w_we_i,
+  input  logic [RowIdxW-1:0]         w_row_i,
+  input  logic [Cols-1:0][7:0]       w_i,
   // activation stream
-  input  logic                                act_valid_i,
-  input  logic [Rows-1:0][7:0]                act_i,
+  input  logic                       act_valid_i,
+  input  logic [Rows-1:0][7:0]       act_i,
   // result stream
-  output logic                                psum_valid_o,
-  output logic [Cols-1:0][AccW-1:0]           psum_o
+  output logic                       psum_valid_o,
+  output logic [Cols-1:0][31:0]      psum_o
 );
   if (Rows < 2 || Rows > 256) begin : gen_bad_rows
     $error("systole_array: Rows=%0d out of range [2, 256]", Rows);
@@ -39,90 +52,110 @@ module systole_array #(
     $error("systole_array: Cols=%0d out of range [2, 256]", Cols);
   end
 
-  // act_h[r][c]: activation entering PE(r,c) from the left; act_h[r][Cols] unused.
-  // Unpacked on purpose: Verilator keeps them as C arrays (packed 2-D vectors
-  // this wide become multi-word concatenations and cost ~10x simulation speed).
-  logic [7:0]      act_h  [Rows][Cols+1];
-  // psum_v[r][c]: partial sum entering PE(r,c) from above; psum_v[Rows] = bottom.
-  logic [AccW-1:0] psum_v [Rows+1][Cols];
-
-  // ---- input skew: row r delayed by r cycles -------------------------------
-  for (genvar r = 0; r < Rows; r++) begin : gen_skew
-    logic [7:0] act_in;
-    assign act_in = act_valid_i ? act_i[r] : 8'h00;
-    if (r == 0) begin : gen_direct
-      assign act_h[0][0] = act_in;
-    end else begin : gen_delay
-      logic [7:0] dly_q [r];  // dly_q[0] is the newest
-      always_ff @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          for (int unsigned i = 0; i < r; i++) dly_q[i] <= '0;
-        end else begin
-          dly_q[0] <= act_in;
-          for (int unsigned i = 1; i < r; i++) dly_q[i] <= dly_q[i-1];
-        end
-      end
-      assign act_h[r][0] = dly_q[r-1];
-    end
-  end
-
-  // ---- PE grid --------------------------------------------------------------
-  for (genvar c = 0; c < Cols; c++) begin : gen_top
-    assign psum_v[0][c] = '0;
-  end
-  for (genvar r = 0; r < Rows; r++) begin : gen_row
-    logic row_we;
-    assign row_we = w_we_i && (w_row_i == RowIdxW'(r));
-    for (genvar c = 0; c < Cols; c++) begin : gen_col
-      systole_pe #(.AccW(AccW)) u_pe (
-        .clk_i,
-        .rst_ni,
-        .w_we_i (row_we),
-        .w_i    (w_i[c]),
-        .act_i  (act_h[r][c]),
-        .psum_i (psum_v[r][c]),
-        .act_o  (act_h[r][c+1]),
-        .psum_o (psum_v[r+1][c])
-      );
-    end
-  end
-
-  // The activation leaving the right edge is not used.
-  logic [Rows-1:0][7:0] unused_act_right;
-  for (genvar r = 0; r < Rows; r++) begin : gen_unused
-    assign unused_act_right[r] = act_h[r][Cols];
-  end
-
-  // ---- output deskew: column c delayed by Cols-1-c cycles --------------------
-  for (genvar c = 0; c < Cols; c++) begin : gen_deskew
-    localparam int unsigned D = Cols - 1 - c;
-    if (D == 0) begin : gen_direct
-      assign psum_o[c] = psum_v[Rows][c];
-    end else begin : gen_delay
-      logic [AccW-1:0] dly_q [D];
-      always_ff @(posedge clk_i or negedge rst_ni) begin
-        if (!rst_ni) begin
-          for (int unsigned i = 0; i < D; i++) dly_q[i] <= '0;
-        end else begin
-          dly_q[0] <= psum_v[Rows][c];
-          for (int unsigned i = 1; i < D; i++) dly_q[i] <= dly_q[i-1];
-        end
-      end
-      assign psum_o[c] = dly_q[D-1];
-    end
-  end
-
-  // ---- valid pipeline ---------------------------------------------------------
+  logic signed [7:0]  w_q    [Rows][Cols];
+  logic signed [7:0]  w_row  [Cols];
+  logic signed [7:0]  act_q  [Rows][Cols];
+  logic signed [7:0]  act_d  [Rows][Cols];
+  logic signed [31:0] psum_q [Rows][Cols];
+  logic signed [31:0] psum_d [Rows][Cols];
+  // Cell (0, 0) has its own registers (it is the only cell fed by a module
+  // input; act_q[0][0] / psum_q[0][0] are unused).
+  logic signed [7:0]  act00_d, act00_q;
+  logic signed [31:0] psum00_d, psum00_q;
+  // Skew and deskew delay lines, packed into triangles: row r's input delayed
+  // i+1 cycles (i < r) is skew_q[SkewBase(r) + i]; column c's result delayed
+  // i+1 cycles (i < Cols-1-c) is dskw_q[DskwBase(c) + i].
+  localparam int unsigned SkewN = Rows * (Rows - 1) / 2;
+  localparam int unsigned DskwN = Cols * (Cols - 1) / 2;
+  function automatic int unsigned SkewBase(int unsigned r);
+    return r * (r - 1) / 2;
+  endfunction
+  function automatic int unsigned DskwBase(int unsigned c);
+    return c * (Cols - 1) - c * (c - 1) / 2;
+  endfunction
+  logic signed [7:0]  skew_q [SkewN];
+  logic signed [7:0]  skew_d [SkewN];
+  logic signed [31:0] dskw_q [DskwN];
+  logic signed [31:0] dskw_d [DskwN];
   logic [Latency-1:0] valid_q;
+
+  // ---- weights ----------------------------------------------------------------
+  always_comb begin
+    for (int unsigned c = 0; c < Cols; c++) w_row[c] = w_i[c];
+  end
+
+  // ---- skew -------------------------------------------------------------------
+  always_comb begin
+    for (int unsigned r = 1; r < Rows; r++) begin
+      skew_d[SkewBase(r)] = act_valid_i ? act_i[r] : 8'sd0;
+      for (int unsigned i = 1; i < r; i++) skew_d[SkewBase(r) + i] = skew_q[SkewBase(r) + i - 1];
+    end
+  end
+
+  // ---- cells ------------------------------------------------------------------
+  // Cell (0, 0) takes the input directly; every other cell reads registers
+  // only. Keeping the grid's logic free of module inputs lets Verilator
+  // evaluate it once per clock (after the edge) instead of also on every
+  // input change.
+  assign act00_d  = act_valid_i ? act_i[0] : 8'sd0;
+  assign psum00_d = 32'(act00_d * w_q[0][0]);
+  // Edges first (row 0, column 0), then the interior without any condition in
+  // the inner loop, so the C++ compiler can vectorise the 4096-cell update.
+  always_comb begin
+    logic signed [7:0] a;
+    act_d[0][0]  = 8'sd0;   // cell (0, 0): act00_q / psum00_q
+    psum_d[0][0] = 32'sd0;
+    for (int unsigned c = 1; c < Cols; c++) begin
+      a = (c == 1) ? act00_q : act_q[0][c - 1];
+      act_d[0][c]  = a;
+      psum_d[0][c] = 32'(a * w_q[0][c]);
+    end
+    for (int unsigned r = 1; r < Rows; r++) begin
+      a = skew_q[SkewBase(r) + r - 1];
+      act_d[r][0]  = a;
+      psum_d[r][0] = (r == 1 ? psum00_q : psum_q[r - 1][0]) + 32'(a * w_q[r][0]);
+      for (int unsigned c = 1; c < Cols; c++) begin
+        act_d[r][c]  = act_q[r][c - 1];
+        psum_d[r][c] = psum_q[r - 1][c] + 32'(act_q[r][c - 1] * w_q[r][c]);
+      end
+    end
+  end
+
+  // ---- deskew -------------------------------------------------------------------
+  always_comb begin
+    for (int unsigned c = 0; c + 1 < Cols; c++) begin
+      dskw_d[DskwBase(c)] = psum_q[Rows-1][c];
+      for (int unsigned i = 1; i < Cols - 1 - c; i++) dskw_d[DskwBase(c) + i] = dskw_q[DskwBase(c) + i - 1];
+    end
+  end
+
+  always_comb begin
+    for (int unsigned c = 0; c < Cols; c++) begin
+      psum_o[c] = (c == Cols - 1) ? psum_q[Rows-1][c]
+                                  : dskw_q[c == Cols - 1 ? 0 : DskwBase(c) + Cols - 2 - c];
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
+      w_q     <= '{default: '{default: '0}};
       valid_q <= '0;
     end else begin
-      valid_q <= {valid_q[Latency-2:0], act_valid_i};
+      if (w_we_i) w_q[w_row_i] <= w_row;
+      if (en_i) valid_q <= {valid_q[Latency-2:0], act_valid_i};
     end
   end
-  assign psum_valid_o = valid_q[Latency-1];
 
-  logic unused_ok;
-  assign unused_ok = ^unused_act_right;
+  always_ff @(posedge clk_i) begin
+    if (en_i) begin
+      skew_q <= skew_d;
+      act_q  <= act_d;
+      psum_q <= psum_d;
+      act00_q  <= act00_d;
+      psum00_q <= psum00_d;
+      dskw_q <= dskw_d;
+    end
+  end
+
+  assign psum_valid_o = valid_q[Latency-1];
 endmodule

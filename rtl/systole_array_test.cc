@@ -23,6 +23,7 @@ void RunRandomStream(int rows, int cols, uint32_t seed) {
   VerilatedContext ctx;
   auto m = std::make_unique<Model>(&ctx);
   Reset(m.get());
+  m->en_i = 1;
   const int latency = rows + cols - 1;
 
   for (int round = 0; round < 4; ++round) {

@@ -1,11 +1,15 @@
 // Systole MultiplyByQuantizedMultiplier pipeline, bit-exact with
-// common/fixed_point.h (TFLite's double-rounding variant):
+// common/fixed_point.h. Two modes, chosen per operand (single_round_i):
 //
-//   y = RoundingDivideByPOT(SRDHM(x << max(shift, 0), mult), max(-shift, 0))
+//   0: TFLite's double-rounding MultiplyByQuantizedMultiplier
+//      y = RoundingDivideByPOT(SRDHM(x << max(shift, 0), mult), max(-shift, 0))
+//   1: ruy's single rounding (MultiplyByQuantizedMultiplierSingleRound)
+//      t = 31 - shift; y = low32((int64(x) * mult + (t > 0 ? 2^(t-1) : 0)) >> t)
 //
 // shift_i is a two's-complement ShiftW-bit value that must lie in [-31, 31].
 // Latency = 4 register stages, one result per cycle:
-//   S1 left shift   S2 32x32 multiply   S3 doubling-high + round   S4 rounding right shift
+//   S1 left shift   S2 32x32 multiply   S3 doubling-high + round (or the
+//   single rounding)   S4 rounding right shift (identity in mode 1)
 // The side-band tag_i travels with the data (for operands needed afterwards).
 module systole_mbqm #(
   parameter int unsigned ShiftW = 6,
@@ -13,10 +17,12 @@ module systole_mbqm #(
 ) (
   input  logic                     clk_i,
   input  logic                     rst_ni,
+  input  logic                     en_i,     // clock enable: 0 holds every stage
   input  logic                     valid_i,
   input  logic signed [31:0]       x_i,
   input  logic signed [31:0]       mult_i,
   input  logic signed [ShiftW-1:0] shift_i,
+  input  logic                     single_round_i,
   input  logic [TagW-1:0]          tag_i,
   output logic                     valid_o,
   output logic signed [31:0]       y_o,
@@ -31,12 +37,15 @@ module systole_mbqm #(
 
   // ---- S1: left shift ----------------------------------------------------------
   logic [4:0]         s1_lshift, s1_rshift;
-  assign s1_lshift = shift_i[ShiftW-1] ? 5'd0 : shift_i[4:0];
-  assign s1_rshift = shift_i[ShiftW-1] ? 5'(-shift_i) : 5'd0;
+  logic [5:0]         s1_total;  // single rounding: 31 - shift in [0, 62]
+  assign s1_lshift = (shift_i[ShiftW-1] || single_round_i) ? 5'd0 : shift_i[4:0];
+  assign s1_rshift = (shift_i[ShiftW-1] && !single_round_i) ? 5'(-shift_i) : 5'd0;
+  assign s1_total  = 6'(7'sd31 - 7'(shift_i));
 
-  logic               v1_q;
+  logic               v1_q, sr1_q;
   logic signed [31:0] x1_q, m1_q;
   logic [4:0]         r1_q;
+  logic [5:0]         n1_q;
   logic [TagW-1:0]    t1_q;
 
   // ---- S2: 32x32 signed multiply -------------------------------------------
@@ -45,9 +54,10 @@ module systole_mbqm #(
   assign s2_prod = 64'(x1_q) * 64'(m1_q);
   assign s2_ovf  = (x1_q == m1_q) && (x1_q == 32'sh8000_0000);
 
-  logic               v2_q, ovf2_q;
+  logic               v2_q, ovf2_q, sr2_q;
   logic signed [63:0] p2_q;
   logic [4:0]         r2_q;
+  logic [5:0]         n2_q;
   logic [TagW-1:0]    t2_q;
 
   // ---- S3: SaturatingRoundingDoublingHighMul --------------------------------
@@ -58,6 +68,10 @@ module systole_mbqm #(
   // Division toward zero: add (2^31 - 1) before the arithmetic shift when negative.
   assign s3_biased = s3_nudged + (s3_nudged[63] ? 64'sd2147483647 : 64'sd0);
   assign s3_high   = ovf2_q ? 32'sh7fff_ffff : s3_biased[62:31];
+  // Single rounding: |x * mult| <= 2^62, so adding 2^61 cannot overflow.
+  logic signed [63:0] s3_round, s3_single;
+  assign s3_round  = (n2_q == 6'd0) ? 64'sd0 : (64'sd1 <<< (n2_q - 6'd1));
+  assign s3_single = (p2_q + s3_round) >>> n2_q;
 
   logic               v3_q;
   logic signed [31:0] h3_q;
@@ -74,22 +88,24 @@ module systole_mbqm #(
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      v1_q <= 1'b0; x1_q <= '0; m1_q <= '0; r1_q <= '0; t1_q <= '0;
-      v2_q <= 1'b0; ovf2_q <= 1'b0; p2_q <= '0; r2_q <= '0; t2_q <= '0;
+      v1_q <= 1'b0; sr1_q <= 1'b0; x1_q <= '0; m1_q <= '0; r1_q <= '0; n1_q <= '0; t1_q <= '0;
+      v2_q <= 1'b0; sr2_q <= 1'b0; ovf2_q <= 1'b0; p2_q <= '0; r2_q <= '0; n2_q <= '0; t2_q <= '0;
       v3_q <= 1'b0; h3_q <= '0; r3_q <= '0; t3_q <= '0;
       valid_o <= 1'b0; y_o <= '0; tag_o <= '0;
-    end else begin
-      v1_q <= valid_i; x1_q <= x_i << s1_lshift; m1_q <= mult_i; r1_q <= s1_rshift; t1_q <= tag_i;
-      v2_q <= v1_q; ovf2_q <= s2_ovf; p2_q <= s2_prod; r2_q <= r1_q; t2_q <= t1_q;
-      v3_q <= v2_q; h3_q <= s3_high; r3_q <= r2_q; t3_q <= t2_q;
+    end else if (en_i) begin
+      v1_q <= valid_i; sr1_q <= single_round_i; x1_q <= x_i << s1_lshift; m1_q <= mult_i;
+      r1_q <= s1_rshift; n1_q <= s1_total; t1_q <= tag_i;
+      v2_q <= v1_q; sr2_q <= sr1_q; ovf2_q <= s2_ovf; p2_q <= s2_prod; r2_q <= r1_q; n2_q <= n1_q;
+      t2_q <= t1_q;
+      v3_q <= v2_q; h3_q <= sr2_q ? s3_single[31:0] : s3_high; r3_q <= r2_q; t3_q <= t2_q;
       valid_o <= v3_q; y_o <= s4_res; tag_o <= t3_q;
     end
   end
 
   // Deliberately dropped: the quotient's sign-extension/fraction bits (the
   // value is known to fit in 32 bits).
-  logic [31:0] unused_biased;
-  assign unused_biased = {s3_biased[63], s3_biased[30:0]};
+  logic [63:0] unused_biased;
+  assign unused_biased = {s3_biased[63], s3_biased[30:0], s3_single[63:32]};
   if (ShiftW > 6) begin : gen_unused_shift
     logic [ShiftW-6:0] unused_shift_hi;
     assign unused_shift_hi = shift_i[ShiftW-1:5];

@@ -2,7 +2,8 @@
 // TFLite's per-channel output stage as written in common/fixed_point.h:
 //
 //   x   = acc + bias                                  (int32, wrapping)
-//   x   = MultiplyByQuantizedMultiplier(x, mult, shift)   (systole_mbqm)
+//   x   = MultiplyByQuantizedMultiplier(x, mult, shift)   (systole_mbqm; or
+//         the single-rounding variant when single_round_i)
 //   y   = x + zero_point                              (int32, wrapping)
 //   out = clamp(y, act_min, act_max)                  (int8)
 //
@@ -18,11 +19,13 @@ module systole_requant #(
 ) (
   input  logic                     clk_i,
   input  logic                     rst_ni,
+  input  logic                     en_i,     // clock enable: 0 holds every stage
   input  logic                     valid_i,
   input  logic signed [31:0]       acc_i,
   input  logic signed [31:0]       bias_i,
   input  logic signed [31:0]       mult_i,
   input  logic signed [ShiftW-1:0] shift_i,
+  input  logic                     single_round_i,
   input  logic signed [31:0]       zero_point_i,
   input  logic signed [7:0]        act_min_i,
   input  logic signed [7:0]        act_max_i,
@@ -46,10 +49,12 @@ module systole_requant #(
   systole_mbqm #(.ShiftW(ShiftW), .TagW($bits(tail_t))) u_mbqm (
     .clk_i,
     .rst_ni,
+    .en_i,
     .valid_i,
     .x_i     (acc_i + bias_i),
     .mult_i,
     .shift_i,
+    .single_round_i,
     .tag_i   ({zero_point_i, act_min_i, act_max_i}),
     .valid_o (m_valid),
     .y_o     (m_y),
@@ -74,7 +79,7 @@ module systole_requant #(
     if (!rst_ni) begin
       valid_o <= 1'b0;
       out_o   <= '0;
-    end else begin
+    end else if (en_i) begin
       valid_o <= m_valid;
       out_o   <= s5_out;
     end

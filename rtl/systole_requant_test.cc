@@ -1,5 +1,6 @@
 // Unit test of rtl/systole_requant.sv: bit-exact against common/fixed_point.h
-// on random operands (including the saturating and extreme-shift corners), with
+// on random operands (including the saturating and extreme-shift corners, and
+// both rounding modes: TFLite's double rounding and ruy's single rounding), with
 // a new operand set every cycle and the 5-cycle latency checked.
 #include <gtest/gtest.h>
 
@@ -25,11 +26,13 @@ struct Operands {
   int shift;
   int32_t zp;
   int8_t lo, hi;
+  bool single_round;  // ruy's one-rounding multiplier (POSTPROC single_round)
 };
 
 int8_t Reference(const Operands& o) {
   const int32_t x = static_cast<int32_t>(static_cast<uint32_t>(o.acc) + static_cast<uint32_t>(o.bias));
-  const int32_t m = MultiplyByQuantizedMultiplier(x, o.mult, o.shift);
+  const int32_t m = o.single_round ? MultiplyByQuantizedMultiplierSingleRound(x, o.mult, o.shift)
+                                   : MultiplyByQuantizedMultiplier(x, o.mult, o.shift);
   const int32_t y = static_cast<int32_t>(static_cast<uint32_t>(m) + static_cast<uint32_t>(o.zp));
   return static_cast<int8_t>(std::min<int32_t>(std::max<int32_t>(y, o.lo), o.hi));
 }
@@ -65,6 +68,7 @@ Operands RandomOperands(Xorshift32& rng) {
   }
   o.lo = std::min(a, b);
   o.hi = std::max(a, b);
+  o.single_round = (rng.Next() % 3) == 0;
   return o;
 }
 
@@ -73,6 +77,7 @@ TEST(SystoleRequant, RandomBitExactWithFixedPoint) {
   VerilatedContext ctx;
   auto m = std::make_unique<Vsystole_requant>(&ctx);
   Reset(m.get());
+  m->en_i = 1;
   std::deque<std::pair<uint64_t, Operands>> pending;
   uint64_t cycle = 0;
   int checked = 0;
@@ -88,6 +93,7 @@ TEST(SystoleRequant, RandomBitExactWithFixedPoint) {
     m->zero_point_i = static_cast<uint32_t>(o.zp);
     m->act_min_i = static_cast<uint8_t>(o.lo);
     m->act_max_i = static_cast<uint8_t>(o.hi);
+    m->single_round_i = o.single_round;
     if (send) pending.emplace_back(cycle + kLatency, o);
     Tick(m.get());
     ++cycle;
@@ -97,7 +103,8 @@ TEST(SystoleRequant, RandomBitExactWithFixedPoint) {
       const Operands& p = pending.front().second;
       ASSERT_EQ(static_cast<int8_t>(m->out_o), Reference(p))
           << "acc=" << p.acc << " bias=" << p.bias << " mult=" << p.mult << " shift=" << p.shift
-          << " zp=" << p.zp << " lo=" << int{p.lo} << " hi=" << int{p.hi};
+          << " zp=" << p.zp << " lo=" << int{p.lo} << " hi=" << int{p.hi}
+          << " single_round=" << p.single_round;
       pending.pop_front();
       ++checked;
     }
@@ -111,6 +118,7 @@ TEST(SystoleRequant, DirectedRoundingBoundaries) {
   VerilatedContext ctx;
   auto m = std::make_unique<Vsystole_requant>(&ctx);
   Reset(m.get());
+  m->en_i = 1;
   std::vector<Operands> cases;
   const int32_t kMults[] = {1, -1, 2, -2, 3, 1 << 30, (1 << 30) + 1, std::numeric_limits<int32_t>::max(),
                             std::numeric_limits<int32_t>::min()};
@@ -121,7 +129,8 @@ TEST(SystoleRequant, DirectedRoundingBoundaries) {
           const int64_t x = sign * base + d;
           if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) continue;
           for (int shift = -31; shift <= 0; shift += 1) {
-            cases.push_back({static_cast<int32_t>(x), 0, mult, shift, 0, -128, 127});
+            for (bool single_round : {false, true})
+              cases.push_back({static_cast<int32_t>(x), 0, mult, shift, 0, -128, 127, single_round});
           }
         }
       }
@@ -141,6 +150,7 @@ TEST(SystoleRequant, DirectedRoundingBoundaries) {
       m->zero_point_i = 0;
       m->act_min_i = 0x80;
       m->act_max_i = 0x7f;
+      m->single_round_i = o.single_round;
       pending.push_back(o);
     }
     Tick(m.get());

@@ -116,8 +116,9 @@ TEST_P(CoreConformanceTest, RandomProgramsBitExactAndCycleIdentical) {
 
 std::vector<std::tuple<int, int>> Params() {
   std::vector<std::tuple<int, int>> v;
+  // 8x8 and 16x16 for every core, plus one 64x64 (the default array) smoke.
   for (int c = 0; c < static_cast<int>(Cores().size()); ++c)
-    for (int n : {8, 16}) v.emplace_back(c, n);
+    for (int n : {8, 16, 64}) v.emplace_back(c, n);
   return v;
 }
 

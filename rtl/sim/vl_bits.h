@@ -1,5 +1,5 @@
 // Bit-field access to Verilator port storage (CData/SData/IData/QData or
-// VlWide<N>), so test benches and the co-simulation adapter address packed
+// VlWide<N>), so test benches address packed
 // SystemVerilog arrays as "element i of width w" without caring which C type
 // Verilator picked for the port. Fields may straddle 32-bit words; width <= 64.
 #ifndef SYSTOLE_RTL_SIM_VL_BITS_H_
