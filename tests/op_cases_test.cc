@@ -1,12 +1,17 @@
-// Every per-op case (tests/op_cases) on the CPU interpreter, compared bit for
-// bit with the real TensorFlow Lite's outputs recorded in
+// Every per-op case (tests/op_cases) on the CPU interpreter, and through the
+// Systole delegate on the simulated accelerator ("sim", edge configuration),
+// compared bit for bit with the real TensorFlow Lite's outputs recorded in
 // tests/golden/op_cases.json (regenerate: tests/golden/regen_goldens.sh).
+// Cases whose ops the compiler refuses run on the CPU through the delegate;
+// OpCaseDelegateSummary prints how many cases ran on the accelerator.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <map>
 #include <set>
 
 #include "common/sha256.h"
+#include "tests/delegate_util.h"
 #include "tests/op_cases/op_case.h"
 #include "tests/test_util.h"
 
@@ -50,6 +55,19 @@ TEST_P(OpCaseTest, CpuMatchesTfLite) {
   EXPECT_TRUE(diff.empty()) << diff;
 }
 
+TEST_P(OpCaseTest, DelegateMatchesTfLite) {
+  const OpCase& c = Cases()[GetParam()];
+  SCOPED_TRACE("case " + c.name + " seed " + std::to_string(c.seed));
+  const nlohmann::json* golden = GoldenFor(c.name);
+  ASSERT_NE(golden, nullptr) << "no golden for this case: run tests/golden/regen_goldens.sh";
+  auto run = RunWithDelegate(c.model, c.seed, delegate::DelegateOptions(), c.name);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  std::printf("%s: %d ops on the accelerator, %d on the CPU\n", c.name.c_str(), run->accelerator_ops,
+              run->cpu_ops);
+  const std::string diff = CompareWithGolden(run->result, *golden);
+  EXPECT_TRUE(diff.empty()) << diff << "\n" << run->plan;
+}
+
 std::string CaseName(const ::testing::TestParamInfo<size_t>& info) {
   std::string n;
   for (char c : Cases()[info.param].name) n += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
@@ -64,6 +82,50 @@ TEST(OpCaseGoldens, EveryGoldenHasACase) {
   ASSERT_TRUE(Goldens().contains("models")) << "tests/golden/op_cases.json missing or invalid";
   for (const auto& [file, entry] : Goldens().at("models").items()) {
     EXPECT_TRUE(names.count(entry.value("case", ""))) << "stale golden " << file;
+  }
+}
+
+// One pass over every case through the delegate: how many ran (entirely or
+// partly) on the accelerator, and the reasons the others did not.
+TEST(OpCaseDelegateSummary, CountsCasesOnTheAccelerator) {
+  int full = 0, partial = 0, cpu = 0, mismatches = 0;
+  std::map<std::string, int> reasons;
+  for (const OpCase& c : Cases()) {
+    const nlohmann::json* golden = GoldenFor(c.name);
+    if (golden == nullptr) continue;
+    auto run = RunWithDelegate(c.model, c.seed, delegate::DelegateOptions(), c.name);
+    ASSERT_TRUE(run.ok()) << c.name << ": " << run.status().ToString();
+    if (!CompareWithGolden(run->result, *golden).empty()) ++mismatches;
+    if (run->accelerator_ops == 0) {
+      ++cpu;
+    } else if (run->cpu_ops == 0) {
+      ++full;
+    } else {
+      ++partial;
+    }
+  }
+  std::printf("op cases through the delegate: %d entirely on the accelerator, %d partly, %d on the CPU "
+              "only (of %zu)\n",
+              full, partial, cpu, Cases().size());
+  EXPECT_EQ(mismatches, 0);
+  EXPECT_GT(full + partial, 0);
+}
+
+// Graph cases with an op the compiler refuses in the middle: several
+// accelerator partitions, still bit-exact with TFLite.
+TEST(OpCaseDelegateSummary, RefusedOpInTheMiddleGivesSeveralPartitions) {
+  for (const char* name : {"graph/conv_softmax_conv_i8", "graph/conv_softmax_branch_add_i8"}) {
+    const OpCase* c = nullptr;
+    for (const OpCase& k : Cases()) if (k.name == name) c = &k;
+    ASSERT_NE(c, nullptr) << name;
+    const nlohmann::json* golden = GoldenFor(name);
+    ASSERT_NE(golden, nullptr) << name;
+    auto run = RunWithDelegate(c->model, c->seed, delegate::DelegateOptions(), name);
+    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    EXPECT_EQ(run->partitions, 2) << run->plan;
+    EXPECT_EQ(run->cpu_ops, 1) << run->plan;
+    EXPECT_NE(run->plan.find("SOFTMAX (op 1)"), std::string::npos) << run->plan;
+    EXPECT_EQ(CompareWithGolden(run->result, *golden), "");
   }
 }
 

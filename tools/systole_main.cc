@@ -1,6 +1,9 @@
 // systole: the command-line front end of the Systole SDK.
 //
-//   systole run MODEL.tflite [--input in.bin | --seed N] [--output out.bin] [--repeat N]
+//   systole run MODEL.tflite [--device sim|sim:rtl|cpu] [--delegate] [--config C]
+//                            [--input in.bin | --seed N] [--output out.bin] [--repeat N]
+//   systole compile MODEL.tflite [-o OUT.tflite] [--config C] [partition options]
+//   systole disasm FILE.sysx | FILE.tflite
 //   systole inspect MODEL.tflite
 //
 // Input/output files use the layout of ../shared/oracle: the raw bytes of all
@@ -15,6 +18,10 @@
 #include <vector>
 
 #include "common/sha256.h"
+#include "compiler/compiler.h"
+#include "delegate/compile_model.h"
+#include "delegate/systole_delegate.h"
+#include "driver/driver.h"
 #include "interpreter/builtin_options.h"
 #include "interpreter/interpreter.h"
 #include "interpreter/kernels/kernel_util.h"
@@ -29,25 +36,76 @@ constexpr char kMainUsage[] =
     "usage: systole <command> [options]\n"
     "\n"
     "Commands:\n"
-    "  run      run a .tflite model on the CPU interpreter\n"
+    "  run      run a .tflite model on the CPU interpreter or the simulated accelerator\n"
+    "  compile  compile a .tflite model for the accelerator (ahead of time)\n"
+    "  disasm   disassemble an executable (.sysx) or a compiled model's SYSTOLE ops\n"
     "  inspect  print a model's tensors, operators and their parameters\n"
     "\n"
     "Run 'systole <command> --help' for a command's options.\n";
 
+constexpr char kPartitionOptionsHelp[] =
+    "  --allow OPS              only these builtin ops may go to the accelerator\n"
+    "                           (comma-separated, e.g. CONV_2D,DEPTHWISE_CONV_2D)\n"
+    "  --deny OPS               these builtin ops stay on the CPU (e.g. SOFTMAX)\n"
+    "  --min-partition-ops N    partitions of fewer ops stay on the CPU (default 1)\n"
+    "  --max-partitions N       offload only the N largest partitions (default 0 = all)\n";
+
 constexpr char kRunUsage[] =
-    "usage: systole run MODEL.tflite [--input IN.bin | --seed N] [--output OUT.bin]\n"
-    "                   [--repeat N] [--quiet]\n"
+    "usage: systole run MODEL.tflite [--device sim|sim:rtl|cpu] [--delegate] [--config C]\n"
+    "                   [--input IN.bin | --seed N] [--output OUT.bin] [--repeat N] [--quiet]\n"
+    "                   [--allow OPS] [--deny OPS] [--min-partition-ops N] [--max-partitions N]\n"
     "\n"
-    "Runs MODEL on Systole's CPU interpreter (bit-exact with TensorFlow Lite).\n"
+    "Runs MODEL on Systole's CPU interpreter (bit-exact with TensorFlow Lite), or with\n"
+    "the Systole delegate on the simulated accelerator: ops the accelerator supports\n"
+    "are compiled and run there, the others on the CPU (outputs stay bit-exact).\n"
     "\n"
+    "  --device D        cpu: the CPU interpreter only; sim: the SystemC device model;\n"
+    "                    sim:rtl: the same with the Verilated RTL compute core. Default:\n"
+    "                    sim when MODEL has SYSTOLE ops (systole compile) or --delegate\n"
+    "                    is given, else cpu\n"
+    "  --delegate        apply the Systole delegate (same as --device sim)\n"
+    "  --config C        accelerator configuration: edge (default), tiny or a JSON file\n"
+    "  --verbose         print the partitions and every op left on the CPU with its reason\n"
     "  --input IN.bin    raw bytes of all input tensors, concatenated in model order\n"
     "  --seed N          generate inputs with the oracle's xorshift32 stream (default 1)\n"
     "  --output OUT.bin  write the raw bytes of all output tensors, concatenated\n"
     "  --repeat N        invoke N times and report timing (default 1)\n"
     "  --quiet           print nothing but errors\n"
     "\n"
-    "Prints the input and output tensors (shape, type, quantization, sha256 of the\n"
-    "bytes), the arena size and the time per inference.\n";
+    "Partition options (with the delegate):\n"
+    "%s"
+    "\n"
+    "Prints the number of ops on the accelerator and on the CPU, the input and output\n"
+    "tensors (shape, type, quantization, sha256 of the bytes), the arena size, the time\n"
+    "per inference and, on a device, its performance counters.\n";
+
+constexpr char kCompileUsage[] =
+    "usage: systole compile MODEL.tflite [-o OUT.tflite] [--config edge|tiny|FILE]\n"
+    "                       [--allow OPS] [--deny OPS] [--min-partition-ops N]\n"
+    "                       [--max-partitions N] [--quiet]\n"
+    "\n"
+    "Compiles MODEL ahead of time: every accelerator partition becomes one custom op\n"
+    "SYSTOLE carrying its executable; ops left on the CPU stay as they are. The result\n"
+    "runs with 'systole run OUT.tflite' (or any interpreter with the SYSTOLE custom op or\n"
+    "the Systole delegate) and gives the same outputs as MODEL.\n"
+    "\n"
+    "  -o OUT.tflite            output file (default: MODEL's name + _systole.tflite,\n"
+    "                           in the current directory)\n"
+    "  --config C               accelerator configuration: edge (default), tiny or a\n"
+    "                           JSON file (see simulator/device_config.h)\n"
+    "%s"
+    "  --quiet                  print nothing but errors\n"
+    "\n"
+    "Prints a report: partitions, an Operator / Count / Status table, every op left on\n"
+    "the CPU with the reason, parameter memory, streamed bytes and the estimated cycles\n"
+    "and latency.\n";
+
+constexpr char kDisasmUsage[] =
+    "usage: systole disasm FILE\n"
+    "\n"
+    "FILE is a Systole executable (.sysx) or a compiled .tflite (systole compile):\n"
+    "prints the executable's header, configuration, tensor bindings and instruction\n"
+    "streams; for a .tflite, of every SYSTOLE op.\n";
 
 constexpr char kInspectUsage[] =
     "usage: systole inspect MODEL.tflite\n"
@@ -234,6 +292,8 @@ int Inspect(int argc, char** argv) {
     const tflite::Operator* op = sg->operators()->Get(i);
     const tflite::BuiltinOperator code = model.BuiltinCode(op->opcode_index());
     const tflite::OperatorCode* oc = model.fb()->operator_codes()->Get(op->opcode_index());
+    const bool systole_op = code == tflite::BuiltinOperator_CUSTOM && oc->custom_code() &&
+                            oc->custom_code()->str() == compiler::kCustomOpName;
     const bool supported = code == tflite::BuiltinOperator_CUSTOM
                                ? false
                                : resolver.FindBuiltin(code, oc->version()) != nullptr;
@@ -241,7 +301,10 @@ int Inspect(int argc, char** argv) {
                 code == tflite::BuiltinOperator_CUSTOM && oc->custom_code()
                     ? ("CUSTOM:" + oc->custom_code()->str()).c_str()
                     : BuiltinOperatorName(code).c_str(),
-                oc->version(), supported ? "" : "  (not supported by the CPU interpreter)");
+                oc->version(),
+                systole_op  ? "  (accelerator executable: systole disasm)"
+                : supported ? ""
+                            : "  (not supported by the CPU interpreter)");
     const std::string opts = OptionsString(code, op);
     if (!opts.empty()) std::printf("  %s", opts.c_str());
     std::printf("\n");
@@ -274,10 +337,58 @@ std::string TensorSummary(const TfLiteTensor* t) {
                    ShapeString(t->dims).c_str(), q.c_str(), t->bytes);
 }
 
+// Parses the partition options shared by run and compile. Returns 1 when
+// argv[*i] was one of them (consumed, with its value), 0 when it was not, -1
+// on an error (printed).
+int ParsePartitionOption(const char* cmd, int argc, char** argv, int* i,
+                         delegate::PartitionOptions* o) {
+  const std::string a = argv[*i];
+  if (a != "--allow" && a != "--deny" && a != "--min-partition-ops" && a != "--max-partitions") return 0;
+  if (*i + 1 >= argc) {
+    std::fprintf(stderr, "systole %s: %s needs a value\n", cmd, a.c_str());
+    return -1;
+  }
+  const std::string v = argv[++*i];
+  if (a == "--allow" || a == "--deny") {
+    StatusOr<std::vector<std::string>> ops = delegate::ParseOpList(v, a);
+    if (!ops.ok()) {
+      std::fprintf(stderr, "systole %s: %s\n", cmd, ops.status().message().c_str());
+      return -1;
+    }
+    (a == "--allow" ? o->allow : o->deny) = *ops;
+    return 1;
+  }
+  uint64_t n = 0;
+  const uint64_t lo = a == "--min-partition-ops" ? 1 : 0;
+  if (!ParseUint(v, 1000000, &n) || n < lo) {
+    std::fprintf(stderr, "systole %s: %s '%s' is not an integer in [%llu, 1000000]\n", cmd, a.c_str(),
+                 v.c_str(), static_cast<unsigned long long>(lo));
+    return -1;
+  }
+  (a == "--min-partition-ops" ? o->min_partition_ops : o->max_partitions) = static_cast<int>(n);
+  return 1;
+}
+
+int CountSystoleOps(const Model& model) {
+  const tflite::SubGraph* sg = model.main_subgraph();
+  int n = 0;
+  const int num_ops = sg->operators() ? static_cast<int>(sg->operators()->size()) : 0;
+  for (int i = 0; i < num_ops; ++i) {
+    const tflite::Operator* op = sg->operators()->Get(i);
+    const tflite::OperatorCode* oc = model.fb()->operator_codes()->Get(op->opcode_index());
+    if (model.BuiltinCode(op->opcode_index()) == tflite::BuiltinOperator_CUSTOM && oc->custom_code() &&
+        oc->custom_code()->str() == compiler::kCustomOpName) {
+      ++n;
+    }
+  }
+  return n;
+}
+
 int Run(int argc, char** argv) {
-  std::string path, input_path, output_path;
+  std::string path, input_path, output_path, device;
   uint64_t seed = 1, repeat = 1;
-  bool have_seed = false, quiet = false;
+  bool have_seed = false, quiet = false, use_delegate = false;
+  delegate::DelegateOptions dopts;
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](const char* what) -> const char* {
@@ -287,8 +398,14 @@ int Run(int argc, char** argv) {
       }
       return argv[++i];
     };
+    const int po = ParsePartitionOption("run", argc, argv, &i, &dopts.partition);
+    if (po < 0) return 2;
+    if (po > 0) {
+      use_delegate = true;
+      continue;
+    }
     if (a == "--help" || a == "-h") {
-      std::fputs(kRunUsage, stdout);
+      std::printf(kRunUsage, kPartitionOptionsHelp);
       return 0;
     } else if (a == "--input") {
       const char* v = value("--input");
@@ -298,6 +415,23 @@ int Run(int argc, char** argv) {
       const char* v = value("--output");
       if (!v) return 2;
       output_path = v;
+    } else if (a == "--device") {
+      const char* v = value("--device");
+      if (!v) return 2;
+      device = v;
+      if (device != "cpu" && device != "sim" && device != "sim:rtl") {
+        std::fprintf(stderr, "systole run: --device '%s' is unknown (expected cpu, sim or sim:rtl)\n", v);
+        return 2;
+      }
+    } else if (a == "--config") {
+      const char* v = value("--config");
+      if (!v) return 2;
+      dopts.config = v;
+      use_delegate = true;
+    } else if (a == "--delegate") {
+      use_delegate = true;
+    } else if (a == "--verbose" || a == "-v") {
+      dopts.verbosity = 2;
     } else if (a == "--seed") {
       const char* v = value("--seed");
       if (!v) return 2;
@@ -316,7 +450,7 @@ int Run(int argc, char** argv) {
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
     } else if (a.rfind("-", 0) == 0) {
-      std::fprintf(stderr, "systole run: unknown option '%s'\n%s", a.c_str(), kRunUsage);
+      std::fprintf(stderr, "systole run: unknown option '%s' (see systole run --help)\n", a.c_str());
       return 2;
     } else if (path.empty()) {
       path = a;
@@ -327,11 +461,16 @@ int Run(int argc, char** argv) {
     }
   }
   if (path.empty()) {
-    std::fputs(kRunUsage, stderr);
+    std::fprintf(stderr, kRunUsage, kPartitionOptionsHelp);
     return 2;
   }
   if (have_seed && !input_path.empty()) {
     std::fprintf(stderr, "systole run: give either --input or --seed, not both\n");
+    return 2;
+  }
+  if (device == "cpu" && use_delegate) {
+    std::fprintf(stderr, "systole run: --device cpu runs no delegate; the partition options, --config "
+                         "and --delegate need --device sim or sim:rtl\n");
     return 2;
   }
   auto fail = [](const Status& s) {
@@ -340,11 +479,32 @@ int Run(int argc, char** argv) {
   };
   auto model_or = Model::FromFile(path);
   if (!model_or.ok()) return fail(model_or.status());
+  const int systole_ops = CountSystoleOps(**model_or);
+  if (device.empty()) device = (systole_ops > 0 || use_delegate) ? "sim" : "cpu";
+  if (device == "cpu" && systole_ops > 0) {
+    return fail(InvalidArgument("%s has %d %s op%s compiled for the accelerator: run it with --device "
+                                "sim (or sim:rtl)",
+                                path.c_str(), systole_ops, compiler::kCustomOpName,
+                                systole_ops == 1 ? "" : "s"));
+  }
   BuiltinOpResolver resolver;
+  resolver.AddCustom(compiler::kCustomOpName, *delegate::SystoleCustomOpRegistration());
+  delegate::TfLiteDelegatePtr dlg(nullptr, nullptr);
+  if (device != "cpu") {
+    dopts.device = device;
+    auto d = delegate::CreateDelegate(dopts);
+    if (!d.ok()) return fail(d.status());
+    dlg = std::move(*d);
+  }
   auto interp_or = Interpreter::Create(**model_or, resolver);
   if (!interp_or.ok()) return fail(interp_or.status());
   Interpreter& interp = **interp_or;
-  Status s = interp.AllocateTensors();
+  Status s;
+  if (dlg) {
+    s = interp.ModifyGraphWithDelegate(dlg.get());
+    if (!s.ok()) return fail(s);
+  }
+  s = interp.AllocateTensors();
   if (!s.ok()) return fail(s);
   if (!input_path.empty()) {
     std::vector<uint8_t> data;
@@ -376,7 +536,20 @@ int Run(int argc, char** argv) {
   }
   if (quiet) return 0;
   std::printf("model: %s\n", path.c_str());
-  std::printf("device: cpu (Systole interpreter), %zu operators\n", interp.execution_plan().size());
+  if (!dlg) {
+    std::printf("device: cpu (Systole interpreter), %zu operators\n", interp.execution_plan().size());
+    std::printf("ops: 0 on the accelerator, %zu on the CPU\n", interp.execution_plan().size());
+  } else {
+    const delegate::PartitionPlan* plan = delegate::LastPlan(dlg.get());
+    std::string described = delegate::DescribeDevices(dlg.get());
+    if (!described.empty() && described.back() == '\n') described.pop_back();
+    std::printf("device: %s\n", described.empty() ? device.c_str() : described.c_str());
+    std::printf("ops: %d on the accelerator (%zu partition%s), %d on the CPU\n", plan->accelerator_ops,
+                plan->partitions.size(), plan->partitions.size() == 1 ? "" : "s", plan->cpu_ops);
+    for (const delegate::OpDecision& d : plan->ops) {
+      if (d.partition < 0) std::printf("  on the CPU: %s\n", d.reason.c_str());
+    }
+  }
   std::printf("input source: %s\n",
               input_path.empty() ? StrFormat("xorshift32 seed %llu", static_cast<unsigned long long>(seed)).c_str()
                                  : input_path.c_str());
@@ -400,7 +573,154 @@ int Run(int argc, char** argv) {
   for (double t : times_ms) min_ms = std::min(min_ms, t), sum += t;
   std::printf("time: first %.3f ms, min %.3f ms, mean %.3f ms over %zu run(s)\n", times_ms[0],
               min_ms, sum / static_cast<double>(times_ms.size()), times_ms.size());
+  if (dlg) {
+    const delegate::DelegateCounters c = delegate::Counters(dlg.get());
+    const double n = static_cast<double>(repeat);
+    auto per = [&](uint64_t v) { return static_cast<unsigned long long>(static_cast<double>(v) / n + 0.5); };
+    std::printf("device counters (per inference, %zu executable run(s) in total):\n",
+                static_cast<size_t>(c.runs));
+    std::printf("  cycles: %llu (%.3f ms simulated at %.0f MHz)\n", per(c.cycles),
+                c.seconds_simulated / n * 1e3, delegate::DelegateDeviceConfig(dlg.get()).clock_hz / 1e6);
+    std::printf("  parameter-load cycles: %llu in total (cache misses)\n",
+                static_cast<unsigned long long>(c.parameter_load_cycles));
+    std::printf("  MACs: %llu\n", per(c.macs));
+    std::printf("  bytes loaded: %llu, stored: %llu\n", per(c.bytes_loaded), per(c.bytes_stored));
+    std::printf("  instructions: %llu\n", per(c.instructions));
+  }
   if (!output_path.empty()) std::printf("wrote %zu output bytes to %s\n", first_outputs.size(), output_path.c_str());
+  return 0;
+}
+
+int Compile(int argc, char** argv) {
+  std::string path, out_path;
+  bool quiet = false;
+  delegate::DelegateOptions dopts;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    const int po = ParsePartitionOption("compile", argc, argv, &i, &dopts.partition);
+    if (po < 0) return 2;
+    if (po > 0) continue;
+    if (a == "--help" || a == "-h") {
+      std::printf(kCompileUsage, kPartitionOptionsHelp);
+      return 0;
+    } else if (a == "-o" || a == "--output" || a == "--config") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "systole compile: %s needs a value\n", a.c_str());
+        return 2;
+      }
+      (a == "--config" ? dopts.config : out_path) = argv[++i];
+    } else if (a == "--quiet" || a == "-q") {
+      quiet = true;
+    } else if (a.rfind("-", 0) == 0) {
+      std::fprintf(stderr, "systole compile: unknown option '%s' (see systole compile --help)\n", a.c_str());
+      return 2;
+    } else if (path.empty()) {
+      path = a;
+    } else {
+      std::fprintf(stderr, "systole compile: more than one model given ('%s', '%s')\n", path.c_str(),
+                   a.c_str());
+      return 2;
+    }
+  }
+  if (path.empty()) {
+    std::fprintf(stderr, kCompileUsage, kPartitionOptionsHelp);
+    return 2;
+  }
+  if (out_path.empty()) {
+    std::string base = path.substr(path.find_last_of('/') + 1);
+    const size_t dot = base.rfind(".tflite");
+    if (dot != std::string::npos) base.resize(dot);
+    out_path = base + "_systole.tflite";
+  }
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 1;
+  };
+  std::vector<uint8_t> bytes;
+  Status s = ReadFile(path, &bytes);
+  if (!s.ok()) return fail(s);
+  auto compiled = delegate::CompileModel(bytes, path, dopts);
+  if (!compiled.ok()) return fail(compiled.status());
+  s = WriteFile(out_path, compiled->tflite);
+  if (!s.ok()) return fail(s);
+  if (!quiet) {
+    std::fputs(delegate::FormatCompileReport(*compiled, path, out_path, dopts.config).c_str(), stdout);
+  }
+  return 0;
+}
+
+int Disasm(int argc, char** argv) {
+  std::string path;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kDisasmUsage, stdout);
+      return 0;
+    }
+    if (a.rfind("-", 0) == 0) {
+      std::fprintf(stderr, "systole disasm: unknown option '%s'\n", a.c_str());
+      return 2;
+    }
+    if (!path.empty()) {
+      std::fprintf(stderr, "systole disasm: more than one file given\n");
+      return 2;
+    }
+    path = a;
+  }
+  if (path.empty()) {
+    std::fputs(kDisasmUsage, stderr);
+    return 2;
+  }
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "error: %s\n", s.message().c_str());
+    return 1;
+  };
+  std::vector<uint8_t> bytes;
+  Status s = ReadFile(path, &bytes);
+  if (!s.ok()) return fail(s);
+  if (bytes.size() >= 8 && std::memcmp(bytes.data() + 4, "SYSX", 4) == 0) {
+    auto text = driver::DisassembleExecutable(bytes.data(), bytes.size());
+    if (!text.ok()) return fail(Annotate(text.status(), path));
+    std::fputs(text->c_str(), stdout);
+    return 0;
+  }
+  if (bytes.size() < 8 || std::memcmp(bytes.data() + 4, "TFL3", 4) != 0) {
+    return fail(InvalidArgument("%s: neither a Systole executable (identifier SYSX) nor a .tflite "
+                                "model (TFL3)",
+                                path.c_str()));
+  }
+  auto model_or = Model::FromFile(path);
+  if (!model_or.ok()) return fail(model_or.status());
+  const Model& model = **model_or;
+  const tflite::SubGraph* sg = model.main_subgraph();
+  const int num_ops = sg->operators() ? static_cast<int>(sg->operators()->size()) : 0;
+  int found = 0;
+  for (int i = 0; i < num_ops; ++i) {
+    const tflite::Operator* op = sg->operators()->Get(i);
+    const tflite::OperatorCode* oc = model.fb()->operator_codes()->Get(op->opcode_index());
+    if (model.BuiltinCode(op->opcode_index()) != tflite::BuiltinOperator_CUSTOM || !oc->custom_code() ||
+        oc->custom_code()->str() != compiler::kCustomOpName) {
+      continue;
+    }
+    ++found;
+    std::printf("%s== operator %d: %s, inputs [", found > 1 ? "\n" : "", i, compiler::kCustomOpName);
+    if (op->inputs()) for (flatbuffers::uoffset_t k = 0; k < op->inputs()->size(); ++k)
+      std::printf("%s%d", k ? ", " : "", op->inputs()->Get(k));
+    std::printf("], outputs [");
+    if (op->outputs()) for (flatbuffers::uoffset_t k = 0; k < op->outputs()->size(); ++k)
+      std::printf("%s%d", k ? ", " : "", op->outputs()->Get(k));
+    std::printf("]\n");
+    // A copy: the executable's verifier wants its own alignment.
+    std::vector<uint8_t> exe;
+    if (op->custom_options()) exe.assign(op->custom_options()->begin(), op->custom_options()->end());
+    auto text = driver::DisassembleExecutable(exe.data(), exe.size());
+    if (!text.ok()) return fail(Annotate(text.status(), StrFormat("%s: operator %d", path.c_str(), i)));
+    std::fputs(text->c_str(), stdout);
+  }
+  if (found == 0) {
+    return fail(InvalidArgument("%s: the model has no %s ops (compile it with systole compile)",
+                                path.c_str(), compiler::kCustomOpName));
+  }
   return 0;
 }
 
@@ -408,6 +728,9 @@ int Run(int argc, char** argv) {
 }  // namespace systole
 
 int main(int argc, char** argv) {
+  // SystemC prints a banner on stdout at its first elaboration, which would
+  // interleave with the report; a user who sets the variable keeps control.
+  setenv("SYSTEMC_DISABLE_COPYRIGHT_MESSAGE", "1", /*overwrite=*/0);
   if (argc < 2) {
     std::fputs(systole::kMainUsage, stderr);
     return 2;
@@ -419,6 +742,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "run") return systole::Run(argc - 2, argv + 2);
   if (cmd == "inspect") return systole::Inspect(argc - 2, argv + 2);
+  if (cmd == "compile") return systole::Compile(argc - 2, argv + 2);
+  if (cmd == "disasm") return systole::Disasm(argc - 2, argv + 2);
   std::fprintf(stderr, "systole: unknown command '%s'\n%s", cmd.c_str(), systole::kMainUsage);
   return 2;
 }

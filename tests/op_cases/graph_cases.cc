@@ -234,9 +234,73 @@ void FanOut(OpCaseList* cases) {
   Finish(cases, "fan_out_pad_resize_u8", &b);
 }
 
+// A CONV_2D with per-channel int8 weights and int32 bias (deterministic data).
+int AddConv(ModelBuilder* b, const std::string& name, int in, float in_scale, int cin, int cout,
+            int k, int out, uint32_t seed, tflite::ActivationFunctionType act) {
+  std::vector<float> ws(cout), bs(cout);
+  for (int i = 0; i < cout; ++i) {
+    ws[i] = 0.004f + 0.0007f * static_cast<float>(i % 5);
+    bs[i] = in_scale * ws[i];
+  }
+  const int w = b->AddConstTensor<int8_t>(name + "/w", kI8, {cout, k, k, cin},
+                                          RandomInt8Data(static_cast<size_t>(cout * k * k * cin), seed, -127, 127),
+                                          Quant::PerChannel(ws, std::vector<int64_t>(cout, 0), 0));
+  const int bias = b->AddConstTensor<int32_t>(name + "/b", tflite::TensorType_INT32, {cout},
+                                              RandomInt32Data(static_cast<size_t>(cout), seed + 1, -2000, 2000),
+                                              Quant::PerChannel(bs, std::vector<int64_t>(cout, 0), 0));
+  Conv2DOptions co;
+  co.padding = tflite::Padding_SAME;
+  co.activation = act;
+  return b->AddOperator(tflite::BuiltinOperator_CONV_2D, 3, {in, w, bias}, {out}, co);
+}
+
+// Accelerator partitions split by an op the compiler refuses (SOFTMAX):
+// CONV_2D 3x3 -> SOFTMAX -> CONV_2D 1x1. Through the delegate: two
+// partitions around the CPU's SOFTMAX.
+void ConvSoftmaxConv(OpCaseList* cases) {
+  ModelBuilder b;
+  const int in = b.AddTensor("input", kI8, {1, 8, 8, 4}, Quant::PerTensor(0.05f, -3));
+  const int c1 = b.AddTensor("conv1", kI8, {1, 8, 8, 8}, Quant::PerTensor(0.1f, -10));
+  const int sm = b.AddTensor("softmax", kI8, {1, 8, 8, 8}, Quant::PerTensor(1.0f / 256, -128));
+  const int out = b.AddTensor("output", kI8, {1, 8, 8, 4}, Quant::PerTensor(0.02f, 5));
+  AddConv(&b, "conv1", in, 0.05f, 4, 8, 3, c1, 11, tflite::ActivationFunctionType_RELU);
+  SoftmaxOptions so;
+  so.beta = 1.0f;
+  b.AddOperator(tflite::BuiltinOperator_SOFTMAX, 2, {c1}, {sm}, so);
+  AddConv(&b, "conv2", sm, 1.0f / 256, 8, 4, 1, out, 21, tflite::ActivationFunctionType_NONE);
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  Finish(cases, "conv_softmax_conv_i8", &b);
+}
+
+// A branch around the refused op: conv1 feeds SOFTMAX -> conv2 and, directly,
+// conv3; ADD(conv2, conv3). Partitions {conv1, conv3}, SOFTMAX on the CPU,
+// {conv2, ADD}; the first partition's output crosses to the second.
+void ConvSoftmaxBranchAdd(OpCaseList* cases) {
+  ModelBuilder b;
+  const int in = b.AddTensor("input", kI8, {1, 6, 6, 3}, Quant::PerTensor(0.04f, 2));
+  const int c1 = b.AddTensor("conv1", kI8, {1, 6, 6, 8}, Quant::PerTensor(0.09f, -20));
+  const int sm = b.AddTensor("softmax", kI8, {1, 6, 6, 8}, Quant::PerTensor(1.0f / 256, -128));
+  const int c2 = b.AddTensor("conv2", kI8, {1, 6, 6, 8}, Quant::PerTensor(0.03f, 1));
+  const int c3 = b.AddTensor("conv3", kI8, {1, 6, 6, 8}, Quant::PerTensor(0.07f, -4));
+  const int out = b.AddTensor("output", kI8, {1, 6, 6, 8}, Quant::PerTensor(0.08f, 3));
+  AddConv(&b, "conv1", in, 0.04f, 3, 8, 3, c1, 31, tflite::ActivationFunctionType_RELU6);
+  SoftmaxOptions so;
+  so.beta = 1.0f;
+  b.AddOperator(tflite::BuiltinOperator_SOFTMAX, 2, {c1}, {sm}, so);
+  AddConv(&b, "conv2", sm, 1.0f / 256, 8, 8, 1, c2, 41, tflite::ActivationFunctionType_NONE);
+  AddConv(&b, "conv3", c1, 0.09f, 8, 8, 3, c3, 51, tflite::ActivationFunctionType_RELU);
+  b.AddOperator(tflite::BuiltinOperator_ADD, 2, {c2, c3}, {out});
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  Finish(cases, "conv_softmax_branch_add_i8", &b);
+}
+
 }  // namespace
 
 void AddGraphCases(OpCaseList* cases) {
+  ConvSoftmaxConv(cases);
+  ConvSoftmaxBranchAdd(cases);
   TwoInputsConcatReshape(cases);
   ChainReshapePadTranspose(cases, kI8);
   ChainReshapePadTranspose(cases, kU8);

@@ -1,0 +1,27 @@
+# ctest script: cmake -DLIB=libsystole_delegate.so -P check_plugin_symbols.cmake
+# Fails unless the dynamic symbol table defines exactly the two plugin entry
+# points and leaves no TfLite* symbol undefined.
+find_program(NM nm REQUIRED)
+execute_process(COMMAND ${NM} -D --defined-only ${LIB} OUTPUT_VARIABLE defined RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "nm -D --defined-only ${LIB} failed")
+endif()
+string(REGEX MATCHALL "[^\n]+" lines "${defined}")
+set(exported "")
+foreach(line IN LISTS lines)
+  string(REGEX REPLACE "^[0-9a-fA-F]* *[A-Za-z] " "" sym "${line}")
+  # Symbol versions of the version script itself are not functions.
+  if(NOT line MATCHES " A ")
+    list(APPEND exported "${sym}")
+  endif()
+endforeach()
+list(SORT exported)
+if(NOT exported STREQUAL "tflite_plugin_create_delegate;tflite_plugin_destroy_delegate")
+  message(FATAL_ERROR "exported symbols: '${exported}', expected only the two plugin entry points")
+endif()
+execute_process(COMMAND ${NM} -D --undefined-only ${LIB} OUTPUT_VARIABLE undefined)
+if(undefined MATCHES "TfLite")
+  string(REGEX MATCHALL "[^\n]*TfLite[^\n]*" bad "${undefined}")
+  message(FATAL_ERROR "undefined TFLite symbols: ${bad}")
+endif()
+message(STATUS "exports: ${exported}; no undefined TFLite symbols")

@@ -1,0 +1,43 @@
+// Ahead-of-time compilation (`systole compile`): partitions and compiles a
+// .tflite exactly as the delegate would, then writes a .tflite in which every
+// compiled partition is one custom op compiler::kCustomOpName ("SYSTOLE",
+// custom_options = the executable, 16-byte aligned; operator inputs = the
+// partition's non-constant inputs, outputs = its outputs, in the executable's
+// binding order). CPU ops stay as they were; everything else of the model
+// (other subgraphs, metadata, signatures, tensor names) is kept. Constant
+// buffers only the compiled ops used are emptied. The result runs in any
+// interpreter that registers the custom op (delegate::SystoleCustomOpRegistration)
+// and gives the same outputs.
+#ifndef SYSTOLE_DELEGATE_COMPILE_MODEL_H_
+#define SYSTOLE_DELEGATE_COMPILE_MODEL_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "delegate/partitioner.h"
+#include "delegate/systole_delegate.h"
+#include "simulator/device_config.h"
+
+namespace systole::delegate {
+
+struct CompiledModel {
+  std::vector<uint8_t> tflite;  // the rewritten model
+  PartitionPlan plan;           // node indices = operator indices of the input model
+  sim::DeviceConfig hw;
+  int custom_ops = 0;           // SYSTOLE ops in the output
+};
+
+StatusOr<CompiledModel> CompileModel(const std::vector<uint8_t>& tflite, const std::string& name,
+                                     const DelegateOptions& options);
+
+// The edgetpu_compiler-style report of a compilation: model, configuration,
+// partitions, an "Operator / Count / Status" table, every CPU op with its
+// reason, parameter memory, streamed bytes, estimated cycles and latency.
+std::string FormatCompileReport(const CompiledModel& result, const std::string& input_name,
+                                const std::string& output_name, const std::string& config_name);
+
+}  // namespace systole::delegate
+
+#endif  // SYSTOLE_DELEGATE_COMPILE_MODEL_H_

@@ -1,0 +1,213 @@
+// The Systole delegate with the real compiler and driver on the SystemC
+// device ("sim", edge configuration): outputs bit-exact with the CPU
+// interpreter, partitions and reasons, the compile cache, precompiled SYSTOLE
+// ops (with and without the delegate), ahead-of-time compilation, bad options.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "delegate/compile_cache.h"
+#include "delegate/compile_model.h"
+#include "delegate/systole_delegate.h"
+#include "interpreter/interpreter.h"
+#include "interpreter/model.h"
+#include "interpreter/op_resolver.h"
+#include "interpreter/tensor_io.h"
+#include "testing/model_builder.h"
+
+namespace systole {
+namespace testing {
+namespace {
+
+using delegate::DelegateOptions;
+
+Quant Q(float s, int z) { return Quant::PerTensor(s, z); }
+
+// in0, in1 -> a = ADD(in0, in1); b = MUL(in0, in1); c = ADD(a, b); d = ADD(in0, in0)
+std::vector<uint8_t> DiamondModel() {
+  ModelBuilder b;
+  const int in0 = b.AddTensor("in0", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.05f, -2));
+  const int in1 = b.AddTensor("in1", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.04f, 3));
+  const int a = b.AddTensor("a", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.09f, 1));
+  const int m = b.AddTensor("b", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.03f, 0));
+  const int c = b.AddTensor("c", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.12f, -5));
+  const int d = b.AddTensor("d", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.1f, 4));
+  b.AddOperator(tflite::BuiltinOperator_ADD, 1, {in0, in1}, {a});
+  b.AddOperator(tflite::BuiltinOperator_MUL, 1, {in0, in1}, {m});
+  b.AddOperator(tflite::BuiltinOperator_ADD, 1, {a, m}, {c});
+  b.AddOperator(tflite::BuiltinOperator_ADD, 1, {in0, in0}, {d});
+  b.SetInputs({in0, in1});
+  b.SetOutputs({c, d});
+  std::vector<uint8_t> bytes = b.Finish();
+  EXPECT_TRUE(b.ok()) << b.error();
+  return bytes;
+}
+
+struct RunOut {
+  std::vector<uint8_t> outputs;
+  std::vector<std::string> plan;  // node names in execution order
+};
+
+// Runs `bytes` (seed 7) on Systole's interpreter, with `delegate` when given
+// and with the SYSTOLE custom op registered.
+RunOut RunModel(const std::vector<uint8_t>& bytes, TfLiteDelegate* delegate) {
+  RunOut r;
+  auto model = Model::FromBuffer(bytes, "test.tflite");
+  EXPECT_TRUE(model.ok()) << model.status().ToString();
+  if (!model.ok()) return r;
+  BuiltinOpResolver resolver;
+  resolver.AddCustom(compiler::kCustomOpName, *delegate::SystoleCustomOpRegistration());
+  auto interp = Interpreter::Create(**model, resolver);
+  EXPECT_TRUE(interp.ok()) << interp.status().ToString();
+  if (!interp.ok()) return r;
+  if (delegate) {
+    Status s = (*interp)->ModifyGraphWithDelegate(delegate);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  Status s = (*interp)->AllocateTensors();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_TRUE(FillInputsFromSeed(interp->get(), 7).ok());
+  s = (*interp)->Invoke();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  r.outputs = GetOutputs(**interp);
+  for (int n : (*interp)->execution_plan()) r.plan.push_back((*interp)->NodeName(n));
+  return r;
+}
+
+delegate::TfLiteDelegatePtr MakeDelegate(const DelegateOptions& o) {
+  auto d = delegate::CreateDelegate(o);
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return std::move(*d);
+}
+
+TEST(SystoleDelegate, WholeGraphInOnePartition) {
+  const std::vector<uint8_t> model = DiamondModel();
+  const RunOut cpu = RunModel(model, nullptr);
+  auto d = MakeDelegate({});
+  const RunOut dlg = RunModel(model, d.get());
+  EXPECT_EQ(cpu.outputs, dlg.outputs);
+  const delegate::PartitionPlan* plan = delegate::LastPlan(d.get());
+  ASSERT_NE(plan, nullptr);
+  EXPECT_EQ(plan->partitions.size(), 1u);
+  EXPECT_EQ(plan->accelerator_ops, 4);
+  EXPECT_EQ(plan->cpu_ops, 0);
+  EXPECT_EQ(dlg.plan, (std::vector<std::string>{"SystoleDelegate"}));
+  const delegate::DelegateCounters c = delegate::Counters(d.get());
+  EXPECT_EQ(c.runs, 1u);
+  EXPECT_GT(c.cycles, 0u);
+}
+
+TEST(SystoleDelegate, DeniedOpSplitsTheGraphAndResultsMatch) {
+  const std::vector<uint8_t> model = DiamondModel();
+  const RunOut cpu = RunModel(model, nullptr);
+  DelegateOptions o;
+  o.partition.deny = {"MUL"};
+  auto d = MakeDelegate(o);
+  const RunOut dlg = RunModel(model, d.get());
+  EXPECT_EQ(cpu.outputs, dlg.outputs);
+  const delegate::PartitionPlan* plan = delegate::LastPlan(d.get());
+  ASSERT_EQ(plan->partitions.size(), 2u);
+  EXPECT_EQ(plan->partitions[0].nodes, (std::vector<int>{0, 3}));
+  EXPECT_EQ(plan->partitions[1].nodes, (std::vector<int>{2}));
+  EXPECT_EQ(plan->ops[1].reason, "MUL (op 1): denied by --deny MUL");
+  EXPECT_EQ(dlg.plan, (std::vector<std::string>{"SystoleDelegate", "MUL", "SystoleDelegate"}));
+  EXPECT_EQ(delegate::Counters(d.get()).runs, 2u);
+  EXPECT_NE(delegate::FormatPlan(*plan).find("MUL (op 1): denied by --deny MUL"), std::string::npos);
+}
+
+TEST(SystoleDelegate, CompileCacheServesTheSecondInterpreter) {
+  delegate::ClearCompileCache();
+  const std::vector<uint8_t> model = DiamondModel();
+  auto d = MakeDelegate({});
+  const RunOut first = RunModel(model, d.get());
+  const delegate::CompileCacheStats s1 = delegate::GetCompileCacheStats();
+  const RunOut second = RunModel(model, d.get());
+  const delegate::CompileCacheStats s2 = delegate::GetCompileCacheStats();
+  EXPECT_EQ(first.outputs, second.outputs);
+  EXPECT_EQ(s2.misses, s1.misses);
+  EXPECT_GT(s2.hits, s1.hits);
+  EXPECT_EQ(s2.entries, 1u);
+}
+
+TEST(SystoleDelegate, AheadOfTimeModelRunsWithAndWithoutTheDelegate) {
+  const std::vector<uint8_t> model = DiamondModel();
+  const RunOut cpu = RunModel(model, nullptr);
+  DelegateOptions o;
+  o.partition.deny = {"MUL"};
+  auto compiled = delegate::CompileModel(model, "diamond.tflite", o);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  EXPECT_EQ(compiled->custom_ops, 2);
+  // Without the delegate: the SYSTOLE custom op kernel.
+  const RunOut custom = RunModel(compiled->tflite, nullptr);
+  EXPECT_EQ(custom.plan, (std::vector<std::string>{"SYSTOLE", "MUL", "SYSTOLE"}));
+  EXPECT_EQ(cpu.outputs, custom.outputs);
+  // With the delegate: it claims the SYSTOLE ops (MUL stays denied).
+  auto d = MakeDelegate(o);
+  const RunOut dlg = RunModel(compiled->tflite, d.get());
+  EXPECT_EQ(cpu.outputs, dlg.outputs);
+  const delegate::PartitionPlan* plan = delegate::LastPlan(d.get());
+  ASSERT_EQ(plan->partitions.size(), 2u);
+  EXPECT_TRUE(plan->partitions[0].steps[0].precompiled);
+  EXPECT_EQ(plan->accelerator_ops, 3);
+  // Compiling a compiled model keeps its SYSTOLE ops.
+  auto again = delegate::CompileModel(compiled->tflite, "diamond_systole.tflite", o);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(RunModel(again->tflite, nullptr).outputs, cpu.outputs);
+  const std::string report =
+      delegate::FormatCompileReport(*compiled, "diamond.tflite", "out.tflite", "edge");
+  EXPECT_NE(report.find("MUL (op 1): denied by --deny MUL"), std::string::npos) << report;
+  EXPECT_NE(report.find("Operator"), std::string::npos);
+}
+
+TEST(SystoleDelegate, MixedPrecompiledAndCompiledOpsInOnePartition) {
+  // AOT with MUL denied, then run with the delegate allowing MUL: SYSTOLE,
+  // MUL, SYSTOLE all go to the accelerator; MUL's partition is compiled on
+  // the fly between the two precompiled executables.
+  const std::vector<uint8_t> model = DiamondModel();
+  const RunOut cpu = RunModel(model, nullptr);
+  DelegateOptions o;
+  o.partition.deny = {"MUL"};
+  auto compiled = delegate::CompileModel(model, "diamond.tflite", o);
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  auto d = MakeDelegate({});
+  const RunOut dlg = RunModel(compiled->tflite, d.get());
+  EXPECT_EQ(cpu.outputs, dlg.outputs);
+  const delegate::PartitionPlan* plan = delegate::LastPlan(d.get());
+  ASSERT_EQ(plan->partitions.size(), 1u);
+  EXPECT_EQ(plan->partitions[0].steps.size(), 3u);
+  EXPECT_EQ(plan->cpu_ops, 0);
+}
+
+TEST(SystoleDelegate, BadOptionsNameTheProblem) {
+  DelegateOptions o;
+  o.device = "usb:0";
+  auto d = delegate::CreateDelegate(o);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("device 'usb:0'"), std::string::npos) << d.status().ToString();
+  o = DelegateOptions();
+  o.config = "/nonexistent/config.json";
+  d = delegate::CreateDelegate(o);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("/nonexistent/config.json"), std::string::npos) << d.status().ToString();
+  o = DelegateOptions();
+  o.partition.deny = {"NOT_AN_OP"};
+  EXPECT_FALSE(delegate::CreateDelegate(o).ok());
+
+  std::string error;
+  static std::string* sink = &error;
+  SystoleDelegateOptions c = SystoleDelegateOptionsDefault();
+  c.deny = "SOFTMAX,FROB";
+  TfLiteDelegate* cd = SystoleDelegateCreate(&c, [](const char* m) { *sink = m; });
+  EXPECT_EQ(cd, nullptr);
+  EXPECT_NE(error.find("unknown operator 'FROB'"), std::string::npos) << error;
+  c = SystoleDelegateOptionsDefault();
+  cd = SystoleDelegateCreate(&c, nullptr);
+  ASSERT_NE(cd, nullptr);
+  SystoleDelegateDelete(cd);
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace systole

@@ -1,0 +1,173 @@
+// Every model in ../shared/models except the LSTM, through the Systole
+// delegate on the SystemC device model ("sim", edge configuration), seeds 1,
+// 2 and 3, compared bit for bit with the real TensorFlow Lite's outputs
+// (tests/golden/models_seed{1,2,3}.json). Prints how many ops ran on the
+// accelerator and on the CPU. With the "tiny" configuration the smaller
+// models also run on the Verilated RTL core ("sim:rtl", seed 1) when this
+// build has it. Skips with a message when ../shared/models is absent.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <ostream>
+
+#include "delegate/compile_model.h"
+#include "driver/driver.h"
+#include "interpreter/interpreter.h"
+#include "interpreter/model.h"
+#include "interpreter/op_resolver.h"
+#include "interpreter/tensor_io.h"
+#include "tests/delegate_util.h"
+
+namespace systole {
+namespace testing {
+namespace {
+
+struct ModelSeed {
+  std::string model;
+  uint32_t seed;
+};
+void PrintTo(const ModelSeed& p, std::ostream* os) { *os << p.model << " seed " << p.seed; }
+
+void CheckModel(const ModelSeed& p, const delegate::DelegateOptions& options) {
+  const std::string path = SharedDir() + "/models/" + p.model;
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found: ../shared/models is absent";
+  auto golden = LoadJson(GoldenDir() + "/models_seed" + std::to_string(p.seed) + ".json");
+  ASSERT_TRUE(golden.ok()) << golden.status().ToString();
+  const auto& models = (*golden)["models"];
+  ASSERT_TRUE(models.contains("models/" + p.model)) << "no golden for " << p.model;
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(ReadFile(path, &bytes).ok());
+  auto run = RunWithDelegate(bytes, p.seed, options, p.model);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  std::printf("%s seed %u on %s/%s: %d ops on the accelerator (%d partitions), %d on the CPU, "
+              "%llu cycles\n",
+              p.model.c_str(), p.seed, options.device.c_str(), options.config.c_str(),
+              run->accelerator_ops, run->partitions, run->cpu_ops,
+              static_cast<unsigned long long>(run->counters.cycles));
+  if (run->cpu_ops > 0) std::printf("%s\n", run->plan.c_str());
+  EXPECT_GT(run->accelerator_ops, 0) << run->plan;
+  const std::string diff = CompareWithGolden(run->result, models["models/" + p.model]);
+  EXPECT_TRUE(diff.empty()) << diff << "\n" << run->plan;
+}
+
+class DelegateModelTest : public ::testing::TestWithParam<ModelSeed> {};
+
+TEST_P(DelegateModelTest, SimEdgeMatchesTfLite) {
+  delegate::DelegateOptions o;
+  o.device = "sim";
+  o.config = "edge";
+  CheckModel(GetParam(), o);
+}
+
+const char* kModels[] = {"ad01_int8.tflite",
+                         "hello_world_int8.tflite",
+                         "kws_ref_model.tflite",
+                         "micro_speech_quantized.tflite",
+                         "mobilenet_v1_0.25_128_quant.tflite",
+                         "mobilenet_v2_quantized_1x3x224x224.tflite",
+                         "pretrainedResnet_quant.tflite",
+                         "simple_add_model.tflite",
+                         "vww_96_int8.tflite"};  // not trained_lstm_int8 (LSTM: CPU only)
+
+std::vector<ModelSeed> AllModelSeeds() {
+  std::vector<ModelSeed> v;
+  for (const char* m : kModels) {
+    for (uint32_t s : {1u, 2u, 3u}) v.push_back({m, s});
+  }
+  return v;
+}
+
+std::string Name(const ::testing::TestParamInfo<ModelSeed>& info) {
+  std::string n = info.param.model.substr(0, info.param.model.find(".tflite"));
+  for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n + "_seed" + std::to_string(info.param.seed);
+}
+
+INSTANTIATE_TEST_SUITE_P(Shared, DelegateModelTest, ::testing::ValuesIn(AllModelSeeds()), Name);
+
+// Ahead of time: `systole compile`'s rewrite of each model (seed 1) runs in
+// Systole's interpreter with only the SYSTOLE custom op registered (no
+// delegate) and gives TFLite's outputs.
+class AotModelTest : public ::testing::TestWithParam<ModelSeed> {};
+
+TEST_P(AotModelTest, CompiledModelMatchesTfLite) {
+  const ModelSeed& p = GetParam();
+  const std::string path = SharedDir() + "/models/" + p.model;
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found: ../shared/models is absent";
+  auto golden = LoadJson(GoldenDir() + "/models_seed" + std::to_string(p.seed) + ".json");
+  ASSERT_TRUE(golden.ok()) << golden.status().ToString();
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(ReadFile(path, &bytes).ok());
+  auto compiled = delegate::CompileModel(bytes, p.model, delegate::DelegateOptions());
+  ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
+  std::printf("%s: %d SYSTOLE ops, %d ops on the accelerator, %d on the CPU, %zu -> %zu bytes\n",
+              p.model.c_str(), compiled->custom_ops, compiled->plan.accelerator_ops,
+              compiled->plan.cpu_ops, bytes.size(), compiled->tflite.size());
+  EXPECT_GT(compiled->custom_ops, 0);
+  auto model = Model::FromBuffer(compiled->tflite, p.model + " (compiled)");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  BuiltinOpResolver resolver;
+  resolver.AddCustom(compiler::kCustomOpName, *delegate::SystoleCustomOpRegistration());
+  auto interp = Interpreter::Create(**model, resolver);
+  ASSERT_TRUE(interp.ok()) << interp.status().ToString();
+  ASSERT_TRUE((*interp)->AllocateTensors().ok());
+  ASSERT_TRUE(FillInputsFromSeed(interp->get(), p.seed).ok());
+  RunResult r;
+  for (int t : (*interp)->inputs()) {
+    const TfLiteTensor* tt = (*interp)->tensor(t);
+    r.inputs.emplace_back(tt->data.uint8, tt->data.uint8 + tt->bytes);
+  }
+  Status s = (*interp)->Invoke();
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  for (int t : (*interp)->outputs()) {
+    const TfLiteTensor* tt = (*interp)->tensor(t);
+    r.outputs.emplace_back(tt->data.uint8, tt->data.uint8 + tt->bytes);
+  }
+  const std::string diff = CompareWithGolden(r, (*golden)["models"]["models/" + p.model]);
+  EXPECT_TRUE(diff.empty()) << diff;
+}
+
+std::vector<ModelSeed> Seed1() {
+  std::vector<ModelSeed> v;
+  for (const char* m : kModels) v.push_back({m, 1});
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shared, AotModelTest, ::testing::ValuesIn(Seed1()), Name);
+
+// The RTL core in the device's compute slot, tiny configuration (16x16).
+class DelegateRtlModelTest : public ::testing::TestWithParam<ModelSeed> {};
+
+TEST_P(DelegateRtlModelTest, SimRtlTinyMatchesTfLite) {
+  auto hw = sim::DeviceConfig::FromName("tiny");
+  ASSERT_TRUE(hw.ok()) << hw.status().ToString();
+  auto probe = driver::Device::Open("sim:rtl", *hw);
+  if (!probe.ok()) GTEST_SKIP() << "sim:rtl not available in this build: " << probe.status().message();
+  probe->reset();
+  delegate::DelegateOptions o;
+  o.device = "sim:rtl";
+  o.config = "tiny";
+  CheckModel(GetParam(), o);
+}
+
+std::vector<ModelSeed> SmallModels() {
+  return {{"hello_world_int8.tflite", 1},       {"simple_add_model.tflite", 1},
+          {"micro_speech_quantized.tflite", 1}, {"kws_ref_model.tflite", 1},
+          {"pretrainedResnet_quant.tflite", 1}, {"ad01_int8.tflite", 1}};
+}
+
+INSTANTIATE_TEST_SUITE_P(Shared, DelegateRtlModelTest, ::testing::ValuesIn(SmallModels()), Name);
+
+// The tiny configuration on the behavioural core: the same compiler output
+// the RTL runs, checked even where the RTL is not built.
+TEST_P(DelegateRtlModelTest, SimTinyMatchesTfLite) {
+  delegate::DelegateOptions o;
+  o.device = "sim";
+  o.config = "tiny";
+  CheckModel(GetParam(), o);
+}
+
+}  // namespace
+}  // namespace testing
+}  // namespace systole
