@@ -1,6 +1,8 @@
 #!/bin/sh
 # The main job, from a fresh Debian 12 machine: install what is missing, build,
-# run a real model and check it bit for bit against TensorFlow Lite's output.
+# compile a real model for the accelerator (report), run it through the
+# delegate on the simulated accelerator (performance counters), and check it
+# bit for bit against the CPU interpreter and TensorFlow Lite's output.
 #
 #   scripts/quickstart.sh [MODEL.tflite]
 # Default model: ../shared/models/mobilenet_v2_quantized_1x3x224x224.tflite,
@@ -13,10 +15,22 @@ cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$(nproc)" --target systole
 SHARED=${SYSTOLE_SHARED_DIR:-$ROOT/../shared}
 MODEL=${1:-$SHARED/models/mobilenet_v2_quantized_1x3x224x224.tflite}
-echo "== systole inspect (summary)"
-./build/tools/systole inspect "$MODEL" | sed -n '1,/^operators:/p'
-echo "== systole run --seed 1 --repeat 10"
-./build/tools/systole run "$MODEL" --seed 1 --repeat 10 --output build/quickstart_out.bin
+OUT=build/quickstart
+mkdir -p "$OUT"
+echo "== systole compile (ahead of time, edge configuration)"
+./build/tools/systole compile "$MODEL" -o "$OUT/model_systole.tflite"
+echo
+echo "== systole run on the simulated accelerator (SystemC device, through the delegate)"
+./build/tools/systole run "$OUT/model_systole.tflite" --seed 1 --output "$OUT/device.bin"
+echo
+echo "== the same inputs on the CPU interpreter"
+./build/tools/systole run "$MODEL" --device cpu --seed 1 --output "$OUT/cpu.bin" --quiet
+if cmp -s "$OUT/device.bin" "$OUT/cpu.bin"; then
+  echo "accelerator output == CPU output, bit for bit ($(wc -c < "$OUT/cpu.bin") bytes)"
+else
+  echo "MISMATCH between the accelerator and the CPU" >&2
+  exit 1
+fi
 golden=$(python3 - "$MODEL" <<'PY'
 import json, os, sys
 name = "models/" + os.path.basename(sys.argv[1])
@@ -28,7 +42,7 @@ if [ -z "$golden" ]; then
   echo "(no TFLite golden for this model: not compared)"
   exit 0
 fi
-got=$(sha256sum build/quickstart_out.bin | cut -d' ' -f1)
+got=$(sha256sum "$OUT/device.bin" | cut -d' ' -f1)
 if [ "$(echo "$golden" | wc -w)" = 1 ] && [ "$got" = "$golden" ]; then
   echo "bit-exact with TensorFlow Lite (sha256 $got)"
 elif [ "$(echo "$golden" | wc -w)" != 1 ]; then
