@@ -110,7 +110,48 @@ void Align(std::vector<uint8_t>* v, size_t a) {
   while (v->size() % a) v->push_back(0);
 }
 
-int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+// Appends the POSTPROC parameter blocks of `channels` output channels, one per
+// tile of `tile` channels: bias[n], mult[n], shift[n] (int32, 4-aligned).
+// Returns each tile's offset in the block.
+template <typename Bias, typename Mult, typename Shift>
+std::vector<uint32_t> AddRequantTiles(std::vector<uint8_t>* P, int channels, int tile, Bias bias, Mult mult,
+                                      Shift shift) {
+  std::vector<uint32_t> at;
+  for (int c0 = 0; c0 < channels; c0 += tile) {
+    const int n = std::min(tile, channels - c0);
+    Align(P, 4);
+    at.push_back(static_cast<uint32_t>(P->size()));
+    for (int j = 0; j < n; ++j) PutI32(P, bias(c0 + j));
+    for (int j = 0; j < n; ++j) PutI32(P, mult(c0 + j));
+    for (int j = 0; j < n; ++j) PutI32(P, shift(c0 + j));
+  }
+  return at;
+}
+
+// The identity table of VLUT (a copy): entry i is i - 128.
+std::vector<uint8_t> IdentityLut() {
+  std::vector<uint8_t> t(256);
+  for (int v = 0; v < 256; ++v) t[v] = static_cast<uint8_t>(v - 128);
+  return t;
+}
+
+// Appends the identity table to a parameter block; returns its offset.
+uint32_t AddIdentityLut(std::vector<uint8_t>* params) {
+  const uint32_t at = static_cast<uint32_t>(params->size());
+  const std::vector<uint8_t> t = IdentityLut();
+  params->insert(params->end(), t.begin(), t.end());
+  return at;
+}
+
+// bias'[c] = bias[c] - zx * sum(w[.][c]), wrapping like TFLite's int32 accumulators.
+std::vector<int32_t> FoldInputZeroPoint(const TfLiteTensor* bias, int32_t zx, const std::vector<int64_t>& wsum) {
+  std::vector<int32_t> folded(wsum.size());
+  for (size_t c = 0; c < wsum.size(); ++c) {
+    const int64_t b = bias ? bias->data.i32[c] : 0;
+    folded[c] = static_cast<int32_t>(static_cast<uint32_t>(b - int64_t{zx} * wsum[c]));
+  }
+  return folded;
+}
 
 class PartitionCompiler {
  public:
@@ -126,6 +167,14 @@ class PartitionCompiler {
   const TfLiteTensor* T(int idx) const { return &ctx_->tensors[idx]; }
   int in(int step, int i) const { return node(step)->inputs->data[i]; }
   int out(int step) const { return node(step)->outputs->data[0]; }
+  // The optional bias input (input 2) of a convolution or FULLY_CONNECTED.
+  const TfLiteTensor* BiasOf(int step) const {
+    return node(step)->inputs->size > 2 && in(step, 2) >= 0 ? T(in(step, 2)) : nullptr;
+  }
+  // Output rows of `ow` pixels per accumulator block.
+  int RowsPerBlock(int oh, int ow) const {
+    return std::max(1, std::min<int>(oh, std::min<int64_t>(hw_.acc_rows, 65535) / ow));
+  }
   std::string OpLabel(int step) const {
     return StrFormat("%s (op %d)", OpName(code(step)).c_str(), spec_.nodes[step]);
   }
@@ -205,16 +254,6 @@ class PartitionCompiler {
     return v.offset == 0 && v.pix_pitch == v.c && v.row_pitch == int64_t{v.w} * v.c &&
            r.bytes == int64_t{v.h} * v.w * v.c;
   }
-  // Runs of bytes contiguous in a view, in flat (y, x, c) order.
-  template <typename Fn>
-  void ForEachRow(const View& v, Fn fn) const {
-    if (v.row_pitch == int64_t{v.w} * v.c) {
-      fn(Addr(v, 0, 0), int64_t{v.h} * v.w * v.c, int64_t{0});
-      return;
-    }
-    for (int y = 0; y < v.h; ++y) fn(Addr(v, y, 0), int64_t{v.w} * v.c, int64_t{y} * v.w * v.c);
-  }
-
   Status ConvQuant(int step, int cout, std::vector<int32_t>* mult, std::vector<int32_t>* shift,
                    int32_t* act_min, int32_t* act_max, bool per_channel_path);
 
@@ -612,18 +651,12 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& g, OpCode* oc) {
     slice_at.push_back(static_cast<uint32_t>(P.size()));
     for (int8_t v : s.w) P.push_back(static_cast<uint8_t>(v));
   }
-  std::vector<uint32_t> tile_at;
-  for (int n0 = 0; n0 < g.cout; n0 += C_) {
-    const int n = std::min(C_, g.cout - n0);
-    Align(&P, 4);
-    tile_at.push_back(static_cast<uint32_t>(P.size()));
-    for (int j = 0; j < n; ++j) PutI32(&P, g.bias[n0 + j]);
-    for (int j = 0; j < n; ++j) PutI32(&P, g.mult[n0 + j]);
-    for (int j = 0; j < n; ++j) PutI32(&P, g.shift[n0 + j]);
-  }
+  const std::vector<uint32_t> tile_at = AddRequantTiles(
+      &P, g.cout, C_, [&](int c) { return g.bias[c]; }, [&](int c) { return g.mult[c]; },
+      [&](int c) { return g.shift[c]; });
   if (g.ow > static_cast<int>(hw_.acc_rows) || g.ow > 65535)
     return OpError(step, StrFormat("output rows of %d pixels exceed the %u accumulator rows", g.ow, hw_.acc_rows));
-  const int rows_per_block = std::max(1, std::min<int>(g.oh, std::min<int64_t>(hw_.acc_rows, 65535) / g.ow));
+  const int rows_per_block = RowsPerBlock(g.oh, g.ow);
   for (int oy0 = 0; oy0 < g.oh; oy0 += rows_per_block) {
     const int rows = std::min(rows_per_block, g.oh - oy0);
     const int m = rows * g.ow;
@@ -682,7 +715,7 @@ Status PartitionCompiler::ConvQuant(int step, int cout, std::vector<int32_t>* mu
                                     int32_t* act_min, int32_t* act_max, bool per_channel_path) {
   TfLiteTensor* input = &ctx_->tensors[in(step, 0)];
   TfLiteTensor* filter = &ctx_->tensors[in(step, 1)];
-  TfLiteTensor* bias = node(step)->inputs->size > 2 && in(step, 2) >= 0 ? &ctx_->tensors[in(step, 2)] : nullptr;
+  TfLiteTensor* bias = const_cast<TfLiteTensor*>(BiasOf(step));
   TfLiteTensor* output = &ctx_->tensors[out(step)];
   TfLiteFusedActivation act = kTfLiteActNone;
   const int c = code(step);
@@ -727,7 +760,7 @@ Status PartitionCompiler::ConvQuant(int step, int cout, std::vector<int32_t>* mu
 Status PartitionCompiler::LowerConv(int step, OpCode* oc) {
   const TfLiteTensor* input = T(in(step, 0));
   const TfLiteTensor* filter = T(in(step, 1));
-  const TfLiteTensor* bias = node(step)->inputs->size > 2 && in(step, 2) >= 0 ? T(in(step, 2)) : nullptr;
+  const TfLiteTensor* bias = BiasOf(step);
   const TfLiteTensor* output = T(out(step));
   const bool dw = code(step) == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
   int sh, sw, dh, dwl;
@@ -785,18 +818,14 @@ Status PartitionCompiler::LowerConv(int step, OpCode* oc) {
         const int64_t off = int64_t{ky} * dh * iv.row_pitch + int64_t{kx} * dwl * iv.pix_pitch + c0;
         for (auto& part : SplitInt8(d)) g.slices.push_back(Slice{off, k, std::move(part)});
       }
-  g.bias.resize(cout);
-  for (int co = 0; co < cout; ++co) {
-    const int64_t b = bias ? bias->data.i32[co] : 0;
-    g.bias[co] = static_cast<int32_t>(static_cast<uint32_t>(b - int64_t{xzp} * wsum[co]));
-  }
+  g.bias = FoldInputZeroPoint(bias, xzp, wsum);
   return EmitGemm(step, g, oc);
 }
 
 Status PartitionCompiler::LowerFullyConnected(int step, OpCode* oc) {
   const TfLiteTensor* input = T(in(step, 0));
   const TfLiteTensor* filter = T(in(step, 1));
-  const TfLiteTensor* bias = node(step)->inputs->size > 2 && in(step, 2) >= 0 ? T(in(step, 2)) : nullptr;
+  const TfLiteTensor* bias = BiasOf(step);
   const TfLiteTensor* output = T(out(step));
   const std::vector<int> fd = Dims(filter);
   const int units = fd[0], depth = fd[1];
@@ -835,11 +864,7 @@ Status PartitionCompiler::LowerFullyConnected(int step, OpCode* oc) {
       }
     for (auto& part : SplitInt8(d)) g.slices.push_back(Slice{c0, k, std::move(part)});
   }
-  g.bias.resize(units);
-  for (int u = 0; u < units; ++u) {
-    const int64_t b = bias ? bias->data.i32[u] : 0;
-    g.bias[u] = static_cast<int32_t>(static_cast<uint32_t>(b - int64_t{xzp} * wsum[u]));
-  }
+  g.bias = FoldInputZeroPoint(bias, xzp, wsum);
   // A row block per POSTPROC: rows are batches, one "pixel" each.
   return EmitGemm(step, g, oc);
 }
@@ -847,7 +872,7 @@ Status PartitionCompiler::LowerFullyConnected(int step, OpCode* oc) {
 Status PartitionCompiler::LowerDepthwise(int step, OpCode* oc) {
   const TfLiteTensor* input = T(in(step, 0));
   const TfLiteTensor* filter = T(in(step, 1));
-  const TfLiteTensor* bias = node(step)->inputs->size > 2 && in(step, 2) >= 0 ? T(in(step, 2)) : nullptr;
+  const TfLiteTensor* bias = BiasOf(step);
   const TfLiteTensor* output = T(out(step));
   const auto* p = static_cast<const TfLiteDepthwiseConvParams*>(node(step)->builtin_data);
   const std::vector<int> id = Dims(input), fd = Dims(filter);
@@ -891,20 +916,11 @@ Status PartitionCompiler::LowerDepthwise(int step, OpCode* oc) {
       }
       taps.push_back(std::move(t));
     }
-  std::vector<uint32_t> tile_at;
-  for (int c0 = 0; c0 < ch; c0 += C_) {
-    const int n = std::min(C_, ch - c0);
-    Align(&P, 4);
-    tile_at.push_back(static_cast<uint32_t>(P.size()));
-    for (int j = 0; j < n; ++j) {
-      const int64_t b = bias ? bias->data.i32[c0 + j] : 0;
-      PutI32(&P, static_cast<int32_t>(static_cast<uint32_t>(b - int64_t{xzp} * wsum[c0 + j])));
-    }
-    for (int j = 0; j < n; ++j) PutI32(&P, mult[c0 + j]);
-    for (int j = 0; j < n; ++j) PutI32(&P, shift[c0 + j]);
-  }
+  const std::vector<int32_t> folded = FoldInputZeroPoint(bias, xzp, wsum);
+  const std::vector<uint32_t> tile_at = AddRequantTiles(
+      &P, ch, C_, [&](int c) { return folded[c]; }, [&](int c) { return mult[c]; }, [&](int c) { return shift[c]; });
   if (ow > static_cast<int>(hw_.acc_rows)) return OpError(step, "output row longer than the accumulator");
-  const int rows_per_block = std::max(1, std::min<int>(oh, std::min<int64_t>(hw_.acc_rows, 65535) / ow));
+  const int rows_per_block = RowsPerBlock(oh, ow);
   const int64_t origin = Addr(iv, -pv.height, -pv.width);
   const int64_t outer = int64_t{p->stride_height} * iv.row_pitch;
   for (int t = 0, c0 = 0; c0 < ch; c0 += C_, ++t) {
@@ -1024,11 +1040,6 @@ Status PartitionCompiler::LowerPool(int step, OpCode* oc) {
   oc->compute.push_back(Instruction{{}, sr});
   auto emit = [&](int m, int kh, int kw, int64_t a_addr, int inner, int64_t inner_stride, int64_t outer,
                   int64_t dst) {
-    if (is_max) {
-      isa::MaxpoolArgs a;
-      a.m = m, a.n = 0, a.kh = kh, a.kw = kw;
-      (void)a;
-    }
     for (int c0 = 0; c0 < ch; c0 += C_) {
       const int n = std::min(C_, ch - c0);
       auto fill = [&](auto& a) {
@@ -1070,17 +1081,11 @@ Status PartitionCompiler::LowerPool(int step, OpCode* oc) {
     std::vector<uint8_t>& P = oc->params;
     const uint32_t ones = static_cast<uint32_t>(P.size());
     for (int i = 0; i < C_; ++i) P.push_back(1);
-    std::vector<uint32_t> tile_at;
-    for (int c0 = 0; c0 < ch; c0 += C_) {
-      const int n = std::min(C_, ch - c0);
-      Align(&P, 4);
-      tile_at.push_back(static_cast<uint32_t>(P.size()));
-      for (int j = 0; j < n; ++j) PutI32(&P, 128 * n_win);  // device values are value - 128
-      for (int j = 0; j < n; ++j) PutI32(&P, mult);
-      for (int j = 0; j < n; ++j) PutI32(&P, shift);
-    }
+    // Bias 128 * n: device values are value - 128.
+    const std::vector<uint32_t> tile_at = AddRequantTiles(
+        &P, ch, C_, [&](int) { return 128 * n_win; }, [&](int) { return mult; }, [&](int) { return shift; });
     if (ow > static_cast<int>(hw_.acc_rows)) return OpError(step, "output row longer than the accumulator");
-    const int rows_per_block = std::max(1, std::min<int>(oh, std::min<int64_t>(hw_.acc_rows, 65535) / ow));
+    const int rows_per_block = RowsPerBlock(oh, ow);
     for (int t = 0, c0 = 0; c0 < ch; c0 += C_, ++t) {
       const int n = std::min(C_, ch - c0);
       for (int oy0 = 0; oy0 < oh; oy0 += rows_per_block) {
@@ -1158,8 +1163,7 @@ Status PartitionCompiler::LowerLut(int step, OpCode* oc) {
 
 Status PartitionCompiler::LowerCopy(int step, OpCode* oc) {
   // Identity table; copies run by run (flat element order).
-  const uint32_t lut = static_cast<uint32_t>(oc->params.size());
-  for (int i = 0; i < 256; ++i) oc->params.push_back(static_cast<uint8_t>(i - 128));
+  const uint32_t lut = AddIdentityLut(&oc->params);
   const View& a = ts_[in(step, 0)].view;
   View o = ts_[out(step)].view;
   if (code(step) == tflite::BuiltinOperator_PAD) {
@@ -1167,24 +1171,7 @@ Status PartitionCompiler::LowerCopy(int step, OpCode* oc) {
     o.offset += int64_t{pd[2]} * o.row_pitch + int64_t{pd[4]} * o.pix_pitch;
     o.h = a.h, o.w = a.w;
   }
-  // Collect both views' runs and walk them together.
-  std::vector<std::pair<int64_t, int64_t>> ra, ro;  // (addr, len)
-  ForEachRow(a, [&](int64_t addr, int64_t len, int64_t) { ra.push_back({addr, len}); });
-  ForEachRow(o, [&](int64_t addr, int64_t len, int64_t) { ro.push_back({addr, len}); });
-  size_t i = 0, j = 0;
-  int64_t ia = 0, jo = 0;
-  while (i < ra.size() && j < ro.size()) {
-    const int64_t len = std::min(ra[i].second - ia, ro[j].second - jo);
-    isa::VlutArgs v;
-    v.len = static_cast<uint32_t>(len);
-    v.src = static_cast<uint32_t>(ra[i].first + ia);
-    v.dst = static_cast<uint32_t>(ro[j].first + jo);
-    v.lut_addr = lut;
-    oc->compute.push_back(Instruction{{}, v});
-    ia += len, jo += len;
-    if (ia == ra[i].second) ++i, ia = 0;
-    if (jo == ro[j].second) ++j, jo = 0;
-  }
+  CopyRuns(a, 0, o, 0, int64_t{a.h} * a.w * a.c, lut, oc);
   return Status::Ok();
 }
 
@@ -1204,16 +1191,10 @@ Status PartitionCompiler::LowerMean(int step, OpCode* oc) {
   std::vector<uint8_t>& P = oc->params;
   const uint32_t ones = static_cast<uint32_t>(P.size());
   for (int i = 0; i < C_; ++i) P.push_back(1);
-  std::vector<uint32_t> tile_at;
-  for (int c0 = 0; c0 < iv.c; c0 += C_) {
-    const int n = std::min(C_, iv.c - c0);
-    Align(&P, 4);
-    tile_at.push_back(static_cast<uint32_t>(P.size()));
-    // Raw sums: uint8 device values are value - 128.
-    for (int j = 0; j < n; ++j) PutI32(&P, DeviceOffset(input) * count);
-    for (int j = 0; j < n; ++j) PutI32(&P, mult);
-    for (int j = 0; j < n; ++j) PutI32(&P, shift);
-  }
+  // Raw sums: uint8 device values are value - 128.
+  const std::vector<uint32_t> tile_at = AddRequantTiles(
+      &P, iv.c, C_, [&](int) { return DeviceOffset(input) * count; }, [&](int) { return mult; },
+      [&](int) { return shift; });
   const int32_t offset = MeanOutputOffset(input, output);
   for (int t = 0, c0 = 0; c0 < iv.c; c0 += C_, ++t) {
     const int n = std::min(C_, iv.c - c0);
@@ -1272,8 +1253,7 @@ void PartitionCompiler::ExpandBroadcast(const View& src, std::vector<int> sd, co
                                         OpCode* oc) {
   while (sd.size() < od.size()) sd.insert(sd.begin(), 1);
   const int rank = static_cast<int>(od.size());
-  const uint32_t lut = static_cast<uint32_t>(oc->params.size());
-  for (int v = 0; v < 256; ++v) oc->params.push_back(static_cast<uint8_t>(v - 128));
+  const uint32_t lut = AddIdentityLut(&oc->params);
   int k = rank;  // dims [k, rank) are equal: contiguous blocks of `block` elements
   while (k > 0 && sd[k - 1] == od[k - 1]) --k;
   std::vector<int64_t> s_stride(rank + 1, 1), o_size(rank + 1, 1);
@@ -1308,8 +1288,7 @@ Status PartitionCompiler::LowerResizeNearest(int step, OpCode* oc) {
   const auto* p = static_cast<const TfLiteResizeNearestNeighborParams*>(node(step)->builtin_data);
   ASSIGN_OR_RETURN(NearestIndices idx, ProbeResizeNearest(T(in(step, 0)), T(out(step)), p && p->align_corners,
                                                           p && p->half_pixel_centers));
-  const uint32_t lut = static_cast<uint32_t>(oc->params.size());
-  for (int v = 0; v < 256; ++v) oc->params.push_back(static_cast<uint8_t>(v - 128));
+  const uint32_t lut = AddIdentityLut(&oc->params);
   const View& iv = ts_[in(step, 0)].view;
   const View& ov = ts_[out(step)].view;
   const int64_t row = int64_t{ov.w} * ov.c;
@@ -1337,8 +1316,7 @@ Status PartitionCompiler::LowerTransposeCopy(int step, OpCode* oc) {
   int64_t run = 1;
   int inner = rank;  // output dims [inner, rank) form one run
   for (int k = rank - 1, j = rank - 1; k >= 0 && perm[k] == j; --k, --j) run *= id[j], inner = k;
-  const uint32_t lut = static_cast<uint32_t>(oc->params.size());
-  for (int v = 0; v < 256; ++v) oc->params.push_back(static_cast<uint8_t>(v - 128));
+  const uint32_t lut = AddIdentityLut(&oc->params);
   const View& iv = ts_[in(step, 0)].view;
   const View& ov = ts_[out(step)].view;
   std::vector<int> idx(inner, 0);
@@ -1417,8 +1395,7 @@ Status PartitionCompiler::LowerSplit(int step, OpCode* oc) {
   int64_t outer = 1;
   for (int d = 0; d < axis; ++d) outer *= id[d];
   const int64_t in_inner = NumElements(input) / std::max<int64_t>(outer, 1);
-  const uint32_t lut = static_cast<uint32_t>(oc->params.size());
-  for (int v = 0; v < 256; ++v) oc->params.push_back(static_cast<uint8_t>(v - 128));
+  const uint32_t lut = AddIdentityLut(&oc->params);
   const View& iv = ts_[in(step, 1)].view;
   int64_t offset = 0;
   for (int i = 0; i < node(step)->outputs->size; ++i) {
@@ -1453,7 +1430,7 @@ Status PartitionCompiler::LowerConcat(int step, OpCode* oc) {
     const bool same = input->params.scale == output->params.scale &&
                       input->params.zero_point == output->params.zero_point;
     if (same) {
-      for (int v = 0; v < 256; ++v) table[v] = static_cast<uint8_t>(v - 128);
+      table = IdentityLut();
     } else {
       ASSIGN_OR_RETURN(table, BuildLutFor(input, output, tflite::BuiltinOperator_CONCATENATION,
                                           StrFormat("%s input %d", OpLabel(step).c_str(), i)));
@@ -1691,8 +1668,22 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   std::vector<Instruction> param_chunk;
   if (cache && pbuf_part > 0) load_linear(0, 0, pbuf_part, {}, {}, &param_chunk);
 
-  // 1. Input loads; the last one signals compute.
-  std::vector<Instruction> input_loads;
+  // 1. Input loads (and constant elementwise operands); the last one signals compute.
+  // A tensor's rows go to its view: one DMA row when the view is contiguous.
+  auto load_view = [&](int region, uint64_t host_off, const View& v, uint32_t size) -> Status {
+    const int64_t row = int64_t{v.w} * v.c;
+    if (v.row_pitch == row && size <= kMaxRowBytes) {
+      load(static_cast<int>(isa::Buffer::kAbuf), region, host_off, 0, Addr(v, 0, 0), 0, 1, size, {});
+      return Status::Ok();
+    }
+    if (row > kMaxRowBytes) return Unimplemented("tensor row of %lld bytes", static_cast<long long>(row));
+    for (int y0 = 0; y0 < v.h; y0 += kMaxRows) {
+      const int rows = std::min<int>(kMaxRows, v.h - y0);
+      load(static_cast<int>(isa::Buffer::kAbuf), region, host_off + y0 * row, row, Addr(v, y0, 0), v.row_pitch,
+           static_cast<uint32_t>(rows), static_cast<uint64_t>(row), {});
+    }
+    return Status::Ok();
+  };
   for (const Binding& b : in_b) {
     const TensorState& ist = ts_[b.tensor];
     if (ist.transposed_by >= 0) {
@@ -1704,33 +1695,10 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
              v.pix_pitch, static_cast<uint32_t>(plane), 1, {});
       continue;
     }
-    const View& v = ist.view;
-    const int64_t row = int64_t{v.w} * v.c;
-    if (v.row_pitch == row && b.size <= kMaxRowBytes) {
-      load(static_cast<int>(isa::Buffer::kAbuf), kRegionInput, b.offset, 0, Addr(v, 0, 0), 0, 1, b.size, {});
-    } else {
-      if (row > kMaxRowBytes) return Unimplemented("input row of %lld bytes", static_cast<long long>(row));
-      for (int y0 = 0; y0 < v.h; y0 += kMaxRows) {
-        const int rows = std::min<int>(kMaxRows, v.h - y0);
-        load(static_cast<int>(isa::Buffer::kAbuf), kRegionInput, b.offset + y0 * row, row, Addr(v, y0, 0),
-             v.row_pitch, static_cast<uint32_t>(rows), static_cast<uint64_t>(row), {});
-      }
-    }
+    RETURN_IF_ERROR(load_view(kRegionInput, b.offset, ist.view, b.size));
   }
-  for (const auto& [t, off] : const_at) {
-    const View& v = ts_[t].view;
-    const int64_t row = int64_t{v.w} * v.c;
-    const uint32_t size = static_cast<uint32_t>(NumElements(T(t)));
-    if (v.row_pitch == row && size <= kMaxRowBytes) {
-      load(static_cast<int>(isa::Buffer::kAbuf), kRegionParams, off, 0, Addr(v, 0, 0), 0, 1, size, {});
-    } else {
-      for (int y0 = 0; y0 < v.h; y0 += kMaxRows) {
-        const int rows = std::min<int>(kMaxRows, v.h - y0);
-        load(static_cast<int>(isa::Buffer::kAbuf), kRegionParams, off + y0 * row, row, Addr(v, y0, 0), v.row_pitch,
-             static_cast<uint32_t>(rows), static_cast<uint64_t>(row), {});
-      }
-    }
-  }
+  for (const auto& [t, off] : const_at)
+    RETURN_IF_ERROR(load_view(kRegionParams, off, ts_[t].view, static_cast<uint32_t>(NumElements(T(t)))));
   // Mark the last input load: copy out, patch, re-add (ProgramBuilder keeps words).
   std::vector<Instruction> seq = prog.instructions();
   if (seq.empty()) return InvalidArgument("partition has no inputs");
