@@ -32,21 +32,16 @@ namespace systole {
 namespace testing {
 namespace {
 
+// Case parameters from the project's xorshift32 stream (common/xorshift32.h).
 class Rng {
  public:
-  explicit Rng(uint32_t seed) : s_(seed ? seed : 1) {}
-  uint32_t Next() {
-    s_ ^= s_ << 13;
-    s_ ^= s_ >> 17;
-    s_ ^= s_ << 5;
-    return s_;
-  }
-  int Int(int lo, int hi) { return lo + static_cast<int>(Next() % static_cast<uint32_t>(hi - lo + 1)); }
-  float Float(float lo, float hi) { return lo + (hi - lo) * static_cast<float>(Next() >> 8) / 16777216.f; }
-  bool Coin() { return Next() & 1; }
+  explicit Rng(uint32_t seed) : x_(seed) {}
+  int Int(int lo, int hi) { return lo + static_cast<int>(x_.Next() % static_cast<uint32_t>(hi - lo + 1)); }
+  float Float(float lo, float hi) { return lo + (hi - lo) * static_cast<float>(x_.Next() >> 8) / 16777216.f; }
+  bool Coin() { return x_.Next() & 1; }
 
  private:
-  uint32_t s_;
+  Xorshift32 x_;
 };
 
 struct Case {
@@ -297,7 +292,9 @@ TEST(RandomOps, FunctionalSystemCAndRtlMatchTheCpuKernels) {
       EXPECT_EQ(got, want) << (d == 0 ? "SystemC" : "SystemC + RTL core");
       cycles[d] = r->counters.cycles;
     }
-    if (devs[1] != nullptr) EXPECT_EQ(cycles[0], cycles[1]) << "RTL and behavioural core cycle counts differ";
+    if (devs[1] != nullptr) {
+      EXPECT_EQ(cycles[0], cycles[1]) << "RTL and behavioural core cycle counts differ";
+    }
     if (::testing::Test::HasFailure()) {
       std::printf("first failing case: SYSTOLE_SEED=%u (%s)\n", seed, c.name.c_str());
       return;
@@ -306,7 +303,9 @@ TEST(RandomOps, FunctionalSystemCAndRtlMatchTheCpuKernels) {
   std::printf("RandomOps: %d compiled and matched, %d refused by the support predicate, %d refused by the CPU "
               "kernels\n",
               compiled, refused, cpu_refused);
-  if (count >= 20) EXPECT_GT(compiled, count * 3 / 4);
+  if (count >= 20) {
+    EXPECT_GT(compiled, count * 3 / 4);
+  }
 }
 
 }  // namespace
