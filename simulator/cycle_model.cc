@@ -41,6 +41,11 @@ uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core) {
       const auto& a = insn.as<isa::AvgpoolArgs>();
       return uint64_t{a.m} * a.kh * a.kw + L + isa::kPoolLatency;
     }
+    case Opcode::kSoftmax: {
+      const auto& a = insn.as<isa::SoftmaxArgs>();
+      return CeilDiv(isa::kSoftmaxTableBytes, 4 * C) + L +
+             uint64_t{a.m} * (3 * uint64_t{a.len} + 3 * L + isa::kSoftmaxDivLatency + isa::kSoftmaxLatency);
+    }
     case Opcode::kLoad:
     case Opcode::kStore:
       break;  // not a compute-core instruction

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/fixed_point.h"
+#include "common/float32.h"
 
 namespace systole::sim {
 namespace {
@@ -170,6 +171,37 @@ class Exec {
       }
       case Opcode::kMaxpool: return Pool(insn.as<isa::MaxpoolArgs>(), true);
       case Opcode::kAvgpool: return Pool(insn.as<isa::AvgpoolArgs>(), false);
+      case Opcode::kSoftmax: return Softmax(insn.as<isa::SoftmaxArgs>());
+    }
+  }
+
+  // TFLite's quantized softmax (optimized_ops::Softmax) in binary32 (float32.h).
+  void Softmax(const isa::SoftmaxArgs& a) {
+    std::vector<uint32_t> e(a.len);
+    for (uint32_t r = 0; r < a.m; ++r) {
+      const uint64_t src = uint64_t{a.src} + uint64_t{r} * a.len;
+      const uint64_t dst = uint64_t{a.dst} + uint64_t{r} * a.len;
+      auto x = [&](uint32_t j) -> int32_t {
+        return a.uint8 ? int32_t{m_.abuf[src + j]} : int32_t{a8(src + j)};
+      };
+      int32_t mx = x(0);
+      for (uint32_t j = 1; j < a.len; ++j) mx = std::max(mx, x(j));
+      uint32_t sum = 0;
+      for (uint32_t j = 0; j < a.len; ++j) {
+        e[j] = static_cast<uint32_t>(LoadI32(m_.pbuf + a.table_addr + 4 * (255 - mx + x(j))));
+        sum = f32::Add(sum, e[j]);
+      }
+      const uint32_t inv = f32::Div(f32::kOne, f32::Mul(sum, a.scale));
+      for (uint32_t j = 0; j < a.len; ++j) {
+        const uint32_t p = f32::Mul(e[j], inv);
+        int64_t q;
+        if (a.uint8) {
+          q = std::min<int64_t>(std::max<int64_t>(f32::TruncToInt32(f32::Add(p, f32::kHalf)), 0), 255);
+        } else {
+          q = std::min<int64_t>(std::max<int64_t>(int64_t{f32::RoundHalfAwayToInt32(p)} + a.out_zp, -128), 127);
+        }
+        m_.abuf[dst + j] = static_cast<uint8_t>(q);
+      }
     }
   }
 

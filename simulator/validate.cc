@@ -176,6 +176,15 @@ class Checker {
         const auto& a = insn_.as<isa::VfillArgs>();
         return Inside("dst", a.dst, uint64_t{a.dst} + a.len, c_.abuf_bytes, "ABUF");
       }
+      case Opcode::kSoftmax: {
+        const auto& a = insn_.as<isa::SoftmaxArgs>();
+        const uint64_t bytes = uint64_t{a.m} * a.len;
+        RETURN_IF_ERROR(Inside("src", a.src, uint64_t{a.src} + bytes, c_.abuf_bytes, "ABUF"));
+        RETURN_IF_ERROR(Inside("dst", a.dst, uint64_t{a.dst} + bytes, c_.abuf_bytes, "ABUF"));
+        RETURN_IF_ERROR(Inside("table", a.table_addr, uint64_t{a.table_addr} + isa::kSoftmaxTableBytes,
+                               c_.pbuf_bytes, "PBUF"));
+        return Disjoint("dst", {a.dst, uint64_t{a.dst} + bytes}, {a.src, uint64_t{a.src} + bytes});
+      }
       case Opcode::kMaxpool:
         return Pool(insn_.as<isa::MaxpoolArgs>());
       case Opcode::kAvgpool:
