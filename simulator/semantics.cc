@@ -181,9 +181,7 @@ class Exec {
     for (uint32_t r = 0; r < a.m; ++r) {
       const uint64_t src = uint64_t{a.src} + uint64_t{r} * a.len;
       const uint64_t dst = uint64_t{a.dst} + uint64_t{r} * a.len;
-      auto x = [&](uint32_t j) -> int32_t {
-        return a.uint8 ? int32_t{m_.abuf[src + j]} : int32_t{a8(src + j)};
-      };
+      auto x = [&](uint32_t j) -> int32_t { return a8(src + j); };
       int32_t mx = x(0);
       for (uint32_t j = 1; j < a.len; ++j) mx = std::max(mx, x(j));
       uint32_t sum = 0;
@@ -194,13 +192,8 @@ class Exec {
       const uint32_t inv = f32::Div(f32::kOne, f32::Mul(sum, a.scale));
       for (uint32_t j = 0; j < a.len; ++j) {
         const uint32_t p = f32::Mul(e[j], inv);
-        int64_t q;
-        if (a.uint8) {
-          q = std::min<int64_t>(std::max<int64_t>(f32::TruncToInt32(f32::Add(p, f32::kHalf)), 0), 255);
-        } else {
-          q = std::min<int64_t>(std::max<int64_t>(int64_t{f32::RoundHalfAwayToInt32(p)} + a.out_zp, -128), 127);
-        }
-        m_.abuf[dst + j] = static_cast<uint8_t>(q);
+        const int64_t q = a.trunc_round ? f32::TruncToInt32(f32::Add(p, f32::kHalf)) : f32::RoundHalfAwayToInt32(p);
+        m_.abuf[dst + j] = static_cast<uint8_t>(std::min<int64_t>(std::max<int64_t>(q + a.out_zp, -128), 127));
       }
     }
   }
