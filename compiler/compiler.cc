@@ -29,9 +29,11 @@
 #include <set>
 
 #include "common/fixed_point.h"
+#include "common/float32.h"
 #include "compiler/graph.h"
 #include "compiler/lut.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/softmax_table.h"
 #include "schema/executable_generated.h"
 #include "schema/isa/isa_generated.h"
 #include "schema/tflite_generated.h"
@@ -195,6 +197,7 @@ class PartitionCompiler {
   Status LowerEltwise(int step, OpCode* oc);
   Status LowerPool(int step, OpCode* oc);
   Status LowerLut(int step, OpCode* oc);
+  Status LowerSoftmax(int step, OpCode* oc);
   Status LowerCopy(int step, OpCode* oc);  // RESHAPE/SQUEEZE (not aliased) and PAD (not fused)
   Status LowerMean(int step, OpCode* oc);
   Status LowerConcat(int step, OpCode* oc);
@@ -1161,6 +1164,45 @@ Status PartitionCompiler::LowerLut(int step, OpCode* oc) {
   return Status::Ok();
 }
 
+// SOFTMAX over the last dimension (C): one instruction per run of pixels
+// whose C-vectors are contiguous in both views, at most 65535 rows each. The
+// exponent table is TFLite's own (kernels::PopulateSoftmaxTable), as float32.
+Status PartitionCompiler::LowerSoftmax(int step, OpCode* oc) {
+  const TfLiteTensor* in_t = T(in(step, 0));
+  const TfLiteTensor* out_t = T(out(step));
+  const auto* p = static_cast<const TfLiteSoftmaxParams*>(node(step)->builtin_data);
+  float table[256];
+  kernels::PopulateSoftmaxTable(in_t->params.scale, p == nullptr ? 1.0f : p->beta, table);
+  const uint32_t table_addr = static_cast<uint32_t>(oc->params.size());
+  for (float v : table) {
+    const uint32_t b = f32::Bits(v);
+    for (int k = 0; k < 4; ++k) oc->params.push_back(static_cast<uint8_t>(b >> (8 * k)));
+  }
+  const View& a = ts_[in(step, 0)].view;
+  const View& o = ts_[out(step)].view;
+  const bool pixels_contiguous = a.pix_pitch == a.c && o.pix_pitch == o.c;
+  const bool rows_contiguous = pixels_contiguous && a.row_pitch == int64_t{a.w} * a.c &&
+                               o.row_pitch == int64_t{o.w} * o.c;
+  const int64_t total = int64_t{o.h} * o.w;  // rows of the softmax
+  const int64_t run = rows_contiguous ? total : pixels_contiguous ? o.w : 1;
+  for (int64_t first = 0; first < total; first += run) {
+    const int64_t y = first / o.w, x = first % o.w;
+    for (int64_t done = 0; done < run; done += 65535) {
+      isa::SoftmaxArgs s;
+      s.m = static_cast<uint32_t>(std::min<int64_t>(65535, run - done));
+      s.len = static_cast<uint32_t>(o.c);
+      s.trunc_round = out_t->type == kTfLiteUInt8;
+      s.src = static_cast<uint32_t>(Addr(a, y, x) + done * a.c);
+      s.dst = static_cast<uint32_t>(Addr(o, y, x) + done * o.c);
+      s.table_addr = table_addr;
+      s.scale = f32::Bits(out_t->params.scale);
+      s.out_zp = out_t->type == kTfLiteUInt8 ? -128 : out_t->params.zero_point;
+      oc->compute.push_back(Instruction{{}, s});
+    }
+  }
+  return Status::Ok();
+}
+
 Status PartitionCompiler::LowerCopy(int step, OpCode* oc) {
   // Identity table; copies run by run (flat element order).
   const uint32_t lut = AddIdentityLut(&oc->params);
@@ -1483,6 +1525,8 @@ Status PartitionCompiler::Lower(int step, OpCode* oc) {
       return LowerSplit(step, oc);
     case tflite::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR:
       return LowerResizeNearest(step, oc);
+    case tflite::BuiltinOperator_SOFTMAX:
+      return LowerSoftmax(step, oc);
     default:
       return LowerLut(step, oc);
   }
@@ -1497,6 +1541,7 @@ void RelocatePbuf(Instruction* insn, uint32_t base) {
     case isa::Opcode::kPostproc: insn->as<isa::PostprocArgs>().param_addr += base; break;
     case isa::Opcode::kVmacc: insn->as<isa::VmaccArgs>().w_addr += base; break;
     case isa::Opcode::kVlut: insn->as<isa::VlutArgs>().lut_addr += base; break;
+    case isa::Opcode::kSoftmax: insn->as<isa::SoftmaxArgs>().table_addr += base; break;
     default: break;
   }
 }

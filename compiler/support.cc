@@ -6,6 +6,7 @@
 
 #include "common/fixed_point.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/softmax_table.h"
 
 #include "compiler/compiler.h"
 #include "compiler/graph.h"
@@ -337,9 +338,34 @@ class Checker {
           return Fail("input and output quantization differ");
         return Status::Ok();
       }
-      case tflite::BuiltinOperator_SOFTMAX:
-        return Fail("normalises across a row (exp, sum, divide in float in TFLite's int8 kernel); the vector "
-                    "unit has no cross-lane reduction or float path");
+      case tflite::BuiltinOperator_SOFTMAX: {
+        // The SOFTMAX instruction (binary32 unit), over the last dimension.
+        RETURN_IF_ERROR(Activations(1));
+        const TfLiteTensor* in = In(0);
+        const TfLiteTensor* out = Out(0);
+        const std::vector<int> d = Dims(in);
+        if (d.empty() || d.back() < 1) return Fail("input needs at least one dimension of size >= 1");
+        if (d.back() > 65535) return Fail(StrFormat("softmax axis of %d elements exceeds 65535", d.back()));
+        if (Dims(out) != d) return Fail("output shape differs from the input's");
+        if (in->type == kTfLiteInt8 &&
+            (out->params.zero_point != -128 || std::fabs(out->params.scale - 1.f / 256) > 0.001f / 256))
+          return Fail("INT8 output must have zero point -128 and scale 1/256 (TFLite's requirement)");
+        const float beta = node_->builtin_data == nullptr
+                               ? 1.0f
+                               : static_cast<const TfLiteSoftmaxParams*>(node_->builtin_data)->beta;
+        float table[256];
+        kernels::PopulateSoftmaxTable(in->params.scale, beta, table);
+        for (float v : table)
+          if (!(v >= 0.0f && v <= 1.0f))
+            return Fail(StrFormat("exponent table leaves [0, 1] (input scale %g, beta %g): TFLite's float "
+                                  "result would overflow its integer conversion",
+                                  static_cast<double>(in->params.scale), static_cast<double>(beta)));
+        // Probabilities reach 1 / output_scale; keep them far inside int32 so
+        // TFLite's float -> int conversion is defined.
+        if (!(out->params.scale >= 1.0f / (1 << 30) && out->params.scale <= 1e30f))
+          return Fail(StrFormat("output scale %g outside [2^-30, 1e30]", static_cast<double>(out->params.scale)));
+        return Status::Ok();
+      }
       case tflite::BuiltinOperator_MEAN: {
         RETURN_IF_ERROR(Activations(1));
         RETURN_IF_ERROR(Image(In(0), "input"));
@@ -400,7 +426,7 @@ class Checker {
                                 reg_->custom_name ? reg_->custom_name : "?"));
         return Fail("operator not supported by the accelerator (supported: CONV_2D, DEPTHWISE_CONV_2D, "
                     "FULLY_CONNECTED, ADD, SUB, MUL, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, PAD, RESHAPE, SQUEEZE, CONCATENATION, SPLIT, RESIZE_NEAREST_NEIGHBOR, "
-                    "TRANSPOSE, LOGISTIC, TANH, RELU, RELU6, HARD_SWISH, QUANTIZE)");
+                    "TRANSPOSE, LOGISTIC, TANH, RELU, RELU6, HARD_SWISH, QUANTIZE, SOFTMAX)");
     }
   }
 

@@ -122,12 +122,22 @@ TEST(Plugin, DelegatedRunIsBitExactWithTheCpu) {
   const std::vector<uint8_t> model = SmallNet();
   int nodes = 0;
   const std::vector<uint8_t> cpu = RunModel(model, nullptr, &nodes);
-  TfLiteDelegate* d = p.Create({{"device", "sim"}, {"config", "edge"}, {"max_partitions", "4"}});
-  ASSERT_NE(d, nullptr) << g_error;
-  const std::vector<uint8_t> dlg = RunModel(model, d, &nodes);
-  EXPECT_EQ(cpu, dlg);
-  EXPECT_EQ(nodes, 2);  // CONV_2D and ADD, around the CPU's SOFTMAX
-  p.destroy(d);
+  {
+    TfLiteDelegate* d = p.Create({{"device", "sim"}, {"config", "edge"}, {"max_partitions", "4"}});
+    ASSERT_NE(d, nullptr) << g_error;
+    const std::vector<uint8_t> dlg = RunModel(model, d, &nodes);
+    EXPECT_EQ(cpu, dlg);
+    EXPECT_EQ(nodes, 1);  // the whole graph, SOFTMAX included
+    p.destroy(d);
+  }
+  {  // With SOFTMAX denied: CONV_2D and ADD in two partitions around it.
+    TfLiteDelegate* d = p.Create({{"device", "sim"}, {"config", "edge"}, {"deny", "SOFTMAX"}});
+    ASSERT_NE(d, nullptr) << g_error;
+    const std::vector<uint8_t> dlg = RunModel(model, d, &nodes);
+    EXPECT_EQ(cpu, dlg);
+    EXPECT_EQ(nodes, 2);
+    p.destroy(d);
+  }
 }
 
 TEST(Plugin, BadOptionsAreReported) {

@@ -33,6 +33,7 @@
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/gemmlowp_fixed_point.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/softmax_table.h"
 
 namespace systole {
 namespace kernels {
@@ -181,12 +182,7 @@ TfLiteStatus SoftmaxPrepare(TfLiteContext* context, TfLiteNode* node) {
                          ? 1.0f
                          : static_cast<const TfLiteSoftmaxParams*>(node->builtin_data)->beta;
   OpData* data = static_cast<OpData*>(node->user_data);
-  // optimized_ops::PopulateSoftmaxLookupTable.
-  const float scale = -input->params.scale * beta;
-  const int32_t max_uint8 = std::numeric_limits<uint8_t>::max();
-  for (int32_t val = 0; val <= max_uint8; ++val) {
-    data->softmax_table[max_uint8 - val] = std::exp(scale * val);
-  }
+  PopulateSoftmaxTable(input->params.scale, beta, data->softmax_table);
   data->output_scale = output->params.scale;
   data->output_zero_point = output->params.zero_point;
   return ResizeLikeInput(context, input, output);

@@ -92,6 +92,8 @@ def validate(spec):
             lo, hi = field_limits(f)
             if lo > hi:
                 raise SpecError(f"{n}.{f['name']}: empty range [{lo}, {hi}]")
+            if f.get("float32") and (f["width"] != 32 or f.get("signed")):
+                raise SpecError(f"{n}.{f['name']}: a float32 field must be 32 bits, unsigned")
             if "enum" in f and f["enum"] not in enums:
                 raise SpecError(f"{n}.{f['name']}: unknown enum {f['enum']}")
 
@@ -265,6 +267,7 @@ def gen_header(spec):
     w("  bool is_signed;")
     w("  int64_t min;")
     w("  int64_t max;")
+    w("  bool is_float;  // 32-bit field holding IEEE-754 binary32 bits (disassembled as a number)")
     w("};")
     w("struct OpcodeInfo {")
     w("  const char* name;")
@@ -292,11 +295,11 @@ def gen_disasm_inc(spec):
         fs = ins["fields"]
         w(f"static const FieldInfo k{camel(ins['name'])}Fields[] = {{")
         if not fs:
-            w('    {"", 0, 0, false, 0, 0},  // no operands')
+            w('    {"", 0, 0, false, 0, 0, false},  // no operands')
         for f in fs:
             lo, hi = field_limits(f)
             w(f'    {{"{f["name"]}", {f["lsb"]}, {f["width"]}, {str(bool(f.get("signed"))).lower()}, '
-              f'{lo}LL, {hi}LL}},')
+              f'{lo}LL, {hi}LL, {str(bool(f.get("float32"))).lower()}}},')
         w("};")
     w("static const OpcodeInfo kOpcodeInfo[] = {")
     for ins in spec["instructions"]:
@@ -315,6 +318,7 @@ def gen_source(spec):
     w('#include "schema/isa/isa_generated.h"')
     w("")
     w("#include <cinttypes>")
+    w("#include <cstring>")
     w("#include <string>")
     w("")
     w("namespace systole::isa {")
@@ -463,7 +467,11 @@ def gen_source(spec):
     w("    text += ' ';")
     w("    text += f.name;")
     w("    text += '=';")
-    w("    if (f.is_signed) text += std::to_string(SignExtend(raw, f.width));")
+    w("    if (f.is_float) {")
+    w("      float v;")
+    w("      std::memcpy(&v, &raw, sizeof v);")
+    w("      text += StrFormat(\"%.9g\", static_cast<double>(v));")
+    w("    } else if (f.is_signed) text += std::to_string(SignExtend(raw, f.width));")
     w("    else if (f.width >= 16 && raw >= 4096) text += StrFormat(\"0x%x\", raw);")
     w("    else text += std::to_string(raw);")
     w("  }")
@@ -632,7 +640,7 @@ def gen_doc(spec):
             w("|---|---|---|---|---|")
             for f in ins["fields"]:
                 lo, hi = field_limits(f)
-                t = ("int" if f.get("signed") else "uint") + str(f["width"])
+                t = "float32" if f.get("float32") else ("int" if f.get("signed") else "uint") + str(f["width"])
                 if "enum" in f:
                     t = f["enum"]
                 w(f"| `{f['name']}` | [{f['lsb'] + f['width'] - 1}:{f['lsb']}] | {t} | [{lo}, {hi}] | {f['doc']} |")

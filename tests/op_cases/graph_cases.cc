@@ -254,9 +254,8 @@ int AddConv(ModelBuilder* b, const std::string& name, int in, float in_scale, in
   return b->AddOperator(tflite::BuiltinOperator_CONV_2D, 3, {in, w, bias}, {out}, co);
 }
 
-// Accelerator partitions split by an op the compiler refuses (SOFTMAX):
-// CONV_2D 3x3 -> SOFTMAX -> CONV_2D 1x1. Through the delegate: two
-// partitions around the CPU's SOFTMAX.
+// CONV_2D 3x3 -> SOFTMAX -> CONV_2D 1x1: a SOFTMAX in the middle of a
+// partition (it was refused before the SOFTMAX instruction existed).
 void ConvSoftmaxConv(OpCaseList* cases) {
   ModelBuilder b;
   const int in = b.AddTensor("input", kI8, {1, 8, 8, 4}, Quant::PerTensor(0.05f, -3));
@@ -273,9 +272,9 @@ void ConvSoftmaxConv(OpCaseList* cases) {
   Finish(cases, "conv_softmax_conv_i8", &b);
 }
 
-// A branch around the refused op: conv1 feeds SOFTMAX -> conv2 and, directly,
-// conv3; ADD(conv2, conv3). Partitions {conv1, conv3}, SOFTMAX on the CPU,
-// {conv2, ADD}; the first partition's output crosses to the second.
+// conv1 feeds SOFTMAX -> conv2 and, directly, conv3; ADD(conv2, conv3): one
+// partition with a branch (and with --min-partition-ops / deny lists, a
+// multi-partition case in the compiler text tests).
 void ConvSoftmaxBranchAdd(OpCaseList* cases) {
   ModelBuilder b;
   const int in = b.AddTensor("input", kI8, {1, 6, 6, 3}, Quant::PerTensor(0.04f, 2));
@@ -296,11 +295,58 @@ void ConvSoftmaxBranchAdd(OpCaseList* cases) {
   Finish(cases, "conv_softmax_branch_add_i8", &b);
 }
 
+// Accelerator partitions split by an op the compiler refuses
+// (RESIZE_BILINEAR): CONV_2D 3x3 -> RESIZE_BILINEAR 8x8 -> 12x12 -> CONV_2D
+// 1x1. Through the delegate: two partitions around the CPU's resize.
+void ConvBilinearConv(OpCaseList* cases) {
+  ModelBuilder b;
+  const int in = b.AddTensor("input", kI8, {1, 8, 8, 4}, Quant::PerTensor(0.05f, -3));
+  const int c1 = b.AddTensor("conv1", kI8, {1, 8, 8, 8}, Quant::PerTensor(0.1f, -10));
+  const int size = b.AddConstInt32("size", {12, 12});
+  const int rs = b.AddTensor("resize", kI8, {1, 12, 12, 8}, Quant::PerTensor(0.1f, -10));
+  const int out = b.AddTensor("output", kI8, {1, 12, 12, 4}, Quant::PerTensor(0.02f, 5));
+  AddConv(&b, "conv1", in, 0.05f, 4, 8, 3, c1, 11, tflite::ActivationFunctionType_RELU);
+  ResizeOptions hp;
+  hp.half_pixel_centers = true;
+  b.AddOperator(tflite::BuiltinOperator_RESIZE_BILINEAR, 3, {c1, size}, {rs}, hp);
+  AddConv(&b, "conv2", rs, 0.1f, 8, 4, 1, out, 21, tflite::ActivationFunctionType_NONE);
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  Finish(cases, "conv_bilinear_conv_i8", &b);
+}
+
+// A branch around the refused op: conv1 feeds RESIZE_BILINEAR (6x6 -> 6x6,
+// align_corners) -> conv2 and, directly, conv3; ADD(conv2, conv3). Partitions
+// {conv1, conv3}, the resize on the CPU, {conv2, ADD}; the first partition's
+// output crosses to the second.
+void ConvBilinearBranchAdd(OpCaseList* cases) {
+  ModelBuilder b;
+  const int in = b.AddTensor("input", kI8, {1, 6, 6, 3}, Quant::PerTensor(0.04f, 2));
+  const int c1 = b.AddTensor("conv1", kI8, {1, 6, 6, 8}, Quant::PerTensor(0.09f, -20));
+  const int size = b.AddConstInt32("size", {6, 6});
+  const int rs = b.AddTensor("resize", kI8, {1, 6, 6, 8}, Quant::PerTensor(0.09f, -20));
+  const int c2 = b.AddTensor("conv2", kI8, {1, 6, 6, 8}, Quant::PerTensor(0.03f, 1));
+  const int c3 = b.AddTensor("conv3", kI8, {1, 6, 6, 8}, Quant::PerTensor(0.07f, -4));
+  const int out = b.AddTensor("output", kI8, {1, 6, 6, 8}, Quant::PerTensor(0.08f, 3));
+  AddConv(&b, "conv1", in, 0.04f, 3, 8, 3, c1, 31, tflite::ActivationFunctionType_RELU6);
+  ResizeOptions ac;
+  ac.align_corners = true;
+  b.AddOperator(tflite::BuiltinOperator_RESIZE_BILINEAR, 3, {c1, size}, {rs}, ac);
+  AddConv(&b, "conv2", rs, 0.09f, 8, 8, 1, c2, 41, tflite::ActivationFunctionType_NONE);
+  AddConv(&b, "conv3", c1, 0.09f, 8, 8, 3, c3, 51, tflite::ActivationFunctionType_RELU);
+  b.AddOperator(tflite::BuiltinOperator_ADD, 2, {c2, c3}, {out});
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  Finish(cases, "conv_bilinear_branch_add_i8", &b);
+}
+
 }  // namespace
 
 void AddGraphCases(OpCaseList* cases) {
   ConvSoftmaxConv(cases);
   ConvSoftmaxBranchAdd(cases);
+  ConvBilinearConv(cases);
+  ConvBilinearBranchAdd(cases);
   TwoInputsConcatReshape(cases);
   ChainReshapePadTranspose(cases, kI8);
   ChainReshapePadTranspose(cases, kU8);
