@@ -1,6 +1,7 @@
 // Randomised differential test of compiled instruction streams (seed logged,
 // SYSTOLE_SEED replays one case): random one-op models (CONV_2D,
-// DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE/MAX_POOL_2D, ADD, SUB, MUL;
+// DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE/MAX_POOL_2D, ADD, SUB, MUL,
+// SOFTMAX;
 // int8 and uint8, random shapes, strides, padding, quantization, fused
 // activations) are compiled for the 16x16 "tiny" configuration and run on the
 // three accelerator models: the untimed functional model, the SystemC device
@@ -66,7 +67,7 @@ Case MakeCase(uint32_t seed) {
   const tflite::TensorType t = u8 ? tflite::TensorType_UINT8 : tflite::TensorType_INT8;
   const int zlo = u8 ? 0 : -128, zhi = u8 ? 255 : 127;
   auto act_q = [&]() { return Quant::PerTensor(r.Float(0.01f, 0.1f), r.Int(zlo + 20, zhi - 20)); };
-  const int kind = r.Int(0, 7);
+  const int kind = r.Int(0, 8);
   const int h = r.Int(1, 12), w = r.Int(1, 12), c = r.Int(1, 40);
   Case out;
   const Quant in_q = act_q();
@@ -95,7 +96,7 @@ Case MakeCase(uint32_t seed) {
     const bool same = r.Coin();
     const int oh = same ? (h + sh - 1) / sh : (h - kh) / sh + 1;
     const int ow = same ? (w + sw - 1) / sw : (w - kw) / sw + 1;
-    if (oh < 1 || ow < 1) return MakeCase(seed ^ 0x9e3779b9u);
+    if (oh < 1 || ow < 1) return MakeCase(seed + 0x9e3779b9u);  // (an xor could cycle back)
     Quant wq;
     int cout, wt;
     if (kind == 0) {
@@ -149,8 +150,17 @@ Case MakeCase(uint32_t seed) {
     b.SetOutputs({y});
     out.name = StrFormat("%s %s %dx%dx%d f%dx%d s%dx%d %s", avg ? "avgpool" : "maxpool", u8 ? "u8" : "i8", h, w, c,
                          fh, fw, sh, sw, same ? "same" : "valid");
+  } else if (kind == 8) {  // SOFTMAX over the last dimension
+    SoftmaxOptions o;
+    o.beta = r.Coin() ? 1.0f : r.Float(0.1f, 3.0f);
+    const Quant oq = !u8 || r.Coin() ? Quant::PerTensor(1.0f / 256, u8 ? 0 : -128)
+                                     : Quant::PerTensor(r.Float(0.002f, 0.05f), r.Int(0, 255));
+    const int y = b.AddTensor("y", t, {1, h, w, c}, oq);
+    b.AddOperator(tflite::BuiltinOperator_SOFTMAX, 1, {x}, {y}, o);
+    b.SetOutputs({y});
+    out.name = StrFormat("softmax %s %dx%dx%d beta %g", u8 ? "u8" : "i8", h, w, c, static_cast<double>(o.beta));
   } else {  // ADD / SUB / MUL, sometimes broadcasting the second input
-    const int op = kind - 5;
+    const int op = kind - 5;  // kinds 5, 6, 7
     const bool bcast = r.Int(0, 2) == 0;
     const Quant q2 = act_q();
     const int x2 = bcast ? b.AddTensor("x2", t, {1, 1, 1, c}, q2) : b.AddTensor("x2", t, {1, h, w, c}, q2);
