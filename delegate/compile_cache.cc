@@ -51,7 +51,11 @@ class KeyWriter {
 
 // Bytes of a builtin op's parameter struct that define it (the parser
 // zero-fills the rest). Pool params stop before the `computed` padding,
-// which kernels fill in at prepare time.
+// which kernels fill in at prepare time. Under a newer TensorFlow Lite the
+// structs may carry fields appended after these (e.g. quantized_bias_type):
+// the compiler cannot read those either (it sees only this layout), so the
+// key covers every input of the compiled result; the support predicate
+// refuses the tensor types such fields describe (INT16 biases, ...).
 size_t ParamBytes(int32_t code) {
   switch (code) {
     case tflite::BuiltinOperator_CONV_2D: return sizeof(TfLiteConvParams);
