@@ -374,24 +374,12 @@ TfLiteStatus HardSwishInvoke(TfLiteContext* context, TfLiteNode* node) {
   return kTfLiteOk;
 }
 
-const TfLiteRegistration* MakeRegistration(TfLiteStatus (*prepare)(TfLiteContext*, TfLiteNode*),
-                                           TfLiteStatus (*invoke)(TfLiteContext*, TfLiteNode*),
-                                           TfLiteRegistration* storage) {
-  *storage = TfLiteRegistration{};
-  storage->init = Init;
-  storage->free = Free;
-  storage->prepare = prepare;
-  storage->invoke = invoke;
-  return storage;
-}
-
 }  // namespace
 
-#define SYSTOLE_ACTIVATION_REGISTRATION(fn, prepare, invoke)                  \
-  const TfLiteRegistration* fn() {                                            \
-    static TfLiteRegistration storage;                                        \
-    static const TfLiteRegistration* r = MakeRegistration(prepare, invoke, &storage); \
-    return r;                                                                 \
+#define SYSTOLE_ACTIVATION_REGISTRATION(fn, prepare, invoke)                                \
+  const TfLiteRegistration* fn() {                                                          \
+    static const TfLiteRegistration r = KernelRegistration(prepare, invoke, Init, Free);    \
+    return &r;                                                                              \
   }
 
 SYSTOLE_ACTIVATION_REGISTRATION(RegisterSoftmax, SoftmaxPrepare, SoftmaxInvoke)

@@ -163,12 +163,7 @@ TfLiteStatus ConcatEval(TfLiteContext* context, TfLiteNode* node) {
 }  // namespace
 
 const TfLiteRegistration* RegisterConcatenation() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration x{};
-    x.prepare = ConcatPrepare;
-    x.invoke = ConcatEval;
-    return x;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(ConcatPrepare, ConcatEval);
   return &r;
 }
 

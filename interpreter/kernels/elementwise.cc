@@ -318,14 +318,7 @@ TfLiteStatus Invoke(TfLiteContext* context, TfLiteNode* node) {
 
 template <ElementwiseOp kOp>
 const TfLiteRegistration* MakeRegistration() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration reg{};
-    reg.init = Init;
-    reg.free = Free;
-    reg.prepare = Prepare<kOp>;
-    reg.invoke = Invoke<kOp>;
-    return reg;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(Prepare<kOp>, Invoke<kOp>, Init, Free);
   return &r;
 }
 

@@ -101,6 +101,33 @@ TfLiteStatus PopulateConvolutionQuantizationParams(
     int32_t* output_activation_max, int32_t* per_channel_multiplier,
     int32_t* per_channel_shift, int num_channels);
 
+// A kernel's registration from its callbacks (the op resolver fills in
+// builtin_code and version).
+inline TfLiteRegistration KernelRegistration(decltype(TfLiteRegistration::prepare) prepare,
+                                             decltype(TfLiteRegistration::invoke) invoke,
+                                             decltype(TfLiteRegistration::init) init = nullptr,
+                                             decltype(TfLiteRegistration::free) free = nullptr) {
+  TfLiteRegistration r{};
+  r.init = init;
+  r.free = free;
+  r.prepare = prepare;
+  r.invoke = invoke;
+  return r;
+}
+
+// Calls eval(int8_t{}) or eval(uint8_t{}) by the input's type; any other type
+// is an error naming the op.
+template <typename F>
+TfLiteStatus EvalInt8OrUint8(TfLiteContext* context, const TfLiteTensor* input, const char* op, F&& eval) {
+  switch (input->type) {
+    case kTfLiteInt8: return eval(int8_t{});
+    case kTfLiteUInt8: return eval(uint8_t{});
+    default:
+      context->ReportError(context, "%s: input type %s not supported", op, TypeName(input->type));
+      return kTfLiteError;
+  }
+}
+
 }  // namespace kernels
 }  // namespace systole
 

@@ -199,27 +199,14 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
 }
 
 TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
-  const TfLiteTensor* input = GetInput(context, node, 0);
-  switch (input->type) {
-    case kTfLiteInt8: return EvalTyped<int8_t>(context, node);
-    case kTfLiteUInt8: return EvalTyped<uint8_t>(context, node);
-    default:
-      context->ReportError(context, "MEAN: input type %s not supported", TypeName(input->type));
-      return kTfLiteError;
-  }
+  return EvalInt8OrUint8(context, GetInput(context, node, 0), "MEAN",
+                         [&](auto zero) { return EvalTyped<decltype(zero)>(context, node); });
 }
 
 }  // namespace
 
 const TfLiteRegistration* RegisterMean() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration x{};
-    x.init = Init;
-    x.free = Free;
-    x.prepare = Prepare;
-    x.invoke = Eval;
-    return x;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(Prepare, Eval, Init, Free);
   return &r;
 }
 

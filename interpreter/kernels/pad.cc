@@ -190,12 +190,7 @@ TfLiteStatus PadEval(TfLiteContext* context, TfLiteNode* node) {
 }  // namespace
 
 const TfLiteRegistration* RegisterPad() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration x{};
-    x.prepare = PadPrepare;
-    x.invoke = PadEval;
-    return x;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(PadPrepare, PadEval);
   return &r;
 }
 

@@ -161,26 +161,12 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
 }  // namespace
 
 const TfLiteRegistration* RegisterAveragePool2D() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration x{};
-    x.init = Init;
-    x.free = Free;
-    x.prepare = Prepare<PoolType::kAverage>;
-    x.invoke = Eval<PoolType::kAverage>;
-    return x;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(Prepare<PoolType::kAverage>, Eval<PoolType::kAverage>, Init, Free);
   return &r;
 }
 
 const TfLiteRegistration* RegisterMaxPool2D() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration x{};
-    x.init = Init;
-    x.free = Free;
-    x.prepare = Prepare<PoolType::kMax>;
-    x.invoke = Eval<PoolType::kMax>;
-    return x;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(Prepare<PoolType::kMax>, Eval<PoolType::kMax>, Init, Free);
   return &r;
 }
 

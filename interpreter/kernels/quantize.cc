@@ -295,24 +295,12 @@ TfLiteStatus DequantizeInvoke(TfLiteContext* context, TfLiteNode* node) {
 }  // namespace
 
 const TfLiteRegistration* RegisterQuantize() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration reg{};
-    reg.init = Init;
-    reg.free = Free;
-    reg.prepare = QuantizePrepare;
-    reg.invoke = QuantizeInvoke;
-    return reg;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(QuantizePrepare, QuantizeInvoke, Init, Free);
   return &r;
 }
 
 const TfLiteRegistration* RegisterDequantize() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration reg{};
-    reg.prepare = DequantizePrepare;
-    reg.invoke = DequantizeInvoke;
-    return reg;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(DequantizePrepare, DequantizeInvoke);
   return &r;
 }
 

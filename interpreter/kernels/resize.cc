@@ -355,22 +355,12 @@ TfLiteStatus NearestEval(TfLiteContext* context, TfLiteNode* node) {
 }  // namespace
 
 const TfLiteRegistration* RegisterResizeBilinear() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration x{};
-    x.prepare = BilinearPrepare;
-    x.invoke = BilinearEval;
-    return x;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(BilinearPrepare, BilinearEval);
   return &r;
 }
 
 const TfLiteRegistration* RegisterResizeNearestNeighbor() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration x{};
-    x.prepare = NearestPrepare;
-    x.invoke = NearestEval;
-    return x;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(NearestPrepare, NearestEval);
   return &r;
 }
 

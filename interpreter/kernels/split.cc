@@ -107,12 +107,7 @@ TfLiteStatus SplitEval(TfLiteContext* context, TfLiteNode* node) {
 }  // namespace
 
 const TfLiteRegistration* RegisterSplit() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration x{};
-    x.prepare = SplitPrepare;
-    x.invoke = SplitEval;
-    return x;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(SplitPrepare, SplitEval);
   return &r;
 }
 

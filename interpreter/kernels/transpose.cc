@@ -146,12 +146,7 @@ TfLiteStatus TransposeEval(TfLiteContext* context, TfLiteNode* node) {
 }  // namespace
 
 const TfLiteRegistration* RegisterTranspose() {
-  static const TfLiteRegistration r = [] {
-    TfLiteRegistration x{};
-    x.prepare = TransposePrepare;
-    x.invoke = TransposeEval;
-    return x;
-  }();
+  static const TfLiteRegistration r = KernelRegistration(TransposePrepare, TransposeEval);
   return &r;
 }
 
