@@ -53,6 +53,7 @@ constexpr int kRegionOutput = 2;
 constexpr int kRegionScratch = 3;
 constexpr uint32_t kMaxRowBytes = (1u << 24) - 1;  // LOAD/STORE row_bytes field
 constexpr uint32_t kMaxRows = 65535;
+constexpr int kInputBands = 4;  // row bands of a partition input, each its own DMA token
 
 // A tensor's place in ABUF: element (y, x, c) is at
 // buffer base + offset + y * row_pitch + x * pix_pitch + c.
@@ -157,8 +158,10 @@ std::vector<int32_t> FoldInputZeroPoint(const TfLiteTensor* bias, int32_t zx, co
 
 class PartitionCompiler {
  public:
-  PartitionCompiler(TfLiteContext* ctx, const PartitionSpec& spec, const CompileOptions& opts)
-      : ctx_(ctx), spec_(spec), opts_(opts), hw_(opts.hw), R_(hw_.rows), C_(hw_.cols) {}
+  // input_bands: load a partition input in row bands that compute consumes
+  // as they arrive (and block the ops reading it by as many row blocks).
+  PartitionCompiler(TfLiteContext* ctx, const PartitionSpec& spec, const CompileOptions& opts, bool input_bands)
+      : ctx_(ctx), spec_(spec), opts_(opts), hw_(opts.hw), R_(hw_.rows), C_(hw_.cols), input_bands_(input_bands) {}
 
   StatusOr<CompiledPartition> Run();
 
@@ -174,8 +177,13 @@ class PartitionCompiler {
     return node(step)->inputs->size > 2 && in(step, 2) >= 0 ? T(in(step, 2)) : nullptr;
   }
   // Output rows of `ow` pixels per accumulator block.
+  // With input bands, an op reading a partition input works in at least
+  // kInputBands blocks, so its first block needs only the first band.
   int RowsPerBlock(int oh, int ow) const {
-    return std::max(1, std::min<int>(oh, std::min<int64_t>(hw_.acc_rows, 65535) / ow));
+    int rows = std::max(1, std::min<int>(oh, std::min<int64_t>(hw_.acc_rows, 65535) / ow));
+    if (input_bands_ && lowering_step_ >= 0 && roots_[ts_.at(in(lowering_step_, 0)).view.root].first == -1)
+      rows = std::min(rows, std::max(1, (oh + kInputBands - 1) / kInputBands));
+    return rows;
   }
   std::string OpLabel(int step) const {
     return StrFormat("%s (op %d)", OpName(code(step)).c_str(), spec_.nodes[step]);
@@ -270,6 +278,8 @@ class PartitionCompiler {
   std::vector<const TfLiteRegistration*> regs_;
   std::map<int, TensorState> ts_;
   std::vector<Root> roots_;
+  const bool input_bands_;
+  int lowering_step_ = -1;
   std::set<int> fused_pads_;      // steps whose PAD is free (input written in place)
   std::set<int> transposes_by_copy_;  // TRANSPOSE steps lowered to VLUT copies
   std::set<int> transposes_by_dma_;   // NCHW -> NHWC steps: STORE to SCRATCH, strided LOAD back
@@ -1486,6 +1496,7 @@ Status PartitionCompiler::LowerConcat(int step, OpCode* oc) {
 }
 
 Status PartitionCompiler::Lower(int step, OpCode* oc) {
+  lowering_step_ = step;
   oc->node = spec_.nodes[step];
   oc->name = OpName(code(step));
   // Roots that come alive at this step get their border/margin fill first.
@@ -1533,6 +1544,61 @@ Status PartitionCompiler::Lower(int step, OpCode* oc) {
 }
 
 // ---------------------------------------------------------------- assembly
+
+// The ABUF bytes a compute instruction reads, as [begin, end) ranges (for the
+// 2-D patterns, the span from the first to the last byte touched).
+std::vector<std::pair<uint64_t, uint64_t>> AbufReads(const Instruction& insn) {
+  auto pattern = [](uint64_t base, uint64_t m, uint64_t inner, uint64_t stride, uint64_t outer, uint64_t width) {
+    const uint64_t runs = (m + inner - 1) / inner, per_run = std::min(m, inner);
+    return std::make_pair(base, base + (runs - 1) * outer + (per_run - 1) * stride + width);
+  };
+  switch (insn.opcode()) {
+    case isa::Opcode::kMatmul: {
+      const auto& a = insn.as<isa::MatmulArgs>();
+      return {pattern(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.k)};
+    }
+    case isa::Opcode::kVmacc: {
+      const auto& a = insn.as<isa::VmaccArgs>();
+      return {pattern(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n)};
+    }
+    case isa::Opcode::kMaxpool:
+    case isa::Opcode::kAvgpool: {
+      auto pool = [&](const auto& a) {
+        const uint64_t window = uint64_t{a.kh - 1} * a.win_row_stride + uint64_t{a.kw - 1} * a.win_col_stride + a.n;
+        return pattern(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, window);
+      };
+      if (insn.opcode() == isa::Opcode::kMaxpool) return {pool(insn.as<isa::MaxpoolArgs>())};
+      return {pool(insn.as<isa::AvgpoolArgs>())};
+    }
+    case isa::Opcode::kVadd: {
+      const auto& a = insn.as<isa::VaddArgs>();
+      return {{a.src1, uint64_t{a.src1} + a.len}, {a.src2, uint64_t{a.src2} + a.len}};
+    }
+    case isa::Opcode::kVsub: {
+      const auto& a = insn.as<isa::VsubArgs>();
+      return {{a.src1, uint64_t{a.src1} + a.len}, {a.src2, uint64_t{a.src2} + a.len}};
+    }
+    case isa::Opcode::kVmul: {
+      const auto& a = insn.as<isa::VmulArgs>();
+      return {{a.src1, uint64_t{a.src1} + a.len}, {a.src2, uint64_t{a.src2} + a.len}};
+    }
+    case isa::Opcode::kVlut: {
+      const auto& a = insn.as<isa::VlutArgs>();
+      return {{a.src, uint64_t{a.src} + a.len}};
+    }
+    case isa::Opcode::kSoftmax: {
+      const auto& a = insn.as<isa::SoftmaxArgs>();
+      return {{a.src, uint64_t{a.src} + uint64_t{a.m} * a.len}};
+    }
+    case isa::Opcode::kStore: {
+      const auto& a = insn.as<isa::StoreArgs>();
+      if (a.rows == 0) return {};
+      return {{a.sram_addr, uint64_t{a.sram_addr} + uint64_t{a.rows - 1} * a.sram_stride + a.row_bytes}};
+    }
+    default:
+      return {};
+  }
+}
 
 // PBUF-address fields of an instruction (the relocations of parameter blocks).
 void RelocatePbuf(Instruction* insn, uint32_t base) {
@@ -1729,24 +1795,53 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
     }
     return Status::Ok();
   };
-  for (const Binding& b : in_b) {
-    const TensorState& ist = ts_[b.tensor];
-    if (ist.transposed_by >= 0) {
-      // NCHW in host memory -> NHWC on chip: one strided DMA per channel.
-      const View& v = ts_[out(ist.transposed_by)].view;
-      const int64_t plane = int64_t{v.h} * v.w;
-      for (int c = 0; c < v.c; ++c)
-        load(static_cast<int>(isa::Buffer::kAbuf), kRegionInput, b.offset + c * plane, 1, Addr(v, 0, 0) + c,
-             v.pix_pitch, static_cast<uint32_t>(plane), 1, {});
-      continue;
-    }
-    RETURN_IF_ERROR(load_view(kRegionInput, b.offset, ist.view, b.size));
-  }
+  // Input bands: with cached parameters, a single partition input is loaded in
+  // up to kInputBands bands of rows, each signalling compute, and compute
+  // waits for a band only before its first instruction that reads it (found
+  // from the instructions' ABUF read ranges), so the input DMA overlaps the
+  // first layers' compute. (Streamed parameters share the load unit's token
+  // stream in a fixed order, so they keep one input token.)
+  const bool banded = input_bands_ && cache && in_b.size() == 1 && ts_[in_b[0].tensor].view.h >= 2;
+  struct Band {
+    uint64_t begin, end;  // ABUF bytes the band writes are inside [begin, end)
+  };
+  std::vector<Band> bands;
+  std::vector<size_t> band_last;  // last load of each band
   for (const auto& [t, off] : const_at)
     RETURN_IF_ERROR(load_view(kRegionParams, off, ts_[t].view, static_cast<uint32_t>(NumElements(T(t)))));
-  // Mark the last input load: copy out, patch, re-add (ProgramBuilder keeps words).
+  for (const Binding& b : in_b) {
+    const TensorState& ist = ts_[b.tensor];
+    const bool transposed = ist.transposed_by >= 0;
+    const View& v = transposed ? ts_[out(ist.transposed_by)].view : ist.view;
+    const int nb = banded ? std::min(kInputBands, v.h) : 1;
+    for (int k = 0; k < nb; ++k) {
+      const int y0 = v.h * k / nb, y1 = v.h * (k + 1) / nb;
+      if (transposed) {
+        // NCHW in host memory -> NHWC on chip: one strided DMA per channel.
+        const int64_t plane = int64_t{v.h} * v.w;
+        for (int c = 0; c < v.c; ++c)
+          load(static_cast<int>(isa::Buffer::kAbuf), kRegionInput, b.offset + c * plane + int64_t{y0} * v.w, 1,
+               Addr(v, y0, 0) + c, v.pix_pitch, static_cast<uint32_t>(int64_t{y1 - y0} * v.w), 1, {});
+      } else {
+        View rows = v;
+        rows.offset += int64_t{y0} * v.row_pitch;
+        rows.h = y1 - y0;
+        RETURN_IF_ERROR(load_view(kRegionInput, b.offset + uint64_t(y0) * v.w * v.c, rows,
+                                  static_cast<uint32_t>(int64_t{y1 - y0} * v.w * v.c)));
+      }
+      if (nb > 1) {
+        band_last.push_back(prog.instructions().size() - 1);
+        bands.push_back({static_cast<uint64_t>(Addr(v, y0, 0)),
+                         static_cast<uint64_t>(k + 1 == nb ? Addr(v, v.h - 1, 0) + int64_t{v.w} * v.pix_pitch
+                                                           : Addr(v, y1, 0))});
+      }
+    }
+  }
+  // Mark the last input load (of each band): copy out, patch, re-add
+  // (ProgramBuilder keeps words).
   std::vector<Instruction> seq = prog.instructions();
   if (seq.empty()) return InvalidArgument("partition has no inputs");
+  for (size_t i : band_last) seq[i].deps.push_next = true;
   seq.back().deps.push_next = true;
 
   // 2. Parameter streaming loads are interleaved with the ops' compute.
@@ -1767,17 +1862,38 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
 
   // 3. Compute: wait for inputs, run the ops, signal the stores.
   std::vector<std::pair<uint64_t, uint64_t>> op_ranges;  // (first index, count) in the INFERENCE chunk
-  seq.push_back(Instruction{isa::Deps{true, false, false, false}, isa::NopArgs{}});
-  for (Instruction& i : pre.compute) seq.push_back(i);
+  seq.push_back(Instruction{isa::Deps{true, false, false, false}, isa::NopArgs{}});  // (the first band)
+  size_t bands_popped = 1;
+  auto pop_band = [&]() {
+    seq.push_back(Instruction{isa::Deps{true, false, false, false}, isa::NopArgs{}});
+    ++bands_popped;
+  };
+  auto wait_for_bands = [&](const Instruction& insn) {
+    size_t need = 0;
+    for (const auto& [b, e] : AbufReads(insn))
+      for (size_t k = bands_popped; k < bands.size(); ++k)
+        if (b < bands[k].end && bands[k].begin < e) need = std::max(need, k + 1);
+    while (bands_popped < need) pop_band();
+  };
+  auto wait_for_all_bands = [&]() {
+    while (bands_popped < bands.size()) pop_band();
+  };
+  for (Instruction& i : pre.compute) {
+    wait_for_bands(i);
+    seq.push_back(i);
+  }
   for (size_t s = 0; s < ops.size(); ++s) {
     const uint64_t begin = seq.size();
     auto bi = block_index.find(static_cast<int>(s));
     const bool has_block = bi != block_index.end();
     const uint32_t base = cache ? block_at[s] : has_block ? static_cast<uint32_t>((bi->second % 2) * half) : 0;
     if (!cache && has_block) seq.push_back(Instruction{isa::Deps{true, false, false, false}, isa::NopArgs{}});
+    // Between-op DMA shares the load unit's token stream: every band first.
+    if (!ops[s].pre.empty() || !ops[s].post.empty()) wait_for_all_bands();
     seq.insert(seq.end(), ops[s].pre.begin(), ops[s].pre.end());
     for (Instruction insn : ops[s].compute) {
       RelocatePbuf(&insn, base);
+      wait_for_bands(insn);
       seq.push_back(insn);
     }
     seq.insert(seq.end(), ops[s].post.begin(), ops[s].post.end());
@@ -1791,6 +1907,7 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
     }
     op_ranges.push_back({begin, seq.size() - begin});
   }
+  wait_for_all_bands();
   seq.push_back(Instruction{isa::Deps{false, false, false, true}, isa::NopArgs{}});
 
   // 4. Output stores after the compute token.
@@ -1917,8 +2034,14 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
 StatusOr<CompiledPartition> CompilePartition(TfLiteContext* context, const PartitionSpec& partition,
                                              const CompileOptions& options) {
   RETURN_IF_ERROR(options.hw.Validate());
-  PartitionCompiler pc(context, partition, options);
-  return pc.Run();
+  // Compiled twice, with the partition input loaded whole and in row bands
+  // overlapping the first layers; the estimator picks (each band costs the
+  // link's per-transfer latency, so banding wins only when compute can hide it).
+  StatusOr<CompiledPartition> whole = PartitionCompiler(context, partition, options, false).Run();
+  if (!whole.ok() || partition.inputs.size() != 1) return whole;
+  StatusOr<CompiledPartition> banded = PartitionCompiler(context, partition, options, true).Run();
+  if (banded.ok() && banded->report.estimated_cycles < whole->report.estimated_cycles) return banded;
+  return whole;
 }
 
 }  // namespace systole::compiler
