@@ -22,8 +22,12 @@
 //                            rescale from the vector registers)
 //   * eltwise front          Cols x 2 systole_mbqm (input rescales of ADD/SUB)
 //   * VMACC lane, LUT, pool reducer, fill: small per-lane datapaths here.
+//   * softmax unit           scalar binary32 datapath (systole_fp32_pkg) with a
+//                            256-entry exponent table and the sequential
+//                            divider systole_fp32_div (SOFTMAX)
 module systole_core
   import systole_isa_pkg::*;
+  import systole_fp32_pkg::*;
 #(
   parameter int unsigned Rows = 16,
   parameter int unsigned Cols = 16,
@@ -94,6 +98,16 @@ module systole_core
     $error("systole_core: built for VMACC/LUT/POOL latencies 1/1/2, ISA says %0d/%0d/%0d",
            VmaccLatency, LutLatency, PoolLatency);
   end
+  // SOFTMAX: the output stage is one register; the divider starts one cycle
+  // into the divide phase (after x = sum * scale) and must finish within it.
+  if (SoftmaxLatency != 1 || SoftmaxTableBytes != 1024) begin : gen_bad_softmax
+    $error("systole_core: built for SOFTMAX_LATENCY 1 and a 1024-byte table, ISA says %0d/%0d",
+           SoftmaxLatency, SoftmaxTableBytes);
+  end
+  if (F32DivLatency > SoftmaxDivLatency) begin : gen_bad_softmax_div
+    $error("systole_core: the divider needs %0d cycles, SOFTMAX_DIV_LATENCY is %0d",
+           F32DivLatency, SoftmaxDivLatency);
+  end
 
   localparam int unsigned L = MemReadLatency;
   localparam int unsigned ArrayLat = Rows + Cols - 1;
@@ -101,6 +115,10 @@ module systole_core
   localparam int unsigned LutReads = (LutBytes + LutChunk - 1) / LutChunk;  // P
   localparam int unsigned LutLast  = LutBytes - (LutReads - 1) * LutChunk;  // bytes of read P-1
   localparam int unsigned RowIdxW  = $clog2(Rows);
+  localparam int unsigned SmEntries = SoftmaxTableBytes / 4;                    // 256 binary32
+  localparam int unsigned SmChunk   = 4 * Cols;                                 // table bytes per read
+  localparam int unsigned SmReads   = (SoftmaxTableBytes + SmChunk - 1) / SmChunk;  // P
+  localparam int unsigned SmLast    = SoftmaxTableBytes - (SmReads - 1) * SmChunk;  // bytes of read P-1
 
   // ---- instruction register and sequencer -----------------------------------
   logic        busy_q;
@@ -128,6 +146,7 @@ module systole_core
   vfill_t        f_fill;
   maxpool_t      f_pool; // MAXPOOL and AVGPOOL share the layout
   setreg_t       f_set;
+  softmax_t      f_sm;
   assign f_lw   = load_weights_t'(insn);
   assign f_mm   = matmul_t'(insn);
   assign f_pp   = postproc_t'(insn);
@@ -137,8 +156,9 @@ module systole_core
   assign f_fill = vfill_t'(insn);
   assign f_pool = maxpool_t'(insn);
   assign f_set  = setreg_t'(insn);
+  assign f_sm   = softmax_t'(insn);
 
-  logic is_mm, is_lw, is_pp, is_vm, is_elt, is_lut, is_fill, is_pool, is_avg;
+  logic is_mm, is_lw, is_pp, is_vm, is_elt, is_lut, is_fill, is_pool, is_avg, is_sm;
   assign is_lw   = op == OpLoadWeights;
   assign is_mm   = op == OpMatmul;
   assign is_pp   = op == OpPostproc;
@@ -148,6 +168,7 @@ module systole_core
   assign is_fill = op == OpVfill;
   assign is_pool = op == OpMaxpool || op == OpAvgpool;
   assign is_avg  = op == OpAvgpool;
+  assign is_sm   = op == OpSoftmax;
 
   // Element chunks of VADD..VFILL: ceil(len / C) (33 bits: len may be 2^32-1).
   logic [31:0] chunks;
@@ -157,6 +178,10 @@ module systole_core
   // Window taps of a pooled pixel.
   logic [15:0] taps;
   assign taps = 16'(f_pool.kh) * 16'(f_pool.kw);
+
+  // SOFTMAX: cycles per row, RowT = 3*len + 3L + SOFTMAX_DIV_LATENCY + SOFTMAX_LATENCY.
+  logic [31:0] sm_row_t;
+  assign sm_row_t = 32'd3 * 32'(f_sm.len) + 32'(3 * L + SoftmaxDivLatency + SoftmaxLatency);
 
   // T - 1 of the current instruction (the contract's table).
   logic [31:0] last;
@@ -170,6 +195,7 @@ module systole_core
       OpVlut:                     last = chunks + 32'(LutReads + L + LutLatency - 1);
       OpVfill:                    last = chunks - 32'd1;
       OpMaxpool, OpAvgpool:       last = 32'(f_pool.m) * 32'(taps) + 32'(L + PoolLatency - 1);
+      OpSoftmax:                  last = 32'(f_sm.m) * sm_row_t + 32'(SmReads + L - 1);
       default:                    last = 32'd0;  // NOP, SETREG
     endcase
   end
@@ -213,6 +239,50 @@ module systole_core
   logic signed [7:0] act_min, act_max;
   assign act_min = vreg_q[VRegActMin][7:0];
   assign act_max = vreg_q[VRegActMax][7:0];
+
+  // ---- SOFTMAX sequencer -------------------------------------------------------
+  // Table reads p < P in cycles 0..P-1 (PBUF port below). Row r runs in cycles
+  // t0 + r*RowT .. t0 + (r+1)*RowT - 1, t0 = P + L; sm_ph_q is the cycle within
+  // the row (b = 0), and element j of the row is at src + r*len + j:
+  //   [0, len)               max phase: element ph read on port A
+  //   [s0, s0+len)           sum phase: element ph - s0, s0 = len + L
+  //   d0 = s0 + len + L      x = sum * scale
+  //   d0 + 1                 divider start: inv = 1 / x, ready F32DivLatency later
+  //   [o0, o0+len)           output phase: element ph - o0, o0 = d0 + SOFTMAX_DIV_LATENCY
+  //   [o0+L+1, o0+len+L+1)   its byte is written (data in +L, registered +1)
+  // The last write is in ph = RowT - 1; the next row starts the cycle after.
+  // Every element is read before it is written, so dst = src works.
+  logic        sm_run;          // a row is in progress (cnt >= t0)
+  logic [31:0] sm_ph_q;         // cycle within the current row
+  logic [31:0] sm_row_src_q;    // src + r*len
+  logic [31:0] sm_len, sm_s0, sm_d0, sm_o0, sm_addr;
+  logic        sm_rd_max, sm_rd_sum, sm_rd_out, sm_rd;
+  assign sm_run    = busy_q && is_sm && cnt >= 32'(SmReads + L);
+  assign sm_len    = 32'(f_sm.len);
+  assign sm_s0     = sm_len + 32'(L);
+  assign sm_d0     = sm_s0 + sm_len + 32'(L);
+  assign sm_o0     = sm_d0 + 32'(SoftmaxDivLatency);
+  assign sm_rd_max = sm_run && sm_ph_q < sm_len;
+  assign sm_rd_sum = sm_run && in_win(sm_ph_q, sm_s0, sm_len);
+  assign sm_rd_out = sm_run && in_win(sm_ph_q, sm_o0, sm_len);
+  assign sm_rd     = sm_rd_max || sm_rd_sum || sm_rd_out;
+  assign sm_addr   = sm_row_src_q + (sm_rd_max ? sm_ph_q : sm_ph_q - (sm_rd_sum ? sm_s0 : sm_o0));
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      sm_ph_q      <= '0;
+      sm_row_src_q <= '0;
+    end else if (accept) begin
+      sm_ph_q      <= '0;
+      sm_row_src_q <= f_sm.src;
+    end else if (sm_run) begin
+      if (sm_ph_q == sm_row_t - 32'd1) begin
+        sm_ph_q      <= '0;
+        sm_row_src_q <= sm_row_src_q + sm_len;
+      end else begin
+        sm_ph_q <= sm_ph_q + 32'd1;
+      end
+    end
+  end
 
   // ---- address generators ----------------------------------------------------
   // Port A walks a 2-D pixel pattern (MATMUL, VMACC, pools: addr(i) = base +
@@ -277,6 +347,7 @@ module systole_core
         is_elt:  begin a_req = cnt < chunks; a_len = 16'(a_chunk); end
         is_lut:  begin a_req = in_win(cnt, 32'(LutReads), chunks); a_len = 16'(a_chunk); end
         is_pool: begin a_req = cnt < 32'(f_pool.m) * 32'(taps); a_len = f_pool.n; a_addr = tap; end
+        is_sm:   begin a_req = sm_rd; a_len = 16'd1; a_addr = sm_addr; end
         default: ;
       endcase
     end
@@ -288,7 +359,7 @@ module systole_core
     if (!rst_ni) begin
       pix_q <= '0; run_q <= '0; tap_q <= '0; row_q <= '0; inner_q <= '0;
       kx_q <= '0; ky_q <= '0; a_rem_q <= '0; b_ptr_q <= '0;
-    end else if (a_req) begin
+    end else if (a_req && !is_sm) begin  // SOFTMAX has its own element pointers
       if (is_elt || is_lut) begin
         pix_q   <= pix + 32'(Cols);
         b_ptr_q <= b_ptr + 32'(Cols);
@@ -337,7 +408,7 @@ module systole_core
 
   // ---- PBUF port -------------------------------------------------------------
   // LOAD_WEIGHTS rows (cycles 0..k-1), POSTPROC bias/mult/shift (0..2), VMACC
-  // tap weights (0), VLUT table (0..P-1).
+  // tap weights (0), VLUT table (0..P-1), SOFTMAX table (0..P-1).
   logic [31:0] p_ptr_q, p_ptr, p_step;
   logic        p_req;
   logic [15:0] p_len;
@@ -363,6 +434,11 @@ module systole_core
         p_req = cnt < 32'(LutReads); p_step = 32'(LutChunk);
         p_len = cnt == 32'(LutReads - 1) ? 16'(LutLast) : 16'(LutChunk);
         if (!busy_q) p_ptr = f_lut.lut_addr;
+      end
+      is_sm: begin
+        p_req = cnt < 32'(SmReads); p_step = 32'(SmChunk);
+        p_len = cnt == 32'(SmReads - 1) ? 16'(SmLast) : 16'(SmChunk);
+        if (!busy_q) p_ptr = f_sm.table_addr;
       end
       default: ;
     endcase
@@ -611,6 +687,89 @@ module systole_core
     if (fin_valid_q)             pool_out_q <= pool_out_d;
   end
 
+  // ---- softmax unit (SOFTMAX) ---------------------------------------------------
+  // Scalar binary32 datapath, one element per cycle (systole_fp32_pkg, bit-exact
+  // with common/float32.cc), beside the per-lane vector datapaths.
+  //
+  // Exponent table: PBUF read p (cycle p) arrives in p + L and fills entries
+  // [p*C, p*C + C) of the 256 x binary32 register file (4C bytes = C
+  // little-endian words; entries past 255 of the last read are dropped).
+  logic [31:0] sm_tbl_q [SmEntries];
+  logic [31:0] sm_tbl_d [SmEntries];
+  logic        sm_tbl_load;
+  assign sm_tbl_load = busy_q && is_sm && in_win(cnt, 32'(L), 32'(SmReads));
+  always_comb begin
+    sm_tbl_d = sm_tbl_q;
+    if (sm_tbl_load) begin
+      for (int k = 0; k < SmEntries; k++) begin
+        if (32'(k / Cols) == cnt - 32'(L)) sm_tbl_d[k] = pbuf_words[k % Cols];
+      end
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (sm_tbl_load) sm_tbl_q <= sm_tbl_d;
+  end
+
+  // What the element arriving this cycle (byte 0 of port A) was read for.
+  logic sm_in_max_q, sm_in_first_q, sm_in_sum_q, sm_in_out_q, sm_we_q;
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      sm_in_max_q <= 1'b0; sm_in_first_q <= 1'b0; sm_in_sum_q <= 1'b0; sm_in_out_q <= 1'b0;
+      sm_we_q     <= 1'b0;
+    end else begin
+      sm_in_max_q   <= sm_rd_max;
+      sm_in_first_q <= sm_ph_q == 32'd0;
+      sm_in_sum_q   <= sm_rd_sum;
+      sm_in_out_q   <= sm_rd_out;
+      sm_we_q       <= sm_in_out_q;  // output byte registered (SOFTMAX_LATENCY = 1)
+    end
+  end
+
+  // The element and its exponent e = T[255 - mx + x] (an index in [0, 255]: x <= mx).
+  logic signed [7:0] sm_x, sm_mx_q;
+  logic [7:0]        sm_idx;
+  logic [31:0]       sm_e;
+  assign sm_x   = abuf_a_rdata_i[0];
+  assign sm_idx = 8'(10'sd255 - 10'(sm_mx_q) + 10'(sm_x));
+  assign sm_e   = sm_tbl_q[sm_idx];
+
+  // Stages of a row: max (signed int8); sum = Add(sum, e) in element order from
+  // +0 (reset at the row's first cycle); x = Mul(sum, scale) in d0; inv from the
+  // divider; output p = Mul(e, inv), rounded (trunc_round = 0: half away from
+  // zero; 1: truncate p + 0.5), + out_zp in 34 bits, clamped to int8.
+  logic [31:0] sm_sum_q, sm_xs_q, sm_inv;
+  logic [7:0]  sm_out_q;
+  always_ff @(posedge clk_i) begin
+    if (sm_in_max_q) sm_mx_q <= (sm_in_first_q || sm_x > sm_mx_q) ? sm_x : sm_mx_q;
+    if (sm_run && sm_ph_q == 32'd0) sm_sum_q <= 32'd0;
+    else if (sm_in_sum_q)           sm_sum_q <= f32_add(sm_sum_q, sm_e);
+    if (sm_run && sm_ph_q == sm_d0) sm_xs_q <= f32_mul(sm_sum_q, f_sm.scale);
+    if (sm_in_out_q) begin
+      logic [31:0]        p, q;
+      logic signed [33:0] v;
+      p = f32_mul(sm_e, sm_inv);
+      q = f_sm.trunc_round[0] ? f32_to_int32(f32_add(p, F32Half), 1'b1) : f32_to_int32(p, 1'b0);
+      v = 34'($signed(q)) + 34'(f_sm.out_zp);
+      if (v > 34'sd127)       sm_out_q <= 8'h7F;
+      else if (v < -34'sd128) sm_out_q <= 8'h80;
+      else                    sm_out_q <= v[7:0];
+    end
+  end
+
+  // inv = 1 / x: sequential restoring divider started in d0 + 1; its result is
+  // held from d0 + 1 + F32DivLatency <= o0 + 1 (checked at elaboration) until
+  // the next row's start.
+  logic sm_div_start, unused_sm_div_done;
+  assign sm_div_start = sm_run && sm_ph_q == sm_d0 + 32'd1;
+  systole_fp32_div u_sm_div (
+    .clk_i, .rst_ni,
+    .start_i (sm_div_start),
+    .a_i     (F32One),
+    .b_i     (sm_xs_q),
+    .done_o  (unused_sm_div_done),
+    .q_o     (sm_inv)
+  );
+
   // ---- ABUF write port -----------------------------------------------------------
   logic [31:0] wr_ptr_q, wr_rem_q, wr_ptr, wr_rem, wr_step;
   logic        we;
@@ -651,6 +810,13 @@ module systole_core
         wr_step = 32'(f_pool.dst_stride);
         wlen    = f_pool.n;
         for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = pool_out_q[c];
+      end
+      is_sm: begin
+        we = sm_we_q;
+        if (!busy_q) wr_ptr = f_sm.dst;  // rows are contiguous: dst + r*len + j
+        wr_step = 32'd1;
+        wlen    = 16'd1;
+        abuf_wdata_o[0] = sm_out_q;
       end
       default: ;
     endcase
@@ -727,5 +893,6 @@ module systole_core
   // results are due), bytes of the wide read buses beyond what a lane uses.
   logic unused_ok;
   assign unused_ok = ^{unused_arr_valid, abuf_a_rdata_i, pbuf_rdata_i, abuf_b_rdata_i, insn_q,
-                       f_set, f_fill, f_lut, f_pool, f_vm, f_pp, f_el, f_lw, f_mm};
+                       f_set, f_fill, f_lut, f_pool, f_vm, f_pp, f_el, f_lw, f_mm, f_sm,
+                       unused_sm_div_done};
 endmodule

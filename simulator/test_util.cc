@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "common/fixed_point.h"
+#include "common/float32.h"
 
 namespace systole::sim::testing {
 namespace {
@@ -542,7 +543,94 @@ OpCase Lut(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
   return oc;
 }
 
+// ------------------------------------------------------------- softmax
+
+OpCase Softmax(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
+  const int m = RandInt(rng, 1, 3 * scale), len = RandInt(rng, 1, (3 * cfg.cols + 5) * scale);
+  // TFLite's two kernels: INT8 (round half away, output zp usually -128, scale
+  // 1/256) and UINT8 (truncating p + 0.5; UINT8 tensors are value - 128 on the
+  // device, out_zp = -128). Sometimes other output scales and zero points
+  // (clamping), and sometimes a table of random bit patterns (NaN, inf and
+  // subnormal paths).
+  const bool trunc_round = rng.Next() & 1;
+  int out_zp = -128;
+  float out_scale = 1.0f / 256.0f;
+  if (rng.Next() % 3 == 0) {
+    out_zp = RandInt(rng, -128, 127);
+    out_scale = static_cast<float>(RandReal(rng, 1.0 / 512.0, 1.0 / 16.0));
+  }
+  const bool random_bits = rng.Next() % 5 == 0;
+  const float input_scale = static_cast<float>(RandReal(rng, 0.005, 0.5));
+  const float beta = (rng.Next() & 1) ? 1.0f : static_cast<float>(RandReal(rng, 0.25, 2.0));
+  std::vector<uint32_t> table = SoftmaxTable(input_scale, beta);
+  if (random_bits)
+    for (auto& t : table) t = rng.Next();
+  const uint32_t scale_bits = f32::Bits(out_scale);
+  OpCase oc;
+  oc.name = StrFormat("softmax %dx%d %s%s zp %d scale %g input_scale %g beta %g", m, len,
+                      trunc_round ? "uint8-rounding" : "int8-rounding", random_bits ? " random-table" : "", out_zp,
+                      out_scale, input_scale, beta);
+  const auto x = RandVec(rng, size_t(m) * len);
+  oc.expected = SoftmaxReference(x, len, table, scale_bits, trunc_round, out_zp);
+  Emitter e(cfg, &oc);
+  // The table at an unaligned PBUF address (a few pad bytes first).
+  const uint32_t pad = rng.Next() % 4;
+  std::vector<uint8_t> blob(pad, 0);
+  for (uint32_t t : table) PutI32(&blob, static_cast<int32_t>(t));
+  const uint32_t p_table = e.Param(blob) + pad;
+  const uint32_t a_in = e.AllocA(m * len);
+  const uint32_t a_out = (rng.Next() & 1) ? a_in : e.AllocA(m * len);  // in place or not
+  e.loads.push_back(Emitter::Load(isa::Buffer::kAbuf, 0, e.HostInput(x), a_in, 1, m * len, 0, 0));
+  e.Compute(isa::SoftmaxArgs{uint32_t(m), uint32_t(len), trunc_round, a_in, a_out, p_table, scale_bits,
+                             out_zp});
+  e.stores.push_back(Emitter::Store(0, a_out, 1, m * len, 0, 0));
+  e.Finish();
+  return oc;
+}
+
 }  // namespace
+
+std::vector<uint32_t> SoftmaxTable(float input_scale, float beta) {
+  std::vector<uint32_t> table(256);
+  const float s = -input_scale * beta;
+  for (int v = 0; v <= 255; ++v) table[255 - v] = f32::Bits(std::exp(s * static_cast<float>(v)));
+  return table;
+}
+
+std::vector<int8_t> SoftmaxReference(const std::vector<int8_t>& x, int len, const std::vector<uint32_t>& table,
+                                     uint32_t scale_bits, bool trunc_round, int out_zp) {
+  // Saturating float -> int32 (the ISA's rule; a C cast would be undefined).
+  auto to_int = [](double v) -> int64_t {
+    if (std::isnan(v)) return 0;
+    if (v >= 2147483647.0) return INT32_MAX;
+    if (v <= -2147483648.0) return INT32_MIN;
+    return static_cast<int64_t>(v);
+  };
+  const float scale = f32::FromBits(scale_bits);
+  std::vector<int8_t> out(x.size());
+  for (size_t r = 0; r * len < x.size(); ++r) {
+    const int8_t* in = &x[r * len];
+    int max_val = -128;
+    for (int j = 0; j < len; ++j) max_val = std::max(max_val, int{in[j]});
+    auto table_at = [&](int v) { return f32::FromBits(table[255 - max_val + v]); };
+    float sum_exp = 0.0f;
+    for (int j = 0; j < len; ++j) sum_exp += table_at(in[j]);
+    const float scaled_sum = sum_exp * scale;
+    const float inv_sum_exp = 1.0f / scaled_sum;
+    for (int j = 0; j < len; ++j) {
+      const float prob_rescaled = table_at(in[j]) * inv_sum_exp;
+      int64_t q;
+      if (trunc_round) {
+        const float biased = prob_rescaled + 0.5f;
+        q = to_int(std::trunc(double{biased}));
+      } else {
+        q = to_int(std::round(double{prob_rescaled}));
+      }
+      out[r * len + j] = static_cast<int8_t>(std::min<int64_t>(std::max<int64_t>(q + out_zp, -128), 127));
+    }
+  }
+  return out;
+}
 
 const char* OpKindName(OpKind k) {
   switch (k) {
@@ -555,6 +643,7 @@ const char* OpKindName(OpKind k) {
     case OpKind::kSub: return "sub";
     case OpKind::kMul: return "mul";
     case OpKind::kLut: return "lut";
+    case OpKind::kSoftmax: return "softmax";
     case OpKind::kNumKinds: break;
   }
   return "?";
@@ -579,6 +668,7 @@ OpCase MakeCase(OpKind kind, const DeviceConfig& cfg, Xorshift32& rng, int scale
     case OpKind::kSub:
     case OpKind::kMul: return Eltwise(cfg, rng, kind, scale);
     case OpKind::kLut: return Lut(cfg, rng, scale);
+    case OpKind::kSoftmax: return Softmax(cfg, rng, scale);
     case OpKind::kNumKinds: break;
   }
   std::abort();
@@ -804,6 +894,58 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
       for (size_t i = 0; i < x.size(); ++i)
         if (mem.abuf[2000 + i] != lut[int8_t(x[i]) + 128]) return StrFormat("element %zu", i);
       return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  // SOFTMAX: rows shorter and longer than C, one element, several rows, in
+  // place, both roundings, a realistic expf table (TFLite's), a table of random
+  // bit patterns (NaN / inf / subnormal paths) and random scale bits, the
+  // table at an unaligned PBUF address. Checked against SoftmaxReference.
+  struct Sm {
+    const char* name;
+    int m, len;
+    bool trunc_round, in_place, random_table, random_scale;
+    int out_zp;
+  };
+  const Sm sms[] = {
+      {"SOFTMAX int8 len 1", 1, 1, false, false, false, false, -128},
+      {"SOFTMAX int8 len < C, 3 rows", 3, std::max(1, C - 3), false, false, false, false, -128},
+      {"SOFTMAX int8 len > C, 4 rows, in place", 4, 2 * C + 5, false, true, false, false, -128},
+      {"SOFTMAX uint8 rounding len > C, 2 rows", 2, C + 1, true, false, false, false, -128},
+      {"SOFTMAX uint8 rounding in place, zp 5", 3, 7, true, true, false, false, 5},
+      {"SOFTMAX int8 random table", 6, C / 2 + 3, false, false, true, false, 17},
+      {"SOFTMAX uint8 rounding random table and scale", 6, 5, true, false, true, true, -128},
+      {"SOFTMAX int8 random scale", 4, 9, false, true, false, true, -3},
+  };
+  for (const Sm& sm : sms) {
+    InsnTest t;
+    t.name = sm.name;
+    const size_t bytes = size_t(sm.m) * sm.len;
+    std::vector<uint8_t> x = rand_bytes(bytes);
+    if (sm.len >= 4) {  // the extremes in one row: table entries 0 and 255
+      x[1] = 0x80;
+      x[2] = 0x7F;
+    }
+    std::vector<uint32_t> table =
+        SoftmaxTable(static_cast<float>(RandReal(rng, 0.01, 0.3)), (rng.Next() & 1) ? 1.0f : 0.7f);
+    if (sm.random_table)
+      for (auto& e : table) e = rng.Next();
+    const uint32_t scale = sm.random_scale ? rng.Next() : f32::Bits(1.0f / 256.0f);
+    const uint32_t src = 64 + (rng.Next() % 8), dst = sm.in_place ? src : uint32_t(src + bytes + 40);
+    const uint32_t table_addr = 1000 + (rng.Next() % 4);
+    const std::vector<int8_t> want8 = SoftmaxReference(std::vector<int8_t>(x.begin(), x.end()), sm.len, table,
+                                                       scale, sm.trunc_round, sm.out_zp);
+    const std::vector<uint8_t> want(want8.begin(), want8.end());
+    t.init = [=](DeviceMemory& mem) {
+      std::copy(x.begin(), x.end(), mem.abuf.begin() + src);
+      for (int i = 0; i < 256; ++i) SetI32(&mem.pbuf[table_addr + 4 * i], static_cast<int32_t>(table[i]));
+    };
+    t.program.Add(isa::SoftmaxArgs{uint32_t(sm.m), uint32_t(sm.len), sm.trunc_round, src, dst, table_addr, scale,
+                                   sm.out_zp});
+    t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      if (!sm.in_place && (mem.abuf[dst - 1] != 0 || mem.abuf[dst + bytes] != 0))
+        return std::string("wrote outside");
+      return CheckBytes("output", &mem.abuf[dst], want);
     };
     tests.push_back(std::move(t));
   }

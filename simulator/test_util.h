@@ -1,6 +1,6 @@
 // Test and benchmark support for the simulator: random, legal Systole programs
 // for whole int8 operators (GEMM, CONV_2D, DEPTHWISE_CONV_2D, MAX/AVG pooling,
-// ADD/SUB/MUL, LUT activations), each with the expected output computed by a
+// ADD/SUB/MUL, LUT activations, SOFTMAX), each with the expected output computed by a
 // straightforward TFLite-style reference kernel on common/fixed_point.h, and
 // runners for the functional and SystemC models.
 //
@@ -33,7 +33,7 @@ struct OpCase {
   std::vector<int8_t> expected;        // reference output (host region 2)
 };
 
-enum class OpKind { kGemm, kConv, kDepthwise, kMaxPool, kAvgPool, kAdd, kSub, kMul, kLut, kNumKinds };
+enum class OpKind { kGemm, kConv, kDepthwise, kMaxPool, kAvgPool, kAdd, kSub, kMul, kLut, kSoftmax, kNumKinds };
 const char* OpKindName(OpKind k);
 
 // A random legal case of the given kind sized for `config` (any R, C >= 2 and
@@ -42,6 +42,17 @@ OpCase MakeCase(OpKind kind, const DeviceConfig& config, Xorshift32& rng, int sc
 // A GEMM with explicit shape; double_buffered splits M into row tiles that
 // load, compute and store in a software pipeline (TVM-VTA style tokens).
 OpCase MakeGemm(const DeviceConfig& config, Xorshift32& rng, int m, int k, int n, bool double_buffered);
+
+// TFLite's quantized SOFTMAX (optimized_ops::Softmax with its float exponent
+// table) on the host's float arithmetic, as the SOFTMAX instruction defines it:
+// rows of `len` int8 inputs, `table` = 256 binary32 bit patterns; output
+// clamp(round(p) + out_zp) (trunc_round = 0, TFLite's int8 kernel) or
+// clamp(int(p + 0.5f) + out_zp) (trunc_round = 1, its uint8 kernel); float to
+// int conversions saturate and NaN converts to 0.
+std::vector<int8_t> SoftmaxReference(const std::vector<int8_t>& x, int len, const std::vector<uint32_t>& table,
+                                     uint32_t scale_bits, bool trunc_round, int out_zp);
+// TFLite's PopulateSoftmaxLookupTable: entry 255 - v = expf(-input_scale * beta * v).
+std::vector<uint32_t> SoftmaxTable(float input_scale, float beta);
 
 // Host memory for a case: regions 0, 1 (readable) and 2 (writable, `out`).
 struct HostBuffers {

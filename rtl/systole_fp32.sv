@@ -1,0 +1,336 @@
+// IEEE-754 binary32 arithmetic in integer logic: the SOFTMAX unit's float
+// operations (docs/ISA.md, SOFTMAX), bit-exact with common/float32.{h,cc},
+// which is the normative C++ definition. Same rules: round to nearest, ties to
+// even; subnormal inputs and results kept (no flush to zero); every NaN result
+// is the one quiet NaN 32'h7FC00000; float -> int32 conversions saturate and
+// give 0 for NaN.
+//
+//   systole_fp32_pkg   combinational operations as functions (the datapath of
+//                      the caller): f32_add, f32_mul, f32_to_int32 (round half
+//                      away from zero / truncate), and f32_round_pack, the one
+//                      rounding and packing step every operation ends with
+//   systole_fp32_div   sequential restoring divider a / b: one quotient bit per
+//                      cycle, fixed latency F32DivLatency
+//   systole_fp32       the units side by side, the top of the unit-test model
+//                      (rtl/systole_fp32_test.cc); not used by the core
+//
+// The functions mirror float32.cc step by step (same names in comments), so a
+// reader can check one against the other.
+
+// A package exports more names than one module uses: UNUSEDPARAM is off inside.
+/* verilator lint_off DECLFILENAME */
+/* verilator lint_off UNUSEDPARAM */
+package systole_fp32_pkg;
+/* verilator lint_on DECLFILENAME */
+  localparam logic [31:0] F32NaN  = 32'h7FC0_0000;
+  localparam logic [31:0] F32One  = 32'h3F80_0000;  // 1.0f
+  localparam logic [31:0] F32Half = 32'h3F00_0000;  // 0.5f
+
+  // Quotient bits the divider develops (see systole_fp32_div) and its latency
+  // from start_i to the cycle in which q_o holds the result.
+  localparam int unsigned F32DivQuotBits = 26;
+  localparam int unsigned F32DivLatency  = F32DivQuotBits + 2;
+
+  // A finite value as sign, integer significand and exponent:
+  // value = (-1)^sign * sig * 2^exp, sig < 2^24 (float32.cc: Unpacked).
+  typedef struct packed {
+    logic        sign;
+    int          exp;
+    logic [23:0] sig;
+  } f32_unpacked_t;
+
+  // (The sign is masked off, not sliced away, so that every bit of a is used.)
+  function automatic logic f32_is_nan(logic [31:0] a);
+    return (a & 32'h7F80_0000) == 32'h7F80_0000 && (a & 32'h007F_FFFF) != 32'd0;
+  endfunction
+  function automatic logic f32_is_inf(logic [31:0] a);
+    return (a & 32'h7FFF_FFFF) == 32'h7F80_0000;
+  endfunction
+  function automatic logic f32_is_zero(logic [31:0] a);
+    return (a & 32'h7FFF_FFFF) == 32'd0;
+  endfunction
+
+  // Unpack: subnormals (and zero) have exponent -149 and no hidden bit.
+  function automatic f32_unpacked_t f32_unpack(logic [31:0] a);
+    f32_unpacked_t u;
+    u.sign = a[31];
+    if (a[30:23] == 8'd0) begin
+      u.exp = -149;
+      u.sig = {1'b0, a[22:0]};
+    end else begin
+      u.exp = int'({24'd0, a[30:23]}) - 150;
+      u.sig = {1'b1, a[22:0]};
+    end
+    return u;
+  endfunction
+
+  // Number of significant bits of m (0 for m = 0): a priority encoder.
+  function automatic int f32_bit_length(logic [63:0] m);
+    int n;
+    n = 0;
+    for (int i = 0; i < 64; i++) begin
+      if (m[i]) n = i + 1;
+    end
+    return n;
+  endfunction
+
+  // RoundPack: rounds (-1)^sign * m * 2^e to binary32, ties to even. m is exact,
+  // or has the bits it lost jammed into bit 0 at least two bits below the
+  // rounding position. The result keeps 24 significant bits, but its least
+  // significant bit never lies below the subnormal quantum 2^-149.
+  function automatic logic [31:0] f32_round_pack(logic sign, int e, logic [63:0] m);
+    int           lsb, drop;
+    logic [127:0] wide;
+    logic [24:0]  q;           // the kept significand, < 2^24 (2^24 after a carry)
+    logic         half, below;
+    if (m == 64'd0) return {sign, 31'd0};
+    lsb = e + f32_bit_length(m) - 24;
+    if (lsb < -149) lsb = -149;
+    drop = lsb - e;            // bits of m below the result's lsb
+    if (drop <= 0) begin
+      q = 25'(m << (-drop));   // exact: at most 24 bits
+    end else begin
+      // m . 0 shifted right by drop: q = the kept bits, half = the first
+      // dropped bit, below = any dropped bit after it (drop > 64 leaves 0).
+      wide  = {m, 64'd0} >> drop;
+      q     = 25'(wide[127:64]);
+      half  = wide[63];
+      below = |wide[62:0];
+      if (half && (below || q[0])) q = q + 25'd1;
+    end
+    if (q[24]) begin           // rounding carried out of the significand
+      q   = q >> 1;
+      lsb = lsb + 1;
+    end
+    if (q[23]) begin           // normal
+      if (lsb + 150 >= 255) return {sign, 8'hFF, 23'd0};
+      return {sign, 8'(lsb + 150), q[22:0]};
+    end
+    return {sign, 8'd0, q[22:0]};  // subnormal or zero (lsb = -149)
+  endfunction
+
+  // Add. |x| >= |y| after the swap; y is aligned to x with x shifted left by
+  // s <= 40 bits and y's bits below x's new quantum jammed into bit 0.
+  function automatic logic [31:0] f32_add(logic [31:0] a, logic [31:0] b);
+    f32_unpacked_t x, y, t;
+    int            d, s, rshift;
+    logic [63:0]   xm, ym, m;
+    logic          lost;
+    if (f32_is_nan(a) || f32_is_nan(b)) return F32NaN;
+    if (f32_is_inf(a) || f32_is_inf(b)) begin
+      if (f32_is_inf(a) && f32_is_inf(b) && a != b) return F32NaN;  // inf - inf
+      return f32_is_inf(a) ? a : b;
+    end
+    x = f32_unpack(a);
+    y = f32_unpack(b);
+    if (x.exp < y.exp || (x.exp == y.exp && x.sig < y.sig)) begin
+      t = x;
+      x = y;
+      y = t;
+    end
+    d  = x.exp - y.exp;
+    s  = d < 40 ? d : 40;
+    xm = 64'(x.sig) << s;
+    ym = 64'(y.sig);
+    rshift = d - s;
+    if (rshift > 0) begin      // shifts of 64 and more give 0 (lost = all of ym)
+      lost = (ym & ((64'd1 << rshift) - 64'd1)) != 64'd0;
+      ym   = (ym >> rshift) | {63'd0, lost};
+    end
+    if (x.sign == y.sign) return f32_round_pack(x.sign, x.exp - s, xm + ym);
+    m = xm - ym;               // xm >= ym
+    if (m == 64'd0) return 32'd0;  // exact cancellation is +0 (ties to even)
+    return f32_round_pack(x.sign, x.exp - s, m);
+  endfunction
+
+  // Multiply: the exact 48-bit product, rounded once.
+  function automatic logic [31:0] f32_mul(logic [31:0] a, logic [31:0] b);
+    f32_unpacked_t x, y;
+    logic          sign;
+    x    = f32_unpack(a);
+    y    = f32_unpack(b);
+    sign = x.sign ^ y.sign;
+    if (f32_is_nan(a) || f32_is_nan(b)) return F32NaN;
+    if (f32_is_inf(a) || f32_is_inf(b)) begin
+      if (f32_is_zero(a) || f32_is_zero(b)) return F32NaN;  // inf * 0
+      return {sign, 31'h7F80_0000};
+    end
+    return f32_round_pack(sign, x.exp + y.exp, 64'(x.sig) * 64'(y.sig));
+  endfunction
+
+  // ToInt32: a rounded to an integer (trunc = 0: half away from zero, std::round;
+  // trunc = 1: toward zero, a C cast), saturated to int32; NaN gives 0.
+  // |a| >= 2^32 is clamped to 2^33 first (enough to saturate).
+  function automatic logic [31:0] f32_to_int32(logic [31:0] a, logic trunc);
+    f32_unpacked_t        u;
+    logic [33:0]          mag;
+    logic [23:0]          kept;
+    logic signed [34:0]   v;
+    if (f32_is_nan(a)) return 32'd0;
+    if (f32_is_inf(a)) return a[31] ? 32'h8000_0000 : 32'h7FFF_FFFF;
+    u = f32_unpack(a);
+    if (u.exp >= 9) begin
+      mag = 34'h2_0000_0000;   // 2^33
+    end else if (u.exp >= 0) begin
+      mag = 34'(u.sig) << u.exp;
+    end else if (u.exp <= -26) begin
+      mag = 34'd0;             // |a| < 2^-2
+    end else begin
+      kept     = u.sig >> (-u.exp);
+      mag      = 34'(kept);
+      // half away from zero: add the first dropped bit (weight 1/2)
+      if (!trunc && (u.sig & (24'd1 << (-u.exp - 1))) != 24'd0) mag = mag + 34'd1;
+    end
+    v = u.sign ? -$signed({1'b0, mag}) : $signed({1'b0, mag});
+    if (v > 35'sh0_7FFF_FFFF) return 32'h7FFF_FFFF;
+    if (v < -35'sh0_8000_0000) return 32'h8000_0000;
+    return v[31:0];
+  endfunction
+endpackage
+/* verilator lint_on UNUSEDPARAM */
+
+// Sequential restoring divider: q_o = a_i / b_i (float32.cc: Div).
+//
+// Special operands (NaN, inf, zero) give their result directly. Otherwise both
+// significands are normalised to [2^23, 2^24) (subnormals shifted up, their
+// exponents lowered), and the quotient of the significands, which lies in
+// (1/2, 2), is developed one bit per cycle by restoring division:
+//   rem = sig_a; repeat F32DivQuotBits times:
+//     bit = rem >= sig_b; if (bit) rem -= sig_b; quo = 2*quo + bit; rem = 2*rem
+// giving quo = floor(sig_a * 2^25 / sig_b) in (2^24, 2^26). f32_round_pack then
+// rounds 2*quo + (rem != 0) at exponent e_a - e_b - 26. float32.cc develops 41
+// quotient bits instead of 26; both round the exact quotient correctly (the
+// remainder flag is a sticky bit at least two places below the rounding
+// position, also for subnormal results), so the results are identical:
+// rtl_block_test checks this against float32.cc.
+//
+// Timing: start_i in cycle s latches the operands (special-case check and
+// normalisation happen in that cycle); cycles s+1 .. s+26 each develop one
+// quotient bit; cycle s+27 rounds into q_o; done_o is high in cycle
+// s + F32DivLatency (= s+28), from which q_o holds the result until the next
+// start. A start while busy restarts the division.
+/* verilator lint_off DECLFILENAME */
+module systole_fp32_div
+/* verilator lint_on DECLFILENAME */
+  import systole_fp32_pkg::*;
+(
+  input  logic        clk_i,
+  input  logic        rst_ni,
+  input  logic        start_i,
+  input  logic [31:0] a_i,
+  input  logic [31:0] b_i,
+  output logic        done_o,
+  output logic [31:0] q_o
+);
+  localparam int unsigned StepW = $clog2(F32DivQuotBits + 2);
+
+  // Leading zeros of a nonzero 24-bit significand.
+  function automatic int lead_zeros(logic [23:0] sig);
+    int n;
+    n = 0;
+    for (int i = 0; i < 24; i++) begin
+      if (sig[i]) n = 23 - i;
+    end
+    return n;
+  endfunction
+
+  // ---- start cycle: special cases, normalisation --------------------------------
+  f32_unpacked_t x, y;
+  logic          sign, special;
+  logic [31:0]   special_res;
+  int            lz_a, lz_b;
+  always_comb begin
+    x    = f32_unpack(a_i);
+    y    = f32_unpack(b_i);
+    sign = x.sign ^ y.sign;
+    special     = 1'b1;
+    special_res = 32'd0;
+    if (f32_is_nan(a_i) || f32_is_nan(b_i))  special_res = F32NaN;
+    else if (f32_is_inf(a_i))                special_res = f32_is_inf(b_i) ? F32NaN
+                                                                           : {sign, 31'h7F80_0000};
+    else if (f32_is_inf(b_i))                special_res = {sign, 31'd0};
+    else if (f32_is_zero(b_i))               special_res = f32_is_zero(a_i) ? F32NaN
+                                                                            : {sign, 31'h7F80_0000};
+    else if (f32_is_zero(a_i))               special_res = {sign, 31'd0};
+    else                                     special     = 1'b0;
+    lz_a = special ? 0 : lead_zeros(x.sig);
+    lz_b = special ? 0 : lead_zeros(y.sig);
+  end
+
+  // ---- iteration state -------------------------------------------------------------
+  logic             busy_q, special_q, sign_q;
+  logic [31:0]      special_res_q;
+  int               exp_q;             // exponent of the quotient's bit 0 (before rounding)
+  logic [23:0]      den_q;             // normalised sig_b
+  logic [24:0]      rem_q;             // partial remainder, < 2 * den_q
+  logic [F32DivQuotBits-1:0] quo_q;
+  logic [StepW-1:0] step_q;            // quotient bits still to develop
+  logic             done_q;
+  logic [31:0]      q_q;
+
+  logic [23:0] rem_sub;               // rem_q - den_q if that is >= 0, else rem_q (< den_q)
+  logic        q_bit;
+  assign q_bit   = rem_q >= {1'b0, den_q};
+  assign rem_sub = 24'(q_bit ? rem_q - {1'b0, den_q} : rem_q);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      busy_q <= 1'b0; special_q <= 1'b0; sign_q <= 1'b0; special_res_q <= '0; exp_q <= 0;
+      den_q <= '0; rem_q <= '0; quo_q <= '0; step_q <= '0; done_q <= 1'b0; q_q <= '0;
+    end else begin
+      done_q <= 1'b0;
+      if (start_i) begin
+        busy_q        <= 1'b1;
+        special_q     <= special;
+        special_res_q <= special_res;
+        sign_q        <= sign;
+        exp_q         <= (x.exp - lz_a) - (y.exp - lz_b) - int'(F32DivQuotBits);
+        rem_q         <= {1'b0, x.sig << lz_a};
+        den_q         <= y.sig << lz_b;
+        quo_q         <= '0;
+        step_q        <= StepW'(F32DivQuotBits);
+      end else if (busy_q && step_q != '0) begin
+        // One restoring step: the next quotient bit.
+        quo_q  <= {quo_q[F32DivQuotBits-2:0], q_bit};
+        rem_q  <= {rem_sub, 1'b0};
+        step_q <= step_q - StepW'(1);
+      end else if (busy_q) begin
+        // Round and pack: the remainder is the sticky bit.
+        busy_q <= 1'b0;
+        done_q <= 1'b1;
+        q_q    <= special_q ? special_res_q
+                            : f32_round_pack(sign_q, exp_q,
+                                             64'({quo_q, rem_q != 25'd0}));
+      end
+    end
+  end
+  assign done_o = done_q;
+  assign q_o    = q_q;
+endmodule
+
+// Unit-test top: the combinational operations on (a_i, b_i), the conversions of
+// a_i, and the divider.
+module systole_fp32
+  import systole_fp32_pkg::*;
+(
+  input  logic        clk_i,
+  input  logic        rst_ni,
+  input  logic [31:0] a_i,
+  input  logic [31:0] b_i,
+  output logic [31:0] add_o,
+  output logic [31:0] mul_o,
+  output logic [31:0] round_o,   // f32_to_int32(a_i, trunc = 0)
+  output logic [31:0] trunc_o,   // f32_to_int32(a_i, trunc = 1)
+  input  logic        div_start_i,
+  output logic        div_done_o,
+  output logic [31:0] div_q_o
+);
+  assign add_o   = f32_add(a_i, b_i);
+  assign mul_o   = f32_mul(a_i, b_i);
+  assign round_o = f32_to_int32(a_i, 1'b0);
+  assign trunc_o = f32_to_int32(a_i, 1'b1);
+
+  systole_fp32_div u_div (
+    .clk_i, .rst_ni, .start_i (div_start_i), .a_i, .b_i, .done_o (div_done_o), .q_o (div_q_o)
+  );
+endmodule
