@@ -15,6 +15,7 @@
 #include "interpreter/model.h"
 #include "interpreter/op_resolver.h"
 #include "testing/model_builder.h"
+#include "testing/test_models.h"
 
 namespace systole {
 namespace testing {
@@ -24,27 +25,6 @@ using delegate::PartitionOptions;
 using delegate::PartitionPlan;
 
 Quant Q(float s, int z) { return Quant::PerTensor(s, z); }
-
-// in0, in1 -> a = ADD(in0, in1); b = MUL(in0, in1); c = ADD(a, b); d = ADD(in0, in0)
-// (the interpreter's delegate_test diamond).
-std::vector<uint8_t> DiamondModel() {
-  ModelBuilder b;
-  const int in0 = b.AddTensor("in0", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.05f, -2));
-  const int in1 = b.AddTensor("in1", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.04f, 3));
-  const int a = b.AddTensor("a", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.09f, 1));
-  const int m = b.AddTensor("b", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.03f, 0));
-  const int c = b.AddTensor("c", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.12f, -5));
-  const int d = b.AddTensor("d", tflite::TensorType_INT8, {1, 4, 4, 3}, Q(0.1f, 4));
-  b.AddOperator(tflite::BuiltinOperator_ADD, 1, {in0, in1}, {a});
-  b.AddOperator(tflite::BuiltinOperator_MUL, 1, {in0, in1}, {m});
-  b.AddOperator(tflite::BuiltinOperator_ADD, 1, {a, m}, {c});
-  b.AddOperator(tflite::BuiltinOperator_ADD, 1, {in0, in0}, {d});
-  b.SetInputs({in0, in1});
-  b.SetOutputs({c, d});
-  std::vector<uint8_t> bytes = b.Finish();
-  EXPECT_TRUE(b.ok()) << b.error();
-  return bytes;
-}
 
 // x = ADD(in0, in1); y = MUL(x, in0); z = ADD(y, x). With ADD delegated, one
 // partition {x, z} would need y, which needs x: a cycle. It must be split.

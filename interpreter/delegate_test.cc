@@ -13,6 +13,7 @@
 #include "interpreter/op_resolver.h"
 #include "interpreter/tensor_io.h"
 #include "testing/model_builder.h"
+#include "testing/test_models.h"
 
 namespace systole {
 namespace testing {
@@ -111,29 +112,6 @@ TfLiteDelegate MakeDelegate(DelegateStats* stats) {
   d.Prepare = DelegatePrepare;
   d.flags = kTfLiteDelegateFlagsNone;
   return d;
-}
-
-// in0, in1 -> a = ADD(in0, in1); b = MUL(in0, in1); c = ADD(a, b); d = ADD(in0, in0)
-// With ADD delegated: {a, d} can run first (one subset), then {b}, then {c}:
-// three subsets, two of them delegated.
-std::vector<uint8_t> DiamondModel() {
-  ModelBuilder b;
-  auto q = [](float s, int z) { return Quant::PerTensor(s, z); };
-  const int in0 = b.AddTensor("in0", tflite::TensorType_INT8, {1, 4, 4, 3}, q(0.05f, -2));
-  const int in1 = b.AddTensor("in1", tflite::TensorType_INT8, {1, 4, 4, 3}, q(0.04f, 3));
-  const int a = b.AddTensor("a", tflite::TensorType_INT8, {1, 4, 4, 3}, q(0.09f, 1));
-  const int m = b.AddTensor("b", tflite::TensorType_INT8, {1, 4, 4, 3}, q(0.03f, 0));
-  const int c = b.AddTensor("c", tflite::TensorType_INT8, {1, 4, 4, 3}, q(0.12f, -5));
-  const int d = b.AddTensor("d", tflite::TensorType_INT8, {1, 4, 4, 3}, q(0.1f, 4));
-  b.AddOperator(tflite::BuiltinOperator_ADD, 1, {in0, in1}, {a});
-  b.AddOperator(tflite::BuiltinOperator_MUL, 1, {in0, in1}, {m});
-  b.AddOperator(tflite::BuiltinOperator_ADD, 1, {a, m}, {c});
-  b.AddOperator(tflite::BuiltinOperator_ADD, 1, {in0, in0}, {d});
-  b.SetInputs({in0, in1});
-  b.SetOutputs({c, d});
-  std::vector<uint8_t> bytes = b.Finish();
-  EXPECT_TRUE(b.ok()) << b.error();
-  return bytes;
 }
 
 std::vector<uint8_t> RunModel(const std::vector<uint8_t>& bytes, TfLiteDelegate* delegate,

@@ -23,19 +23,11 @@ namespace systole {
 namespace testing {
 namespace {
 
-struct ModelSeed {
-  std::string model;
-  uint32_t seed;
-};
-void PrintTo(const ModelSeed& p, std::ostream* os) { *os << p.model << " seed " << p.seed; }
-
 void CheckModel(const ModelSeed& p, const delegate::DelegateOptions& options, uint64_t* cycles = nullptr) {
-  const std::string path = SharedDir() + "/models/" + p.model;
+  const std::string path = SharedModelPath(p.model);
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found: ../shared/models is absent";
-  auto golden = LoadJson(GoldenDir() + "/models_seed" + std::to_string(p.seed) + ".json");
+  auto golden = SharedModelGolden(p);
   ASSERT_TRUE(golden.ok()) << golden.status().ToString();
-  const auto& models = (*golden)["models"];
-  ASSERT_TRUE(models.contains("models/" + p.model)) << "no golden for " << p.model;
   std::vector<uint8_t> bytes;
   ASSERT_TRUE(ReadFile(path, &bytes).ok());
   auto run = RunWithDelegate(bytes, p.seed, options, p.model);
@@ -50,7 +42,7 @@ void CheckModel(const ModelSeed& p, const delegate::DelegateOptions& options, ui
   // Every model here runs whole on the accelerator (SOFTMAX included).
   EXPECT_EQ(run->cpu_ops, 0) << run->plan;
   EXPECT_EQ(run->partitions, 1) << run->plan;
-  const std::string diff = CompareWithGolden(run->result, models["models/" + p.model]);
+  const std::string diff = CompareWithGolden(run->result, *golden);
   EXPECT_TRUE(diff.empty()) << diff << "\n" << run->plan;
 }
 
@@ -63,29 +55,9 @@ TEST_P(DelegateModelTest, SimEdgeMatchesTfLite) {
   CheckModel(GetParam(), o);
 }
 
-const char* kModels[] = {"ad01_int8.tflite",
-                         "hello_world_int8.tflite",
-                         "kws_ref_model.tflite",
-                         "micro_speech_quantized.tflite",
-                         "mobilenet_v1_0.25_128_quant.tflite",
-                         "mobilenet_v2_quantized_1x3x224x224.tflite",
-                         "pretrainedResnet_quant.tflite",
-                         "simple_add_model.tflite",
-                         "vww_96_int8.tflite"};  // not trained_lstm_int8 (LSTM: CPU only)
-
-std::vector<ModelSeed> AllModelSeeds() {
-  std::vector<ModelSeed> v;
-  for (const char* m : kModels) {
-    for (uint32_t s : {1u, 2u, 3u}) v.push_back({m, s});
-  }
-  return v;
-}
-
-std::string Name(const ::testing::TestParamInfo<ModelSeed>& info) {
-  std::string n = info.param.model.substr(0, info.param.model.find(".tflite"));
-  for (char& c : n) if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return n + "_seed" + std::to_string(info.param.seed);
-}
+// Every shared model but the LSTM (its UNIDIRECTIONAL_SEQUENCE_LSTM is not supported).
+std::vector<ModelSeed> AllModelSeeds() { return SharedModelSeeds(/*include_lstm=*/false); }
+std::string Name(const ::testing::TestParamInfo<ModelSeed>& info) { return ModelSeedName(info.param); }
 
 INSTANTIATE_TEST_SUITE_P(Shared, DelegateModelTest, ::testing::ValuesIn(AllModelSeeds()), Name);
 
@@ -96,9 +68,9 @@ class AotModelTest : public ::testing::TestWithParam<ModelSeed> {};
 
 TEST_P(AotModelTest, CompiledModelMatchesTfLite) {
   const ModelSeed& p = GetParam();
-  const std::string path = SharedDir() + "/models/" + p.model;
+  const std::string path = SharedModelPath(p.model);
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found: ../shared/models is absent";
-  auto golden = LoadJson(GoldenDir() + "/models_seed" + std::to_string(p.seed) + ".json");
+  auto golden = SharedModelGolden(p);
   ASSERT_TRUE(golden.ok()) << golden.status().ToString();
   std::vector<uint8_t> bytes;
   ASSERT_TRUE(ReadFile(path, &bytes).ok());
@@ -127,17 +99,11 @@ TEST_P(AotModelTest, CompiledModelMatchesTfLite) {
     const TfLiteTensor* tt = (*interp)->tensor(t);
     r.outputs.emplace_back(tt->data.uint8, tt->data.uint8 + tt->bytes);
   }
-  const std::string diff = CompareWithGolden(r, (*golden)["models"]["models/" + p.model]);
+  const std::string diff = CompareWithGolden(r, *golden);
   EXPECT_TRUE(diff.empty()) << diff;
 }
 
-std::vector<ModelSeed> Seed1() {
-  std::vector<ModelSeed> v;
-  for (const char* m : kModels) v.push_back({m, 1});
-  return v;
-}
-
-INSTANTIATE_TEST_SUITE_P(Shared, AotModelTest, ::testing::ValuesIn(Seed1()), Name);
+INSTANTIATE_TEST_SUITE_P(Shared, AotModelTest, ::testing::ValuesIn(SharedModelSeeds(false, {1})), Name);
 
 // The RTL core in the device's compute slot, tiny configuration (16x16).
 class DelegateRtlModelTest : public ::testing::TestWithParam<ModelSeed> {};

@@ -1,5 +1,6 @@
 #include "tests/test_util.h"
 
+#include <cctype>
 #include <fstream>
 #include <sstream>
 
@@ -104,6 +105,46 @@ std::string CompareWithGolden(const RunResult& run, const nlohmann::json& entry)
     return msg.str();
   }
   return "";
+}
+
+void PrintTo(const ModelSeed& p, std::ostream* os) { *os << p.model << " seed " << p.seed; }
+
+std::string ModelSeedName(const ModelSeed& p) {
+  std::string n = p.model.substr(0, p.model.find(".tflite"));
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n + "_seed" + std::to_string(p.seed);
+}
+
+std::vector<std::string> SharedModels(bool include_lstm) {
+  std::vector<std::string> v = {"ad01_int8.tflite",
+                                "hello_world_int8.tflite",
+                                "kws_ref_model.tflite",
+                                "micro_speech_quantized.tflite",
+                                "mobilenet_v1_0.25_128_quant.tflite",
+                                "mobilenet_v2_quantized_1x3x224x224.tflite",
+                                "pretrainedResnet_quant.tflite",
+                                "simple_add_model.tflite",
+                                "vww_96_int8.tflite"};
+  if (include_lstm) v.insert(v.end() - 1, "trained_lstm_int8.tflite");
+  return v;
+}
+
+std::vector<ModelSeed> SharedModelSeeds(bool include_lstm, const std::vector<uint32_t>& seeds) {
+  std::vector<ModelSeed> v;
+  for (const std::string& m : SharedModels(include_lstm))
+    for (uint32_t s : seeds) v.push_back({m, s});
+  return v;
+}
+
+std::string SharedModelPath(const std::string& model) { return SharedDir() + "/models/" + model; }
+
+StatusOr<nlohmann::json> SharedModelGolden(const ModelSeed& p) {
+  ASSIGN_OR_RETURN(nlohmann::json golden, LoadJson(GoldenDir() + "/models_seed" + std::to_string(p.seed) + ".json"));
+  const std::string key = "models/" + p.model;
+  if (!golden.contains("models") || !golden["models"].contains(key))
+    return NotFound("no golden for %s, seed %u (regenerate: tests/golden/regen_goldens.sh)", p.model.c_str(), p.seed);
+  return golden["models"][key];
 }
 
 }  // namespace testing

@@ -4,6 +4,7 @@
 #define SYSTOLE_TESTS_TEST_UTIL_H_
 
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,24 @@ StatusOr<nlohmann::json> LoadJson(const std::string& path);
 // [{sha256, values|first_values, dtype}]}); the message names the first
 // differing element when the golden carries values.
 std::string CompareWithGolden(const RunResult& run, const nlohmann::json& entry);
+
+// The models of ../shared/models the end-to-end suites run, and one of them
+// with a seed (the parameter of those suites).
+struct ModelSeed {
+  std::string model;  // file name, e.g. "vww_96_int8.tflite"
+  uint32_t seed;
+};
+void PrintTo(const ModelSeed& p, std::ostream* os);
+// "vww_96_int8_seed2": a test name.
+std::string ModelSeedName(const ModelSeed& p);
+// Every shared model, trained_lstm_int8 (not supported) only when asked for.
+std::vector<std::string> SharedModels(bool include_lstm);
+// Every shared model with each of `seeds`.
+std::vector<ModelSeed> SharedModelSeeds(bool include_lstm, const std::vector<uint32_t>& seeds = {1, 2, 3});
+// ../shared/models/<model>.
+std::string SharedModelPath(const std::string& model);
+// The oracle's golden entry of `p` (tests/golden/models_seed<seed>.json).
+StatusOr<nlohmann::json> SharedModelGolden(const ModelSeed& p);
 
 }  // namespace testing
 }  // namespace systole
