@@ -9,45 +9,11 @@
 
 #include <gtest/gtest.h>
 
+#include "common/float32_testing.h"
 #include "common/xorshift32.h"
 
 namespace systole::f32 {
 namespace {
-
-// Operand patterns that exercise every path: zeros, subnormals, the normal
-// boundaries, ones, halves, near-overflow values, infinities and NaNs.
-std::vector<uint32_t> Specials() {
-  std::vector<uint32_t> v;
-  const uint32_t mags[] = {0x00000000, 0x00000001, 0x00000002, 0x00000003, 0x003FFFFF, 0x00400000,
-                           0x007FFFFE, 0x007FFFFF, 0x00800000, 0x00800001, 0x00FFFFFF, 0x01000000,
-                           0x0C000000, 0x33800000, 0x34000000, 0x3EFFFFFF, 0x3F000000, 0x3F000001,
-                           0x3F7FFFFF, 0x3F800000, 0x3F800001, 0x3FC00000, 0x3FFFFFFF, 0x40000000,
-                           0x40400000, 0x4B000000, 0x4B7FFFFF, 0x4B800000, 0x4EFFFFFF, 0x4F000000,
-                           0x4F000001, 0x7E800000, 0x7EFFFFFF, 0x7F000000, 0x7F7FFFFE, 0x7F7FFFFF,
-                           0x7F800000, 0x7F800001, 0x7FC00000, 0x7FFFFFFF};
-  for (uint32_t m : mags) {
-    v.push_back(m);
-    v.push_back(m | 0x80000000u);
-  }
-  return v;
-}
-
-// Random operands: uniform bit patterns, and pairs with close exponents (where
-// cancellation and carries happen).
-struct Pair {
-  uint32_t a, b;
-};
-Pair RandomPair(Xorshift32& rng) {
-  const uint32_t a = rng.Next();
-  uint32_t b = rng.Next();
-  switch (rng.Next() % 4) {
-    case 0: break;
-    case 1: b = (b & 0x807FFFFFu) | (a & 0x7F800000u); break;                 // same exponent
-    case 2: b = (b & 0x807FFFFFu) | ((a + (0x00800000u * (rng.Next() % 30))) & 0x7F800000u); break;
-    case 3: b = a ^ (rng.Next() & 0x8000000Fu); break;                          // near-equal
-  }
-  return {a, b};
-}
 
 bool SameResult(uint32_t ours, float host) {
   if (std::isnan(host)) return ours == kNaN;
@@ -56,7 +22,7 @@ bool SameResult(uint32_t ours, float host) {
 
 TEST(Float32, SpecialValuesMatchTheHost) {
   ASSERT_EQ(std::fegetround(), FE_TONEAREST);
-  const auto s = Specials();
+  const auto s = SpecialOperands();
   for (uint32_t a : s) {
     for (uint32_t b : s) {
       const float fa = FromBits(a), fb = FromBits(b);
@@ -71,7 +37,7 @@ TEST(Float32, RandomOperandsMatchTheHost) {
   Xorshift32 rng(12345);
   int bad = 0;
   for (int i = 0; i < 3000000 && bad < 10; ++i) {
-    const Pair p = RandomPair(rng);
+    const OperandPair p = RandomOperandPair(rng);
     const float fa = FromBits(p.a), fb = FromBits(p.b);
     if (!SameResult(Add(p.a, p.b), fa + fb)) { ++bad; ADD_FAILURE() << std::hex << p.a << " + " << p.b; }
     if (!SameResult(Mul(p.a, p.b), fa * fb)) { ++bad; ADD_FAILURE() << std::hex << p.a << " * " << p.b; }
@@ -109,7 +75,7 @@ TEST(Float32, ConversionsMatchStdRoundAndCasts) {
     EXPECT_EQ(RoundHalfAwayToInt32(a), sat(r)) << std::hex << a;
     EXPECT_EQ(TruncToInt32(a), sat(t)) << std::hex << a;
   };
-  for (uint32_t a : Specials()) check(a);
+  for (uint32_t a : SpecialOperands()) check(a);
   for (int i = 0; i < 1000000; ++i) {
     // Mostly values in the interesting range |x| < 2^33.
     const uint32_t a = (rng.Next() & 0x807FFFFFu) | ((100 + rng.Next() % 60) << 23);

@@ -12,6 +12,7 @@
 #include "Vsystole_fp32.h"
 #include "verilated.h"
 #include "common/float32.h"
+#include "common/float32_testing.h"
 #include "common/xorshift32.h"
 #include "rtl/sim/rtl_test_util.h"
 
@@ -20,40 +21,9 @@ namespace {
 
 constexpr int kDivLatency = 28;  // systole_fp32_pkg::F32DivLatency
 
-std::vector<uint32_t> Specials() {
-  std::vector<uint32_t> v;
-  const uint32_t mags[] = {0x00000000, 0x00000001, 0x00000002, 0x00000003, 0x003FFFFF, 0x00400000,
-                           0x007FFFFE, 0x007FFFFF, 0x00800000, 0x00800001, 0x00FFFFFF, 0x01000000,
-                           0x0C000000, 0x33800000, 0x34000000, 0x3EFFFFFF, 0x3F000000, 0x3F000001,
-                           0x3F7FFFFF, 0x3F800000, 0x3F800001, 0x3FC00000, 0x3FFFFFFF, 0x40000000,
-                           0x40400000, 0x4B000000, 0x4B7FFFFF, 0x4B800000, 0x4EFFFFFF, 0x4F000000,
-                           0x4F000001, 0x7E800000, 0x7EFFFFFF, 0x7F000000, 0x7F7FFFFE, 0x7F7FFFFF,
-                           0x7F800000, 0x7F800001, 0x7FC00000, 0x7FFFFFFF};
-  for (uint32_t m : mags) {
-    v.push_back(m);
-    v.push_back(m | 0x80000000u);
-  }
-  return v;
-}
-
-struct Pair {
-  uint32_t a, b;
-};
-// Uniform bit patterns, equal or close exponents, near-equal operands, and
-// subnormal/tiny operands (where the quantum moves).
-Pair RandomPair(Xorshift32& rng) {
-  const uint32_t a = rng.Next();
-  uint32_t b = rng.Next();
-  switch (rng.Next() % 6) {
-    case 0: break;
-    case 1: b = (b & 0x807FFFFFu) | (a & 0x7F800000u); break;
-    case 2: b = (b & 0x807FFFFFu) | ((a + (0x00800000u * (rng.Next() % 30))) & 0x7F800000u); break;
-    case 3: b = a ^ (rng.Next() & 0x8000000Fu); break;
-    case 4: b = (b & 0x807FFFFFu) | ((rng.Next() % 64) << 23); break;                 // tiny b
-    case 5: b = (b & 0x807FFFFFu) | (((a >> 23) + 200 + rng.Next() % 40) % 256 << 23); break;  // far
-  }
-  return {a, b};
-}
+using f32::OperandPair;
+using f32::RandomOperandPair;
+using f32::SpecialOperands;
 
 class Fp32 {
  public:
@@ -113,7 +83,7 @@ int Check(Fp32& u, uint32_t a, uint32_t b, bool with_div) {
 
 TEST(Fp32Rtl, SpecialValuesCrossed) {
   Fp32 u;
-  const auto s = Specials();
+  const auto s = SpecialOperands();
   int bad = 0;
   for (uint32_t a : s)
     for (uint32_t b : s) bad += Check(u, a, b, true);
@@ -125,7 +95,7 @@ TEST(Fp32Rtl, RandomOperandPairs) {
   Xorshift32 rng(TestSeed("Fp32Rtl.RandomOperandPairs", 2024));
   int bad = 0;
   for (int i = 0; i < 250000 && bad < 10; ++i) {
-    const Pair p = RandomPair(rng);
+    const OperandPair p = RandomOperandPair(rng);
     bad += Check(u, p.a, p.b, true);
   }
   EXPECT_EQ(bad, 0);

@@ -1020,6 +1020,19 @@ std::vector<IllegalCase> IllegalPrograms(const DeviceConfig& cfg) {
   one("vadd dst partially overlaps", {{}, isa::VaddArgs{16, 0, 100, 8}}, StatusCode::kOutOfRange, "overlaps");
   one("pool output overlaps input", {{}, isa::MaxpoolArgs{1, 2, 2, 2, 0, 4, 1, 2, 0, 2, 0, 16}},
       StatusCode::kOutOfRange, "overlaps");
+  // SOFTMAX fields: m, len, trunc_round, src, dst, table_addr, scale, out_zp.
+  one("softmax rows past ABUF", {{}, isa::SoftmaxArgs{4, 16, 0, A - 40, 0, 0, 0x3B800000u, -128}},
+      StatusCode::kOutOfRange, "SOFTMAX: src");
+  one("softmax table past PBUF", {{}, isa::SoftmaxArgs{1, 8, 0, 0, 64, P - 1000, 0x3B800000u, -128}},
+      StatusCode::kOutOfRange, "SOFTMAX: table");
+  one("softmax dst partially overlaps", {{}, isa::SoftmaxArgs{2, 8, 0, 0, 4, 0, 0x3B800000u, -128}},
+      StatusCode::kOutOfRange, "overlaps");
+  {
+    isa::InsnWord w;  // len = 0 (the field's minimum is 1)
+    isa::SetBits(&w, 0, 8, static_cast<uint32_t>(isa::Opcode::kSoftmax));
+    isa::SetBits(&w, 16, 16, 1);
+    v.push_back({"softmax len 0", {isa::InsnWord{}, w}, StatusCode::kOutOfRange, "SOFTMAX: field len = 0"});
+  }
   one("setreg value out of range", {{}, isa::SetregArgs{static_cast<uint32_t>(isa::VReg::kIn1Shift), 1, 40, 0, 0}},
       StatusCode::kOutOfRange, "IN1_SHIFT");
   one("setreg past last register", {{}, isa::SetregArgs{11, 2, 0, 0, 0}}, StatusCode::kOutOfRange, "registers");
