@@ -215,9 +215,11 @@ TEST_P(ModelOnDevice, MatchesCpu) {
   std::printf("[model] %s (%s): %d ops in %d partitions on the device, %llu cycles, ABUF peak %llu, scratch %llu\n",
               name.c_str(), config.c_str(), d.ops_on_device, d.partitions, static_cast<unsigned long long>(d.cycles),
               static_cast<unsigned long long>(d.abuf_peak), static_cast<unsigned long long>(d.scratch));
-  if (config == "spill") EXPECT_GT(d.scratch, 0u) << "nothing was spilled";
-  if (config == "spill") std::printf("[spill] %s: ABUF %u bytes, %llu bytes spilled\n", name.c_str(), hw->abuf_bytes,
-                                     static_cast<unsigned long long>(d.scratch));
+  if (config == "spill") {
+    EXPECT_GT(d.scratch, 0u) << "nothing was spilled";
+    std::printf("[spill] %s: ABUF %u bytes, %llu bytes spilled\n", name.c_str(), hw->abuf_bytes,
+                static_cast<unsigned long long>(d.scratch));
+  }
   // The analytic estimate the compiler reports is close to the simulation.
   EXPECT_NEAR(static_cast<double>(d.estimated), static_cast<double>(d.cycles), 0.05 * d.cycles)
       << "estimated " << d.estimated << " vs simulated " << d.cycles;
