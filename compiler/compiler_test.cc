@@ -265,8 +265,10 @@ TEST(Compiler, InputBandsWhenTheEstimatorSaysSo) {
     int tokens = 0;
     for (const auto* chunk : *e->chunks()) {
       if (chunk->kind() != exe::ChunkKind_INFERENCE) continue;
-      const auto* w = reinterpret_cast<const isa::InsnWord*>(chunk->instructions()->data());
-      for (size_t i = 0; i < chunk->instructions()->size() / sizeof(isa::InsnWord); ++i) {
+      // Copied out: flatbuffer vectors of bytes carry no alignment for the words.
+      std::vector<isa::InsnWord> w(chunk->instructions()->size() / sizeof(isa::InsnWord));
+      std::memcpy(w.data(), chunk->instructions()->data(), w.size() * sizeof(isa::InsnWord));
+      for (size_t i = 0; i < w.size(); ++i) {
         StatusOr<isa::Instruction> insn = isa::Decode(w[i]);
         EXPECT_TRUE(insn.ok());
         if (insn.ok() && insn->opcode() == isa::Opcode::kLoad && insn->deps.push_next &&
