@@ -41,6 +41,7 @@
 #include "simulator/estimator.h"
 #include "simulator/host_memory.h"
 #include "simulator/program.h"
+#include "simulator/validate.h"
 
 namespace systole::compiler {
 namespace {
@@ -1545,61 +1546,6 @@ Status PartitionCompiler::Lower(int step, OpCode* oc) {
 
 // ---------------------------------------------------------------- assembly
 
-// The ABUF bytes a compute instruction reads, as [begin, end) ranges (for the
-// 2-D patterns, the span from the first to the last byte touched).
-std::vector<std::pair<uint64_t, uint64_t>> AbufReads(const Instruction& insn) {
-  auto pattern = [](uint64_t base, uint64_t m, uint64_t inner, uint64_t stride, uint64_t outer, uint64_t width) {
-    const uint64_t runs = (m + inner - 1) / inner, per_run = std::min(m, inner);
-    return std::make_pair(base, base + (runs - 1) * outer + (per_run - 1) * stride + width);
-  };
-  switch (insn.opcode()) {
-    case isa::Opcode::kMatmul: {
-      const auto& a = insn.as<isa::MatmulArgs>();
-      return {pattern(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.k)};
-    }
-    case isa::Opcode::kVmacc: {
-      const auto& a = insn.as<isa::VmaccArgs>();
-      return {pattern(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n)};
-    }
-    case isa::Opcode::kMaxpool:
-    case isa::Opcode::kAvgpool: {
-      auto pool = [&](const auto& a) {
-        const uint64_t window = uint64_t{a.kh - 1} * a.win_row_stride + uint64_t{a.kw - 1} * a.win_col_stride + a.n;
-        return pattern(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, window);
-      };
-      if (insn.opcode() == isa::Opcode::kMaxpool) return {pool(insn.as<isa::MaxpoolArgs>())};
-      return {pool(insn.as<isa::AvgpoolArgs>())};
-    }
-    case isa::Opcode::kVadd: {
-      const auto& a = insn.as<isa::VaddArgs>();
-      return {{a.src1, uint64_t{a.src1} + a.len}, {a.src2, uint64_t{a.src2} + a.len}};
-    }
-    case isa::Opcode::kVsub: {
-      const auto& a = insn.as<isa::VsubArgs>();
-      return {{a.src1, uint64_t{a.src1} + a.len}, {a.src2, uint64_t{a.src2} + a.len}};
-    }
-    case isa::Opcode::kVmul: {
-      const auto& a = insn.as<isa::VmulArgs>();
-      return {{a.src1, uint64_t{a.src1} + a.len}, {a.src2, uint64_t{a.src2} + a.len}};
-    }
-    case isa::Opcode::kVlut: {
-      const auto& a = insn.as<isa::VlutArgs>();
-      return {{a.src, uint64_t{a.src} + a.len}};
-    }
-    case isa::Opcode::kSoftmax: {
-      const auto& a = insn.as<isa::SoftmaxArgs>();
-      return {{a.src, uint64_t{a.src} + uint64_t{a.m} * a.len}};
-    }
-    case isa::Opcode::kStore: {
-      const auto& a = insn.as<isa::StoreArgs>();
-      if (a.rows == 0) return {};
-      return {{a.sram_addr, uint64_t{a.sram_addr} + uint64_t{a.rows - 1} * a.sram_stride + a.row_bytes}};
-    }
-    default:
-      return {};
-  }
-}
-
 // PBUF-address fields of an instruction (the relocations of parameter blocks).
 void RelocatePbuf(Instruction* insn, uint32_t base) {
   switch (insn->opcode()) {
@@ -1870,7 +1816,7 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   };
   auto wait_for_bands = [&](const Instruction& insn) {
     size_t need = 0;
-    for (const auto& [b, e] : AbufReads(insn))
+    for (const auto& [b, e] : sim::AbufReads(insn))
       for (size_t k = bands_popped; k < bands.size(); ++k)
         if (b < bands[k].end && bands[k].begin < e) need = std::max(need, k + 1);
     while (bands_popped < need) pop_band();

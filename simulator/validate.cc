@@ -8,19 +8,17 @@ namespace {
 
 using isa::Opcode;
 
-// One past the last byte a 2-D pattern of `count` items touches, each item
-// `width` bytes: item i is at base + (i / inner)*outer + (i % inner)*stride.
-uint64_t PatternEnd(uint64_t base, uint64_t count, uint64_t inner, uint64_t stride,
-                    uint64_t outer, uint64_t width) {
-  const uint64_t runs = (count + inner - 1) / inner;
-  const uint64_t per_run = std::min(count, inner);
-  return base + (runs - 1) * outer + (per_run - 1) * stride + width;
-}
-
 struct Range {
   uint64_t begin, end;  // [begin, end)
 };
 bool Overlap(Range a, Range b) { return a.begin < b.end && b.begin < a.end; }
+
+// One past the last byte the windows of a MAXPOOL / AVGPOOL read.
+template <typename PoolArgs>
+uint64_t PoolWindowsEnd(const PoolArgs& a) {
+  const uint64_t win = uint64_t{a.kh - 1} * a.win_row_stride + uint64_t{a.kw - 1} * a.win_col_stride;
+  return PatternEnd(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n) + win;
+}
 
 class Checker {
  public:
@@ -89,9 +87,7 @@ class Checker {
   template <typename PoolArgs>
   Status Pool(const PoolArgs& a) const {
     RETURN_IF_ERROR(Le("n", a.n, static_cast<uint64_t>(c_.cols)));
-    const uint64_t win = uint64_t{a.kh - 1} * a.win_row_stride + uint64_t{a.kw - 1} * a.win_col_stride;
-    const uint64_t in_end =
-        PatternEnd(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n) + win;
+    const uint64_t in_end = PoolWindowsEnd(a);
     RETURN_IF_ERROR(Inside("windows", a.a_addr, in_end, c_.abuf_bytes, "ABUF"));
     const uint64_t out_end = uint64_t{a.dst_addr} + uint64_t{a.m - 1} * a.dst_stride + a.n;
     RETURN_IF_ERROR(Inside("output", a.dst_addr, out_end, c_.abuf_bytes, "ABUF"));
@@ -243,6 +239,65 @@ Status DeviceConfig::Validate() const {
   if (queue_depth < 1 || token_depth < 1)
     return InvalidArgument("device config: queue and token depths must be >= 1");
   return Status::Ok();
+}
+
+uint64_t PatternEnd(uint64_t base, uint64_t count, uint64_t inner, uint64_t stride, uint64_t outer,
+                    uint64_t width) {
+  const uint64_t runs = (count + inner - 1) / inner;
+  const uint64_t per_run = std::min(count, inner);
+  return base + (runs - 1) * outer + (per_run - 1) * stride + width;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> AbufReads(const isa::Instruction& insn) {
+  using Opcode = isa::Opcode;
+  auto pattern = [](uint64_t base, uint64_t m, uint64_t inner, uint64_t stride, uint64_t outer, uint64_t width) {
+    return std::make_pair(base, PatternEnd(base, m, inner, stride, outer, width));
+  };
+  switch (insn.opcode()) {
+    case Opcode::kMatmul: {
+      const auto& a = insn.as<isa::MatmulArgs>();
+      return {pattern(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.k)};
+    }
+    case Opcode::kVmacc: {
+      const auto& a = insn.as<isa::VmaccArgs>();
+      return {pattern(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n)};
+    }
+    case Opcode::kMaxpool: {
+      const auto& a = insn.as<isa::MaxpoolArgs>();
+      return {{a.a_addr, PoolWindowsEnd(a)}};
+    }
+    case Opcode::kAvgpool: {
+      const auto& a = insn.as<isa::AvgpoolArgs>();
+      return {{a.a_addr, PoolWindowsEnd(a)}};
+    }
+    case Opcode::kVadd: {
+      const auto& a = insn.as<isa::VaddArgs>();
+      return {{a.src1, uint64_t{a.src1} + a.len}, {a.src2, uint64_t{a.src2} + a.len}};
+    }
+    case Opcode::kVsub: {
+      const auto& a = insn.as<isa::VsubArgs>();
+      return {{a.src1, uint64_t{a.src1} + a.len}, {a.src2, uint64_t{a.src2} + a.len}};
+    }
+    case Opcode::kVmul: {
+      const auto& a = insn.as<isa::VmulArgs>();
+      return {{a.src1, uint64_t{a.src1} + a.len}, {a.src2, uint64_t{a.src2} + a.len}};
+    }
+    case Opcode::kVlut: {
+      const auto& a = insn.as<isa::VlutArgs>();
+      return {{a.src, uint64_t{a.src} + a.len}};
+    }
+    case Opcode::kSoftmax: {
+      const auto& a = insn.as<isa::SoftmaxArgs>();
+      return {{a.src, uint64_t{a.src} + uint64_t{a.m} * a.len}};
+    }
+    case Opcode::kStore: {
+      const auto& a = insn.as<isa::StoreArgs>();
+      if (a.rows == 0) return {};
+      return {{a.sram_addr, uint64_t{a.sram_addr} + uint64_t{a.rows - 1} * a.sram_stride + a.row_bytes}};
+    }
+    default:
+      return {};
+  }
 }
 
 }  // namespace systole::sim

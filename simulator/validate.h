@@ -5,6 +5,8 @@
 #define SYSTOLE_SIMULATOR_VALIDATE_H_
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "common/status.h"
 #include "schema/isa/isa_generated.h"
@@ -25,6 +27,18 @@ StatusOr<isa::Instruction> DecodeAndValidate(const isa::InsnWord& word, uint64_t
 // Same checks on an already decoded instruction.
 Status ValidateInstruction(const isa::Instruction& insn, const DeviceConfig& config,
                            const HostMemory& host);
+
+// One past the last byte a 2-D pattern of `count` items touches, each item
+// `width` bytes: item i is at base + (i / inner)*outer + (i % inner)*stride
+// (the address pattern of MATMUL, VMACC and the pools; count, inner >= 1).
+uint64_t PatternEnd(uint64_t base, uint64_t count, uint64_t inner, uint64_t stride, uint64_t outer,
+                    uint64_t width);
+
+// The ABUF bytes an instruction reads, as [begin, end) spans (a 2-D pattern
+// as one span from its first to its last byte); none for instructions that
+// read no ABUF. For a validated instruction (the compiler uses it to place
+// DMA tokens).
+std::vector<std::pair<uint64_t, uint64_t>> AbufReads(const isa::Instruction& insn);
 
 }  // namespace systole::sim
 
