@@ -165,6 +165,10 @@ class PartitionCompiler {
       : ctx_(ctx), spec_(spec), opts_(opts), hw_(opts.hw), R_(hw_.rows), C_(hw_.cols), input_bands_(input_bands) {}
 
   StatusOr<CompiledPartition> Run();
+  // After Run(): whether this partition can load its input in bands (one
+  // input, cached parameters, at least two rows), i.e. whether compiling it
+  // with input_bands = true gives a different program.
+  bool input_bands_possible() const { return input_bands_possible_; }
 
  private:
   // ---- graph access
@@ -280,6 +284,7 @@ class PartitionCompiler {
   std::map<int, TensorState> ts_;
   std::vector<Root> roots_;
   const bool input_bands_;
+  bool input_bands_possible_ = false;
   int lowering_step_ = -1;
   std::set<int> fused_pads_;      // steps whose PAD is free (input written in place)
   std::set<int> transposes_by_copy_;  // TRANSPOSE steps lowered to VLUT copies
@@ -1747,7 +1752,8 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   // from the instructions' ABUF read ranges), so the input DMA overlaps the
   // first layers' compute. (Streamed parameters share the load unit's token
   // stream in a fixed order, so they keep one input token.)
-  const bool banded = input_bands_ && cache && in_b.size() == 1 && ts_[in_b[0].tensor].view.h >= 2;
+  input_bands_possible_ = cache && in_b.size() == 1 && ts_[in_b[0].tensor].view.h >= 2;
+  const bool banded = input_bands_ && input_bands_possible_;
   struct Band {
     uint64_t begin, end;  // ABUF bytes the band writes are inside [begin, end)
   };
@@ -1983,8 +1989,9 @@ StatusOr<CompiledPartition> CompilePartition(TfLiteContext* context, const Parti
   // Compiled twice, with the partition input loaded whole and in row bands
   // overlapping the first layers; the estimator picks (each band costs the
   // link's per-transfer latency, so banding wins only when compute can hide it).
-  StatusOr<CompiledPartition> whole = PartitionCompiler(context, partition, options, false).Run();
-  if (!whole.ok() || partition.inputs.size() != 1) return whole;
+  PartitionCompiler first(context, partition, options, false);
+  StatusOr<CompiledPartition> whole = first.Run();
+  if (!whole.ok() || !first.input_bands_possible()) return whole;
   StatusOr<CompiledPartition> banded = PartitionCompiler(context, partition, options, true).Run();
   if (banded.ok() && banded->report.estimated_cycles < whole->report.estimated_cycles) return banded;
   return whole;
