@@ -369,6 +369,21 @@ int ParsePartitionOption(const char* cmd, int argc, char** argv, int* i,
   return 1;
 }
 
+// An argument of run or compile that no option took: the one model, or an
+// error (printed) for an unknown option or a second model.
+bool TakeModelArgument(const char* cmd, const std::string& a, std::string* path) {
+  if (a.rfind("-", 0) == 0) {
+    std::fprintf(stderr, "systole %s: unknown option '%s' (see systole %s --help)\n", cmd, a.c_str(), cmd);
+    return false;
+  }
+  if (!path->empty()) {
+    std::fprintf(stderr, "systole %s: more than one model given ('%s', '%s')\n", cmd, path->c_str(), a.c_str());
+    return false;
+  }
+  *path = a;
+  return true;
+}
+
 int CountSystoleOps(const Model& model) {
   const tflite::SubGraph* sg = model.main_subgraph();
   int n = 0;
@@ -449,14 +464,7 @@ int Run(int argc, char** argv) {
       }
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
-    } else if (a.rfind("-", 0) == 0) {
-      std::fprintf(stderr, "systole run: unknown option '%s' (see systole run --help)\n", a.c_str());
-      return 2;
-    } else if (path.empty()) {
-      path = a;
-    } else {
-      std::fprintf(stderr, "systole run: more than one model given ('%s', '%s')\n", path.c_str(),
-                   a.c_str());
+    } else if (!TakeModelArgument("run", a, &path)) {
       return 2;
     }
   }
@@ -611,14 +619,7 @@ int Compile(int argc, char** argv) {
       (a == "--config" ? dopts.config : out_path) = argv[++i];
     } else if (a == "--quiet" || a == "-q") {
       quiet = true;
-    } else if (a.rfind("-", 0) == 0) {
-      std::fprintf(stderr, "systole compile: unknown option '%s' (see systole compile --help)\n", a.c_str());
-      return 2;
-    } else if (path.empty()) {
-      path = a;
-    } else {
-      std::fprintf(stderr, "systole compile: more than one model given ('%s', '%s')\n", path.c_str(),
-                   a.c_str());
+    } else if (!TakeModelArgument("compile", a, &path)) {
       return 2;
     }
   }
