@@ -31,7 +31,7 @@ void BM_Inference(benchmark::State& state, const std::string& file) {
     state.SkipWithError(model.status().ToString().c_str());
     return;
   }
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   auto interp = Interpreter::Create(**model, resolver);
   if (!interp.ok() || !(*interp)->AllocateTensors().ok() ||
       !FillInputsFromSeed(interp->get(), 1).ok()) {

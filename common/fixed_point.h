@@ -62,6 +62,27 @@ inline int32_t MultiplyByQuantizedMultiplierSingleRound(int32_t x, int32_t quant
   return static_cast<int32_t>(static_cast<uint64_t>(prod >> total_shift));
 }
 
+// ruy's x86 kernels (AVX2 / AVX-512), which TFLite's int8 CONV_2D and
+// FULLY_CONNECTED use on x86-64 builds without TFLITE_WITH_RUY (cpu_backend_gemm
+// routes int8 GEMMs to ruy there because gemmlowp lacks x86 int8 kernels): the
+// two steps of MultiplyByQuantizedMultiplier, but both round half up (toward
+// +infinity) instead of away from zero, and a right shift whose nudge would
+// overflow gives 1 << (31 - right_shift):
+//   h = low 32 bits of ((x << left) * m + 2^30) >> 31
+//   r = h > INT32_MAX - 2^(right-1) ? 2^(31-right) : (h + 2^(right-1)) >> right
+// This is the hardware's POSTPROC `half_up` mode.
+inline int32_t MultiplyByQuantizedMultiplierRuyX86(int32_t x, int32_t quantized_multiplier, int shift) {
+  const int left_shift = shift > 0 ? shift : 0;
+  const int right_shift = shift > 0 ? 0 : -shift;
+  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
+  const int64_t prod = static_cast<int64_t>(shifted) * quantized_multiplier + (int64_t{1} << 30);
+  const int32_t high = static_cast<int32_t>(static_cast<uint64_t>(prod >> 31));
+  if (right_shift <= 0) return high;
+  const int32_t nudge = int32_t{1} << (right_shift - 1);
+  if (high > INT32_MAX - nudge) return static_cast<int32_t>(uint32_t{1} << (31 - right_shift));
+  return (high + nudge) >> right_shift;
+}
+
 // TFLite MultiplyByQuantizedMultiplierSmallerThanOneExp: left_shift <= 0.
 inline int32_t MultiplyByQuantizedMultiplierSmallerThanOneExp(
     int32_t x, int32_t quantized_multiplier, int left_shift) {

@@ -819,7 +819,9 @@ Status PartitionCompiler::LowerConv(int step, OpCode* oc) {
   g.outer_stride = int64_t{sh} * iv.row_pitch;
   g.out = ts_[out(step)].view;
   RETURN_IF_ERROR(ConvQuant(step, cout, &g.mult, &g.shift, &g.act_min, &g.act_max, true));
-  g.single_round = !uint8 && !dw;  // ruy for int8 CONV_2D; TFLite's double rounding otherwise
+  // ruy builds round int8 CONV_2D once; x86 builds and every uint8 or
+  // depthwise kernel use TFLite's double rounding.
+  g.single_round = !uint8 && !dw && opts_.flavor == TfliteFlavor::kRuy;
   g.out_zp = DeviceZeroPoint(output);
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(cout, 0);
@@ -867,7 +869,7 @@ Status PartitionCompiler::LowerFullyConnected(int step, OpCode* oc) {
   // Output as batches rows of `units` channels.
   g.out = View{ov.root, ov.offset, units, units, static_cast<int>(batches), 1, units};
   RETURN_IF_ERROR(ConvQuant(step, units, &g.mult, &g.shift, &g.act_min, &g.act_max, per_channel));
-  g.single_round = !uint8;
+  g.single_round = !uint8 && opts_.flavor == TfliteFlavor::kRuy;  // as CONV_2D
   g.out_zp = DeviceZeroPoint(output);
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(units, 0);
@@ -1161,7 +1163,7 @@ Status PartitionCompiler::LowerPool(int step, OpCode* oc) {
 }
 
 Status PartitionCompiler::LowerLut(int step, OpCode* oc) {
-  ASSIGN_OR_RETURN(std::vector<uint8_t> table, BuildLut(ctx_, spec_.nodes[step], OpName(code(step))));
+  ASSIGN_OR_RETURN(std::vector<uint8_t> table, BuildLut(ctx_, spec_.nodes[step], OpName(code(step)), opts_.flavor));
   const uint32_t lut = static_cast<uint32_t>(oc->params.size());
   oc->params.insert(oc->params.end(), table.begin(), table.end());
   const View& a = ts_[in(step, 0)].view;
@@ -1344,7 +1346,7 @@ void PartitionCompiler::ExpandBroadcast(const View& src, std::vector<int> sd, co
 // row equal to the previous one is one copy of that row.
 Status PartitionCompiler::LowerResizeNearest(int step, OpCode* oc) {
   const auto* p = static_cast<const TfLiteResizeNearestNeighborParams*>(node(step)->builtin_data);
-  ASSIGN_OR_RETURN(NearestIndices idx, ProbeResizeNearest(T(in(step, 0)), T(out(step)), p && p->align_corners,
+  ASSIGN_OR_RETURN(NearestIndices idx, ProbeResizeNearest(opts_.flavor, T(in(step, 0)), T(out(step)), p && p->align_corners,
                                                           p && p->half_pixel_centers));
   const uint32_t lut = AddIdentityLut(&oc->params);
   const View& iv = ts_[in(step, 0)].view;
@@ -1490,7 +1492,7 @@ Status PartitionCompiler::LowerConcat(int step, OpCode* oc) {
     if (same) {
       table = IdentityLut();
     } else {
-      ASSIGN_OR_RETURN(table, BuildLutFor(input, output, tflite::BuiltinOperator_CONCATENATION,
+      ASSIGN_OR_RETURN(table, BuildLutFor(opts_.flavor, input, output, tflite::BuiltinOperator_CONCATENATION,
                                           StrFormat("%s input %d", OpLabel(step).c_str(), i)));
     }
     const uint32_t lut = static_cast<uint32_t>(oc->params.size());
@@ -1971,11 +1973,12 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   auto stats = exe::CreateStats(fb, rep.macs, rep.estimated_cycles, rep.cached_parameter_bytes,
                                 rep.streamed_parameter_bytes, rep.abuf_peak_bytes, rep.pbuf_peak_bytes);
   auto cfg = exe::CreateHardwareConfig(fb, hw_.rows, hw_.cols, hw_.abuf_bytes, hw_.pbuf_bytes, hw_.acc_rows);
-  auto producer = fb.CreateString(StrFormat("systole-compiler %u; parameters %s", kExecutableFormatVersion,
-                                            cache ? "cached" : "streamed"));
+  auto producer = fb.CreateString(StrFormat("systole-compiler %u; parameters %s; tflite flavor %s",
+                                            kExecutableFormatVersion, cache ? "cached" : "streamed",
+                                            TfliteFlavorName(opts_.flavor)));
   auto root = exe::CreateExecutable(fb, kExecutableFormatVersion, isa::kIsaVersion, cfg, chunks_v, params_v, ins_v,
                                     outs_v, in_bytes, out_bytes, static_cast<uint32_t>(scratch_bytes_), recs_v, stats,
-                                    producer);
+                                    producer, static_cast<uint8_t>(opts_.flavor));
   fb.Finish(root, exe::ExecutableIdentifier());
   result.executable.assign(fb.GetBufferPointer(), fb.GetBufferPointer() + fb.GetSize());
   return result;

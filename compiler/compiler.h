@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/tflite_flavor.h"
 #include "interpreter/tflite_c.h"
 #include "schema/executable_version.h"
 #include "simulator/device_config.h"
@@ -36,6 +37,9 @@ struct CompileOptions {
   // Cache parameters in PBUF across inferences when they all fit (the Edge
   // TPU's parameter caching); otherwise, or when false, stream them.
   bool cache_parameters = true;
+  // The TFLite build whose arithmetic the executable reproduces
+  // (common/tflite_flavor.h); recorded in the executable.
+  TfliteFlavor flavor = HostTfliteFlavor();
 };
 
 // Why an op can or cannot run on the accelerator. ok() = supported.

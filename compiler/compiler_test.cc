@@ -33,9 +33,16 @@
 namespace systole::compiler {
 namespace {
 
+// Tests compare with ../shared/oracle (the ruy flavor).
+CompileOptions RuyOptions() {
+  CompileOptions o;
+  o.flavor = TfliteFlavor::kRuy;
+  return o;
+}
+
 struct TestDelegate {
   TfLiteDelegate base{};
-  CompileOptions options;
+  CompileOptions options = RuyOptions();
   std::unique_ptr<driver::Device> device;
   int partitions = 0;
   int ops_on_device = 0;
@@ -146,7 +153,7 @@ struct Outputs {
 
 StatusOr<Outputs> RunModel(const std::string& path, uint32_t seed, TestDelegate* d) {
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::FromFile(path));
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp, Interpreter::Create(*model, resolver));
   if (d != nullptr) RETURN_IF_ERROR(interp->ModifyGraphWithDelegate(&d->base));
   RETURN_IF_ERROR(interp->AllocateTensors());
@@ -248,11 +255,12 @@ TEST(Compiler, InputBandsWhenTheEstimatorSaysSo) {
   auto input_tokens = [&](const sim::LinkConfig& link) -> int {
     StatusOr<std::unique_ptr<Model>> model = Model::FromFile(path);
     EXPECT_TRUE(model.ok());
-    BuiltinOpResolver resolver;
+    BuiltinOpResolver resolver(TfliteFlavor::kRuy);
     StatusOr<std::unique_ptr<Interpreter>> interp = Interpreter::Create(**model, resolver);
     EXPECT_TRUE(interp.ok());
     EXPECT_TRUE((*interp)->AllocateTensors().ok());
     CompileOptions opts;
+    opts.flavor = TfliteFlavor::kRuy;
     opts.hw.link = link;
     PartitionSpec spec;
     spec.nodes = (*interp)->execution_plan();
@@ -334,11 +342,12 @@ TEST(Compiler, Deterministic) {
   for (int run = 0; run < 2; ++run) {
     StatusOr<std::unique_ptr<Model>> model = Model::FromFile(path);
     ASSERT_TRUE(model.ok());
-    BuiltinOpResolver resolver;
+    BuiltinOpResolver resolver(TfliteFlavor::kRuy);
     StatusOr<std::unique_ptr<Interpreter>> interp = Interpreter::Create(**model, resolver);
     ASSERT_TRUE(interp.ok());
     ASSERT_TRUE((*interp)->AllocateTensors().ok());
     CompileOptions opts;
+    opts.flavor = TfliteFlavor::kRuy;
     PartitionSpec spec;
     TfLiteContext* ctx = (*interp)->context();
     for (int n : (*interp)->execution_plan())
@@ -363,11 +372,12 @@ TEST(Compiler, RefusalsNameOpIndexAndRule) {
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path;
   StatusOr<std::unique_ptr<Model>> model = Model::FromFile(path);
   ASSERT_TRUE(model.ok());
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   StatusOr<std::unique_ptr<Interpreter>> interp = Interpreter::Create(**model, resolver);
   ASSERT_TRUE(interp.ok());
   ASSERT_TRUE((*interp)->AllocateTensors().ok());
   CompileOptions opts;
+  opts.flavor = TfliteFlavor::kRuy;
   int refused = 0;
   for (int n : (*interp)->execution_plan()) refused += !CheckOpSupport((*interp)->context(), n, opts).ok();
   EXPECT_EQ(refused, 0);  // MobileNetV2 runs whole (TRANSPOSE by the input DMA, MEAN by VMACC)

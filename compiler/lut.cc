@@ -19,16 +19,17 @@ systole::testing::Quant QuantOf(const TfLiteTensor* t) {
 
 }  // namespace
 
-StatusOr<std::vector<uint8_t>> BuildLut(TfLiteContext* context, int node_index, const std::string& op_name) {
+StatusOr<std::vector<uint8_t>> BuildLut(TfLiteContext* context, int node_index, const std::string& op_name,
+                                        TfliteFlavor flavor) {
   TfLiteNode* node = nullptr;
   TfLiteRegistration* reg = nullptr;
   if (context->GetNodeAndRegistration(context, node_index, &node, &reg) != kTfLiteOk)
     return InvalidArgument("op %d: no such node", node_index);
-  return BuildLutFor(&context->tensors[node->inputs->data[0]], &context->tensors[node->outputs->data[0]],
+  return BuildLutFor(flavor, &context->tensors[node->inputs->data[0]], &context->tensors[node->outputs->data[0]],
                      reg->builtin_code, StrFormat("%s (op %d)", op_name.c_str(), node_index));
 }
 
-StatusOr<std::vector<uint8_t>> BuildLutFor(const TfLiteTensor* in, const TfLiteTensor* out, int32_t builtin_code,
+StatusOr<std::vector<uint8_t>> BuildLutFor(TfliteFlavor flavor, const TfLiteTensor* in, const TfLiteTensor* out, int32_t builtin_code,
                                            const std::string& what) {
   // A one-op model over a [1, 256] input holding every value.
   systole::testing::ModelBuilder b;
@@ -39,7 +40,7 @@ StatusOr<std::vector<uint8_t>> BuildLutFor(const TfLiteTensor* in, const TfLiteT
   b.SetOutputs({to});
   if (!b.ok()) return Internal("%s: building the lookup-table model: %s", what.c_str(), b.error().c_str());
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::FromBuffer(b.Finish(), "lut for " + what));
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(flavor);
   ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp, Interpreter::Create(*model, resolver));
   Status s = interp->AllocateTensors();
   if (!s.ok()) return Annotate(s, what + ": tabulating");
@@ -55,7 +56,7 @@ StatusOr<std::vector<uint8_t>> BuildLutFor(const TfLiteTensor* in, const TfLiteT
   return table;
 }
 
-StatusOr<NearestIndices> ProbeResizeNearest(const TfLiteTensor* in, const TfLiteTensor* out, bool align_corners,
+StatusOr<NearestIndices> ProbeResizeNearest(TfliteFlavor flavor, const TfLiteTensor* in, const TfLiteTensor* out, bool align_corners,
                                             bool half_pixel_centers) {
   const int h = in->dims->data[1], w = in->dims->data[2];
   const int oh = out->dims->data[1], ow = out->dims->data[2];
@@ -76,7 +77,7 @@ StatusOr<NearestIndices> ProbeResizeNearest(const TfLiteTensor* in, const TfLite
     b.SetOutputs({to});
     if (!b.ok()) return Internal("probing RESIZE_NEAREST_NEIGHBOR: %s", b.error().c_str());
     ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::FromBuffer(b.Finish(), "resize probe"));
-    BuiltinOpResolver resolver;
+    BuiltinOpResolver resolver(flavor);
     ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp, Interpreter::Create(*model, resolver));
     RETURN_IF_ERROR(interp->AllocateTensors());
     uint8_t* x = reinterpret_cast<uint8_t*>(interp->input_tensor(0)->data.raw);

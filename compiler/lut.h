@@ -10,16 +10,19 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/tflite_flavor.h"
 #include "interpreter/tflite_c.h"
 
 namespace systole::compiler {
 
 // Entry i holds the device-space output for device-space input i - 128
 // (uint8 tensors live on the device as value - 128).
-StatusOr<std::vector<uint8_t>> BuildLut(TfLiteContext* context, int node_index, const std::string& op_name);
+// The kernel tabulated is the one of `flavor`'s TFLite build.
+StatusOr<std::vector<uint8_t>> BuildLut(TfLiteContext* context, int node_index, const std::string& op_name,
+                                        TfliteFlavor flavor);
 // The same for an explicit (input, output) pair of a one-input `builtin_code`
 // op with default options (CONCATENATION's UINT8 input requantization).
-StatusOr<std::vector<uint8_t>> BuildLutFor(const TfLiteTensor* in, const TfLiteTensor* out, int32_t builtin_code,
+StatusOr<std::vector<uint8_t>> BuildLutFor(TfliteFlavor flavor, const TfLiteTensor* in, const TfLiteTensor* out, int32_t builtin_code,
                                            const std::string& what);
 
 // RESIZE_NEAREST_NEIGHBOR's source row of every output row and source column
@@ -28,7 +31,7 @@ StatusOr<std::vector<uint8_t>> BuildLutFor(const TfLiteTensor* in, const TfLiteT
 struct NearestIndices {
   std::vector<int> rows, cols;
 };
-StatusOr<NearestIndices> ProbeResizeNearest(const TfLiteTensor* in, const TfLiteTensor* out, bool align_corners,
+StatusOr<NearestIndices> ProbeResizeNearest(TfliteFlavor flavor, const TfLiteTensor* in, const TfLiteTensor* out, bool align_corners,
                                             bool half_pixel_centers);
 
 }  // namespace systole::compiler

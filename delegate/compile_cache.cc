@@ -136,6 +136,7 @@ std::string PartitionKey(TfLiteContext* ctx, const compiler::PartitionSpec& spec
   w.Float(hw.link.bytes_per_second);
   w.Float(hw.link.latency_seconds);
   w.Int(options.cache_parameters);
+  w.Int(static_cast<int>(options.flavor));
   w.Ints(spec.nodes);
   w.Ints(spec.inputs);
   w.Ints(spec.outputs);

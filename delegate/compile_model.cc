@@ -52,7 +52,7 @@ flatbuffers::Offset<flatbuffers::Vector<T>> CopyVector(flatbuffers::FlatBufferBu
 // stays in the output for the runtime that will execute it.
 class CompileOpResolver : public OpResolver {
  public:
-  CompileOpResolver() {
+  explicit CompileOpResolver(TfliteFlavor flavor) : base_(flavor) {
     base_.AddCustom(compiler::kCustomOpName, *SystoleCustomOpRegistration());
     placeholder_.invoke = [](TfLiteContext* ctx, TfLiteNode*) {
       ctx->ReportError(ctx, "placeholder kernel (systole compile does not run models)");
@@ -85,13 +85,14 @@ struct NewOp {
 StatusOr<CompiledModel> CompileModel(const std::vector<uint8_t>& bytes, const std::string& name,
                                      const DelegateOptions& options) {
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::FromBuffer(bytes, name));
-  CompileOpResolver resolver;
+  CompileOpResolver resolver(options.tflite_flavor);
   ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp, Interpreter::Create(*model, resolver));
   ASSIGN_OR_RETURN(TfLiteDelegatePtr d, CreateDelegate(options));
   RETURN_IF_ERROR(interp->ModifyGraphWithDelegate(d.get()));
   CompiledModel result;
   result.plan = *LastPlan(d.get());
   result.hw = DelegateDeviceConfig(d.get());
+  result.flavor = options.tflite_flavor;
 
   // The new operator list, in the delegated execution order.
   std::vector<NewOp> ops;
@@ -269,6 +270,7 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
   s += "Input model: " + input_name + "\n";
   if (!output_name.empty()) s += "Output model: " + output_name + "\n";
   s += "Configuration: " + config_name + " (" + r.hw.ToString() + ")\n";
+  s += StrFormat("TFLite flavor: %s (outputs bit-exact with that TFLite build)\n", TfliteFlavorName(r.flavor));
   size_t executables = 0;
   for (const Partition& p : r.plan.partitions) executables += p.steps.size();
   s += StrFormat("Partitions: %zu (%zu executable%s)\n", r.plan.partitions.size(), executables,

@@ -26,6 +26,7 @@ struct CompiledModel {
   std::vector<uint8_t> tflite;  // the rewritten model
   PartitionPlan plan;           // node indices = operator indices of the input model
   sim::DeviceConfig hw;
+  TfliteFlavor flavor = TfliteFlavor::kRuy;  // DelegateOptions::tflite_flavor
   int custom_ops = 0;           // SYSTOLE ops in the output
 };
 

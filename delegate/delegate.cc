@@ -209,6 +209,16 @@ Status PrepareKernel(TfLiteContext* ctx, Kernel* k) {
     sim::DeviceConfig hw = d->compile_options.hw;
     if (step.precompiled) {
       ASSIGN_OR_RETURN(hw, ConfigForExecutable(data, size, &d->compile_options.hw));
+      const auto flavor = static_cast<TfliteFlavor>(exe::GetExecutable(data)->tflite_flavor());  // verified
+      if (flavor != d->compile_options.flavor) {
+        const int op = step.spec.nodes.empty() ? -1 : step.spec.nodes[0];
+        return InvalidArgument(
+            "SYSTOLE op %d was compiled for TFLite flavor %s, but this delegate reproduces flavor %s: its "
+            "outputs would differ from this TFLite's; recompile the model with `systole compile "
+            "--tflite-flavor %s`, or set the delegate option tflite_flavor:%s if the host really is %s",
+            op, TfliteFlavorName(flavor), TfliteFlavorName(d->compile_options.flavor),
+            TfliteFlavorName(d->compile_options.flavor), TfliteFlavorName(flavor), TfliteFlavorName(flavor));
+      }
     }
     ASSIGN_OR_RETURN(driver::Device * device, d->DeviceFor(hw));
     BoundExecutable b;
@@ -356,6 +366,7 @@ StatusOr<TfLiteDelegatePtr> CreateDelegate(const DelegateOptions& options) {
   d->options = options;
   d->compile_options.hw = hw;
   d->compile_options.cache_parameters = options.cache_parameters;
+  d->compile_options.flavor = options.tflite_flavor;
   d->base.data_ = d.get();
   d->base.Prepare = DelegatePrepare;
   d->base.flags = kTfLiteDelegateFlagsNone;
@@ -439,6 +450,7 @@ extern "C" SystoleDelegateOptions SystoleDelegateOptionsDefault(void) {
   o.min_partition_ops = 1;
   o.max_partitions = 0;
   o.verbosity = 0;
+  o.tflite_flavor = nullptr;
   return o;
 }
 
@@ -467,6 +479,11 @@ extern "C" TfLiteDelegate* SystoleDelegateCreate(const SystoleDelegateOptions* o
   opts.partition.min_partition_ops = o.min_partition_ops;
   opts.partition.max_partitions = o.max_partitions;
   opts.verbosity = o.verbosity;
+  if (o.tflite_flavor != nullptr && *o.tflite_flavor != '\0') {
+    StatusOr<TfliteFlavor> f = ParseTfliteFlavor(o.tflite_flavor);
+    if (!f.ok()) return fail(Annotate(f.status(), "option tflite_flavor"));
+    opts.tflite_flavor = *f;
+  }
   StatusOr<TfLiteDelegatePtr> d = CreateDelegate(opts);
   if (!d.ok()) return fail(d.status());
   return d->release();

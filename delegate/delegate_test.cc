@@ -37,7 +37,7 @@ RunOut RunModel(const std::vector<uint8_t>& bytes, TfLiteDelegate* delegate) {
   auto model = Model::FromBuffer(bytes, "test.tflite");
   EXPECT_TRUE(model.ok()) << model.status().ToString();
   if (!model.ok()) return r;
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   resolver.AddCustom(compiler::kCustomOpName, *delegate::SystoleCustomOpRegistration());
   auto interp = Interpreter::Create(**model, resolver);
   EXPECT_TRUE(interp.ok()) << interp.status().ToString();
@@ -83,6 +83,7 @@ TEST(SystoleDelegate, DeniedOpSplitsTheGraphAndResultsMatch) {
   const std::vector<uint8_t> model = DiamondModel();
   const RunOut cpu = RunModel(model, nullptr);
   DelegateOptions o;
+  o.tflite_flavor = TfliteFlavor::kRuy;  // goldens from ../shared/oracle
   o.partition.deny = {"MUL"};
   auto d = MakeDelegate(o);
   const RunOut dlg = RunModel(model, d.get());
@@ -115,6 +116,7 @@ TEST(SystoleDelegate, AheadOfTimeModelRunsWithAndWithoutTheDelegate) {
   const std::vector<uint8_t> model = DiamondModel();
   const RunOut cpu = RunModel(model, nullptr);
   DelegateOptions o;
+  o.tflite_flavor = TfliteFlavor::kRuy;  // goldens from ../shared/oracle
   o.partition.deny = {"MUL"};
   auto compiled = delegate::CompileModel(model, "diamond.tflite", o);
   ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
@@ -148,6 +150,7 @@ TEST(SystoleDelegate, MixedPrecompiledAndCompiledOpsInOnePartition) {
   const std::vector<uint8_t> model = DiamondModel();
   const RunOut cpu = RunModel(model, nullptr);
   DelegateOptions o;
+  o.tflite_flavor = TfliteFlavor::kRuy;  // goldens from ../shared/oracle
   o.partition.deny = {"MUL"};
   auto compiled = delegate::CompileModel(model, "diamond.tflite", o);
   ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
@@ -162,16 +165,19 @@ TEST(SystoleDelegate, MixedPrecompiledAndCompiledOpsInOnePartition) {
 
 TEST(SystoleDelegate, BadOptionsNameTheProblem) {
   DelegateOptions o;
+  o.tflite_flavor = TfliteFlavor::kRuy;  // goldens from ../shared/oracle
   o.device = "usb:0";
   auto d = delegate::CreateDelegate(o);
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("device 'usb:0'"), std::string::npos) << d.status().ToString();
   o = DelegateOptions();
+  o.tflite_flavor = TfliteFlavor::kRuy;
   o.config = "/nonexistent/config.json";
   d = delegate::CreateDelegate(o);
   ASSERT_FALSE(d.ok());
   EXPECT_NE(d.status().message().find("/nonexistent/config.json"), std::string::npos) << d.status().ToString();
   o = DelegateOptions();
+  o.tflite_flavor = TfliteFlavor::kRuy;
   o.partition.deny = {"NOT_AN_OP"};
   EXPECT_FALSE(delegate::CreateDelegate(o).ok());
 

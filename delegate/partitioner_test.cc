@@ -47,7 +47,7 @@ std::vector<uint8_t> CycleModel() {
 
 struct Loaded {
   std::unique_ptr<Model> model;
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver{TfliteFlavor::kRuy};
   std::unique_ptr<Interpreter> interp;
 };
 

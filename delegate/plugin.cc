@@ -10,6 +10,8 @@
 //   min_partition_ops  integer >= 1                         (default 1)
 //   max_partitions     integer >= 0, 0 = no limit           (default 0)
 //   verbosity          0 | 1 | 2                            (default 0)
+//   tflite_flavor      ruy | x86 | xnnpack: the host TFLite's arithmetic
+//                      (default x86 on x86-64, ruy elsewhere; see docs/flavors.md)
 // An unknown key or a bad value is reported through report_error and
 // tflite_plugin_create_delegate returns nullptr.
 #include <cstdlib>
@@ -59,6 +61,8 @@ SYSTOLE_PLUGIN_EXPORT TfLiteDelegate* tflite_plugin_create_delegate(
       if (!ParseInt(value, 0, 1 << 30, &o.max_partitions)) {
         return fail("option max_partitions: '" + std::string(value) + "' is not an integer >= 0");
       }
+    } else if (key == "tflite_flavor") {
+      o.tflite_flavor = value;
     } else if (key == "verbosity") {
       if (!ParseInt(value, 0, 2, &o.verbosity)) {
         return fail("option verbosity: '" + std::string(value) + "' is not 0, 1 or 2");
@@ -66,7 +70,7 @@ SYSTOLE_PLUGIN_EXPORT TfLiteDelegate* tflite_plugin_create_delegate(
     } else {
       return fail("unknown option '" + key +
                   "' (expected device, config, allow, deny, min_partition_ops, max_partitions, "
-                  "verbosity)");
+                  "verbosity, tflite_flavor)");
     }
   }
   return SystoleDelegateCreate(&o, report_error);

@@ -90,7 +90,7 @@ std::vector<uint8_t> RunModel(const std::vector<uint8_t>& bytes, TfLiteDelegate*
                          int* delegate_nodes) {
   auto model = Model::FromBuffer(bytes, "small.tflite");
   EXPECT_TRUE(model.ok()) << model.status().ToString();
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   auto interp = Interpreter::Create(**model, resolver);
   EXPECT_TRUE(interp.ok()) << interp.status().ToString();
   if (delegate) {

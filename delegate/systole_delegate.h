@@ -42,6 +42,10 @@ typedef struct SystoleDelegateOptions {
   int min_partition_ops;  // default 1
   int max_partitions;     // default 0 = no limit
   int verbosity;          // 0 silent, 1 partition summary, 2 + every op's decision (stderr)
+  // The host TFLite's arithmetic flavor: "ruy", "x86" or "xnnpack"
+  // (common/tflite_flavor.h); NULL or "" = this machine's default (x86 on
+  // x86-64, ruy elsewhere).
+  const char* tflite_flavor;
 } SystoleDelegateOptions;
 
 SystoleDelegateOptions SystoleDelegateOptionsDefault(void);
@@ -59,6 +63,7 @@ void SystoleDelegateDelete(TfLiteDelegate* delegate);
 #include <string>
 
 #include "common/status.h"
+#include "common/tflite_flavor.h"
 #include "delegate/partitioner.h"
 #include "simulator/device_config.h"
 
@@ -70,6 +75,10 @@ struct DelegateOptions {
   PartitionOptions partition;
   bool cache_parameters = true;  // compiler::CompileOptions::cache_parameters
   int verbosity = 0;
+  // Whose arithmetic the accelerator reproduces: the TFLite build the delegate
+  // runs in (common/tflite_flavor.h). Precompiled SYSTOLE ops of another
+  // flavor are refused.
+  TfliteFlavor tflite_flavor = HostTfliteFlavor();
 };
 
 // Sums over every Run of every kernel of this delegate.

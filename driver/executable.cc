@@ -207,6 +207,11 @@ StatusOr<std::unique_ptr<ParsedExecutable>> ParseExecutable(const uint8_t* data,
     return InvalidArgument("executable: ISA version %u, this driver speaks ISA version %d (recompile the model)",
                            fb.isa_version(), isa::kIsaVersion);
 
+  if (fb.tflite_flavor() > static_cast<uint8_t>(TfliteFlavor::kXnnpack))
+    return InvalidArgument("executable: tflite_flavor %u is not 0 (ruy), 1 (x86) or 2 (xnnpack)",
+                           static_cast<unsigned>(fb.tflite_flavor()));
+  e->flavor = static_cast<TfliteFlavor>(fb.tflite_flavor());
+
   if (fb.config() == nullptr) return InvalidArgument("executable: no hardware config");
   sim::DeviceConfig& c = e->config;
   c.rows = fb.config()->rows();
@@ -330,7 +335,8 @@ StatusOr<std::string> DisassembleExecutable(const uint8_t* data, size_t size) {
   const exe::Executable& fb = e->fb();
   std::string out;
   out += StrFormat("; Systole executable, %zu bytes\n", size);
-  out += StrFormat("; format version %u, ISA version %u\n", fb.format_version(), fb.isa_version());
+  out += StrFormat("; format version %u, ISA version %u, TFLite flavor %s\n", fb.format_version(), fb.isa_version(),
+                   TfliteFlavorName(e->flavor));
   out += StrFormat("; producer: %s\n", fb.producer() ? SafeName(fb.producer()).c_str() : "(none)");
   out += StrFormat("; config: %s\n", DescribeCompiledConfig(e->config).c_str());
   out += StrFormat("; regions: PARAMETERS %s, INPUT %s, OUTPUT %s, SCRATCH %s\n", Bytes(e->parameters_bytes).c_str(),

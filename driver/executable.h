@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "common/tflite_flavor.h"
 #include "driver/driver.h"
 #include "schema/executable_generated.h"
 #include "schema/isa/isa_generated.h"
@@ -60,6 +61,7 @@ class ParsedExecutable {
   uint64_t parameters_bytes = 0;
   uint32_t input_bytes = 0, output_bytes = 0, scratch_bytes = 0;
   std::vector<ParsedOp> ops;  // sorted, disjoint, inside the INFERENCE chunk
+  TfliteFlavor flavor = TfliteFlavor::kRuy;  // the TFLite arithmetic it reproduces
 
  private:
   friend StatusOr<std::unique_ptr<ParsedExecutable>> ParseExecutable(const uint8_t* data, size_t size);

@@ -118,7 +118,7 @@ std::vector<uint8_t> RunModel(const std::vector<uint8_t>& bytes, TfLiteDelegate*
                          std::vector<int>* plan = nullptr) {
   auto model = Model::FromBuffer(bytes, "diamond.tflite");
   EXPECT_TRUE(model.ok()) << model.status().ToString();
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   auto interp = Interpreter::Create(**model, resolver);
   EXPECT_TRUE(interp.ok()) << interp.status().ToString();
   if (delegate) {
@@ -165,7 +165,7 @@ TEST(DelegateTest, AddDelegateMatchesCpuAndPartitionsWithoutCycles) {
 // here because the interpreter keeps pointers to them).
 struct LoadedDiamond {
   std::unique_ptr<Model> model;
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver{TfliteFlavor::kRuy};
   std::unique_ptr<Interpreter> interp;
 };
 

@@ -96,7 +96,7 @@ std::vector<uint8_t> Build(const RawModel& r) {
 // Loads and, if that works, creates an interpreter, allocates and invokes.
 Status LoadAndRun(const std::vector<uint8_t>& bytes) {
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::FromBuffer(bytes, "test.tflite"));
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp, Interpreter::Create(*model, resolver));
   RETURN_IF_ERROR(interp->AllocateTensors());
   RETURN_IF_ERROR(FillInputsFromSeed(interp.get(), 1));

@@ -5,9 +5,9 @@
 
 namespace systole {
 
-BuiltinOpResolver::BuiltinOpResolver() {
+BuiltinOpResolver::BuiltinOpResolver(TfliteFlavor flavor) : flavor_(flavor) {
 #define SYSTOLE_BUILTIN_KERNEL(op, max_version, fn) \
-  builtins_[tflite::BuiltinOperator_##op] = Entry{kernels::fn(), max_version};
+  builtins_[tflite::BuiltinOperator_##op] = Entry{kernels::fn(flavor), max_version};
 #include "interpreter/kernels/builtin_ops.inc"
 #undef SYSTOLE_BUILTIN_KERNEL
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <string>
 
+#include "common/tflite_flavor.h"
 #include "interpreter/tflite_c.h"
 
 namespace systole {
@@ -25,7 +26,10 @@ class OpResolver {
 
 class BuiltinOpResolver : public OpResolver {
  public:
-  BuiltinOpResolver();
+  // The kernels of the TFLite build of `flavor` (there is no default: the
+  // flavor decides the bytes a quantized model produces).
+  explicit BuiltinOpResolver(TfliteFlavor flavor);
+  TfliteFlavor flavor() const { return flavor_; }
   const TfLiteRegistration* FindBuiltin(int32_t builtin_code, int version) const override;
   const TfLiteRegistration* FindCustom(const std::string& name, int version) const override;
   int MaxBuiltinVersion(int32_t builtin_code) const override;
@@ -38,6 +42,7 @@ class BuiltinOpResolver : public OpResolver {
     const TfLiteRegistration* registration;
     int max_version;
   };
+  TfliteFlavor flavor_;
   std::map<int32_t, Entry> builtins_;
   std::map<std::string, TfLiteRegistration> customs_;
 };

@@ -50,13 +50,23 @@ class DelegateModelTest : public ::testing::TestWithParam<ModelSeed> {};
 
 TEST_P(DelegateModelTest, SimEdgeMatchesTfLite) {
   delegate::DelegateOptions o;
+  o.tflite_flavor = GetParam().flavor;  // the golden's TFLite build
   o.device = "sim";
   o.config = "edge";
   CheckModel(GetParam(), o);
 }
 
 // Every shared model but the LSTM (its UNIDIRECTIONAL_SEQUENCE_LSTM is not supported).
-std::vector<ModelSeed> AllModelSeeds() { return SharedModelSeeds(/*include_lstm=*/false); }
+// Every flavor: ruy goldens from ../shared/oracle, x86 and xnnpack from the
+// native x86-64 TFLite (tests/golden/{x86,xnnpack}).
+const std::vector<TfliteFlavor> kFlavors = {TfliteFlavor::kRuy, TfliteFlavor::kX86, TfliteFlavor::kXnnpack};
+std::vector<ModelSeed> AllModelSeeds() { return SharedModelSeeds(/*include_lstm=*/false, {1, 2, 3}, kFlavors); }
+// The RTL runs: ruy with seeds 1-3, the other flavors with seed 1.
+std::vector<ModelSeed> RtlModelSeeds() {
+  std::vector<ModelSeed> v = SharedModelSeeds(false, {1, 2, 3}, {TfliteFlavor::kRuy});
+  for (const ModelSeed& p : SharedModelSeeds(false, {1}, {TfliteFlavor::kX86, TfliteFlavor::kXnnpack})) v.push_back(p);
+  return v;
+}
 std::string Name(const ::testing::TestParamInfo<ModelSeed>& info) { return ModelSeedName(info.param); }
 
 INSTANTIATE_TEST_SUITE_P(Shared, DelegateModelTest, ::testing::ValuesIn(AllModelSeeds()), Name);
@@ -74,7 +84,9 @@ TEST_P(AotModelTest, CompiledModelMatchesTfLite) {
   ASSERT_TRUE(golden.ok()) << golden.status().ToString();
   std::vector<uint8_t> bytes;
   ASSERT_TRUE(ReadFile(path, &bytes).ok());
-  auto compiled = delegate::CompileModel(bytes, p.model, delegate::DelegateOptions());
+  delegate::DelegateOptions o;
+  o.tflite_flavor = p.flavor;
+  auto compiled = delegate::CompileModel(bytes, p.model, o);
   ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
   std::printf("%s: %d SYSTOLE ops, %d ops on the accelerator, %d on the CPU, %zu -> %zu bytes\n",
               p.model.c_str(), compiled->custom_ops, compiled->plan.accelerator_ops,
@@ -82,7 +94,7 @@ TEST_P(AotModelTest, CompiledModelMatchesTfLite) {
   EXPECT_GT(compiled->custom_ops, 0);
   auto model = Model::FromBuffer(compiled->tflite, p.model + " (compiled)");
   ASSERT_TRUE(model.ok()) << model.status().ToString();
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(p.flavor);
   resolver.AddCustom(compiler::kCustomOpName, *delegate::SystoleCustomOpRegistration());
   auto interp = Interpreter::Create(**model, resolver);
   ASSERT_TRUE(interp.ok()) << interp.status().ToString();
@@ -103,7 +115,7 @@ TEST_P(AotModelTest, CompiledModelMatchesTfLite) {
   EXPECT_TRUE(diff.empty()) << diff;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shared, AotModelTest, ::testing::ValuesIn(SharedModelSeeds(false, {1})), Name);
+INSTANTIATE_TEST_SUITE_P(Shared, AotModelTest, ::testing::ValuesIn(SharedModelSeeds(false, {1}, kFlavors)), Name);
 
 // The RTL core in the device's compute slot, tiny configuration (16x16).
 class DelegateRtlModelTest : public ::testing::TestWithParam<ModelSeed> {};
@@ -115,6 +127,7 @@ TEST_P(DelegateRtlModelTest, SimRtlTinyMatchesTfLite) {
   if (!probe.ok()) GTEST_SKIP() << "sim:rtl not available in this build: " << probe.status().message();
   probe->reset();
   delegate::DelegateOptions o;
+  o.tflite_flavor = GetParam().flavor;  // the golden's TFLite build
   o.device = "sim:rtl";
   o.config = "tiny";
   uint64_t rtl_cycles = 0, sim_cycles = 0;
@@ -125,14 +138,15 @@ TEST_P(DelegateRtlModelTest, SimRtlTinyMatchesTfLite) {
   EXPECT_EQ(rtl_cycles, sim_cycles) << "RTL and SystemC cycle counts differ";
 }
 
-// Every model, seeds 1-3 (the RTL runs ~0.4 M cycles/s at 16x16: the whole
-// set is ~16 M cycles).
-INSTANTIATE_TEST_SUITE_P(Shared, DelegateRtlModelTest, ::testing::ValuesIn(AllModelSeeds()), Name);
+// Every model (the RTL runs ~0.4 M cycles/s at 16x16: seeds 1-3 of one
+// flavor are ~16 M cycles).
+INSTANTIATE_TEST_SUITE_P(Shared, DelegateRtlModelTest, ::testing::ValuesIn(RtlModelSeeds()), Name);
 
 // The tiny configuration on the behavioural core: the same compiler output
 // the RTL runs, checked even where the RTL is not built.
 TEST_P(DelegateRtlModelTest, SimTinyMatchesTfLite) {
   delegate::DelegateOptions o;
+  o.tflite_flavor = GetParam().flavor;  // the golden's TFLite build
   o.device = "sim";
   o.config = "tiny";
   CheckModel(GetParam(), o);

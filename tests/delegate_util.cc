@@ -12,7 +12,7 @@ StatusOr<DelegatedRun> RunWithDelegate(const std::vector<uint8_t>& model_bytes, 
                                        const delegate::DelegateOptions& options,
                                        const std::string& name) {
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::FromBuffer(model_bytes, name));
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(options.tflite_flavor);  // the host TFLite the delegate stands in
   resolver.AddCustom(compiler::kCustomOpName, *delegate::SystoleCustomOpRegistration());
   ASSIGN_OR_RETURN(delegate::TfLiteDelegatePtr d, delegate::CreateDelegate(options));
   ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp, Interpreter::Create(*model, resolver));

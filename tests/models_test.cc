@@ -1,6 +1,8 @@
 // Every model in ../shared/models on the CPU interpreter, seeds 1, 2 and 3,
-// compared bit for bit with the real TensorFlow Lite's outputs recorded in
-// tests/golden/models_seed{1,2,3}.json (regenerate: tests/golden/regen_goldens.sh).
+// in each TFLite flavor, compared bit for bit with that real TensorFlow
+// Lite's outputs: tests/golden/models_seed{1,2,3}.json for ruy (regenerate:
+// tests/golden/regen_goldens.sh), tests/golden/{x86,xnnpack}/ for the native
+// x86-64 builds (tests/golden/import_native_goldens.sh).
 // Skips with a message when ../shared/models is absent.
 #include <gtest/gtest.h>
 
@@ -23,7 +25,7 @@ TEST_P(SharedModelTest, CpuMatchesTfLite) {
   ASSERT_TRUE(golden.ok()) << golden.status().ToString();
   std::vector<uint8_t> bytes;
   ASSERT_TRUE(ReadFile(path, &bytes).ok());
-  auto run = RunOnCpu(bytes, p.seed, p.model);
+  auto run = RunOnCpu(bytes, p.seed, p.flavor, p.model);
   if (p.model == "trained_lstm_int8.tflite") {
     // Documented limitation: UNIDIRECTIONAL_SEQUENCE_LSTM is not implemented.
     ASSERT_FALSE(run.ok());
@@ -36,7 +38,10 @@ TEST_P(SharedModelTest, CpuMatchesTfLite) {
   EXPECT_TRUE(diff.empty()) << diff;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shared, SharedModelTest, ::testing::ValuesIn(SharedModelSeeds(/*include_lstm=*/true)),
+INSTANTIATE_TEST_SUITE_P(Shared, SharedModelTest,
+                         ::testing::ValuesIn(SharedModelSeeds(/*include_lstm=*/true, {1, 2, 3},
+                                                              {TfliteFlavor::kRuy, TfliteFlavor::kX86,
+                                                               TfliteFlavor::kXnnpack})),
                          [](const auto& info) { return ModelSeedName(info.param); });
 
 }  // namespace

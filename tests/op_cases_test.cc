@@ -1,7 +1,11 @@
 // Every per-op case (tests/op_cases) on the CPU interpreter, and through the
 // Systole delegate on the simulated accelerator ("sim", edge configuration),
-// compared bit for bit with the real TensorFlow Lite's outputs recorded in
-// tests/golden/op_cases.json (regenerate: tests/golden/regen_goldens.sh).
+// compared bit for bit with the real TensorFlow Lite's outputs: the ruy flavor
+// in tests/golden/op_cases.json (regenerate: tests/golden/regen_goldens.sh),
+// one test per case; the x86 and xnnpack flavors in
+// tests/golden/{x86,xnnpack}/op_cases.json (native x86-64 TFLite 2.14.1:
+// tests/golden/import_native_goldens.sh), one test per flavor looping over
+// every case.
 // Cases whose ops the compiler refuses run on the CPU through the delegate;
 // OpCaseDelegateSummary prints how many cases ran on the accelerator.
 #include <gtest/gtest.h>
@@ -19,20 +23,28 @@ namespace systole {
 namespace testing {
 namespace {
 
-const nlohmann::json& Goldens() {
-  static const nlohmann::json* goldens = [] {
-    auto j = LoadJson(GoldenDir() + "/op_cases.json");
-    return new nlohmann::json(j.ok() ? *j : nlohmann::json::object());
-  }();
-  return *goldens;
+const nlohmann::json& Goldens(TfliteFlavor flavor = TfliteFlavor::kRuy) {
+  static const nlohmann::json* goldens[3] = {};
+  const nlohmann::json*& g = goldens[static_cast<int>(flavor)];
+  if (g == nullptr) {
+    auto j = LoadJson(GoldenDir(flavor) + "/op_cases.json");
+    g = new nlohmann::json(j.ok() ? *j : nlohmann::json::object());
+  }
+  return *g;
 }
 
-const nlohmann::json* GoldenFor(const std::string& case_name) {
-  if (!Goldens().contains("models")) return nullptr;
-  for (const auto& [file, entry] : Goldens().at("models").items()) {
+const nlohmann::json* GoldenFor(const std::string& case_name, TfliteFlavor flavor = TfliteFlavor::kRuy) {
+  if (!Goldens(flavor).contains("models")) return nullptr;
+  for (const auto& [file, entry] : Goldens(flavor).at("models").items()) {
     if (entry.value("case", "") == case_name) return &entry;
   }
   return nullptr;
+}
+
+delegate::DelegateOptions RuyOptions() {
+  delegate::DelegateOptions o;
+  o.tflite_flavor = TfliteFlavor::kRuy;  // tests/golden/op_cases.json comes from ../shared/oracle
+  return o;
 }
 
 const OpCaseList& Cases() {
@@ -49,7 +61,7 @@ TEST_P(OpCaseTest, CpuMatchesTfLite) {
   ASSERT_NE(golden, nullptr) << "no golden for this case: run tests/golden/regen_goldens.sh";
   ASSERT_EQ(Sha256Hex(c.model.data(), c.model.size()), golden->value("model_sha256", ""))
       << "the case's model changed since its golden was made: run tests/golden/regen_goldens.sh";
-  auto run = RunOnCpu(c.model, c.seed, c.name);
+  auto run = RunOnCpu(c.model, c.seed, TfliteFlavor::kRuy, c.name);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   const std::string diff = CompareWithGolden(*run, *golden);
   EXPECT_TRUE(diff.empty()) << diff;
@@ -60,7 +72,7 @@ TEST_P(OpCaseTest, DelegateMatchesTfLite) {
   SCOPED_TRACE("case " + c.name + " seed " + std::to_string(c.seed));
   const nlohmann::json* golden = GoldenFor(c.name);
   ASSERT_NE(golden, nullptr) << "no golden for this case: run tests/golden/regen_goldens.sh";
-  auto run = RunWithDelegate(c.model, c.seed, delegate::DelegateOptions(), c.name);
+  auto run = RunWithDelegate(c.model, c.seed, RuyOptions(), c.name);
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   std::printf("%s: %d ops on the accelerator, %d on the CPU\n", c.name.c_str(), run->accelerator_ops,
               run->cpu_ops);
@@ -93,7 +105,7 @@ TEST(OpCaseDelegateSummary, CountsCasesOnTheAccelerator) {
   for (const OpCase& c : Cases()) {
     const nlohmann::json* golden = GoldenFor(c.name);
     if (golden == nullptr) continue;
-    auto run = RunWithDelegate(c.model, c.seed, delegate::DelegateOptions(), c.name);
+    auto run = RunWithDelegate(c.model, c.seed, RuyOptions(), c.name);
     ASSERT_TRUE(run.ok()) << c.name << ": " << run.status().ToString();
     if (!CompareWithGolden(run->result, *golden).empty()) ++mismatches;
     if (run->accelerator_ops == 0) {
@@ -120,7 +132,7 @@ TEST(OpCaseDelegateSummary, RefusedOpInTheMiddleGivesSeveralPartitions) {
     ASSERT_NE(c, nullptr) << name;
     const nlohmann::json* golden = GoldenFor(name);
     ASSERT_NE(golden, nullptr) << name;
-    auto run = RunWithDelegate(c->model, c->seed, delegate::DelegateOptions(), name);
+    auto run = RunWithDelegate(c->model, c->seed, RuyOptions(), name);
     ASSERT_TRUE(run.ok()) << run.status().ToString();
     EXPECT_EQ(run->partitions, 2) << run->plan;
     EXPECT_EQ(run->cpu_ops, 1) << run->plan;
@@ -130,6 +142,70 @@ TEST(OpCaseDelegateSummary, RefusedOpInTheMiddleGivesSeveralPartitions) {
 }
 
 TEST(OpCaseGoldens, EnoughCases) { EXPECT_GE(Cases().size(), 300u); }
+
+// The native x86-64 flavors: every case with a golden, on the CPU interpreter
+// and through the delegate (edge), in one process per flavor and path. Cases
+// whose golden was made from another model (stale) or that crash that TFLite
+// build (`error`) are listed, not compared.
+enum class Path { kCpu, kDelegate };
+
+void CheckFlavor(TfliteFlavor flavor, Path path) {
+  ASSERT_TRUE(Goldens(flavor).contains("models"))
+      << GoldenDir(flavor) << "/op_cases.json missing (tests/golden/import_native_goldens.sh)";
+  int compared = 0, stale = 0, no_output = 0, mismatches = 0, on_cpu = 0;
+  std::string listed;
+  std::map<std::string, int> cpu_reasons;
+  delegate::DelegateOptions o;
+  o.tflite_flavor = flavor;
+  for (const OpCase& c : Cases()) {
+    const nlohmann::json* golden = GoldenFor(c.name, flavor);
+    if (golden == nullptr) {
+      ADD_FAILURE() << c.name << ": no " << TfliteFlavorName(flavor) << " golden";
+      continue;
+    }
+    if (golden->contains("error")) {
+      ++no_output;
+      listed += "  no golden (that TFLite fails): " + c.name + ": " + golden->value("error", "") + "\n";
+      continue;
+    }
+    if (Sha256Hex(c.model.data(), c.model.size()) != golden->value("model_sha256", "")) {
+      ++stale;
+      listed += "  stale golden (model changed since): " + c.name + "\n";
+      continue;
+    }
+    ++compared;
+    std::string diff;
+    if (path == Path::kCpu) {
+      auto run = RunOnCpu(c.model, c.seed, flavor, c.name);
+      diff = run.ok() ? CompareWithGolden(*run, *golden) : run.status().ToString();
+    } else {
+      auto run = RunWithDelegate(c.model, c.seed, o, c.name);
+      diff = run.ok() ? CompareWithGolden(run->result, *golden) : run.status().ToString();
+      if (run.ok() && run->cpu_ops > 0) {
+        ++on_cpu;
+        cpu_reasons[c.name.substr(0, c.name.find('/'))]++;
+      }
+      if (!diff.empty() && run.ok()) diff += "\n" + run->plan;
+    }
+    if (!diff.empty()) {
+      ++mismatches;
+      ADD_FAILURE() << TfliteFlavorName(flavor) << " " << c.name << " (seed " << c.seed << "): " << diff;
+    }
+  }
+  std::printf("%s flavor, %s: %d cases compared, %d mismatches, %d stale goldens, %d without a golden\n%s",
+              TfliteFlavorName(flavor), path == Path::kCpu ? "CPU" : "delegate (sim, edge)", compared, mismatches,
+              stale, no_output, listed.c_str());
+  if (path == Path::kDelegate) {
+    std::printf("cases with ops left on the CPU: %d\n", on_cpu);
+    for (const auto& [op, n] : cpu_reasons) std::printf("  %s: %d\n", op.c_str(), n);
+  }
+  EXPECT_GT(compared, 700);
+}
+
+TEST(OpCaseFlavors, X86CpuMatchesNativeTfLite) { CheckFlavor(TfliteFlavor::kX86, Path::kCpu); }
+TEST(OpCaseFlavors, X86DelegateMatchesNativeTfLite) { CheckFlavor(TfliteFlavor::kX86, Path::kDelegate); }
+TEST(OpCaseFlavors, XnnpackCpuMatchesNativeTfLite) { CheckFlavor(TfliteFlavor::kXnnpack, Path::kCpu); }
+TEST(OpCaseFlavors, XnnpackDelegateMatchesNativeTfLite) { CheckFlavor(TfliteFlavor::kXnnpack, Path::kDelegate); }
 
 }  // namespace
 }  // namespace testing

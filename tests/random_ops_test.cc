@@ -244,7 +244,7 @@ TEST(RandomOps, FunctionalSystemCAndRtlMatchTheCpuKernels) {
     SCOPED_TRACE(StrFormat("seed %u: %s", seed, c.name.c_str()));
     StatusOr<std::unique_ptr<Model>> model = Model::FromBuffer(c.model, c.name);
     ASSERT_TRUE(model.ok()) << model.status().ToString();
-    BuiltinOpResolver resolver;
+    BuiltinOpResolver resolver(TfliteFlavor::kRuy);
     StatusOr<std::unique_ptr<Interpreter>> interp = Interpreter::Create(**model, resolver);
     ASSERT_TRUE(interp.ok()) << interp.status().ToString();
     if (!(*interp)->AllocateTensors().ok()) {  // a quantization TFLite refuses too
@@ -254,6 +254,7 @@ TEST(RandomOps, FunctionalSystemCAndRtlMatchTheCpuKernels) {
     ASSERT_TRUE(FillInputsFromSeed(interp->get(), seed).ok());
     TfLiteContext* ctx = (*interp)->context();
     compiler::CompileOptions opts;
+    opts.flavor = TfliteFlavor::kRuy;
     opts.hw = *hw;
     compiler::PartitionSpec spec;
     bool supported = true;

@@ -14,12 +14,15 @@ namespace systole {
 namespace testing {
 
 std::string SharedDir() { return SYSTOLE_SHARED_DIR; }
-std::string GoldenDir() { return SYSTOLE_GOLDEN_DIR; }
+std::string GoldenDir(TfliteFlavor flavor) {
+  const std::string base = SYSTOLE_GOLDEN_DIR;
+  return flavor == TfliteFlavor::kRuy ? base : base + "/" + TfliteFlavorName(flavor);
+}
 
-StatusOr<RunResult> RunOnCpu(const std::vector<uint8_t>& model_bytes, uint32_t seed,
+StatusOr<RunResult> RunOnCpu(const std::vector<uint8_t>& model_bytes, uint32_t seed, TfliteFlavor flavor,
                              const std::string& name) {
   ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::FromBuffer(model_bytes, name));
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(flavor);
   ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp, Interpreter::Create(*model, resolver));
   RETURN_IF_ERROR(interp->AllocateTensors());
   RETURN_IF_ERROR(FillInputsFromSeed(interp.get(), seed));
@@ -62,9 +65,11 @@ int64_t ElementAt(const std::vector<uint8_t>& bytes, const std::string& dtype, s
 std::string CompareWithGolden(const RunResult& run, const nlohmann::json& entry) {
   std::ostringstream msg;
   if (!entry.contains("outputs")) return "golden entry has no outputs (the oracle could not run it)";
+  // The native x86-64 goldens record no inputs (they were made from the
+  // oracle's xorshift32 inputs, the ones RunOnCpu generates); the others do.
   static const nlohmann::json kNone = nlohmann::json::array();
   const auto& ins = entry.contains("inputs") ? entry.at("inputs") : kNone;
-  if (ins.size() != run.inputs.size()) {
+  if (entry.contains("inputs") && ins.size() != run.inputs.size()) {
     msg << "golden has " << ins.size() << " inputs, model has " << run.inputs.size();
     return msg.str();
   }
@@ -107,13 +112,17 @@ std::string CompareWithGolden(const RunResult& run, const nlohmann::json& entry)
   return "";
 }
 
-void PrintTo(const ModelSeed& p, std::ostream* os) { *os << p.model << " seed " << p.seed; }
+void PrintTo(const ModelSeed& p, std::ostream* os) {
+  *os << p.model << " seed " << p.seed << " flavor " << TfliteFlavorName(p.flavor);
+}
 
 std::string ModelSeedName(const ModelSeed& p) {
   std::string n = p.model.substr(0, p.model.find(".tflite"));
   for (char& c : n)
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  return n + "_seed" + std::to_string(p.seed);
+  n += "_seed" + std::to_string(p.seed);
+  if (p.flavor != TfliteFlavor::kRuy) n += std::string("_") + TfliteFlavorName(p.flavor);
+  return n;
 }
 
 std::vector<std::string> SharedModels(bool include_lstm) {
@@ -130,20 +139,25 @@ std::vector<std::string> SharedModels(bool include_lstm) {
   return v;
 }
 
-std::vector<ModelSeed> SharedModelSeeds(bool include_lstm, const std::vector<uint32_t>& seeds) {
+std::vector<ModelSeed> SharedModelSeeds(bool include_lstm, const std::vector<uint32_t>& seeds,
+                                        const std::vector<TfliteFlavor>& flavors) {
   std::vector<ModelSeed> v;
-  for (const std::string& m : SharedModels(include_lstm))
-    for (uint32_t s : seeds) v.push_back({m, s});
+  for (TfliteFlavor f : flavors)
+    for (const std::string& m : SharedModels(include_lstm))
+      for (uint32_t s : seeds) v.push_back({m, s, f});
   return v;
 }
 
 std::string SharedModelPath(const std::string& model) { return SharedDir() + "/models/" + model; }
 
 StatusOr<nlohmann::json> SharedModelGolden(const ModelSeed& p) {
-  ASSIGN_OR_RETURN(nlohmann::json golden, LoadJson(GoldenDir() + "/models_seed" + std::to_string(p.seed) + ".json"));
+  ASSIGN_OR_RETURN(nlohmann::json golden,
+                   LoadJson(GoldenDir(p.flavor) + "/models_seed" + std::to_string(p.seed) + ".json"));
   const std::string key = "models/" + p.model;
   if (!golden.contains("models") || !golden["models"].contains(key))
-    return NotFound("no golden for %s, seed %u (regenerate: tests/golden/regen_goldens.sh)", p.model.c_str(), p.seed);
+    return NotFound("no %s golden for %s, seed %u (regenerate: tests/golden/regen_goldens.sh or "
+                    "import_native_goldens.sh)",
+                    TfliteFlavorName(p.flavor), p.model.c_str(), p.seed);
   return golden["models"][key];
 }
 

@@ -11,14 +11,19 @@
 #include <nlohmann/json.hpp>
 
 #include "common/status.h"
+#include "common/tflite_flavor.h"
 
 namespace systole {
 namespace testing {
 
 // ../shared (models/, oracle/), as configured at build time; may not exist.
 std::string SharedDir();
-// The source tree's tests/golden folder.
-std::string GoldenDir();
+// The goldens of one TFLite flavor: tests/golden (ruy: regenerated from
+// ../shared/oracle by tests/golden/regen_goldens.sh), tests/golden/x86 and
+// tests/golden/xnnpack (native x86-64 TFLite 2.14.1 without / with XNNPACK,
+// imported from ../shared/oracle/native-x86*/ by
+// tests/golden/import_native_goldens.sh).
+std::string GoldenDir(TfliteFlavor flavor);
 
 struct RunResult {
   std::vector<std::vector<uint8_t>> inputs;   // per input tensor
@@ -26,7 +31,7 @@ struct RunResult {
 };
 // Loads, allocates, fills inputs from `seed` (xorshift32) and invokes once on
 // the CPU interpreter.
-StatusOr<RunResult> RunOnCpu(const std::vector<uint8_t>& model, uint32_t seed,
+StatusOr<RunResult> RunOnCpu(const std::vector<uint8_t>& model, uint32_t seed, TfliteFlavor flavor,
                              const std::string& name = "<model>");
 
 // Parses a golden JSON file written by ../shared/oracle/tflite_ref.js check.
@@ -42,17 +47,19 @@ std::string CompareWithGolden(const RunResult& run, const nlohmann::json& entry)
 struct ModelSeed {
   std::string model;  // file name, e.g. "vww_96_int8.tflite"
   uint32_t seed;
+  TfliteFlavor flavor;  // whose goldens
 };
 void PrintTo(const ModelSeed& p, std::ostream* os);
-// "vww_96_int8_seed2": a test name.
+// "vww_96_int8_seed2_x86": a test name (no suffix for ruy).
 std::string ModelSeedName(const ModelSeed& p);
 // Every shared model, trained_lstm_int8 (not supported) only when asked for.
 std::vector<std::string> SharedModels(bool include_lstm);
-// Every shared model with each of `seeds`.
-std::vector<ModelSeed> SharedModelSeeds(bool include_lstm, const std::vector<uint32_t>& seeds = {1, 2, 3});
+// Every shared model with each of `seeds`, for each of `flavors`.
+std::vector<ModelSeed> SharedModelSeeds(bool include_lstm, const std::vector<uint32_t>& seeds,
+                                        const std::vector<TfliteFlavor>& flavors);
 // ../shared/models/<model>.
 std::string SharedModelPath(const std::string& model);
-// The oracle's golden entry of `p` (tests/golden/models_seed<seed>.json).
+// The golden entry of `p` (GoldenDir(p.flavor)/models_seed<seed>.json).
 StatusOr<nlohmann::json> SharedModelGolden(const ModelSeed& p);
 
 }  // namespace testing

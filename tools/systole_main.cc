@@ -52,6 +52,7 @@ constexpr char kPartitionOptionsHelp[] =
 
 constexpr char kRunUsage[] =
     "usage: systole run MODEL.tflite [--device sim|sim:rtl|cpu] [--delegate] [--config C]\n"
+    "                   [--tflite-flavor ruy|x86|xnnpack]\n"
     "                   [--input IN.bin | --seed N] [--output OUT.bin] [--repeat N] [--quiet]\n"
     "                   [--allow OPS] [--deny OPS] [--min-partition-ops N] [--max-partitions N]\n"
     "\n"
@@ -65,6 +66,10 @@ constexpr char kRunUsage[] =
     "                    is given, else cpu\n"
     "  --delegate        apply the Systole delegate (same as --device sim)\n"
     "  --config C        accelerator configuration: edge (default), tiny or a JSON file\n"
+    "  --tflite-flavor F the TFLite build to be bit-exact with, on the CPU and the device:\n"
+    "                    ruy (ARM, Android, WebAssembly), x86 (x86-64 without ruy) or\n"
+    "                    xnnpack (x86-64 applying XNNPACK to quantized ops); default x86\n"
+    "                    on x86-64, else ruy (docs/flavors.md)\n"
     "  --verbose         print the partitions and every op left on the CPU with its reason\n"
     "  --input IN.bin    raw bytes of all input tensors, concatenated in model order\n"
     "  --seed N          generate inputs with the oracle's xorshift32 stream (default 1)\n"
@@ -81,7 +86,7 @@ constexpr char kRunUsage[] =
 
 constexpr char kCompileUsage[] =
     "usage: systole compile MODEL.tflite [-o OUT.tflite] [--config edge|tiny|FILE]\n"
-    "                       [--allow OPS] [--deny OPS] [--min-partition-ops N]\n"
+    "                       [--tflite-flavor ruy|x86|xnnpack] [--allow OPS] [--deny OPS] [--min-partition-ops N]\n"
     "                       [--max-partitions N] [--quiet]\n"
     "\n"
     "Compiles MODEL ahead of time: every accelerator partition becomes one custom op\n"
@@ -93,6 +98,12 @@ constexpr char kCompileUsage[] =
     "                           in the current directory)\n"
     "  --config C               accelerator configuration: edge (default), tiny or a\n"
     "                           JSON file (see simulator/device_config.h)\n"
+    "  --tflite-flavor F        whose arithmetic to reproduce bit for bit: ruy (ARM,\n"
+    "                           Android, WebAssembly TFLite), x86 (x86-64 TFLite without\n"
+    "                           ruy) or xnnpack (x86-64 TFLite applying XNNPACK to\n"
+    "                           quantized ops). Recorded in every SYSTOLE op; the\n"
+    "                           delegate refuses another flavor. Default: x86 on\n"
+    "                           x86-64, else ruy (docs/flavors.md)\n"
     "%s"
     "  --quiet                  print nothing but errors\n"
     "\n"
@@ -271,7 +282,7 @@ int Inspect(int argc, char** argv) {
   std::printf("outputs:\n");
   if (sg->outputs()) for (int t : *sg->outputs()) std::printf("  %s\n", tensor_line(t).c_str());
 
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(HostTfliteFlavor());  // which ops exist does not depend on the flavor
   std::map<std::string, int> counts;
   const int num_ops = sg->operators() ? static_cast<int>(sg->operators()->size()) : 0;
   for (int i = 0; i < num_ops; ++i) {
@@ -369,6 +380,24 @@ int ParsePartitionOption(const char* cmd, int argc, char** argv, int* i,
   return 1;
 }
 
+// --tflite-flavor ruy|x86|xnnpack (run and compile). Returns 1 when argv[*i]
+// was it (consumed, with its value), 0 when it was not, -1 on an error
+// (printed).
+int ParseFlavorOption(const char* cmd, int argc, char** argv, int* i, TfliteFlavor* flavor) {
+  if (std::string(argv[*i]) != "--tflite-flavor") return 0;
+  if (*i + 1 >= argc) {
+    std::fprintf(stderr, "systole %s: --tflite-flavor needs a value (ruy, x86 or xnnpack)\n", cmd);
+    return -1;
+  }
+  StatusOr<TfliteFlavor> f = ParseTfliteFlavor(argv[++*i]);
+  if (!f.ok()) {
+    std::fprintf(stderr, "systole %s: --tflite-flavor: %s\n", cmd, f.status().message().c_str());
+    return -1;
+  }
+  *flavor = *f;
+  return 1;
+}
+
 // An argument of run or compile that no option took: the one model, or an
 // error (printed) for an unknown option or a second model.
 bool TakeModelArgument(const char* cmd, const std::string& a, std::string* path) {
@@ -413,6 +442,9 @@ int Run(int argc, char** argv) {
       }
       return argv[++i];
     };
+    const int fo = ParseFlavorOption("run", argc, argv, &i, &dopts.tflite_flavor);
+    if (fo < 0) return 2;
+    if (fo > 0) continue;
     const int po = ParsePartitionOption("run", argc, argv, &i, &dopts.partition);
     if (po < 0) return 2;
     if (po > 0) {
@@ -495,7 +527,7 @@ int Run(int argc, char** argv) {
                                 path.c_str(), systole_ops, compiler::kCustomOpName,
                                 systole_ops == 1 ? "" : "s"));
   }
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(dopts.tflite_flavor);
   resolver.AddCustom(compiler::kCustomOpName, *delegate::SystoleCustomOpRegistration());
   delegate::TfLiteDelegatePtr dlg(nullptr, nullptr);
   if (device != "cpu") {
@@ -544,6 +576,7 @@ int Run(int argc, char** argv) {
   }
   if (quiet) return 0;
   std::printf("model: %s\n", path.c_str());
+  std::printf("tflite flavor: %s\n", TfliteFlavorName(dopts.tflite_flavor));
   if (!dlg) {
     std::printf("device: cpu (Systole interpreter), %zu operators\n", interp.execution_plan().size());
     std::printf("ops: 0 on the accelerator, %zu on the CPU\n", interp.execution_plan().size());
@@ -605,6 +638,9 @@ int Compile(int argc, char** argv) {
   delegate::DelegateOptions dopts;
   for (int i = 0; i < argc; ++i) {
     const std::string a = argv[i];
+    const int fo = ParseFlavorOption("compile", argc, argv, &i, &dopts.tflite_flavor);
+    if (fo < 0) return 2;
+    if (fo > 0) continue;
     const int po = ParsePartitionOption("compile", argc, argv, &i, &dopts.partition);
     if (po < 0) return 2;
     if (po > 0) continue;

@@ -377,7 +377,7 @@ TfLiteStatus HardSwishInvoke(TfLiteContext* context, TfLiteNode* node) {
 }  // namespace
 
 #define SYSTOLE_ACTIVATION_REGISTRATION(fn, prepare, invoke)                                \
-  const TfLiteRegistration* fn() {                                                          \
+  const TfLiteRegistration* fn(TfliteFlavor) {                                              \
     static const TfLiteRegistration r = KernelRegistration(prepare, invoke, Init, Free);    \
     return &r;                                                                              \
   }

@@ -30,7 +30,7 @@ Status PrepareUnary(tflite::BuiltinOperator op, tflite::TensorType type, float i
   EXPECT_TRUE(mb.ok()) << mb.error();
   auto model = Model::FromBuffer(std::move(bytes));
   if (!model.ok()) return model.status();
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   auto interp = Interpreter::Create(**model, resolver);
   if (!interp.ok()) return interp.status();
   return (*interp)->AllocateTensors();
@@ -82,7 +82,7 @@ TEST(ActivationsTest, RejectsMixedTypes) {
   mb.SetOutputs({o});
   auto model = Model::FromBuffer(mb.Finish());
   ASSERT_TRUE(model.ok()) << model.status().message();
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   auto interp = Interpreter::Create(**model, resolver);
   ASSERT_TRUE(interp.ok()) << interp.status().message();
   const Status s = (*interp)->AllocateTensors();

@@ -162,7 +162,7 @@ TfLiteStatus ConcatEval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterConcatenation() {
+const TfLiteRegistration* RegisterConcatenation(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(ConcatPrepare, ConcatEval);
   return &r;
 }

@@ -7,8 +7,9 @@
 //    the per-channel path (EvalQuantizedPerChannel -> optimized_integer_ops::
 //    ConvPerChannel): multipliers from double(input_scale) * double(w_scale[c])
 //    / double(output_scale), im2col padded with the input zero point, then
-//    cpu_backend_gemm, which on this build is ruy -> ruy's single-rounding
-//    multiplier (gemm::Rounding::kRuy).
+//    cpu_backend_gemm, which is ruy in every build: ruy's portable kernels
+//    round once (gemm::Rounding::kRuy, flavor ruy); its x86-64 kernels
+//    round twice, half up (kRuyX86, flavors x86 and xnnpack's fallback).
 //  * uint8 (TF1 scheme): per-tensor weights with a zero point; the legacy
 //    multiplier float(input_scale * w_scale) / output_scale; optimized_ops::Conv
 //    -> cpu_backend_gemm on gemmlowp -> TFLite's double rounding.
@@ -56,7 +57,7 @@ struct OpData {
 void* Init(TfLiteContext*, const char*, size_t) { return new OpData; }
 void Free(TfLiteContext*, void* buffer) { delete static_cast<OpData*>(buffer); }
 
-TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
+TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flavor) {
   const auto* params = static_cast<const TfLiteConvParams*>(node->builtin_data);
   auto* data = static_cast<OpData*>(node->user_data);
   SYSTOLE_KERNEL_ENSURE(context, params != nullptr, "CONV_2D: missing Conv2DOptions");
@@ -137,7 +138,9 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
     data->rounding = gemm::Rounding::kTflite;
     data->filter_zero_point = filter->params.zero_point;
   } else {
-    data->rounding = gemm::Rounding::kRuy;
+    // WebAssembly/ARM ruy rounds once; on x86-64 ruy's AVX2/AVX-512 kernels
+    // round twice, half up (fixed_point.h).
+    data->rounding = flavor == TfliteFlavor::kRuy ? gemm::Rounding::kRuy : gemm::Rounding::kRuyX86;
     data->filter_zero_point = 0;
   }
 
@@ -248,9 +251,9 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterConv2D() {
-  static const TfLiteRegistration r = KernelRegistration(Prepare, Eval, Init, Free);
-  return &r;
+const TfLiteRegistration* RegisterConv2D(TfliteFlavor flavor) {
+  static const auto r = FlavoredKernelRegistrations<Prepare>(Eval, Init, Free);
+  return &r[static_cast<int>(flavor)];
 }
 
 }  // namespace kernels

@@ -232,7 +232,7 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterDepthwiseConv2D() {
+const TfLiteRegistration* RegisterDepthwiseConv2D(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(Prepare, Eval, Init, Free);
   return &r;
 }

@@ -324,9 +324,9 @@ const TfLiteRegistration* MakeRegistration() {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterAdd() { return MakeRegistration<ElementwiseOp::kAdd>(); }
-const TfLiteRegistration* RegisterSub() { return MakeRegistration<ElementwiseOp::kSub>(); }
-const TfLiteRegistration* RegisterMul() { return MakeRegistration<ElementwiseOp::kMul>(); }
+const TfLiteRegistration* RegisterAdd(TfliteFlavor) { return MakeRegistration<ElementwiseOp::kAdd>(); }
+const TfLiteRegistration* RegisterSub(TfliteFlavor) { return MakeRegistration<ElementwiseOp::kSub>(); }
+const TfLiteRegistration* RegisterMul(TfliteFlavor) { return MakeRegistration<ElementwiseOp::kMul>(); }
 
 }  // namespace kernels
 }  // namespace systole

@@ -36,7 +36,7 @@ Status PrepareBinary(tflite::BuiltinOperator op, tflite::TensorType type,
   auto model = Model::FromBuffer(std::move(bytes));
   EXPECT_TRUE(model.ok()) << model.status().message();
   if (!model.ok()) return model.status();
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   auto interp = Interpreter::Create(**model, resolver);
   if (!interp.ok()) return interp.status();
   return (*interp)->AllocateTensors();

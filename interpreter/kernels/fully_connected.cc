@@ -48,7 +48,7 @@ struct OpData {
 void* Init(TfLiteContext*, const char*, size_t) { return new OpData; }
 void Free(TfLiteContext*, void* buffer) { delete static_cast<OpData*>(buffer); }
 
-TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
+TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flavor) {
   const auto* params = static_cast<const TfLiteFullyConnectedParams*>(node->builtin_data);
   auto* data = static_cast<OpData*>(node->user_data);
   SYSTOLE_KERNEL_ENSURE(context, params != nullptr,
@@ -131,7 +131,11 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
     SYSTOLE_KERNEL_ENSURE_OK(CalculateActivationRangeQuantized(
         context, params->activation, output, &data->act_min, &data->act_max));
   }
-  data->rounding = int8 ? gemm::Rounding::kRuy : gemm::Rounding::kTflite;
+  // int8: ruy's single rounding on ruy builds, TFLite's two-step multiplier
+  // ruy's x86 kernels on x86-64 builds (kRuyX86); uint8 (gemmlowp): the
+  // two-step multiplier.
+  data->rounding = !int8 ? gemm::Rounding::kTflite
+                   : flavor == TfliteFlavor::kRuy ? gemm::Rounding::kRuy : gemm::Rounding::kRuyX86;
   data->filter_zero_point = filter->params.zero_point;
 
   data->rhs.Reserve(units, depth);
@@ -210,9 +214,9 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterFullyConnected() {
-  static const TfLiteRegistration r = KernelRegistration(Prepare, Eval, Init, Free);
-  return &r;
+const TfLiteRegistration* RegisterFullyConnected(TfliteFlavor flavor) {
+  static const auto r = FlavoredKernelRegistrations<Prepare>(Eval, Init, Free);
+  return &r[static_cast<int>(flavor)];
 }
 
 }  // namespace kernels

@@ -29,8 +29,12 @@ constexpr bool HasAvx2() { return false; }
 #endif
 
 inline int32_t ScalarRequant(int32_t acc, int32_t mult, int shift, Rounding r) {
-  return r == Rounding::kRuy ? RuyMultiply(acc, mult, shift)
-                             : MultiplyByQuantizedMultiplier(acc, mult, shift);
+  switch (r) {
+    case Rounding::kRuy: return RuyMultiply(acc, mult, shift);
+    case Rounding::kRuyX86: return MultiplyByQuantizedMultiplierRuyX86(acc, mult, shift);
+    case Rounding::kTflite: break;
+  }
+  return MultiplyByQuantizedMultiplier(acc, mult, shift);
 }
 
 template <typename Out>
@@ -75,6 +79,29 @@ SYSTOLE_AVX2 inline __m256i TfliteMul8(__m256i x, __m256i mult, __m256i shift) {
   return _mm256_sub_epi32(shifted, _mm256_cmpgt_epi32(remainder, threshold));
 }
 
+// 8 lanes of MultiplyByQuantizedMultiplierRuyX86 (ruy's own x86 kernels).
+SYSTOLE_AVX2 inline __m256i RuyX86Mul8(__m256i x, __m256i mult, __m256i shift) {
+  const __m256i zero = _mm256_setzero_si256();
+  const __m256i one = _mm256_set1_epi32(1);
+  const __m256i left = _mm256_max_epi32(shift, zero);
+  const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+  x = _mm256_sllv_epi32(x, left);
+  const __m256i offset = _mm256_set1_epi64x(int64_t{1} << 30);
+  __m256i pe = _mm256_mul_epi32(x, mult);
+  __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
+  pe = _mm256_srli_epi64(_mm256_add_epi64(pe, offset), 31);
+  po = _mm256_srli_epi64(_mm256_add_epi64(po, offset), 31);
+  const __m256i high = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+  // Nudge 2^(right-1) where right > 0 (sllv by a count >= 32 gives 0).
+  const __m256i nudge = _mm256_sllv_epi32(one, _mm256_sub_epi32(right, one));
+  const __m256i nudge_or_zero = _mm256_and_si256(nudge, _mm256_cmpgt_epi32(right, zero));
+  const __m256i shifted = _mm256_srav_epi32(_mm256_add_epi32(high, nudge_or_zero), right);
+  const __m256i overflow =
+      _mm256_cmpgt_epi32(high, _mm256_sub_epi32(_mm256_set1_epi32(0x7fffffff), nudge_or_zero));
+  const __m256i saturated = _mm256_sllv_epi32(one, _mm256_sub_epi32(_mm256_set1_epi32(31), right));
+  return _mm256_blendv_epi8(shifted, saturated, overflow);
+}
+
 // Arithmetic 64-bit right shift by per-lane amounts (AVX2 has only logical).
 SYSTOLE_AVX2 inline __m256i Sra64(__m256i v, __m256i n) {
   const __m256i sign = _mm256_cmpgt_epi64(_mm256_setzero_si256(), v);
@@ -112,7 +139,9 @@ SYSTOLE_AVX2 void RequantizeAvx2(const int32_t* acc, int count, int c0, const Ou
     }
     const __m256i m = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(os.mult + c));
     const __m256i s = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(os.shift + c));
-    x = os.rounding == Rounding::kRuy ? RuyMul8(x, m, s) : TfliteMul8(x, m, s);
+    x = os.rounding == Rounding::kRuy      ? RuyMul8(x, m, s)
+        : os.rounding == Rounding::kRuyX86 ? RuyX86Mul8(x, m, s)
+                                           : TfliteMul8(x, m, s);
     x = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(x, zp), lo), hi);
     // Values are within the output type's range now: narrow without saturation effects.
     const __m256i p16 = _mm256_packs_epi32(x, x);

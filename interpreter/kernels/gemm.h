@@ -11,7 +11,10 @@
 //     TFLite's own kernels and by gemmlowp (uint8 GEMMs);
 //   * kRuy: ruy's single-rounding multiplier,
 //     (x * m + 2^(30 - shift)) >> (31 - shift) in 64-bit, used by
-//     cpu_backend_gemm's ruy path (int8 GEMMs of CONV_2D / FULLY_CONNECTED).
+//     cpu_backend_gemm's ruy path (int8 GEMMs of CONV_2D / FULLY_CONNECTED)
+//     on builds whose ruy runs its portable kernels (WebAssembly, flavor ruy);
+//   * kRuyX86: ruy's AVX2/AVX-512 kernels on x86-64 (flavor x86): two steps,
+//     both rounding half up (MultiplyByQuantizedMultiplierRuyX86).
 //
 // Speed: x86-64 builds get AVX2 versions of the inner loops, selected at run
 // time (the library is built for the baseline ISA); others use plain C++.
@@ -30,7 +33,7 @@ namespace gemm {
 constexpr int kNr = 16;
 constexpr int kMr = 4;
 
-enum class Rounding { kTflite, kRuy };
+enum class Rounding { kTflite, kRuy, kRuyX86 };
 
 // The right-hand side (weights) of C = A * B^T, B given as [n][k], stored as
 // int16 (w - zero_point) in blocks of kNr columns, k in pairs:

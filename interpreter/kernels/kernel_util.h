@@ -3,10 +3,12 @@
 #ifndef SYSTOLE_INTERPRETER_KERNELS_KERNEL_UTIL_H_
 #define SYSTOLE_INTERPRETER_KERNELS_KERNEL_UTIL_H_
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
 #include "common/fixed_point.h"
+#include "common/tflite_flavor.h"
 #include "interpreter/tflite_c.h"
 
 namespace systole {
@@ -113,6 +115,25 @@ inline TfLiteRegistration KernelRegistration(decltype(TfLiteRegistration::prepar
   r.prepare = prepare;
   r.invoke = invoke;
   return r;
+}
+
+// Kernels whose Prepare depends on the TFLite flavor: one registration per
+// flavor, indexed by the flavor's value, each calling prepare(context, node,
+// flavor) with its own flavor.
+using FlavoredPrepare = TfLiteStatus (*)(TfLiteContext*, TfLiteNode*, TfliteFlavor);
+template <FlavoredPrepare P, TfliteFlavor F>
+TfLiteStatus PrepareForFlavor(TfLiteContext* context, TfLiteNode* node) {
+  return P(context, node, F);
+}
+template <FlavoredPrepare P>
+std::array<TfLiteRegistration, 3> FlavoredKernelRegistrations(
+    decltype(TfLiteRegistration::invoke) invoke, decltype(TfLiteRegistration::init) init = nullptr,
+    decltype(TfLiteRegistration::free) free = nullptr) {
+  static_assert(static_cast<int>(TfliteFlavor::kRuy) == 0 && static_cast<int>(TfliteFlavor::kX86) == 1 &&
+                static_cast<int>(TfliteFlavor::kXnnpack) == 2);
+  return {KernelRegistration(PrepareForFlavor<P, TfliteFlavor::kRuy>, invoke, init, free),
+          KernelRegistration(PrepareForFlavor<P, TfliteFlavor::kX86>, invoke, init, free),
+          KernelRegistration(PrepareForFlavor<P, TfliteFlavor::kXnnpack>, invoke, init, free)};
 }
 
 // Calls eval(int8_t{}) or eval(uint8_t{}) by the input's type; any other type

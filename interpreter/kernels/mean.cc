@@ -205,7 +205,7 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterMean() {
+const TfLiteRegistration* RegisterMean(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(Prepare, Eval, Init, Free);
   return &r;
 }

@@ -189,7 +189,7 @@ TfLiteStatus PadEval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterPad() {
+const TfLiteRegistration* RegisterPad(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(PadPrepare, PadEval);
   return &r;
 }

@@ -160,12 +160,12 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterAveragePool2D() {
+const TfLiteRegistration* RegisterAveragePool2D(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(Prepare<PoolType::kAverage>, Eval<PoolType::kAverage>, Init, Free);
   return &r;
 }
 
-const TfLiteRegistration* RegisterMaxPool2D() {
+const TfLiteRegistration* RegisterMaxPool2D(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(Prepare<PoolType::kMax>, Eval<PoolType::kMax>, Init, Free);
   return &r;
 }

@@ -294,12 +294,12 @@ TfLiteStatus DequantizeInvoke(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterQuantize() {
+const TfLiteRegistration* RegisterQuantize(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(QuantizePrepare, QuantizeInvoke, Init, Free);
   return &r;
 }
 
-const TfLiteRegistration* RegisterDequantize() {
+const TfLiteRegistration* RegisterDequantize(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(DequantizePrepare, DequantizeInvoke);
   return &r;
 }

@@ -29,7 +29,7 @@ Status PrepareConvert(tflite::BuiltinOperator op, tflite::TensorType in_type, co
   EXPECT_TRUE(mb.ok()) << mb.error();
   auto model = Model::FromBuffer(std::move(bytes));
   if (!model.ok()) return model.status();
-  BuiltinOpResolver resolver;
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   auto interp = Interpreter::Create(**model, resolver);
   if (!interp.ok()) return interp.status();
   return (*interp)->AllocateTensors();

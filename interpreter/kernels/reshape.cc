@@ -176,12 +176,12 @@ TfLiteRegistration MakeRegistration(TfLiteStatus (*prepare)(TfLiteContext*, TfLi
 
 }  // namespace
 
-const TfLiteRegistration* RegisterReshape() {
+const TfLiteRegistration* RegisterReshape(TfliteFlavor) {
   static const TfLiteRegistration r = MakeRegistration(ReshapePrepare);
   return &r;
 }
 
-const TfLiteRegistration* RegisterSqueeze() {
+const TfLiteRegistration* RegisterSqueeze(TfliteFlavor) {
   static const TfLiteRegistration r = MakeRegistration(SqueezePrepare);
   return &r;
 }

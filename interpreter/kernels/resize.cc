@@ -354,12 +354,12 @@ TfLiteStatus NearestEval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterResizeBilinear() {
+const TfLiteRegistration* RegisterResizeBilinear(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(BilinearPrepare, BilinearEval);
   return &r;
 }
 
-const TfLiteRegistration* RegisterResizeNearestNeighbor() {
+const TfLiteRegistration* RegisterResizeNearestNeighbor(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(NearestPrepare, NearestEval);
   return &r;
 }

@@ -34,7 +34,7 @@ Status Load(ModelBuilder* mb, Loaded* out) {
   auto model = Model::FromBuffer(std::move(bytes));
   if (!model.ok()) return model.status();
   out->model = std::move(*model);
-  static const BuiltinOpResolver resolver;
+  static const BuiltinOpResolver resolver(TfliteFlavor::kRuy);
   auto interp = Interpreter::Create(*out->model, resolver);
   if (!interp.ok()) return interp.status();
   out->interp = std::move(*interp);

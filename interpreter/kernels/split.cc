@@ -106,7 +106,7 @@ TfLiteStatus SplitEval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterSplit() {
+const TfLiteRegistration* RegisterSplit(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(SplitPrepare, SplitEval);
   return &r;
 }

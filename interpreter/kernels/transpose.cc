@@ -145,7 +145,7 @@ TfLiteStatus TransposeEval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterTranspose() {
+const TfLiteRegistration* RegisterTranspose(TfliteFlavor) {
   static const TfLiteRegistration r = KernelRegistration(TransposePrepare, TransposeEval);
   return &r;
 }
