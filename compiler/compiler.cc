@@ -157,6 +157,11 @@ std::vector<int32_t> FoldInputZeroPoint(const TfLiteTensor* bias, int32_t zx, co
   return folded;
 }
 
+// POSTPROC's requantization modes (docs/ISA.md): TFLite's two-step
+// MultiplyByQuantizedMultiplier, ruy's single rounding (single_round), ruy's
+// x86-64 kernels (half_up).
+enum class Requant { kTwoStep, kSingle, kHalfUp };
+
 class PartitionCompiler {
  public:
   // input_bands: load a partition input in row bands that compute consumes
@@ -254,12 +259,17 @@ class PartitionCompiler {
     int cout = 0;
     std::vector<int32_t> bias, mult, shift;
     int32_t out_zp = 0, act_min = -128, act_max = 127;
-    bool single_round = false;
+    Requant requant = Requant::kTwoStep;
     View out;
   };
   Status EmitGemm(int step, const Gemm& g, OpCode* oc);
   void EmitPostproc(const View& out, int oy0, int rows, int ow, int n0, int n, uint32_t param_rel,
-                    int32_t zp, int32_t lo, int32_t hi, bool single_round, OpCode* oc);
+                    int32_t zp, int32_t lo, int32_t hi, Requant requant, OpCode* oc);
+  // The requantization of an int8 CONV_2D / FULLY_CONNECTED GEMM in this
+  // flavor's TFLite (ruy's portable or x86 kernels).
+  Requant Int8GemmRequant() const {
+    return opts_.flavor == TfliteFlavor::kRuy ? Requant::kSingle : Requant::kHalfUp;
+  }
   void EmitFill(const Root& r, OpCode* oc);
 
   int64_t Addr(const View& v, int64_t y, int64_t x) const {
@@ -637,7 +647,7 @@ void PartitionCompiler::EmitFill(const Root& r, OpCode* oc) {
 }
 
 void PartitionCompiler::EmitPostproc(const View& out, int oy0, int rows, int ow, int n0, int n, uint32_t param_rel,
-                                     int32_t zp, int32_t lo, int32_t hi, bool single_round, OpCode* oc) {
+                                     int32_t zp, int32_t lo, int32_t hi, Requant requant, OpCode* oc) {
   auto one = [&](int acc_row, int64_t dst, int m) {
     isa::PostprocArgs p;
     p.m = static_cast<uint32_t>(m);
@@ -649,7 +659,8 @@ void PartitionCompiler::EmitPostproc(const View& out, int oy0, int rows, int ow,
     p.out_zp = zp;
     p.act_min = lo;
     p.act_max = hi;
-    p.single_round = single_round;
+    p.single_round = requant == Requant::kSingle;
+    p.half_up = requant == Requant::kHalfUp;
     oc->compute.push_back(Instruction{{}, p});
   };
   if (out.row_pitch == int64_t{ow} * out.pix_pitch) {
@@ -705,7 +716,7 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& g, OpCode* oc) {
         oc->macs += uint64_t(m) * s.k * n;
         first = false;
       }
-      EmitPostproc(g.out, oy0, rows, g.ow, n0, n, tile_at[t], g.out_zp, g.act_min, g.act_max, g.single_round, oc);
+      EmitPostproc(g.out, oy0, rows, g.ow, n0, n, tile_at[t], g.out_zp, g.act_min, g.act_max, g.requant, oc);
     }
   }
   return Status::Ok();
@@ -819,9 +830,9 @@ Status PartitionCompiler::LowerConv(int step, OpCode* oc) {
   g.outer_stride = int64_t{sh} * iv.row_pitch;
   g.out = ts_[out(step)].view;
   RETURN_IF_ERROR(ConvQuant(step, cout, &g.mult, &g.shift, &g.act_min, &g.act_max, true));
-  // ruy builds round int8 CONV_2D once; x86 builds and every uint8 or
-  // depthwise kernel use TFLite's double rounding.
-  g.single_round = !uint8 && !dw && opts_.flavor == TfliteFlavor::kRuy;
+  // int8 CONV_2D: ruy's requantization (flavor-dependent); uint8 (gemmlowp)
+  // and depthwise kernels: TFLite's double rounding.
+  g.requant = !uint8 && !dw ? Int8GemmRequant() : Requant::kTwoStep;
   g.out_zp = DeviceZeroPoint(output);
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(cout, 0);
@@ -869,7 +880,7 @@ Status PartitionCompiler::LowerFullyConnected(int step, OpCode* oc) {
   // Output as batches rows of `units` channels.
   g.out = View{ov.root, ov.offset, units, units, static_cast<int>(batches), 1, units};
   RETURN_IF_ERROR(ConvQuant(step, units, &g.mult, &g.shift, &g.act_min, &g.act_max, per_channel));
-  g.single_round = !uint8 && opts_.flavor == TfliteFlavor::kRuy;  // as CONV_2D
+  g.requant = !uint8 ? Int8GemmRequant() : Requant::kTwoStep;  // as CONV_2D
   g.out_zp = DeviceZeroPoint(output);
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(units, 0);
@@ -966,7 +977,7 @@ Status PartitionCompiler::LowerDepthwise(int step, OpCode* oc) {
           oc->macs += uint64_t(m) * n;
           first = false;
         }
-      EmitPostproc(ov, oy0, rows, ow, c0, n, tile_at[t], DeviceZeroPoint(output), lo, hi, false, oc);
+      EmitPostproc(ov, oy0, rows, ow, c0, n, tile_at[t], DeviceZeroPoint(output), lo, hi, Requant::kTwoStep, oc);
     }
   }
   return Status::Ok();
@@ -1126,7 +1137,7 @@ Status PartitionCompiler::LowerPool(int step, OpCode* oc) {
             oc->compute.push_back(Instruction{{}, v});
             first = false;
           }
-        EmitPostproc(ov, oy0, rows, ow, c0, n, tile_at[t], -128, lo, hi, true, oc);
+        EmitPostproc(ov, oy0, rows, ow, c0, n, tile_at[t], -128, lo, hi, Requant::kSingle, oc);
       }
     }
     return Status::Ok();
@@ -1273,7 +1284,7 @@ Status PartitionCompiler::LowerMean(int step, OpCode* oc) {
         oc->macs += static_cast<uint64_t>(n);
         first = false;
       }
-    EmitPostproc(ov, 0, 1, 1, c0, n, tile_at[t], offset, -128, 127, false, oc);
+    EmitPostproc(ov, 0, 1, 1, c0, n, tile_at[t], offset, -128, 127, Requant::kTwoStep, oc);
   }
   return Status::Ok();
 }

@@ -555,13 +555,13 @@ module systole_core
     systole_mbqm #(.ShiftW(6), .TagW(32)) u_in1 (
       .clk_i, .rst_ni, .en_i (elt_en), .valid_i (1'b0),
       .x_i (v1 <<< left_shift), .mult_i (vreg_q[VRegIn1Mult]),
-      .shift_i (vreg_q[VRegIn1Shift][5:0]), .single_round_i (1'b0),
+      .shift_i (vreg_q[VRegIn1Shift][5:0]), .single_round_i (1'b0), .half_up_i (1'b0),
       .tag_i (prod), .valid_o (unused_v), .y_o (y1), .tag_o (prod_d)
     );
     systole_mbqm #(.ShiftW(6), .TagW(1)) u_in2 (
       .clk_i, .rst_ni, .en_i (elt_en), .valid_i (1'b0),
       .x_i (v2 <<< left_shift), .mult_i (vreg_q[VRegIn2Mult]),
-      .shift_i (vreg_q[VRegIn2Shift][5:0]), .single_round_i (1'b0),
+      .shift_i (vreg_q[VRegIn2Shift][5:0]), .single_round_i (1'b0), .half_up_i (1'b0),
       .tag_i (1'b0), .valid_o (unused_v2), .y_o (y2), .tag_o (unused_t)
     );
     assign elt_y[c] = elt_mul ? prod_d : (elt_sub ? y1 - y2 : y1 + y2);
@@ -580,6 +580,7 @@ module systole_core
       .mult_i         (is_pp ? mult_q[c] : vreg_q[VRegOutMult]),
       .shift_i        (is_pp ? shift_q[c] : vreg_q[VRegOutShift][5:0]),
       .single_round_i (is_pp && f_pp.single_round[0]),
+      .half_up_i      (is_pp && f_pp.half_up[0]),
       .zero_point_i   (is_pp ? 32'(f_pp.out_zp) : vreg_q[VRegOutZp]),
       .act_min_i      (is_pp ? f_pp.act_min : act_min),
       .act_max_i      (is_pp ? f_pp.act_max : act_max),

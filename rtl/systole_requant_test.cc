@@ -27,12 +27,14 @@ struct Operands {
   int32_t zp;
   int8_t lo, hi;
   bool single_round;  // ruy's one-rounding multiplier (POSTPROC single_round)
+  bool half_up = false;  // ruy's x86 kernels (POSTPROC half_up; ignored with single_round)
 };
 
 int8_t Reference(const Operands& o) {
   const int32_t x = static_cast<int32_t>(static_cast<uint32_t>(o.acc) + static_cast<uint32_t>(o.bias));
   const int32_t m = o.single_round ? MultiplyByQuantizedMultiplierSingleRound(x, o.mult, o.shift)
-                                   : MultiplyByQuantizedMultiplier(x, o.mult, o.shift);
+                    : o.half_up      ? MultiplyByQuantizedMultiplierRuyX86(x, o.mult, o.shift)
+                                     : MultiplyByQuantizedMultiplier(x, o.mult, o.shift);
   const int32_t y = static_cast<int32_t>(static_cast<uint32_t>(m) + static_cast<uint32_t>(o.zp));
   return static_cast<int8_t>(std::min<int32_t>(std::max<int32_t>(y, o.lo), o.hi));
 }
@@ -69,6 +71,7 @@ Operands RandomOperands(Xorshift32& rng) {
   o.lo = std::min(a, b);
   o.hi = std::max(a, b);
   o.single_round = (rng.Next() % 3) == 0;
+  o.half_up = (rng.Next() % 2) == 0;  // with single_round too: must be ignored there
   return o;
 }
 
@@ -94,6 +97,7 @@ TEST(SystoleRequant, RandomBitExactWithFixedPoint) {
     m->act_min_i = static_cast<uint8_t>(o.lo);
     m->act_max_i = static_cast<uint8_t>(o.hi);
     m->single_round_i = o.single_round;
+    m->half_up_i = o.half_up;
     if (send) pending.emplace_back(cycle + kLatency, o);
     Tick(m.get());
     ++cycle;
@@ -104,7 +108,7 @@ TEST(SystoleRequant, RandomBitExactWithFixedPoint) {
       ASSERT_EQ(static_cast<int8_t>(m->out_o), Reference(p))
           << "acc=" << p.acc << " bias=" << p.bias << " mult=" << p.mult << " shift=" << p.shift
           << " zp=" << p.zp << " lo=" << int{p.lo} << " hi=" << int{p.hi}
-          << " single_round=" << p.single_round;
+          << " single_round=" << p.single_round << " half_up=" << p.half_up;
       pending.pop_front();
       ++checked;
     }
@@ -129,8 +133,8 @@ TEST(SystoleRequant, DirectedRoundingBoundaries) {
           const int64_t x = sign * base + d;
           if (x < std::numeric_limits<int32_t>::min() || x > std::numeric_limits<int32_t>::max()) continue;
           for (int shift = -31; shift <= 0; shift += 1) {
-            for (bool single_round : {false, true})
-              cases.push_back({static_cast<int32_t>(x), 0, mult, shift, 0, -128, 127, single_round});
+            for (int mode = 0; mode < 3; ++mode)
+              cases.push_back({static_cast<int32_t>(x), 0, mult, shift, 0, -128, 127, mode == 1, mode == 2});
           }
         }
       }
@@ -151,13 +155,15 @@ TEST(SystoleRequant, DirectedRoundingBoundaries) {
       m->act_min_i = 0x80;
       m->act_max_i = 0x7f;
       m->single_round_i = o.single_round;
+      m->half_up_i = o.half_up;
       pending.push_back(o);
     }
     Tick(m.get());
     if (m->valid_o) {
       const Operands& p = pending.front();
       ASSERT_EQ(static_cast<int8_t>(m->out_o), Reference(p))
-          << "acc=" << p.acc << " mult=" << p.mult << " shift=" << p.shift;
+          << "acc=" << p.acc << " mult=" << p.mult << " shift=" << p.shift << " single_round=" << p.single_round
+          << " half_up=" << p.half_up;
       pending.pop_front();
       ++checked;
     }

@@ -76,8 +76,10 @@ class Exec {
       for (uint32_t c = 0; c < a.n; ++c) {
         const int32_t sh = std::min(31, std::max(-31, LoadI32(shift + 4 * c)));
         int32_t v = WrapAdd(acc[c], LoadI32(bias + 4 * c));
-        const int32_t q = a.single_round ? MultiplyByQuantizedMultiplierSingleRound(v, LoadI32(mult + 4 * c), sh)
-                                         : MultiplyByQuantizedMultiplier(v, LoadI32(mult + 4 * c), sh);
+        const int32_t m = LoadI32(mult + 4 * c);
+        const int32_t q = a.single_round ? MultiplyByQuantizedMultiplierSingleRound(v, m, sh)
+                          : a.half_up    ? MultiplyByQuantizedMultiplierRuyX86(v, m, sh)
+                                         : MultiplyByQuantizedMultiplier(v, m, sh);
         v = WrapAdd(q, a.out_zp);
         out[c] = static_cast<uint8_t>(Clamp8(v, a.act_min, a.act_max));
       }

@@ -37,9 +37,11 @@ struct OutputStage {
   std::vector<int32_t> bias, mult, shift;
   int32_t zp = 0, act_min = -128, act_max = 127;
   bool single_round = false;
+  bool half_up = false;  // ruy's x86 kernels (POSTPROC half_up)
   int8_t Apply(int32_t acc, int c) const {
     acc += bias[c];
     acc = single_round ? MultiplyByQuantizedMultiplierSingleRound(acc, mult[c], shift[c])
+          : half_up    ? MultiplyByQuantizedMultiplierRuyX86(acc, mult[c], shift[c])
                        : MultiplyByQuantizedMultiplier(acc, mult[c], shift[c]);
     return Clamp8(acc + zp, act_min, act_max);
   }
@@ -159,6 +161,7 @@ OpCase Gemm(const DeviceConfig& cfg, Xorshift32& rng, int M, int K, int N, bool 
   const int zp_in = RandInt(rng, -128, 127);
   OutputStage os = RandomOutputStage(rng, N, K);
   os.single_round = rng.Next() & 1;  // FULLY_CONNECTED: ruy (1) or gemmlowp-style (0) rounding
+  os.half_up = !os.single_round && (rng.Next() & 1);  // or ruy's x86 kernels
   // Reference: TFLite FULLY_CONNECTED-style int8 (per-channel output stage).
   oc.expected.resize(size_t(M) * N);
   for (int m = 0; m < M; ++m)
@@ -211,7 +214,7 @@ OpCase Gemm(const DeviceConfig& cfg, Xorshift32& rng, int M, int K, int N, bool 
       }
       comp.push_back({{}, isa::PostprocArgs{uint32_t(mm), uint32_t(nn), 0, uint32_t(a_o[s] + n0), uint32_t(N),
                                             p_blk[j], folded.zp, folded.act_min, folded.act_max,
-                                            folded.single_round}});
+                                            folded.single_round, folded.half_up}});
     }
     comp.front().deps.pop_prev = true;
     if (t >= slots) comp.front().deps.pop_next = true;  // output slot stored
@@ -291,6 +294,7 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
   const int zp_in = RandInt(rng, -128, 127);
   OutputStage os = RandomOutputStage(rng, Cout, g.KH * g.KW * Cin);
   os.single_round = rng.Next() & 1;  // CONV_2D: ruy (1) or gemmlowp-style (0) rounding
+  os.half_up = !os.single_round && (rng.Next() & 1);  // or ruy's x86 kernels
   // Reference: TFLite reference_integer_ops::ConvPerChannel (dilation 1).
   oc.expected.resize(size_t(g.OH) * g.OW * Cout);
   for (int oy = 0; oy < g.OH; ++oy)
@@ -338,7 +342,7 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
       }
     }
     e.Compute(isa::PostprocArgs{m, uint32_t(nn), 0, uint32_t(a_out + co0), uint32_t(Cout), p_blk, folded.zp,
-                                folded.act_min, folded.act_max, folded.single_round});
+                                folded.act_min, folded.act_max, folded.single_round, folded.half_up});
   }
   e.stores.push_back(Emitter::Store(0, a_out, 1, m * Cout, 0, 0));
   e.Finish();
@@ -391,7 +395,7 @@ OpCase Depthwise(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
                                uint32_t(p_w + t * Ch + c0)});
     }
     e.Compute(isa::PostprocArgs{m, uint32_t(nn), 0, uint32_t(a_out + c0), uint32_t(Ch), p_blk, folded.zp,
-                                folded.act_min, folded.act_max, folded.single_round});
+                                folded.act_min, folded.act_max, folded.single_round, folded.half_up});
   }
   e.stores.push_back(Emitter::Store(0, a_out, 1, m * Ch, 0, 0));
   e.Finish();
@@ -822,9 +826,10 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
   }
   // POSTPROC: per-channel bias, multiplier, shift (including clamped shifts), zp, clamp;
   // both rounding modes.
-  for (const bool single_round : {false, true}) {
+  for (int mode = 0; mode < 3; ++mode) {
+    const bool single_round = mode == 1, half_up = mode == 2;
     InsnTest t;
-    t.name = single_round ? "POSTPROC single_round" : "POSTPROC";
+    t.name = single_round ? "POSTPROC single_round" : half_up ? "POSTPROC half_up" : "POSTPROC";
     const int n = C, m = 5;
     std::vector<int32_t> acc(size_t(m) * C), bias(n), mult(n), shift(n);
     for (auto& x : acc) x = static_cast<int32_t>(rng.Next()) >> RandInt(rng, 8, 20);
@@ -842,13 +847,14 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
       }
     };
     t.program.Add(
-        isa::PostprocArgs{uint32_t(m), uint32_t(n), 2, 300, uint32_t(n + 3), 16, -3, -100, 90, single_round});
+        isa::PostprocArgs{uint32_t(m), uint32_t(n), 2, 300, uint32_t(n + 3), 16, -3, -100, 90, single_round, half_up});
     t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
       for (int i = 0; i < m; ++i)
         for (int c = 0; c < n; ++c) {
           const int32_t x = static_cast<int32_t>(uint32_t(acc[i * C + c]) + uint32_t(bias[c]));
           const int sh = std::min(shift[c], 31);
           const int32_t v = single_round ? MultiplyByQuantizedMultiplierSingleRound(x, mult[c], sh)
+                            : half_up    ? MultiplyByQuantizedMultiplierRuyX86(x, mult[c], sh)
                                          : MultiplyByQuantizedMultiplier(x, mult[c], sh);
           const int8_t want = Clamp8(v - 3, -100, 90);
           const int8_t got = int8_t(mem.abuf[300 + i * (n + 3) + c]);

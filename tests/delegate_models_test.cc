@@ -24,6 +24,7 @@ namespace testing {
 namespace {
 
 void CheckModel(const ModelSeed& p, const delegate::DelegateOptions& options, uint64_t* cycles = nullptr) {
+  if (!FlavorReproduced(p.flavor)) GTEST_SKIP() << kXnnpackNotReproduced;
   const std::string path = SharedModelPath(p.model);
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found: ../shared/models is absent";
   auto golden = SharedModelGolden(p);
@@ -64,7 +65,7 @@ std::vector<ModelSeed> AllModelSeeds() { return SharedModelSeeds(/*include_lstm=
 // The RTL runs: ruy with seeds 1-3, the other flavors with seed 1.
 std::vector<ModelSeed> RtlModelSeeds() {
   std::vector<ModelSeed> v = SharedModelSeeds(false, {1, 2, 3}, {TfliteFlavor::kRuy});
-  for (const ModelSeed& p : SharedModelSeeds(false, {1}, {TfliteFlavor::kX86, TfliteFlavor::kXnnpack})) v.push_back(p);
+  for (const ModelSeed& p : SharedModelSeeds(false, {1}, {TfliteFlavor::kX86})) v.push_back(p);
   return v;
 }
 std::string Name(const ::testing::TestParamInfo<ModelSeed>& info) { return ModelSeedName(info.param); }
@@ -78,6 +79,7 @@ class AotModelTest : public ::testing::TestWithParam<ModelSeed> {};
 
 TEST_P(AotModelTest, CompiledModelMatchesTfLite) {
   const ModelSeed& p = GetParam();
+  if (!FlavorReproduced(p.flavor)) GTEST_SKIP() << kXnnpackNotReproduced;
   const std::string path = SharedModelPath(p.model);
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found: ../shared/models is absent";
   auto golden = SharedModelGolden(p);

@@ -19,6 +19,7 @@ class SharedModelTest : public ::testing::TestWithParam<ModelSeed> {};
 
 TEST_P(SharedModelTest, CpuMatchesTfLite) {
   const ModelSeed& p = GetParam();
+  if (!FlavorReproduced(p.flavor)) GTEST_SKIP() << kXnnpackNotReproduced;
   const std::string path = SharedModelPath(p.model);
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found: ../shared/models is absent";
   auto golden = SharedModelGolden(p);

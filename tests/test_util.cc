@@ -14,6 +14,8 @@ namespace systole {
 namespace testing {
 
 std::string SharedDir() { return SYSTOLE_SHARED_DIR; }
+bool FlavorReproduced(TfliteFlavor flavor) { return flavor != TfliteFlavor::kXnnpack; }
+
 std::string GoldenDir(TfliteFlavor flavor) {
   const std::string base = SYSTOLE_GOLDEN_DIR;
   return flavor == TfliteFlavor::kRuy ? base : base + "/" + TfliteFlavorName(flavor);

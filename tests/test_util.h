@@ -54,6 +54,13 @@ void PrintTo(const ModelSeed& p, std::ostream* os);
 std::string ModelSeedName(const ModelSeed& p);
 // Every shared model, trained_lstm_int8 (not supported) only when asked for.
 std::vector<std::string> SharedModels(bool include_lstm);
+// Whether Systole reproduces this flavor's TFLite yet. xnnpack (XNNPACK's own
+// quantized operators) is not reproduced: its tests skip with that message
+// (docs/flavors.md, issue 9).
+bool FlavorReproduced(TfliteFlavor flavor);
+inline constexpr char kXnnpackNotReproduced[] =
+    "flavor xnnpack: XNNPACK's quantized arithmetic is not reproduced yet (docs/flavors.md, issue 9)";
+
 // Every shared model with each of `seeds`, for each of `flavors`.
 std::vector<ModelSeed> SharedModelSeeds(bool include_lstm, const std::vector<uint32_t>& seeds,
                                         const std::vector<TfliteFlavor>& flavors);
