@@ -1,0 +1,62 @@
+// What TensorFlow Lite 2.14.1's XNNPACK delegate (QS8 and QU8 enabled,
+// default options) takes from a model, and how XNNPACK computes what it takes:
+// the flavor `xnnpack` (common/tflite_flavor.h). The CPU kernels use it for
+// their xnnpack registration; the compiler uses it to reproduce XNNPACK on the
+// accelerator.
+//
+// Source: tensorflow/lite/delegates/xnnpack/xnnpack_delegate.cc
+// (Subgraph::Visit<Op>Node and the Check* helpers) decides which nodes are
+// taken; google/XNNPACK computes them:
+//   CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED: int32 accumulation (bias
+//     included, wrapping), then "fp32" requantization: float(acc) (RNE) *
+//     scale (binary32, XnnpackRequantScales), rounded to nearest even,
+//     + output zero point, clamped to XnnpackActivationRange. Weight zero
+//     points of int8 filters are ignored (XNNPACK's QS8/QC8 operators have no
+//     kernel zero point); uint8 filters keep theirs (QU8).
+//   MEAN (4-D, axes {1, 2} or {2}): XNNPACK global average pooling:
+//     acc = sum(x) - count * in_zp, f = float(acc) * (in_scale /
+//     (out_scale * float(count))), RNE, + out_zp, clamped.
+//   MUL: acc = (a - a_zp) * (b - b_zp), f = float(acc) * (a_scale * b_scale /
+//     out_scale), RNE, + out_zp, clamped.
+//   QUANTIZE (int8 -> int8, uint8 -> uint8): Q8 fixed point:
+//     m = lrintf(256 * in_scale / out_scale),
+//     out = sat(((x - in_zp) * m + 128) >> 8) + out_zp).
+//   RESIZE_BILINEAR: 11-bit fixed-point weights, see resize.cc.
+#ifndef SYSTOLE_INTERPRETER_KERNELS_XNNPACK_FLAVOR_H_
+#define SYSTOLE_INTERPRETER_KERNELS_XNNPACK_FLAVOR_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "interpreter/tflite_c.h"
+
+namespace systole {
+namespace kernels {
+
+// True when the XNNPACK delegate of TFLite 2.14.1 takes this node (builtin
+// code as tflite::BuiltinOperator), so that flavor xnnpack computes it with
+// XNNPACK's arithmetic; false for every op and case it leaves to TFLite's
+// builtin kernels. Only the ops whose XNNPACK arithmetic differs from the
+// builtin kernels' are answered precisely: CONV_2D, DEPTHWISE_CONV_2D,
+// FULLY_CONNECTED, MEAN, MUL, QUANTIZE, RESIZE_BILINEAR. Other codes give false.
+bool XnnpackTakesNode(const TfLiteContext* context, const TfLiteNode* node,
+                      int32_t builtin_code);
+
+// The binary32 requantization scale per output channel of an XNNPACK
+// CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED:
+//   float(input_scale * filter_scale[c]) / output_scale, evaluated in float
+//   left to right, as XNNPACK's operator creation does. One entry per output
+//   channel (`channels`), per-tensor filters repeat their one scale.
+std::vector<float> XnnpackRequantScales(const TfLiteTensor* input, const TfLiteTensor* filter,
+                                        const TfLiteTensor* output);
+
+// The quantized clamp XNNPACK applies for a fused activation (None, Relu,
+// ReluN1To1, Relu6): xnn_qs8_quantize / xnn_qu8_quantize of the float range,
+// lrintf(clamp(bound / scale + zp)) (round to nearest even, in float).
+void XnnpackActivationRange(TfLiteFusedActivation activation, const TfLiteTensor* output,
+                            int32_t* act_min, int32_t* act_max);
+
+}  // namespace kernels
+}  // namespace systole
+
+#endif  // SYSTOLE_INTERPRETER_KERNELS_XNNPACK_FLAVOR_H_
