@@ -30,6 +30,13 @@
 //     so the mean is rounded twice (the doubling high multiply, then the
 //     rounding right shift), even when input and output quantization agree.
 //
+// Flavor xnnpack: nodes the XNNPACK delegate takes (xnnpack_flavor.h: 4-D,
+// literal axes {1, 2} or {2}) run XNNPACK's global average pooling
+// (operators/global-average-pooling-nwc.c, qs8/qu8 gavgpool fp32 kernels):
+//  5. acc = sum - count * in_zp (int32), f = float(acc) * scale with
+//     scale = in_scale / (out_scale * float(count)) in binary32, rounded to
+//     nearest even, + out_zp, clamped to the type's range.
+//
 // Inputs: 0 = data, 1 = axis (constant int32, negative values count from the
 // end, duplicates allowed). Output shape as TFLite's ResizeOutputTensor.
 #include <algorithm>
@@ -40,7 +47,10 @@
 
 #include "common/fixed_point.h"
 #include "interpreter/kernels/builtin_kernels.h"
+#include "interpreter/kernels/gemm.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/xnnpack_flavor.h"
+#include "schema/tflite_generated.h"
 
 namespace systole {
 namespace kernels {
@@ -48,12 +58,14 @@ namespace {
 
 constexpr int kMaxDims = 8;
 
-enum class MeanPath { kOptimized4D, kEqualQuant, kFloatRescale, kIntegerRescale };
+enum class MeanPath { kOptimized4D, kEqualQuant, kFloatRescale, kIntegerRescale, kXnnpack };
 
 struct OpData {
   MeanPath path = MeanPath::kFloatRescale;
   // Paths 1 and 4.
   int32_t multiplier = 0;
+  // Path 5.
+  float xnn_scale = 0.0f;
   int shift = 0;
   int32_t bias = 0;
   // Paths 2 and 3: input dims padded to kMaxDims; reduced[d] true for reduced dims.
@@ -128,7 +140,11 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
   const float out_scale = output->params.scale;
   const int32_t in_zp = input->params.zero_point;
   const int32_t out_zp = output->params.zero_point;
-  if (params->keep_dims && rank == 4 && num_axis == 2 &&
+  if (flavor == TfliteFlavor::kXnnpack &&
+      XnnpackTakesNode(context, node, tflite::BuiltinOperator_MEAN)) {
+    data->path = MeanPath::kXnnpack;
+    data->xnn_scale = in_scale / (out_scale * static_cast<float>(data->count));
+  } else if (params->keep_dims && rank == 4 && num_axis == 2 &&
       ((axes[0] == 1 && axes[1] == 2) || (axes[0] == 2 && axes[1] == 1))) {
     data->path = MeanPath::kOptimized4D;
     const float count = static_cast<float>(SizeOfDimension(input, 1) * SizeOfDimension(input, 2));
@@ -199,6 +215,16 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
         out[i] = static_cast<T>(std::min(std::max(v, kMin), kMax));
       }
       break;
+    case MeanPath::kXnnpack: {
+      const int32_t bias = -static_cast<int32_t>(data->count) * input->params.zero_point;
+      for (size_t i = 0; i < out_elems; ++i) {
+        const int32_t acc = static_cast<int32_t>(static_cast<uint32_t>(sums[i]) +
+                                                 static_cast<uint32_t>(bias));
+        out[i] = static_cast<T>(gemm::RequantizeFp32(acc, data->xnn_scale,
+                                                     output->params.zero_point, kMin, kMax));
+      }
+      break;
+    }
     case MeanPath::kIntegerRescale: {
       const int64_t zp_sum = static_cast<int64_t>(input->params.zero_point) * data->count;
       const int32_t out_zp = output->params.zero_point;
