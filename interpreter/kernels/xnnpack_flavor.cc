@@ -209,6 +209,23 @@ bool TakesMean(const TfLiteContext* context, const TfLiteNode* node) {
   return ratio >= 0x1.0p-8f && ratio < 0x1.0p+8f;
 }
 
+bool TakesAdd(const TfLiteContext* context, const TfLiteNode* node) {
+  const auto* params = static_cast<const TfLiteAddParams*>(node->builtin_data);
+  if (node->inputs->size != 2 || node->outputs->size != 1) return false;
+  if (params != nullptr && !ActivationOk(params->activation)) return false;
+  const TfLiteTensor* a = Tensor(context, node->inputs, 0);
+  const TfLiteTensor* b = Tensor(context, node->inputs, 1);
+  const TfLiteTensor* output = Tensor(context, node->outputs, 0);
+  if (!IsQ8PerTensor(a) || !IsQ8PerTensor(b) || !IsQ8PerTensor(output)) return false;
+  if (!SameQ8Types(a, b, output)) return false;
+  // CheckTensorsInputOutputScale for each input: [2^-10, 256).
+  for (const TfLiteTensor* in : {a, b}) {
+    const float ratio = in->params.scale / output->params.scale;
+    if (!(ratio >= 1.0f / 1024.0f && ratio < 256.0f)) return false;
+  }
+  return true;
+}
+
 bool TakesMul(const TfLiteContext* context, const TfLiteNode* node) {
   const auto* params = static_cast<const TfLiteMulParams*>(node->builtin_data);
   if (node->inputs->size != 2 || node->outputs->size != 1) return false;
@@ -264,6 +281,7 @@ bool XnnpackTakesNode(const TfLiteContext* context, const TfLiteNode* node,
     case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: return TakesDepthwiseConv2D(context, node);
     case tflite::BuiltinOperator_FULLY_CONNECTED: return TakesFullyConnected(context, node);
     case tflite::BuiltinOperator_MEAN: return TakesMean(context, node);
+    case tflite::BuiltinOperator_ADD: return TakesAdd(context, node);
     case tflite::BuiltinOperator_MUL: return TakesMul(context, node);
     case tflite::BuiltinOperator_QUANTIZE: return TakesQuantize(context, node);
     case tflite::BuiltinOperator_RESIZE_BILINEAR: return TakesResizeBilinear(context, node);

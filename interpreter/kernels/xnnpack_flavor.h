@@ -16,6 +16,9 @@
 //   MEAN (4-D, axes {1, 2} or {2}): XNNPACK global average pooling:
 //     acc = sum(x) - count * in_zp, f = float(acc) * (in_scale /
 //     (out_scale * float(count))), RNE, + out_zp, clamped.
+//   ADD: XNNPACK's vadd: 21-bit multipliers m_i = lrintf(s_i / s_out * 2^k),
+//     k = 20 - exponent(max ratio), acc = m_a (a - a_zp) + m_b (b - b_zp),
+//     out = clamp(((acc + 2^(k-1)) >> k) + out_zp) (ties up).
 //   MUL: acc = (a - a_zp) * (b - b_zp), f = float(acc) * (a_scale * b_scale /
 //     out_scale), RNE, + out_zp, clamped.
 //   QUANTIZE (int8 -> int8, uint8 -> uint8): Q8 fixed point:
@@ -37,7 +40,7 @@ namespace kernels {
 // code as tflite::BuiltinOperator), so that flavor xnnpack computes it with
 // XNNPACK's arithmetic; false for every op and case it leaves to TFLite's
 // builtin kernels. Only the ops whose XNNPACK arithmetic differs from the
-// builtin kernels' are answered precisely: CONV_2D, DEPTHWISE_CONV_2D,
+// builtin kernels' are answered precisely: ADD, CONV_2D, DEPTHWISE_CONV_2D,
 // FULLY_CONNECTED, MEAN, MUL, QUANTIZE, RESIZE_BILINEAR. Other codes give false.
 bool XnnpackTakesNode(const TfLiteContext* context, const TfLiteNode* node,
                       int32_t builtin_code);
