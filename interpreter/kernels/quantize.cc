@@ -8,6 +8,9 @@
 //    s_in / s_out (computed in double) with MultiplyByQuantizedMultiplier, plus
 //    z_out, clamped (optimized_ops::Requantize; its int8<->uint8 "xor 0x80"
 //    fast path gives the same bytes as the general formula).
+//    Flavor xnnpack, float32 -> per-tensor int8/uint8 (XNNPACK's f32-qs8 /
+//    f32-qu8 vcvt): f = x * (1.0f / s_out) in binary32, clamped to
+//    [q_min - z, q_max - z] (NaN gives q_max), rounded to nearest even, + z.
 //    Flavor xnnpack, requantizations the XNNPACK delegate takes
 //    (xnnpack_flavor.h; XNNPACK's qs8/qu8 vcvt): Q8 fixed point,
 //    m = lrintf(256 * float(s_in / s_out)),
@@ -123,9 +126,13 @@ TfLiteStatus QuantizePrepare(TfLiteContext* context, TfLiteNode* node, TfliteFla
   } else {
     SYSTOLE_KERNEL_ENSURE_OK(CheckPerTensor(context, "QUANTIZE", "output", output));
   }
-  if (input->type != kTfLiteFloat32) {
+  OpData* data = static_cast<OpData*>(node->user_data);
+  data->xnnpack = false;
+  if (input->type == kTfLiteFloat32) {
+    data->xnnpack = flavor == TfliteFlavor::kXnnpack &&
+                    XnnpackTakesNode(context, node, tflite::BuiltinOperator_QUANTIZE);
+  } else {
     SYSTOLE_KERNEL_ENSURE_OK(CheckPerTensor(context, "QUANTIZE", "input", input));
-    OpData* data = static_cast<OpData*>(node->user_data);
     const double effective_output_scale =
         static_cast<double>(input->params.scale) / static_cast<double>(output->params.scale);
     SYSTOLE_KERNEL_ENSURE(context,
@@ -190,6 +197,21 @@ void PerChannelQuantize(const TfLiteTensor* input, const TfLiteAffineQuantizatio
   });
 }
 
+// XNNPACK's f32 -> q8 vcvt.
+template <typename Out>
+void AffineQuantizeXnnpack(const float* in, int64_t n, float scale, int32_t zero_point, Out* out) {
+  constexpr int32_t kMin = std::numeric_limits<Out>::min();
+  constexpr int32_t kMax = std::numeric_limits<Out>::max();
+  const float inv_scale = 1.0f / scale;
+  const float lo = static_cast<float>(kMin - zero_point);
+  const float hi = static_cast<float>(kMax - zero_point);
+  for (int64_t i = 0; i < n; ++i) {
+    float f = in[i] * inv_scale;
+    f = std::isnan(f) ? hi : std::min(std::max(f, lo), hi);
+    out[i] = static_cast<Out>(static_cast<int32_t>(std::nearbyint(f)) + zero_point);
+  }
+}
+
 template <typename In>
 void PerChannelDequantize(const TfLiteTensor* input, const TfLiteAffineQuantization& q,
                           float* out) {
@@ -249,7 +271,15 @@ TfLiteStatus QuantizeInvoke(TfLiteContext* context, TfLiteNode* node) {
   const int64_t n = NumElements(input);
   switch (input->type) {
     case kTfLiteFloat32:
-      if (const TfLiteAffineQuantization* q = PerChannel(output)) {
+      if (d.xnnpack) {  // per-tensor output (XnnpackTakesNode)
+        if (output->type == kTfLiteInt8) {
+          AffineQuantizeXnnpack(input->data.f, n, output->params.scale, output->params.zero_point,
+                                output->data.int8);
+        } else {
+          AffineQuantizeXnnpack(input->data.f, n, output->params.scale, output->params.zero_point,
+                                output->data.uint8);
+        }
+      } else if (const TfLiteAffineQuantization* q = PerChannel(output)) {
         if (output->type == kTfLiteInt8) {
           PerChannelQuantize(input, *q, output->data.int8);
         } else {

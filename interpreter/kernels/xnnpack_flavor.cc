@@ -245,11 +245,13 @@ bool TakesQuantize(const TfLiteContext* context, const TfLiteNode* node) {
   if (node->inputs->size != 1 || node->outputs->size != 1) return false;
   const TfLiteTensor* input = Tensor(context, node->inputs, 0);
   const TfLiteTensor* output = Tensor(context, node->outputs, 0);
+  if (input == nullptr || !IsQ8PerTensor(output)) return false;
+  // float32 -> per-tensor int8/uint8 (xnn_create_convert_nc_f32_q{s,u}8:
+  // output scale positive and normal, checked by IsQ8PerTensor).
+  if (input->type == kTfLiteFloat32) return true;
   // Requantization within one 8-bit type (xnn_define_convert QS8->QS8 /
-  // QU8->QU8); float inputs are not part of Systole's int8 interpreter.
-  if (!IsQ8PerTensor(input) || !IsQ8PerTensor(output) || input->type != output->type) {
-    return false;
-  }
+  // QU8->QU8).
+  if (!IsQ8PerTensor(input) || input->type != output->type) return false;
   // xnn_create_convert_nc_q{s,u}8: input/output scale ratio in [2^-8, 2^7].
   const float ratio = input->params.scale / output->params.scale;
   return ratio >= 0x1.0p-8f && ratio <= 0x1.0p+7f;

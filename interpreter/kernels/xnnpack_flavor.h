@@ -21,6 +21,8 @@
 //     out = clamp(((acc + 2^(k-1)) >> k) + out_zp) (ties up).
 //   MUL: acc = (a - a_zp) * (b - b_zp), f = float(acc) * (a_scale * b_scale /
 //     out_scale), RNE, + out_zp, clamped.
+//   QUANTIZE float32 -> int8/uint8: f = x * (1.0f / out_scale), clamped,
+//     RNE, + out_zp.
 //   QUANTIZE (int8 -> int8, uint8 -> uint8): Q8 fixed point:
 //     m = lrintf(256 * in_scale / out_scale),
 //     out = sat(((x - in_zp) * m + 128) >> 8) + out_zp).
