@@ -263,10 +263,11 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
   }
 
   data->xnnpack = false;
-  if (flavor == TfliteFlavor::kXnnpack && kOp != ElementwiseOp::kSub &&
+  if (flavor == TfliteFlavor::kXnnpack &&
       XnnpackTakesNode(context, node,
-                       kOp == ElementwiseOp::kMul ? tflite::BuiltinOperator_MUL
-                                                  : tflite::BuiltinOperator_ADD)) {
+                       kOp == ElementwiseOp::kMul   ? tflite::BuiltinOperator_MUL
+                       : kOp == ElementwiseOp::kSub ? tflite::BuiltinOperator_SUB
+                                                    : tflite::BuiltinOperator_ADD)) {
     data->xnnpack = true;
     XnnpackActivationRange(activation, out, &data->act_min, &data->act_max);
     if (kOp == ElementwiseOp::kMul) {
@@ -279,6 +280,8 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
       data->xnn_shift = 20 - exponent;
       data->xnn_mult1 = static_cast<int32_t>(std::lrint(std::ldexp(r1, data->xnn_shift)));
       data->xnn_mult2 = static_cast<int32_t>(std::lrint(std::ldexp(r2, data->xnn_shift)));
+      // XNNPACK's subtract is its add with input 2's scale negated.
+      if (kOp == ElementwiseOp::kSub) data->xnn_mult2 = -data->xnn_mult2;
     }
   }
 

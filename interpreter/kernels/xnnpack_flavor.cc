@@ -284,6 +284,7 @@ bool XnnpackTakesNode(const TfLiteContext* context, const TfLiteNode* node,
     case tflite::BuiltinOperator_FULLY_CONNECTED: return TakesFullyConnected(context, node);
     case tflite::BuiltinOperator_MEAN: return TakesMean(context, node);
     case tflite::BuiltinOperator_ADD: return TakesAdd(context, node);
+    case tflite::BuiltinOperator_SUB: return TakesAdd(context, node);  // same checks
     case tflite::BuiltinOperator_MUL: return TakesMul(context, node);
     case tflite::BuiltinOperator_QUANTIZE: return TakesQuantize(context, node);
     case tflite::BuiltinOperator_RESIZE_BILINEAR: return TakesResizeBilinear(context, node);
