@@ -40,10 +40,37 @@ namespace kernels {
 
 // True when the XNNPACK delegate of TFLite 2.14.1 takes this node (builtin
 // code as tflite::BuiltinOperator), so that flavor xnnpack computes it with
-// XNNPACK's arithmetic; false for every op and case it leaves to TFLite's
-// builtin kernels. Only the ops whose XNNPACK arithmetic differs from the
-// builtin kernels' are answered precisely: ADD, CONV_2D, DEPTHWISE_CONV_2D,
-// FULLY_CONNECTED, MEAN, MUL, QUANTIZE, RESIZE_BILINEAR. Other codes give false.
+// XNNPACK's arithmetic; false for the cases it leaves to TFLite's builtin
+// kernels. Answered from the delegate's checks for ADD, SUB, CONV_2D,
+// DEPTHWISE_CONV_2D, FULLY_CONNECTED, MEAN, MUL, QUANTIZE and
+// RESIZE_BILINEAR. Every other code gives false, although the delegate also
+// takes some of them: pure data movement (CONCATENATION, PAD, RESHAPE, SPLIT,
+// TRANSPOSE, DEPTH_TO_SPACE, MAX_POOL_2D) whose bytes cannot differ, and
+// quantized LOGISTIC, whose XNNPACK table is not modelled here (its per-op
+// goldens equal TFLite's builtin kernel).
+// Rules implemented (delegate: Visit*Node / Check* helpers; XNNPACK: operator
+// creation limits):
+//  * quantized tensors: int8/uint8, affine, one scale and zero point
+//    (quantized_dimension 0), scale positive and normal, zero point in the
+//    type's range; all tensors of the node the same type;
+//  * fused activation None, Relu, ReluN1To1 or Relu6;
+//  * CONV_2D: 3 inputs (bias required), 4-D input/filter/output, SAME/VALID,
+//    positive strides/dilations, static filter (int8: per-tensor or
+//    per-channel along dim 0; uint8 per-tensor) and static int32 1-D bias,
+//    every float(s_in * s_w[c]) / s_out < 256;
+//  * DEPTHWISE_CONV_2D: as CONV_2D, per-channel along dim 3, depth_multiplier
+//    > 0 dividing the output channels;
+//  * FULLY_CONNECTED: default weights format, per-tensor static 2-D filter
+//    (per-channel filters are refused), optional static per-tensor int32 bias,
+//    output shape consistent with keep_num_dims, scale < 256;
+//  * MEAN: 4-D input, static int32 axes exactly {2} or {1, 2} (either order;
+//    negative axes refused), output rank 4 or 4 - #axes, s_in / s_out in
+//    [2^-8, 2^8);
+//  * ADD, SUB: s_in / s_out in [2^-10, 256) for both inputs;
+//    MUL: s_a * s_b / s_out in [2^-16, 256);
+//  * QUANTIZE: float32 -> per-tensor int8/uint8, or int8 -> int8 / uint8 ->
+//    uint8 with s_in / s_out in [2^-8, 2^7];
+//  * RESIZE_BILINEAR: 4-D, static positive int32 size.
 bool XnnpackTakesNode(const TfLiteContext* context, const TfLiteNode* node,
                       int32_t builtin_code);
 
