@@ -31,6 +31,8 @@
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/gemm.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/xnnpack_flavor.h"
+#include "schema/tflite_generated.h"
 
 namespace systole {
 namespace kernels {
@@ -44,6 +46,7 @@ struct OpData {
   int32_t act_min = 0;
   int32_t act_max = 0;
   gemm::Rounding rounding = gemm::Rounding::kRuy;
+  std::vector<float> scale;  // per output channel, Rounding::kFp32 only
   int32_t input_zero_point = 0;
   int32_t filter_zero_point = 0;
   TfLitePaddingValues padding{};
@@ -143,6 +146,15 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
     data->rounding = flavor == TfliteFlavor::kRuy ? gemm::Rounding::kRuy : gemm::Rounding::kRuyX86;
     data->filter_zero_point = 0;
   }
+  data->scale.clear();
+  if (flavor == TfliteFlavor::kXnnpack &&
+      XnnpackTakesNode(context, node, tflite::BuiltinOperator_CONV_2D)) {
+    // XNNPACK's convolution: fp32 requantization, its own activation clamp;
+    // int8 weight zero points are ignored (QS8/QC8 have none), uint8 keep theirs.
+    data->rounding = gemm::Rounding::kFp32;
+    data->scale = XnnpackRequantScales(input, filter, output);
+    XnnpackActivationRange(params->activation, output, &data->act_min, &data->act_max);
+  }
 
   data->rhs.Reserve(out_c, k_h * k_w * in_c);
   data->rhs_packed = false;
@@ -178,6 +190,7 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
   os.act_min = data->act_min;
   os.act_max = data->act_max;
   os.rounding = data->rounding;
+  os.scale = data->scale.data();
 
   const int batches = SizeOfDimension(input, 0);
   const int in_h = SizeOfDimension(input, 1);

@@ -21,6 +21,8 @@
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/gemm.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/xnnpack_flavor.h"
+#include "schema/tflite_generated.h"
 
 namespace systole {
 namespace kernels {
@@ -33,6 +35,8 @@ struct OpData {
   int32_t act_max = 0;
   int32_t input_zero_point = 0;
   int32_t filter_zero_point = 0;
+  gemm::Rounding rounding = gemm::Rounding::kTflite;
+  std::vector<float> scale;  // per output channel, Rounding::kFp32 only
   int depth_multiplier = 1;
   TfLitePaddingValues padding{};
   int out_height = 0;
@@ -50,7 +54,7 @@ void ConvertWeights(const T* w, size_t n, int32_t zero_point, int16_t* dst) {
   for (size_t i = 0; i < n; ++i) dst[i] = static_cast<int16_t>(w[i] - zero_point);
 }
 
-TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
+TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flavor) {
   const auto* params = static_cast<const TfLiteDepthwiseConvParams*>(node->builtin_data);
   auto* data = static_cast<OpData*>(node->user_data);
   SYSTOLE_KERNEL_ENSURE(context, params != nullptr,
@@ -142,6 +146,16 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
   } else {
     data->filter_zero_point = 0;
   }
+  data->rounding = gemm::Rounding::kTflite;
+  data->scale.clear();
+  if (flavor == TfliteFlavor::kXnnpack &&
+      XnnpackTakesNode(context, node, tflite::BuiltinOperator_DEPTHWISE_CONV_2D)) {
+    // XNNPACK's depthwise convolution: fp32 requantization, its own
+    // activation clamp; int8 weight zero points ignored, uint8 kept.
+    data->rounding = gemm::Rounding::kFp32;
+    data->scale = XnnpackRequantScales(input, filter, output);
+    XnnpackActivationRange(params->activation, output, &data->act_min, &data->act_max);
+  }
   data->weights.assign(static_cast<size_t>(k_h) * k_w * out_c, 0);
   data->weights_ready = false;
   if (IsConstantTensor(filter)) {
@@ -175,7 +189,8 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
   os.zero_point = output->params.zero_point;
   os.act_min = data->act_min;
   os.act_max = data->act_max;
-  os.rounding = gemm::Rounding::kTflite;
+  os.rounding = data->rounding;
+  os.scale = data->scale.data();
 
   const int batches = SizeOfDimension(input, 0);
   const int in_h = SizeOfDimension(input, 1);
@@ -232,9 +247,9 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterDepthwiseConv2D(TfliteFlavor) {
-  static const TfLiteRegistration r = KernelRegistration(Prepare, Eval, Init, Free);
-  return &r;
+const TfLiteRegistration* RegisterDepthwiseConv2D(TfliteFlavor flavor) {
+  static const auto r = FlavoredKernelRegistrations<Prepare>(Eval, Init, Free);
+  return &r[static_cast<int>(flavor)];
 }
 
 }  // namespace kernels

@@ -21,14 +21,30 @@
 //     BroadcastAdd4DSlow / BroadcastMul4DSlow and are limited to 4-D (TFLite
 //     aborts beyond that; we reject in Prepare);
 //   * SUB: any broadcast up to 5-D (TFLite aborts at 6-D; we reject).
+//
+// Flavor xnnpack, nodes the XNNPACK delegate takes (xnnpack_flavor.h):
+//  * ADD: XNNPACK's qs8/qu8 vadd (microparams-init.c
+//    xnn_init_q{s,u}8_add_minmax_*_params, the same numbers for every x86
+//    variant): with r1 = s1 / s_out and r2 = s2 / s_out in float,
+//    shift = 20 - exponent(max(r1, r2)), m_i = lrintf(r_i * 2^shift),
+//    acc = m1 * (x1 - z1) + m2 * (x2 - z2),
+//    out = clamp(((acc + 2^(shift-1)) >> shift) + z_out) (arithmetic shift:
+//    ties round up);
+//  * MUL: XNNPACK's qs8/qu8 vmul "fp32": (x1 - z1) * (x2 - z2) in int32,
+//    times (s1 * s2) / s_out in binary32, rounded to nearest even, + z_out.
+// Both clamp to XnnpackActivationRange.
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
 
 #include "common/fixed_point.h"
 #include "interpreter/kernels/builtin_kernels.h"
+#include "interpreter/kernels/gemm.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/xnnpack_flavor.h"
+#include "schema/tflite_generated.h"
 
 namespace systole {
 namespace kernels {
@@ -68,6 +84,12 @@ struct OpData {
   int output_shift = 0;
   int32_t act_min = 0;
   int32_t act_max = 0;
+  // Flavor xnnpack, node taken by the XNNPACK delegate.
+  bool xnnpack = false;
+  float xnn_scale = 0.0f;      // MUL
+  int32_t xnn_mult1 = 0;       // ADD
+  int32_t xnn_mult2 = 0;
+  int xnn_shift = 0;
 };
 
 void* Init(TfLiteContext*, const char*, size_t) { return new OpData; }
@@ -170,7 +192,7 @@ TfLiteStatus CheckZeroPoint(TfLiteContext* context, ElementwiseOp op, const char
 }
 
 template <ElementwiseOp kOp>
-TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
+TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flavor) {
   OpData* data = static_cast<OpData*>(node->user_data);
   SYSTOLE_KERNEL_ENSURE(context, NumInputs(node) == 2 && NumOutputs(node) == 1,
                         "%s: expects 2 inputs and 1 output, got %d and %d", OpName(kOp),
@@ -240,6 +262,29 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
     if (kOp == ElementwiseOp::kSub) data->input2_multiplier = -data->input2_multiplier;
   }
 
+  data->xnnpack = false;
+  if (flavor == TfliteFlavor::kXnnpack &&
+      XnnpackTakesNode(context, node,
+                       kOp == ElementwiseOp::kMul   ? tflite::BuiltinOperator_MUL
+                       : kOp == ElementwiseOp::kSub ? tflite::BuiltinOperator_SUB
+                                                    : tflite::BuiltinOperator_ADD)) {
+    data->xnnpack = true;
+    XnnpackActivationRange(activation, out, &data->act_min, &data->act_max);
+    if (kOp == ElementwiseOp::kMul) {
+      const float product_scale = in1->params.scale * in2->params.scale;
+      data->xnn_scale = product_scale / out->params.scale;
+    } else {
+      const float r1 = in1->params.scale / out->params.scale;
+      const float r2 = in2->params.scale / out->params.scale;
+      const int exponent = std::ilogb(std::max(r1, r2));  // r in [2^-10, 2^8): normal
+      data->xnn_shift = 20 - exponent;
+      data->xnn_mult1 = static_cast<int32_t>(std::lrint(std::ldexp(r1, data->xnn_shift)));
+      data->xnn_mult2 = static_cast<int32_t>(std::lrint(std::ldexp(r2, data->xnn_shift)));
+      // XNNPACK's subtract is its add with input 2's scale negated.
+      if (kOp == ElementwiseOp::kSub) data->xnn_mult2 = -data->xnn_mult2;
+    }
+  }
+
   return context->ResizeTensor(context, out, IntArrayFromVector(out_shape));
 }
 
@@ -265,6 +310,19 @@ inline int32_t MulElement(const OpData& d, int32_t x1, int32_t x2) {
   return std::min(d.act_max, std::max(d.act_min, raw));
 }
 
+// XNNPACK's vadd per element (see the file comment).
+inline int32_t XnnAddElement(const OpData& d, int32_t x1, int32_t x2) {
+  const int32_t acc = d.xnn_mult1 * (x1 + d.input1_offset) + d.xnn_mult2 * (x2 + d.input2_offset);
+  const int32_t r = (acc + (int32_t{1} << (d.xnn_shift - 1))) >> d.xnn_shift;
+  return std::min(d.act_max, std::max(d.act_min, r + d.output_offset));
+}
+
+// XNNPACK's vmul (fp32) per element.
+inline int32_t XnnMulElement(const OpData& d, int32_t x1, int32_t x2) {
+  const int32_t product = (d.input1_offset + x1) * (d.input2_offset + x2);
+  return gemm::RequantizeFp32(product, d.xnn_scale, d.output_offset, d.act_min, d.act_max);
+}
+
 template <ElementwiseOp kOp, typename T>
 void EvalTyped(const OpData& d, const T* in1, const T* in2, T* out) {
   // Odometer over the (padded) output shape; the innermost dimension is the
@@ -283,8 +341,11 @@ void EvalTyped(const OpData& d, const T* in1, const T* in2, T* out) {
       i2 += index[k] * d.in2_strides[k];
     }
     for (int j = 0; j < inner; ++j, ++o, i1 += s1, i2 += s2) {
-      const int32_t r = kOp == ElementwiseOp::kMul ? MulElement(d, in1[i1], in2[i2])
-                                                   : AddElement(d, in1[i1], in2[i2]);
+      const int32_t r = kOp == ElementwiseOp::kMul
+                            ? (d.xnnpack ? XnnMulElement(d, in1[i1], in2[i2])
+                                         : MulElement(d, in1[i1], in2[i2]))
+                            : (d.xnnpack ? XnnAddElement(d, in1[i1], in2[i2])
+                                         : AddElement(d, in1[i1], in2[i2]));
       out[o] = static_cast<T>(r);
     }
     int k = kMaxDims - 2;
@@ -317,16 +378,22 @@ TfLiteStatus Invoke(TfLiteContext* context, TfLiteNode* node) {
 }
 
 template <ElementwiseOp kOp>
-const TfLiteRegistration* MakeRegistration() {
-  static const TfLiteRegistration r = KernelRegistration(Prepare<kOp>, Invoke<kOp>, Init, Free);
-  return &r;
+const TfLiteRegistration* MakeRegistration(TfliteFlavor flavor) {
+  static const auto r = FlavoredKernelRegistrations<Prepare<kOp>>(Invoke<kOp>, Init, Free);
+  return &r[static_cast<int>(flavor)];
 }
 
 }  // namespace
 
-const TfLiteRegistration* RegisterAdd(TfliteFlavor) { return MakeRegistration<ElementwiseOp::kAdd>(); }
-const TfLiteRegistration* RegisterSub(TfliteFlavor) { return MakeRegistration<ElementwiseOp::kSub>(); }
-const TfLiteRegistration* RegisterMul(TfliteFlavor) { return MakeRegistration<ElementwiseOp::kMul>(); }
+const TfLiteRegistration* RegisterAdd(TfliteFlavor flavor) {
+  return MakeRegistration<ElementwiseOp::kAdd>(flavor);
+}
+const TfLiteRegistration* RegisterSub(TfliteFlavor flavor) {
+  return MakeRegistration<ElementwiseOp::kSub>(flavor);
+}
+const TfLiteRegistration* RegisterMul(TfliteFlavor flavor) {
+  return MakeRegistration<ElementwiseOp::kMul>(flavor);
+}
 
 }  // namespace kernels
 }  // namespace systole

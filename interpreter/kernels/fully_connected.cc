@@ -25,6 +25,8 @@
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/gemm.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/xnnpack_flavor.h"
+#include "schema/tflite_generated.h"
 
 namespace systole {
 namespace kernels {
@@ -38,6 +40,7 @@ struct OpData {
   int32_t act_min = 0;
   int32_t act_max = 0;
   gemm::Rounding rounding = gemm::Rounding::kRuy;
+  std::vector<float> scale;  // per unit, Rounding::kFp32 only
   int32_t filter_zero_point = 0;
   int batches = 0;
   gemm::PackedRhs rhs;
@@ -137,6 +140,16 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
   data->rounding = !int8 ? gemm::Rounding::kTflite
                    : flavor == TfliteFlavor::kRuy ? gemm::Rounding::kRuy : gemm::Rounding::kRuyX86;
   data->filter_zero_point = filter->params.zero_point;
+  data->scale.clear();
+  if (flavor == TfliteFlavor::kXnnpack &&
+      XnnpackTakesNode(context, node, tflite::BuiltinOperator_FULLY_CONNECTED)) {
+    // XNNPACK's fully connected: fp32 requantization, its own activation
+    // clamp; QS8 has no weight zero point (ignored), QU8 keeps it.
+    data->rounding = gemm::Rounding::kFp32;
+    data->scale = XnnpackRequantScales(input, filter, output);
+    XnnpackActivationRange(params->activation, output, &data->act_min, &data->act_max);
+    if (int8) data->filter_zero_point = 0;
+  }
 
   data->rhs.Reserve(units, depth);
   data->rhs_packed = false;
@@ -187,6 +200,7 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
   os.act_min = data->act_min;
   os.act_max = data->act_max;
   os.rounding = data->rounding;
+  os.scale = data->scale.data();
 
   const int depth = data->rhs.depth;
   const int depth_pad = data->rhs.depth_pad;

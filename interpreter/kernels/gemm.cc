@@ -1,6 +1,7 @@
 #include "interpreter/kernels/gemm.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 
@@ -32,7 +33,8 @@ inline int32_t ScalarRequant(int32_t acc, int32_t mult, int shift, Rounding r) {
   switch (r) {
     case Rounding::kRuy: return RuyMultiply(acc, mult, shift);
     case Rounding::kRuyX86: return MultiplyByQuantizedMultiplierRuyX86(acc, mult, shift);
-    case Rounding::kTflite: break;
+    case Rounding::kTflite:
+    case Rounding::kFp32: break;  // kFp32 never reaches here (RequantizeFp32)
   }
   return MultiplyByQuantizedMultiplier(acc, mult, shift);
 }
@@ -48,8 +50,12 @@ void RequantizeScalar(const int32_t* acc, int begin, int count, int c0, const Ou
     if (os.bias != nullptr) {
       x = static_cast<int32_t>(static_cast<uint32_t>(x) + static_cast<uint32_t>(os.bias[c]));
     }
-    x = ScalarRequant(x, os.mult[c], os.shift[c], os.rounding) + os.zero_point;
-    x = std::min(std::max(x, os.act_min), os.act_max);
+    if (os.rounding == Rounding::kFp32) {
+      x = RequantizeFp32(x, os.scale[c], os.zero_point, os.act_min, os.act_max);
+    } else {
+      x = ScalarRequant(x, os.mult[c], os.shift[c], os.rounding) + os.zero_point;
+      x = std::min(std::max(x, os.act_min), os.act_max);
+    }
     out[i] = static_cast<Out>(x);
   }
 }
@@ -125,8 +131,46 @@ SYSTOLE_AVX2 inline __m256i RuyMul8(__m256i x, __m256i mult, __m256i shift) {
 }
 
 template <typename Out>
+SYSTOLE_AVX2 inline void Store8(__m256i x, Out* out) {
+  // Values are within the output type's range: narrow without saturation effects.
+  const __m256i p16 = _mm256_packs_epi32(x, x);
+  const __m256i p8 = std::is_same<Out, uint8_t>::value ? _mm256_packus_epi16(p16, p16)
+                                                        : _mm256_packs_epi16(p16, p16);
+  const int32_t w0 = _mm256_extract_epi32(p8, 0);
+  const int32_t w1 = _mm256_extract_epi32(p8, 4);
+  std::memcpy(out, &w0, 4);
+  std::memcpy(out + 4, &w1, 4);
+}
+
+// XNNPACK fp32 requantization, 8 lanes (_mm256_cvtps_epi32 rounds to nearest
+// even under the default MXCSR).
+template <typename Out>
+SYSTOLE_AVX2 void RequantizeFp32Avx2(const int32_t* acc, int count, int c0, const OutputStage& os,
+                                     Out* out) {
+  const __m256i zp = _mm256_set1_epi32(os.zero_point);
+  const __m256 lo = _mm256_set1_ps(static_cast<float>(os.act_min - os.zero_point));
+  const __m256 hi = _mm256_set1_ps(static_cast<float>(os.act_max - os.zero_point));
+  int i = 0;
+  for (; i + 8 <= count; i += 8) {
+    const int c = c0 + i;
+    __m256i x = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(acc + i));
+    if (os.bias != nullptr) {
+      x = _mm256_add_epi32(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(os.bias + c)));
+    }
+    __m256 f = _mm256_mul_ps(_mm256_cvtepi32_ps(x), _mm256_loadu_ps(os.scale + c));
+    f = _mm256_min_ps(_mm256_max_ps(f, lo), hi);
+    Store8(_mm256_add_epi32(_mm256_cvtps_epi32(f), zp), out + i);
+  }
+  RequantizeScalar(acc, i, count, c0, os, out);
+}
+
+template <typename Out>
 SYSTOLE_AVX2 void RequantizeAvx2(const int32_t* acc, int count, int c0, const OutputStage& os,
                                  Out* out) {
+  if (os.rounding == Rounding::kFp32) {
+    RequantizeFp32Avx2(acc, count, c0, os, out);
+    return;
+  }
   const __m256i zp = _mm256_set1_epi32(os.zero_point);
   const __m256i lo = _mm256_set1_epi32(os.act_min);
   const __m256i hi = _mm256_set1_epi32(os.act_max);
@@ -311,6 +355,14 @@ void SubtractZeroPointImpl(const In* src, int n, int32_t zero_point, int16_t* ds
 }
 
 }  // namespace
+
+int32_t RequantizeFp32(int32_t acc, float scale, int32_t zero_point, int32_t act_min,
+                       int32_t act_max) {
+  float f = static_cast<float>(acc) * scale;
+  f = std::min(std::max(f, static_cast<float>(act_min - zero_point)),
+               static_cast<float>(act_max - zero_point));
+  return static_cast<int32_t>(std::nearbyint(f)) + zero_point;
+}
 
 void PackedRhs::Reserve(int n, int k) {
   cols = n;

@@ -15,6 +15,9 @@
 //     on builds whose ruy runs its portable kernels (WebAssembly, flavor ruy);
 //   * kRuyX86: ruy's AVX2/AVX-512 kernels on x86-64 (flavor x86): two steps,
 //     both rounding half up (MultiplyByQuantizedMultiplierRuyX86).
+//   * kFp32: XNNPACK's "fp32" requantization (flavor xnnpack, nodes the
+//     XNNPACK delegate takes): f = float(acc + bias) * scale[c] in binary32,
+//     rounded to nearest even, + zero point, clamped (RequantizeFp32).
 //
 // Speed: x86-64 builds get AVX2 versions of the inner loops, selected at run
 // time (the library is built for the baseline ISA); others use plain C++.
@@ -33,7 +36,7 @@ namespace gemm {
 constexpr int kNr = 16;
 constexpr int kMr = 4;
 
-enum class Rounding { kTflite, kRuy, kRuyX86 };
+enum class Rounding { kTflite, kRuy, kRuyX86, kFp32 };
 
 // The right-hand side (weights) of C = A * B^T, B given as [n][k], stored as
 // int16 (w - zero_point) in blocks of kNr columns, k in pairs:
@@ -55,11 +58,13 @@ void PackRhs(const uint8_t* w, int32_t zero_point, PackedRhs* out);
 
 // Quantized output stage: out = clamp(requant(acc + bias[c]) + zp), c the
 // output channel. mult/shift are per channel (TFLite convention: shift > 0 is
-// a left shift); bias may be null.
+// a left shift); bias may be null. Rounding::kFp32 uses `scale` (per
+// channel) instead of mult/shift.
 struct OutputStage {
   const int32_t* bias = nullptr;
   const int32_t* mult = nullptr;
   const int32_t* shift = nullptr;
+  const float* scale = nullptr;
   int32_t zero_point = 0;
   int32_t act_min = 0;
   int32_t act_max = 0;
@@ -88,6 +93,14 @@ void MultiplyAccumulate(const int8_t* in, int32_t zero_point, const int16_t* w, 
                         int32_t* acc);
 void MultiplyAccumulate(const uint8_t* in, int32_t zero_point, const int16_t* w, int n,
                         int32_t* acc);
+
+// XNNPACK's fp32 requantization of one value (acc already includes the bias):
+// float(acc) (round to nearest even), times `scale` in binary32, clamped to
+// [act_min - zp, act_max - zp], converted with round-half-to-even, plus zp.
+// Clamping before the conversion gives the same result as XNNPACK's
+// min-before/saturate-after sequence and keeps the conversion in range.
+int32_t RequantizeFp32(int32_t acc, float scale, int32_t zero_point, int32_t act_min,
+                       int32_t act_max);
 
 // The two scalar multipliers (exposed for the kernels' scalar paths and tests).
 inline int32_t RuyMultiply(int32_t x, int32_t mult, int shift) {

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -83,6 +84,74 @@ TEST_P(RequantizeTest, MatchesScalarDefinition) {
 
 INSTANTIATE_TEST_SUITE_P(Roundings, RequantizeTest,
                          ::testing::Values(Rounding::kTflite, Rounding::kRuy));
+
+// XNNPACK's fp32 requantization, defined independently: the binary32 product
+// float(acc + bias) * scale is the double product of the two floats (exact)
+// rounded once to float; then round half to even, + zp, clamp.
+int32_t Fp32Reference(int32_t acc, int32_t bias, float scale, const OutputStage& os) {
+  const int32_t x = static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(bias));
+  const float f = static_cast<float>(static_cast<double>(static_cast<float>(x)) *
+                                     static_cast<double>(scale));
+  double r = std::floor(static_cast<double>(f));
+  const double frac = static_cast<double>(f) - r;
+  if (frac > 0.5 || (frac == 0.5 && std::fmod(r, 2.0) != 0.0)) r += 1.0;
+  const double v = std::min(std::max(r + os.zero_point, static_cast<double>(os.act_min)),
+                            static_cast<double>(os.act_max));
+  return static_cast<int32_t>(v);
+}
+
+TEST(RequantizeFp32Test, MatchesDefinitionAndRoundsHalfToEven) {
+  const uint32_t seed = 13;
+  Xorshift32 rng(seed);
+  constexpr int kCount = 203;  // AVX2 body and scalar tail
+  std::vector<int32_t> acc(kCount), bias(kCount);
+  std::vector<float> scale(kCount);
+  for (int round = 0; round < 200; ++round) {
+    for (int i = 0; i < kCount; ++i) {
+      const uint32_t r = rng.Next();
+      switch (r % 4) {
+        case 0: acc[i] = static_cast<int32_t>(rng.Next() % 20001) - 10000; break;
+        case 1: acc[i] = static_cast<int32_t>(rng.Next()) / 2; break;
+        case 2: acc[i] = 2 * (static_cast<int32_t>(rng.Next() % 201) - 100) + 1; break;  // odd
+        default: acc[i] = static_cast<int32_t>(rng.Next() % 2001) - 1000; break;
+      }
+      bias[i] = static_cast<int32_t>(rng.Next() % 2001) - 1000;
+      // Half the channels get 0.5 (exact ties on odd sums), the rest random
+      // scales in [2^-12, 2).
+      scale[i] = (r & 32) ? 0.5f : std::ldexp(1.0f + (rng.Next() % 8388608) / 8388608.0f,
+                                                 -static_cast<int>(rng.Next() % 13));
+    }
+    OutputStage os;
+    os.bias = bias.data();
+    os.scale = scale.data();
+    os.rounding = Rounding::kFp32;
+    os.zero_point = static_cast<int32_t>(rng.Next() % 21) - 10;
+    os.act_min = -128;
+    os.act_max = 127;
+    std::vector<int8_t> out(kCount);
+    Requantize(acc.data(), kCount, 0, os, out.data());
+    for (int i = 0; i < kCount; ++i) {
+      ASSERT_EQ(out[i], Fp32Reference(acc[i], bias[i], scale[i], os))
+          << "seed " << seed << " round " << round << " i " << i << " acc " << acc[i]
+          << " scale " << scale[i];
+    }
+    os.zero_point = 128;
+    os.act_min = 3;
+    os.act_max = 250;
+    std::vector<uint8_t> out_u8(kCount);
+    Requantize(acc.data(), kCount, 0, os, out_u8.data());
+    for (int i = 0; i < kCount; ++i) {
+      ASSERT_EQ(out_u8[i], Fp32Reference(acc[i], bias[i], scale[i], os))
+          << "seed " << seed << " round " << round << " i " << i;
+    }
+  }
+  // Ties go to even: 2.5 -> 2, 3.5 -> 4, -2.5 -> -2 (TFLite would give 3, 4, -3).
+  EXPECT_EQ(RequantizeFp32(5, 0.5f, 0, -128, 127), 2);
+  EXPECT_EQ(RequantizeFp32(7, 0.5f, 0, -128, 127), 4);
+  EXPECT_EQ(RequantizeFp32(-5, 0.5f, 0, -128, 127), -2);
+  EXPECT_EQ(RequantizeFp32(1 << 30, 1.0f, 5, -128, 127), 127);
+  EXPECT_EQ(RequantizeFp32(-(1 << 30), 1.0f, 5, -128, 127), -128);
+}
 
 TEST(GemmRequantizeTest, MatchesTripleLoop) {
   const uint32_t seed = 11;

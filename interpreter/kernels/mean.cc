@@ -17,6 +17,26 @@
 //     does not: checked against it, every rescale case is one unit lower
 //     with the +0.5.)
 //
+// Paths 2 and 3 are the ruy flavor's (the WebAssembly TFLite). The native
+// x86-64 TFLite 2.14.1 (flavors x86 and xnnpack's fallback) replaces both by
+// one integer path (reduce.cc EvalQuantizedMean ->
+// reference_ops::QuantizedMeanOrSum, the overload taking a multiplier):
+//  4. (m, e) = QuantizeMultiplier(double(in_scale) / double(out_scale))
+//     (PrepareMeanOrSum); then 1/count is folded in:
+//        k = min(floor(log2(count)), 32, 31 + e)
+//        m' = (int64(m) << k) / count   (truncating), e' = e - k
+//     out = clamp(MultiplyByQuantizedMultiplier(int32(sum - in_zp * count),
+//                                               m', e') + out_zp)
+//     so the mean is rounded twice (the doubling high multiply, then the
+//     rounding right shift), even when input and output quantization agree.
+//
+// Flavor xnnpack: nodes the XNNPACK delegate takes (xnnpack_flavor.h: 4-D,
+// literal axes {1, 2} or {2}) run XNNPACK's global average pooling
+// (operators/global-average-pooling-nwc.c, qs8/qu8 gavgpool fp32 kernels):
+//  5. acc = sum - count * in_zp (int32), f = float(acc) * scale with
+//     scale = in_scale / (out_scale * float(count)) in binary32, rounded to
+//     nearest even, + out_zp, clamped to the type's range.
+//
 // Inputs: 0 = data, 1 = axis (constant int32, negative values count from the
 // end, duplicates allowed). Output shape as TFLite's ResizeOutputTensor.
 #include <algorithm>
@@ -27,7 +47,10 @@
 
 #include "common/fixed_point.h"
 #include "interpreter/kernels/builtin_kernels.h"
+#include "interpreter/kernels/gemm.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/xnnpack_flavor.h"
+#include "schema/tflite_generated.h"
 
 namespace systole {
 namespace kernels {
@@ -35,12 +58,14 @@ namespace {
 
 constexpr int kMaxDims = 8;
 
-enum class MeanPath { kOptimized4D, kEqualQuant, kFloatRescale };
+enum class MeanPath { kOptimized4D, kEqualQuant, kFloatRescale, kIntegerRescale, kXnnpack };
 
 struct OpData {
   MeanPath path = MeanPath::kFloatRescale;
-  // Path 1.
+  // Paths 1 and 4.
   int32_t multiplier = 0;
+  // Path 5.
+  float xnn_scale = 0.0f;
   int shift = 0;
   int32_t bias = 0;
   // Paths 2 and 3: input dims padded to kMaxDims; reduced[d] true for reduced dims.
@@ -53,7 +78,7 @@ struct OpData {
 void* Init(TfLiteContext*, const char*, size_t) { return new OpData; }
 void Free(TfLiteContext*, void* buffer) { delete static_cast<OpData*>(buffer); }
 
-TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
+TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flavor) {
   const auto* params = static_cast<const TfLiteReducerParams*>(node->builtin_data);
   auto* data = static_cast<OpData*>(node->user_data);
   SYSTOLE_KERNEL_ENSURE(context, params != nullptr, "MEAN: missing ReducerOptions");
@@ -115,7 +140,11 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
   const float out_scale = output->params.scale;
   const int32_t in_zp = input->params.zero_point;
   const int32_t out_zp = output->params.zero_point;
-  if (params->keep_dims && rank == 4 && num_axis == 2 &&
+  if (flavor == TfliteFlavor::kXnnpack &&
+      XnnpackTakesNode(context, node, tflite::BuiltinOperator_MEAN)) {
+    data->path = MeanPath::kXnnpack;
+    data->xnn_scale = in_scale / (out_scale * static_cast<float>(data->count));
+  } else if (params->keep_dims && rank == 4 && num_axis == 2 &&
       ((axes[0] == 1 && axes[1] == 2) || (axes[0] == 2 && axes[1] == 1))) {
     data->path = MeanPath::kOptimized4D;
     const float count = static_cast<float>(SizeOfDimension(input, 1) * SizeOfDimension(input, 2));
@@ -124,6 +153,17 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node) {
     data->bias = out_zp - static_cast<int32_t>(temp);
     const float real_scale = in_scale / (count * out_scale);
     QuantizeMultiplier(static_cast<double>(real_scale), &data->multiplier, &data->shift);
+  } else if (flavor != TfliteFlavor::kRuy) {
+    data->path = MeanPath::kIntegerRescale;
+    int32_t m = 0;
+    int e = 0;
+    QuantizeMultiplier(static_cast<double>(in_scale) / static_cast<double>(out_scale), &m, &e);
+    int k = 0;
+    while ((data->count >> (k + 1)) != 0) ++k;  // floor(log2(count))
+    k = std::min(k, 32);
+    k = std::min(k, 31 + e);
+    data->multiplier = static_cast<int32_t>((static_cast<int64_t>(m) << k) / data->count);
+    data->shift = e - k;
   } else if (in_zp == out_zp && in_scale == out_scale) {
     data->path = MeanPath::kEqualQuant;
   } else {
@@ -175,6 +215,26 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
         out[i] = static_cast<T>(std::min(std::max(v, kMin), kMax));
       }
       break;
+    case MeanPath::kXnnpack: {
+      const int32_t bias = -static_cast<int32_t>(data->count) * input->params.zero_point;
+      for (size_t i = 0; i < out_elems; ++i) {
+        const int32_t acc = static_cast<int32_t>(static_cast<uint32_t>(sums[i]) +
+                                                 static_cast<uint32_t>(bias));
+        out[i] = static_cast<T>(gemm::RequantizeFp32(acc, data->xnn_scale,
+                                                     output->params.zero_point, kMin, kMax));
+      }
+      break;
+    }
+    case MeanPath::kIntegerRescale: {
+      const int64_t zp_sum = static_cast<int64_t>(input->params.zero_point) * data->count;
+      const int32_t out_zp = output->params.zero_point;
+      for (size_t i = 0; i < out_elems; ++i) {
+        const int32_t shifted = static_cast<int32_t>(sums[i] - zp_sum);
+        int32_t v = MultiplyByQuantizedMultiplier(shifted, data->multiplier, data->shift) + out_zp;
+        out[i] = static_cast<T>(std::min(std::max(v, kMin), kMax));
+      }
+      break;
+    }
     case MeanPath::kEqualQuant: {
       const int32_t count = static_cast<int32_t>(data->count);
       for (size_t i = 0; i < out_elems; ++i) out[i] = static_cast<T>(sums[i] / count);
@@ -205,9 +265,9 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterMean(TfliteFlavor) {
-  static const TfLiteRegistration r = KernelRegistration(Prepare, Eval, Init, Free);
-  return &r;
+const TfLiteRegistration* RegisterMean(TfliteFlavor flavor) {
+  static const auto r = FlavoredKernelRegistrations<Prepare>(Eval, Init, Free);
+  return &r[static_cast<int>(flavor)];
 }
 
 }  // namespace kernels

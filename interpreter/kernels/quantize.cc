@@ -8,6 +8,13 @@
 //    s_in / s_out (computed in double) with MultiplyByQuantizedMultiplier, plus
 //    z_out, clamped (optimized_ops::Requantize; its int8<->uint8 "xor 0x80"
 //    fast path gives the same bytes as the general formula).
+//    Flavor xnnpack, float32 -> per-tensor int8/uint8 (XNNPACK's f32-qs8 /
+//    f32-qu8 vcvt): f = x * (1.0f / s_out) in binary32, clamped to
+//    [q_min - z, q_max - z] (NaN gives q_max), rounded to nearest even, + z.
+//    Flavor xnnpack, requantizations the XNNPACK delegate takes
+//    (xnnpack_flavor.h; XNNPACK's qs8/qu8 vcvt): Q8 fixed point,
+//    m = lrintf(256 * float(s_in / s_out)),
+//    out = sat(floor(((q - z_in) * m + 128) / 256) + z_out).
 //  * DEQUANTIZE int8/uint8 -> float32: (float)((double)scale * (q - z)).
 //  * Per-channel quantization (more than one scale) is supported where TFLite
 //    supports it: the QUANTIZE float32 -> int8/uint8 output
@@ -22,6 +29,8 @@
 #include "common/fixed_point.h"
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/xnnpack_flavor.h"
+#include "schema/tflite_generated.h"
 
 namespace systole {
 namespace kernels {
@@ -30,6 +39,8 @@ namespace {
 struct OpData {
   int32_t output_multiplier = 0;
   int output_shift = 0;
+  bool xnnpack = false;        // XNNPACK vcvt (Q8 multiplier)
+  int32_t xnn_multiplier = 0;
 };
 
 void* Init(TfLiteContext*, const char*, size_t) { return new OpData; }
@@ -100,7 +111,7 @@ TfLiteStatus PrepareCommon(TfLiteContext* context, TfLiteNode* node, const char*
 
 // ------------------------------------------------------------- QUANTIZE ----
 
-TfLiteStatus QuantizePrepare(TfLiteContext* context, TfLiteNode* node) {
+TfLiteStatus QuantizePrepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flavor) {
   const TfLiteTensor* input = nullptr;
   TfLiteTensor* output = nullptr;
   SYSTOLE_KERNEL_ENSURE_OK(PrepareCommon(context, node, "QUANTIZE", &input, &output));
@@ -115,9 +126,13 @@ TfLiteStatus QuantizePrepare(TfLiteContext* context, TfLiteNode* node) {
   } else {
     SYSTOLE_KERNEL_ENSURE_OK(CheckPerTensor(context, "QUANTIZE", "output", output));
   }
-  if (input->type != kTfLiteFloat32) {
+  OpData* data = static_cast<OpData*>(node->user_data);
+  data->xnnpack = false;
+  if (input->type == kTfLiteFloat32) {
+    data->xnnpack = flavor == TfliteFlavor::kXnnpack &&
+                    XnnpackTakesNode(context, node, tflite::BuiltinOperator_QUANTIZE);
+  } else {
     SYSTOLE_KERNEL_ENSURE_OK(CheckPerTensor(context, "QUANTIZE", "input", input));
-    OpData* data = static_cast<OpData*>(node->user_data);
     const double effective_output_scale =
         static_cast<double>(input->params.scale) / static_cast<double>(output->params.scale);
     SYSTOLE_KERNEL_ENSURE(context,
@@ -125,6 +140,12 @@ TfLiteStatus QuantizePrepare(TfLiteContext* context, TfLiteNode* node) {
                                              &data->output_shift),
                           "QUANTIZE: rescale multiplier %g cannot be represented",
                           effective_output_scale);
+    data->xnnpack = flavor == TfliteFlavor::kXnnpack &&
+                    XnnpackTakesNode(context, node, tflite::BuiltinOperator_QUANTIZE);
+    if (data->xnnpack) {
+      const float input_output_scale = input->params.scale / output->params.scale;
+      data->xnn_multiplier = static_cast<int32_t>(std::lrint(256.0f * input_output_scale));
+    }
   }
   return context->ResizeTensor(context, output, TfLiteIntArrayCopy(input->dims));
 }
@@ -176,6 +197,21 @@ void PerChannelQuantize(const TfLiteTensor* input, const TfLiteAffineQuantizatio
   });
 }
 
+// XNNPACK's f32 -> q8 vcvt.
+template <typename Out>
+void AffineQuantizeXnnpack(const float* in, int64_t n, float scale, int32_t zero_point, Out* out) {
+  constexpr int32_t kMin = std::numeric_limits<Out>::min();
+  constexpr int32_t kMax = std::numeric_limits<Out>::max();
+  const float inv_scale = 1.0f / scale;
+  const float lo = static_cast<float>(kMin - zero_point);
+  const float hi = static_cast<float>(kMax - zero_point);
+  for (int64_t i = 0; i < n; ++i) {
+    float f = in[i] * inv_scale;
+    f = std::isnan(f) ? hi : std::min(std::max(f, lo), hi);
+    out[i] = static_cast<Out>(static_cast<int32_t>(std::nearbyint(f)) + zero_point);
+  }
+}
+
 template <typename In>
 void PerChannelDequantize(const TfLiteTensor* input, const TfLiteAffineQuantization& q,
                           float* out) {
@@ -199,9 +235,26 @@ void Requantize(const In* in, int64_t n, int32_t multiplier, int shift, int32_t 
   }
 }
 
+// XNNPACK's qs8/qu8 vcvt: Q8 multiplier, ties rounded up.
+template <typename In, typename Out>
+void RequantizeXnnpack(const In* in, int64_t n, int32_t multiplier, int32_t in_zp, int32_t out_zp,
+                       Out* out) {
+  constexpr int32_t kMin = std::numeric_limits<Out>::min();
+  constexpr int32_t kMax = std::numeric_limits<Out>::max();
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = ((static_cast<int32_t>(in[i]) - in_zp) * multiplier + 128) >> 8;
+    out[i] = static_cast<Out>(std::max(std::min(v + out_zp, kMax), kMin));
+  }
+}
+
 template <typename In>
 void RequantizeFrom(const OpData& d, const TfLiteTensor* input, TfLiteTensor* output, int64_t n) {
   const In* in = reinterpret_cast<const In*>(input->data.raw_const);
+  if (d.xnnpack) {  // same 8-bit type in and out (XnnpackTakesNode)
+    RequantizeXnnpack(in, n, d.xnn_multiplier, input->params.zero_point,
+                      output->params.zero_point, reinterpret_cast<In*>(output->data.raw));
+    return;
+  }
   if (output->type == kTfLiteInt8) {
     Requantize(in, n, d.output_multiplier, d.output_shift, input->params.zero_point,
                output->params.zero_point, output->data.int8);
@@ -218,7 +271,15 @@ TfLiteStatus QuantizeInvoke(TfLiteContext* context, TfLiteNode* node) {
   const int64_t n = NumElements(input);
   switch (input->type) {
     case kTfLiteFloat32:
-      if (const TfLiteAffineQuantization* q = PerChannel(output)) {
+      if (d.xnnpack) {  // per-tensor output (XnnpackTakesNode)
+        if (output->type == kTfLiteInt8) {
+          AffineQuantizeXnnpack(input->data.f, n, output->params.scale, output->params.zero_point,
+                                output->data.int8);
+        } else {
+          AffineQuantizeXnnpack(input->data.f, n, output->params.scale, output->params.zero_point,
+                                output->data.uint8);
+        }
+      } else if (const TfLiteAffineQuantization* q = PerChannel(output)) {
         if (output->type == kTfLiteInt8) {
           PerChannelQuantize(input, *q, output->data.int8);
         } else {
@@ -294,9 +355,9 @@ TfLiteStatus DequantizeInvoke(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterQuantize(TfliteFlavor) {
-  static const TfLiteRegistration r = KernelRegistration(QuantizePrepare, QuantizeInvoke, Init, Free);
-  return &r;
+const TfLiteRegistration* RegisterQuantize(TfliteFlavor flavor) {
+  static const auto r = FlavoredKernelRegistrations<QuantizePrepare>(QuantizeInvoke, Init, Free);
+  return &r[static_cast<int>(flavor)];
 }
 
 const TfLiteRegistration* RegisterDequantize(TfliteFlavor) {

@@ -23,6 +23,14 @@
 //    matched TFLite even where the two index formulas disagree (checked on the
 //    oracle: resize_nearest_neighbor/{i8,u8}_fixed_vs_float_index); later
 //    TFLite releases route int8 through the optimized kernel as well.
+//  * Flavor xnnpack, int8/uint8 nodes the XNNPACK delegate takes
+//    (xnnpack_flavor.h): XNNPACK's resize-bilinear (indirection.c
+//    xnn_indirection_init_resize_bilinear2d_hwc_q11 and the s8/u8 ibilinear
+//    kernels): float coordinates (legacy: o * scale; half-pixel:
+//    clamp(o * scale + (0.5 * scale - 0.5), 0, in - 1); scale =
+//    (in - a) / (out - a), a = 1 with align_corners and out != 1), weights
+//    alpha = lrintf(frac * 2048), t = tl * 2048 + (tr - tl) * ax (same for
+//    b), acc = t * 2048 + (b - t) * ay, out = (acc + 2^21) >> 22.
 // Input 1 (size) is a constant INT32 [2] tensor: (new_height, new_width).
 // Quantization is passed through: the output should carry the input's.
 
@@ -40,9 +48,12 @@
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
+#include <vector>
 
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/xnnpack_flavor.h"
+#include "schema/tflite_generated.h"
 
 namespace systole {
 namespace kernels {
@@ -253,10 +264,78 @@ void BilinearInt8(const ResizeShape& s, bool align_corners, bool half_pixel_cent
   }
 }
 
-TfLiteStatus BilinearPrepare(TfLiteContext* context, TfLiteNode* node) {
+// One axis of XNNPACK's q11 indirection: source indices and 11-bit weight.
+struct XnnTap {
+  int lo, hi;
+  int32_t alpha;
+};
+
+XnnTap XnnpackTap(int o, int in_size, int out_size, bool align_corners, bool legacy) {
+  const int32_t adjustment = (align_corners && out_size != 1) ? 1 : 0;
+  const float scale = static_cast<float>(in_size - adjustment) /
+                      static_cast<float>(out_size - adjustment);
+  const int max_index = in_size - 1;
+  float pos;
+  if (legacy) {
+    pos = static_cast<float>(o) * scale;
+  } else {
+    const float offset = 0.5f * scale - 0.5f;
+    pos = static_cast<float>(o) * scale + offset;
+    pos = std::min(std::max(pos, 0.0f), static_cast<float>(max_index));
+  }
+  XnnTap t;
+  t.lo = static_cast<int>(static_cast<int32_t>(pos));
+  t.hi = std::min(t.lo + 1, max_index);
+  const float alpha = pos - static_cast<float>(t.lo);
+  t.alpha = static_cast<int16_t>(std::lrint(alpha * 2048.0f));
+  return t;
+}
+
+template <typename T>
+void BilinearXnnpack(const ResizeShape& s, bool align_corners, bool half_pixel_centers,
+                     const T* input, T* output) {
+  const bool legacy = align_corners || !half_pixel_centers;
+  std::vector<XnnTap> xs(static_cast<size_t>(s.out_w));
+  for (int x = 0; x < s.out_w; ++x) xs[x] = XnnpackTap(x, s.in_w, s.out_w, align_corners, legacy);
+  T* out = output;
+  for (int b = 0; b < s.batches; ++b) {
+    for (int y = 0; y < s.out_h; ++y) {
+      const XnnTap ty = XnnpackTap(y, s.in_h, s.out_h, align_corners, legacy);
+      const int64_t row0 = (static_cast<int64_t>(b) * s.in_h + ty.lo) * s.in_w;
+      const int64_t row1 = (static_cast<int64_t>(b) * s.in_h + ty.hi) * s.in_w;
+      for (int x = 0; x < s.out_w; ++x) {
+        const XnnTap& tx = xs[x];
+        const T* tl = input + (row0 + tx.lo) * s.depth;
+        const T* tr = input + (row0 + tx.hi) * s.depth;
+        const T* bl = input + (row1 + tx.lo) * s.depth;
+        const T* br = input + (row1 + tx.hi) * s.depth;
+        for (int c = 0; c < s.depth; ++c) {
+          const int32_t top = tl[c] * 2048 + (tr[c] - tl[c]) * tx.alpha;
+          const int32_t bottom = bl[c] * 2048 + (br[c] - bl[c]) * tx.alpha;
+          const int32_t acc = top * 2048 + (bottom - top) * ty.alpha;
+          *out++ = static_cast<T>((acc + (1 << 21)) >> 22);
+        }
+      }
+    }
+  }
+}
+
+struct BilinearData {
+  bool xnnpack = false;
+};
+
+void* BilinearInit(TfLiteContext*, const char*, size_t) { return new BilinearData; }
+void BilinearFree(TfLiteContext*, void* buffer) { delete static_cast<BilinearData*>(buffer); }
+
+TfLiteStatus BilinearPrepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flavor) {
   const auto* params = static_cast<const TfLiteResizeBilinearParams*>(node->builtin_data);
-  return ResizePrepare(context, node, "RESIZE_BILINEAR", params && params->align_corners,
-                       params && params->half_pixel_centers);
+  auto* data = static_cast<BilinearData*>(node->user_data);
+  SYSTOLE_KERNEL_ENSURE_OK(ResizePrepare(context, node, "RESIZE_BILINEAR",
+                                         params && params->align_corners,
+                                         params && params->half_pixel_centers));
+  data->xnnpack = flavor == TfliteFlavor::kXnnpack &&
+                  XnnpackTakesNode(context, node, tflite::BuiltinOperator_RESIZE_BILINEAR);
+  return kTfLiteOk;
 }
 
 TfLiteStatus BilinearEval(TfLiteContext* context, TfLiteNode* node) {
@@ -267,6 +346,14 @@ TfLiteStatus BilinearEval(TfLiteContext* context, TfLiteNode* node) {
   const TfLiteTensor* size = GetInput(context, node, 1);
   TfLiteTensor* output = GetOutput(context, node, 0);
   const ResizeShape s = GetResizeShape(input, size);
+  if (static_cast<const BilinearData*>(node->user_data)->xnnpack) {
+    if (input->type == kTfLiteInt8) {
+      BilinearXnnpack(s, align_corners, half_pixel_centers, input->data.int8, output->data.int8);
+    } else {
+      BilinearXnnpack(s, align_corners, half_pixel_centers, input->data.uint8, output->data.uint8);
+    }
+    return kTfLiteOk;
+  }
   switch (input->type) {
     case kTfLiteUInt8:
       BilinearFloat<uint8_t>(s, align_corners, half_pixel_centers, input->data.uint8,
@@ -354,9 +441,10 @@ TfLiteStatus NearestEval(TfLiteContext* context, TfLiteNode* node) {
 
 }  // namespace
 
-const TfLiteRegistration* RegisterResizeBilinear(TfliteFlavor) {
-  static const TfLiteRegistration r = KernelRegistration(BilinearPrepare, BilinearEval);
-  return &r;
+const TfLiteRegistration* RegisterResizeBilinear(TfliteFlavor flavor) {
+  static const auto r =
+      FlavoredKernelRegistrations<BilinearPrepare>(BilinearEval, BilinearInit, BilinearFree);
+  return &r[static_cast<int>(flavor)];
 }
 
 const TfLiteRegistration* RegisterResizeNearestNeighbor(TfliteFlavor) {
