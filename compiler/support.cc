@@ -6,6 +6,7 @@
 
 #include "common/fixed_point.h"
 #include "interpreter/kernels/kernel_util.h"
+#include "interpreter/kernels/xnnpack_flavor.h"
 #include "interpreter/kernels/softmax_table.h"
 
 #include "compiler/compiler.h"
@@ -179,22 +180,15 @@ class Checker {
   }
 
   Status Run() {
-    // TFLite with XNNPACK computes these with XNNPACK's own operators
-    // (binary32 requantization, its own MEAN/MUL/resize arithmetic); the
-    // accelerator does not reproduce them yet, so they stay on the CPU.
-    if (flavor_ == TfliteFlavor::kXnnpack) {
-      switch (reg_->builtin_code) {
-        case tflite::BuiltinOperator_CONV_2D:
-        case tflite::BuiltinOperator_DEPTHWISE_CONV_2D:
-        case tflite::BuiltinOperator_FULLY_CONNECTED:
-        case tflite::BuiltinOperator_MEAN:
-        case tflite::BuiltinOperator_MUL:
-          return Fail("TFLite flavor xnnpack: XNNPACK's arithmetic for this op is not reproduced on the "
-                      "accelerator yet");
-        default:
-          break;
-      }
-    }
+    // TFLite with XNNPACK computes the nodes its delegate takes with
+    // XNNPACK's own operators (binary32 requantization, its own ADD/SUB/MUL,
+    // MEAN and resize arithmetic). The accelerator does not reproduce those
+    // yet, so exactly those nodes stay on the CPU (whose xnnpack kernels do);
+    // QUANTIZE is tabulated from that very kernel, so it maps as usual.
+    if (flavor_ == TfliteFlavor::kXnnpack && reg_->builtin_code != tflite::BuiltinOperator_QUANTIZE &&
+        kernels::XnnpackTakesNode(ctx_, node_, reg_->builtin_code))
+      return Fail("TFLite flavor xnnpack: XNNPACK takes this node and computes it with its own arithmetic, "
+                  "which the accelerator does not reproduce yet");
     switch (reg_->builtin_code) {
       case tflite::BuiltinOperator_CONV_2D: {
         RETURN_IF_ERROR(Activations(1));

@@ -149,17 +149,11 @@ TEST(OpCaseGoldens, EnoughCases) { EXPECT_GE(Cases().size(), 300u); }
 // build (`error`) are listed, not compared.
 enum class Path { kCpu, kDelegate };
 
-// Cases whose arithmetic in this flavor Systole does not reproduce yet
-// (docs/flavors.md): counted and listed, not failed; every other case must match.
-bool KnownOpen(TfliteFlavor flavor, const std::string& case_name) {
-  return flavor == TfliteFlavor::kX86 && case_name.rfind("mean/", 0) == 0;
-}
-
 void CheckFlavor(TfliteFlavor flavor, Path path) {
   if (!FlavorReproduced(flavor)) GTEST_SKIP() << kXnnpackNotReproduced;
   ASSERT_TRUE(Goldens(flavor).contains("models"))
       << GoldenDir(flavor) << "/op_cases.json missing (tests/golden/import_native_goldens.sh)";
-  int compared = 0, stale = 0, no_output = 0, mismatches = 0, on_cpu = 0, known_open = 0;
+  int compared = 0, stale = 0, no_output = 0, mismatches = 0, on_cpu = 0;
   std::string listed;
   std::map<std::string, int> cpu_reasons;
   delegate::DelegateOptions o;
@@ -194,18 +188,14 @@ void CheckFlavor(TfliteFlavor flavor, Path path) {
       }
       if (!diff.empty() && run.ok()) diff += "\n" + run->plan;
     }
-    if (!diff.empty() && KnownOpen(flavor, c.name)) {
-      ++known_open;
-      listed += "  known open (not reproduced yet): " + c.name + "\n";
-    } else if (!diff.empty()) {
+    if (!diff.empty()) {
       ++mismatches;
       ADD_FAILURE() << TfliteFlavorName(flavor) << " " << c.name << " (seed " << c.seed << "): " << diff;
     }
   }
-  std::printf("%s flavor, %s: %d cases compared, %d mismatches, %d known open, %d stale goldens, %d without "
-              "a golden\n%s",
+  std::printf("%s flavor, %s: %d cases compared, %d mismatches, %d stale goldens, %d without a golden\n%s",
               TfliteFlavorName(flavor), path == Path::kCpu ? "CPU" : "delegate (sim, edge)", compared, mismatches,
-              known_open, stale, no_output, listed.c_str());
+              stale, no_output, listed.c_str());
   if (path == Path::kDelegate) {
     std::printf("cases with ops left on the CPU: %d\n", on_cpu);
     for (const auto& [op, n] : cpu_reasons) std::printf("  %s: %d\n", op.c_str(), n);
