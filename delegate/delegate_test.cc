@@ -56,6 +56,13 @@ RunOut RunModel(const std::vector<uint8_t>& bytes, TfLiteDelegate* delegate) {
   return r;
 }
 
+// The interpreter here runs the ruy kernels; the delegate must reproduce them.
+DelegateOptions RuyOptions() {
+  DelegateOptions o;
+  o.tflite_flavor = TfliteFlavor::kRuy;
+  return o;
+}
+
 delegate::TfLiteDelegatePtr MakeDelegate(const DelegateOptions& o) {
   auto d = delegate::CreateDelegate(o);
   EXPECT_TRUE(d.ok()) << d.status().ToString();
@@ -65,7 +72,7 @@ delegate::TfLiteDelegatePtr MakeDelegate(const DelegateOptions& o) {
 TEST(SystoleDelegate, WholeGraphInOnePartition) {
   const std::vector<uint8_t> model = DiamondModel();
   const RunOut cpu = RunModel(model, nullptr);
-  auto d = MakeDelegate({});
+  auto d = MakeDelegate(RuyOptions());
   const RunOut dlg = RunModel(model, d.get());
   EXPECT_EQ(cpu.outputs, dlg.outputs);
   const delegate::PartitionPlan* plan = delegate::LastPlan(d.get());
@@ -101,7 +108,7 @@ TEST(SystoleDelegate, DeniedOpSplitsTheGraphAndResultsMatch) {
 TEST(SystoleDelegate, CompileCacheServesTheSecondInterpreter) {
   delegate::ClearCompileCache();
   const std::vector<uint8_t> model = DiamondModel();
-  auto d = MakeDelegate({});
+  auto d = MakeDelegate(RuyOptions());
   const RunOut first = RunModel(model, d.get());
   const delegate::CompileCacheStats s1 = delegate::GetCompileCacheStats();
   const RunOut second = RunModel(model, d.get());
@@ -154,7 +161,7 @@ TEST(SystoleDelegate, MixedPrecompiledAndCompiledOpsInOnePartition) {
   o.partition.deny = {"MUL"};
   auto compiled = delegate::CompileModel(model, "diamond.tflite", o);
   ASSERT_TRUE(compiled.ok()) << compiled.status().ToString();
-  auto d = MakeDelegate({});
+  auto d = MakeDelegate(RuyOptions());
   const RunOut dlg = RunModel(compiled->tflite, d.get());
   EXPECT_EQ(cpu.outputs, dlg.outputs);
   const delegate::PartitionPlan* plan = delegate::LastPlan(d.get());

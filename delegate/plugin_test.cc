@@ -87,10 +87,10 @@ std::vector<uint8_t> SmallNet() {
 }
 
 std::vector<uint8_t> RunModel(const std::vector<uint8_t>& bytes, TfLiteDelegate* delegate,
-                         int* delegate_nodes) {
+                         int* delegate_nodes, TfliteFlavor flavor = TfliteFlavor::kRuy) {
   auto model = Model::FromBuffer(bytes, "small.tflite");
   EXPECT_TRUE(model.ok()) << model.status().ToString();
-  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
+  BuiltinOpResolver resolver(flavor);  // the host TFLite's kernels
   auto interp = Interpreter::Create(**model, resolver);
   EXPECT_TRUE(interp.ok()) << interp.status().ToString();
   if (delegate) {
@@ -120,24 +120,43 @@ TEST(Plugin, DelegatedRunIsBitExactWithTheCpu) {
   Plugin& p = ThePlugin();
   ASSERT_NE(p.handle, nullptr) << dlerror();
   const std::vector<uint8_t> model = SmallNet();
-  int nodes = 0;
-  const std::vector<uint8_t> cpu = RunModel(model, nullptr, &nodes);
-  {
-    TfLiteDelegate* d = p.Create({{"device", "sim"}, {"config", "edge"}, {"max_partitions", "4"}});
-    ASSERT_NE(d, nullptr) << g_error;
-    const std::vector<uint8_t> dlg = RunModel(model, d, &nodes);
-    EXPECT_EQ(cpu, dlg);
-    EXPECT_EQ(nodes, 1);  // the whole graph, SOFTMAX included
-    p.destroy(d);
+  // Each flavor: the host interpreter runs that TFLite build's kernels and the
+  // plugin is told so with tflite_flavor.
+  for (TfliteFlavor flavor : kAllTfliteFlavors) {
+    SCOPED_TRACE(TfliteFlavorName(flavor));
+    const std::string fname = TfliteFlavorName(flavor);
+    int nodes = 0;
+    const std::vector<uint8_t> cpu = RunModel(model, nullptr, &nodes, flavor);
+    {
+      TfLiteDelegate* d =
+          p.Create({{"device", "sim"}, {"config", "edge"}, {"max_partitions", "4"}, {"tflite_flavor", fname}});
+      ASSERT_NE(d, nullptr) << g_error;
+      const std::vector<uint8_t> dlg = RunModel(model, d, &nodes, flavor);
+      EXPECT_EQ(cpu, dlg);
+      // The whole graph, SOFTMAX included (xnnpack: the nodes XNNPACK takes
+      // stay on the CPU).
+      if (flavor != TfliteFlavor::kXnnpack) EXPECT_EQ(nodes, 1);
+      p.destroy(d);
+    }
+    if (flavor == TfliteFlavor::kXnnpack) continue;
+    {  // With SOFTMAX denied: CONV_2D and ADD in two partitions around it.
+      TfLiteDelegate* d =
+          p.Create({{"device", "sim"}, {"config", "edge"}, {"deny", "SOFTMAX"}, {"tflite_flavor", fname}});
+      ASSERT_NE(d, nullptr) << g_error;
+      const std::vector<uint8_t> dlg = RunModel(model, d, &nodes, flavor);
+      EXPECT_EQ(cpu, dlg);
+      EXPECT_EQ(nodes, 2);
+      p.destroy(d);
+    }
   }
-  {  // With SOFTMAX denied: CONV_2D and ADD in two partitions around it.
-    TfLiteDelegate* d = p.Create({{"device", "sim"}, {"config", "edge"}, {"deny", "SOFTMAX"}});
-    ASSERT_NE(d, nullptr) << g_error;
-    const std::vector<uint8_t> dlg = RunModel(model, d, &nodes);
-    EXPECT_EQ(cpu, dlg);
-    EXPECT_EQ(nodes, 2);
-    p.destroy(d);
-  }
+}
+
+TEST(Plugin, BadFlavorIsReported) {
+  Plugin& p = ThePlugin();
+  ASSERT_NE(p.handle, nullptr) << dlerror();
+  EXPECT_EQ(p.Create({{"tflite_flavor", "arm64"}}), nullptr);
+  EXPECT_NE(g_error.find("tflite_flavor"), std::string::npos) << g_error;
+  EXPECT_NE(g_error.find("'arm64' is not one of ruy, x86, xnnpack"), std::string::npos) << g_error;
 }
 
 TEST(Plugin, BadOptionsAreReported) {
