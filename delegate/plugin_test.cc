@@ -189,13 +189,18 @@ void WriteFile(const std::string& path, const std::string& data) {
   out << data;
 }
 
-// A private temporary folder for this test process, removed at exit.
+// A private temporary folder for this test process, removed at exit unless
+// SYSTOLE_KEEP_TEMP is set (then its path is printed).
 const std::string& TempDir() {
   static const std::string* dir = [] {
     std::string tmpl = ::testing::TempDir() + "systole_plugin_test_XXXXXX";
     char* d = mkdtemp(tmpl.data());
     auto* path = new std::string(d ? std::string(d) : ::testing::TempDir());
-    if (d) std::atexit([] { std::filesystem::remove_all(TempDir()); });
+    if (d && std::getenv("SYSTOLE_KEEP_TEMP") == nullptr) {
+      std::atexit([] { std::filesystem::remove_all(TempDir()); });
+    } else if (d) {
+      std::printf("keeping %s\n", d);
+    }
     return path;
   }();
   return *dir;
@@ -481,6 +486,11 @@ TEST(PluginCompiled, RunsInStockTfLiteAndMatchesThePlainModel) {
     // The flag path: nothing prepared or allocated yet.
     EXPECT_EQ(l.interp->state(), Interpreter::kStateUninvokable);
     EXPECT_EQ(CountNodesNamed(*l.interp, "SYSTOLE"), 0) << "an unclaimed SYSTOLE op";
+    if (c.name == "small_net_deny_softmax") {  // the graph docs/executable.md shows
+      EXPECT_EQ(l.interp->execution_plan(), (std::vector<int>{3, 1, 4}));
+      EXPECT_EQ(l.interp->NodeName(3), "SystoleDelegate");
+      EXPECT_EQ(l.interp->NodeName(1), "SOFTMAX");
+    }
     EXPECT_EQ(AllocateAndRun(l.interp.get()), cpu);
     EXPECT_EQ(l.interp->state(), Interpreter::kStateInvokable);
   }
