@@ -53,11 +53,12 @@ using systole::delegate::DelegateOptions;
 constexpr size_t kMaxShownValue = 64;     // bytes of a value echoed in a message
 constexpr size_t kMaxMessage = 900;       // bytes of a whole message
 
-// `s` with every byte outside printable ASCII as \xNN, cut after `max` bytes.
+// `s` with every byte outside printable ASCII as \xNN, cut once the result
+// has `max` characters.
 std::string Printable(const std::string& s, size_t max) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (i == max) {
+    if (out.size() >= max) {
       out += "... (" + std::to_string(s.size()) + " bytes)";
       break;
     }
@@ -94,7 +95,8 @@ Status ParseOps(const char* key, const std::string& value, std::vector<std::stri
   return Status::Ok();
 }
 
-// The option keys: one line each.
+// The option keys: one line each (a new key goes at the end; the "unknown
+// option" message lists them in this order).
 struct OptionKey {
   const char* key;
   Status (*parse)(const std::string& value, DelegateOptions* o);

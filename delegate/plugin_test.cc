@@ -206,6 +206,13 @@ const std::string& TempDir() {
   return *dir;
 }
 
+bool IsPrintableAscii(const std::string& s) {
+  for (unsigned char c : s) {
+    if (c < 0x20 || c >= 0x7f) return false;
+  }
+  return true;
+}
+
 // ---- The plugin itself ----
 
 TEST(Plugin, LoadsWithRtldNowAndExportsTheEntryPoints) {
@@ -260,7 +267,7 @@ std::vector<CreateFailure> CreateFailures() {
   return {
       {{{"devcie", "sim"}},
        "systole delegate: unknown option 'devcie' (expected device, config, allow, deny, "
-       "min_partition_ops, max_partitions, verbosity)"},
+       "min_partition_ops, max_partitions, verbosity"},  // keys added later come after
       {{{"device", "usb"}}, "device 'usb': unknown"},
       {{{"device", "sim:rtl"}, {"config", dir + "/array12.json"}}, "device 'sim:rtl'"},
       {{{"config", dir + "/missing.json"}}, "missing.json': not a preset (edge, tiny) and no such file"},
@@ -277,6 +284,10 @@ std::vector<CreateFailure> CreateFailures() {
       {{{"device", "sim"}, {"device", "sim"}}, "option device given twice"},
       {{{"", "sim"}}, "unknown option ''"},
       {{{"device", "\xc3\xa9\x01sim"}}, "device '\\xc3\\xa9\\x01sim'"},
+      // Long values are shortened; the message stays below 1000 bytes even
+      // when every byte is escaped.
+      {{{"deny", std::string(3000, '\xff')}}, "option deny: unknown operator '\\xff\\xff"},
+      {{{"config", std::string(5000, 'c')}}, "hardware config 'cccc"},
   };
 }
 
@@ -324,6 +335,8 @@ TEST(Plugin, TheMessageGoesToReportErrorWhenTheHostPassesOne) {
     ASSERT_NE(d, nullptr);
     EXPECT_EQ(g_error_calls, 1);
     EXPECT_NE(g_error.find(f.message), std::string::npos) << g_error;
+    EXPECT_LT(g_error.size(), 1000u);
+    EXPECT_TRUE(IsPrintableAscii(g_error)) << g_error;
     EXPECT_EQ(err.find("systole delegate"), std::string::npos) << "also on stderr: " << err;
     p.destroy(d);
   }
@@ -337,13 +350,6 @@ TEST(Plugin, DestroyAcceptsNullAndFailingDelegates) {
   ASSERT_NE(d, nullptr);
   EXPECT_NE(g_error.find("unknown option 'colour'"), std::string::npos) << g_error;
   p.destroy(d);
-}
-
-bool IsPrintableAscii(const std::string& s) {
-  for (unsigned char c : s) {
-    if (c < 0x20 || c >= 0x7f) return false;
-  }
-  return true;
 }
 
 // Random keys and values (empty, very long, non-ASCII, near-valid) through
