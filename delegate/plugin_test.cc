@@ -252,6 +252,41 @@ TEST(Plugin, DelegatedRunIsBitExactWithTheCpu) {
   }
 }
 
+// The plugin's delegate with its flag cleared, on a plain model: TFLite's
+// static-delegate path (pre-prepare, re-allocate, freeze). After
+// ResizeInputTensor TFLite undoes the delegate and AllocateTensors applies it
+// again with the propagated shapes: the partition is compiled for them.
+TEST(Plugin, WithoutTheFlagAPlainModelIsFrozenAndReDelegatedAfterAResize) {
+  ASSERT_NE(ThePlugin().handle, nullptr) << dlerror();
+  const std::vector<uint8_t> model = SmallNet();
+  std::vector<uint8_t> cpu_resized;
+  {
+    Loaded l;
+    ASSERT_NO_FATAL_FAILURE(Load(model, &l));
+    ASSERT_TRUE(l.interp->ResizeInputTensor(l.interp->inputs()[0], {1, 8, 8, 4}).ok());
+    cpu_resized = AllocateAndRun(l.interp.get());
+    ASSERT_EQ(cpu_resized.size(), 8u * 8 * 8);
+  }
+  const std::vector<uint8_t> cpu = RunOnCpu(model);
+  ExternalDelegate d(Options{{"device", "sim"}}, kTfLiteDelegateFlagsNone);
+  ASSERT_TRUE(d.ok());
+  Loaded l;
+  ASSERT_NO_FATAL_FAILURE(Load(model, &l));
+  Status s = l.interp->ModifyGraphWithDelegate(d.get());
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(l.interp->state(), Interpreter::kStateInvokableAndImmutable);
+  EXPECT_EQ(DelegateNodes(*l.interp), 1);
+  ASSERT_TRUE(FillInputsFromSeed(l.interp.get(), 5).ok());
+  ASSERT_TRUE(l.interp->Invoke().ok());  // allocated by ModifyGraphWithDelegate
+  EXPECT_EQ(GetOutputs(*l.interp), cpu);
+  ASSERT_TRUE(l.interp->ResizeInputTensor(l.interp->inputs()[0], {1, 8, 8, 4}).ok());
+  EXPECT_EQ(DelegateNodes(*l.interp), 0);  // undone
+  EXPECT_EQ(AllocateAndRun(l.interp.get()), cpu_resized);
+  EXPECT_EQ(d.prepare_calls(), 2);
+  EXPECT_EQ(DelegateNodes(*l.interp), 1);
+  EXPECT_EQ(l.interp->state(), Interpreter::kStateInvokableAndImmutable);
+}
+
 // One failure at create time and what the message must say.
 struct CreateFailure {
   Options options;

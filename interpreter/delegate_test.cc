@@ -257,9 +257,16 @@ TfLiteStatus FakeInvoke(TfLiteContext* ctx, TfLiteNode* node) {
   std::memcpy(out.data.raw, in.data.raw, out.bytes);
   return kTfLiteOk;
 }
-TfLiteRegistration FakeRegistration() {
+// A FAKE whose output is dynamic-sized (as a kernel that knows its output
+// shape only when it runs).
+TfLiteStatus FakeDynamicPrepare(TfLiteContext* ctx, TfLiteNode* node) {
+  ctx->tensors[node->outputs->data[0]].allocation_type = kTfLiteDynamic;
+  return kTfLiteOk;
+}
+
+TfLiteRegistration FakeRegistration(bool dynamic = false) {
   TfLiteRegistration r{};
-  r.prepare = FakePrepare;
+  r.prepare = dynamic ? FakeDynamicPrepare : FakePrepare;
   r.invoke = FakeInvoke;
   r.custom_name = "FAKE";
   r.version = 1;
@@ -302,11 +309,11 @@ struct LoadedCustom {
   std::unique_ptr<Interpreter> interp;
 };
 
-void LoadCustom(bool register_fake, LoadedCustom* l) {
+void LoadCustom(bool register_fake, LoadedCustom* l, bool dynamic = false) {
   auto model = Model::FromBuffer(CustomOpModel(), "custom.tflite");
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   l->model = std::move(*model);
-  if (register_fake) l->resolver.AddCustom("FAKE", FakeRegistration());
+  if (register_fake) l->resolver.AddCustom("FAKE", FakeRegistration(dynamic));
   auto interp = Interpreter::Create(*l->model, l->resolver);
   ASSERT_TRUE(interp.ok()) << interp.status().ToString();
   l->interp = std::move(*interp);
@@ -397,6 +404,28 @@ TEST(DelegateTest, StaticDelegateOnARegisteredOpFreezesTheGraph) {
   EXPECT_EQ(l.interp->delegates_applied().size(), 2u);
   EXPECT_EQ(RunLoaded(l.interp.get()), want);
   for (int n : l.interp->execution_plan()) EXPECT_NE(l.interp->node(n).delegate, nullptr);
+}
+
+// A dynamic-sized tensor: a delegate without the flag is refused with TFLite's
+// kTfLiteApplicationError and message; Systole's interpreter itself cannot
+// allocate dynamic tensors and says so.
+TEST(DelegateTest, DynamicTensorsRefuseStaticDelegates) {
+  LoadedCustom l;
+  ASSERT_NO_FATAL_FAILURE(LoadCustom(true, &l, /*dynamic=*/true));
+  DelegateStats stats;
+  TfLiteDelegate add = MakeDelegate(&stats);
+  Status s = l.interp->ModifyGraphWithDelegate(&add);
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(l.interp->last_delegate_status(), kTfLiteApplicationError);
+  EXPECT_EQ(stats.prepare_calls, 0);
+  EXPECT_NE(s.message().find("Attempting to use a delegate that only supports static-sized tensors "
+                             "with a graph that has dynamic-sized tensors (tensor#2 is a "
+                             "dynamic-sized tensor)."),
+            std::string::npos)
+      << s.message();
+  s = l.interp->AllocateTensors();
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("tensor 2 ('f') is dynamic-sized"), std::string::npos) << s.message();
 }
 
 // ResizeInputTensor on a graph frozen by a static delegate undoes the

@@ -573,7 +573,9 @@ TfLiteStatus Interpreter::SubgraphModifyGraphWithDelegate(TfLiteDelegate* delega
     int last = -1;
     if (PrepareOpsStartingAt(0, plan_, &last) != kTfLiteOk) return kTfLiteError;
     if (has_dynamic_tensors_) {
-      if (EnsureMemoryAllocations() != kTfLiteOk) return kTfLiteError;
+      // TFLite allocates what it can here; Systole cannot plan dynamic
+      // tensors, which is only an error if something else failed.
+      if (EnsureMemoryAllocations() != kTfLiteOk && !has_dynamic_tensors_) return kTfLiteError;
       ReportErrorf("Attempting to use a delegate that only supports static-sized tensors with a "
                    "graph that has dynamic-sized tensors (tensor#%d is a dynamic-sized tensor).",
                    dynamic_tensor_index_);
