@@ -44,6 +44,15 @@ size_t TensorBytes(const TfLiteTensor& t) {
   return n;
 }
 
+std::string ShapeString(const std::vector<int>& dims) {
+  std::string s;
+  for (int d : dims) s += (s.empty() ? "" : ", ") + std::to_string(d);
+  return "[" + s + "]";
+}
+std::string ShapeString(const TfLiteIntArray* dims) {
+  return ShapeString(dims ? std::vector<int>(dims->data, dims->data + dims->size) : std::vector<int>());
+}
+
 bool SameCompiledConfig(const sim::DeviceConfig& a, const sim::DeviceConfig& b) {
   return a.rows == b.rows && a.cols == b.cols && a.abuf_bytes == b.abuf_bytes &&
          a.pbuf_bytes == b.pbuf_bytes && a.acc_rows == b.acc_rows;
@@ -93,6 +102,41 @@ struct BoundExecutable {
   std::vector<int> inputs, outputs;
 };
 
+// The tensor contract of an executable (docs/executable.md, "The SYSTOLE
+// custom op"): binding i <-> the node's input/output i, same type, same byte
+// size (shape), never dynamic-sized. Checked at every Prepare: with
+// kTfLiteDelegateFlagsAllowDynamicTensors TFLite does not propagate shapes
+// before the delegate, so a resized input shows up here.
+Status CheckBindings(TfLiteContext* ctx, const std::vector<driver::TensorBindingInfo>& bindings,
+                     const std::vector<int>& tensors, const char* what) {
+  if (bindings.size() != tensors.size()) {
+    return InvalidArgument("executable has %zu %s bindings, the node has %zu %s tensors",
+                           bindings.size(), what, tensors.size(), what);
+  }
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const TfLiteTensor& t = ctx->tensors[tensors[i]];
+    const char* name = t.name ? t.name : "";
+    if (t.allocation_type == kTfLiteDynamic) {
+      return FailedPrecondition("%s %zu: tensor %d '%s' is dynamic-sized; the executable needs the "
+                                "static shape %s it was compiled for",
+                                what, i, tensors[i], name, ShapeString(bindings[i].shape).c_str());
+    }
+    if (TensorBytes(t) != bindings[i].size || static_cast<int>(t.type) != bindings[i].type) {
+      return InvalidArgument("%s %zu: executable expects '%s' %s (%u bytes, type %d), tensor %d '%s' "
+                             "is %s (%zu bytes, type %d) (recompile the model for this shape)",
+                             what, i, bindings[i].name.c_str(), ShapeString(bindings[i].shape).c_str(),
+                             bindings[i].size, bindings[i].type, tensors[i], name,
+                             ShapeString(t.dims).c_str(), TensorBytes(t), t.type);
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckBound(TfLiteContext* ctx, const BoundExecutable& b) {
+  RETURN_IF_ERROR(CheckBindings(ctx, b.exe->inputs(), b.inputs, "input"));
+  return CheckBindings(ctx, b.exe->outputs(), b.outputs, "output");
+}
+
 Status LoadAndBind(TfLiteContext* ctx, driver::Device* device, const uint8_t* data, size_t size,
                    const std::vector<int>& inputs, const std::vector<int>& outputs,
                    BoundExecutable* b) {
@@ -102,26 +146,7 @@ Status LoadAndBind(TfLiteContext* ctx, driver::Device* device, const uint8_t* da
   b->device = device;
   b->inputs = inputs;
   b->outputs = outputs;
-  auto check = [&](const std::vector<driver::TensorBindingInfo>& bindings, const std::vector<int>& tensors,
-                   const char* what) -> Status {
-    if (bindings.size() != tensors.size()) {
-      return InvalidArgument("executable has %zu %s bindings, the node has %zu %s tensors",
-                             bindings.size(), what, tensors.size(), what);
-    }
-    for (size_t i = 0; i < tensors.size(); ++i) {
-      const TfLiteTensor& t = ctx->tensors[tensors[i]];
-      if (TensorBytes(t) != bindings[i].size || static_cast<int>(t.type) != bindings[i].type) {
-        return InvalidArgument("%s %zu: executable expects '%s' (%u bytes, type %d), tensor %d '%s' "
-                               "has %zu bytes of type %d",
-                               what, i, bindings[i].name.c_str(), bindings[i].size, bindings[i].type,
-                               tensors[i], t.name ? t.name : "", TensorBytes(t), t.type);
-      }
-    }
-    return Status::Ok();
-  };
-  RETURN_IF_ERROR(check(b->exe->inputs(), inputs, "input"));
-  RETURN_IF_ERROR(check(b->exe->outputs(), outputs, "output"));
-  return Status::Ok();
+  return CheckBound(ctx, *b);
 }
 
 // Runs `b`; tensors found in `scratch` live there instead of in the context.
@@ -199,7 +224,13 @@ void KernelFree(TfLiteContext*, void* buffer) { delete static_cast<Kernel*>(buff
 
 Status PrepareKernel(TfLiteContext* ctx, Kernel* k) {
   if (k->partition < 0) return Internal("systole delegate: kernel for a partition it did not plan");
-  if (k->loaded) return Status::Ok();
+  if (k->loaded) {
+    for (size_t i = 0; i < k->steps.size(); ++i) {
+      Status s = CheckBound(ctx, k->steps[i]);
+      if (!s.ok()) return Annotate(s, StrFormat("partition %d, executable %zu", k->partition, i));
+    }
+    return Status::Ok();
+  }
   SystoleDelegate* d = k->delegate;
   const std::set<int> boundary(k->plan.inputs.begin(), k->plan.inputs.end());
   const std::set<int> exported(k->plan.outputs.begin(), k->plan.outputs.end());
@@ -256,12 +287,37 @@ TfLiteStatus KernelInvoke(TfLiteContext* ctx, TfLiteNode* node) {
   return kTfLiteOk;
 }
 
+// The delegate sets kTfLiteDelegateFlagsAllowDynamicTensors, so TFLite may
+// show it a graph with dynamic-sized tensors: such nodes stay on the CPU.
+Status CheckStaticShapes(TfLiteContext* ctx, int node_index) {
+  TfLiteNode* node = nullptr;
+  TfLiteRegistration* reg = nullptr;
+  if (ctx->GetNodeAndRegistration(ctx, node_index, &node, &reg) != kTfLiteOk) {
+    return Internal("GetNodeAndRegistration(%d) failed", node_index);
+  }
+  for (const TfLiteIntArray* ts : {node->inputs, node->outputs}) {
+    for (int i = 0; i < ts->size; ++i) {
+      const int t = ts->data[i];
+      if (t >= 0 && ctx->tensors[t].allocation_type == kTfLiteDynamic) {
+        return FailedPrecondition("%s (op %d): tensor %d '%s' is dynamic-sized (the accelerator runs "
+                                  "static shapes only)",
+                                  NodeOpName(*reg).c_str(), node_index, t,
+                                  ctx->tensors[t].name ? ctx->tensors[t].name : "");
+      }
+    }
+  }
+  return Status::Ok();
+}
+
 TfLiteStatus DelegatePrepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   auto* d = reinterpret_cast<SystoleDelegate*>(base);
   const compiler::CompileOptions copts = d->compile_options;
   StatusOr<PartitionPlan> plan = PlanPartitions(
       ctx, d->options.partition,
-      [&copts](TfLiteContext* c, int node) { return compiler::CheckOpSupport(c, node, copts); },
+      [&copts](TfLiteContext* c, int node) -> Status {
+        RETURN_IF_ERROR(CheckStaticShapes(c, node));
+        return compiler::CheckOpSupport(c, node, copts);
+      },
       [&copts](TfLiteContext* c, const compiler::PartitionSpec& spec) {
         return CompileCached(c, spec, copts);
       });
@@ -321,7 +377,7 @@ void CustomFree(TfLiteContext*, void* buffer) { delete static_cast<CustomOpKerne
 
 Status PrepareCustom(TfLiteContext* ctx, TfLiteNode* node) {
   auto* k = static_cast<CustomOpKernel*>(node->user_data);
-  if (k->loaded) return Status::Ok();
+  if (k->loaded) return CheckBound(ctx, k->bound);
   if (k->bytes.empty()) {
     return InvalidArgument("%s custom op has no executable (empty custom options)",
                            compiler::kCustomOpName);
@@ -369,8 +425,19 @@ StatusOr<TfLiteDelegatePtr> CreateDelegate(const DelegateOptions& options) {
   d->compile_options.flavor = options.tflite_flavor;
   d->base.data_ = d.get();
   d->base.Prepare = DelegatePrepare;
-  d->base.flags = kTfLiteDelegateFlagsNone;
+  // As libedgetpu's delegate for its custom op: without this flag TFLite
+  // prepares every node before the delegate's Prepare, and a compiled
+  // model's SYSTOLE ops are unresolved custom ops there (docs/executable.md).
+  d->base.flags = kTfLiteDelegateFlagsAllowDynamicTensors;
   return TfLiteDelegatePtr(&d.release()->base, DeleteSystoleDelegate);
+}
+
+Status OpenDevice(TfLiteDelegate* delegate) {
+  if (!IsSystoleDelegate(delegate)) return InvalidArgument("OpenDevice: not a Systole delegate");
+  auto* d = reinterpret_cast<SystoleDelegate*>(delegate);
+  ASSIGN_OR_RETURN(driver::Device * device, d->DeviceFor(d->compile_options.hw));
+  (void)device;
+  return Status::Ok();
 }
 
 bool IsSystoleDelegate(const TfLiteDelegate* delegate) {

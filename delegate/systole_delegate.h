@@ -96,6 +96,10 @@ struct DelegateCounters {
 using TfLiteDelegatePtr = std::unique_ptr<TfLiteDelegate, void (*)(TfLiteDelegate*)>;
 
 StatusOr<TfLiteDelegatePtr> CreateDelegate(const DelegateOptions& options);
+// Opens the delegate's device for its configuration now (otherwise the first
+// AllocateTensors does), so that a device that cannot be opened is reported
+// at once; the device is kept for the delegate's kernels.
+Status OpenDevice(TfLiteDelegate* delegate);
 
 // The hardware configuration compiled partitions target.
 const sim::DeviceConfig& DelegateDeviceConfig(const TfLiteDelegate* delegate);

@@ -80,6 +80,17 @@ void FreeDelegateParams(TfLiteDelegateParams* p) {
 
 Interpreter* Self(const TfLiteContext* ctx) { return static_cast<Interpreter*>(ctx->impl_); }
 
+// An unresolved custom op (TFLite's CreateUnresolvedCustomOp, util.cc): no
+// init/prepare, an invoke that fails, recognised by that invoke function.
+TfLiteStatus UnresolvedOpInvoke(TfLiteContext* ctx, TfLiteNode*) {
+  ctx->ReportError(ctx, "Encountered an unresolved custom op. Did you miss a custom op or delegate?");
+  return kTfLiteError;
+}
+bool IsUnresolvedCustomOp(const TfLiteRegistration& r) {
+  return r.builtin_code == tflite::BuiltinOperator_CUSTOM && r.invoke == &UnresolvedOpInvoke;
+}
+bool IsFlexOp(const char* name) { return name && std::strncmp(name, "Flex", 4) == 0; }
+
 // Context functions Systole does not provide: fail loudly instead of crashing.
 TfLiteExternalContext* CtxGetExternalContext(TfLiteContext*, TfLiteExternalContextType) {
   return nullptr;
@@ -312,6 +323,7 @@ Status Interpreter::Build() {
   }
   plan_.resize(nodes_.size());
   for (size_t i = 0; i < nodes_.size(); ++i) plan_[i] = static_cast<int>(i);
+  original_nodes_ = nodes_.size();
   return Status::Ok();
 }
 
@@ -323,12 +335,21 @@ Status Interpreter::AddNodeForOperator(int op_index) {
   auto entry = std::make_unique<NodeEntry>();
   entry->op_index = op_index;
   const TfLiteRegistration* reg = nullptr;
+  TfLiteRegistration unresolved{};
   if (code == tflite::BuiltinOperator_CUSTOM) {
-    const std::string name = oc->custom_code() ? oc->custom_code()->str() : std::string();
-    reg = resolver_.FindCustom(name, version);
+    if (!oc->custom_code()) {
+      return InvalidArgument("operator %d: Operator with CUSTOM builtin_code has no custom_code.",
+                             op_index);
+    }
+    reg = resolver_.FindCustom(oc->custom_code()->str(), version);
     if (!reg) {
-      return Unimplemented("operator %d: custom op '%s' v%d is not registered", op_index,
-                           name.c_str(), version);
+      // As TFLite's InterpreterBuilder: accept it for now, a delegate may
+      // claim it; preparing it fails (OpPrepare).
+      unresolved.invoke = UnresolvedOpInvoke;
+      unresolved.builtin_code = tflite::BuiltinOperator_CUSTOM;
+      unresolved.custom_name = oc->custom_code()->c_str();  // the model outlives us
+      unresolved.version = 1;
+      reg = &unresolved;
     }
     if (op->custom_options()) {
       entry->node.custom_initial_data = op->custom_options()->data();
@@ -350,7 +371,7 @@ Status Interpreter::AddNodeForOperator(int op_index) {
   }
   entry->registration = *reg;
   entry->registration.builtin_code = static_cast<int32_t>(code);
-  entry->registration.version = version;
+  if (reg != &unresolved) entry->registration.version = version;
   void* params = nullptr;
   Status s = ParseBuiltinOptions(code, op, &params);
   if (!s.ok()) {
@@ -384,34 +405,271 @@ std::string Interpreter::NodeName(int index) const {
   return BuiltinOperatorName(static_cast<tflite::BuiltinOperator>(r.builtin_code));
 }
 
-Status Interpreter::ModifyGraphWithDelegate(TfLiteDelegate* delegate) {
-  if (!delegate || !delegate->Prepare) return InvalidArgument("delegate has no Prepare function");
-  ResetErrors();
+// ---- Preparing and delegating, as TFLite 2.14's Subgraph ----
+
+void Interpreter::ReportErrorf(const char* fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  char buf[1024];
+  std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  context_.ReportError(&context_, "%s", buf);
+}
+
+bool Interpreter::HasDynamicTensor(const TfLiteIntArray* tensors, int* index) const {
+  for (int i = 0; i < tensors->size; ++i) {
+    const int t = tensors->data[i];
+    if (t >= 0 && tensors_[t].allocation_type == kTfLiteDynamic) {
+      if (index) *index = t;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string Interpreter::NodeWhere(int node_index) const {
+  const NodeEntry& n = *nodes_[node_index];
+  return n.op_index >= 0 ? StrFormat("operator %d (%s)", n.op_index, NodeName(node_index).c_str())
+                         : StrFormat("node %d (%s)", node_index, NodeName(node_index).c_str());
+}
+
+TfLiteStatus Interpreter::OpPrepare(NodeEntry& n) {
+  if (n.registration.prepare == nullptr) {
+    if (IsUnresolvedCustomOp(n.registration)) {
+      if (IsFlexOp(n.registration.custom_name)) {
+        ReportErrorf("Regular TensorFlow ops are not supported by this interpreter. Make sure you "
+                     "apply/link the Flex delegate before inference.");
+      } else {
+        ReportErrorf("Encountered unresolved custom op: %s.",
+                     n.registration.custom_name ? n.registration.custom_name : "UnknownOp");
+      }
+      return kTfLiteError;
+    }
+    return kTfLiteOk;  // resolved ops may have no prepare
+  }
+  return n.registration.prepare(&context_, &n.node);
+}
+
+TfLiteStatus Interpreter::PrepareOpsStartingAt(int first, const std::vector<int>& plan,
+                                               int* last_prepared) {
+  if (first == 0) {
+    // Graph outputs forwarded from inputs are never prepared by an op.
+    dynamic_tensor_index_ = -1;
+    TfLiteIntArray* outs = ToIntArray(outputs_);
+    has_dynamic_tensors_ = HasDynamicTensor(outs, &dynamic_tensor_index_);
+    TfLiteIntArrayFree(outs);
+  }
+  preparing_ = true;
+  for (int i = first; i < static_cast<int>(plan.size()); ++i) {
+    const int idx = plan[i];
+    NodeEntry& n = *nodes_[idx];
+    if (OpPrepare(n) != kTfLiteOk) {
+      preparing_ = false;
+      failed_node_ = idx;
+      ReportErrorf("Node number %d (%s) failed to prepare.", idx, NodeName(idx).c_str());
+      return kTfLiteError;
+    }
+    n.prepared = true;
+    *last_prepared = i;
+    // Stop at a node with dynamic outputs: later shapes are known only after
+    // it runs.
+    if (HasDynamicTensor(n.node.outputs, &dynamic_tensor_index_)) {
+      has_dynamic_tensors_ = true;
+      break;
+    }
+  }
+  preparing_ = false;
+  return kTfLiteOk;
+}
+
+TfLiteStatus Interpreter::AllocateTensorsImpl() {
+  if (RedoAllDelegates() != kTfLiteOk) return kTfLiteError;
+  TfLiteIntArray* ins = ToIntArray(inputs_);
+  const bool dynamic_inputs = HasDynamicTensor(ins, nullptr);
+  TfLiteIntArrayFree(ins);
+  // Nothing changed since the last allocation: keep it.
+  if (state_ != kStateUninvokable && !dynamic_inputs) return kTfLiteOk;
+  failed_node_ = -1;
+  int last = -1;
+  if (PrepareOpsStartingAt(0, plan_, &last) != kTfLiteOk) return kTfLiteError;
+  if (has_dynamic_tensors_) {
+    ReportErrorf("tensor %d ('%s') is dynamic-sized; Systole's interpreter does not support "
+                 "dynamic tensors",
+                 dynamic_tensor_index_, tensors_[dynamic_tensor_index_].name);
+    return kTfLiteError;
+  }
+  Status s = PlanArena();
+  if (!s.ok()) {
+    ReportErrorf("%s", s.message().c_str());
+    return kTfLiteError;
+  }
+  state_ = kStateInvokable;
+  return kTfLiteOk;
+}
+
+TfLiteStatus Interpreter::EnsureMemoryAllocations() {
+  state_ = kStateUninvokable;
+  if (AllocateTensorsImpl() != kTfLiteOk) return kTfLiteError;
+  return state_ == kStateInvokable ? kTfLiteOk : kTfLiteError;
+}
+
+TfLiteStatus Interpreter::UndoAllDelegates() {
+  if (pre_delegation_plan_.empty()) return kTfLiteOk;
+  // Delegate nodes are appended after the model's nodes: free them all.
+  for (size_t i = original_nodes_; i < nodes_.size(); ++i) {
+    NodeEntry& n = *nodes_[i];
+    if (n.initialized && n.registration.free) n.registration.free(&context_, n.node.user_data);
+    n.initialized = false;
+  }
+  nodes_.resize(original_nodes_);
+  delegate_params_.clear();
+  plan_ = pre_delegation_plan_;
+  pre_delegation_plan_.clear();
+  state_ = kStateUninvokable;
+  delegates_undone_ = true;
+  return kTfLiteOk;
+}
+
+TfLiteStatus Interpreter::RedoAllDelegates() {
+  if (!delegates_undone_) return kTfLiteOk;
+  delegates_undone_ = false;
+  std::vector<TfLiteDelegate*> to_apply;
+  to_apply.swap(delegates_applied_);
+  for (TfLiteDelegate* d : to_apply) {
+    const TfLiteStatus st = SubgraphModifyGraphWithDelegate(d);
+    if (st != kTfLiteOk) return st;
+  }
+  return kTfLiteOk;
+}
+
+TfLiteStatus Interpreter::RemoveAllDelegates() {
+  if (UndoAllDelegates() != kTfLiteOk) return kTfLiteError;
+  delegates_applied_.clear();
+  delegates_undone_ = false;
+  return EnsureMemoryAllocations();
+}
+
+TfLiteStatus Interpreter::SubgraphModifyGraphWithDelegate(TfLiteDelegate* delegate) {
+  if (delegate == nullptr) {
+    ReportErrorf("Null delegate.");
+    return kTfLiteDelegateError;
+  }
+  // On a failed delegate: back to the graph without any delegate.
+  auto reset_if_not_ok = [this](TfLiteStatus st) -> TfLiteStatus {
+    if (st == kTfLiteOk) return kTfLiteOk;
+    if (RemoveAllDelegates() != kTfLiteOk) return kTfLiteError;
+    ReportErrorf("Restored original execution plan after delegate application failure.");
+    return kTfLiteDelegateError;
+  };
+
+  // STEP 1: check and prepare the graph.
+  if (RedoAllDelegates() != kTfLiteOk) return kTfLiteError;
+  const bool allows_dynamic = (delegate->flags & kTfLiteDelegateFlagsAllowDynamicTensors) != 0;
+  const State before = state_;
+  if (state_ == kStateInvokableAndImmutable) {
+    // A static-only delegate ran before: shapes are propagated already.
+    state_ = kStateUninvokable;
+  } else if (!allows_dynamic) {
+    int last = -1;
+    if (PrepareOpsStartingAt(0, plan_, &last) != kTfLiteOk) return kTfLiteError;
+    if (has_dynamic_tensors_) {
+      // TFLite allocates what it can here; Systole cannot plan dynamic
+      // tensors, which is only an error if something else failed.
+      if (EnsureMemoryAllocations() != kTfLiteOk && !has_dynamic_tensors_) return kTfLiteError;
+      ReportErrorf("Attempting to use a delegate that only supports static-sized tensors with a "
+                   "graph that has dynamic-sized tensors (tensor#%d is a dynamic-sized tensor).",
+                   dynamic_tensor_index_);
+      return kTfLiteApplicationError;
+    }
+  }
+  if (delegates_applied_.empty()) pre_delegation_plan_ = plan_;
+
+  // STEP 2: the delegate replaces the nodes it takes.
   in_delegate_prepare_ = true;
-  const TfLiteStatus st = delegate->Prepare(&context_, delegate);
+  const TfLiteStatus status = delegate->Prepare(&context_, delegate);
   in_delegate_prepare_ = false;
   ClearPreview();
-  if (st != kTfLiteOk) return Internal("delegate Prepare failed: %s", TakeError().c_str());
-  allocated_ = false;
-  return Status::Ok();
+  {
+    const TfLiteStatus st = reset_if_not_ok(status);
+    if (st != kTfLiteOk) return st;
+  }
+
+  // STEP 3: leave the graph consistent.
+  if (!allows_dynamic) {
+    state_ = kStateUninvokable;
+    const TfLiteStatus st = reset_if_not_ok(EnsureMemoryAllocations());
+    if (st != kTfLiteOk) return st;
+    state_ = kStateInvokableAndImmutable;
+  } else if (before == kStateInvokableAndImmutable) {
+    int last = -1;
+    TfLiteStatus st = reset_if_not_ok(PrepareOpsStartingAt(0, plan_, &last));
+    if (st != kTfLiteOk) return st;
+    if (has_dynamic_tensors_) {
+      if (RemoveAllDelegates() != kTfLiteOk) return kTfLiteError;
+      ReportErrorf("Cannot allow dynamic tensors due to previous delegation, resetting to original "
+                   "execution plan.");
+      return kTfLiteApplicationError;
+    }
+    st = reset_if_not_ok(EnsureMemoryAllocations());
+    if (st != kTfLiteOk) return st;
+    state_ = kStateInvokableAndImmutable;
+  } else if (before == kStateInvokable) {
+    const TfLiteStatus st = reset_if_not_ok(EnsureMemoryAllocations());
+    if (st != kTfLiteOk) return st;
+  }
+  delegates_applied_.push_back(delegate);
+  return status;
+}
+
+Status Interpreter::ModifyGraphWithDelegate(TfLiteDelegate* delegate) {
+  if (delegate && !delegate->Prepare) return InvalidArgument("delegate has no Prepare function");
+  ResetErrors();
+  // TFLite's Interpreter::ModifyGraphWithDelegateImpl around the subgraph's.
+  TfLiteStatus st = SubgraphModifyGraphWithDelegate(delegate);
+  if (st == kTfLiteDelegateError && RemoveAllDelegates() != kTfLiteOk) st = kTfLiteError;
+  last_delegate_status_ = st;
+  switch (st) {
+    case kTfLiteOk: return Status::Ok();
+    case kTfLiteDelegateError:
+      return Internal("delegate Prepare failed: %s", TakeError().c_str());
+    case kTfLiteApplicationError:
+      return FailedPrecondition("delegate not applied: %s", TakeError().c_str());
+    default:
+      return InvalidArgument("ModifyGraphWithDelegate failed: %s", TakeError().c_str());
+  }
 }
 
 Status Interpreter::AllocateTensors() {
   ResetErrors();
-  for (int idx : plan_) {
-    NodeEntry& n = *nodes_[idx];
-    if (n.registration.prepare) {
-      if (n.registration.prepare(&context_, &n.node) != kTfLiteOk) {
-        const std::string where =
-            n.op_index >= 0 ? StrFormat("operator %d (%s)", n.op_index, NodeName(idx).c_str())
-                            : StrFormat("node %d (%s)", idx, NodeName(idx).c_str());
-        return InvalidArgument("%s: %s", where.c_str(), TakeError().c_str());
-      }
-    }
-    n.prepared = true;
+  if (AllocateTensorsImpl() == kTfLiteOk) return Status::Ok();
+  const std::string msg = TakeError();
+  if (failed_node_ >= 0 && static_cast<size_t>(failed_node_) < nodes_.size()) {
+    return InvalidArgument("%s: %s", NodeWhere(failed_node_).c_str(), msg.c_str());
   }
-  RETURN_IF_ERROR(PlanArena());
-  allocated_ = true;
+  return InvalidArgument("%s", msg.c_str());
+}
+
+Status Interpreter::ResizeInputTensor(int tensor_index, const std::vector<int>& dims) {
+  ResetErrors();
+  if (tensor_index < 0 || static_cast<size_t>(tensor_index) >= tensors_.size()) {
+    return InvalidArgument("ResizeInputTensor: tensor index %d out of range (%zu tensors)",
+                           tensor_index, tensors_.size());
+  }
+  const bool delegates_applied = !pre_delegation_plan_.empty();
+  const bool immutable = state_ == kStateInvokableAndImmutable;
+  if (immutable && !delegates_applied) {
+    return FailedPrecondition("ResizeInputTensor is disallowed when graph is immutable.");
+  }
+  TfLiteTensor* t = &tensors_[tensor_index];
+  if (t->data.raw != nullptr &&
+      TfLiteIntArrayEqualsArray(t->dims, static_cast<int>(dims.size()), dims.data())) {
+    return Status::Ok();
+  }
+  if (immutable) UndoAllDelegates();
+  state_ = kStateUninvokable;
+  if (CtxResizeTensor(&context_, t, ToIntArray(dims)) != kTfLiteOk) {
+    return InvalidArgument("ResizeInputTensor: %s", TakeError().c_str());
+  }
   return Status::Ok();
 }
 
@@ -505,7 +763,9 @@ Status Interpreter::PlanArena() {
 }
 
 Status Interpreter::Invoke() {
-  if (!allocated_) return FailedPrecondition("Invoke called before AllocateTensors");
+  if (state_ == kStateUninvokable) {
+    return FailedPrecondition("Invoke called on model that is not ready (call AllocateTensors first)");
+  }
   ResetErrors();
   for (int idx : plan_) {
     NodeEntry& n = *nodes_[idx];
@@ -677,6 +937,8 @@ TfLiteStatus Interpreter::CtxReplaceNodeSubsets(TfLiteContext* ctx, TfLiteRegist
     self->nodes_.push_back(std::move(entry));
     self->delegate_params_.push_back(std::move(params));
     new_plan.push_back(new_index);
+    // TFLite's AddNodeWithParameters: a new node makes the graph uninvokable.
+    self->state_ = kStateUninvokable;
   }
   self->plan_ = new_plan;
   return kTfLiteOk;
@@ -729,10 +991,13 @@ TfLiteStatus Interpreter::CtxResizeTensor(TfLiteContext* ctx, TfLiteTensor* t,
       return kTfLiteError;
     }
   }
+  const bool changed = !TfLiteIntArrayEqualsArray(t->dims, dims->size, dims->data);
   TfLiteIntArrayFree(t->dims);
   t->dims = dims;
   t->bytes = TensorBytes(*t);
-  self->allocated_ = false;
+  // TFLite leaves the state alone and re-plans lazily; Systole's arena is
+  // planned once, so a resize outside a prepare pass needs AllocateTensors.
+  if (changed && !self->preparing_) self->state_ = kStateUninvokable;
   return kTfLiteOk;
 }
 

@@ -1,24 +1,56 @@
 // Systole's CPU interpreter: runs a verified TFLite model with int8/uint8
 // kernels that are bit-exact with TensorFlow Lite, and accepts delegates
-// through TensorFlow Lite's delegate interface.
+// through TensorFlow Lite's delegate interface, applying them exactly as
+// TensorFlow Lite 2.14 does (tensorflow/lite/core/subgraph.cc).
 //
 // Lifecycle:
-//   Interpreter::Create(model, resolver)   builds tensors and nodes; unknown
-//                                          ops fail here, naming op, version, index
-//   ModifyGraphWithDelegate(delegate)*     optional, any number of delegates;
-//                                          calls delegate->Prepare, which may
-//                                          replace node subsets with kernels
+//   Interpreter::Create(model, resolver)   builds tensors and nodes. An unknown
+//                                          builtin op fails here, naming op,
+//                                          version, index. A custom op the
+//                                          resolver does not know is accepted
+//                                          as an *unresolved* custom op, as
+//                                          TFLite's InterpreterBuilder does: a
+//                                          delegate may claim it; otherwise
+//                                          preparing it fails with
+//                                          "Encountered unresolved custom op: NAME."
+//   ModifyGraphWithDelegate(delegate)*     optional, any number of delegates
 //   AllocateTensors()                      prepares every node, plans the
 //                                          activation arena, binds tensor data
 //   (write inputs) Invoke() (read outputs) repeatable
+//   ResizeInputTensor(t, dims)             then AllocateTensors again
 // The Model and the OpResolver must outlive the Interpreter. Delegates are
 // owned by the caller and must outlive the Interpreter.
+//
+// ModifyGraphWithDelegate follows TFLite 2.14's Subgraph::ModifyGraphWithDelegate:
+//   1. Unless the delegate sets kTfLiteDelegateFlagsAllowDynamicTensors (and
+//      no delegate without it was applied before), every node of the current
+//      execution plan is prepared first, to propagate shapes and find dynamic
+//      tensors. A node that fails (e.g. an unresolved custom op) fails the
+//      call before the delegate sees the graph; a dynamic tensor is
+//      kTfLiteApplicationError ("Attempting to use a delegate that only
+//      supports static-sized tensors ...").
+//   2. delegate->Prepare, which may replace node subsets with delegate
+//      kernels. If it fails, every delegate is removed, the original plan is
+//      restored ("Restored original execution plan after delegate application
+//      failure.") and the result is kTfLiteDelegateError (kTfLiteError when
+//      even the restored graph cannot be prepared).
+//   3. Without the flag: tensors are re-allocated (every node prepared again)
+//      and the graph becomes immutable (kStateInvokableAndImmutable). With the
+//      flag: re-allocated only if the graph was invokable before.
+// ResizeInputTensor on an immutable graph undoes every delegate; the next
+// AllocateTensors (or ModifyGraphWithDelegate) re-applies them in order.
+// last_delegate_status() is the TfLiteStatus TFLite's
+// Interpreter::ModifyGraphWithDelegate would have returned.
 //
 // The TfLiteContext given to kernels and delegates implements, exactly as TFLite
 // does: GetExecutionPlan, GetNodeAndRegistration,
 // ReplaceNodeSubsetsWithDelegateKernels, PreviewDelegatePartitioning,
 // ResizeTensor, ReportError, AddTensors, AllocatePersistentBuffer. Functions
-// Systole does not implement report an error instead of crashing.
+// Systole does not implement report an error instead of crashing. Not
+// emulated: TfLiteTensor::delegate / data_is_stale bookkeeping (buffer
+// handles), dynamic tensors (a kernel that makes one fails AllocateTensors),
+// the ban on GetExecutionPlan / GetNodeAndRegistration outside a delegate's
+// Prepare (Systole's compiler uses them on a plain interpreter).
 #ifndef SYSTOLE_INTERPRETER_INTERPRETER_H_
 #define SYSTOLE_INTERPRETER_INTERPRETER_H_
 
@@ -42,9 +74,22 @@ class Interpreter {
   Interpreter(const Interpreter&) = delete;
   Interpreter& operator=(const Interpreter&) = delete;
 
+  // TFLite's subgraph states.
+  enum State { kStateUninvokable, kStateInvokable, kStateInvokableAndImmutable };
+
   Status ModifyGraphWithDelegate(TfLiteDelegate* delegate);
   Status AllocateTensors();
   Status Invoke();
+  // Resizes graph input or other non-constant tensor `tensor_index`; as
+  // TFLite, undoes the delegates if the graph is immutable.
+  Status ResizeInputTensor(int tensor_index, const std::vector<int>& dims);
+
+  State state() const { return state_; }
+  // What TFLite's ModifyGraphWithDelegate would have returned for the last
+  // call (kTfLiteOk, kTfLiteError, kTfLiteDelegateError, kTfLiteApplicationError).
+  TfLiteStatus last_delegate_status() const { return last_delegate_status_; }
+  // Delegates applied (in order), as TFLite's delegates_applied_.
+  const std::vector<TfLiteDelegate*>& delegates_applied() const { return delegates_applied_; }
 
   const std::vector<int>& inputs() const { return inputs_; }
   const std::vector<int>& outputs() const { return outputs_; }
@@ -89,6 +134,20 @@ class Interpreter {
   Status AddNodeForOperator(int op_index);
   Status PlanArena();
   void InitContext();
+
+  // TFLite's Subgraph machinery (tensorflow/lite/core/subgraph.cc), each
+  // returning the TfLiteStatus TFLite returns; messages go to ReportError.
+  TfLiteStatus OpPrepare(NodeEntry& n);
+  TfLiteStatus PrepareOpsStartingAt(int first, const std::vector<int>& plan, int* last_prepared);
+  TfLiteStatus AllocateTensorsImpl();
+  TfLiteStatus EnsureMemoryAllocations();
+  TfLiteStatus SubgraphModifyGraphWithDelegate(TfLiteDelegate* delegate);
+  TfLiteStatus UndoAllDelegates();
+  TfLiteStatus RedoAllDelegates();
+  TfLiteStatus RemoveAllDelegates();
+  void ReportErrorf(const char* fmt, ...);
+  bool HasDynamicTensor(const TfLiteIntArray* tensors, int* index) const;
+  std::string NodeWhere(int node_index) const;
   void ResetErrors() { error_.clear(); }
   std::string TakeError();
 
@@ -126,8 +185,17 @@ class Interpreter {
   std::vector<int> plan_;
   std::vector<int> inputs_;
   std::vector<int> outputs_;
-  bool allocated_ = false;
+  State state_ = kStateUninvokable;
   bool in_delegate_prepare_ = false;
+  bool preparing_ = false;            // inside PrepareOpsStartingAt
+  int failed_node_ = -1;              // node whose prepare failed last
+  bool has_dynamic_tensors_ = false;
+  int dynamic_tensor_index_ = -1;
+  size_t original_nodes_ = 0;         // nodes made from the model's operators
+  std::vector<int> pre_delegation_plan_;
+  std::vector<TfLiteDelegate*> delegates_applied_;
+  bool delegates_undone_ = false;
+  TfLiteStatus last_delegate_status_ = kTfLiteOk;
 
   // Activation arena (64-byte aligned) and its size.
   std::unique_ptr<uint8_t, void (*)(void*)> arena_{nullptr, nullptr};
