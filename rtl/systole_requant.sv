@@ -87,10 +87,12 @@ module systole_requant
 
   // ---- F1..F4: binary32 pipeline (fp32_i) -----------------------------------
   // fpv_q[k]: stage F(k+1) holds an fp32 operand. Each stage's data register
-  // loads only then, in its own process (a process reads only the previous
-  // stage's register: no delayed-assignment copies in the Verilated model).
-  // The data registers need no reset: a stage's value is used only when its
-  // mode bit says so.
+  // loads only then. One process, guarded by "any fp32 operand in flight", so
+  // that fixed-point operands cost the Verilated model one test per lane; the
+  // stages are written last-to-first (each reads its predecessor before that
+  // is overwritten in the text, the same as nonblocking semantics require), so
+  // the Verilated model needs no delayed-assignment copies. The data registers
+  // need no reset: a stage's value is used only when its mode bit says so.
   logic [2:0]           fpv_q;
   logic [31:0]          f1_q, s1_q;   // binary32(x), the scale
   f32_mul_wide_t        w2_q;         // exact product
@@ -101,14 +103,16 @@ module systole_requant
     else if (en_i) fpv_q <= {fpv_q[1:0], fp32_i};
   end
   always_ff @(posedge clk_i) begin
-    if (en_i && fp32_i) begin
-      f1_q <= f32_from_int32(acc_i + bias_i);
-      s1_q <= mult_i;
+    if (en_i && (fp32_i || fpv_q != 3'd0)) begin
+      if (fpv_q[2]) r4_q <= f32_to_int32_even(p3_q);
+      if (fpv_q[1]) p3_q <= f32_mul_finish(w2_q);
+      if (fpv_q[0]) w2_q <= f32_mul_wide(f1_q, s1_q);
+      if (fp32_i) begin
+        f1_q <= f32_from_int32(acc_i + bias_i);
+        s1_q <= mult_i;
+      end
     end
   end
-  always_ff @(posedge clk_i) if (en_i && fpv_q[0]) w2_q <= f32_mul_wide(f1_q, s1_q);
-  always_ff @(posedge clk_i) if (en_i && fpv_q[1]) p3_q <= f32_mul_finish(w2_q);
-  always_ff @(posedge clk_i) if (en_i && fpv_q[2]) r4_q <= f32_to_int32_even(p3_q);
 
   // ---- S5: zero point and activation clamp ----------------------------------
   // Fixed point: y = m_y + zp wraps in 32 bits (TFLite's int32 addition).
