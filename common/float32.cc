@@ -68,7 +68,7 @@ uint32_t RoundPack(bool sign, int32_t e, uint64_t m) {
 
 // Exact value of a finite a rounded to an integer by `mode`, as int64 with
 // |result| <= 2^32 (larger magnitudes are clamped there, enough to saturate).
-enum class ToInt { kHalfAway, kTrunc };
+enum class ToInt { kHalfAway, kTrunc, kHalfEven };
 int32_t ToInt32(uint32_t a, ToInt mode) {
   if (IsNaN(a)) return 0;
   const bool sign = (a >> 31) != 0;
@@ -82,7 +82,10 @@ int32_t ToInt32(uint32_t a, ToInt mode) {
   } else {
     const int drop = -u.exp;
     mag = u.sig >> drop;
-    if (mode == ToInt::kHalfAway && ((u.sig >> (drop - 1)) & 1)) ++mag;
+    const bool half = (u.sig >> (drop - 1)) & 1;                    // the first dropped bit
+    const bool below = (u.sig & ((uint32_t{1} << (drop - 1)) - 1)) != 0;  // any dropped bit after it
+    if (mode == ToInt::kHalfAway && half) ++mag;
+    if (mode == ToInt::kHalfEven && half && (below || (mag & 1))) ++mag;
   }
   const int64_t v = sign ? -mag : mag;
   if (v > INT32_MAX) return INT32_MAX;
@@ -161,6 +164,13 @@ uint32_t Div(uint32_t a, uint32_t b) {
 
 int32_t RoundHalfAwayToInt32(uint32_t a) { return ToInt32(a, ToInt::kHalfAway); }
 int32_t TruncToInt32(uint32_t a) { return ToInt32(a, ToInt::kTrunc); }
+int32_t RoundHalfEvenToInt32(uint32_t a) { return ToInt32(a, ToInt::kHalfEven); }
+
+uint32_t FromInt32(int32_t v) {
+  // |v| as uint32 (2^31 for INT32_MIN), exact in m; RoundPack rounds it to 24 bits.
+  const uint32_t mag = v < 0 ? 0u - static_cast<uint32_t>(v) : static_cast<uint32_t>(v);
+  return RoundPack(v < 0, 0, mag);
+}
 
 uint32_t Bits(float f) {
   uint32_t b;

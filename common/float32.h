@@ -29,6 +29,12 @@ uint32_t Div(uint32_t a, uint32_t b);
 int32_t RoundHalfAwayToInt32(uint32_t a);
 // Truncation toward zero (a C cast), saturating; NaN gives 0.
 int32_t TruncToInt32(uint32_t a);
+// Round half to even (std::nearbyint / lrintf in the default rounding mode,
+// x86 cvtps2dq), then to int32, saturating; NaN gives 0.
+int32_t RoundHalfEvenToInt32(uint32_t a);
+
+// int32 -> binary32, rounded to nearest, ties to even ((float)v, cvtdq2ps).
+uint32_t FromInt32(int32_t v);
 
 // Bit pattern <-> host float (memcpy).
 uint32_t Bits(float f);

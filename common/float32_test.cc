@@ -88,6 +88,82 @@ TEST(Float32, ConversionsMatchStdRoundAndCasts) {
   EXPECT_EQ(TruncToInt32(Add(Bits(0.49999997f), kHalf)), 1);  // the uint8 softmax rounding
 }
 
+// The reference of RoundHalfEvenToInt32: the host's nearbyint (default
+// rounding mode: ties to even), saturated; and lrintf where it is defined.
+int32_t HostRoundHalfEven(float f) {
+  const double r = std::nearbyint(static_cast<double>(f));
+  if (r >= 2147483647.0) return INT32_MAX;
+  if (r <= -2147483648.0) return INT32_MIN;
+  const int32_t v = static_cast<int32_t>(r);
+  EXPECT_EQ(std::lrintf(f), v) << f;
+  return v;
+}
+
+void CheckRoundHalfEven(uint32_t a) {
+  const float f = FromBits(a);
+  const int32_t want = std::isnan(f) ? 0 : HostRoundHalfEven(f);
+  ASSERT_EQ(RoundHalfEvenToInt32(a), want) << std::hex << a;
+}
+
+TEST(Float32, RoundHalfEvenToInt32MatchesNearbyint) {
+  ASSERT_EQ(std::fegetround(), FE_TONEAREST);
+  for (uint32_t a : SpecialOperands()) CheckRoundHalfEven(a);
+  // Every exponent, with the significands at and around its ends and middle.
+  for (uint32_t e = 0; e < 256; ++e)
+    for (uint32_t f : {0x000000u, 0x000001u, 0x000002u, 0x3FFFFFu, 0x400000u, 0x400001u, 0x7FFFFEu, 0x7FFFFFu})
+      for (uint32_t s : {0u, 0x80000000u}) CheckRoundHalfEven(s | e << 23 | f);
+  // Every half-integer and its float neighbours up to 2^23, and the int32 limits.
+  for (int32_t k = -(1 << 23); k < (1 << 23); k += 1 + (k > -4096 && k < 4096 ? 0 : 997)) {
+    const uint32_t h = Bits(static_cast<float>(k) + 0.5f);
+    for (uint32_t d : {0u, 1u, 0xFFFFFFFFu}) CheckRoundHalfEven(h + d);
+  }
+  for (uint32_t a : {0x4EFFFFFFu, 0x4F000000u, 0x4F000001u, 0xCEFFFFFFu, 0xCF000000u, 0xCF000001u})
+    CheckRoundHalfEven(a);
+  Xorshift32 rng(4242);
+  for (int i = 0; i < 2000000; ++i) {
+    CheckRoundHalfEven(RandomNearIntegerFloat(rng));
+    CheckRoundHalfEven(rng.Next());
+    if (HasFailure()) return;
+  }
+  EXPECT_EQ(RoundHalfEvenToInt32(Bits(2.5f)), 2);
+  EXPECT_EQ(RoundHalfEvenToInt32(Bits(3.5f)), 4);
+  EXPECT_EQ(RoundHalfEvenToInt32(Bits(-2.5f)), -2);
+  EXPECT_EQ(RoundHalfEvenToInt32(Bits(-0.5f)), 0);
+  EXPECT_EQ(RoundHalfEvenToInt32(Bits(0.50000006f)), 1);
+  EXPECT_EQ(RoundHalfEvenToInt32(Bits(2147483648.0f)), INT32_MAX);
+  EXPECT_EQ(RoundHalfEvenToInt32(Bits(-2147483648.0f)), INT32_MIN);
+  EXPECT_EQ(RoundHalfEvenToInt32(kNaN), 0);
+  EXPECT_EQ(RoundHalfEvenToInt32(0xFF800000u), INT32_MIN);
+}
+
+void CheckFromInt32(int32_t v) {
+  ASSERT_EQ(FromInt32(v), Bits(static_cast<float>(v))) << v;
+}
+
+TEST(Float32, FromInt32MatchesTheHostConversion) {
+  ASSERT_EQ(std::fegetround(), FE_TONEAREST);
+  const std::vector<int32_t> s = SpecialInt32Operands();
+  ASSERT_GT(s.size(), 500u);
+  for (int32_t v : s) CheckFromInt32(v);
+  // Every int32 with |v| < 2^20 or in [2^24, 2^24 + 2^20) (exact, then ties).
+  for (int32_t v = -(1 << 20); v < (1 << 20) && !HasFailure(); ++v) CheckFromInt32(v);
+  for (int32_t v = (1 << 24); v < (1 << 24) + (1 << 20) && !HasFailure(); ++v) {
+    CheckFromInt32(v);
+    CheckFromInt32(-v);
+  }
+  Xorshift32 rng(777);
+  for (int i = 0; i < 4000000; ++i) {
+    CheckFromInt32(RandomInt32(rng));
+    CheckFromInt32(static_cast<int32_t>(rng.Next()));
+    if (HasFailure()) return;
+  }
+  EXPECT_EQ(FromInt32(16777217), 0x4B800000u);   // 2^24 + 1: a tie, down to even
+  EXPECT_EQ(FromInt32(16777219), 0x4B800002u);   // 2^24 + 3: a tie, up to even
+  EXPECT_EQ(FromInt32(INT32_MAX), 0x4F000000u);  // rounds up to 2^31
+  EXPECT_EQ(FromInt32(INT32_MIN), 0xCF000000u);
+  EXPECT_EQ(FromInt32(0), 0u);
+}
+
 TEST(Float32, NaNResultsAreTheCanonicalPattern) {
   const uint32_t inf = 0x7F800000u, ninf = 0xFF800000u;
   EXPECT_EQ(Add(inf, ninf), kNaN);

@@ -49,6 +49,46 @@ inline OperandPair RandomOperandPair(Xorshift32& rng) {
   return {a, b};
 }
 
+// int32 operands of the int32 -> binary32 conversion: zero, the extremes, and
+// every power of two with both signs and its neighbours (where the number of
+// bits to round away changes), plus values exactly halfway between two
+// binary32 neighbours (ties) and just off them.
+inline std::vector<int32_t> SpecialInt32Operands() {
+  std::vector<int32_t> v = {0, 1, -1, INT32_MAX, INT32_MIN, INT32_MAX - 1, INT32_MIN + 1};
+  for (int k = 0; k < 31; ++k) {
+    const int64_t p = int64_t{1} << k;
+    for (int64_t d = -3; d <= 3; ++d) {
+      for (int64_t x : {p + d, -(p + d)})
+        if (x >= INT32_MIN && x <= INT32_MAX) v.push_back(static_cast<int32_t>(x));
+    }
+    if (k >= 24) {
+      const int64_t q = int64_t{1} << (k - 23);  // the binary32 quantum at 2^k
+      for (int64_t j : {int64_t{1}, int64_t{2}, int64_t{3}, int64_t{255}})
+        for (int64_t d = -1; d <= 1; ++d) {
+          const int64_t x = p + j * q + q / 2 + d;  // around the tie after j quanta
+          if (x <= INT32_MAX) {
+            v.push_back(static_cast<int32_t>(x));
+            v.push_back(static_cast<int32_t>(-x));
+          }
+        }
+    }
+  }
+  return v;
+}
+
+// An int32 with a uniformly random bit length and sign.
+inline int32_t RandomInt32(Xorshift32& rng) {
+  const uint32_t r = rng.Next();
+  const uint32_t mag = r >> (rng.Next() % 32);
+  return (rng.Next() & 1) ? static_cast<int32_t>(0u - mag) : static_cast<int32_t>(mag);
+}
+
+// binary32 values around the integers and the int32 limits (|x| < 2^33), for
+// the float -> int32 conversions: random significands at exponents 2^-3..2^33.
+inline uint32_t RandomNearIntegerFloat(Xorshift32& rng) {
+  return (rng.Next() & 0x807FFFFFu) | ((124 + rng.Next() % 36) << 23);
+}
+
 }  // namespace systole::f32
 
 #endif  // SYSTOLE_COMMON_FLOAT32_TESTING_H_

@@ -18,7 +18,8 @@
 //   * systole_array          Rows x Cols weight-stationary MAC grid (MATMUL,
 //                            rows written by LOAD_WEIGHTS)
 //   * requant bank           Cols x systole_requant, shared by POSTPROC (bias,
-//                            mult, shift per channel) and VADD/VSUB/VMUL (output
+//                            mult, shift per channel; with fp32 the mult vector
+//                            holds binary32 scales) and VADD/VSUB/VMUL (output
 //                            rescale from the vector registers)
 //   * eltwise front          Cols x 2 systole_mbqm (input rescales of ADD/SUB)
 //   * VMACC lane, LUT, pool reducer, fill: small per-lane datapaths here.
@@ -491,7 +492,7 @@ module systole_core
   // computed in always_comb (Verilator does not support nonblocking writes to
   // array elements in loops it does not unroll, i.e. Cols > 64).
   logic signed [31:0] bias_q [Cols];
-  logic signed [31:0] mult_q [Cols];
+  logic signed [31:0] mult_q [Cols];   // fixed-point multiplier, or the binary32 scale (fp32)
   logic signed [5:0]  shift_q [Cols];  // clamped to [-31, 31]
   logic signed [31:0] pword_d [Cols];
   logic signed [5:0]  pshift_d [Cols];
@@ -581,6 +582,7 @@ module systole_core
       .shift_i        (is_pp ? shift_q[c] : vreg_q[VRegOutShift][5:0]),
       .single_round_i (is_pp && f_pp.single_round[0]),
       .half_up_i      (is_pp && f_pp.half_up[0]),
+      .fp32_i         (is_pp && f_pp.fp32[0]),
       .zero_point_i   (is_pp ? 32'(f_pp.out_zp) : vreg_q[VRegOutZp]),
       .act_min_i      (is_pp ? f_pp.act_min : act_min),
       .act_max_i      (is_pp ? f_pp.act_max : act_max),

@@ -1,14 +1,18 @@
-// IEEE-754 binary32 arithmetic in integer logic: the SOFTMAX unit's float
-// operations (docs/ISA.md, SOFTMAX), bit-exact with common/float32.{h,cc},
+// IEEE-754 binary32 arithmetic in integer logic: the float operations of the
+// SOFTMAX unit and of POSTPROC's fp32 requantization (docs/ISA.md), bit-exact
+// with common/float32.{h,cc},
 // which is the normative C++ definition. Same rules: round to nearest, ties to
 // even; subnormal inputs and results kept (no flush to zero); every NaN result
 // is the one quiet NaN 32'h7FC00000; float -> int32 conversions saturate and
 // give 0 for NaN.
 //
 //   systole_fp32_pkg   combinational operations as functions (the datapath of
-//                      the caller): f32_add, f32_mul, f32_to_int32 (round half
-//                      away from zero / truncate), and f32_round_pack, the one
-//                      rounding and packing step every operation ends with
+//                      the caller): f32_add, f32_mul (also split in two:
+//                      f32_mul_wide, the exact product, and f32_mul_finish),
+//                      f32_to_int32 (round half away from zero / truncate),
+//                      f32_to_int32_even (round half to even), f32_from_int32,
+//                      and f32_round_pack, the one rounding and packing step
+//                      every operation ends with
 //   systole_fp32_div   sequential restoring divider a / b: one quotient bit per
 //                      cycle, fixed latency F32DivLatency
 //   systole_fp32       the units side by side, the top of the unit-test model
@@ -143,29 +147,70 @@ package systole_fp32_pkg;
     return f32_round_pack(x.sign, x.exp - s, m);
   endfunction
 
-  // Multiply: the exact 48-bit product, rounded once.
-  function automatic logic [31:0] f32_mul(logic [31:0] a, logic [31:0] b);
+  // Multiply: the exact 48-bit product, rounded once. Split in two steps so
+  // that a pipeline can register the product (POSTPROC fp32): f32_mul_wide
+  // resolves the special operands and forms (-1)^sign * prod * 2^exp exactly;
+  // f32_mul_finish rounds it. f32_mul is the two back to back.
+  typedef struct packed {
+    logic        special;      // NaN or infinite operand: the result is special_res
+    logic [31:0] special_res;
+    logic        sign;
+    int          exp;
+    logic [47:0] prod;
+  } f32_mul_wide_t;
+
+  function automatic f32_mul_wide_t f32_mul_wide(logic [31:0] a, logic [31:0] b);
     f32_unpacked_t x, y;
-    logic          sign;
-    x    = f32_unpack(a);
-    y    = f32_unpack(b);
-    sign = x.sign ^ y.sign;
-    if (f32_is_nan(a) || f32_is_nan(b)) return F32NaN;
-    if (f32_is_inf(a) || f32_is_inf(b)) begin
-      if (f32_is_zero(a) || f32_is_zero(b)) return F32NaN;  // inf * 0
-      return {sign, 31'h7F80_0000};
-    end
-    return f32_round_pack(sign, x.exp + y.exp, 64'(x.sig) * 64'(y.sig));
+    f32_mul_wide_t w;
+    x = f32_unpack(a);
+    y = f32_unpack(b);
+    w.sign        = x.sign ^ y.sign;
+    w.exp         = x.exp + y.exp;
+    w.prod        = 48'(x.sig) * 48'(y.sig);
+    w.special     = 1'b1;
+    w.special_res = F32NaN;
+    if (f32_is_nan(a) || f32_is_nan(b)) w.special_res = F32NaN;
+    else if (f32_is_inf(a) || f32_is_inf(b))
+      w.special_res = (f32_is_zero(a) || f32_is_zero(b)) ? F32NaN           // inf * 0
+                                                          : {w.sign, 31'h7F80_0000};
+    else w.special = 1'b0;
+    return w;
   endfunction
 
-  // ToInt32: a rounded to an integer (trunc = 0: half away from zero, std::round;
-  // trunc = 1: toward zero, a C cast), saturated to int32; NaN gives 0.
+  function automatic logic [31:0] f32_mul_finish(f32_mul_wide_t w);
+    if (w.special) return w.special_res;
+    return f32_round_pack(w.sign, w.exp, 64'(w.prod));
+  endfunction
+
+  function automatic logic [31:0] f32_mul(logic [31:0] a, logic [31:0] b);
+    return f32_mul_finish(f32_mul_wide(a, b));
+  endfunction
+
+  // FromInt32: int32 -> binary32, ties to even. |v| is exact in 32 bits
+  // (2^31 for the most negative v); f32_round_pack keeps 24 of them.
+  function automatic logic [31:0] f32_from_int32(logic [31:0] v);
+    logic [31:0] mag;
+    mag = v[31] ? 32'd0 - v : v;
+    return f32_round_pack(v[31], 0, 64'(mag));
+  endfunction
+
+  // ToInt32: a rounded to an integer by `mode`, saturated to int32; NaN gives 0.
   // |a| >= 2^32 is clamped to 2^33 first (enough to saturate).
-  function automatic logic [31:0] f32_to_int32(logic [31:0] a, logic trunc);
+  typedef enum logic [1:0] {
+    F32RoundHalfAway = 2'd0,  // std::round
+    F32RoundTrunc    = 2'd1,  // toward zero, a C cast
+    F32RoundHalfEven = 2'd2   // std::nearbyint / lrintf in the default mode
+  } f32_round_t;
+
+  function automatic logic [31:0] f32_to_int32_mode(logic [31:0] a, f32_round_t mode);
     f32_unpacked_t        u;
     logic [33:0]          mag;
     logic [23:0]          kept;
+    logic                 half, below;
     logic signed [34:0]   v;
+    half  = 1'b0;
+    below = 1'b0;
+    kept  = '0;
     if (f32_is_nan(a)) return 32'd0;
     if (f32_is_inf(a)) return a[31] ? 32'h8000_0000 : 32'h7FFF_FFFF;
     u = f32_unpack(a);
@@ -176,15 +221,29 @@ package systole_fp32_pkg;
     end else if (u.exp <= -26) begin
       mag = 34'd0;             // |a| < 2^-2
     end else begin
-      kept     = u.sig >> (-u.exp);
-      mag      = 34'(kept);
-      // half away from zero: add the first dropped bit (weight 1/2)
-      if (!trunc && (u.sig & (24'd1 << (-u.exp - 1))) != 24'd0) mag = mag + 34'd1;
+      kept  = u.sig >> (-u.exp);
+      mag   = 34'(kept);
+      half  = (u.sig & (24'd1 << (-u.exp - 1))) != 24'd0;          // the first dropped bit
+      below = (u.sig & ((24'd1 << (-u.exp - 1)) - 24'd1)) != 24'd0;  // any dropped bit after it
+      // half away from zero: add the first dropped bit (weight 1/2);
+      // half to even: add it when it is not an exact tie or kept is odd
+      if (mode == F32RoundHalfAway && half) mag = mag + 34'd1;
+      if (mode == F32RoundHalfEven && half && (below || kept[0])) mag = mag + 34'd1;
     end
     v = u.sign ? -$signed({1'b0, mag}) : $signed({1'b0, mag});
     if (v > 35'sh0_7FFF_FFFF) return 32'h7FFF_FFFF;
     if (v < -35'sh0_8000_0000) return 32'h8000_0000;
     return v[31:0];
+  endfunction
+
+  // trunc = 0: half away from zero (std::round); trunc = 1: toward zero.
+  function automatic logic [31:0] f32_to_int32(logic [31:0] a, logic trunc);
+    return f32_to_int32_mode(a, trunc ? F32RoundTrunc : F32RoundHalfAway);
+  endfunction
+
+  // Round half to even (x86 cvtps2dq), saturating, NaN gives 0.
+  function automatic logic [31:0] f32_to_int32_even(logic [31:0] a);
+    return f32_to_int32_mode(a, F32RoundHalfEven);
   endfunction
 endpackage
 /* verilator lint_on UNUSEDPARAM */
@@ -321,6 +380,8 @@ module systole_fp32
   output logic [31:0] mul_o,
   output logic [31:0] round_o,   // f32_to_int32(a_i, trunc = 0)
   output logic [31:0] trunc_o,   // f32_to_int32(a_i, trunc = 1)
+  output logic [31:0] even_o,    // f32_to_int32_even(a_i)
+  output logic [31:0] from_int_o,  // f32_from_int32(a_i)
   input  logic        div_start_i,
   output logic        div_done_o,
   output logic [31:0] div_q_o
@@ -329,6 +390,8 @@ module systole_fp32
   assign mul_o   = f32_mul(a_i, b_i);
   assign round_o = f32_to_int32(a_i, 1'b0);
   assign trunc_o = f32_to_int32(a_i, 1'b1);
+  assign even_o  = f32_to_int32_even(a_i);
+  assign from_int_o = f32_from_int32(a_i);
 
   systole_fp32_div u_div (
     .clk_i, .rst_ni, .start_i (div_start_i), .a_i, .b_i, .done_o (div_done_o), .q_o (div_q_o)

@@ -1,6 +1,7 @@
 // Unit test of rtl/systole_fp32.sv against common/float32.h (the C++
-// definition of the SOFTMAX float operations): add, multiply, the sequential
-// divider (fixed latency checked) and both float -> int32 conversions, on the
+// definition of the SOFTMAX and POSTPROC fp32 float operations): add,
+// multiply, the sequential divider (fixed latency checked), the three float ->
+// int32 conversions and int32 -> float, on the
 // special values crossed with each other and on random operand pairs biased
 // toward close exponents (as common/float32_test.cc).
 #include <gtest/gtest.h>
@@ -41,6 +42,8 @@ class Fp32 {
   uint32_t mul() const { return m_->mul_o; }
   int32_t round() const { return static_cast<int32_t>(m_->round_o); }
   int32_t trunc() const { return static_cast<int32_t>(m_->trunc_o); }
+  int32_t even() const { return static_cast<int32_t>(m_->even_o); }
+  uint32_t from_int() const { return m_->from_int_o; }
   // a / b through the divider; fails the test if done_o is not exactly
   // kDivLatency cycles after the start.
   uint32_t Div(uint32_t a, uint32_t b) {
@@ -77,6 +80,8 @@ int Check(Fp32& u, uint32_t a, uint32_t b, bool with_div) {
   expect("mul", u.mul(), f32::Mul(a, b));
   expect("round", u.round(), f32::RoundHalfAwayToInt32(a));
   expect("trunc", u.trunc(), f32::TruncToInt32(a));
+  expect("even", u.even(), f32::RoundHalfEvenToInt32(a));
+  expect("from_int", u.from_int(), f32::FromInt32(static_cast<int32_t>(a)));
   if (with_div) expect("div", u.Div(a, b), f32::Div(a, b));
   return bad;
 }
@@ -109,6 +114,22 @@ TEST(Fp32Rtl, ConversionsNearIntegersAndLimits) {
   for (int i = 0; i < 250000 && bad < 10; ++i) {
     const uint32_t a = (rng.Next() & 0x807FFFFFu) | ((100 + rng.Next() % 60) << 23);
     bad += Check(u, a, f32::kHalf, false);
+  }
+  EXPECT_EQ(bad, 0);
+}
+
+TEST(Fp32Rtl, FromInt32SpecialAndRandom) {
+  // int32 -> binary32 at every power of two, its neighbours and the ties.
+  Fp32 u;
+  Xorshift32 rng(TestSeed("Fp32Rtl.FromInt32SpecialAndRandom", 31));
+  int bad = 0;
+  std::vector<int32_t> v = f32::SpecialInt32Operands();
+  for (int i = 0; i < 250000; ++i) v.push_back(f32::RandomInt32(rng));
+  for (int32_t x : v) {
+    u.Set(static_cast<uint32_t>(x), 0);
+    if (u.from_int() != f32::FromInt32(x) && ++bad < 10)
+      ADD_FAILURE() << "from_int(" << x << "): got 0x" << std::hex << u.from_int() << ", want 0x"
+                    << f32::FromInt32(x);
   }
   EXPECT_EQ(bad, 0);
 }

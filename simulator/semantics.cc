@@ -74,8 +74,15 @@ class Exec {
       const int32_t* acc = acc_row(a.acc_addr + i);
       uint8_t* out = m_.abuf + a.dst_addr + uint64_t{i} * a.dst_stride;
       for (uint32_t c = 0; c < a.n; ++c) {
-        const int32_t sh = std::min(31, std::max(-31, LoadI32(shift + 4 * c)));
         int32_t v = WrapAdd(acc[c], LoadI32(bias + 4 * c));
+        if (a.fp32) {
+          // XNNPACK's fp32 requantization; the shift vector is ignored.
+          const uint32_t scale = static_cast<uint32_t>(LoadI32(mult + 4 * c));
+          const int64_t r = f32::RoundHalfEvenToInt32(f32::Mul(f32::FromInt32(v), scale));
+          out[c] = static_cast<uint8_t>(std::min<int64_t>(std::max<int64_t>(r + a.out_zp, a.act_min), a.act_max));
+          continue;
+        }
+        const int32_t sh = std::min(31, std::max(-31, LoadI32(shift + 4 * c)));
         const int32_t m = LoadI32(mult + 4 * c);
         const int32_t q = a.single_round ? MultiplyByQuantizedMultiplierSingleRound(v, m, sh)
                           : a.half_up    ? MultiplyByQuantizedMultiplierRuyX86(v, m, sh)

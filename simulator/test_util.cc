@@ -30,16 +30,31 @@ void PutI32(std::vector<uint8_t>* b, int32_t v) {
   for (int i = 0; i < 4; ++i) b->push_back(static_cast<uint8_t>(static_cast<uint32_t>(v) >> (8 * i)));
 }
 
+// XNNPACK's fp32 requantization on the host FPU, in XNNPACK's order (not the
+// ISA's): scale, clamp in float to [lo - zp, hi - zp], lrintf, + zp. A NaN
+// product (NaN or inf * 0 scales, which XNNPACK never sees) gives the ISA's
+// r = 0.
+int8_t XnnpackFp32Requant(int32_t v, uint32_t scale_bits, int32_t zp, int lo, int hi) {
+  float f = static_cast<float>(v) * f32::FromBits(scale_bits);
+  if (std::isnan(f)) return Clamp8(zp, lo, hi);
+  f = std::min(std::max(f, static_cast<float>(lo - zp)), static_cast<float>(hi - zp));
+  return static_cast<int8_t>(std::lrintf(f) + zp);
+}
+
 // Per-channel output stage as TFLite's per-channel conv/depthwise kernels.
 // single_round: ruy's one-rounding multiplier (TFLite's int8 CONV_2D and
 // FULLY_CONNECTED), POSTPROC single_round = 1; else TFLite's double rounding.
+// fp32: XNNPACK's binary32 requantization, POSTPROC fp32 = 1; mult holds the
+// binary32 scales' bit patterns and shift is junk the hardware must ignore.
 struct OutputStage {
   std::vector<int32_t> bias, mult, shift;
   int32_t zp = 0, act_min = -128, act_max = 127;
   bool single_round = false;
   bool half_up = false;  // ruy's x86 kernels (POSTPROC half_up)
+  bool fp32 = false;
   int8_t Apply(int32_t acc, int c) const {
-    acc += bias[c];
+    acc = static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(bias[c]));
+    if (fp32) return XnnpackFp32Requant(acc, static_cast<uint32_t>(mult[c]), zp, act_min, act_max);
     acc = single_round ? MultiplyByQuantizedMultiplierSingleRound(acc, mult[c], shift[c])
           : half_up    ? MultiplyByQuantizedMultiplierRuyX86(acc, mult[c], shift[c])
                        : MultiplyByQuantizedMultiplier(acc, mult[c], shift[c]);
@@ -61,6 +76,35 @@ OutputStage RandomOutputStage(Xorshift32& rng, int channels, int depth) {
   s.zp = RandInt(rng, -20, 20);
   if (rng.Next() & 1) s.act_min = s.zp;  // fused RELU
   return s;
+}
+
+// A binary32 scale for POSTPROC fp32: mostly a realistic one (as the
+// fixed-point multipliers above), sometimes log-uniform in [1e-6, 1], and
+// rarely an extreme (subnormal, zero, huge, infinite, negative) so that
+// saturation, clamping and the special cases are hit.
+uint32_t RandomFp32Scale(Xorshift32& rng, int depth) {
+  const double realistic = RandReal(rng, 0.3, 3.0) / (64.0 * std::sqrt(double(depth)) * 8.0);
+  switch (rng.Next() % 32) {
+    case 0: return rng.Next() & 0x007FFFFFu;                           // subnormal (or +0)
+    case 1: return 0x5E000000u | (rng.Next() & 0x00FFFFFFu);           // ~2^61..2^63: saturates
+    case 2: return (rng.Next() & 1) ? 0x7F800000u : 0xFF800000u;       // +-inf
+    case 3: return f32::Bits(static_cast<float>(-realistic));         // negative
+    case 4: return rng.Next() & 0x80000000u;                           // +-0
+    case 5: case 6: case 7: case 8:
+      return f32::Bits(static_cast<float>(std::pow(10.0, RandReal(rng, -6.0, 0.0))));
+    default: return f32::Bits(static_cast<float>(realistic));
+  }
+}
+
+// Switches an output stage to POSTPROC fp32: binary32 scales in mult, junk in
+// shift (ignored by the hardware), single_round off.
+void MakeFp32(OutputStage* s, Xorshift32& rng, int depth) {
+  s->fp32 = true;
+  s->single_round = false;
+  for (size_t c = 0; c < s->mult.size(); ++c) {
+    s->mult[c] = static_cast<int32_t>(RandomFp32Scale(rng, depth));
+    s->shift[c] = static_cast<int32_t>(rng.Next());
+  }
 }
 
 // Collects the four phases of a one-shot program and wires their tokens:
@@ -160,8 +204,11 @@ OpCase Gemm(const DeviceConfig& cfg, Xorshift32& rng, int M, int K, int N, bool 
   const auto w = RandVec(rng, size_t(K) * N);
   const int zp_in = RandInt(rng, -128, 127);
   OutputStage os = RandomOutputStage(rng, N, K);
-  os.single_round = rng.Next() & 1;  // FULLY_CONNECTED: ruy (1) or gemmlowp-style (0) rounding
-  os.half_up = !os.single_round && (rng.Next() & 1);  // or ruy's x86 kernels
+  // FULLY_CONNECTED: ruy (1), gemmlowp-style (0) or ruy x86 (3) rounding, or XNNPACK's fp32 (2).
+  const uint32_t mode = rng.Next() % 4;
+  os.single_round = mode == 1;
+  os.half_up = mode == 3;
+  if (mode == 2) MakeFp32(&os, rng, K);
   // Reference: TFLite FULLY_CONNECTED-style int8 (per-channel output stage).
   oc.expected.resize(size_t(M) * N);
   for (int m = 0; m < M; ++m)
@@ -214,7 +261,7 @@ OpCase Gemm(const DeviceConfig& cfg, Xorshift32& rng, int M, int K, int N, bool 
       }
       comp.push_back({{}, isa::PostprocArgs{uint32_t(mm), uint32_t(nn), 0, uint32_t(a_o[s] + n0), uint32_t(N),
                                             p_blk[j], folded.zp, folded.act_min, folded.act_max,
-                                            folded.single_round, folded.half_up}});
+                                            folded.single_round, folded.fp32, folded.half_up}});
     }
     comp.front().deps.pop_prev = true;
     if (t >= slots) comp.front().deps.pop_next = true;  // output slot stored
@@ -293,8 +340,11 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
   const auto w = RandVec(rng, size_t(Cout) * g.KH * g.KW * Cin);  // TFLite [Cout][KH][KW][Cin]
   const int zp_in = RandInt(rng, -128, 127);
   OutputStage os = RandomOutputStage(rng, Cout, g.KH * g.KW * Cin);
-  os.single_round = rng.Next() & 1;  // CONV_2D: ruy (1) or gemmlowp-style (0) rounding
-  os.half_up = !os.single_round && (rng.Next() & 1);  // or ruy's x86 kernels
+  // CONV_2D: ruy (1), gemmlowp-style (0) or ruy x86 (3) rounding, or XNNPACK's fp32 (2).
+  const uint32_t mode = rng.Next() % 4;
+  os.single_round = mode == 1;
+  os.half_up = mode == 3;
+  if (mode == 2) MakeFp32(&os, rng, g.KH * g.KW * Cin);
   // Reference: TFLite reference_integer_ops::ConvPerChannel (dilation 1).
   oc.expected.resize(size_t(g.OH) * g.OW * Cout);
   for (int oy = 0; oy < g.OH; ++oy)
@@ -342,7 +392,7 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
       }
     }
     e.Compute(isa::PostprocArgs{m, uint32_t(nn), 0, uint32_t(a_out + co0), uint32_t(Cout), p_blk, folded.zp,
-                                folded.act_min, folded.act_max, folded.single_round, folded.half_up});
+                                folded.act_min, folded.act_max, folded.single_round, folded.fp32, folded.half_up});
   }
   e.stores.push_back(Emitter::Store(0, a_out, 1, m * Cout, 0, 0));
   e.Finish();
@@ -360,6 +410,7 @@ OpCase Depthwise(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
   const auto w = RandVec(rng, size_t(g.KH) * g.KW * Ch);  // TFLite [1][KH][KW][Ch]
   const int zp_in = RandInt(rng, -128, 127);
   OutputStage os = RandomOutputStage(rng, Ch, g.KH * g.KW);
+  if (rng.Next() % 3 == 0) MakeFp32(&os, rng, g.KH * g.KW);  // XNNPACK's fp32 depthwise
   // Reference: TFLite reference_integer_ops::DepthwiseConvPerChannel (multiplier 1).
   oc.expected.resize(size_t(g.OH) * g.OW * Ch);
   for (int oy = 0; oy < g.OH; ++oy)
@@ -395,7 +446,7 @@ OpCase Depthwise(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
                                uint32_t(p_w + t * Ch + c0)});
     }
     e.Compute(isa::PostprocArgs{m, uint32_t(nn), 0, uint32_t(a_out + c0), uint32_t(Ch), p_blk, folded.zp,
-                                folded.act_min, folded.act_max, folded.single_round, folded.half_up});
+                                folded.act_min, folded.act_max, folded.single_round, folded.fp32, folded.half_up});
   }
   e.stores.push_back(Emitter::Store(0, a_out, 1, m * Ch, 0, 0));
   e.Finish();
@@ -847,7 +898,7 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
       }
     };
     t.program.Add(
-        isa::PostprocArgs{uint32_t(m), uint32_t(n), 2, 300, uint32_t(n + 3), 16, -3, -100, 90, single_round, half_up});
+        isa::PostprocArgs{uint32_t(m), uint32_t(n), 2, 300, uint32_t(n + 3), 16, -3, -100, 90, single_round, false, half_up});
     t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
       for (int i = 0; i < m; ++i)
         for (int c = 0; c < n; ++c) {
@@ -859,6 +910,72 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
           const int8_t want = Clamp8(v - 3, -100, 90);
           const int8_t got = int8_t(mem.abuf[300 + i * (n + 3) + c]);
           if (got != want) return StrFormat("out[%d][%d] = %d, want %d", i, c, got, want);
+        }
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  {  // POSTPROC fp32: binary32 scales (every special class), junk shifts,
+    // accumulators at the conversion's rounding boundaries and ties, several
+    // zero points and clamps; against XNNPACK's order on the host FPU.
+    InsnTest t;
+    t.name = "POSTPROC fp32";
+    const std::vector<uint32_t> specials = {
+        0x00000000u, 0x80000000u, 0x00000001u, 0x007FFFFFu, 0x00800000u, 0x2F800000u, 0x30000000u,
+        0x33800000u, 0x358637BDu, 0x3A83126Fu, 0x3C000000u, 0x3EFFFFFFu, 0x3F000000u, 0xBF000000u,
+        0x3F000001u, 0x3F7FFFFFu, 0x3F800000u, 0xBF800000u, 0x4F000000u, 0x5E800000u, 0x7F7FFFFFu,
+        0x7F800000u, 0xFF800000u, 0x7FC00000u, 0xFFC00001u, 0x7F800001u};
+    const int n = C, m = 7;
+    const int blocks = static_cast<int>((specials.size() + n - 1) / n) + 1;  // the last one random
+    const int32_t special_acc[] = {INT32_MIN, INT32_MAX, 0, 1, -1, 16777217, -16777219, 33554435,
+                                   2147483520, -2147483520, 255, -255};
+    std::vector<int32_t> acc(size_t(m) * C), bias(size_t(blocks) * n), scale(size_t(blocks) * n),
+        shift(size_t(blocks) * n);
+    for (auto& x : acc) {
+      switch (rng.Next() % 4) {
+        case 0: x = special_acc[rng.Next() % (sizeof special_acc / sizeof special_acc[0])]; break;
+        case 1: x = RandInt(rng, -255, 255); break;  // with scale 0.5: ties
+        default: x = static_cast<int32_t>(rng.Next()) >> RandInt(rng, 0, 24); break;
+      }
+    }
+    for (int c = 0; c < C; ++c) {  // rows 0 and 1: odd values, ties with the scales +-0.5
+      acc[c] = 2 * c + 1;
+      acc[C + c] = -(2 * c + 3);
+    }
+    for (int j = 0; j < blocks * n; ++j) {
+      bias[j] = (rng.Next() & 1) ? 0 : 2 * RandInt(rng, -2500, 2500);  // even: rows 0 and 1 stay odd
+      scale[j] = static_cast<int32_t>(size_t(j) < specials.size() ? specials[j] : RandomFp32Scale(rng, 64));
+      shift[j] = static_cast<int32_t>(rng.Next());
+    }
+    const int32_t zps[] = {-3, 100, -128, 127};
+    const int32_t los[] = {-100, -128, 0, -128}, his[] = {90, 127, 127, -5};
+    const uint32_t stride = uint32_t(n + 3), out_bytes = uint32_t(m) * stride;
+    auto dst = [=](int b) { return 300 + uint32_t(b) * out_bytes; };
+    auto params = [=](int b) { return 16 + uint32_t(b) * 12 * uint32_t(n); };
+    t.init = [=](DeviceMemory& mem) {
+      std::copy(acc.begin(), acc.end(), mem.acc.begin() + 2 * C);
+      for (int b = 0; b < blocks; ++b)
+        for (int c = 0; c < n; ++c) {
+          SetI32(&mem.pbuf[params(b) + 4 * c], bias[b * n + c]);
+          SetI32(&mem.pbuf[params(b) + 4 * n + 4 * c], scale[b * n + c]);
+          SetI32(&mem.pbuf[params(b) + 8 * n + 4 * c], shift[b * n + c]);
+        }
+    };
+    for (int b = 0; b < blocks; ++b)
+      t.program.Add(isa::PostprocArgs{uint32_t(m), uint32_t(n), 2, dst(b), stride, params(b), zps[b % 4],
+                                      los[b % 4], his[b % 4], false, true});
+    t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      for (int b = 0; b < blocks; ++b)
+        for (int i = 0; i < m; ++i) {
+          for (int c = 0; c < n; ++c) {
+            const int32_t x = static_cast<int32_t>(uint32_t(acc[i * C + c]) + uint32_t(bias[b * n + c]));
+            const int8_t want = XnnpackFp32Requant(x, uint32_t(scale[b * n + c]), zps[b % 4], los[b % 4], his[b % 4]);
+            const int8_t got = int8_t(mem.abuf[dst(b) + i * stride + c]);
+            if (got != want)
+              return StrFormat("block %d out[%d][%d] = %d, want %d (v %d, scale 0x%08x)", b, i, c, got, want, x,
+                               uint32_t(scale[b * n + c]));
+          }
+          if (mem.abuf[dst(b) + i * stride + n] != 0) return StrFormat("block %d row %d gap written", b, i);
         }
       return std::string();
     };
@@ -1023,6 +1140,8 @@ std::vector<IllegalCase> IllegalPrograms(const DeviceConfig& cfg) {
       StatusCode::kOutOfRange, "outside PBUF");
   one("postproc act_min > act_max", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, 0, 0, 5, 4}}, StatusCode::kOutOfRange,
       "act_min");
+  one("postproc fp32 with single_round", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, 0, 0, -128, 127, true, true}},
+      StatusCode::kOutOfRange, "POSTPROC: single_round must be 0 when fp32 = 1");
   one("vadd dst partially overlaps", {{}, isa::VaddArgs{16, 0, 100, 8}}, StatusCode::kOutOfRange, "overlaps");
   one("pool output overlaps input", {{}, isa::MaxpoolArgs{1, 2, 2, 2, 0, 4, 1, 2, 0, 2, 0, 16}},
       StatusCode::kOutOfRange, "overlaps");

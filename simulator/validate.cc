@@ -131,6 +131,8 @@ class Checker {
         RETURN_IF_ERROR(AccRows(a.acc_addr, a.m));
         if (a.act_min > a.act_max)
           return Fail("act_min", StrFormat("%d > act_max %d", a.act_min, a.act_max));
+        if (a.fp32 && a.single_round)
+          return Fail("single_round", "must be 0 when fp32 = 1 (the binary32 scale has no fixed-point rounding)");
         RETURN_IF_ERROR(Inside("output", a.dst_addr, uint64_t{a.dst_addr} + uint64_t{a.m - 1} * a.dst_stride + a.n,
                                c_.abuf_bytes, "ABUF"));
         return Inside("params", a.param_addr, uint64_t{a.param_addr} + 12ull * a.n, c_.pbuf_bytes, "PBUF");
