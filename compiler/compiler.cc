@@ -32,8 +32,7 @@
 #include "common/float32.h"
 #include "compiler/graph.h"
 #include "compiler/lut.h"
-#include "interpreter/kernels/kernel_util.h"
-#include "interpreter/kernels/softmax_table.h"
+#include "interpreter/quant_arith.h"
 #include "schema/executable_generated.h"
 #include "schema/isa/isa_generated.h"
 #include "schema/tflite_generated.h"
@@ -391,7 +390,7 @@ Status PartitionCompiler::PlanLayout() {
     const std::vector<int> id = Dims(input), fd = Dims(filter);
     int oh = 0, ow = 0;
     const TfLitePaddingValues pv =
-        kernels::ComputePaddingHeightWidth(sh, sw, dh, dw, id[1], id[2], fd[1], fd[2], pad, &oh, &ow);
+        quant_arith::PaddingHeightWidth(sh, sw, dh, dw, id[1], id[2], fd[1], fd[2], pad, &oh, &ow);
     TensorState& st = ts_[in(s, 0)];
     const int need_b = std::max(0, (oh - 1) * sh + (fd[1] - 1) * dh + 1 - pv.height - id[1]);
     const int need_r = std::max(0, (ow - 1) * sw + (fd[2] - 1) * dw + 1 - pv.width - id[2]);
@@ -759,7 +758,7 @@ Status PartitionCompiler::ConvQuant(int step, int cout, std::vector<int32_t>* mu
   if (per_channel_path) {
     int32_t legacy_mult = 0;
     int legacy_shift = 0;
-    if (kernels::PopulateConvolutionQuantizationParams(ctx_, input, filter, bias, output, act, &legacy_mult,
+    if (quant_arith::ConvolutionQuantizationParams(ctx_, input, filter, bias, output, act, &legacy_mult,
                                                        &legacy_shift, act_min, act_max, mult->data(),
                                                        shift->data(), cout) != kTfLiteOk)
       return OpError(step, "quantization parameters cannot be represented");
@@ -770,14 +769,14 @@ Status PartitionCompiler::ConvQuant(int step, int cout, std::vector<int32_t>* mu
   } else {
     // FULLY_CONNECTED per-tensor path (GetQuantizedConvolutionMultipler).
     double real = 0;
-    if (kernels::GetQuantizedConvolutionMultipler(ctx_, input, filter, output, &real) != kTfLiteOk)
+    if (quant_arith::ConvolutionMultiplier(ctx_, input, filter, output, &real) != kTfLiteOk)
       return OpError(step, "output multiplier cannot be represented");
     int32_t m = 0;
     int e = 0;
     QuantizeMultiplier(real, &m, &e);
     std::fill(mult->begin(), mult->end(), m);
     std::fill(shift->begin(), shift->end(), e);
-    if (kernels::CalculateActivationRangeQuantized(ctx_, act, output, act_min, act_max) != kTfLiteOk)
+    if (quant_arith::ActivationRangeQuantized(ctx_, act, output, act_min, act_max) != kTfLiteOk)
       return OpError(step, "activation range");
   }
   *act_min -= DeviceOffset(output);
@@ -809,7 +808,7 @@ Status PartitionCompiler::LowerConv(int step, OpCode* oc) {
   const int cout = dw ? fd[3] : fd[0];
   int oh = 0, ow = 0;
   const TfLitePaddingValues pv =
-      kernels::ComputePaddingHeightWidth(sh, sw, dh, dwl, id[1], id[2], kh, kw, pad, &oh, &ow);
+      quant_arith::PaddingHeightWidth(sh, sw, dh, dwl, id[1], id[2], kh, kw, pad, &oh, &ow);
   const View& iv = ts_[in(step, 0)].view;
   const bool uint8 = input->type == kTfLiteUInt8;
   const int32_t wzp = uint8 ? filter->params.zero_point : 0;
@@ -910,7 +909,7 @@ Status PartitionCompiler::LowerDepthwise(int step, OpCode* oc) {
   const std::vector<int> id = Dims(input), fd = Dims(filter);
   const int ch = id[3], kh = fd[1], kw = fd[2];
   int oh = 0, ow = 0;
-  const TfLitePaddingValues pv = kernels::ComputePaddingHeightWidth(
+  const TfLitePaddingValues pv = quant_arith::PaddingHeightWidth(
       p->stride_height, p->stride_width, p->dilation_height_factor, p->dilation_width_factor, id[1], id[2], kh, kw,
       p->padding, &oh, &ow);
   const View& iv = ts_[in(step, 0)].view;
@@ -995,7 +994,7 @@ Status PartitionCompiler::LowerEltwise(int step, OpCode* oc) {
       : c == tflite::BuiltinOperator_SUB ? static_cast<const TfLiteSubParams*>(bd)->activation
                                           : static_cast<const TfLiteMulParams*>(bd)->activation;
   int32_t lo = 0, hi = 0;
-  if (kernels::CalculateActivationRangeQuantized(ctx_, act, outp, &lo, &hi) != kTfLiteOk)
+  if (quant_arith::ActivationRangeQuantized(ctx_, act, outp, &lo, &hi) != kTfLiteOk)
     return OpError(step, "activation range");
   lo -= DeviceOffset(outp);
   hi -= DeviceOffset(outp);
@@ -1058,10 +1057,10 @@ Status PartitionCompiler::LowerPool(int step, OpCode* oc) {
   const View& ov = ts_[out(step)].view;
   const int H = iv.h, W = iv.w, ch = iv.c;
   int oh = 0, ow = 0;
-  const TfLitePaddingValues pv = kernels::ComputePaddingHeightWidth(
+  const TfLitePaddingValues pv = quant_arith::PaddingHeightWidth(
       p->stride_height, p->stride_width, 1, 1, H, W, p->filter_height, p->filter_width, p->padding, &oh, &ow);
   int32_t lo = 0, hi = 0;
-  if (kernels::CalculateActivationRangeQuantized(ctx_, p->activation, output, &lo, &hi) != kTfLiteOk)
+  if (quant_arith::ActivationRangeQuantized(ctx_, p->activation, output, &lo, &hi) != kTfLiteOk)
     return OpError(step, "activation range");
   lo -= DeviceOffset(output);
   hi -= DeviceOffset(output);
@@ -1195,13 +1194,13 @@ Status PartitionCompiler::LowerLut(int step, OpCode* oc) {
 
 // SOFTMAX over the last dimension (C): one instruction per run of pixels
 // whose C-vectors are contiguous in both views, at most 65535 rows each. The
-// exponent table is TFLite's own (kernels::PopulateSoftmaxTable), as float32.
+// exponent table is TFLite's own (quant_arith::SoftmaxTable), as float32.
 Status PartitionCompiler::LowerSoftmax(int step, OpCode* oc) {
   const TfLiteTensor* in_t = T(in(step, 0));
   const TfLiteTensor* out_t = T(out(step));
   const auto* p = static_cast<const TfLiteSoftmaxParams*>(node(step)->builtin_data);
   float table[256];
-  kernels::PopulateSoftmaxTable(in_t->params.scale, p == nullptr ? 1.0f : p->beta, table);
+  quant_arith::SoftmaxTable(in_t->params.scale, p == nullptr ? 1.0f : p->beta, table);
   const uint32_t table_addr = static_cast<uint32_t>(oc->params.size());
   for (float v : table) {
     const uint32_t b = f32::Bits(v);

@@ -5,9 +5,7 @@
 #include <string>
 
 #include "common/fixed_point.h"
-#include "interpreter/kernels/kernel_util.h"
-#include "interpreter/kernels/xnnpack_flavor.h"
-#include "interpreter/kernels/softmax_table.h"
+#include "interpreter/quant_arith.h"
 
 #include "compiler/compiler.h"
 #include "compiler/graph.h"
@@ -186,7 +184,7 @@ class Checker {
     // yet, so exactly those nodes stay on the CPU (whose xnnpack kernels do);
     // QUANTIZE is tabulated from that very kernel, so it maps as usual.
     if (flavor_ == TfliteFlavor::kXnnpack && reg_->builtin_code != tflite::BuiltinOperator_QUANTIZE &&
-        kernels::XnnpackTakesNode(ctx_, node_, reg_->builtin_code))
+        quant_arith::XnnpackTakesNode(ctx_, node_, reg_->builtin_code))
       return Fail("TFLite flavor xnnpack: XNNPACK takes this node and computes it with its own arithmetic, "
                   "which the accelerator does not reproduce yet");
     switch (reg_->builtin_code) {
@@ -265,7 +263,7 @@ class Checker {
           // every window to have the same size (no clipped SAME edges).
           const std::vector<int> d = Dims(In(0));
           int oh = 0, ow = 0;
-          const TfLitePaddingValues pv = kernels::ComputePaddingHeightWidth(
+          const TfLitePaddingValues pv = quant_arith::PaddingHeightWidth(
               p->stride_height, p->stride_width, 1, 1, d[1], d[2], p->filter_height, p->filter_width, p->padding,
               &oh, &ow);
           const bool clipped = pv.height != 0 || pv.width != 0 ||
@@ -364,7 +362,7 @@ class Checker {
                                ? 1.0f
                                : static_cast<const TfLiteSoftmaxParams*>(node_->builtin_data)->beta;
         float table[256];
-        kernels::PopulateSoftmaxTable(in->params.scale, beta, table);
+        quant_arith::SoftmaxTable(in->params.scale, beta, table);
         for (float v : table)
           if (!(v >= 0.0f && v <= 1.0f))
             return Fail(StrFormat("exponent table leaves [0, 1] (input scale %g, beta %g): TFLite's float "
