@@ -66,7 +66,8 @@ const char* TypeStr(TfLiteType t);
 // One row of the op table.
 struct OpEntry {
   int32_t builtin_code;
-  const char* name;  // "CONV_2D"
+  const char* name;    // "CONV_2D"
+  const char* family;  // "Conv": compiler/ops/conv.cc
   Status (*check)(const OpChecker&);
   Status (*lower)(PartitionCompiler&, int, OpCode*);
 };

@@ -11,6 +11,54 @@
 #include "schema/tflite_generated.h"
 
 namespace systole::compiler {
+namespace {
+
+// TFLite's UINT8 average pooling rounds half up, the AVGPOOL unit half away
+// from zero: VMACC sums each window (weights 1), POSTPROC divides exactly.
+Status LowerUint8Average(PartitionCompiler& pc, int step, const TfLitePoolParams* p, const View& iv, const View& ov,
+                         int oh, int ow, int32_t lo, int32_t hi, OpCode* oc) {
+  const int ch = iv.c;
+  const int64_t sw_b = int64_t{p->stride_width} * iv.pix_pitch;
+  const int64_t sh_b = int64_t{p->stride_height} * iv.row_pitch;
+  const int n_win = p->filter_height * p->filter_width;
+  int32_t mult = 0;
+  int shift = 0;
+  if (!FindRoundingDivisor(n_win, 255 * int64_t{n_win}, &mult, &shift))
+    return pc.OpError(step, "no exact divisor");
+  std::vector<uint8_t>& P = oc->params;
+  const uint32_t ones = static_cast<uint32_t>(P.size());
+  for (int i = 0; i < pc.C_; ++i) P.push_back(1);
+  // Bias 128 * n: device values are value - 128.
+  const std::vector<uint32_t> tile_at = AddRequantTiles(
+      &P, ch, pc.C_, [&](int) { return 128 * n_win; }, [&](int) { return mult; }, [&](int) { return shift; });
+  if (ow > static_cast<int>(pc.hw_.acc_rows)) return pc.OpError(step, "output row longer than the accumulator");
+  const int rows_per_block = pc.RowsPerBlock(oh, ow);
+  for (int t = 0, c0 = 0; c0 < ch; c0 += pc.C_, ++t) {
+    const int n = std::min(pc.C_, ch - c0);
+    for (int oy0 = 0; oy0 < oh; oy0 += rows_per_block) {
+      const int rows = std::min(rows_per_block, oh - oy0);
+      bool first = true;
+      for (int ky = 0; ky < p->filter_height; ++ky)
+        for (int kx = 0; kx < p->filter_width; ++kx) {
+          isa::VmaccArgs v;
+          v.m = static_cast<uint32_t>(rows * ow);
+          v.n = static_cast<uint32_t>(n);
+          v.accumulate = !first;
+          v.a_addr = static_cast<uint32_t>(pc.Addr(iv, int64_t{oy0} * p->stride_height + ky, kx) + c0);
+          v.a_inner_count = static_cast<uint32_t>(ow);
+          v.a_inner_stride = static_cast<uint32_t>(sw_b);
+          v.a_outer_stride = static_cast<uint32_t>(sh_b);
+          v.w_addr = ones;
+          oc->compute.push_back(Instruction{{}, v});
+          first = false;
+        }
+      pc.EmitPostproc(ov, oy0, rows, ow, c0, n, tile_at[t], -128, lo, hi, Requant::kSingle, oc);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status CheckPool(const OpChecker& op) {
   RETURN_IF_ERROR(op.Activations(1));
@@ -60,6 +108,7 @@ Status LowerPool(PartitionCompiler& pc, int step, OpCode* oc) {
     return pc.OpError(step, "activation range");
   lo -= DeviceOffset(output);
   hi -= DeviceOffset(output);
+  if (!is_max && output->type == kTfLiteUInt8) return LowerUint8Average(pc, step, p, iv, ov, oh, ow, lo, hi, oc);
   isa::SetregArgs sr;
   sr.vreg = static_cast<uint32_t>(isa::VReg::kActMin);
   sr.count = 2;
@@ -96,47 +145,6 @@ Status LowerPool(PartitionCompiler& pc, int step, OpCode* oc) {
   };
   const int64_t sw_b = int64_t{p->stride_width} * iv.pix_pitch;
   const int64_t sh_b = int64_t{p->stride_height} * iv.row_pitch;
-  if (!is_max && output->type == kTfLiteUInt8) {
-    // TFLite's UINT8 average rounds half up: sum with VMACC (weights 1),
-    // then divide exactly with a single-rounding multiplier in POSTPROC.
-    const int n_win = p->filter_height * p->filter_width;
-    int32_t mult = 0;
-    int shift = 0;
-    if (!FindRoundingDivisor(n_win, 255 * int64_t{n_win}, &mult, &shift))
-      return pc.OpError(step, "no exact divisor");
-    oc->compute.pop_back();  // the SETREG is not needed
-    std::vector<uint8_t>& P = oc->params;
-    const uint32_t ones = static_cast<uint32_t>(P.size());
-    for (int i = 0; i < pc.C_; ++i) P.push_back(1);
-    // Bias 128 * n: device values are value - 128.
-    const std::vector<uint32_t> tile_at = AddRequantTiles(
-        &P, ch, pc.C_, [&](int) { return 128 * n_win; }, [&](int) { return mult; }, [&](int) { return shift; });
-    if (ow > static_cast<int>(pc.hw_.acc_rows)) return pc.OpError(step, "output row longer than the accumulator");
-    const int rows_per_block = pc.RowsPerBlock(oh, ow);
-    for (int t = 0, c0 = 0; c0 < ch; c0 += pc.C_, ++t) {
-      const int n = std::min(pc.C_, ch - c0);
-      for (int oy0 = 0; oy0 < oh; oy0 += rows_per_block) {
-        const int rows = std::min(rows_per_block, oh - oy0);
-        bool first = true;
-        for (int ky = 0; ky < p->filter_height; ++ky)
-          for (int kx = 0; kx < p->filter_width; ++kx) {
-            isa::VmaccArgs v;
-            v.m = static_cast<uint32_t>(rows * ow);
-            v.n = static_cast<uint32_t>(n);
-            v.accumulate = !first;
-            v.a_addr = static_cast<uint32_t>(pc.Addr(iv, int64_t{oy0} * p->stride_height + ky, kx) + c0);
-            v.a_inner_count = static_cast<uint32_t>(ow);
-            v.a_inner_stride = static_cast<uint32_t>(sw_b);
-            v.a_outer_stride = static_cast<uint32_t>(sh_b);
-            v.w_addr = ones;
-            oc->compute.push_back(Instruction{{}, v});
-            first = false;
-          }
-        pc.EmitPostproc(ov, oy0, rows, ow, c0, n, tile_at[t], -128, lo, hi, Requant::kSingle, oc);
-      }
-    }
-    return Status::Ok();
-  }
   const bool valid_all = pv.height == 0 && pv.width == 0 && (oh - 1) * p->stride_height + p->filter_height <= H &&
                          (ow - 1) * p->stride_width + p->filter_width <= W;
   const bool out_rows_contiguous = ov.row_pitch == int64_t{ow} * ov.pix_pitch;
