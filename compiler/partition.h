@@ -80,6 +80,27 @@ struct TensorState {
   bool has_view = false;
   int transposed_by = -1;  // a partition input the DMA loads transposed (TRANSPOSE step)
   bool is_const = false;   // a constant elementwise operand, loaded into ABUF with the inputs
+  // Written by a DMA (contiguous, no border): by the input loads (on chip
+  // from the start), or by a between-op DMA after its producer.
+  bool input_dma = false, between_op_dma = false;
+};
+
+// The points at which an op family shapes the layout: Plan<Family>(pc, step,
+// phase) in compiler/ops/<family>.cc, called for every op in step order.
+enum class LayoutPhase {
+  kGraph,    // the graph is read: classify the op, mark its constant operands
+  kBorders,  // the border its SAME-padded input needs
+  kFuse,     // whether its input is written in place into its output (interior_)
+  kRoots,    // roots made before the dataflow walk (parents of fused inputs)
+  kView,     // its output is being placed: it may alias instead of getting a root
+  kFinish,   // every view exists: adjust its roots (margins)
+  kScratch,  // lifetimes are known: scratch roots alive in its step only
+};
+
+// A tensor laid out inside another (a fused PAD's input in its output).
+struct Interior {
+  int parent;  // tensor
+  int y, x;    // position of element (0, 0) in the parent
 };
 
 struct LoadGroup;  // schedule.h
@@ -205,6 +226,9 @@ class PartitionCompiler {
   Status ReadGraph();   // layout.cc
   Status PlanLayout();  // layout.cc
   Status Allocate();    // abuf_alloc.cc
+  // A root buffer for tensor t, with the borders its readers need, and the
+  // tensor's view in its interior.
+  void MakeRoot(int t);
   // The op's lowering (through the op table), after the fills of the roots
   // that come alive at this step.
   Status Lower(int step, OpCode* oc);
@@ -297,6 +321,7 @@ class PartitionCompiler {
   std::set<int> transposes_by_dma_;   // NCHW -> NHWC steps: STORE to SCRATCH, strided LOAD back
   std::map<std::pair<int, int>, int> expand_root_;  // (step, input) -> root of the broadcast-expanded operand
   std::set<int> aliased_copies_;                    // RESHAPE/SQUEEZE steps that are aliases
+  std::map<int, Interior> interior_;                // tensors written in place into another's interior
   uint64_t abuf_peak_ = 0;
   uint64_t scratch_bytes_ = 0;
   // Loads/stores between ops (spills, DMA transposes) share the load unit's
@@ -305,10 +330,8 @@ class PartitionCompiler {
 
  private:
   // PlanLayout's steps (layout.cc).
-  void PlanBorders();
-  std::map<int, std::pair<int, int>> PlanFusedPads();
-  void MakeRoot(int t);
-  void MakeViews(const std::map<int, std::pair<int, int>>& pad_child);
+  Status RunLayoutPhase(LayoutPhase phase);
+  Status MakeViews();
   Status PlanLifetimes();
 };
 

@@ -27,6 +27,8 @@ Status CheckConcatenation(const OpChecker& op) {
   return Status::Ok();
 }
 
+Status PlanConcatenation(PartitionCompiler&, int, LayoutPhase) { return Status::Ok(); }  // no layout needs
+
 // CONCATENATION: for each slice of the output before the axis, each input's
 // block is copied into place by VLUT (identity, or UINT8 requantization
 // tabulated from the CPU kernel).

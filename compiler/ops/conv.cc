@@ -191,6 +191,37 @@ Status CheckConv(const OpChecker& op) {
   return op.Activation(p->activation);
 }
 
+// SAME padding is materialised: the input gets a border as wide as the
+// padding (filled with its zero point), so windows are read in place.
+Status PlanConv(PartitionCompiler& pc, int step, LayoutPhase phase) {
+  if (phase != LayoutPhase::kBorders) return Status::Ok();
+  const TfLiteTensor* input = pc.T(pc.in(step, 0));
+  const TfLiteTensor* filter = pc.T(pc.in(step, 1));
+  int sh, sw, dh, dw;
+  TfLitePadding pad;
+  if (pc.code(step) == tflite::BuiltinOperator_CONV_2D) {
+    const auto* p = static_cast<const TfLiteConvParams*>(pc.node(step)->builtin_data);
+    sh = p->stride_height, sw = p->stride_width, dh = p->dilation_height_factor, dw = p->dilation_width_factor;
+    pad = p->padding;
+  } else {
+    const auto* p = static_cast<const TfLiteDepthwiseConvParams*>(pc.node(step)->builtin_data);
+    sh = p->stride_height, sw = p->stride_width, dh = p->dilation_height_factor, dw = p->dilation_width_factor;
+    pad = p->padding;
+  }
+  const std::vector<int> id = Dims(input), fd = Dims(filter);
+  int oh = 0, ow = 0;
+  const TfLitePaddingValues pv =
+      quant_arith::PaddingHeightWidth(sh, sw, dh, dw, id[1], id[2], fd[1], fd[2], pad, &oh, &ow);
+  TensorState& st = pc.ts_[pc.in(step, 0)];
+  const int need_b = std::max(0, (oh - 1) * sh + (fd[1] - 1) * dh + 1 - pv.height - id[1]);
+  const int need_r = std::max(0, (ow - 1) * sw + (fd[2] - 1) * dw + 1 - pv.width - id[2]);
+  st.bt = std::max(st.bt, pv.height);
+  st.bl = std::max(st.bl, pv.width);
+  st.bb = std::max(st.bb, need_b);
+  st.br = std::max(st.br, need_r);
+  return Status::Ok();
+}
+
 Status LowerConv(PartitionCompiler& pc, int step, OpCode* oc) {
   if (pc.code(step) == tflite::BuiltinOperator_DEPTHWISE_CONV_2D &&
       Dims(pc.T(pc.in(step, 1)))[3] == Dims(pc.T(pc.in(step, 0)))[3])

@@ -41,6 +41,34 @@ Status CheckElementwise(const OpChecker& op) {
   return op.Activation(a);
 }
 
+// A constant operand is loaded into ABUF with the inputs; a broadcast
+// operand is expanded into a scratch buffer alive in this step only.
+Status PlanElementwise(PartitionCompiler& pc, int step, LayoutPhase phase) {
+  if (phase == LayoutPhase::kGraph) {
+    for (int i = 0; i < 2; ++i) {
+      const int t = pc.in(step, i);
+      if (t < 0 || !IsConstant(pc.T(t))) continue;
+      pc.ts_[t].is_const = true;
+      pc.ts_[t].consumers.push_back(step);
+    }
+  } else if (phase == LayoutPhase::kScratch) {
+    for (int i = 0; i < 2; ++i) {
+      if (Dims(pc.T(pc.in(step, i))) == Dims(pc.T(pc.out(step)))) continue;
+      Root r;
+      r.bytes = NumElements(pc.T(pc.out(step)));
+      r.first = r.last = step;
+      r.uses = {step};
+      r.pinned = true;
+      const Geometry g = GeometryOf(pc.T(pc.out(step)));
+      r.hb = g.h, r.wb = g.w, r.c = g.c;
+      r.in_h = g.h, r.in_w = g.w;
+      pc.roots_.push_back(r);
+      pc.expand_root_[{step, i}] = static_cast<int>(pc.roots_.size()) - 1;
+    }
+  }
+  return Status::Ok();
+}
+
 Status LowerElementwise(PartitionCompiler& pc, int step, OpCode* oc) {
   TfLiteTensor* in1 = &pc.ctx_->tensors[pc.in(step, 0)];
   TfLiteTensor* in2 = &pc.ctx_->tensors[pc.in(step, 1)];

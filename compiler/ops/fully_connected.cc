@@ -23,6 +23,8 @@ Status CheckFullyConnected(const OpChecker& op) {
   return op.Activation(p->activation);
 }
 
+Status PlanFullyConnected(PartitionCompiler&, int, LayoutPhase) { return Status::Ok(); }  // no layout needs
+
 Status LowerFullyConnected(PartitionCompiler& pc, int step, OpCode* oc) {
   const TfLiteTensor* input = pc.T(pc.in(step, 0));
   const TfLiteTensor* filter = pc.T(pc.in(step, 1));

@@ -27,6 +27,8 @@ Status CheckLookup(const OpChecker& op) {
   return op.Activations(1);
 }
 
+Status PlanLookup(PartitionCompiler&, int, LayoutPhase) { return Status::Ok(); }  // no layout needs
+
 Status LowerLookup(PartitionCompiler& pc, int step, OpCode* oc) {
   ASSIGN_OR_RETURN(std::vector<uint8_t> table, BuildLut(pc.ctx_, pc.spec_.nodes[step], OpName(pc.code(step)), pc.opts_.flavor));
   const uint32_t lut = static_cast<uint32_t>(oc->params.size());

@@ -27,6 +27,8 @@ Status CheckMean(const OpChecker& op) {
   return Status::Ok();
 }
 
+Status PlanMean(PartitionCompiler&, int, LayoutPhase) { return Status::Ok(); }  // no layout needs
+
 // MEAN over H and W (TFLite's optimized 4-D path): the integer sum of the raw
 // values accumulated tap by tap with VMACC (weights 1), then POSTPROC with
 // TFLite's multiplier and the offset as output zero point.

@@ -95,7 +95,7 @@ const TfLiteTensor* OpChecker::Out(int i) const { return &ctx_->tensors[node_->o
 const std::vector<OpEntry>& OpTable() {
   static const std::vector<OpEntry> table = {
 #define SYSTOLE_COMPILER_OP(builtin, family) \
-  {tflite::BuiltinOperator_##builtin, #builtin, #family, &Check##family, &Lower##family},
+  {tflite::BuiltinOperator_##builtin, #builtin, #family, &Check##family, &Plan##family, &Lower##family},
 #include "compiler/ops/op_list.inc"
 #undef SYSTOLE_COMPILER_OP
   };

@@ -57,8 +57,9 @@ class OpChecker {
 const char* TypeStr(TfLiteType t);
 
 // The per-family entry points, declared from the op list.
-#define SYSTOLE_COMPILER_OP(builtin, family)       \
-  Status Check##family(const OpChecker& checker); \
+#define SYSTOLE_COMPILER_OP(builtin, family)                                \
+  Status Check##family(const OpChecker& checker);                          \
+  Status Plan##family(PartitionCompiler& pc, int step, LayoutPhase phase); \
   Status Lower##family(PartitionCompiler& pc, int step, OpCode* oc);
 #include "compiler/ops/op_list.inc"
 #undef SYSTOLE_COMPILER_OP
@@ -69,6 +70,7 @@ struct OpEntry {
   const char* name;    // "CONV_2D"
   const char* family;  // "Conv": compiler/ops/conv.cc
   Status (*check)(const OpChecker&);
+  Status (*plan)(PartitionCompiler&, int, LayoutPhase);
   Status (*lower)(PartitionCompiler&, int, OpCode*);
 };
 

@@ -25,6 +25,44 @@ Status CheckPad(const OpChecker& op) {
   return Status::Ok();
 }
 
+// The output is always a root whose margins are filled with the output zero
+// point (TFLite pads quantized tensors with it). When the input has no other
+// reader and needs no border of its own, it is laid out in the output's
+// interior (fused: the PAD costs only the fill).
+Status PlanPad(PartitionCompiler& pc, int step, LayoutPhase phase) {
+  const int32_t* pd = pc.T(pc.in(step, 1))->data.i32;
+  switch (phase) {
+    case LayoutPhase::kFuse: {
+      const int i = pc.in(step, 0);
+      const TensorState& st = pc.ts_[i];
+      const TensorState& o = pc.ts_[pc.out(step)];
+      const bool dma_written = st.input_dma || st.between_op_dma;  // must stay plain
+      if (!dma_written && st.consumers.size() == 1 && !st.is_output && st.bt + st.bb + st.bl + st.br == 0 &&
+          o.bt + o.bb + o.bl + o.br == 0) {
+        pc.fused_pads_.insert(step);
+        pc.interior_[i] = Interior{pc.out(step), pd[2], pd[4]};
+      }
+      return Status::Ok();
+    }
+    case LayoutPhase::kRoots:  // before its fused input's view
+      pc.MakeRoot(pc.out(step));
+      return Status::Ok();
+    case LayoutPhase::kFinish: {
+      Root& r = pc.roots_[pc.ts_[pc.out(step)].view.root];
+      const Geometry gi = GeometryOf(pc.T(pc.in(step, 0)));
+      r.in_y += pd[2];
+      r.in_x += pd[4];
+      r.in_h = gi.h;
+      r.in_w = gi.w;
+      r.needs_fill = true;
+      r.fill = DeviceZeroPoint(pc.T(pc.out(step)));
+      return Status::Ok();
+    }
+    default:
+      return Status::Ok();
+  }
+}
+
 Status LowerPad(PartitionCompiler& pc, int step, OpCode* oc) {
   if (pc.fused_pads_.count(step)) return Status::Ok();
   const uint32_t lut = AddIdentityLut(&oc->params);

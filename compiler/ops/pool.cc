@@ -93,6 +93,8 @@ Status CheckPool(const OpChecker& op) {
   return op.Activation(p->activation);
 }
 
+Status PlanPool(PartitionCompiler&, int, LayoutPhase) { return Status::Ok(); }  // no layout needs
+
 Status LowerPool(PartitionCompiler& pc, int step, OpCode* oc) {
   const auto* p = static_cast<const TfLitePoolParams*>(pc.node(step)->builtin_data);
   TfLiteTensor* output = &pc.ctx_->tensors[pc.out(step)];

@@ -24,6 +24,8 @@ Status CheckResizeNearest(const OpChecker& op) {
   return Status::Ok();
 }
 
+Status PlanResizeNearest(PartitionCompiler&, int, LayoutPhase) { return Status::Ok(); }  // no layout needs
+
 // RESIZE_NEAREST_NEIGHBOR: pixel copies from the probed index map; an output
 // row equal to the previous one is one copy of that row.
 Status LowerResizeNearest(PartitionCompiler& pc, int step, OpCode* oc) {

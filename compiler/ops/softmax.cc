@@ -42,6 +42,8 @@ Status CheckSoftmax(const OpChecker& op) {
   return Status::Ok();
 }
 
+Status PlanSoftmax(PartitionCompiler&, int, LayoutPhase) { return Status::Ok(); }  // no layout needs
+
 // SOFTMAX over the last dimension (C): one instruction per run of pixels
 // whose C-vectors are contiguous in both views, at most 65535 rows each. The
 // exponent table is TFLite's own (quant_arith::SoftmaxTable), as float32.

@@ -23,6 +23,8 @@ Status CheckSplit(const OpChecker& op) {
   return Status::Ok();
 }
 
+Status PlanSplit(PartitionCompiler&, int, LayoutPhase) { return Status::Ok(); }  // no layout needs
+
 // SPLIT: each output's block of every outer slice copied out of the input.
 Status LowerSplit(PartitionCompiler& pc, int step, OpCode* oc) {
   const TfLiteTensor* input = pc.T(pc.in(step, 1));

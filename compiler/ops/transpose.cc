@@ -125,6 +125,25 @@ Status CheckTranspose(const OpChecker& op) {
   return Status::Ok();
 }
 
+// The input DMA transposes a partition input read by nothing else; other
+// NCHW -> NHWC transposes make a round trip through host memory; the rest
+// are gathers by copies.
+Status PlanTranspose(PartitionCompiler& pc, int step, LayoutPhase phase) {
+  if (phase != LayoutPhase::kGraph) return Status::Ok();
+  TensorState& st = pc.ts_[pc.in(step, 0)];
+  const bool nchw_to_nhwc = IsNchwToNhwc(Dims(pc.T(pc.in(step, 0))), pc.T(pc.in(step, 1))->data.i32);
+  if (nchw_to_nhwc && st.is_input && st.consumers.size() == 1 && !st.is_output) {
+    st.transposed_by = step;
+    pc.ts_[pc.out(step)].input_dma = true;
+  } else if (nchw_to_nhwc) {
+    pc.transposes_by_dma_.insert(step);
+    pc.ts_[pc.out(step)].between_op_dma = true;
+  } else {
+    pc.transposes_by_copy_.insert(step);
+  }
+  return Status::Ok();
+}
+
 Status LowerTranspose(PartitionCompiler& pc, int step, OpCode* oc) {
   if (pc.transposes_by_copy_.count(step)) return LowerByCopies(pc, step, oc);
   if (pc.transposes_by_dma_.count(step)) return LowerByDma(pc, step, oc);
