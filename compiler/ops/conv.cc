@@ -3,7 +3,7 @@
 // LOAD_WEIGHTS + MATMUL per (output-row block, Cout tile, tap x Cin tile),
 // POSTPROC. A depthwise convolution with multiplier 1 is VMACC per tap and
 // channel tile, POSTPROC. Both read the input window in place (SAME padding is
-// a border filled with the input zero point, planned in layout.cc).
+// a border filled with the input zero point: PlanConv).
 #include <algorithm>
 #include <cstdint>
 #include <vector>

@@ -1,5 +1,5 @@
 // PAD of H and W: free when fused (its input is laid out in the interior of
-// the output, layout.cc), else an identity VLUT copy into the interior; the
+// the output: PlanPad), else an identity VLUT copy into the interior; the
 // margins are filled when the output buffer comes alive.
 #include <algorithm>
 #include <cstdint>

@@ -1,5 +1,5 @@
 // RESHAPE and SQUEEZE: an alias of the input's bytes when it is contiguous
-// (layout.cc), else an identity VLUT copy in flat element order.
+// (PlanReshape), else an identity VLUT copy in flat element order.
 #include <algorithm>
 #include <cstdint>
 #include <vector>

@@ -1,5 +1,5 @@
 // TRANSPOSE. NCHW -> NHWC is done by the DMA: a partition input is loaded
-// transposed (schedule.cc), a tensor on chip makes a round trip through host
+// transposed (io_dma.cc), a tensor on chip makes a round trip through host
 // memory; other permutations are gathers by identity VLUT copies.
 #include <algorithm>
 #include <cstdint>
