@@ -1,0 +1,115 @@
+#include "compiler/abuf_alloc.h"
+
+#include <algorithm>
+#include <climits>
+#include <map>
+#include <utility>
+
+namespace systole::compiler {
+namespace {
+
+// One placement: a whole root, or one use step of a spilled root.
+struct Unit {
+  int root;
+  int first, last;
+  int step;  // the step of a spilled root's segment, or INT32_MIN
+};
+
+std::vector<Unit> Units(const std::vector<Root>& roots) {
+  std::vector<Unit> units;
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const Root& r = roots[i];
+    if (!r.spilled) {
+      units.push_back({static_cast<int>(i), r.first, r.last, INT32_MIN});
+      continue;
+    }
+    for (int s : r.uses) units.push_back({static_cast<int>(i), s, s, s});
+  }
+  std::stable_sort(units.begin(), units.end(), [](const Unit& a, const Unit& b) { return a.first < b.first; });
+  return units;
+}
+
+// The largest root that may be spilled: not pinned, used at least twice and
+// idle in some step between its first and last use. -1 if none.
+int SpillCandidate(const std::vector<Root>& roots) {
+  int best = -1;
+  for (size_t i = 0; i < roots.size(); ++i) {
+    const Root& r = roots[i];
+    if (r.spilled || r.pinned || r.uses.size() < 2) continue;
+    if (static_cast<int64_t>(r.uses.back() - r.uses.front() + 1) == static_cast<int64_t>(r.uses.size())) continue;
+    if (best < 0 || r.bytes > roots[best].bytes) best = static_cast<int>(i);
+  }
+  return best;
+}
+
+}  // namespace
+
+StatusOr<AbufAllocation> AllocateAbuf(std::vector<Root>* roots_ptr, uint32_t abuf_bytes, bool may_spill,
+                                      uint64_t scratch_base,
+                                      const std::function<std::string(int step)>& step_label) {
+  std::vector<Root>& roots = *roots_ptr;
+  while (true) {
+    const std::vector<Unit> units = Units(roots);
+    std::vector<std::pair<const Unit*, int64_t>> placed;
+    uint64_t peak = 0;
+    const Unit* failed = nullptr;
+    std::map<std::pair<int, int>, uint32_t> seg;
+    for (const Unit& u : units) {
+      const int64_t bytes = roots[u.root].bytes;
+      std::vector<std::pair<int64_t, int64_t>> busy;
+      for (const auto& [o, addr] : placed)
+        if (!(o->last < u.first || u.last < o->first)) busy.push_back({addr, addr + roots[o->root].bytes});
+      std::sort(busy.begin(), busy.end());
+      int64_t at = 0;
+      for (const auto& [b, e] : busy) {
+        if (at + bytes <= b) break;
+        at = std::max(at, (e + 63) / 64 * 64);
+      }
+      if (at + bytes > abuf_bytes) {
+        failed = &u;
+        break;
+      }
+      placed.push_back({&u, at});
+      peak = std::max<uint64_t>(peak, at + bytes);
+      if (u.step == INT32_MIN) roots[u.root].addr = static_cast<uint32_t>(at);
+      else seg[{u.root, u.step}] = static_cast<uint32_t>(at);
+    }
+    if (failed == nullptr) {
+      AbufAllocation result;
+      result.peak = peak;
+      result.scratch_bytes = scratch_base;
+      for (size_t i = 0; i < roots.size(); ++i) {
+        Root& r = roots[i];
+        r.seg_addr.clear();
+        if (!r.spilled) continue;
+        for (int st : r.uses) r.seg_addr[st] = seg[{static_cast<int>(i), st}];
+        r.scratch_offset = result.scratch_bytes;
+        result.scratch_bytes += (r.bytes + 63) / 64 * 64;
+      }
+      result.scratch_bytes -= scratch_base;
+      return result;
+    }
+    const int best = SpillCandidate(roots);
+    if (best < 0 || !may_spill) {
+      const Root& r = roots[failed->root];
+      return OutOfRange(
+          "activations do not fit the %u-byte activation buffer: a %lld-byte tensor needed in step %d (%s) "
+          "finds no room%s",
+          abuf_bytes, static_cast<long long>(r.bytes), std::max(failed->first, 0),
+          step_label(std::max(failed->first, 0)).c_str(),
+          best < 0 ? " even with idle tensors moved to host memory: one operator's inputs and outputs must fit"
+                   : " (moving tensors to host memory needs cached parameters)");
+    }
+    roots[best].spilled = true;
+  }
+}
+
+Status PartitionCompiler::Allocate() {
+  ASSIGN_OR_RETURN(AbufAllocation a, AllocateAbuf(&roots_, hw_.abuf_bytes, opts_.cache_parameters, scratch_bytes_,
+                                                  [this](int step) { return OpLabel(step); }));
+  abuf_peak_ = a.peak;
+  scratch_bytes_ += a.scratch_bytes;
+  return Status::Ok();
+}
+
+}  // namespace systole::compiler

@@ -1,0 +1,36 @@
+// ABUF allocation: first-fit of root buffers over their lifetimes, spilling
+// idle roots to host memory when they do not fit (docs/compiler.md,
+// "Allocation" and "Spilling").
+#ifndef SYSTOLE_COMPILER_ABUF_ALLOC_H_
+#define SYSTOLE_COMPILER_ABUF_ALLOC_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "compiler/partition.h"
+
+namespace systole::compiler {
+
+struct AbufAllocation {
+  uint64_t peak = 0;           // highest ABUF byte used + 1
+  uint64_t scratch_bytes = 0;  // SCRATCH bytes of the spilled roots (64-byte aligned each)
+};
+
+// Gives every root an ABUF address (`addr`; spilled roots: `seg_addr` per use
+// step and `scratch_offset`), 64-byte aligned. Roots whose lifetimes
+// [first, last] overlap never share bytes. When a root does not fit, the
+// largest root that is not pinned and is idle in some step of its lifetime
+// is spilled (lives on chip only in its use steps) and allocation restarts;
+// with `may_spill` false, or nothing left to spill, it fails, naming the
+// step (through `step_label`) and the size of the root that found no room.
+// Scratch offsets start at `scratch_base`.
+StatusOr<AbufAllocation> AllocateAbuf(std::vector<Root>* roots, uint32_t abuf_bytes, bool may_spill,
+                                      uint64_t scratch_base,
+                                      const std::function<std::string(int step)>& step_label);
+
+}  // namespace systole::compiler
+
+#endif  // SYSTOLE_COMPILER_ABUF_ALLOC_H_

@@ -1,0 +1,274 @@
+// Instruction and parameter-block helpers the op lowerings share
+// (partition.h): fills, POSTPROC, the GEMM on the array, copies by VLUT.
+#include <algorithm>
+#include <functional>
+
+#include "common/fixed_point.h"
+#include "compiler/partition.h"
+#include "interpreter/quant_arith.h"
+#include "schema/tflite_generated.h"
+
+namespace systole::compiler {
+
+void PutI32(std::vector<uint8_t>* v, int32_t x) {
+  const uint32_t u = static_cast<uint32_t>(x);
+  for (int i = 0; i < 4; ++i) v->push_back(static_cast<uint8_t>(u >> (8 * i)));
+}
+
+void Align(std::vector<uint8_t>* v, size_t a) {
+  while (v->size() % a) v->push_back(0);
+}
+
+// The identity table of VLUT (a copy): entry i is i - 128.
+std::vector<uint8_t> IdentityLut() {
+  std::vector<uint8_t> t(256);
+  for (int v = 0; v < 256; ++v) t[v] = static_cast<uint8_t>(v - 128);
+  return t;
+}
+
+// Appends the identity table to a parameter block; returns its offset.
+uint32_t AddIdentityLut(std::vector<uint8_t>* params) {
+  const uint32_t at = static_cast<uint32_t>(params->size());
+  const std::vector<uint8_t> t = IdentityLut();
+  params->insert(params->end(), t.begin(), t.end());
+  return at;
+}
+
+// bias'[c] = bias[c] - zx * sum(w[.][c]), wrapping like TFLite's int32 accumulators.
+std::vector<int32_t> FoldInputZeroPoint(const TfLiteTensor* bias, int32_t zx, const std::vector<int64_t>& wsum) {
+  std::vector<int32_t> folded(wsum.size());
+  for (size_t c = 0; c < wsum.size(); ++c) {
+    const int64_t b = bias ? bias->data.i32[c] : 0;
+    folded[c] = static_cast<int32_t>(static_cast<uint32_t>(b - int64_t{zx} * wsum[c]));
+  }
+  return folded;
+}
+
+// Splits device-space weights d (int16 range) into int8 parts whose sum is d.
+std::vector<std::vector<int8_t>> SplitInt8(const std::vector<int32_t>& d) {
+  std::vector<std::vector<int8_t>> parts;
+  std::vector<int32_t> rest = d;
+  do {
+    std::vector<int8_t> p(rest.size());
+    bool more = false;
+    for (size_t i = 0; i < rest.size(); ++i) {
+      const int32_t v = std::min(127, std::max(-128, rest[i]));
+      p[i] = static_cast<int8_t>(v);
+      rest[i] -= v;
+      more |= rest[i] != 0;
+    }
+    parts.push_back(std::move(p));
+    if (!more) break;
+  } while (true);
+  return parts;
+}
+
+void PartitionCompiler::EmitFill(const Root& r, OpCode* oc) {
+  // Everything outside the interior rectangle, as contiguous runs.
+  const int64_t pitch = int64_t{r.wb} * r.c;
+  auto fill = [&](int64_t begin, int64_t end) {
+    while (begin < end) {
+      const int64_t len = std::min<int64_t>(end - begin, 0x7fffffff);
+      isa::VfillArgs a;
+      a.value = r.fill;
+      a.len = static_cast<uint32_t>(len);
+      a.dst = static_cast<uint32_t>(r.addr + begin);
+      oc->compute.push_back(Instruction{{}, a});
+      begin += len;
+    }
+  };
+  const int64_t top_end = r.in_y * pitch + int64_t{r.in_x} * r.c;
+  fill(0, top_end);
+  for (int y = r.in_y; y < r.in_y + r.in_h; ++y) {
+    const int64_t a = y * pitch + int64_t{r.in_x + r.in_w} * r.c;
+    const int64_t b = y + 1 < r.in_y + r.in_h ? (y + 1) * pitch + int64_t{r.in_x} * r.c : r.bytes;
+    fill(a, b);
+  }
+  if (r.in_h == 0) fill(top_end, r.bytes);
+}
+
+void PartitionCompiler::EmitPostproc(const View& out, int oy0, int rows, int ow, int n0, int n, uint32_t param_rel,
+                                     int32_t zp, int32_t lo, int32_t hi, Requant requant, OpCode* oc) {
+  auto one = [&](int acc_row, int64_t dst, int m) {
+    isa::PostprocArgs p;
+    p.m = static_cast<uint32_t>(m);
+    p.n = static_cast<uint32_t>(n);
+    p.acc_addr = static_cast<uint32_t>(acc_row);
+    p.dst_addr = static_cast<uint32_t>(dst);
+    p.dst_stride = static_cast<uint32_t>(out.pix_pitch);
+    p.param_addr = param_rel;
+    p.out_zp = zp;
+    p.act_min = lo;
+    p.act_max = hi;
+    p.single_round = requant == Requant::kSingle;
+    p.half_up = requant == Requant::kHalfUp;
+    oc->compute.push_back(Instruction{{}, p});
+  };
+  if (out.row_pitch == int64_t{ow} * out.pix_pitch) {
+    one(0, Addr(out, oy0, 0) + n0, rows * ow);
+  } else {
+    for (int r = 0; r < rows; ++r) one(r * ow, Addr(out, oy0 + r, 0) + n0, ow);
+  }
+}
+
+// Weight tiles and requantization parameters go into the op's block as:
+//   for each slice: k x cout int8 (row stride cout)
+//   for each cout tile of C: bias[n], mult[n], shift[n] (int32)
+Status PartitionCompiler::EmitGemm(int step, const Gemm& g, OpCode* oc) {
+  std::vector<uint8_t>& P = oc->params;
+  std::vector<uint32_t> slice_at;
+  for (const Slice& s : g.slices) {
+    Align(&P, 4);
+    slice_at.push_back(static_cast<uint32_t>(P.size()));
+    for (int8_t v : s.w) P.push_back(static_cast<uint8_t>(v));
+  }
+  const std::vector<uint32_t> tile_at = AddRequantTiles(
+      &P, g.cout, C_, [&](int c) { return g.bias[c]; }, [&](int c) { return g.mult[c]; },
+      [&](int c) { return g.shift[c]; });
+  if (g.ow > static_cast<int>(hw_.acc_rows) || g.ow > 65535)
+    return OpError(step, StrFormat("output rows of %d pixels exceed the %u accumulator rows", g.ow, hw_.acc_rows));
+  const int rows_per_block = RowsPerBlock(g.oh, g.ow);
+  for (int oy0 = 0; oy0 < g.oh; oy0 += rows_per_block) {
+    const int rows = std::min(rows_per_block, g.oh - oy0);
+    const int m = rows * g.ow;
+    for (int t = 0, n0 = 0; n0 < g.cout; n0 += C_, ++t) {
+      const int n = std::min(C_, g.cout - n0);
+      bool first = true;
+      for (size_t si = 0; si < g.slices.size(); ++si) {
+        const Slice& s = g.slices[si];
+        isa::LoadWeightsArgs lw;
+        lw.k = static_cast<uint32_t>(s.k);
+        lw.n = static_cast<uint32_t>(n);
+        lw.pbuf_addr = slice_at[si] + static_cast<uint32_t>(n0);
+        lw.w_stride = static_cast<uint32_t>(g.cout);
+        oc->compute.push_back(Instruction{{}, lw});
+        isa::MatmulArgs mm;
+        mm.m = static_cast<uint32_t>(m);
+        mm.k = static_cast<uint32_t>(s.k);
+        mm.accumulate = !first;
+        mm.acc_addr = 0;
+        const int64_t a = g.origin + oy0 * g.outer_stride + s.offset;
+        if (a < 0 || a > UINT32_MAX) return Internal("%s: negative ABUF address", OpLabel(step).c_str());
+        mm.a_addr = static_cast<uint32_t>(a);
+        mm.a_inner_count = static_cast<uint32_t>(g.ow);
+        mm.a_inner_stride = static_cast<uint32_t>(g.inner_stride);
+        mm.a_outer_stride = static_cast<uint32_t>(g.outer_stride);
+        oc->compute.push_back(Instruction{{}, mm});
+        oc->macs += uint64_t(m) * s.k * n;
+        first = false;
+      }
+      EmitPostproc(g.out, oy0, rows, g.ow, n0, n, tile_at[t], g.out_zp, g.act_min, g.act_max, g.requant, oc);
+    }
+  }
+  return Status::Ok();
+}
+
+Status PartitionCompiler::ConvQuant(int step, int cout, std::vector<int32_t>* mult, std::vector<int32_t>* shift,
+                                    int32_t* act_min, int32_t* act_max, bool per_channel_path) {
+  TfLiteTensor* input = &ctx_->tensors[in(step, 0)];
+  TfLiteTensor* filter = &ctx_->tensors[in(step, 1)];
+  TfLiteTensor* bias = const_cast<TfLiteTensor*>(BiasOf(step));
+  TfLiteTensor* output = &ctx_->tensors[out(step)];
+  TfLiteFusedActivation act = kTfLiteActNone;
+  const int c = code(step);
+  if (c == tflite::BuiltinOperator_CONV_2D) act = static_cast<const TfLiteConvParams*>(node(step)->builtin_data)->activation;
+  else if (c == tflite::BuiltinOperator_DEPTHWISE_CONV_2D)
+    act = static_cast<const TfLiteDepthwiseConvParams*>(node(step)->builtin_data)->activation;
+  else act = static_cast<const TfLiteFullyConnectedParams*>(node(step)->builtin_data)->activation;
+  mult->assign(cout, 0);
+  shift->assign(cout, 0);
+  const bool uint8 = input->type == kTfLiteUInt8;
+  if (per_channel_path) {
+    int32_t legacy_mult = 0;
+    int legacy_shift = 0;
+    if (quant_arith::ConvolutionQuantizationParams(ctx_, input, filter, bias, output, act, &legacy_mult,
+                                                       &legacy_shift, act_min, act_max, mult->data(),
+                                                       shift->data(), cout) != kTfLiteOk)
+      return OpError(step, "quantization parameters cannot be represented");
+    if (uint8) {
+      std::fill(mult->begin(), mult->end(), legacy_mult);
+      std::fill(shift->begin(), shift->end(), -legacy_shift);
+    }
+  } else {
+    // FULLY_CONNECTED per-tensor path (GetQuantizedConvolutionMultipler).
+    double real = 0;
+    if (quant_arith::ConvolutionMultiplier(ctx_, input, filter, output, &real) != kTfLiteOk)
+      return OpError(step, "output multiplier cannot be represented");
+    int32_t m = 0;
+    int e = 0;
+    QuantizeMultiplier(real, &m, &e);
+    std::fill(mult->begin(), mult->end(), m);
+    std::fill(shift->begin(), shift->end(), e);
+    if (quant_arith::ActivationRangeQuantized(ctx_, act, output, act_min, act_max) != kTfLiteOk)
+      return OpError(step, "activation range");
+  }
+  *act_min -= DeviceOffset(output);
+  *act_max -= DeviceOffset(output);
+  return Status::Ok();
+}
+
+void PartitionCompiler::CopyRuns(const View& sv, int64_t src_flat, const View& dv, int64_t dst_flat, int64_t len,
+                                 uint32_t lut, OpCode* oc) {
+  std::vector<std::pair<int64_t, int64_t>> src, dst;
+  FlatRuns(sv, src_flat, len, [&](int64_t a, int64_t n) { src.push_back({a, n}); });
+  FlatRuns(dv, dst_flat, len, [&](int64_t a, int64_t n) { dst.push_back({a, n}); });
+  size_t si = 0, di = 0;
+  int64_t so = 0, dof = 0;
+  while (si < src.size() && di < dst.size()) {
+    const int64_t n = std::min(src[si].second - so, dst[di].second - dof);
+    isa::VlutArgs v;
+    v.len = static_cast<uint32_t>(n);
+    v.src = static_cast<uint32_t>(src[si].first + so);
+    v.dst = static_cast<uint32_t>(dst[di].first + dof);
+    v.lut_addr = lut;
+    if (!oc->compute.empty() && oc->compute.back().opcode() == isa::Opcode::kVlut) {
+      auto& prev = oc->compute.back().as<isa::VlutArgs>();
+      const uint64_t merged = uint64_t{prev.len} + v.len;
+      const bool disjoint = uint64_t{prev.src} + merged <= prev.dst || uint64_t{prev.dst} + merged <= prev.src;
+      if (prev.lut_addr == lut && prev.src + prev.len == v.src && prev.dst + prev.len == v.dst &&
+          merged < (1ull << 31) && disjoint) {
+        prev.len += v.len;
+        v.len = 0;
+      }
+    }
+    if (v.len) oc->compute.push_back(Instruction{{}, v});
+    so += n, dof += n;
+    if (so == src[si].second) ++si, so = 0;
+    if (dof == dst[di].second) ++di, dof = 0;
+  }
+}
+
+void PartitionCompiler::ExpandBroadcast(const View& src, std::vector<int> sd, const View& dst, std::vector<int> od,
+                                        OpCode* oc) {
+  while (sd.size() < od.size()) sd.insert(sd.begin(), 1);
+  const int rank = static_cast<int>(od.size());
+  const uint32_t lut = AddIdentityLut(&oc->params);
+  int k = rank;  // dims [k, rank) are equal: contiguous blocks of `block` elements
+  while (k > 0 && sd[k - 1] == od[k - 1]) --k;
+  std::vector<int64_t> s_stride(rank + 1, 1), o_size(rank + 1, 1);
+  for (int d = rank - 1; d >= 0; --d) {
+    s_stride[d] = s_stride[d + 1] * sd[d];
+    o_size[d] = o_size[d + 1] * od[d];
+  }
+  // s_stride[d+1] is the source stride of dim d; o_size[d+1] the output block of dim d.
+  std::function<void(int, int64_t, int64_t)> fill = [&](int d, int64_t s_off, int64_t d_off) {
+    if (d == k) {
+      CopyRuns(src, s_off, dst, d_off, o_size[k], lut, oc);
+      return;
+    }
+    const int64_t blk = o_size[d + 1];
+    if (sd[d] == 1) {
+      fill(d + 1, s_off, d_off);
+      for (int64_t n = 1; n < od[d];) {  // double the block in place
+        const int64_t m = std::min<int64_t>(n, od[d] - n);
+        CopyRuns(dst, d_off, dst, d_off + n * blk, m * blk, lut, oc);
+        n += m;
+      }
+    } else {
+      for (int i = 0; i < od[d]; ++i) fill(d + 1, s_off + i * s_stride[d + 1], d_off + i * blk);
+    }
+  };
+  fill(0, 0, 0);
+}
+
+}  // namespace systole::compiler

@@ -1,0 +1,232 @@
+// CONV_2D and DEPTHWISE_CONV_2D. CONV_2D (and a depthwise convolution with
+// depth multiplier > 1, as a block-diagonal filter) is a GEMM on the array:
+// LOAD_WEIGHTS + MATMUL per (output-row block, Cout tile, tap x Cin tile),
+// POSTPROC. A depthwise convolution with multiplier 1 is VMACC per tap and
+// channel tile, POSTPROC. Both read the input window in place (SAME padding is
+// a border filled with the input zero point: PlanConv).
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "common/fixed_point.h"
+#include "compiler/ops/op.h"
+#include "interpreter/quant_arith.h"
+#include "schema/tflite_generated.h"
+
+namespace systole::compiler {
+namespace {
+
+Status LowerAsGemm(PartitionCompiler& pc, int step, OpCode* oc) {
+  const TfLiteTensor* input = pc.T(pc.in(step, 0));
+  const TfLiteTensor* filter = pc.T(pc.in(step, 1));
+  const TfLiteTensor* bias = pc.BiasOf(step);
+  const TfLiteTensor* output = pc.T(pc.out(step));
+  const bool dw = pc.code(step) == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
+  int sh, sw, dh, dwl;
+  TfLitePadding pad;
+  if (dw) {
+    const auto* p = static_cast<const TfLiteDepthwiseConvParams*>(pc.node(step)->builtin_data);
+    sh = p->stride_height, sw = p->stride_width, dh = p->dilation_height_factor, dwl = p->dilation_width_factor;
+    pad = p->padding;
+  } else {
+    const auto* p = static_cast<const TfLiteConvParams*>(pc.node(step)->builtin_data);
+    sh = p->stride_height, sw = p->stride_width, dh = p->dilation_height_factor, dwl = p->dilation_width_factor;
+    pad = p->padding;
+  }
+  const std::vector<int> id = Dims(input), fd = Dims(filter);
+  const int cin = id[3], kh = fd[1], kw = fd[2];
+  const int cout = dw ? fd[3] : fd[0];
+  int oh = 0, ow = 0;
+  const TfLitePaddingValues pv =
+      quant_arith::PaddingHeightWidth(sh, sw, dh, dwl, id[1], id[2], kh, kw, pad, &oh, &ow);
+  const View& iv = pc.ts_[pc.in(step, 0)].view;
+  const bool uint8 = input->type == kTfLiteUInt8;
+  const int32_t wzp = uint8 ? filter->params.zero_point : 0;
+  // Weight of (co, ky, kx, ci) in device space.
+  // A depthwise convolution with depth multiplier M runs on the array with a
+  // block-diagonal filter: output channel co reads input channel co / M.
+  const int mult_dw = dw ? cout / cin : 1;
+  auto weight = [&](int co, int ky, int kx, int ci) -> int32_t {
+    if (dw && co / mult_dw != ci) return 0;
+    int64_t i = dw ? (int64_t{ky} * kw + kx) * cout + co : ((int64_t{co} * kh + ky) * kw + kx) * cin + ci;
+    return uint8 ? int32_t{filter->data.uint8[i]} - wzp : int32_t{filter->data.int8[i]};
+  };
+
+  PartitionCompiler::Gemm g;
+  g.oh = oh, g.ow = ow, g.cout = cout;
+  g.origin = pc.Addr(iv, -pv.height, -pv.width);
+  g.inner_stride = int64_t{sw} * iv.pix_pitch;
+  g.outer_stride = int64_t{sh} * iv.row_pitch;
+  g.out = pc.ts_[pc.out(step)].view;
+  RETURN_IF_ERROR(pc.ConvQuant(step, cout, &g.mult, &g.shift, &g.act_min, &g.act_max, true));
+  // int8 CONV_2D: ruy's requantization (flavor-dependent); uint8 (gemmlowp)
+  // and depthwise kernels: TFLite's double rounding.
+  g.requant = !uint8 && !dw ? pc.Int8GemmRequant() : Requant::kTwoStep;
+  g.out_zp = DeviceZeroPoint(output);
+  const int32_t xzp = DeviceZeroPoint(input);
+  std::vector<int64_t> wsum(cout, 0);
+  const int ci_per = cin;
+  for (int ky = 0; ky < kh; ++ky)
+    for (int kx = 0; kx < kw; ++kx)
+      for (int c0 = 0; c0 < ci_per; c0 += pc.R_) {
+        const int k = std::min(pc.R_, ci_per - c0);
+        std::vector<int32_t> d(size_t(k) * cout);
+        for (int r = 0; r < k; ++r)
+          for (int co = 0; co < cout; ++co) {
+            d[size_t(r) * cout + co] = weight(co, ky, kx, c0 + r);
+            wsum[co] += d[size_t(r) * cout + co];
+          }
+        const int64_t off = int64_t{ky} * dh * iv.row_pitch + int64_t{kx} * dwl * iv.pix_pitch + c0;
+        for (auto& part : SplitInt8(d)) g.slices.push_back(PartitionCompiler::Slice{off, k, std::move(part)});
+      }
+  g.bias = FoldInputZeroPoint(bias, xzp, wsum);
+  return pc.EmitGemm(step, g, oc);
+}
+
+Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
+  const TfLiteTensor* input = pc.T(pc.in(step, 0));
+  const TfLiteTensor* filter = pc.T(pc.in(step, 1));
+  const TfLiteTensor* bias = pc.BiasOf(step);
+  const TfLiteTensor* output = pc.T(pc.out(step));
+  const auto* p = static_cast<const TfLiteDepthwiseConvParams*>(pc.node(step)->builtin_data);
+  const std::vector<int> id = Dims(input), fd = Dims(filter);
+  const int ch = id[3], kh = fd[1], kw = fd[2];
+  int oh = 0, ow = 0;
+  const TfLitePaddingValues pv = quant_arith::PaddingHeightWidth(
+      p->stride_height, p->stride_width, p->dilation_height_factor, p->dilation_width_factor, id[1], id[2], kh, kw,
+      p->padding, &oh, &ow);
+  const View& iv = pc.ts_[pc.in(step, 0)].view;
+  const View& ov = pc.ts_[pc.out(step)].view;
+  const bool uint8 = input->type == kTfLiteUInt8;
+  const int32_t wzp = uint8 ? filter->params.zero_point : 0;
+  std::vector<int32_t> mult, shift;
+  int32_t lo = -128, hi = 127;
+  RETURN_IF_ERROR(pc.ConvQuant(step, ch, &mult, &shift, &lo, &hi, true));
+  const int32_t xzp = DeviceZeroPoint(input);
+
+  // Parameters: per tap, the parts of its ch weights; then per channel tile
+  // bias/mult/shift.
+  std::vector<uint8_t>& P = oc->params;
+  std::vector<int64_t> wsum(ch, 0);
+  struct Tap {
+    int64_t off;
+    std::vector<uint32_t> parts;  // PBUF-relative address of each part's ch weights
+  };
+  std::vector<Tap> taps;
+  for (int ky = 0; ky < kh; ++ky)
+    for (int kx = 0; kx < kw; ++kx) {
+      std::vector<int32_t> d(ch);
+      for (int c = 0; c < ch; ++c) {
+        const int64_t i = (int64_t{ky} * kw + kx) * ch + c;
+        d[c] = uint8 ? int32_t{filter->data.uint8[i]} - wzp : int32_t{filter->data.int8[i]};
+        wsum[c] += d[c];
+      }
+      Tap t{int64_t{ky} * p->dilation_height_factor * iv.row_pitch +
+                int64_t{kx} * p->dilation_width_factor * iv.pix_pitch,
+            {}};
+      for (auto& part : SplitInt8(d)) {
+        t.parts.push_back(static_cast<uint32_t>(P.size()));
+        for (int8_t v : part) P.push_back(static_cast<uint8_t>(v));
+      }
+      taps.push_back(std::move(t));
+    }
+  const std::vector<int32_t> folded = FoldInputZeroPoint(bias, xzp, wsum);
+  const std::vector<uint32_t> tile_at = AddRequantTiles(
+      &P, ch, pc.C_, [&](int c) { return folded[c]; }, [&](int c) { return mult[c]; }, [&](int c) { return shift[c]; });
+  if (ow > static_cast<int>(pc.hw_.acc_rows)) return pc.OpError(step, "output row longer than the accumulator");
+  const int rows_per_block = pc.RowsPerBlock(oh, ow);
+  const int64_t origin = pc.Addr(iv, -pv.height, -pv.width);
+  const int64_t outer = int64_t{p->stride_height} * iv.row_pitch;
+  for (int t = 0, c0 = 0; c0 < ch; c0 += pc.C_, ++t) {
+    const int n = std::min(pc.C_, ch - c0);
+    for (int oy0 = 0; oy0 < oh; oy0 += rows_per_block) {
+      const int rows = std::min(rows_per_block, oh - oy0);
+      const int m = rows * ow;
+      bool first = true;
+      for (const Tap& tap : taps)
+        for (uint32_t part : tap.parts) {
+          isa::VmaccArgs v;
+          v.m = static_cast<uint32_t>(m);
+          v.n = static_cast<uint32_t>(n);
+          v.accumulate = !first;
+          v.acc_addr = 0;
+          v.a_addr = static_cast<uint32_t>(origin + oy0 * outer + tap.off + c0);
+          v.a_inner_count = static_cast<uint32_t>(ow);
+          v.a_inner_stride = static_cast<uint32_t>(int64_t{p->stride_width} * iv.pix_pitch);
+          v.a_outer_stride = static_cast<uint32_t>(outer);
+          v.w_addr = part + static_cast<uint32_t>(c0);
+          oc->compute.push_back(Instruction{{}, v});
+          oc->macs += uint64_t(m) * n;
+          first = false;
+        }
+      pc.EmitPostproc(ov, oy0, rows, ow, c0, n, tile_at[t], DeviceZeroPoint(output), lo, hi, Requant::kTwoStep, oc);
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckConv(const OpChecker& op) {
+  if (op.code() == tflite::BuiltinOperator_CONV_2D) {
+    RETURN_IF_ERROR(op.Activations(1));
+    const auto* p = static_cast<const TfLiteConvParams*>(op.node()->builtin_data);
+    if (p == nullptr) return op.Fail("missing options");
+    RETURN_IF_ERROR(op.Image(op.In(0), "input"));
+    RETURN_IF_ERROR(op.Weights(op.In(1), op.In(0)));
+    const std::vector<int> w = Dims(op.In(1));
+    if (w.size() != 4 || w[3] != Dims(op.In(0))[3]) return op.Fail("filter must be [Cout, KH, KW, Cin]");
+    return op.Activation(p->activation);
+  }
+  RETURN_IF_ERROR(op.Activations(1));
+  const auto* p = static_cast<const TfLiteDepthwiseConvParams*>(op.node()->builtin_data);
+  if (p == nullptr) return op.Fail("missing options");
+  RETURN_IF_ERROR(op.Image(op.In(0), "input"));
+  RETURN_IF_ERROR(op.Weights(op.In(1), op.In(0)));
+  const std::vector<int> w = Dims(op.In(1));
+  const int cin = Dims(op.In(0))[3];
+  if (w.size() != 4 || w[0] != 1) return op.Fail("filter must be [1, KH, KW, Cout]");
+  if (cin <= 0 || w[3] % cin != 0)
+    return op.Fail(StrFormat("%d output channels are not a multiple of the %d input channels", w[3], cin));
+  return op.Activation(p->activation);
+}
+
+// SAME padding is materialised: the input gets a border as wide as the
+// padding (filled with its zero point), so windows are read in place.
+Status PlanConv(PartitionCompiler& pc, int step, LayoutPhase phase) {
+  if (phase != LayoutPhase::kBorders) return Status::Ok();
+  const TfLiteTensor* input = pc.T(pc.in(step, 0));
+  const TfLiteTensor* filter = pc.T(pc.in(step, 1));
+  int sh, sw, dh, dw;
+  TfLitePadding pad;
+  if (pc.code(step) == tflite::BuiltinOperator_CONV_2D) {
+    const auto* p = static_cast<const TfLiteConvParams*>(pc.node(step)->builtin_data);
+    sh = p->stride_height, sw = p->stride_width, dh = p->dilation_height_factor, dw = p->dilation_width_factor;
+    pad = p->padding;
+  } else {
+    const auto* p = static_cast<const TfLiteDepthwiseConvParams*>(pc.node(step)->builtin_data);
+    sh = p->stride_height, sw = p->stride_width, dh = p->dilation_height_factor, dw = p->dilation_width_factor;
+    pad = p->padding;
+  }
+  const std::vector<int> id = Dims(input), fd = Dims(filter);
+  int oh = 0, ow = 0;
+  const TfLitePaddingValues pv =
+      quant_arith::PaddingHeightWidth(sh, sw, dh, dw, id[1], id[2], fd[1], fd[2], pad, &oh, &ow);
+  TensorState& st = pc.ts_[pc.in(step, 0)];
+  const int need_b = std::max(0, (oh - 1) * sh + (fd[1] - 1) * dh + 1 - pv.height - id[1]);
+  const int need_r = std::max(0, (ow - 1) * sw + (fd[2] - 1) * dw + 1 - pv.width - id[2]);
+  st.bt = std::max(st.bt, pv.height);
+  st.bl = std::max(st.bl, pv.width);
+  st.bb = std::max(st.bb, need_b);
+  st.br = std::max(st.br, need_r);
+  return Status::Ok();
+}
+
+Status LowerConv(PartitionCompiler& pc, int step, OpCode* oc) {
+  if (pc.code(step) == tflite::BuiltinOperator_DEPTHWISE_CONV_2D &&
+      Dims(pc.T(pc.in(step, 1)))[3] == Dims(pc.T(pc.in(step, 0)))[3])
+    return LowerDepthwiseVmacc(pc, step, oc);  // multiplier 1
+  return LowerAsGemm(pc, step, oc);
+}
+
+}  // namespace systole::compiler

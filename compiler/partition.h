@@ -1,0 +1,340 @@
+// The compiler's working state for one partition, shared by the passes
+// (compiler/*.cc) and the op lowerings (compiler/ops/*.cc). Internal: not
+// part of the public API (compiler.h).
+//
+// Pipeline (docs/compiler.md):
+//  1. ReadGraph (layout.cc): the partition's ops and tensors; every op must
+//     pass CheckOpSupport.
+//  2. PlanLayout (layout.cc): a view in ABUF for every activation tensor
+//     (borders for SAME-padded readers, fused PADs, aliases).
+//  3. Allocate (abuf_alloc.h): ABUF ranges for the root buffers over their
+//     lifetimes, spilling idle ones to host memory.
+//  4. Lower (compiler.cc + ops/): per op, compute instructions and a
+//     parameter block with PBUF addresses relative to the block.
+//  5. Schedule (schedule.h): the INFERENCE chunk with input loads, streamed
+//     parameter loads, compute and output stores, tokens between them.
+//  6. Write (writer.cc): estimate, report and the executable flatbuffer.
+#ifndef SYSTOLE_COMPILER_PARTITION_H_
+#define SYSTOLE_COMPILER_PARTITION_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "compiler/compiler.h"
+#include "compiler/graph.h"
+#include "schema/isa/isa_generated.h"
+
+namespace systole::compiler {
+
+using isa::Instruction;
+
+constexpr int kRegionParams = 0;
+constexpr int kRegionInput = 1;
+constexpr int kRegionOutput = 2;
+constexpr int kRegionScratch = 3;
+constexpr uint32_t kMaxRowBytes = (1u << 24) - 1;  // LOAD/STORE row_bytes field
+constexpr uint32_t kMaxRows = 65535;
+constexpr int kInputBands = 4;  // row bands of a partition input, each its own DMA token
+
+// A tensor's place in ABUF: element (y, x, c) is at
+// buffer base + offset + y * row_pitch + x * pix_pitch + c.
+struct View {
+  int root = -1;  // index into roots_
+  int64_t offset = 0;
+  int64_t row_pitch = 0;
+  int64_t pix_pitch = 0;
+  int h = 1, w = 1, c = 1;
+};
+
+// A buffer in ABUF that views share.
+struct Root {
+  int64_t bytes = 0;
+  int first = 0, last = 0;  // op steps; -1 = before the first op, INT_MAX = to the end
+  uint32_t addr = 0;
+  // Fill everything except the interior rectangle with `fill` when the root
+  // comes alive (borders and PAD margins).
+  bool needs_fill = false;
+  int32_t fill = 0;
+  int hb = 0, wb = 0, c = 0;                   // buffer geometry
+  int in_y = 0, in_x = 0, in_h = 0, in_w = 0;  // interior rectangle
+  std::vector<int> uses;  // steps that write or read it, sorted
+  bool pinned = false;    // partition input or output: never spilled
+  bool spilled = false;
+  std::map<int, uint32_t> seg_addr;  // spilled: ABUF address in each use step
+  uint64_t scratch_offset = 0;       // spilled: home in the SCRATCH region
+};
+
+struct TensorState {
+  bool in_partition = false;
+  bool is_input = false, is_output = false;
+  int producer = -1;                   // step
+  std::vector<int> consumers;          // steps
+  int bt = 0, bb = 0, bl = 0, br = 0;  // border needed by SAME-padded readers
+  View view;
+  bool has_view = false;
+  int transposed_by = -1;  // a partition input the DMA loads transposed (TRANSPOSE step)
+  bool is_const = false;   // a constant elementwise operand, loaded into ABUF with the inputs
+  // Written by a DMA (contiguous, no border): by the input loads (on chip
+  // from the start), or by a between-op DMA after its producer.
+  bool input_dma = false, between_op_dma = false;
+};
+
+// The points at which an op family shapes the layout: Plan<Family>(pc, step,
+// phase) in compiler/ops/<family>.cc, called for every op in step order.
+enum class LayoutPhase {
+  kGraph,    // the graph is read: classify the op, mark its constant operands
+  kBorders,  // the border its SAME-padded input needs
+  kFuse,     // whether its input is written in place into its output (interior_)
+  kRoots,    // roots made before the dataflow walk (parents of fused inputs)
+  kView,     // its output is being placed: it may alias instead of getting a root
+  kFinish,   // every view exists: adjust its roots (margins)
+  kScratch,  // lifetimes are known: scratch roots alive in its step only
+};
+
+// A tensor laid out inside another (a fused PAD's input in its output).
+struct Interior {
+  int parent;  // tensor
+  int y, x;    // position of element (0, 0) in the parent
+};
+
+struct LoadGroup;  // schedule.h
+struct Schedule;   // schedule.h
+
+// A partition input or output in its host region.
+struct HostBinding {
+  int tensor;
+  uint32_t offset, size;
+};
+struct HostIo {
+  std::vector<HostBinding> inputs, outputs;  // spec order, 64-byte aligned
+  uint32_t input_bytes = 0, output_bytes = 0;
+};
+
+// The executable's parameter region: op blocks (64-byte aligned; what PBUF
+// holds), then the constant elementwise operands (loaded into ABUF).
+struct ParameterBlob {
+  std::vector<uint8_t> bytes;
+  std::vector<uint32_t> block_at;     // per op
+  uint64_t pbuf_part = 0;             // bytes of the op blocks
+  uint64_t largest_block = 0;
+  std::map<int, uint32_t> const_at;  // constant tensor -> offset
+};
+
+// One op's lowering.
+struct OpCode {
+  int node = 0;
+  std::string name;
+  std::vector<Instruction> compute;
+  std::vector<uint8_t> params;  // PBUF-relative addresses in `compute` point into this
+  uint64_t macs = 0;
+  // Spilled tensors and DMA transposes: loads before the op and stores after
+  // it, with their token handshakes (not relocated).
+  std::vector<Instruction> pre, post;
+};
+
+// POSTPROC's requantization modes (docs/ISA.md): TFLite's two-step
+// MultiplyByQuantizedMultiplier, ruy's single rounding (single_round), ruy's
+// x86-64 kernels (half_up).
+enum class Requant { kTwoStep, kSingle, kHalfUp };
+
+// Parameter-block helpers (emit.cc).
+void PutI32(std::vector<uint8_t>* v, int32_t x);
+void Align(std::vector<uint8_t>* v, size_t a);
+// The identity table of VLUT (a copy): entry i is i - 128.
+std::vector<uint8_t> IdentityLut();
+// Appends the identity table to a parameter block; returns its offset.
+uint32_t AddIdentityLut(std::vector<uint8_t>* params);
+// bias'[c] = bias[c] - zx * sum(w[.][c]), wrapping like TFLite's int32 accumulators.
+std::vector<int32_t> FoldInputZeroPoint(const TfLiteTensor* bias, int32_t zx, const std::vector<int64_t>& wsum);
+// Splits device-space weights d (int16 range) into int8 parts whose sum is d.
+std::vector<std::vector<int8_t>> SplitInt8(const std::vector<int32_t>& d);
+
+// Appends the POSTPROC parameter blocks of `channels` output channels, one per
+// tile of `tile` channels: bias[n], mult[n], shift[n] (int32, 4-aligned).
+// Returns each tile's offset in the block.
+template <typename Bias, typename Mult, typename Shift>
+std::vector<uint32_t> AddRequantTiles(std::vector<uint8_t>* P, int channels, int tile, Bias bias, Mult mult,
+                                      Shift shift) {
+  std::vector<uint32_t> at;
+  for (int c0 = 0; c0 < channels; c0 += tile) {
+    const int n = std::min(tile, channels - c0);
+    Align(P, 4);
+    at.push_back(static_cast<uint32_t>(P->size()));
+    for (int j = 0; j < n; ++j) PutI32(P, bias(c0 + j));
+    for (int j = 0; j < n; ++j) PutI32(P, mult(c0 + j));
+    for (int j = 0; j < n; ++j) PutI32(P, shift(c0 + j));
+  }
+  return at;
+}
+
+// The state of one partition's compilation. Members are public: the op
+// lowerings in compiler/ops/ read the layout and use the emit helpers.
+class PartitionCompiler {
+ public:
+  // input_bands: load a partition input in row bands that compute consumes
+  // as they arrive (and block the ops reading it by as many row blocks).
+  PartitionCompiler(TfLiteContext* ctx, const PartitionSpec& spec, const CompileOptions& opts, bool input_bands)
+      : ctx_(ctx), spec_(spec), opts_(opts), hw_(opts.hw), R_(hw_.rows), C_(hw_.cols), input_bands_(input_bands) {}
+
+  StatusOr<CompiledPartition> Run();
+  // After Run(): whether this partition can load its input in bands (one
+  // input, cached parameters, at least two rows), i.e. whether compiling it
+  // with input_bands = true gives a different program.
+  bool input_bands_possible() const { return input_bands_possible_; }
+
+  // ---- graph access
+  const TfLiteNode* node(int step) const { return nodes_[step]; }
+  int code(int step) const { return regs_[step]->builtin_code; }
+  const TfLiteTensor* T(int idx) const { return &ctx_->tensors[idx]; }
+  int in(int step, int i) const { return node(step)->inputs->data[i]; }
+  int out(int step) const { return node(step)->outputs->data[0]; }
+  // The optional bias input (input 2) of a convolution or FULLY_CONNECTED.
+  const TfLiteTensor* BiasOf(int step) const {
+    return node(step)->inputs->size > 2 && in(step, 2) >= 0 ? T(in(step, 2)) : nullptr;
+  }
+  // Output rows of `ow` pixels per accumulator block.
+  // With input bands, an op reading a partition input works in at least
+  // kInputBands blocks, so its first block needs only the first band.
+  int RowsPerBlock(int oh, int ow) const {
+    int rows = std::max(1, std::min<int>(oh, std::min<int64_t>(hw_.acc_rows, 65535) / ow));
+    if (input_bands_ && lowering_step_ >= 0 && roots_[ts_.at(in(lowering_step_, 0)).view.root].first == -1)
+      rows = std::min(rows, std::max(1, (oh + kInputBands - 1) / kInputBands));
+    return rows;
+  }
+  std::string OpLabel(int step) const {
+    return StrFormat("%s (op %d)", OpName(code(step)).c_str(), spec_.nodes[step]);
+  }
+  Status OpError(int step, const std::string& why) const {
+    return Unimplemented("%s: %s", OpLabel(step).c_str(), why.c_str());
+  }
+  int64_t Addr(const View& v, int64_t y, int64_t x) const {
+    return int64_t{roots_[v.root].addr} + v.offset + y * v.row_pitch + x * v.pix_pitch;
+  }
+  bool Plain(const View& v) const {
+    const Root& r = roots_[v.root];
+    return v.offset == 0 && v.pix_pitch == v.c && v.row_pitch == int64_t{v.w} * v.c &&
+           r.bytes == int64_t{v.h} * v.w * v.c;
+  }
+
+  // ---- passes
+  Status ReadGraph();   // layout.cc
+  Status PlanLayout();  // layout.cc
+  Status Allocate();    // abuf_alloc.cc
+  // A root buffer for tensor t, with the borders its readers need, and the
+  // tensor's view in its interior.
+  void MakeRoot(int t);
+  // The op's lowering (through the op table), after the fills of the roots
+  // that come alive at this step.
+  Status Lower(int step, OpCode* oc);
+  // Every op, with the spill loads and stores around it; `pre` receives the
+  // fills of the roots alive from the start.
+  Status LowerAll(OpCode* pre, std::vector<OpCode>* ops);
+
+  // ---- host DMA (io_dma.cc)
+  HostIo BindHostRegions() const;
+  // The loads of the constant operands and the partition inputs: one group,
+  // or with `banded` one group per row band of the (single) input.
+  Status InputLoads(const ParameterBlob& blob, const HostIo& io, bool banded, std::vector<LoadGroup>* groups) const;
+  Status OutputStores(const HostIo& io, std::vector<Instruction>* stores) const;
+
+  // ---- the executable (writer.cc)
+  ParameterBlob PackParameters(const std::vector<OpCode>& ops) const;
+  // Encodes the chunks, estimates (validating the program against the
+  // configuration) and writes the report and the executable.
+  StatusOr<CompiledPartition> Write(const std::vector<OpCode>& ops, const ParameterBlob& blob, const HostIo& io,
+                                    bool cache, uint32_t pbuf_half, const Schedule& schedule) const;
+
+  // ---- emit helpers (emit.cc)
+  // Writes the broadcast of `src` (dims sd) to the contiguous `dst` (dims od)
+  // with identity VLUT copies, doubling repeated blocks.
+  void ExpandBroadcast(const View& src, std::vector<int> sd, const View& dst, std::vector<int> od, OpCode* oc);
+  void CopyRuns(const View& src, int64_t src_flat, const View& dst, int64_t dst_flat, int64_t len, uint32_t lut,
+                OpCode* oc);
+  // Calls fn(addr, len) for the ABUF runs holding flat elements
+  // [begin, begin + len) of a view (split where the view's rows are not adjacent).
+  template <typename Fn>
+  void FlatRuns(const View& v, int64_t begin, int64_t len, Fn fn) const {
+    const int64_t row = int64_t{v.w} * v.c;
+    if (v.row_pitch == row) {
+      fn(Addr(v, 0, 0) + begin, len);
+      return;
+    }
+    while (len > 0) {
+      const int64_t y = begin / row, in_row = begin % row;
+      const int64_t n = std::min(len, row - in_row);
+      fn(Addr(v, y, 0) + in_row, n);
+      begin += n;
+      len -= n;
+    }
+  }
+
+  struct Slice {
+    int64_t offset;  // ABUF offset of the slice's first byte relative to the window origin
+    int k;
+    std::vector<int8_t> w;  // k x cout, row-major
+  };
+  struct Gemm {
+    int oh = 1, ow = 1;
+    int64_t origin = 0;  // ABUF address of output (0,0)'s window origin
+    int64_t inner_stride = 0, outer_stride = 0;
+    std::vector<Slice> slices;
+    int cout = 0;
+    std::vector<int32_t> bias, mult, shift;
+    int32_t out_zp = 0, act_min = -128, act_max = 127;
+    Requant requant = Requant::kTwoStep;
+    View out;
+  };
+  Status EmitGemm(int step, const Gemm& g, OpCode* oc);
+  void EmitPostproc(const View& out, int oy0, int rows, int ow, int n0, int n, uint32_t param_rel, int32_t zp,
+                    int32_t lo, int32_t hi, Requant requant, OpCode* oc);
+  // The requantization of an int8 CONV_2D / FULLY_CONNECTED GEMM in this
+  // flavor's TFLite (ruy's portable or x86 kernels).
+  Requant Int8GemmRequant() const {
+    return opts_.flavor == TfliteFlavor::kRuy ? Requant::kSingle : Requant::kHalfUp;
+  }
+  void EmitFill(const Root& r, OpCode* oc);
+  Status ConvQuant(int step, int cout, std::vector<int32_t>* mult, std::vector<int32_t>* shift, int32_t* act_min,
+                   int32_t* act_max, bool per_channel_path);
+
+  // ---- state
+  TfLiteContext* ctx_;
+  const PartitionSpec& spec_;
+  const CompileOptions& opts_;
+  const sim::DeviceConfig& hw_;
+  const int R_, C_;
+
+  std::vector<const TfLiteNode*> nodes_;
+  std::vector<const TfLiteRegistration*> regs_;
+  std::map<int, TensorState> ts_;
+  std::vector<Root> roots_;
+  const bool input_bands_;
+  bool input_bands_possible_ = false;
+  int lowering_step_ = -1;
+  std::set<int> fused_pads_;          // steps whose PAD is free (input written in place)
+  std::set<int> transposes_by_copy_;  // TRANSPOSE steps lowered to VLUT copies
+  std::set<int> transposes_by_dma_;   // NCHW -> NHWC steps: STORE to SCRATCH, strided LOAD back
+  std::map<std::pair<int, int>, int> expand_root_;  // (step, input) -> root of the broadcast-expanded operand
+  std::set<int> aliased_copies_;                    // RESHAPE/SQUEEZE steps that are aliases
+  std::map<int, Interior> interior_;                // tensors written in place into another's interior
+  uint64_t abuf_peak_ = 0;
+  uint64_t scratch_bytes_ = 0;
+  // Loads/stores between ops (spills, DMA transposes) share the load unit's
+  // token stream with streamed parameter blocks: only with cached parameters.
+  bool mid_dma_ = false;
+
+ private:
+  // PlanLayout's steps (layout.cc).
+  Status RunLayoutPhase(LayoutPhase phase);
+  Status MakeViews();
+  Status PlanLifetimes();
+};
+
+}  // namespace systole::compiler
+
+#endif  // SYSTOLE_COMPILER_PARTITION_H_

@@ -1,0 +1,64 @@
+// Scheduling: the INFERENCE chunk's instruction sequence across the three
+// units with the tokens between them (docs/compiler.md, "Program shape"):
+//
+//   input loads (one token per group) [streamed: first two parameter blocks]
+//   compute waits for the first group; preamble (fills); per op:
+//     [streamed: wait for its block] [spill loads] compute [spill stores]
+//     [streamed: free its PBUF half, load block j+2]
+//   compute signals store; output stores.
+//
+// With several input groups (row bands of the input), compute waits for
+// group k just before its first instruction whose ABUF reads touch the
+// group's bytes, and for every group before any between-op DMA and before
+// the final token to store.
+#ifndef SYSTOLE_COMPILER_SCHEDULE_H_
+#define SYSTOLE_COMPILER_SCHEDULE_H_
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "compiler/partition.h"
+
+namespace systole::compiler {
+
+// Loads that end with one token to compute.
+struct LoadGroup {
+  std::vector<Instruction> loads;
+  uint64_t abuf_begin = 0, abuf_end = 0;  // ABUF bytes the group writes are inside [begin, end)
+};
+
+struct ScheduleInput {
+  std::vector<LoadGroup> input_groups;  // at least one
+  std::vector<Instruction> preamble;    // compute before the first op
+  const std::vector<OpCode>* ops = nullptr;
+  // Cached parameters: op s's PBUF addresses are relocated by block_at[s].
+  // Streamed: op s's block (if not empty) is loaded from the parameter
+  // region at block_at[s] into PBUF half j % 2 (j counting non-empty blocks).
+  bool stream = false;
+  std::vector<uint32_t> block_at;
+  uint32_t pbuf_half = 0;
+  std::vector<Instruction> stores;  // output stores; the first waits for compute
+};
+
+struct Schedule {
+  std::vector<Instruction> seq;
+  std::vector<std::pair<uint64_t, uint64_t>> op_ranges;  // (first index, count) of each op in seq
+};
+
+StatusOr<Schedule> ScheduleInference(const ScheduleInput& in);
+
+// LOADs copying `bytes` from the parameter region at host_off to PBUF at
+// pbuf_addr, in rows the DMA fields carry (one empty LOAD for 0 bytes); the
+// first gets `first` tokens, the last `last`.
+std::vector<Instruction> LinearParameterLoads(uint64_t host_off, uint64_t pbuf_addr, uint64_t bytes,
+                                              isa::Deps first, isa::Deps last);
+
+// The PBUF-address fields of a compute instruction moved by `base` (the
+// relocation of a parameter block).
+void RelocatePbuf(Instruction* insn, uint32_t base);
+
+}  // namespace systole::compiler
+
+#endif  // SYSTOLE_COMPILER_SCHEDULE_H_

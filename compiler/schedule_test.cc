@@ -1,0 +1,208 @@
+#include "compiler/schedule.h"
+
+#include <gtest/gtest.h>
+
+#include "compiler/tokens.h"
+
+namespace systole::compiler {
+namespace {
+
+using namespace tokens;  // NOLINT
+
+Instruction Vlut(uint32_t src, uint32_t len, uint32_t dst, uint32_t lut) {
+  isa::VlutArgs v;
+  v.src = src;
+  v.len = len;
+  v.dst = dst;
+  v.lut_addr = lut;
+  return Instruction{{}, v};
+}
+
+Instruction AbufLoad(uint32_t sram, uint32_t bytes) {
+  isa::LoadArgs a;
+  a.buffer = static_cast<uint32_t>(isa::Buffer::kAbuf);
+  a.region = kRegionInput;
+  a.rows = 1;
+  a.row_bytes = bytes;
+  a.sram_addr = sram;
+  return Instruction{{}, a};
+}
+
+Instruction Store() {
+  isa::StoreArgs a;
+  a.buffer = static_cast<uint32_t>(isa::Buffer::kAbuf);
+  a.region = kRegionOutput;
+  a.rows = 1;
+  a.row_bytes = 16;
+  return Instruction{{}, a};
+}
+
+// An op copying 16 bytes by VLUT with a 256-byte table at block offset 0.
+OpCode CopyOp(uint32_t src, uint32_t dst) {
+  OpCode op;
+  op.params.assign(256, 0);
+  op.compute.push_back(Vlut(src, 16, dst, 0));
+  return op;
+}
+
+bool IsNop(const Instruction& i) { return i.opcode() == isa::Opcode::kNop; }
+bool Same(isa::Deps a, isa::Deps b) {
+  return a.pop_prev == b.pop_prev && a.pop_next == b.pop_next && a.push_prev == b.push_prev &&
+         a.push_next == b.push_next;
+}
+
+// Every token pushed is popped, on each of the four channels.
+void ExpectBalancedTokens(const std::vector<Instruction>& seq) {
+  int load_to_compute = 0, compute_to_load = 0, compute_to_store = 0, store_to_compute = 0;
+  for (const Instruction& i : seq) {
+    const isa::Unit u = i.unit();
+    if (u == kLoad) load_to_compute += i.deps.push_next, compute_to_load -= i.deps.pop_next;
+    if (u == kStore) store_to_compute += i.deps.push_prev, compute_to_store -= i.deps.pop_prev;
+    if (u == kCompute) {
+      load_to_compute -= i.deps.pop_prev;
+      compute_to_load += i.deps.push_prev;
+      compute_to_store += i.deps.push_next;
+      store_to_compute -= i.deps.pop_next;
+    }
+  }
+  EXPECT_EQ(load_to_compute, 0);
+  EXPECT_EQ(compute_to_load, 0);
+  EXPECT_EQ(compute_to_store, 0);
+  EXPECT_EQ(store_to_compute, 0);
+}
+
+TEST(Tokens, NamedPartnersMapToTheIsaFlags) {
+  EXPECT_TRUE(Same(Wait(kCompute, kLoad), isa::Deps{true, false, false, false}));
+  EXPECT_TRUE(Same(Wait(kCompute, kStore), isa::Deps{false, true, false, false}));
+  EXPECT_TRUE(Same(Signal(kCompute, kLoad), isa::Deps{false, false, true, false}));
+  EXPECT_TRUE(Same(Signal(kCompute, kStore), isa::Deps{false, false, false, true}));
+  EXPECT_TRUE(Same(Wait(kLoad, kCompute), isa::Deps{false, true, false, false}));
+  EXPECT_TRUE(Same(Signal(kLoad, kCompute), isa::Deps{false, false, false, true}));
+  EXPECT_TRUE(Same(Wait(kStore, kCompute), isa::Deps{true, false, false, false}));
+  EXPECT_TRUE(Same(Signal(kStore, kCompute), isa::Deps{false, false, true, false}));
+}
+
+TEST(Schedule, CachedParametersRelocateBlocksAndHandTokensLoadComputeStore) {
+  std::vector<OpCode> ops = {CopyOp(0, 64), CopyOp(64, 128)};
+  ScheduleInput in;
+  in.input_groups.push_back(LoadGroup{{AbufLoad(0, 16)}, 0, 0});
+  in.ops = &ops;
+  in.block_at = {0, 256};
+  in.stores = {Store(), Store()};
+  StatusOr<Schedule> s = ScheduleInference(in);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const std::vector<Instruction>& q = s->seq;
+  ASSERT_EQ(q.size(), 7u);
+  EXPECT_TRUE(Same(q[0].deps, Signal(kLoad, kCompute)));  // the input load
+  EXPECT_TRUE(IsNop(q[1]) && Same(q[1].deps, Wait(kCompute, kLoad)));
+  EXPECT_EQ(q[2].as<isa::VlutArgs>().lut_addr, 0u);
+  EXPECT_EQ(q[3].as<isa::VlutArgs>().lut_addr, 256u);  // relocated to its block
+  EXPECT_TRUE(IsNop(q[4]) && Same(q[4].deps, Signal(kCompute, kStore)));
+  EXPECT_TRUE(Same(q[5].deps, Wait(kStore, kCompute)));  // only the first store waits
+  EXPECT_TRUE(Same(q[6].deps, isa::Deps{}));
+  ASSERT_EQ(s->op_ranges.size(), 2u);
+  EXPECT_EQ(s->op_ranges[0], std::make_pair(uint64_t{2}, uint64_t{1}));
+  EXPECT_EQ(s->op_ranges[1], std::make_pair(uint64_t{3}, uint64_t{1}));
+  ExpectBalancedTokens(q);
+}
+
+TEST(Schedule, StreamedParametersDoubleBufferThroughTwoPbufHalves) {
+  std::vector<OpCode> ops = {CopyOp(0, 64), CopyOp(64, 128), CopyOp(128, 192)};
+  ScheduleInput in;
+  in.input_groups.push_back(LoadGroup{{AbufLoad(0, 16)}, 0, 0});
+  in.ops = &ops;
+  in.stream = true;
+  in.block_at = {0, 256, 512};
+  in.pbuf_half = 1024;
+  in.stores = {Store()};
+  StatusOr<Schedule> s = ScheduleInference(in);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const std::vector<Instruction>& q = s->seq;
+  // input, block 0 -> half 0, block 1 -> half 1, compute waits for the input.
+  ASSERT_GE(q.size(), 4u);
+  EXPECT_EQ(q[1].as<isa::LoadArgs>().host_offset, 0u);
+  EXPECT_EQ(q[1].as<isa::LoadArgs>().sram_addr, 0u);
+  EXPECT_EQ(q[2].as<isa::LoadArgs>().host_offset, 256u);
+  EXPECT_EQ(q[2].as<isa::LoadArgs>().sram_addr, 1024u);
+  EXPECT_TRUE(Same(q[1].deps, Signal(kLoad, kCompute)));
+  EXPECT_TRUE(Same(q[2].deps, Signal(kLoad, kCompute)));
+  // Each op waits for its block; op 0 then frees half 0 for block 2, whose
+  // load waits for that token.
+  std::vector<uint32_t> luts;
+  int block2 = -1;
+  for (size_t i = 0; i < q.size(); ++i) {
+    if (q[i].opcode() == isa::Opcode::kVlut) {
+      luts.push_back(q[i].as<isa::VlutArgs>().lut_addr);
+      EXPECT_TRUE(IsNop(q[i - 1]) && Same(q[i - 1].deps, Wait(kCompute, kLoad)));
+    }
+    if (q[i].opcode() == isa::Opcode::kLoad && q[i].as<isa::LoadArgs>().host_offset == 512u) block2 = static_cast<int>(i);
+  }
+  EXPECT_EQ(luts, (std::vector<uint32_t>{0, 1024, 0}));
+  ASSERT_GT(block2, 0);
+  EXPECT_EQ(q[block2].as<isa::LoadArgs>().sram_addr, 0u);
+  EXPECT_TRUE(Same(q[block2].deps, Merge(Wait(kLoad, kCompute), Signal(kLoad, kCompute))));
+  EXPECT_TRUE(IsNop(q[block2 - 1]) && Same(q[block2 - 1].deps, Signal(kCompute, kLoad)));
+  EXPECT_EQ(q[block2 - 2].opcode(), isa::Opcode::kVlut);  // right after op 0
+  ExpectBalancedTokens(q);
+}
+
+TEST(Schedule, ComputeWaitsForAnInputBandOnlyBeforeReadingIt) {
+  // Band 0 writes ABUF [0, 64), band 1 [64, 128). Op 0 reads band 0 only,
+  // op 1 reads band 1.
+  std::vector<OpCode> ops = {CopyOp(0, 256), CopyOp(64, 320)};
+  ScheduleInput in;
+  in.input_groups.push_back(LoadGroup{{AbufLoad(0, 64)}, 0, 64});
+  in.input_groups.push_back(LoadGroup{{AbufLoad(64, 64)}, 64, 128});
+  in.ops = &ops;
+  in.block_at = {0, 256};
+  in.stores = {Store()};
+  StatusOr<Schedule> s = ScheduleInference(in);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const std::vector<Instruction>& q = s->seq;
+  ASSERT_EQ(q.size(), 8u);
+  EXPECT_TRUE(Same(q[0].deps, Signal(kLoad, kCompute)));  // each band signals
+  EXPECT_TRUE(Same(q[1].deps, Signal(kLoad, kCompute)));
+  EXPECT_TRUE(IsNop(q[2]) && Same(q[2].deps, Wait(kCompute, kLoad)));  // band 0
+  EXPECT_EQ(q[3].opcode(), isa::Opcode::kVlut);                        // op 0 runs before band 1 arrives
+  EXPECT_TRUE(IsNop(q[4]) && Same(q[4].deps, Wait(kCompute, kLoad)));  // band 1, inside op 1
+  EXPECT_EQ(q[5].opcode(), isa::Opcode::kVlut);
+  EXPECT_EQ(s->op_ranges[1], std::make_pair(uint64_t{4}, uint64_t{2}));
+  ExpectBalancedTokens(q);
+}
+
+TEST(Schedule, EveryBandArrivesBeforeBetweenOpDmaAndTheStores) {
+  std::vector<OpCode> ops = {CopyOp(0, 256)};
+  ops[0].post.push_back(ComputeNop(Signal(kCompute, kStore)));  // a spill store's handshake
+  ops[0].post.push_back(Store());
+  Add(&ops[0].post.back(), Merge(Wait(kStore, kCompute), Signal(kStore, kCompute)));
+  ops[0].post.push_back(ComputeNop(Wait(kCompute, kStore)));
+  ScheduleInput in;
+  in.input_groups.push_back(LoadGroup{{AbufLoad(0, 64)}, 0, 64});
+  in.input_groups.push_back(LoadGroup{{AbufLoad(64, 64)}, 64, 128});
+  in.ops = &ops;
+  in.block_at = {0};
+  in.stores = {Store()};
+  StatusOr<Schedule> s = ScheduleInference(in);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const std::vector<Instruction>& q = s->seq;
+  // The second band is waited for before the op's DMA, though the op never reads it.
+  EXPECT_TRUE(IsNop(q[3]) && Same(q[3].deps, Wait(kCompute, kLoad)));
+  EXPECT_EQ(q[4].opcode(), isa::Opcode::kVlut);
+  ExpectBalancedTokens(q);
+}
+
+TEST(Schedule, RefusesAPartitionWithoutInputsOrOutputs) {
+  std::vector<OpCode> ops = {CopyOp(0, 64)};
+  ScheduleInput in;
+  in.input_groups.push_back(LoadGroup{});
+  in.ops = &ops;
+  in.block_at = {0};
+  in.stores = {Store()};
+  EXPECT_FALSE(ScheduleInference(in).ok());
+  in.input_groups[0].loads.push_back(AbufLoad(0, 16));
+  in.stores.clear();
+  EXPECT_FALSE(ScheduleInference(in).ok());
+}
+
+}  // namespace
+}  // namespace systole::compiler

@@ -1,0 +1,151 @@
+// The executable (schema/executable.fbs): the parameter region, the encoded
+// chunks, the estimate and report, and the flatbuffer.
+#include <cstring>
+
+#include "compiler/partition.h"
+#include "compiler/schedule.h"
+#include "schema/executable_generated.h"
+#include "simulator/cycle_model.h"
+#include "simulator/estimator.h"
+#include "simulator/host_memory.h"
+#include "simulator/program.h"
+
+namespace systole::compiler {
+namespace {
+
+// The whole INFERENCE chunk's cycles by the analytic estimator, on host
+// regions of the executable's sizes (it also validates every instruction).
+StatusOr<sim::Estimate> EstimateInference(const std::vector<isa::InsnWord>& words, const sim::DeviceConfig& hw,
+                                          const std::vector<uint8_t>& blob, const HostIo& io,
+                                          uint64_t scratch_bytes) {
+  std::vector<uint8_t> in_buf(std::max<uint32_t>(io.input_bytes, 1)), out_buf(std::max<uint32_t>(io.output_bytes, 1));
+  std::vector<uint8_t> blob_copy = blob;
+  if (blob_copy.empty()) blob_copy.resize(1);
+  sim::HostMemory host;
+  RETURN_IF_ERROR(host.Map(kRegionParams, blob_copy.data(), blob_copy.size(), true, false));
+  RETURN_IF_ERROR(host.Map(kRegionInput, in_buf.data(), in_buf.size(), true, false));
+  RETURN_IF_ERROR(host.Map(kRegionOutput, out_buf.data(), out_buf.size(), false, true));
+  std::vector<uint8_t> scratch_buf(scratch_bytes);
+  if (scratch_bytes > 0) RETURN_IF_ERROR(host.Map(kRegionScratch, scratch_buf.data(), scratch_buf.size(), true, true));
+  return sim::EstimateCycles(words, hw, host);
+}
+
+struct Encoded {
+  sim::ProgramBuilder inference, parameter_load;
+};
+
+// The executable flatbuffer of the encoded chunks and the report.
+std::vector<uint8_t> Flatbuffer(TfLiteContext* ctx, const CompileOptions& opts, const Encoded& enc,
+                                const ParameterBlob& blob, const HostIo& io, bool cache, uint64_t scratch_bytes,
+                                const Schedule& schedule, const CompileReport& rep) {
+  const sim::DeviceConfig& hw = opts.hw;
+  flatbuffers::FlatBufferBuilder fb(1 << 16);
+  auto words_bytes = [&](const std::vector<isa::InsnWord>& w) {
+    std::vector<uint8_t> b(w.size() * sizeof(isa::InsnWord));
+    if (!w.empty()) std::memcpy(b.data(), w.data(), b.size());
+    return fb.CreateVector(b);
+  };
+  std::vector<flatbuffers::Offset<exe::Chunk>> chunks;
+  if (cache && !blob.bytes.empty())
+    chunks.push_back(exe::CreateChunk(fb, exe::ChunkKind_PARAMETER_LOAD, words_bytes(enc.parameter_load.words())));
+  chunks.push_back(exe::CreateChunk(fb, exe::ChunkKind_INFERENCE, words_bytes(enc.inference.words())));
+  auto chunks_v = fb.CreateVector(chunks);
+  fb.ForceVectorAlignment(blob.bytes.size(), 1, 16);
+  auto params_v = fb.CreateVector(blob.bytes);
+  auto bindings = [&](const std::vector<HostBinding>& bs, exe::Region region) {
+    std::vector<flatbuffers::Offset<exe::TensorBinding>> v;
+    for (const HostBinding& b : bs) {
+      const TfLiteTensor* t = &ctx->tensors[b.tensor];
+      auto name = fb.CreateString(t->name ? t->name : "");
+      auto shape = fb.CreateVector(Dims(t));
+      v.push_back(exe::CreateTensorBinding(fb, name, b.tensor, t->type == kTfLiteUInt8 ? 3 : 9, shape, region, b.offset,
+                                           b.size, t->type == kTfLiteUInt8));
+    }
+    return fb.CreateVector(v);
+  };
+  auto ins_v = bindings(io.inputs, exe::Region_INPUT);
+  auto outs_v = bindings(io.outputs, exe::Region_OUTPUT);
+  std::vector<flatbuffers::Offset<exe::OpRecord>> recs;
+  for (size_t s = 0; s < rep.ops.size(); ++s) {
+    recs.push_back(exe::CreateOpRecord(fb, rep.ops[s].node_index, fb.CreateString(rep.ops[s].op),
+                                       static_cast<uint32_t>(schedule.op_ranges[s].first),
+                                       static_cast<uint32_t>(schedule.op_ranges[s].second), rep.ops[s].macs,
+                                       rep.ops[s].estimated_cycles));
+  }
+  auto recs_v = fb.CreateVector(recs);
+  auto stats = exe::CreateStats(fb, rep.macs, rep.estimated_cycles, rep.cached_parameter_bytes,
+                                rep.streamed_parameter_bytes, rep.abuf_peak_bytes, rep.pbuf_peak_bytes);
+  auto cfg = exe::CreateHardwareConfig(fb, hw.rows, hw.cols, hw.abuf_bytes, hw.pbuf_bytes, hw.acc_rows);
+  auto producer = fb.CreateString(StrFormat("systole-compiler %u; parameters %s; tflite flavor %s",
+                                            kExecutableFormatVersion, cache ? "cached" : "streamed",
+                                            TfliteFlavorName(opts.flavor)));
+  auto root = exe::CreateExecutable(fb, kExecutableFormatVersion, isa::kIsaVersion, cfg, chunks_v, params_v, ins_v,
+                                    outs_v, io.input_bytes, io.output_bytes, static_cast<uint32_t>(scratch_bytes),
+                                    recs_v, stats, producer, static_cast<uint8_t>(opts.flavor));
+  fb.Finish(root, exe::ExecutableIdentifier());
+  return std::vector<uint8_t>(fb.GetBufferPointer(), fb.GetBufferPointer() + fb.GetSize());
+}
+
+}  // namespace
+
+ParameterBlob PartitionCompiler::PackParameters(const std::vector<OpCode>& ops) const {
+  ParameterBlob blob;
+  std::vector<uint8_t>& bytes = blob.bytes;
+  blob.block_at.assign(ops.size(), 0);
+  for (size_t s = 0; s < ops.size(); ++s) {
+    Align(&bytes, 64);
+    blob.block_at[s] = static_cast<uint32_t>(bytes.size());
+    bytes.insert(bytes.end(), ops[s].params.begin(), ops[s].params.end());
+    blob.largest_block = std::max<uint64_t>(blob.largest_block, ops[s].params.size());
+  }
+  // Constant elementwise operands follow the op blocks; they go to ABUF with
+  // the inputs, never to PBUF.
+  blob.pbuf_part = bytes.size();
+  for (const auto& [t, st] : ts_) {
+    if (!st.is_const) continue;
+    Align(&bytes, 64);
+    blob.const_at[t] = static_cast<uint32_t>(bytes.size());
+    const TfLiteTensor* ct = T(t);
+    const uint8_t* b = reinterpret_cast<const uint8_t*>(ct->data.raw);
+    for (int64_t i = 0; i < NumElements(ct); ++i) bytes.push_back(static_cast<uint8_t>(b[i] - DeviceOffset(ct)));
+  }
+  return blob;
+}
+
+StatusOr<CompiledPartition> PartitionCompiler::Write(const std::vector<OpCode>& ops, const ParameterBlob& blob,
+                                                     const HostIo& io, bool cache, uint32_t pbuf_half,
+                                                     const Schedule& schedule) const {
+  Encoded enc;
+  for (const Instruction& i : schedule.seq) enc.inference.Add(i);
+  if (cache && blob.pbuf_part > 0)
+    for (const Instruction& i : LinearParameterLoads(0, 0, blob.pbuf_part, {}, {})) enc.parameter_load.Add(i);
+  RETURN_IF_ERROR(enc.inference.status());
+  RETURN_IF_ERROR(enc.parameter_load.status());
+  ASSIGN_OR_RETURN(sim::Estimate est, EstimateInference(enc.inference.words(), hw_, blob.bytes, io, scratch_bytes_));
+
+  CompiledPartition result;
+  CompileReport& rep = result.report;
+  rep.estimated_cycles = est.cycles;
+  rep.cached_parameter_bytes = cache ? blob.pbuf_part : 0;
+  rep.streamed_parameter_bytes = cache ? 0 : blob.pbuf_part;
+  rep.abuf_peak_bytes = abuf_peak_;
+  rep.pbuf_peak_bytes = cache ? blob.pbuf_part : std::min<uint64_t>(blob.pbuf_part, 2ull * pbuf_half);
+  rep.instructions = schedule.seq.size();
+  const sim::CoreConfig core = hw_.core();
+  for (size_t s = 0; s < ops.size(); ++s) {
+    OpReport o;
+    o.node_index = ops[s].node;
+    o.op = ops[s].name;
+    o.macs = ops[s].macs;
+    const auto [first, count] = schedule.op_ranges[s];
+    for (uint64_t i = first; i < first + count; ++i)
+      if (schedule.seq[i].unit() == isa::Unit::kCompute) o.estimated_cycles += sim::ComputeCycles(schedule.seq[i], core);
+    o.num_instructions = static_cast<int>(count);
+    rep.macs += o.macs;
+    rep.ops.push_back(o);
+  }
+  result.executable = Flatbuffer(ctx_, opts_, enc, blob, io, cache, scratch_bytes_, schedule, rep);
+  return result;
+}
+
+}  // namespace systole::compiler
