@@ -5,6 +5,7 @@
 
 #include "common/fixed_point.h"
 #include "compiler/partition.h"
+#include "common/float32.h"
 #include "interpreter/quant_arith.h"
 #include "schema/tflite_generated.h"
 
@@ -102,6 +103,7 @@ void PartitionCompiler::EmitPostproc(const View& out, int oy0, int rows, int ow,
     p.act_max = hi;
     p.single_round = requant == Requant::kSingle;
     p.half_up = requant == Requant::kHalfUp;
+    p.fp32 = requant == Requant::kFp32;
     oc->compute.push_back(Instruction{{}, p});
   };
   if (out.row_pitch == int64_t{ow} * out.pix_pitch) {
@@ -178,7 +180,15 @@ Status PartitionCompiler::ConvQuant(int step, int cout, std::vector<int32_t>* mu
   mult->assign(cout, 0);
   shift->assign(cout, 0);
   const bool uint8 = input->type == kTfLiteUInt8;
-  if (per_channel_path) {
+  if (XnnpackTakes(step)) {
+    // XNNPACK: binary32 scales in the mult slots (POSTPROC fp32), its own clamp.
+    const std::vector<float> scales = quant_arith::XnnpackRequantScales(input, filter, output);
+    if (scales.size() != static_cast<size_t>(cout) && scales.size() != 1)
+      return OpError(step, StrFormat("XNNPACK scales: %zu for %d channels", scales.size(), cout));
+    for (int ch = 0; ch < cout; ++ch)
+      (*mult)[ch] = static_cast<int32_t>(f32::Bits(scales[scales.size() == 1 ? 0 : ch]));
+    quant_arith::XnnpackActivationRange(act, output, act_min, act_max);
+  } else if (per_channel_path) {
     int32_t legacy_mult = 0;
     int legacy_shift = 0;
     if (quant_arith::ConvolutionQuantizationParams(ctx_, input, filter, bias, output, act, &legacy_mult,

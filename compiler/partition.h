@@ -27,6 +27,7 @@
 
 #include "common/status.h"
 #include "compiler/compiler.h"
+#include "interpreter/quant_arith.h"
 #include "compiler/graph.h"
 #include "schema/isa/isa_generated.h"
 
@@ -141,7 +142,7 @@ struct OpCode {
 // POSTPROC's requantization modes (docs/ISA.md): TFLite's two-step
 // MultiplyByQuantizedMultiplier, ruy's single rounding (single_round), ruy's
 // x86-64 kernels (half_up).
-enum class Requant { kTwoStep, kSingle, kHalfUp };
+enum class Requant { kTwoStep, kSingle, kHalfUp, kFp32 };  // kFp32: XNNPACK (POSTPROC fp32)
 
 // Parameter-block helpers (emit.cc).
 void PutI32(std::vector<uint8_t>* v, int32_t x);
@@ -297,6 +298,12 @@ class PartitionCompiler {
   // flavor's TFLite (ruy's portable or x86 kernels).
   Requant Int8GemmRequant() const {
     return opts_.flavor == TfliteFlavor::kRuy ? Requant::kSingle : Requant::kHalfUp;
+  }
+  // In the xnnpack flavor: whether TFLite's XNNPACK delegate takes this node,
+  // so that the accelerator must compute it as XNNPACK does (CONV_2D,
+  // DEPTHWISE_CONV_2D, FULLY_CONNECTED: binary32 requantization, POSTPROC fp32).
+  bool XnnpackTakes(int step) const {
+    return opts_.flavor == TfliteFlavor::kXnnpack && quant_arith::XnnpackTakesNode(ctx_, node(step), code(step));
   }
   void EmitFill(const Root& r, OpCode* oc);
   Status ConvQuant(int step, int cout, std::vector<int32_t>* mult, std::vector<int32_t>* shift, int32_t* act_min,

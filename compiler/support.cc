@@ -25,12 +25,18 @@ Status CheckOpSupport(TfLiteContext* context, int node_index, const CompileOptio
   }
   const OpChecker op(context, node_index, node, reg, options);
   // TFLite with XNNPACK computes the nodes its delegate takes with
-  // XNNPACK's own operators (binary32 requantization, its own ADD/SUB/MUL,
-  // MEAN and resize arithmetic). The accelerator does not reproduce those
-  // yet, so exactly those nodes stay on the CPU (whose xnnpack kernels do);
-  // QUANTIZE is tabulated from that very kernel, so it maps as usual.
-  if (options.flavor == TfliteFlavor::kXnnpack && reg->builtin_code != tflite::BuiltinOperator_QUANTIZE &&
-      quant_arith::XnnpackTakesNode(context, node, reg->builtin_code))
+  // XNNPACK's own operators. The accelerator reproduces its binary32
+  // requantization (POSTPROC fp32: CONV_2D, DEPTHWISE_CONV_2D,
+  // FULLY_CONNECTED) and tabulates QUANTIZE from the xnnpack CPU kernel; its
+  // ADD/SUB/MUL, MEAN and resize arithmetic is not reproduced, so exactly
+  // those nodes stay on the CPU (whose xnnpack kernels compute them).
+  const int32_t code = reg->builtin_code;
+  const bool device_reproduces = code == tflite::BuiltinOperator_QUANTIZE ||
+                                 code == tflite::BuiltinOperator_CONV_2D ||
+                                 code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D ||
+                                 code == tflite::BuiltinOperator_FULLY_CONNECTED;
+  if (options.flavor == TfliteFlavor::kXnnpack && !device_reproduces &&
+      quant_arith::XnnpackTakesNode(context, node, code))
     return op.Fail("TFLite flavor xnnpack: XNNPACK takes this node and computes it with its own arithmetic, "
                    "which the accelerator does not reproduce yet");
   const OpEntry* entry = FindOp(reg->builtin_code);

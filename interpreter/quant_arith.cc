@@ -43,4 +43,14 @@ bool XnnpackTakesNode(const TfLiteContext* context, const TfLiteNode* node, int3
   return kernels::XnnpackTakesNode(context, node, builtin_code);
 }
 
+std::vector<float> XnnpackRequantScales(const TfLiteTensor* input, const TfLiteTensor* filter,
+                                        const TfLiteTensor* output) {
+  return kernels::XnnpackRequantScales(input, filter, output);
+}
+
+void XnnpackActivationRange(TfLiteFusedActivation activation, const TfLiteTensor* output, int32_t* act_min,
+                            int32_t* act_max) {
+  kernels::XnnpackActivationRange(activation, output, act_min, act_max);
+}
+
 }  // namespace systole::quant_arith

@@ -7,6 +7,7 @@
 #define SYSTOLE_INTERPRETER_QUANT_ARITH_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "interpreter/tflite_c.h"
 
@@ -41,6 +42,13 @@ void SoftmaxTable(float input_scale, float beta, float table[256]);
 // (and so computes it with XNNPACK's arithmetic) — the predicate the
 // xnnpack-flavor kernels are registered by.
 bool XnnpackTakesNode(const TfLiteContext* context, const TfLiteNode* node, int32_t builtin_code);
+
+// XNNPACK's binary32 requantization scales of a CONV_2D / DEPTHWISE_CONV_2D /
+// FULLY_CONNECTED (one per output channel) and its quantized activation clamp.
+std::vector<float> XnnpackRequantScales(const TfLiteTensor* input, const TfLiteTensor* filter,
+                                        const TfLiteTensor* output);
+void XnnpackActivationRange(TfLiteFusedActivation activation, const TfLiteTensor* output, int32_t* act_min,
+                            int32_t* act_max);
 
 }  // namespace systole::quant_arith
 

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Rewrites tests/manifest/executables.txt: the sha256 of every executable the
 # compiler writes for the shared models (edge, tiny) and every per-op case
-# (edge), flavors ruy and x86. Run it after an intended change of the
+# (edge), flavors ruy, x86 and xnnpack. Run it after an intended change of the
 # compiler's output, review `git diff tests/manifest`, commit both.
 #   scripts/executable_manifest.sh [BUILD_DIR]     (default build)
 set -eu

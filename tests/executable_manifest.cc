@@ -1,5 +1,5 @@
 // executable_manifest: compiles every shared model (edge and tiny) and every
-// per-op case (edge) in the ruy and x86 flavors, and prints the sha256 of each
+// per-op case (edge) in the ruy, x86 and xnnpack flavors, and prints the sha256 of each
 // executable the compiler writes, one line each:
 //
 //   <config> <flavor> <model or case> p<partition>.s<step> <bytes> <sha256>
@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
     } else if (a == "--help" || a == "-h") {
       std::printf("usage: executable_manifest [--shared DIR]\n"
                   "Prints the sha256 of every executable the compiler writes for the shared models\n"
-                  "(edge, tiny) and the per-op cases (edge), flavors ruy and x86.\n");
+                  "(edge, tiny) and the per-op cases (edge), flavors ruy, x86 and xnnpack.\n");
       return 0;
     } else {
       std::fprintf(stderr, "executable_manifest: unknown argument '%s'\n", a.c_str());
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
                                            "trained_lstm_int8.tflite",
                                            "vww_96_int8.tflite"};
   int errors = 0;
-  for (TfliteFlavor flavor : {TfliteFlavor::kRuy, TfliteFlavor::kX86}) {
+  for (TfliteFlavor flavor : {TfliteFlavor::kRuy, TfliteFlavor::kX86, TfliteFlavor::kXnnpack}) {
     for (const char* config : {"edge", "tiny"}) {
       for (const std::string& m : models) {
         std::vector<uint8_t> bytes;

@@ -61,7 +61,7 @@ Status LowerAsGemm(PartitionCompiler& pc, int step, OpCode* oc) {
   RETURN_IF_ERROR(pc.ConvQuant(step, cout, &g.mult, &g.shift, &g.act_min, &g.act_max, true));
   // int8 CONV_2D: ruy's requantization (flavor-dependent); uint8 (gemmlowp)
   // and depthwise kernels: TFLite's double rounding.
-  g.requant = !uint8 && !dw ? pc.Int8GemmRequant() : Requant::kTwoStep;
+  g.requant = pc.XnnpackTakes(step) ? Requant::kFp32 : !uint8 && !dw ? pc.Int8GemmRequant() : Requant::kTwoStep;
   g.out_zp = DeviceZeroPoint(output);
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(cout, 0);
@@ -159,7 +159,8 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
           oc->macs += uint64_t(m) * n;
           first = false;
         }
-      pc.EmitPostproc(ov, oy0, rows, ow, c0, n, tile_at[t], DeviceZeroPoint(output), lo, hi, Requant::kTwoStep, oc);
+      pc.EmitPostproc(ov, oy0, rows, ow, c0, n, tile_at[t], DeviceZeroPoint(output), lo, hi,
+                      pc.XnnpackTakes(step) ? Requant::kFp32 : Requant::kTwoStep, oc);
     }
   }
   return Status::Ok();

@@ -38,7 +38,8 @@ Status LowerFullyConnected(PartitionCompiler& pc, int step, OpCode* oc) {
   if (!pc.Plain(iv) || !pc.Plain(ov)) return pc.OpError(step, "input and output must be contiguous in the activation buffer");
   const bool uint8 = input->type == kTfLiteUInt8;
   // TFLite's FULLY_CONNECTED subtracts the filter zero point for INT8 too (unlike CONV_2D).
-  const int32_t wzp = filter->params.zero_point;
+  // XNNPACK's QS8 fully-connected has no filter zero point (QU8 keeps it).
+  const int32_t wzp = pc.XnnpackTakes(step) && !uint8 ? 0 : filter->params.zero_point;
   const auto* affine = static_cast<const TfLiteAffineQuantization*>(filter->quantization.params);
   const bool per_channel = filter->quantization.type == kTfLiteAffineQuantization && affine && affine->scale &&
                            affine->scale->size > 1;
@@ -51,7 +52,7 @@ Status LowerFullyConnected(PartitionCompiler& pc, int step, OpCode* oc) {
   // Output as batches rows of `units` channels.
   g.out = View{ov.root, ov.offset, units, units, static_cast<int>(batches), 1, units};
   RETURN_IF_ERROR(pc.ConvQuant(step, units, &g.mult, &g.shift, &g.act_min, &g.act_max, per_channel));
-  g.requant = !uint8 ? pc.Int8GemmRequant() : Requant::kTwoStep;  // as CONV_2D
+  g.requant = pc.XnnpackTakes(step) ? Requant::kFp32 : !uint8 ? pc.Int8GemmRequant() : Requant::kTwoStep;
   g.out_zp = DeviceZeroPoint(output);
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(units, 0);
