@@ -36,10 +36,11 @@ grep -q SYSTOLE_WITH_RTL CMakeLists.txt || PACKAGES="$PACKAGES verilator"
 # shellcheck disable=SC2086
 sh scripts/install_deps.sh $PACKAGES
 BUILD=build-quickstart
+mkdir -p "$BUILD"
 # shellcheck disable=SC2086
 cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSYSTOLE_WITH_RTL=OFF \
-  -DSYSTOLE_BUILD_TESTS=OFF -DSYSTOLE_BUILD_BENCHMARKS=OFF ${SYSTOLE_QUICKSTART_CMAKE_ARGS:-} > "$BUILD.configure.log" 2>&1 ||
-  { cat "$BUILD.configure.log" >&2; exit 1; }
+  -DSYSTOLE_BUILD_TESTS=OFF -DSYSTOLE_BUILD_BENCHMARKS=OFF ${SYSTOLE_QUICKSTART_CMAKE_ARGS:-} > "$BUILD/configure.log" 2>&1 ||
+  { cat "$BUILD/configure.log" >&2; exit 1; }
 cmake --build "$BUILD" -j "$(nproc)" --target systole
 SYSTOLE=./$BUILD/tools/systole
 OUT=$BUILD/quickstart
