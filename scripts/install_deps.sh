@@ -1,6 +1,8 @@
 #!/bin/sh
 # Installs the Debian 12 packages Systole builds and tests with. A no-op when
 # everything is already there. Run as root (or with sudo available).
+#   scripts/install_deps.sh              everything the builds and tests use
+#   scripts/install_deps.sh PKG...       only these (scripts/quickstart.sh)
 set -eu
 PACKAGES="build-essential cmake ninja-build pkg-config git python3
   libflatbuffers-dev flatbuffers-compiler
@@ -8,6 +10,7 @@ PACKAGES="build-essential cmake ninja-build pkg-config git python3
   umockdev libumockdev-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   nlohmann-json3-dev zlib1g-dev"
+if [ $# -gt 0 ]; then PACKAGES="$*"; fi
 missing=""
 for p in $PACKAGES; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -8,8 +8,10 @@
 # Writes
 #   tests/golden/op_cases.json         every per-op case of tests/op_cases
 #   tests/golden/models_seed{1,2,3}.json  every model in ../shared/models
+#   tests/golden/builtin_models.json   the built-in models of systole make-model
+#                                      (regen_builtin_goldens.sh)
 # Needs: node, and `sh ../shared/oracle/setup.sh` run once; BUILD_DIR must hold
-# a built tests/op_case_tool.
+# a built tests/op_case_tool and tools/systole.
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$ROOT/build}
@@ -44,4 +46,6 @@ for seed in 1 2 3; do
   node "$ORACLE" check "$out" --update --root "$SHARED" || status=1
   cp "$out" "$ROOT/tests/golden/models_seed$seed.json"
 done
+echo "== built-in models (systole make-model)"
+sh "$ROOT/tests/golden/regen_builtin_goldens.sh" "$BUILD" || status=1
 exit $status

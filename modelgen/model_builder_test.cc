@@ -1,4 +1,4 @@
-#include "testing/model_builder.h"
+#include "modelgen/model_builder.h"
 
 #include <unistd.h>
 
@@ -12,7 +12,7 @@
 #include <gtest/gtest.h>
 
 namespace systole {
-namespace testing {
+namespace modelgen {
 namespace {
 
 // Parses `bytes` as a model; fails the test if it does not verify.
@@ -682,5 +682,5 @@ TEST_F(OracleTest, SoftmaxSumsToOne) {
 }
 
 }  // namespace
-}  // namespace testing
+}  // namespace modelgen
 }  // namespace systole

@@ -1,4 +1,4 @@
-#include "testing/model_builder.h"
+#include "modelgen/model_builder.h"
 
 #include <algorithm>
 #include <cstdarg>
@@ -11,7 +11,7 @@
 #include "common/xorshift32.h"
 
 namespace systole {
-namespace testing {
+namespace modelgen {
 namespace {
 
 using flatbuffers::FlatBufferBuilder;
@@ -722,5 +722,5 @@ bool ModelBuilder::FinishToFile(const std::string& path) {
   return true;
 }
 
-}  // namespace testing
+}  // namespace modelgen
 }  // namespace systole
