@@ -37,11 +37,11 @@
 #include "schema/executable_generated.h"
 #include "schema/isa/isa_generated.h"
 #include "schema/tflite_generated.h"
-#include "simulator/cycle_model.h"
-#include "simulator/estimator.h"
-#include "simulator/host_memory.h"
-#include "simulator/program.h"
-#include "simulator/validate.h"
+#include "arch/cycle_model.h"
+#include "arch/estimator.h"
+#include "arch/host_memory.h"
+#include "arch/program.h"
+#include "arch/validate.h"
 
 namespace systole::compiler {
 namespace {

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "schema/executable_version.h"
-#include "simulator/validate.h"
+#include "arch/validate.h"
 
 namespace systole::driver {
 namespace {

@@ -20,7 +20,8 @@
 #include "driver/driver.h"
 #include "schema/executable_generated.h"
 #include "schema/isa/isa_generated.h"
-#include "simulator/device_config.h"
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
 
 namespace systole::driver {
 

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "simulator/device.h"
-#include "simulator/program.h"
+#include "arch/program.h"
 
 namespace systole::sim {
 namespace {

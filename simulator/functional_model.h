@@ -14,8 +14,8 @@
 
 #include "common/status.h"
 #include "schema/isa/isa_generated.h"
-#include "simulator/device_config.h"
-#include "simulator/host_memory.h"
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
 #include "simulator/semantics.h"
 
 namespace systole::sim {
