@@ -17,8 +17,8 @@
 #include <cstring>
 #include <vector>
 
-#include "common/status.h"
 #include "arch/compute_core.h"
+#include "common/status.h"
 
 namespace systole::sim {
 

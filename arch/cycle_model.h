@@ -6,8 +6,8 @@
 
 #include <cstdint>
 
-#include "schema/isa/isa_generated.h"
 #include "arch/device_config.h"
+#include "schema/isa/isa_generated.h"
 
 namespace systole::sim {
 

@@ -7,8 +7,8 @@
 #include <cstdint>
 #include <string>
 
-#include "common/status.h"
 #include "arch/compute_core.h"
+#include "common/status.h"
 
 namespace systole::sim {
 

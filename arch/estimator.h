@@ -13,10 +13,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "common/status.h"
-#include "schema/isa/isa_generated.h"
 #include "arch/device_config.h"
 #include "arch/host_memory.h"
+#include "common/status.h"
+#include "schema/isa/isa_generated.h"
 
 namespace systole::sim {
 

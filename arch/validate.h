@@ -8,10 +8,10 @@
 #include <utility>
 #include <vector>
 
-#include "common/status.h"
-#include "schema/isa/isa_generated.h"
 #include "arch/device_config.h"
 #include "arch/host_memory.h"
+#include "common/status.h"
+#include "schema/isa/isa_generated.h"
 
 namespace systole::sim {
 

@@ -50,9 +50,9 @@
 #include <string>
 #include <vector>
 
-#include "common/status.h"
-#include "arch/perf_counters.h"
 #include "arch/device_config.h"
+#include "arch/perf_counters.h"
+#include "common/status.h"
 
 namespace systole::driver {
 

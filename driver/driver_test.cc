@@ -14,11 +14,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "arch/program.h"
 #include "common/test_seed.h"
 #include "common/xorshift32.h"
 #include "schema/executable_generated.h"
 #include "schema/executable_version.h"
-#include "arch/program.h"
 
 namespace systole::driver {
 namespace {

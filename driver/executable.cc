@@ -7,8 +7,8 @@
 #include <cstring>
 #include <utility>
 
-#include "schema/executable_version.h"
 #include "arch/validate.h"
+#include "schema/executable_version.h"
 
 namespace systole::driver {
 namespace {

@@ -30,11 +30,11 @@
 #include <string>
 #include <vector>
 
-#include "common/status.h"
-#include "schema/isa/isa_generated.h"
-#include "arch/perf_counters.h"
 #include "arch/device_config.h"
 #include "arch/host_memory.h"
+#include "arch/perf_counters.h"
+#include "common/status.h"
+#include "schema/isa/isa_generated.h"
 
 namespace systole::driver {
 

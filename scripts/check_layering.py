@@ -35,22 +35,25 @@ ALLOWED = {
     "schema": ["common"],
     "arch": ["schema", "common"],
     "interpreter": ["schema", "common"],
-    "testing": ["schema", "common"],
+    # modelgen/: the shipped model writer (ModelBuilder, built-in models), from
+    # issue 12's CLI branch (mainjob); testing/ keeps the test-only models.
+    "modelgen": ["schema", "common"],
+    "testing": ["modelgen", "schema", "common"],
     "simulator": ["arch", "schema", "common"],
     "rtl": ["arch", "schema", "common"],
     "compiler": ["arch", "interpreter", "schema", "common"],
     "driver": ["arch", "schema", "common"],
     "delegate": ["compiler", "driver", "arch", "interpreter", "schema", "common"],
-    "tools": ["delegate", "compiler", "driver", "arch", "interpreter", "schema", "common"],
-    "bench": ["delegate", "compiler", "driver", "simulator", "arch", "interpreter", "testing", "schema",
-              "common"],
-    "tests": ["delegate", "compiler", "driver", "simulator", "arch", "interpreter", "testing", "schema",
-              "common"],
+    "tools": ["delegate", "compiler", "driver", "arch", "interpreter", "modelgen", "schema", "common"],
+    "bench": ["delegate", "compiler", "driver", "simulator", "arch", "interpreter", "modelgen", "testing",
+              "schema", "common"],
+    "tests": ["delegate", "compiler", "driver", "simulator", "arch", "interpreter", "modelgen", "testing",
+              "schema", "common"],
 }
 
 # Test code (see IsTestCode) of any component may also include these: the
-# model builder, and the simulator and driver to run what it made.
-TEST_EXTRA = ["testing", "simulator", "driver"]
+# model builders, and the simulator and driver to run what they made.
+TEST_EXTRA = ["modelgen", "testing", "simulator", "driver"]
 
 # Single files allowed one more edge than their component.
 FILE_EXTRA = {
@@ -65,7 +68,7 @@ INTERNAL = {
 }
 
 # Known violations, tolerated until the branch that removes them is merged.
-# (file, included path prefix, reason). Delete a line once its file no longer
+# (file or folder prefix, included path prefix, reason). Delete a line once its file no longer
 # has the include; the check prints a note for entries that match nothing.
 ALLOWLIST = [
     # compiler -> testing: compiler/lut.cc builds LUT models with the test-only ModelBuilder.
@@ -73,8 +76,9 @@ ALLOWLIST = [
     # compiler -> interpreter/kernels internals (kernel_util, softmax_table, xnnpack_flavor).
     ("compiler/compiler.cc", "interpreter/kernels/", "being removed by issue 12 (compiler split)"),
     ("compiler/support.cc", "interpreter/kernels/", "being removed by issue 12 (compiler split)"),
-    # tools -> interpreter/kernels internals (kernels::TypeName, AffineQuantization for `systole inspect`).
-    ("tools/systole_main.cc", "interpreter/kernels/",
+    # tools -> interpreter/kernels internals (kernels::TypeName, AffineQuantization for `systole
+    # inspect` / `run`): a folder prefix, as the CLI split moves the include between files.
+    ("tools/", "interpreter/kernels/",
      "known; to be removed with issue 12's CLI split (branch mainjob) or by a public interpreter helper"),
 ]
 
@@ -160,7 +164,7 @@ def Check(root, out):
                 continue
             waived = False
             for i, (f, prefix, _reason) in enumerate(ALLOWLIST):
-                if f == src and target.startswith(prefix):
+                if (src == f or (f.endswith("/") and src.startswith(f))) and target.startswith(prefix):
                     used.add(i)
                     waived = True
             if not waived:
@@ -279,9 +283,14 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     ap.add_argument("--self-test", action="store_true")
+    ap.add_argument("--print-readme-table", action="store_true",
+                    help="print the table README.md must hold between the layering markers")
     args = ap.parse_args()
     if args.self_test:
         return SelfTest()
+    if args.print_readme_table:
+        print("\n".join([README_BEGIN] + ReadmeTable() + [README_END]))
+        return 0
     n = Check(args.root, sys.stdout)
     if n:
         print(f"layering: {n} problem(s); the allowed graph is in scripts/check_layering.py "

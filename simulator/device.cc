@@ -6,10 +6,10 @@
 #include <deque>
 #include <systemc>
 
-#include "simulator/behavioral_core.h"
 #include "arch/cycle_model.h"
 #include "arch/tokens.h"
 #include "arch/validate.h"
+#include "simulator/behavioral_core.h"
 
 namespace systole::sim {
 namespace {

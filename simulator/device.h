@@ -21,12 +21,12 @@
 #include <string>
 #include <vector>
 
-#include "common/status.h"
-#include "schema/isa/isa_generated.h"
 #include "arch/compute_core.h"
 #include "arch/device_config.h"
 #include "arch/host_memory.h"
 #include "arch/perf_counters.h"
+#include "common/status.h"
+#include "schema/isa/isa_generated.h"
 #include "simulator/semantics.h"
 
 namespace systole::sim {

@@ -7,8 +7,8 @@
 
 #include <cmath>
 
-#include "simulator/device.h"
 #include "arch/estimator.h"
+#include "simulator/device.h"
 #include "simulator/functional_model.h"
 #include "simulator/test_util.h"
 

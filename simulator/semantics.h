@@ -19,10 +19,10 @@
 #include <cstdint>
 #include <vector>
 
-#include "schema/isa/isa_generated.h"
 #include "arch/compute_core.h"
 #include "arch/device_config.h"
 #include "arch/host_memory.h"
+#include "schema/isa/isa_generated.h"
 
 namespace systole::sim {
 

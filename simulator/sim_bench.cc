@@ -6,8 +6,8 @@
 // clocked every cycle, which is the honest per-cycle speed.
 #include <benchmark/benchmark.h>
 
-#include "simulator/device.h"
 #include "arch/program.h"
+#include "simulator/device.h"
 #include "simulator/test_util.h"
 
 #ifdef SYSTOLE_HAVE_RTL_CORE

@@ -15,13 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
+#include "arch/program.h"
 #include "common/status.h"
 #include "common/test_seed.h"
 #include "common/xorshift32.h"
-#include "arch/device_config.h"
 #include "simulator/functional_model.h"
-#include "arch/host_memory.h"
-#include "arch/program.h"
 
 namespace systole::sim::testing {
 
