@@ -22,7 +22,7 @@
 #include "common/tflite_flavor.h"
 #include "interpreter/tflite_c.h"
 #include "schema/executable_version.h"
-#include "simulator/device_config.h"
+#include "arch/device_config.h"
 
 namespace systole::compiler {
 

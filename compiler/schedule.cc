@@ -4,7 +4,7 @@
 #include <map>
 
 #include "compiler/tokens.h"
-#include "simulator/validate.h"
+#include "arch/validate.h"
 
 namespace systole::compiler {
 

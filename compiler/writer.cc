@@ -5,10 +5,10 @@
 #include "compiler/partition.h"
 #include "compiler/schedule.h"
 #include "schema/executable_generated.h"
-#include "simulator/cycle_model.h"
-#include "simulator/estimator.h"
-#include "simulator/host_memory.h"
-#include "simulator/program.h"
+#include "arch/cycle_model.h"
+#include "arch/estimator.h"
+#include "arch/host_memory.h"
+#include "arch/program.h"
 
 namespace systole::compiler {
 namespace {

@@ -18,7 +18,7 @@
 #include "common/status.h"
 #include "delegate/partitioner.h"
 #include "delegate/systole_delegate.h"
-#include "simulator/device_config.h"
+#include "arch/device_config.h"
 
 namespace systole::delegate {
 

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/test_seed.h"
 #include "interpreter/interpreter.h"
 #include "interpreter/model.h"
 #include "interpreter/op_resolver.h"
@@ -407,9 +408,7 @@ TEST(Plugin, DestroyAcceptsNullAndFailingDelegates) {
 TEST(Plugin, RandomOptionsNeverCrashAndAlwaysExplain) {
   Plugin& p = ThePlugin();
   ASSERT_NE(p.handle, nullptr) << dlerror();
-  const char* env = std::getenv("SYSTOLE_SEED");
-  const uint32_t seed = env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10)) : 20261203u;
-  std::printf("RandomOptionsNeverCrashAndAlwaysExplain: seed %u (SYSTOLE_SEED=%u replays)\n", seed, seed);
+  const uint32_t seed = TestSeed("Plugin.RandomOptionsNeverCrashAndAlwaysExplain", 20261203u);
   std::mt19937 rng(seed);
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
   auto random_bytes = [&](size_t max_len) {

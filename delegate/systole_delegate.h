@@ -65,7 +65,7 @@ void SystoleDelegateDelete(TfLiteDelegate* delegate);
 #include "common/status.h"
 #include "common/tflite_flavor.h"
 #include "delegate/partitioner.h"
-#include "simulator/device_config.h"
+#include "arch/device_config.h"
 
 namespace systole::delegate {
 

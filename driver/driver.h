@@ -9,7 +9,8 @@
 //   "sim:rtl"   in-process SystemC device with the Verilated RTL in the core
 //               slot (only for array sizes that were Verilated)
 // Unknown specs are INVALID_ARGUMENT naming the valid ones; "sim:rtl" is
-// UNIMPLEMENTED in a build without the Verilated RTL core.
+// UNIMPLEMENTED in a build without the Verilated RTL core (CMake option
+// SYSTOLE_WITH_RTL).
 //
 // Transports: a Device talks to hardware only through the internal Transport
 // interface (driver/transport.h: write/read on-chip memory, run a program
@@ -49,9 +50,9 @@
 #include <string>
 #include <vector>
 
+#include "arch/device_config.h"
+#include "arch/perf_counters.h"
 #include "common/status.h"
-#include "simulator/device.h"
-#include "simulator/device_config.h"
 
 namespace systole::driver {
 

@@ -14,10 +14,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "arch/program.h"
+#include "common/test_seed.h"
 #include "common/xorshift32.h"
 #include "schema/executable_generated.h"
 #include "schema/executable_version.h"
-#include "simulator/program.h"
 
 namespace systole::driver {
 namespace {
@@ -214,7 +215,8 @@ TEST(DriverOpen, SimRtlOpensOrSaysWhyNot) {
 #else
   ASSERT_FALSE(d.ok());
   EXPECT_EQ(d.status().code(), StatusCode::kUnimplemented);
-  EXPECT_TRUE(Contains(d.status(), "no Verilated RTL core")) << d.status().ToString();
+  EXPECT_TRUE(Contains(d.status(), "device 'sim:rtl': this build has no RTL core (configure with -DSYSTOLE_WITH_RTL=ON"))
+      << d.status().ToString();
 #endif
 }
 
@@ -604,9 +606,7 @@ TEST(DriverVerify, TruncatedAtEveryLength) {
 // that still verify also disassemble, load and run (to an output or a clean
 // error).
 TEST(DriverVerify, RandomCorruptions) {
-  const char* env = std::getenv("SYSTOLE_SEED");
-  const uint32_t seed = env ? static_cast<uint32_t>(std::strtoul(env, nullptr, 10)) : 1234;
-  std::printf("[seed] DriverVerify.RandomCorruptions SYSTOLE_SEED=%u\n", seed);
+  const uint32_t seed = TestSeed("DriverVerify.RandomCorruptions", 1234);
   Xorshift32 rng(seed);
   const std::vector<uint8_t> bases[] = {Build(LutExecutable(RandomBytes(rng, 256))),
                                         Build(VaddExecutable(19, true))};

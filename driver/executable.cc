@@ -7,8 +7,8 @@
 #include <cstring>
 #include <utility>
 
+#include "arch/validate.h"
 #include "schema/executable_version.h"
-#include "simulator/validate.h"
 
 namespace systole::driver {
 namespace {

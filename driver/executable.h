@@ -15,12 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
 #include "common/status.h"
 #include "common/tflite_flavor.h"
 #include "driver/driver.h"
 #include "schema/executable_generated.h"
 #include "schema/isa/isa_generated.h"
-#include "simulator/device_config.h"
 
 namespace systole::driver {
 

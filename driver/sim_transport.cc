@@ -1,10 +1,13 @@
 // The in-process transport: a sim::Device (SystemC model) in this process.
+// The one file of driver/ that includes simulator/ (scripts/check_layering.py);
+// the RTL core comes through its entry point in arch/rtl_core.h.
 #include <cinttypes>
 
 #include "driver/transport.h"
+#include "simulator/device.h"
 
 #if defined(SYSTOLE_HAVE_RTL_CORE)
-#include "rtl/sim/rtl_compute_core.h"
+#include "arch/rtl_core.h"
 #endif
 
 namespace systole::driver {
@@ -66,9 +69,8 @@ StatusOr<std::unique_ptr<Transport>> OpenSimTransport(const sim::DeviceConfig& h
     description = "sim:rtl (SystemC, Verilated RTL core)";
 #else
     return Unimplemented(
-        "device 'sim:rtl': this build has no Verilated RTL core (at configure time rtl/ did not provide "
-        "MakeRtlComputeCore in rtl/sim/rtl_compute_core.h and target systole_rtl_core, or rtl was left "
-        "out with SYSTOLE_EXCLUDE); use 'sim'");
+        "device 'sim:rtl': this build has no RTL core (configure with -DSYSTOLE_WITH_RTL=ON, without rtl in "
+        "SYSTOLE_EXCLUDE); use 'sim'");
 #endif
   }
   ASSIGN_OR_RETURN(std::unique_ptr<sim::Device> device, sim::Device::Create(hw, factory));

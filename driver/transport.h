@@ -30,11 +30,11 @@
 #include <string>
 #include <vector>
 
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
+#include "arch/perf_counters.h"
 #include "common/status.h"
 #include "schema/isa/isa_generated.h"
-#include "simulator/device.h"
-#include "simulator/device_config.h"
-#include "simulator/host_memory.h"
 
 namespace systole::driver {
 

@@ -14,6 +14,9 @@ export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1
 
 sh scripts/install_deps.sh
 
+echo "== Layering (README.md, Architecture: the allowed #include graph)"
+python3 scripts/check_layering.py
+
 echo "== Release build"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j "$JOBS"

@@ -1,6 +1,6 @@
 #include "simulator/behavioral_core.h"
 
-#include "simulator/cycle_model.h"
+#include "arch/cycle_model.h"
 #include "simulator/semantics.h"
 
 namespace systole::sim {

@@ -9,7 +9,7 @@
 
 #include <memory>
 
-#include "simulator/compute_core.h"
+#include "arch/compute_core.h"
 
 namespace systole::sim {
 

@@ -14,7 +14,7 @@
 #include "simulator/test_util.h"
 
 #ifdef SYSTOLE_HAVE_RTL_CORE
-#include "rtl/sim/rtl_compute_core.h"
+#include "arch/rtl_core.h"
 #endif
 
 namespace systole::sim {

@@ -4,8 +4,8 @@
 // (fill R, stream M, drain C - 1, plus one cycle of memory read latency).
 #include <gtest/gtest.h>
 
+#include "arch/program.h"
 #include "simulator/device.h"
-#include "simulator/program.h"
 
 namespace systole::sim {
 namespace {

@@ -21,42 +21,15 @@
 #include <string>
 #include <vector>
 
+#include "arch/compute_core.h"
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
+#include "arch/perf_counters.h"
 #include "common/status.h"
 #include "schema/isa/isa_generated.h"
-#include "simulator/compute_core.h"
-#include "simulator/device_config.h"
-#include "simulator/host_memory.h"
 #include "simulator/semantics.h"
 
 namespace systole::sim {
-
-// Per-unit cycle accounting; every cycle of a run lands in exactly one bucket.
-struct UnitCounters {
-  uint64_t busy = 0;       // an instruction is in flight
-  uint64_t stall_dma = 0;  // head instruction waits for a token from a DMA unit (load/store)
-  uint64_t stall_dep = 0;  // head instruction waits for a token from the compute unit
-  uint64_t idle = 0;       // queue empty
-  uint64_t instructions = 0;
-};
-
-struct PerfCounters {
-  uint64_t cycles = 0;
-  UnitCounters load, compute, store;
-  uint64_t fetch_stall_queue_full = 0;  // cycles fetch waited for queue space
-  uint64_t macs = 0;
-  uint64_t bytes_loaded = 0;
-  uint64_t bytes_stored = 0;
-  std::string ToString() const;
-};
-
-// One executed instruction: which unit ran it, its program counter, its first
-// busy cycle and how many cycles it took (per-layer reports map pcs to ops).
-struct InstructionSpan {
-  int unit = 0;  // isa::Unit
-  uint64_t pc = 0;
-  uint64_t start = 0;
-  uint64_t cycles = 0;
-};
 
 struct RunOptions {
   // Write a Chrome-trace / Perfetto JSON timeline of the run (one track per

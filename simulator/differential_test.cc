@@ -7,8 +7,8 @@
 
 #include <cmath>
 
+#include "arch/estimator.h"
 #include "simulator/device.h"
-#include "simulator/estimator.h"
 #include "simulator/functional_model.h"
 #include "simulator/test_util.h"
 

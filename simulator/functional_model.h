@@ -12,10 +12,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
 #include "common/status.h"
 #include "schema/isa/isa_generated.h"
-#include "simulator/device_config.h"
-#include "simulator/host_memory.h"
 #include "simulator/semantics.h"
 
 namespace systole::sim {

@@ -4,9 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include "simulator/cycle_model.h"
-#include "simulator/estimator.h"
-#include "simulator/validate.h"
+#include "arch/cycle_model.h"
+#include "arch/estimator.h"
+#include "arch/validate.h"
 #include "simulator/test_util.h"
 
 namespace systole::sim {

@@ -2,7 +2,16 @@
 // definition of the ISA semantics, shared by the functional model and the
 // behavioural compute core (the RTL is the independent implementation, and
 // the tests compare all of them with TFLite-style reference kernels).
-// Callers pass only validated instructions (validate.h).
+// Callers pass only validated instructions (arch/validate.h).
+//
+// Why this is in simulator/ and not in arch/: arch/ says what the machine is
+// (which words are legal, what they cost, the port contract a core follows);
+// this file *executes* instructions, so it is a model, the shared engine of
+// the two C++ models. Nothing outside the models needs it: the compiler plans
+// with the validator, cycle model and estimator, the driver with the
+// configuration and host memory. Keeping it out of arch/ also keeps it out of
+// reach of the RTL harness, which links arch/ only, so the RTL stays an
+// independent implementation that the conformance tests compare against it.
 #ifndef SYSTOLE_SIMULATOR_SEMANTICS_H_
 #define SYSTOLE_SIMULATOR_SEMANTICS_H_
 
@@ -10,10 +19,10 @@
 #include <cstdint>
 #include <vector>
 
+#include "arch/compute_core.h"
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
 #include "schema/isa/isa_generated.h"
-#include "simulator/compute_core.h"
-#include "simulator/device_config.h"
-#include "simulator/host_memory.h"
 
 namespace systole::sim {
 

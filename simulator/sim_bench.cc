@@ -6,12 +6,12 @@
 // clocked every cycle, which is the honest per-cycle speed.
 #include <benchmark/benchmark.h>
 
+#include "arch/program.h"
 #include "simulator/device.h"
-#include "simulator/program.h"
 #include "simulator/test_util.h"
 
 #ifdef SYSTOLE_HAVE_RTL_CORE
-#include "rtl/sim/rtl_compute_core.h"
+#include "arch/rtl_core.h"
 #endif
 
 namespace systole::sim {

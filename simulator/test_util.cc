@@ -743,13 +743,6 @@ HostBuffers::HostBuffers(const OpCase& op) : in(op.input), params(op.params), ou
   (void)host.Map(2, out.data(), out.size(), false, true);
 }
 
-uint32_t TestSeed(const char* test_name, uint32_t fallback) {
-  uint32_t seed = fallback;
-  if (const char* env = std::getenv("SYSTOLE_SEED")) seed = static_cast<uint32_t>(std::strtoul(env, nullptr, 0));
-  std::printf("[seed] %s: SYSTOLE_SEED=%u\n", test_name, seed);
-  return seed;
-}
-
 std::string Diff(const std::vector<int8_t>& want, const std::vector<int8_t>& got) {
   if (want.size() != got.size()) return StrFormat("size %zu != %zu", got.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i)

@@ -15,12 +15,13 @@
 #include <string>
 #include <vector>
 
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
+#include "arch/program.h"
 #include "common/status.h"
+#include "common/test_seed.h"
 #include "common/xorshift32.h"
-#include "simulator/device_config.h"
 #include "simulator/functional_model.h"
-#include "simulator/host_memory.h"
-#include "simulator/program.h"
 
 namespace systole::sim::testing {
 
@@ -62,8 +63,9 @@ struct HostBuffers {
   std::vector<int8_t> output() const { return std::vector<int8_t>(out.begin(), out.end()); }
 };
 
-// Seed for a randomised test: $SYSTOLE_SEED if set, else `fallback`; printed.
-uint32_t TestSeed(const char* test_name, uint32_t fallback);
+// Seed for a randomised test: $SYSTOLE_SEED if set, else `fallback`; printed
+// (common/test_seed.h, the project's one seed helper).
+using systole::TestSeed;
 
 // First mismatch as text ("" if equal).
 std::string Diff(const std::vector<int8_t>& want, const std::vector<int8_t>& got);

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/test_seed.h"
 #include "common/xorshift32.h"
 #include "compiler/compiler.h"
 #include "driver/driver.h"
@@ -220,14 +221,9 @@ std::vector<std::vector<uint8_t>> RunFunctional(const std::vector<uint8_t>& exe_
   return result;
 }
 
-uint32_t BaseSeed() {
-  const char* s = std::getenv("SYSTOLE_SEED");
-  return s != nullptr ? static_cast<uint32_t>(std::strtoul(s, nullptr, 10)) : 20261123u;
-}
-
 TEST(RandomOps, FunctionalSystemCAndRtlMatchTheCpuKernels) {
-  const bool replay = std::getenv("SYSTOLE_SEED") != nullptr;
-  const uint32_t base = BaseSeed();
+  const bool replay = SeedFromEnvironment().has_value();
+  const uint32_t base = SeedFromEnvironment().value_or(20261123u);
   const char* n = std::getenv("SYSTOLE_RANDOM_CASES");  // more cases, e.g. for soak runs
   const int count = n != nullptr ? std::atoi(n) : replay ? 1 : 150;
   std::printf("[seed] RandomOps base seed %u, %d cases; replay one with SYSTOLE_SEED=<seed>\n", base, count);

@@ -25,7 +25,7 @@ constexpr char kCompileUsage[] =
     "  -o OUT.tflite            output file (default: MODEL's name + _systole.tflite,\n"
     "                           in the current directory)\n"
     "  --config C               accelerator configuration: edge (default), tiny or a\n"
-    "                           JSON file (see simulator/device_config.h)\n"
+    "                           JSON file (see arch/device_config.h)\n"
     "  --tflite-flavor F        whose arithmetic to reproduce bit for bit: ruy (ARM,\n"
     "                           Android, WebAssembly TFLite), x86 (x86-64 TFLite without\n"
     "                           ruy) or xnnpack (x86-64 TFLite applying XNNPACK to\n"

@@ -5,7 +5,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "simulator/core_ports.h"
+#include "arch/core_ports.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 

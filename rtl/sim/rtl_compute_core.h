@@ -1,7 +1,7 @@
 // The Verilated compute core (rtl/systole_core.sv) in the device model's
-// compute-core slot: a sim::ComputeCore (simulator/compute_core.h) that clocks
+// compute-core slot: a sim::ComputeCore (arch/compute_core.h) that clocks
 // the RTL once per Step() and services its memory ports from the device's
-// CoreMemories with ServiceCorePorts() (simulator/core_ports.h). That is the
+// CoreMemories with ServiceCorePorts() (arch/core_ports.h). That is the
 // whole co-simulation boundary; the contract is docs/accelerator.md,
 // "Compute-core contract".
 //
@@ -16,7 +16,8 @@
 #include <string>
 
 #include "common/status.h"
-#include "simulator/compute_core.h"
+#include "arch/compute_core.h"
+#include "arch/rtl_core.h"
 
 namespace systole::rtl {
 
@@ -27,17 +28,8 @@ namespace systole::rtl {
   X(16, 16)                         \
   X(64, 64)
 
-struct RtlCoreOptions {
-  // Non-empty: write an FST waveform of every simulated cycle to this file
-  // (2 time units per clock, rising edge at odd times).
-  std::string trace_path;
-};
-
-// Unimplemented for an R x C that was not Verilated; Unavailable if the trace
-// file cannot be opened.
-StatusOr<std::unique_ptr<sim::ComputeCore>> MakeRtlComputeCore(const sim::CoreConfig& config,
-                                                               const sim::CoreMemories& memories,
-                                                               const RtlCoreOptions& options);
+// RtlCoreOptions and MakeRtlComputeCore are declared in arch/rtl_core.h (the
+// machine description), so that no component outside rtl/ includes rtl/.
 
 }  // namespace systole::rtl
 

@@ -1,4 +1,4 @@
-#include "simulator/cycle_model.h"
+#include "arch/cycle_model.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "simulator/validate.h"
+#include "arch/validate.h"
 
 #include <algorithm>
 #include <cinttypes>

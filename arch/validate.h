@@ -1,17 +1,17 @@
 // The device's security boundary: every instruction is checked here before it
 // is queued (fetch/decode in the SystemC model, dispatch in the functional
 // model), so no unit ever sees an out-of-range address.
-#ifndef SYSTOLE_SIMULATOR_VALIDATE_H_
-#define SYSTOLE_SIMULATOR_VALIDATE_H_
+#ifndef SYSTOLE_ARCH_VALIDATE_H_
+#define SYSTOLE_ARCH_VALIDATE_H_
 
 #include <cstdint>
 #include <utility>
 #include <vector>
 
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
 #include "common/status.h"
 #include "schema/isa/isa_generated.h"
-#include "simulator/device_config.h"
-#include "simulator/host_memory.h"
 
 namespace systole::sim {
 
@@ -42,4 +42,4 @@ std::vector<std::pair<uint64_t, uint64_t>> AbufReads(const isa::Instruction& ins
 
 }  // namespace systole::sim
 
-#endif  // SYSTOLE_SIMULATOR_VALIDATE_H_
+#endif  // SYSTOLE_ARCH_VALIDATE_H_

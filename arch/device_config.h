@@ -1,14 +1,14 @@
 // Configuration of a Systole device model: array, memories, queues, host link.
 // Every figure of the machine is a parameter here; defaults are the 64x64,
 // 500 MHz, 8 MiB-parameter-cache Edge-TPU-class part (docs/accelerator.md).
-#ifndef SYSTOLE_SIMULATOR_DEVICE_CONFIG_H_
-#define SYSTOLE_SIMULATOR_DEVICE_CONFIG_H_
+#ifndef SYSTOLE_ARCH_DEVICE_CONFIG_H_
+#define SYSTOLE_ARCH_DEVICE_CONFIG_H_
 
 #include <cstdint>
 #include <string>
 
+#include "arch/compute_core.h"
 #include "common/status.h"
-#include "simulator/compute_core.h"
 
 namespace systole::sim {
 
@@ -67,4 +67,4 @@ struct DeviceConfig {
 
 }  // namespace systole::sim
 
-#endif  // SYSTOLE_SIMULATOR_DEVICE_CONFIG_H_
+#endif  // SYSTOLE_ARCH_DEVICE_CONFIG_H_

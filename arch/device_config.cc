@@ -1,4 +1,4 @@
-#include "simulator/device_config.h"
+#include "arch/device_config.h"
 
 #include <fstream>
 #include <sstream>

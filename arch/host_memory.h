@@ -4,8 +4,8 @@
 //
 // Ownership: the host owns the bytes; HostMemory stores pointers, which must
 // stay valid while a run uses them.
-#ifndef SYSTOLE_SIMULATOR_HOST_MEMORY_H_
-#define SYSTOLE_SIMULATOR_HOST_MEMORY_H_
+#ifndef SYSTOLE_ARCH_HOST_MEMORY_H_
+#define SYSTOLE_ARCH_HOST_MEMORY_H_
 
 #include <array>
 #include <cstdint>
@@ -44,4 +44,4 @@ class HostMemory {
 
 }  // namespace systole::sim
 
-#endif  // SYSTOLE_SIMULATOR_HOST_MEMORY_H_
+#endif  // SYSTOLE_ARCH_HOST_MEMORY_H_

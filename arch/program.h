@@ -1,7 +1,7 @@
 // Building instruction streams in C++ (tests, benchmarks, the estimator's
 // callers). Encoding errors are collected, not thrown: check status().
-#ifndef SYSTOLE_SIMULATOR_PROGRAM_H_
-#define SYSTOLE_SIMULATOR_PROGRAM_H_
+#ifndef SYSTOLE_ARCH_PROGRAM_H_
+#define SYSTOLE_ARCH_PROGRAM_H_
 
 #include <vector>
 
@@ -46,4 +46,4 @@ inline isa::Deps operator|(isa::Deps a, isa::Deps b) {
 
 }  // namespace systole::sim
 
-#endif  // SYSTOLE_SIMULATOR_PROGRAM_H_
+#endif  // SYSTOLE_ARCH_PROGRAM_H_

@@ -1,4 +1,4 @@
-#include "simulator/core_ports.h"
+#include "arch/core_ports.h"
 
 #include <gtest/gtest.h>
 

@@ -18,7 +18,7 @@
 // Timing contract, for an instruction presented with Step(&insn) in a cycle t
 // in which Ready() is true (the valid/ready handshake completes in t):
 //   * the core is busy in cycles t .. t+T-1, T = ComputeCycles(insn, config)
-//     (simulator/cycle_model.h, the formulas of docs/ISA.md);
+//     (arch/cycle_model.h, the formulas of docs/ISA.md);
 //   * Step() returns true (the done pulse) in cycle t+T-1, and by then every
 //     memory write of the instruction has been made;
 //   * Ready() is true again from cycle t+T.
@@ -28,8 +28,8 @@
 // The device only presents an instruction
 // when Ready() is true and it has already checked it (see validate.h), so a
 // core may assume every field and address is in range.
-#ifndef SYSTOLE_SIMULATOR_COMPUTE_CORE_H_
-#define SYSTOLE_SIMULATOR_COMPUTE_CORE_H_
+#ifndef SYSTOLE_ARCH_COMPUTE_CORE_H_
+#define SYSTOLE_ARCH_COMPUTE_CORE_H_
 
 #include <cstdint>
 
@@ -78,4 +78,4 @@ class ComputeCore {
 
 }  // namespace systole::sim
 
-#endif  // SYSTOLE_SIMULATOR_COMPUTE_CORE_H_
+#endif  // SYSTOLE_ARCH_COMPUTE_CORE_H_

@@ -1,12 +1,12 @@
-#include "simulator/estimator.h"
+#include "arch/estimator.h"
 
 #include <algorithm>
 #include <cinttypes>
 #include <deque>
 
-#include "simulator/cycle_model.h"
-#include "simulator/tokens.h"
-#include "simulator/validate.h"
+#include "arch/cycle_model.h"
+#include "arch/tokens.h"
+#include "arch/validate.h"
 
 namespace systole::sim {
 

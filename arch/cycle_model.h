@@ -1,13 +1,13 @@
 // The cycle model of docs/accelerator.md in C++: the single copy of the
 // per-instruction cycle formulas (compute core) and the DMA/link model, used
 // by the behavioural core, the SystemC device, the estimator and the tests.
-#ifndef SYSTOLE_SIMULATOR_CYCLE_MODEL_H_
-#define SYSTOLE_SIMULATOR_CYCLE_MODEL_H_
+#ifndef SYSTOLE_ARCH_CYCLE_MODEL_H_
+#define SYSTOLE_ARCH_CYCLE_MODEL_H_
 
 #include <cstdint>
 
+#include "arch/device_config.h"
 #include "schema/isa/isa_generated.h"
-#include "simulator/device_config.h"
 
 namespace systole::sim {
 
@@ -26,4 +26,4 @@ uint64_t MacCount(const isa::Instruction& insn, const CoreConfig& core);
 
 }  // namespace systole::sim
 
-#endif  // SYSTOLE_SIMULATOR_CYCLE_MODEL_H_
+#endif  // SYSTOLE_ARCH_CYCLE_MODEL_H_

@@ -9,16 +9,16 @@
 //   * reads are serviced before writes (read-first within a cycle);
 //   * the device validated every instruction, so an address outside a memory
 //     is a core bug: it is reported (Internal) and the access is dropped/zero.
-#ifndef SYSTOLE_SIMULATOR_CORE_PORTS_H_
-#define SYSTOLE_SIMULATOR_CORE_PORTS_H_
+#ifndef SYSTOLE_ARCH_CORE_PORTS_H_
+#define SYSTOLE_ARCH_CORE_PORTS_H_
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
 
+#include "arch/compute_core.h"
 #include "common/status.h"
-#include "simulator/compute_core.h"
 
 namespace systole::sim {
 
@@ -98,4 +98,4 @@ inline Status ServiceCorePorts(const CoreConfig& c, const CoreMemories& m, const
 
 }  // namespace systole::sim
 
-#endif  // SYSTOLE_SIMULATOR_CORE_PORTS_H_
+#endif  // SYSTOLE_ARCH_CORE_PORTS_H_

@@ -7,16 +7,16 @@
 // exact when no queue fills and optimistic otherwise; simulator/estimator_test
 // measures the error against the SystemC model on random programs (documented
 // in docs/accelerator.md).
-#ifndef SYSTOLE_SIMULATOR_ESTIMATOR_H_
-#define SYSTOLE_SIMULATOR_ESTIMATOR_H_
+#ifndef SYSTOLE_ARCH_ESTIMATOR_H_
+#define SYSTOLE_ARCH_ESTIMATOR_H_
 
 #include <cstdint>
 #include <vector>
 
+#include "arch/device_config.h"
+#include "arch/host_memory.h"
 #include "common/status.h"
 #include "schema/isa/isa_generated.h"
-#include "simulator/device_config.h"
-#include "simulator/host_memory.h"
 
 namespace systole::sim {
 
@@ -32,4 +32,4 @@ StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, con
 
 }  // namespace systole::sim
 
-#endif  // SYSTOLE_SIMULATOR_ESTIMATOR_H_
+#endif  // SYSTOLE_ARCH_ESTIMATOR_H_

@@ -1,8 +1,8 @@
 // Dependency-token plumbing shared by the functional and SystemC models.
 // Four token FIFOs (counters) connect the units, as in TVM-VTA:
 //   load -> compute, compute -> load, compute -> store, store -> compute.
-#ifndef SYSTOLE_SIMULATOR_TOKENS_H_
-#define SYSTOLE_SIMULATOR_TOKENS_H_
+#ifndef SYSTOLE_ARCH_TOKENS_H_
+#define SYSTOLE_ARCH_TOKENS_H_
 
 #include <array>
 #include <cstdint>
@@ -59,4 +59,4 @@ inline bool WaitsOnDma(const isa::Instruction& insn, const TokenCounts& t) {
 
 }  // namespace systole::sim
 
-#endif  // SYSTOLE_SIMULATOR_TOKENS_H_
+#endif  // SYSTOLE_ARCH_TOKENS_H_
