@@ -61,21 +61,27 @@ void RequantizeScalar(const int32_t* acc, int begin, int count, int c0, const Ou
 }
 
 #ifdef SYSTOLE_GEMM_X86
-// 8 lanes of MultiplyByQuantizedMultiplier (TFLite double rounding).
-// SaturatingRoundingDoublingHighMul(a, b) == (a * b + 2^30) >> 31 (floor) for
-// every input except a == b == INT32_MIN, impossible here (multiplier > 0).
-SYSTOLE_AVX2 inline __m256i TfliteMul8(__m256i x, __m256i mult, __m256i shift) {
+// The first step both two-step multipliers share: x << max(shift, 0), then
+// low32((x * mult + 2^30) >> 31) per lane; *right = max(-shift, 0).
+SYSTOLE_AVX2 inline __m256i DoublingHighMul8(__m256i x, __m256i mult, __m256i shift, __m256i* right) {
   const __m256i zero = _mm256_setzero_si256();
-  const __m256i one = _mm256_set1_epi32(1);
-  const __m256i left = _mm256_max_epi32(shift, zero);
-  const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-  x = _mm256_sllv_epi32(x, left);
+  *right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
+  x = _mm256_sllv_epi32(x, _mm256_max_epi32(shift, zero));
   const __m256i nudge = _mm256_set1_epi64x(int64_t{1} << 30);
   __m256i pe = _mm256_mul_epi32(x, mult);
   __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
   pe = _mm256_srli_epi64(_mm256_add_epi64(pe, nudge), 31);
   po = _mm256_srli_epi64(_mm256_add_epi64(po, nudge), 31);
-  const __m256i high = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+  return _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+}
+
+// 8 lanes of MultiplyByQuantizedMultiplier (TFLite double rounding).
+// SaturatingRoundingDoublingHighMul(a, b) == (a * b + 2^30) >> 31 (floor) for
+// every input except a == b == INT32_MIN, impossible here (multiplier > 0).
+SYSTOLE_AVX2 inline __m256i TfliteMul8(__m256i x, __m256i mult, __m256i shift) {
+  const __m256i one = _mm256_set1_epi32(1);
+  __m256i right;
+  const __m256i high = DoublingHighMul8(x, mult, shift, &right);
   // RoundingDivideByPOT(high, right): ties away from zero.
   const __m256i mask = _mm256_sub_epi32(_mm256_sllv_epi32(one, right), one);
   const __m256i remainder = _mm256_and_si256(high, mask);
@@ -89,15 +95,8 @@ SYSTOLE_AVX2 inline __m256i TfliteMul8(__m256i x, __m256i mult, __m256i shift) {
 SYSTOLE_AVX2 inline __m256i RuyX86Mul8(__m256i x, __m256i mult, __m256i shift) {
   const __m256i zero = _mm256_setzero_si256();
   const __m256i one = _mm256_set1_epi32(1);
-  const __m256i left = _mm256_max_epi32(shift, zero);
-  const __m256i right = _mm256_max_epi32(_mm256_sub_epi32(zero, shift), zero);
-  x = _mm256_sllv_epi32(x, left);
-  const __m256i offset = _mm256_set1_epi64x(int64_t{1} << 30);
-  __m256i pe = _mm256_mul_epi32(x, mult);
-  __m256i po = _mm256_mul_epi32(_mm256_srli_epi64(x, 32), _mm256_srli_epi64(mult, 32));
-  pe = _mm256_srli_epi64(_mm256_add_epi64(pe, offset), 31);
-  po = _mm256_srli_epi64(_mm256_add_epi64(po, offset), 31);
-  const __m256i high = _mm256_blend_epi32(pe, _mm256_slli_epi64(po, 32), 0xAA);
+  __m256i right;
+  const __m256i high = DoublingHighMul8(x, mult, shift, &right);
   // Nudge 2^(right-1) where right > 0 (sllv by a count >= 32 gives 0).
   const __m256i nudge = _mm256_sllv_epi32(one, _mm256_sub_epi32(right, one));
   const __m256i nudge_or_zero = _mm256_and_si256(nudge, _mm256_cmpgt_epi32(right, zero));

@@ -24,9 +24,9 @@ namespace {
 int32_t Reference(int32_t acc, int32_t bias, int32_t mult, int shift, const OutputStage& os) {
   // Wraps like the kernels' int32 adds (no signed overflow in the test).
   const int32_t x = static_cast<int32_t>(static_cast<uint32_t>(acc) + static_cast<uint32_t>(bias));
-  const int32_t scaled = os.rounding == Rounding::kRuy
-                             ? RuyMultiply(x, mult, shift)
-                             : MultiplyByQuantizedMultiplier(x, mult, shift);
+  const int32_t scaled = os.rounding == Rounding::kRuy      ? RuyMultiply(x, mult, shift)
+                         : os.rounding == Rounding::kRuyX86 ? MultiplyByQuantizedMultiplierRuyX86(x, mult, shift)
+                                                            : MultiplyByQuantizedMultiplier(x, mult, shift);
   return std::min(std::max(scaled + os.zero_point, os.act_min), os.act_max);
 }
 
@@ -83,7 +83,7 @@ TEST_P(RequantizeTest, MatchesScalarDefinition) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Roundings, RequantizeTest,
-                         ::testing::Values(Rounding::kTflite, Rounding::kRuy));
+                         ::testing::Values(Rounding::kTflite, Rounding::kRuy, Rounding::kRuyX86));
 
 // XNNPACK's fp32 requantization, defined independently: the binary32 product
 // float(acc + bias) * scale is the double product of the two floats (exact)
