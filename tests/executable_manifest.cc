@@ -20,6 +20,7 @@
 #include "delegate/compile_model.h"
 #include "interpreter/tensor_io.h"
 #include "tests/op_cases/op_case.h"
+#include "tests/test_util.h"
 
 namespace {
 
@@ -68,16 +69,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  const std::vector<std::string> models = {"ad01_int8.tflite",
-                                           "hello_world_int8.tflite",
-                                           "kws_ref_model.tflite",
-                                           "micro_speech_quantized.tflite",
-                                           "mobilenet_v1_0.25_128_quant.tflite",
-                                           "mobilenet_v2_quantized_1x3x224x224.tflite",
-                                           "pretrainedResnet_quant.tflite",
-                                           "simple_add_model.tflite",
-                                           "trained_lstm_int8.tflite",
-                                           "vww_96_int8.tflite"};
+  const std::vector<std::string> models = systole::testing::SharedModels(/*include_lstm=*/true);
   int errors = 0;
   for (TfliteFlavor flavor : {TfliteFlavor::kRuy, TfliteFlavor::kX86, TfliteFlavor::kXnnpack}) {
     for (const char* config : {"edge", "tiny"}) {
