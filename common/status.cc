@@ -16,6 +16,8 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kOutOfRange: return "OUT_OF_RANGE";
     case StatusCode::kDataLoss: return "DATA_LOSS";
     case StatusCode::kUnavailable: return "UNAVAILABLE";
+    case StatusCode::kDeadlineExceeded: return "DEADLINE_EXCEEDED";
+    case StatusCode::kCancelled: return "CANCELLED";
     case StatusCode::kInternal: return "INTERNAL";
   }
   return "UNKNOWN";
@@ -62,6 +64,8 @@ SYSTOLE_DEFINE_STATUS_CTOR(FailedPrecondition, kFailedPrecondition)
 SYSTOLE_DEFINE_STATUS_CTOR(OutOfRange, kOutOfRange)
 SYSTOLE_DEFINE_STATUS_CTOR(DataLoss, kDataLoss)
 SYSTOLE_DEFINE_STATUS_CTOR(Unavailable, kUnavailable)
+SYSTOLE_DEFINE_STATUS_CTOR(DeadlineExceeded, kDeadlineExceeded)
+SYSTOLE_DEFINE_STATUS_CTOR(Cancelled, kCancelled)
 SYSTOLE_DEFINE_STATUS_CTOR(Internal, kInternal)
 #undef SYSTOLE_DEFINE_STATUS_CTOR
 

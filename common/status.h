@@ -26,6 +26,8 @@ enum class StatusCode {
   kDataLoss,          // a truncated or corrupt file or reply
   kUnavailable,       // a device or transport is not there
   kInternal,          // a bug in Systole
+  kDeadlineExceeded,  // a timeout expired before the operation completed
+  kCancelled,         // the caller cancelled the operation
 };
 
 const char* StatusCodeName(StatusCode code);
@@ -63,6 +65,8 @@ Status OutOfRange(const char* fmt, ...) SYSTOLE_PRINTF_ATTR(1, 2);
 Status DataLoss(const char* fmt, ...) SYSTOLE_PRINTF_ATTR(1, 2);
 Status Unavailable(const char* fmt, ...) SYSTOLE_PRINTF_ATTR(1, 2);
 Status Internal(const char* fmt, ...) SYSTOLE_PRINTF_ATTR(1, 2);
+Status DeadlineExceeded(const char* fmt, ...) SYSTOLE_PRINTF_ATTR(1, 2);
+Status Cancelled(const char* fmt, ...) SYSTOLE_PRINTF_ATTR(1, 2);
 
 // Prefixes the message with context: Annotate(s, "model.tflite") gives
 // "model.tflite: <message>". OK stays OK.

@@ -107,7 +107,9 @@ class DeviceImpl : public Device {
     if (e.parameter_load.present() && resident_ != x->id()) {
       resident_ = 0;  // PBUF is about to change; valid again only if the chunk completes
       ASSIGN_OR_RETURN(sim::HostMemory host, MapRegions(e, exe::ChunkKind_PARAMETER_LOAD, buffers));
-      StatusOr<sim::PerfCounters> r = transport_->Execute(e.parameter_load.words, host, ExecuteOptions{});
+      ExecuteOptions po;
+      po.region_ids[exe::Region_PARAMETERS] = x->id();  // immutable: a copying transport sends it once
+      StatusOr<sim::PerfCounters> r = transport_->Execute(e.parameter_load.words, host, po);
       if (!r.ok())
         return Annotate(r.status(), StrFormat("%s, chunk %d (PARAMETER_LOAD)", name.c_str(), e.parameter_load.index));
       stats.parameter_load_cycles = r->cycles;
@@ -121,6 +123,7 @@ class DeviceImpl : public Device {
 
     ASSIGN_OR_RETURN(sim::HostMemory host, MapRegions(e, exe::ChunkKind_INFERENCE, buffers));
     ExecuteOptions xo;
+    xo.region_ids[exe::Region_PARAMETERS] = x->id();
     xo.chrome_trace_path = options.chrome_trace_path;
     std::vector<sim::InstructionSpan> spans;
     if (options.per_op) xo.spans = &spans;

@@ -20,6 +20,18 @@ class SimTransport : public Transport {
 
   std::string Describe() const override { return description_; }
   const sim::DeviceConfig& config() const override { return device_->config(); }
+  DeviceIdentity Identify() const override {
+    DeviceIdentity id;
+    id.transport = "sim";
+    id.description = description_;
+    id.location = "in-process";
+    id.firmware_version = "in-process SystemC model";
+    return id;
+  }
+  Status Reset() override {
+    device_->memory().Clear();
+    return Status::Ok();
+  }
 
   Status WriteMemory(isa::Buffer buffer, uint32_t addr, const uint8_t* data, size_t size) override {
     ASSIGN_OR_RETURN(std::vector<uint8_t>* mem, Memory(buffer, addr, size));
