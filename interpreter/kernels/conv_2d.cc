@@ -30,6 +30,7 @@
 
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/gemm.h"
+#include "interpreter/kernels/gemm_requant.h"
 #include "interpreter/kernels/kernel_util.h"
 #include "interpreter/kernels/xnnpack_flavor.h"
 #include "schema/tflite_generated.h"
@@ -41,14 +42,8 @@ namespace {
 constexpr int kRowsPerTile = 64;
 
 struct OpData {
-  std::vector<int32_t> multiplier;  // per output channel
-  std::vector<int32_t> shift;       // per output channel, > 0 = left
-  int32_t act_min = 0;
-  int32_t act_max = 0;
-  gemm::Rounding rounding = gemm::Rounding::kRuy;
-  std::vector<float> scale;  // per output channel, Rounding::kFp32 only
+  GemmRequant requant;
   int32_t input_zero_point = 0;
-  int32_t filter_zero_point = 0;
   TfLitePaddingValues padding{};
   int out_height = 0;
   int out_width = 0;
@@ -74,14 +69,8 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
   TfLiteTensor* output = GetOutput(context, node, 0);
   SYSTOLE_KERNEL_ENSURE(context, input && filter && output, "CONV_2D: missing input/output");
 
-  const bool int8 = input->type == kTfLiteInt8 && filter->type == kTfLiteInt8 &&
-                    output->type == kTfLiteInt8;
-  const bool uint8 = input->type == kTfLiteUInt8 && filter->type == kTfLiteUInt8 &&
-                     output->type == kTfLiteUInt8;
-  SYSTOLE_KERNEL_ENSURE(context, int8 || uint8,
-                        "CONV_2D: input %s / filter %s / output %s not supported (int8/int8/int8 "
-                        "or uint8/uint8/uint8 only)",
-                        TypeName(input->type), TypeName(filter->type), TypeName(output->type));
+  bool int8 = false;
+  SYSTOLE_KERNEL_ENSURE_OK(CheckQuantizedOperands(context, "CONV_2D", input, filter, output, "filter", "", &int8));
   SYSTOLE_KERNEL_ENSURE(context, NumDimensions(input) == 4 && NumDimensions(filter) == 4,
                         "CONV_2D: input and filter must be 4-D (got %d-D, %d-D)",
                         NumDimensions(input), NumDimensions(filter));
@@ -98,25 +87,10 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
                         SizeOfDimension(filter, 3), in_c);
   SYSTOLE_KERNEL_ENSURE(context, out_c > 0 && k_h > 0 && k_w > 0 && in_c > 0,
                         "CONV_2D: empty filter");
-  SYSTOLE_KERNEL_ENSURE(context, params->stride_width > 0 && params->stride_height > 0,
-                        "CONV_2D: strides must be positive (%d, %d)", params->stride_height,
-                        params->stride_width);
-  SYSTOLE_KERNEL_ENSURE(context,
-                        params->dilation_width_factor > 0 && params->dilation_height_factor > 0,
-                        "CONV_2D: dilation factors must be positive (%d, %d)",
-                        params->dilation_height_factor, params->dilation_width_factor);
-  SYSTOLE_KERNEL_ENSURE(context,
-                        params->padding == kTfLitePaddingSame ||
-                            params->padding == kTfLitePaddingValid,
-                        "CONV_2D: unknown padding %d", static_cast<int>(params->padding));
-  if (bias != nullptr) {
-    SYSTOLE_KERNEL_ENSURE(context, bias->type == kTfLiteInt32,
-                          "CONV_2D: bias must be INT32 for quantized inputs, got %s",
-                          TypeName(bias->type));
-    SYSTOLE_KERNEL_ENSURE(context, NumElements(bias) == out_c,
-                          "CONV_2D: bias has %lld elements, expected %d",
-                          static_cast<long long>(NumElements(bias)), out_c);
-  }
+  SYSTOLE_KERNEL_ENSURE_OK(CheckConvWindow(context, "CONV_2D", params->stride_height, params->stride_width,
+                                           params->dilation_height_factor, params->dilation_width_factor,
+                                           params->padding));
+  SYSTOLE_KERNEL_ENSURE_OK(CheckBias(context, "CONV_2D", bias, out_c));
 
   data->padding = ComputePaddingHeightWidth(
       params->stride_height, params->stride_width, params->dilation_height_factor,
@@ -126,41 +100,24 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
                         "CONV_2D: output would be empty (%d x %d)", data->out_height,
                         data->out_width);
 
-  data->multiplier.assign(out_c, 0);
-  data->shift.assign(out_c, 0);
-  int32_t legacy_multiplier = 0;
-  int legacy_shift = 0;
-  SYSTOLE_KERNEL_ENSURE_OK(PopulateConvolutionQuantizationParams(
-      context, input, filter, bias, output, params->activation, &legacy_multiplier,
-      &legacy_shift, &data->act_min, &data->act_max, data->multiplier.data(),
-      data->shift.data(), out_c));
+  GemmRequant& rq = data->requant;
+  SYSTOLE_KERNEL_ENSURE_OK(
+      PrepareConvRequant(context, input, filter, bias, output, params->activation, out_c, !int8, &rq));
   data->input_zero_point = input->params.zero_point;
-  if (uint8) {
-    std::fill(data->multiplier.begin(), data->multiplier.end(), legacy_multiplier);
-    std::fill(data->shift.begin(), data->shift.end(), -legacy_shift);
-    data->rounding = gemm::Rounding::kTflite;
-    data->filter_zero_point = filter->params.zero_point;
-  } else {
-    // WebAssembly/ARM ruy rounds once; on x86-64 ruy's AVX2/AVX-512 kernels
-    // round twice, half up (fixed_point.h).
-    data->rounding = flavor == TfliteFlavor::kRuy ? gemm::Rounding::kRuy : gemm::Rounding::kRuyX86;
-    data->filter_zero_point = 0;
-  }
-  data->scale.clear();
-  if (flavor == TfliteFlavor::kXnnpack &&
-      XnnpackTakesNode(context, node, tflite::BuiltinOperator_CONV_2D)) {
-    // XNNPACK's convolution: fp32 requantization, its own activation clamp;
-    // int8 weight zero points are ignored (QS8/QC8 have none), uint8 keep theirs.
-    data->rounding = gemm::Rounding::kFp32;
-    data->scale = XnnpackRequantScales(input, filter, output);
-    XnnpackActivationRange(params->activation, output, &data->act_min, &data->act_max);
-  }
+  // uint8 (gemmlowp): TFLite's two-step multiplier. int8: WebAssembly/ARM ruy
+  // rounds once; on x86-64 ruy's AVX2/AVX-512 kernels round twice, half up
+  // (fixed_point.h).
+  rq.rounding = !int8                          ? gemm::Rounding::kTflite
+                : flavor == TfliteFlavor::kRuy ? gemm::Rounding::kRuy
+                                               : gemm::Rounding::kRuyX86;
+  if (flavor == TfliteFlavor::kXnnpack && XnnpackTakesNode(context, node, tflite::BuiltinOperator_CONV_2D))
+    UseXnnpackRequant(input, filter, output, params->activation, int8, &rq);
 
   data->rhs.Reserve(out_c, k_h * k_w * in_c);
   data->rhs_packed = false;
   if (IsConstantTensor(filter)) {
     if (int8) gemm::PackRhs(filter->data.int8, 0, &data->rhs);
-    else gemm::PackRhs(filter->data.uint8, data->filter_zero_point, &data->rhs);
+    else gemm::PackRhs(filter->data.uint8, rq.filter_zero_point, &data->rhs);
     data->rhs_packed = true;
   }
   data->lhs.assign(static_cast<size_t>(kRowsPerTile) * data->rhs.depth_pad, 0);
@@ -179,18 +136,9 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
   const TfLiteTensor* bias = GetInput(context, node, 2);
   TfLiteTensor* output = GetOutput(context, node, 0);
   if (!data->rhs_packed) {
-    gemm::PackRhs(reinterpret_cast<const T*>(filter->data.raw), data->filter_zero_point,
-                  &data->rhs);
+    gemm::PackRhs(reinterpret_cast<const T*>(filter->data.raw), data->requant.filter_zero_point, &data->rhs);
   }
-  gemm::OutputStage os;
-  os.bias = bias != nullptr ? bias->data.i32 : nullptr;
-  os.mult = data->multiplier.data();
-  os.shift = data->shift.data();
-  os.zero_point = output->params.zero_point;
-  os.act_min = data->act_min;
-  os.act_max = data->act_max;
-  os.rounding = data->rounding;
-  os.scale = data->scale.data();
+  const gemm::OutputStage os = data->requant.Stage(bias, output);
 
   const int batches = SizeOfDimension(input, 0);
   const int in_h = SizeOfDimension(input, 1);

@@ -20,6 +20,7 @@
 
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/gemm.h"
+#include "interpreter/kernels/gemm_requant.h"
 #include "interpreter/kernels/kernel_util.h"
 #include "interpreter/kernels/xnnpack_flavor.h"
 #include "schema/tflite_generated.h"
@@ -29,14 +30,8 @@ namespace kernels {
 namespace {
 
 struct OpData {
-  std::vector<int32_t> multiplier;
-  std::vector<int32_t> shift;
-  int32_t act_min = 0;
-  int32_t act_max = 0;
+  GemmRequant requant;
   int32_t input_zero_point = 0;
-  int32_t filter_zero_point = 0;
-  gemm::Rounding rounding = gemm::Rounding::kTflite;
-  std::vector<float> scale;  // per output channel, Rounding::kFp32 only
   int depth_multiplier = 1;
   TfLitePaddingValues padding{};
   int out_height = 0;
@@ -69,14 +64,9 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
   TfLiteTensor* output = GetOutput(context, node, 0);
   SYSTOLE_KERNEL_ENSURE(context, input && filter && output,
                         "DEPTHWISE_CONV_2D: missing input/output");
-  const bool int8 = input->type == kTfLiteInt8 && filter->type == kTfLiteInt8 &&
-                    output->type == kTfLiteInt8;
-  const bool uint8 = input->type == kTfLiteUInt8 && filter->type == kTfLiteUInt8 &&
-                     output->type == kTfLiteUInt8;
-  SYSTOLE_KERNEL_ENSURE(context, int8 || uint8,
-                        "DEPTHWISE_CONV_2D: input %s / filter %s / output %s not supported "
-                        "(int8/int8/int8 or uint8/uint8/uint8 only)",
-                        TypeName(input->type), TypeName(filter->type), TypeName(output->type));
+  bool int8 = false;
+  SYSTOLE_KERNEL_ENSURE_OK(
+      CheckQuantizedOperands(context, "DEPTHWISE_CONV_2D", input, filter, output, "filter", "", &int8));
   SYSTOLE_KERNEL_ENSURE(context, NumDimensions(input) == 4 && NumDimensions(filter) == 4,
                         "DEPTHWISE_CONV_2D: input and filter must be 4-D (got %d-D, %d-D)",
                         NumDimensions(input), NumDimensions(filter));
@@ -102,26 +92,10 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
                             params->depth_multiplier == data->depth_multiplier,
                         "DEPTHWISE_CONV_2D: depth_multiplier %d does not match filter (%d / %d)",
                         params->depth_multiplier, out_c, in_c);
-  SYSTOLE_KERNEL_ENSURE(context, params->stride_width > 0 && params->stride_height > 0,
-                        "DEPTHWISE_CONV_2D: strides must be positive (%d, %d)",
-                        params->stride_height, params->stride_width);
-  SYSTOLE_KERNEL_ENSURE(context,
-                        params->dilation_width_factor > 0 && params->dilation_height_factor > 0,
-                        "DEPTHWISE_CONV_2D: dilation factors must be positive (%d, %d)",
-                        params->dilation_height_factor, params->dilation_width_factor);
-  SYSTOLE_KERNEL_ENSURE(context,
-                        params->padding == kTfLitePaddingSame ||
-                            params->padding == kTfLitePaddingValid,
-                        "DEPTHWISE_CONV_2D: unknown padding %d",
-                        static_cast<int>(params->padding));
-  if (bias != nullptr) {
-    SYSTOLE_KERNEL_ENSURE(context, bias->type == kTfLiteInt32,
-                          "DEPTHWISE_CONV_2D: bias must be INT32 for quantized inputs, got %s",
-                          TypeName(bias->type));
-    SYSTOLE_KERNEL_ENSURE(context, NumElements(bias) == out_c,
-                          "DEPTHWISE_CONV_2D: bias has %lld elements, expected %d",
-                          static_cast<long long>(NumElements(bias)), out_c);
-  }
+  SYSTOLE_KERNEL_ENSURE_OK(CheckConvWindow(context, "DEPTHWISE_CONV_2D", params->stride_height,
+                                           params->stride_width, params->dilation_height_factor,
+                                           params->dilation_width_factor, params->padding));
+  SYSTOLE_KERNEL_ENSURE_OK(CheckBias(context, "DEPTHWISE_CONV_2D", bias, out_c));
   data->padding = ComputePaddingHeightWidth(
       params->stride_height, params->stride_width, params->dilation_height_factor,
       params->dilation_width_factor, in_h, in_w, k_h, k_w, params->padding, &data->out_height,
@@ -130,38 +104,21 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
                         "DEPTHWISE_CONV_2D: output would be empty (%d x %d)", data->out_height,
                         data->out_width);
 
-  data->multiplier.assign(out_c, 0);
-  data->shift.assign(out_c, 0);
-  int32_t legacy_multiplier = 0;
-  int legacy_shift = 0;
-  SYSTOLE_KERNEL_ENSURE_OK(PopulateConvolutionQuantizationParams(
-      context, input, filter, bias, output, params->activation, &legacy_multiplier,
-      &legacy_shift, &data->act_min, &data->act_max, data->multiplier.data(),
-      data->shift.data(), out_c));
+  // TFLite's depthwise kernels requantize with the two-step multiplier in
+  // every flavor; XNNPACK, when it takes the node, with its own.
+  GemmRequant& rq = data->requant;
+  SYSTOLE_KERNEL_ENSURE_OK(
+      PrepareConvRequant(context, input, filter, bias, output, params->activation, out_c, !int8, &rq));
   data->input_zero_point = input->params.zero_point;
-  if (uint8) {
-    std::fill(data->multiplier.begin(), data->multiplier.end(), legacy_multiplier);
-    std::fill(data->shift.begin(), data->shift.end(), -legacy_shift);
-    data->filter_zero_point = filter->params.zero_point;
-  } else {
-    data->filter_zero_point = 0;
-  }
-  data->rounding = gemm::Rounding::kTflite;
-  data->scale.clear();
+  rq.rounding = gemm::Rounding::kTflite;
   if (flavor == TfliteFlavor::kXnnpack &&
-      XnnpackTakesNode(context, node, tflite::BuiltinOperator_DEPTHWISE_CONV_2D)) {
-    // XNNPACK's depthwise convolution: fp32 requantization, its own
-    // activation clamp; int8 weight zero points ignored, uint8 kept.
-    data->rounding = gemm::Rounding::kFp32;
-    data->scale = XnnpackRequantScales(input, filter, output);
-    XnnpackActivationRange(params->activation, output, &data->act_min, &data->act_max);
-  }
+      XnnpackTakesNode(context, node, tflite::BuiltinOperator_DEPTHWISE_CONV_2D))
+    UseXnnpackRequant(input, filter, output, params->activation, int8, &rq);
   data->weights.assign(static_cast<size_t>(k_h) * k_w * out_c, 0);
   data->weights_ready = false;
   if (IsConstantTensor(filter)) {
     if (int8) ConvertWeights(filter->data.int8, data->weights.size(), 0, data->weights.data());
-    else ConvertWeights(filter->data.uint8, data->weights.size(), data->filter_zero_point,
-                        data->weights.data());
+    else ConvertWeights(filter->data.uint8, data->weights.size(), rq.filter_zero_point, data->weights.data());
     data->weights_ready = true;
   }
   data->acc.assign(out_c, 0);
@@ -180,17 +137,9 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
   TfLiteTensor* output = GetOutput(context, node, 0);
   if (!data->weights_ready) {
     ConvertWeights(reinterpret_cast<const T*>(filter->data.raw), data->weights.size(),
-                   data->filter_zero_point, data->weights.data());
+                   data->requant.filter_zero_point, data->weights.data());
   }
-  gemm::OutputStage os;
-  os.bias = bias != nullptr ? bias->data.i32 : nullptr;
-  os.mult = data->multiplier.data();
-  os.shift = data->shift.data();
-  os.zero_point = output->params.zero_point;
-  os.act_min = data->act_min;
-  os.act_max = data->act_max;
-  os.rounding = data->rounding;
-  os.scale = data->scale.data();
+  const gemm::OutputStage os = data->requant.Stage(bias, output);
 
   const int batches = SizeOfDimension(input, 0);
   const int in_h = SizeOfDimension(input, 1);

@@ -24,6 +24,7 @@
 #include "common/fixed_point.h"
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/gemm.h"
+#include "interpreter/kernels/gemm_requant.h"
 #include "interpreter/kernels/kernel_util.h"
 #include "interpreter/kernels/xnnpack_flavor.h"
 #include "schema/tflite_generated.h"
@@ -35,13 +36,7 @@ namespace {
 constexpr int kRowsPerTile = 32;
 
 struct OpData {
-  std::vector<int32_t> multiplier;  // per unit
-  std::vector<int32_t> shift;
-  int32_t act_min = 0;
-  int32_t act_max = 0;
-  gemm::Rounding rounding = gemm::Rounding::kRuy;
-  std::vector<float> scale;  // per unit, Rounding::kFp32 only
-  int32_t filter_zero_point = 0;
+  GemmRequant requant;  // per unit
   int batches = 0;
   gemm::PackedRhs rhs;
   bool rhs_packed = false;
@@ -72,14 +67,9 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
   TfLiteTensor* output = GetOutput(context, node, 0);
   SYSTOLE_KERNEL_ENSURE(context, input && filter && output,
                         "FULLY_CONNECTED: missing input/output");
-  const bool int8 = input->type == kTfLiteInt8 && filter->type == kTfLiteInt8 &&
-                    output->type == kTfLiteInt8;
-  const bool uint8 = input->type == kTfLiteUInt8 && filter->type == kTfLiteUInt8 &&
-                     output->type == kTfLiteUInt8;
-  SYSTOLE_KERNEL_ENSURE(context, int8 || uint8,
-                        "FULLY_CONNECTED: input %s / weights %s / output %s not supported "
-                        "(int8/int8/int8 or uint8/uint8/uint8 only; no hybrid or float)",
-                        TypeName(input->type), TypeName(filter->type), TypeName(output->type));
+  bool int8 = false;
+  SYSTOLE_KERNEL_ENSURE_OK(CheckQuantizedOperands(context, "FULLY_CONNECTED", input, filter, output, "weights",
+                                                  "; no hybrid or float", &int8));
   SYSTOLE_KERNEL_ENSURE(context, NumDimensions(filter) == 2,
                         "FULLY_CONNECTED: weights must be 2-D, got %d-D", NumDimensions(filter));
   const int units = SizeOfDimension(filter, 0);
@@ -91,17 +81,11 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
                         "weights depth %d",
                         static_cast<long long>(input_size), depth);
   data->batches = static_cast<int>(input_size / depth);
-  if (bias != nullptr) {
-    SYSTOLE_KERNEL_ENSURE(context, bias->type == kTfLiteInt32,
-                          "FULLY_CONNECTED: bias must be INT32 for quantized inputs, got %s",
-                          TypeName(bias->type));
-    SYSTOLE_KERNEL_ENSURE(context, NumElements(bias) == units,
-                          "FULLY_CONNECTED: bias has %lld elements, expected %d",
-                          static_cast<long long>(NumElements(bias)), units);
-  }
+  SYSTOLE_KERNEL_ENSURE_OK(CheckBias(context, "FULLY_CONNECTED", bias, units));
 
-  data->multiplier.assign(units, 0);
-  data->shift.assign(units, 0);
+  GemmRequant& rq = data->requant;
+  rq.multiplier.assign(units, 0);
+  rq.shift.assign(units, 0);
   const TfLiteAffineQuantization* affine = AffineQuantization(filter);
   const bool per_channel = affine != nullptr && affine->scale != nullptr &&
                            affine->scale->size > 1;
@@ -112,8 +96,7 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
     int unused_shift = 0;
     SYSTOLE_KERNEL_ENSURE_OK(PopulateConvolutionQuantizationParams(
         context, input, filter, bias, output, params->activation, &unused_multiplier,
-        &unused_shift, &data->act_min, &data->act_max, data->multiplier.data(),
-        data->shift.data(), units));
+        &unused_shift, &rq.act_min, &rq.act_max, rq.multiplier.data(), rq.shift.data(), units));
   } else {
     if (bias != nullptr) {
       const double product = static_cast<double>(input->params.scale * filter->params.scale);
@@ -129,33 +112,28 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
     int32_t multiplier = 0;
     int exponent = 0;
     QuantizeMultiplier(real_multiplier, &multiplier, &exponent);
-    std::fill(data->multiplier.begin(), data->multiplier.end(), multiplier);
-    std::fill(data->shift.begin(), data->shift.end(), exponent);
-    SYSTOLE_KERNEL_ENSURE_OK(CalculateActivationRangeQuantized(
-        context, params->activation, output, &data->act_min, &data->act_max));
+    std::fill(rq.multiplier.begin(), rq.multiplier.end(), multiplier);
+    std::fill(rq.shift.begin(), rq.shift.end(), exponent);
+    SYSTOLE_KERNEL_ENSURE_OK(
+        CalculateActivationRangeQuantized(context, params->activation, output, &rq.act_min, &rq.act_max));
   }
   // int8: ruy's single rounding on ruy builds, TFLite's two-step multiplier
   // ruy's x86 kernels on x86-64 builds (kRuyX86); uint8 (gemmlowp): the
   // two-step multiplier.
-  data->rounding = !int8 ? gemm::Rounding::kTflite
-                   : flavor == TfliteFlavor::kRuy ? gemm::Rounding::kRuy : gemm::Rounding::kRuyX86;
-  data->filter_zero_point = filter->params.zero_point;
-  data->scale.clear();
+  rq.rounding = !int8                          ? gemm::Rounding::kTflite
+                : flavor == TfliteFlavor::kRuy ? gemm::Rounding::kRuy
+                                               : gemm::Rounding::kRuyX86;
+  rq.filter_zero_point = filter->params.zero_point;
+  rq.scale.clear();
   if (flavor == TfliteFlavor::kXnnpack &&
-      XnnpackTakesNode(context, node, tflite::BuiltinOperator_FULLY_CONNECTED)) {
-    // XNNPACK's fully connected: fp32 requantization, its own activation
-    // clamp; QS8 has no weight zero point (ignored), QU8 keeps it.
-    data->rounding = gemm::Rounding::kFp32;
-    data->scale = XnnpackRequantScales(input, filter, output);
-    XnnpackActivationRange(params->activation, output, &data->act_min, &data->act_max);
-    if (int8) data->filter_zero_point = 0;
-  }
+      XnnpackTakesNode(context, node, tflite::BuiltinOperator_FULLY_CONNECTED))
+    UseXnnpackRequant(input, filter, output, params->activation, int8, &rq);
 
   data->rhs.Reserve(units, depth);
   data->rhs_packed = false;
   if (IsConstantTensor(filter)) {
-    if (int8) gemm::PackRhs(filter->data.int8, data->filter_zero_point, &data->rhs);
-    else gemm::PackRhs(filter->data.uint8, data->filter_zero_point, &data->rhs);
+    if (int8) gemm::PackRhs(filter->data.int8, rq.filter_zero_point, &data->rhs);
+    else gemm::PackRhs(filter->data.uint8, rq.filter_zero_point, &data->rhs);
     data->rhs_packed = true;
   }
   data->lhs.assign(static_cast<size_t>(std::min(kRowsPerTile, std::max(data->batches, 1))) *
@@ -189,18 +167,9 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
   const TfLiteTensor* bias = GetInput(context, node, 2);
   TfLiteTensor* output = GetOutput(context, node, 0);
   if (!data->rhs_packed) {
-    gemm::PackRhs(reinterpret_cast<const T*>(filter->data.raw), data->filter_zero_point,
-                  &data->rhs);
+    gemm::PackRhs(reinterpret_cast<const T*>(filter->data.raw), data->requant.filter_zero_point, &data->rhs);
   }
-  gemm::OutputStage os;
-  os.bias = bias != nullptr ? bias->data.i32 : nullptr;
-  os.mult = data->multiplier.data();
-  os.shift = data->shift.data();
-  os.zero_point = output->params.zero_point;
-  os.act_min = data->act_min;
-  os.act_max = data->act_max;
-  os.rounding = data->rounding;
-  os.scale = data->scale.data();
+  const gemm::OutputStage os = data->requant.Stage(bias, output);
 
   const int depth = data->rhs.depth;
   const int depth_pad = data->rhs.depth_pad;
