@@ -19,8 +19,8 @@ void CopyRoot(const Root& r, bool to_host, std::vector<Instruction>* out) {
   const uint64_t row = 1u << 20;
   for (uint64_t o = 0; o < static_cast<uint64_t>(r.bytes); o += row) {
     const uint32_t len = static_cast<uint32_t>(std::min<uint64_t>(row, r.bytes - o));
-    if (to_host) {
-      isa::StoreArgs a;
+    // LOAD and STORE carry the same fields; only the direction differs.
+    auto emit = [&](auto a) {
       a.buffer = static_cast<uint32_t>(isa::Buffer::kAbuf);
       a.region = kRegionScratch;
       a.rows = 1;
@@ -28,16 +28,9 @@ void CopyRoot(const Root& r, bool to_host, std::vector<Instruction>* out) {
       a.sram_addr = static_cast<uint32_t>(r.addr + o);
       a.host_offset = static_cast<uint32_t>(r.scratch_offset + o);
       out->push_back(Instruction{{}, a});
-    } else {
-      isa::LoadArgs a;
-      a.buffer = static_cast<uint32_t>(isa::Buffer::kAbuf);
-      a.region = kRegionScratch;
-      a.rows = 1;
-      a.row_bytes = len;
-      a.sram_addr = static_cast<uint32_t>(r.addr + o);
-      a.host_offset = static_cast<uint32_t>(r.scratch_offset + o);
-      out->push_back(Instruction{{}, a});
-    }
+    };
+    if (to_host) emit(isa::StoreArgs{});
+    else emit(isa::LoadArgs{});
   }
 }
 

@@ -89,6 +89,22 @@ bool ScalesBelow256(const TfLiteTensor* input, const TfLiteTensor* filter,
   return true;
 }
 
+// The operands XNNPACK's CONV_2D and DEPTHWISE_CONV_2D both require: 4-D
+// per-tensor Q8 input and output, a static 4-D QC8 filter quantized along
+// channel_dim, a static 1-D int32 bias (required), one Q8 type throughout,
+// scales XNNPACK accepts.
+bool ConvOperandsOk(const TfLiteContext* context, const TfLiteNode* node, int channel_dim) {
+  const TfLiteTensor* input = Tensor(context, node->inputs, 0);
+  const TfLiteTensor* filter = Tensor(context, node->inputs, 1);
+  const TfLiteTensor* bias = Tensor(context, node->inputs, 2);
+  const TfLiteTensor* output = Tensor(context, node->outputs, 0);
+  if (!IsQ8PerTensor(input) || NumDimensions(input) != 4) return false;
+  if (!IsQC8Filter(filter, channel_dim) || NumDimensions(filter) != 4 || !IsStatic(filter)) return false;
+  if (!IsQInt32Bias(bias, true) || NumDimensions(bias) != 1 || !IsStatic(bias)) return false;
+  if (!IsQ8PerTensor(output) || NumDimensions(output) != 4) return false;
+  return SameQ8Types(input, filter, output) && ScalesBelow256(input, filter, output);
+}
+
 bool TakesConv2D(const TfLiteContext* context, const TfLiteNode* node) {
   const auto* params = static_cast<const TfLiteConvParams*>(node->builtin_data);
   if (params == nullptr || node->inputs->size != 3 || node->outputs->size != 1) return false;
@@ -99,40 +115,22 @@ bool TakesConv2D(const TfLiteContext* context, const TfLiteNode* node) {
   }
   if (params->padding != kTfLitePaddingSame && params->padding != kTfLitePaddingValid) return false;
   if (!ActivationOk(params->activation)) return false;
-  const TfLiteTensor* input = Tensor(context, node->inputs, 0);
-  const TfLiteTensor* filter = Tensor(context, node->inputs, 1);
-  const TfLiteTensor* bias = Tensor(context, node->inputs, 2);  // required
-  const TfLiteTensor* output = Tensor(context, node->outputs, 0);
-  if (!IsQ8PerTensor(input) || NumDimensions(input) != 4) return false;
-  if (!IsQC8Filter(filter, 0) || NumDimensions(filter) != 4 || !IsStatic(filter)) return false;
-  if (!IsQInt32Bias(bias, true) || NumDimensions(bias) != 1 || !IsStatic(bias)) return false;
-  if (!IsQ8PerTensor(output) || NumDimensions(output) != 4) return false;
-  if (!SameQ8Types(input, filter, output)) return false;
-  return ScalesBelow256(input, filter, output);
+  return ConvOperandsOk(context, node, /*channel_dim=*/0);
 }
 
 bool TakesDepthwiseConv2D(const TfLiteContext* context, const TfLiteNode* node) {
   const auto* params = static_cast<const TfLiteDepthwiseConvParams*>(node->builtin_data);
   if (params == nullptr || node->inputs->size != 3 || node->outputs->size != 1) return false;
-  const TfLiteTensor* input = Tensor(context, node->inputs, 0);
-  const TfLiteTensor* filter = Tensor(context, node->inputs, 1);
-  const TfLiteTensor* bias = Tensor(context, node->inputs, 2);  // required
-  const TfLiteTensor* output = Tensor(context, node->outputs, 0);
-  if (!IsQ8PerTensor(input) || NumDimensions(input) != 4) return false;
-  if (!IsQC8Filter(filter, 3) || NumDimensions(filter) != 4 || !IsStatic(filter)) return false;
-  if (!IsQInt32Bias(bias, true) || NumDimensions(bias) != 1 || !IsStatic(bias)) return false;
-  if (!IsQ8PerTensor(output) || NumDimensions(output) != 4) return false;
-  if (!SameQ8Types(input, filter, output)) return false;
+  if (!ConvOperandsOk(context, node, /*channel_dim=*/3)) return false;
   // CheckDepthwiseConvolutionParams.
-  const int output_channels = SizeOfDimension(filter, 3);
+  const int output_channels = SizeOfDimension(Tensor(context, node->inputs, 1), 3);
   if (params->stride_height <= 0 || params->stride_width <= 0 ||
       params->dilation_height_factor <= 0 || params->dilation_width_factor <= 0 ||
       params->depth_multiplier <= 0 || output_channels % params->depth_multiplier != 0) {
     return false;
   }
   if (params->padding != kTfLitePaddingSame && params->padding != kTfLitePaddingValid) return false;
-  if (!ActivationOk(params->activation)) return false;
-  return ScalesBelow256(input, filter, output);
+  return ActivationOk(params->activation);
 }
 
 bool TakesFullyConnected(const TfLiteContext* context, const TfLiteNode* node) {
