@@ -1,5 +1,6 @@
 #include "common/sha256.h"
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -49,31 +50,58 @@ void Compress(uint32_t state[8], const uint8_t block[64]) {
 
 }  // namespace
 
-std::string Sha256Hex(const void* data, size_t size) {
-  uint32_t state[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                       0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+Sha256::Sha256()
+    : state_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19} {}
+
+void Sha256::Update(const void* data, size_t size) {
   const auto* p = static_cast<const uint8_t*>(data);
-  size_t full = size / 64;
-  for (size_t i = 0; i < full; ++i) Compress(state, p + 64 * i);
+  total_bytes_ += size;
+  if (pending_size_ > 0) {
+    const size_t take = std::min(size, sizeof(pending_) - pending_size_);
+    std::memcpy(pending_ + pending_size_, p, take);
+    pending_size_ += take;
+    p += take;
+    size -= take;
+    if (pending_size_ < sizeof(pending_)) return;
+    Compress(state_, pending_);
+    pending_size_ = 0;
+  }
+  for (; size >= 64; p += 64, size -= 64) Compress(state_, p);
+  if (size > 0) std::memcpy(pending_, p, size);
+  pending_size_ = size;
+}
+
+Sha256::Digest Sha256::Finish() {
   uint8_t tail[128] = {0};
-  const size_t rem = size - full * 64;
-  if (rem) std::memcpy(tail, p + full * 64, rem);
+  const size_t rem = pending_size_;
+  if (rem) std::memcpy(tail, pending_, rem);
   tail[rem] = 0x80;
   const size_t tail_len = rem + 1 + 8 <= 64 ? 64 : 128;
-  const uint64_t bits = static_cast<uint64_t>(size) * 8;
+  const uint64_t bits = total_bytes_ * 8;
   for (int i = 0; i < 8; ++i) tail[tail_len - 1 - i] = static_cast<uint8_t>(bits >> (8 * i));
-  Compress(state, tail);
-  if (tail_len == 128) Compress(state, tail + 64);
+  Compress(state_, tail);
+  if (tail_len == 128) Compress(state_, tail + 64);
+  Digest out;
+  for (int i = 0; i < 8; ++i)
+    for (int j = 0; j < 4; ++j) out[4 * i + j] = static_cast<uint8_t>(state_[i] >> (24 - 8 * j));
+  return out;
+}
+
+std::string HexBytes(const uint8_t* data, size_t size) {
   static const char kHex[] = "0123456789abcdef";
-  std::string out(64, '0');
-  for (int i = 0; i < 8; ++i) {
-    for (int j = 0; j < 4; ++j) {
-      const uint8_t byte = static_cast<uint8_t>(state[i] >> (24 - 8 * j));
-      out[8 * i + 2 * j] = kHex[byte >> 4];
-      out[8 * i + 2 * j + 1] = kHex[byte & 15];
-    }
+  std::string out(2 * size, '0');
+  for (size_t i = 0; i < size; ++i) {
+    out[2 * i] = kHex[data[i] >> 4];
+    out[2 * i + 1] = kHex[data[i] & 15];
   }
   return out;
+}
+
+std::string Sha256Hex(const void* data, size_t size) {
+  Sha256 h;
+  h.Update(data, size);
+  const Sha256::Digest d = h.Finish();
+  return HexBytes(d.data(), d.size());
 }
 
 }  // namespace systole

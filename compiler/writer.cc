@@ -4,6 +4,7 @@
 
 #include "compiler/partition.h"
 #include "compiler/schedule.h"
+#include "schema/executable_digest.h"
 #include "schema/executable_generated.h"
 #include "arch/cycle_model.h"
 #include "arch/estimator.h"
@@ -79,11 +80,18 @@ std::vector<uint8_t> Flatbuffer(TfLiteContext* ctx, const CompileOptions& opts, 
   auto producer = fb.CreateString(StrFormat("systole-compiler %u; parameters %s; tflite flavor %s",
                                             kExecutableFormatVersion, cache ? "cached" : "streamed",
                                             TfliteFlavorName(opts.flavor)));
+  // The digest covers the other fields (schema/executable_digest.h): written
+  // as zeros first, computed over the finished buffer, then filled in place.
+  auto digest_v = fb.CreateVector(std::vector<uint8_t>(exe::kExecutableDigestBytes, 0));
   auto root = exe::CreateExecutable(fb, kExecutableFormatVersion, isa::kIsaVersion, cfg, chunks_v, params_v, ins_v,
                                     outs_v, io.input_bytes, io.output_bytes, static_cast<uint32_t>(scratch_bytes),
-                                    recs_v, stats, producer, static_cast<uint8_t>(opts.flavor));
+                                    recs_v, stats, producer, static_cast<uint8_t>(opts.flavor), digest_v);
   fb.Finish(root, exe::ExecutableIdentifier());
-  return std::vector<uint8_t>(fb.GetBufferPointer(), fb.GetBufferPointer() + fb.GetSize());
+  std::vector<uint8_t> bytes(fb.GetBufferPointer(), fb.GetBufferPointer() + fb.GetSize());
+  const exe::Executable* written = exe::GetExecutable(bytes.data());
+  const Sha256::Digest digest = exe::ComputeExecutableDigest(*written);
+  std::memcpy(bytes.data() + (written->digest()->data() - bytes.data()), digest.data(), digest.size());
+  return bytes;
 }
 
 }  // namespace

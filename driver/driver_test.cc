@@ -12,11 +12,14 @@
 #include <cstdlib>
 #include <functional>
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 #include "arch/program.h"
+#include "common/sha256.h"
 #include "common/test_seed.h"
 #include "common/xorshift32.h"
+#include "schema/executable_digest.h"
 #include "schema/executable_generated.h"
 #include "schema/executable_version.h"
 
@@ -63,7 +66,35 @@ struct ExeSpec {
   uint32_t input_bytes = 0, output_bytes = 0, scratch_bytes = 0;
   std::vector<Op> ops;
   std::string producer = "driver_test";
+  uint8_t flavor = 0;
+  // Unset: the digest of the contents, as the compiler writes it. Set: these
+  // bytes verbatim (empty = no digest field).
+  std::optional<std::vector<uint8_t>> digest;
 };
+
+// Fills the digest field (32 bytes, already in the buffer) with the digest of
+// the contents, as compiler/writer.cc does.
+void SealDigest(std::vector<uint8_t>* bytes) {
+  const exe::Executable* fb = exe::GetExecutable(bytes->data());
+  ASSERT_NE(fb->digest(), nullptr);
+  ASSERT_EQ(fb->digest()->size(), exe::kExecutableDigestBytes);
+  const Sha256::Digest d = exe::ComputeExecutableDigest(*fb);
+  std::memcpy(bytes->data() + (fb->digest()->data() - bytes->data()), d.data(), d.size());
+}
+
+// The recorded digest of an executable.
+std::vector<uint8_t> DigestOf(const std::vector<uint8_t>& bytes) {
+  const exe::Executable* fb = exe::GetExecutable(bytes.data());
+  return std::vector<uint8_t>(fb->digest()->begin(), fb->digest()->end());
+}
+
+// An executable built by hand, through the builder API, sealed.
+std::vector<uint8_t> FinishSealed(flatbuffers::FlatBufferBuilder& fbb, flatbuffers::Offset<exe::Executable> root) {
+  fbb.Finish(root, "SYSX");
+  std::vector<uint8_t> b(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+  SealDigest(&b);
+  return b;
+}
 
 std::vector<uint8_t> WordBytes(const std::vector<isa::InsnWord>& words) {
   std::vector<uint8_t> b;
@@ -101,11 +132,14 @@ std::vector<uint8_t> Build(const ExeSpec& s) {
     cycles += o.cycles;
   }
   auto stats = exe::CreateStats(fbb, macs, cycles, s.parameters.size(), 0, 4096, s.parameters.size());
+  const std::vector<uint8_t> digest = s.digest.value_or(std::vector<uint8_t>(exe::kExecutableDigestBytes, 0));
   auto root = exe::CreateExecutableDirect(fbb, s.format_version, s.isa_version, config, &chunks, &s.parameters,
                                           &inputs, &outputs, s.input_bytes, s.output_bytes, s.scratch_bytes, &ops,
-                                          stats, s.producer.c_str());
+                                          stats, s.producer.c_str(), s.flavor, digest.empty() ? nullptr : &digest);
   fbb.Finish(root, s.identifier.c_str());
-  return std::vector<uint8_t>(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+  std::vector<uint8_t> b(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
+  if (!s.digest.has_value()) SealDigest(&b);
+  return b;
 }
 
 std::vector<isa::InsnWord> Words(const sim::ProgramBuilder& p) {
@@ -602,42 +636,123 @@ TEST(DriverVerify, TruncatedAtEveryLength) {
   }
 }
 
-// Random byte corruptions (500 per base executable) never crash; the ones
-// that still verify also disassemble, load and run (to an output or a clean
-// error).
+// Runs `bytes` on `dev` with inputs filled from `seed`; the outputs, or the
+// Load or Run error.
+StatusOr<std::vector<std::vector<uint8_t>>> LoadAndRun(Device& dev, const std::vector<uint8_t>& bytes,
+                                                       uint32_t seed) {
+  ASSIGN_OR_RETURN(std::unique_ptr<LoadedExecutable> e, dev.Load(bytes.data(), bytes.size()));
+  Xorshift32 rng(seed);
+  std::vector<std::vector<uint8_t>> ins, outs;
+  std::vector<const uint8_t*> in_ptrs;
+  std::vector<uint8_t*> out_ptrs;
+  for (const auto& t : e->inputs()) ins.push_back(RandomBytes(rng, t.size));
+  for (const auto& t : e->outputs()) outs.emplace_back(t.size, 0xEE);
+  for (auto& v : ins) in_ptrs.push_back(v.data());
+  for (auto& v : outs) out_ptrs.push_back(v.data());
+  RETURN_IF_ERROR(dev.Run(*e, in_ptrs, out_ptrs).status());
+  return outs;
+}
+
+// Random byte corruptions (500 per base executable) never crash, and never
+// give a wrong answer: each one is refused with an "executable: " error, or
+// (the bytes changed lie outside what the digest covers: names, op records,
+// stats, producer) it loads, disassembles and runs to the uncorrupted
+// executable's outputs. tests/executable_integrity_test.cc does the same to
+// compiled models.
 TEST(DriverVerify, RandomCorruptions) {
   const uint32_t seed = TestSeed("DriverVerify.RandomCorruptions", 1234);
   Xorshift32 rng(seed);
   const std::vector<uint8_t> bases[] = {Build(LutExecutable(RandomBytes(rng, 256))),
                                         Build(VaddExecutable(19, true))};
   auto dev = OpenSim();
-  int verified = 0;
+  std::vector<std::vector<uint8_t>> want[2];
+  for (int k = 0; k < 2; ++k) {
+    StatusOr<std::vector<std::vector<uint8_t>>> out = LoadAndRun(*dev, bases[k], 77);
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    want[k] = *out;
+  }
+  int refused = 0, same = 0, unchanged = 0;
   for (int iter = 0; iter < 1000; ++iter) {
     const std::vector<uint8_t>& good = bases[iter % 2];
     std::vector<uint8_t> b = good;
     const int flips = 1 + static_cast<int>(rng.Next() % 4);
     for (int f = 0; f < flips; ++f) b[rng.Next() % b.size()] = static_cast<uint8_t>(rng.Next());
+    if (b == good) {
+      ++unchanged;
+      continue;
+    }
     Status s = Verify(b);
     if (!s.ok()) {
+      ++refused;
       EXPECT_TRUE(s.message().rfind("executable: ", 0) == 0) << s.ToString();
       StatusOr<std::string> d = DisassembleExecutable(b.data(), b.size());
       EXPECT_FALSE(d.ok());
       continue;
     }
-    ++verified;
     ASSERT_TRUE(DisassembleExecutable(b.data(), b.size()).ok());
-    StatusOr<std::unique_ptr<LoadedExecutable>> e = dev->Load(b.data(), b.size());
-    if (!e.ok()) continue;  // e.g. a corrupted config that is valid but not this device's
-    std::vector<std::vector<uint8_t>> ins, outs;
-    std::vector<const uint8_t*> in_ptrs;
-    std::vector<uint8_t*> out_ptrs;
-    for (const auto& t : (*e)->inputs()) ins.emplace_back(t.size, 1);
-    for (const auto& t : (*e)->outputs()) outs.emplace_back(t.size, 0);
-    for (auto& v : ins) in_ptrs.push_back(v.data());
-    for (auto& v : outs) out_ptrs.push_back(v.data());
-    (void)dev->Run(**e, in_ptrs, out_ptrs);  // any Status is fine; no crash
+    StatusOr<std::vector<std::vector<uint8_t>>> out = LoadAndRun(*dev, b, 77);
+    ASSERT_TRUE(out.ok()) << "iteration " << iter << " verified but: " << out.status().ToString();
+    ASSERT_EQ(*out, want[iter % 2]) << "iteration " << iter << ": a corrupted executable verified and gave other "
+                                       "outputs (seed " << seed << ")";
+    ++same;
   }
-  std::printf("%d of 1000 corrupted executables still verified\n", verified);
+  std::printf("1000 corruptions: %d refused, %d verified and ran to the same outputs, %d flipped nothing\n", refused,
+              same, unchanged);
+}
+
+// The digest covers each field that affects execution (changing it alone,
+// keeping the old digest, is refused) and none of the informational ones
+// (changing them keeps the digest valid): docs/executable.md, "Integrity".
+TEST(DriverVerify, DigestCoversWhatAffectsExecution) {
+  const ExeSpec base = LutExecutable(std::vector<uint8_t>(256, 5));
+  const std::vector<uint8_t> sealed = Build(base);
+  ASSERT_TRUE(Verify(sealed).ok()) << Verify(sealed).ToString();
+  const std::vector<std::pair<const char*, std::function<void(ExeSpec&)>>> covered = {
+      {"one parameter byte", [](ExeSpec& s) { s.parameters[200] ^= 1; }},
+      {"one more parameter byte", [](ExeSpec& s) { s.parameters.push_back(0); }},
+      {"one inference instruction bit", [](ExeSpec& s) { s.inference[1].w[1] ^= 1; }},
+      {"one parameter-load instruction bit", [](ExeSpec& s) { s.parameter_load[0].w[2] ^= uint64_t{1} << 40; }},
+      {"no parameter-load chunk", [](ExeSpec& s) { s.parameter_load.clear(); }},
+      {"input_bytes", [](ExeSpec& s) { s.input_bytes += 1; }},
+      {"output_bytes", [](ExeSpec& s) { s.output_bytes += 1; }},
+      {"scratch_bytes", [](ExeSpec& s) { s.scratch_bytes = 64; }},
+      {"binding offset", [](ExeSpec& s) { s.outputs[0].offset = 1; }},
+      {"binding size and shape", [](ExeSpec& s) { s.inputs[0].shape = {2, 20}; }},
+      {"binding type", [](ExeSpec& s) { s.inputs[0].type = kTypeUint8; }},
+      {"binding sign flip", [](ExeSpec& s) { s.inputs[0].flip = true; }},
+      {"binding tensor index", [](ExeSpec& s) { s.outputs[0].tensor_index = 9; }},
+      {"binding region", [](ExeSpec& s) { s.outputs[0].region = exe::Region_SCRATCH; }},
+      {"one binding fewer", [](ExeSpec& s) { s.outputs.clear(); }},
+      {"config rows", [](ExeSpec& s) { s.hw.rows = 16; }},
+      {"config acc_rows", [](ExeSpec& s) { s.hw.acc_rows *= 2; }},
+      {"tflite flavor", [](ExeSpec& s) { s.flavor = 1; }},
+  };
+  for (const auto& [what, mutate] : covered) {
+    SCOPED_TRACE(what);
+    ExeSpec s = base;
+    mutate(s);
+    s.digest = DigestOf(sealed);
+    Status st = Verify(Build(s));
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.code(), StatusCode::kDataLoss) << st.ToString();
+    EXPECT_TRUE(Contains(st, "executable: digest mismatch")) << st.ToString();
+    EXPECT_TRUE(Contains(st, "recorded sha256 " + HexBytes(DigestOf(sealed).data(), 32) + ", contents hash to "))
+        << st.ToString();
+  }
+  const std::vector<std::pair<const char*, std::function<void(ExeSpec&)>>> informational = {
+      {"binding name", [](ExeSpec& s) { s.inputs[0].name = "renamed"; }},
+      {"op records", [](ExeSpec& s) { s.ops = {Op{3, "TANH", 0, 2, 7, 8}}; }},
+      {"producer", [](ExeSpec& s) { s.producer = "someone else"; }},
+  };
+  for (const auto& [what, mutate] : informational) {
+    SCOPED_TRACE(what);
+    ExeSpec s = base;
+    mutate(s);
+    s.digest = DigestOf(sealed);
+    const std::vector<uint8_t> b = Build(s);
+    EXPECT_TRUE(Verify(b).ok()) << Verify(b).ToString();
+    EXPECT_EQ(DigestOf(Build(s)), DigestOf(sealed));
+  }
 }
 
 struct BadCase {
@@ -652,8 +767,25 @@ TEST(DriverVerify, MalformedExecutablesNameTheRule) {
   const std::vector<BadCase> cases = {
       {"wrong identifier", [](ExeSpec& s) { s.identifier = "TFL3"; }, StatusCode::kInvalidArgument,
        "file identifier 'TFL3', expected 'SYSX'"},
-      {"wrong format version", [](ExeSpec& s) { s.format_version = exe::kExecutableFormatVersion + 1; },
-       StatusCode::kInvalidArgument, "format version 2, this driver reads version 1"},
+      {"newer format version", [](ExeSpec& s) { s.format_version = exe::kExecutableFormatVersion + 1; },
+       StatusCode::kInvalidArgument,
+       "executable: format version 3, this driver reads version 2: the file was written by a newer systole"},
+      {"format version 1 (before the digest)", [](ExeSpec& s) { s.format_version = 1; },
+       StatusCode::kInvalidArgument,
+       "executable: format version 1, this driver reads version 2: the file was written by an older systole "
+       "(recompile the model with this systole)"},
+      {"format version 0", [](ExeSpec& s) { s.format_version = 0; }, StatusCode::kInvalidArgument,
+       "executable: format version 0, this driver reads version 2: the file was written by an older systole"},
+      {"no digest", [](ExeSpec& s) { s.digest = std::vector<uint8_t>(); }, StatusCode::kInvalidArgument,
+       "executable: digest: missing (format version 2 requires the SHA-256 of the instructions, parameters, "
+       "bindings and configuration; recompile the model)"},
+      {"digest of the wrong length", [](ExeSpec& s) { s.digest = std::vector<uint8_t>(20, 7); },
+       StatusCode::kInvalidArgument, "executable: digest: 20 bytes, must be 32 (SHA-256)"},
+      {"digest that does not match",
+       [](ExeSpec& s) { s.digest = std::vector<uint8_t>(exe::kExecutableDigestBytes, 0xab); },
+       StatusCode::kDataLoss,
+       "executable: digest mismatch: the instructions, parameters, bindings or configuration were changed after "
+       "compilation (recorded sha256 abababab"},
       {"wrong ISA version", [](ExeSpec& s) { s.isa_version = 99; }, StatusCode::kInvalidArgument,
        "ISA version 99"},
       {"array too small", [](ExeSpec& s) { s.hw.rows = 1; }, StatusCode::kInvalidArgument,
@@ -781,9 +913,11 @@ TEST(DriverVerify, ChunkBytesNotAMultipleOfTheWordSize) {
   insn.pop_back();
   std::vector<flatbuffers::Offset<exe::Chunk>> chunks = {
       exe::CreateChunkDirect(fbb, exe::ChunkKind_INFERENCE, &insn)};
-  auto root = exe::CreateExecutableDirect(fbb, exe::kExecutableFormatVersion, isa::kIsaVersion, config, &chunks);
-  fbb.Finish(root, "SYSX");
-  Status st = VerifyExecutable(fbb.GetBufferPointer(), fbb.GetSize());
+  const std::vector<uint8_t> zeros(exe::kExecutableDigestBytes, 0);
+  auto root = exe::CreateExecutableDirect(fbb, exe::kExecutableFormatVersion, isa::kIsaVersion, config, &chunks,
+                                          nullptr, nullptr, nullptr, 0, 0, 0, nullptr, 0, nullptr, 0, &zeros);
+  const std::vector<uint8_t> b = FinishSealed(fbb, root);
+  Status st = VerifyExecutable(b.data(), b.size());
   ASSERT_FALSE(st.ok());
   EXPECT_TRUE(Contains(st, "chunk 0 (INFERENCE): 95 instruction bytes, not a multiple of 32")) << st.ToString();
 }
@@ -799,10 +933,12 @@ TEST(DriverVerify, DuplicateAndUnknownChunks) {
         exe::CreateChunkDirect(fbb, exe::ChunkKind_INFERENCE, &insn)};
     if (variant == 0) chunks.push_back(exe::CreateChunkDirect(fbb, exe::ChunkKind_INFERENCE, &insn));
     if (variant == 1) chunks.push_back(exe::CreateChunkDirect(fbb, static_cast<exe::ChunkKind>(7), &insn));
+    const std::vector<uint8_t> zeros(exe::kExecutableDigestBytes, 0);
     auto root = exe::CreateExecutableDirect(fbb, exe::kExecutableFormatVersion, isa::kIsaVersion, config,
-                                            variant == 2 ? nullptr : &chunks);
-    fbb.Finish(root, "SYSX");
-    Status st = VerifyExecutable(fbb.GetBufferPointer(), fbb.GetSize());
+                                            variant == 2 ? nullptr : &chunks, nullptr, nullptr, nullptr, 0, 0, 0,
+                                            nullptr, 0, nullptr, 0, &zeros);
+    const std::vector<uint8_t> b = FinishSealed(fbb, root);
+    Status st = VerifyExecutable(b.data(), b.size());
     ASSERT_FALSE(st.ok()) << variant;
     const char* needle[] = {"chunk 1: a second INFERENCE chunk (first is chunk 0)", "chunk 1: unknown kind 7",
                             "no chunks"};

@@ -8,6 +8,8 @@
 #include <utility>
 
 #include "arch/validate.h"
+#include "common/sha256.h"
+#include "schema/executable_digest.h"
 #include "schema/executable_version.h"
 
 namespace systole::driver {
@@ -200,12 +202,35 @@ StatusOr<std::unique_ptr<ParsedExecutable>> ParseExecutable(const uint8_t* data,
   e->fb_ = exe::GetExecutable(e->bytes_.data());
   const exe::Executable& fb = *e->fb_;
 
-  if (fb.format_version() != exe::kExecutableFormatVersion)
-    return InvalidArgument("executable: format version %u, this driver reads version %u (recompile the model)",
+  if (fb.format_version() < exe::kExecutableFormatVersion)
+    return InvalidArgument("executable: format version %u, this driver reads version %u: the file was written by an "
+                           "older systole (recompile the model with this systole)",
+                           fb.format_version(), exe::kExecutableFormatVersion);
+  if (fb.format_version() > exe::kExecutableFormatVersion)
+    return InvalidArgument("executable: format version %u, this driver reads version %u: the file was written by a "
+                           "newer systole (use that release's driver, or recompile the model with this systole)",
                            fb.format_version(), exe::kExecutableFormatVersion);
   if (fb.isa_version() != static_cast<uint32_t>(isa::kIsaVersion))
     return InvalidArgument("executable: ISA version %u, this driver speaks ISA version %d (recompile the model)",
                            fb.isa_version(), isa::kIsaVersion);
+
+  // Integrity: before any other rule, so that damage reads as damage.
+  if (fb.digest() == nullptr)
+    return InvalidArgument("executable: digest: missing (format version %u requires the SHA-256 of the "
+                           "instructions, parameters, bindings and configuration; recompile the model)",
+                           exe::kExecutableFormatVersion);
+  if (fb.digest()->size() != exe::kExecutableDigestBytes)
+    return InvalidArgument("executable: digest: %u bytes, must be %zu (SHA-256)", fb.digest()->size(),
+                           exe::kExecutableDigestBytes);
+  {
+    const Sha256::Digest got = exe::ComputeExecutableDigest(fb);
+    if (std::memcmp(got.data(), fb.digest()->data(), got.size()) != 0)
+      return DataLoss("executable: digest mismatch: the instructions, parameters, bindings or configuration were "
+                      "changed after compilation (recorded sha256 %s, contents hash to %s); the file is damaged: "
+                      "recompile the model or copy it again",
+                      HexBytes(fb.digest()->data(), fb.digest()->size()).c_str(),
+                      HexBytes(got.data(), got.size()).c_str());
+  }
 
   if (fb.tflite_flavor() > static_cast<uint8_t>(TfliteFlavor::kXnnpack))
     return InvalidArgument("executable: tflite_flavor %u is not 0 (ruy), 1 (x86) or 2 (xnnpack)",
@@ -337,6 +362,7 @@ StatusOr<std::string> DisassembleExecutable(const uint8_t* data, size_t size) {
   out += StrFormat("; Systole executable, %zu bytes\n", size);
   out += StrFormat("; format version %u, ISA version %u, TFLite flavor %s\n", fb.format_version(), fb.isa_version(),
                    TfliteFlavorName(e->flavor));
+  out += StrFormat("; digest: sha256 %s\n", HexBytes(fb.digest()->data(), fb.digest()->size()).c_str());
   out += StrFormat("; producer: %s\n", fb.producer() ? SafeName(fb.producer()).c_str() : "(none)");
   out += StrFormat("; config: %s\n", DescribeCompiledConfig(e->config).c_str());
   out += StrFormat("; regions: PARAMETERS %s, INPUT %s, OUTPUT %s, SCRATCH %s\n", Bytes(e->parameters_bytes).c_str(),

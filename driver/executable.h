@@ -2,9 +2,10 @@
 // (schema/executable.fbs, docs/executable.md).
 //
 // Trust model: the bytes are untrusted. ParseExecutable() checks everything
-// once (structure, identifier, versions, configuration, every instruction
-// word against the recorded configuration and region sizes, bindings, op
-// records) and returns a ParsedExecutable whose fields need no further checks:
+// once (structure, identifier, versions, the SHA-256 digest of everything that
+// affects execution (schema/executable_digest.h), configuration, every
+// instruction word against the recorded configuration and region sizes,
+// bindings, op records) and returns a ParsedExecutable whose fields need no further checks:
 // the per-inference path only copies bytes and runs the chunks.
 #ifndef SYSTOLE_DRIVER_EXECUTABLE_H_
 #define SYSTOLE_DRIVER_EXECUTABLE_H_

@@ -14,7 +14,11 @@
 
 namespace systole::exe {
 
-inline constexpr uint32_t kExecutableFormatVersion = 1;
+// History (docs/executable.md, "Versioning"):
+//   1  first format
+//   2  `digest` (SHA-256 over everything that affects execution) added and
+//      required
+inline constexpr uint32_t kExecutableFormatVersion = 2;
 
 }  // namespace systole::exe
 
