@@ -316,7 +316,20 @@ std::vector<CreateFailure> CreateFailures() {
       {{{"devcie", "sim"}},
        "systole delegate: unknown option 'devcie' (expected device, config, allow, deny, "
        "min_partition_ops, max_partitions, verbosity"},  // keys added later come after
-      {{{"device", "usb"}}, "device 'usb': unknown"},
+      // Device strings: malformed ones name the problem and list the forms;
+      // valid ones for absent devices name the device.
+      {{{"device", "usb:x"}},
+       "device 'usb:x': USB index 'x' is not a number in 0..255; valid devices: sim, sim:rtl, "
+       "remote:unix:PATH, remote:tcp:HOST:PORT, usb, usb:N, pci, pci:N, pci:DDDD:BB:DD.F, pci:unix:PATH"},
+      {{{"device", "tpu:0"}}, "device 'tpu:0': unknown device kind 'tpu'; valid devices: sim,"},
+      {{{"device", "remote:tcp:localhost:99999"}}, "device 'remote:tcp:localhost:99999': port '99999' is not"},
+      {{{"device", "pci:0000:03:00"}}, "device 'pci:0000:03:00': '0000:03:00' is neither an index"},
+      {{{"device", ""}}, "device '': empty device string"},
+      {{{"device", "usb:9"}}, "device 'usb:9'"},
+      {{{"device", "pci:unix:/nonexistent/systole-bar.sock"}}, "device 'pci:unix:/nonexistent/systole-bar.sock'"},
+      {{{"device", "remote:unix:/nonexistent/systole.sock"}, {"timeout_ms", "500"}},
+       "device 'remote:unix:/nonexistent/systole.sock'"},
+      {{{"timeout_ms", "0"}}, "option timeout_ms: '0' is not an integer in 1..86400000"},
       {{{"device", "sim:rtl"}, {"config", dir + "/array12.json"}}, "device 'sim:rtl'"},
       {{{"config", dir + "/missing.json"}}, "missing.json': not a preset (edge, tiny) and no such file"},
       {{{"config", dir + "/bad.json"}}, "bad.json: not valid JSON"},
