@@ -229,6 +229,36 @@ TEST(Plugin, LoadsWithRtldNowAndExportsTheEntryPoints) {
   EXPECT_EQ(dlsym(p.handle, "TfLiteIntArrayCreate"), nullptr);
 }
 
+// One self-contained file: a copy of the plugin alone in an empty directory
+// loads with RTLD_NOW | RTLD_LOCAL into this host, which defines no sc_main
+// (libsystemc.so's reference resolves to the plugin's own stub), and works.
+TEST(Plugin, LoadsAloneFromAnEmptyDirectoryIntoAHostWithoutScMain) {
+  EXPECT_EQ(dlsym(RTLD_DEFAULT, "sc_main"), nullptr) << "this host must not define sc_main";
+  const std::string dir = TempDir() + "/alone";
+  std::filesystem::create_directories(dir);
+  const std::string copy = dir + "/libsystole_delegate.so";
+  std::filesystem::copy_file(SYSTOLE_PLUGIN_PATH, copy, std::filesystem::copy_options::overwrite_existing);
+  void* h = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(h, nullptr) << dlerror();
+  EXPECT_NE(dlsym(h, "sc_main"), nullptr);
+  EXPECT_EQ(dlsym(RTLD_DEFAULT, "sc_main"), nullptr) << "RTLD_LOCAL: the stub stays out of the global scope";
+  auto create = reinterpret_cast<CreateFn>(dlsym(h, "tflite_plugin_create_delegate"));
+  auto destroy = reinterpret_cast<DestroyFn>(dlsym(h, "tflite_plugin_destroy_delegate"));
+  ASSERT_NE(create, nullptr);
+  ASSERT_NE(destroy, nullptr);
+  // A bad device string: a failing delegate with the message, no crash.
+  std::string k = "device", v = "usb:x";
+  char* keys[] = {k.data()};
+  char* values[] = {v.data()};
+  g_error.clear();
+  g_error_calls = 0;
+  TfLiteDelegate* d = create(keys, values, 1, ReportError);
+  ASSERT_NE(d, nullptr);
+  EXPECT_NE(g_error.find("device 'usb:x': USB index 'x' is not a number"), std::string::npos) << g_error;
+  destroy(d);
+  // Not dlclose'd: the copy shares libsystemc.so with the other copy.
+}
+
 TEST(Plugin, DelegatedRunIsBitExactWithTheCpu) {
   ASSERT_NE(ThePlugin().handle, nullptr) << dlerror();
   const std::vector<uint8_t> model = SmallNet();
