@@ -1,6 +1,8 @@
 # ctest script: cmake -DLIB=libsystole_delegate.so -P check_plugin_symbols.cmake
 # Fails unless the dynamic symbol table defines exactly the two plugin entry
-# points and leaves no TfLite* symbol undefined.
+# points and sc_main (the stub libsystemc.so needs; delegate/CMakeLists.txt),
+# leaves no TfLite* symbol undefined, and needs no other Systole library (the
+# plugin is one self-contained file: no companion libsystole_sc_main.so).
 find_program(NM nm REQUIRED)
 execute_process(COMMAND ${NM} -D --defined-only ${LIB} OUTPUT_VARIABLE defined RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
@@ -16,12 +18,24 @@ foreach(line IN LISTS lines)
   endif()
 endforeach()
 list(SORT exported)
-if(NOT exported STREQUAL "tflite_plugin_create_delegate;tflite_plugin_destroy_delegate")
-  message(FATAL_ERROR "exported symbols: '${exported}', expected only the two plugin entry points")
+if(NOT exported STREQUAL "sc_main;tflite_plugin_create_delegate;tflite_plugin_destroy_delegate")
+  message(FATAL_ERROR "exported symbols: '${exported}', expected only the two plugin entry points and sc_main")
 endif()
 execute_process(COMMAND ${NM} -D --undefined-only ${LIB} OUTPUT_VARIABLE undefined)
 if(undefined MATCHES "TfLite")
   string(REGEX MATCHALL "[^\n]*TfLite[^\n]*" bad "${undefined}")
   message(FATAL_ERROR "undefined TFLite symbols: ${bad}")
 endif()
-message(STATUS "exports: ${exported}; no undefined TFLite symbols")
+find_program(READELF readelf REQUIRED)
+execute_process(COMMAND ${READELF} -d ${LIB} OUTPUT_VARIABLE dynamic RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "readelf -d ${LIB} failed")
+endif()
+string(REGEX MATCHALL "\\(NEEDED\\)[^\n]*" needed "${dynamic}")
+if(needed STREQUAL "")
+  message(FATAL_ERROR "readelf -d ${LIB}: no NEEDED entries found (unexpected output)")
+endif()
+if(needed MATCHES "systole")
+  message(FATAL_ERROR "the plugin needs another Systole library: ${needed}")
+endif()
+message(STATUS "exports: ${exported}; no undefined TFLite symbols; needs: ${needed}")

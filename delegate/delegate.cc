@@ -97,10 +97,49 @@ DelegateCounters& operator+=(DelegateCounters& c, const driver::RunStats& s) {
 // One executable, loaded on a device, bound to tensors by position
 // (binding i <-> inputs[i] / outputs[i]).
 struct BoundExecutable {
-  driver::Device* device = nullptr;
+  std::shared_ptr<driver::Device> device;  // shared: see SharedDevice
   std::unique_ptr<driver::LoadedExecutable> exe;
   std::vector<int> inputs, outputs;
+  int timeout_ms = 0;  // per run; 0 = the device's default
 };
+
+// Devices shared by every delegate and SYSTOLE custom-op kernel of the
+// process, so that several interpreters use one device at once (a USB or
+// PCIe device can be opened only once; driver::Device is thread-safe).
+// Keyed by the canonical device string, plus the whole configuration for
+// "sim"/"sim:rtl" (they are built with it). A device that reports its own
+// configuration is opened once; a later request expecting another
+// configuration fails naming both. Each holder keeps its device alive; the
+// device closes when the last one lets go.
+StatusOr<std::shared_ptr<driver::Device>> SharedDevice(const std::string& spec, const sim::DeviceConfig* hw) {
+  static std::mutex* mu = new std::mutex;
+  static auto* devices = new std::map<std::string, std::weak_ptr<driver::Device>>;
+  ASSIGN_OR_RETURN(driver::DeviceSpec parsed, driver::ParseDeviceSpec(spec));
+  const bool sim = parsed.kind == driver::DeviceSpec::Kind::kSim || parsed.kind == driver::DeviceSpec::Kind::kSimRtl;
+  const sim::DeviceConfig preset;
+  if (sim && hw == nullptr) hw = &preset;
+  const std::string key = parsed.ToString() + (sim ? "|" + hw->ToString() : "");
+  std::lock_guard<std::mutex> lock(*mu);
+  std::shared_ptr<driver::Device> d = (*devices)[key].lock();
+  if (d) {
+    if (hw != nullptr && !SameCompiledConfig(d->config(), *hw)) {
+      return InvalidArgument("device '%s' is %s, but %s was expected (it is already open for another "
+                             "delegate; use its configuration)",
+                             key.c_str(), d->config().ToString().c_str(), hw->ToString().c_str());
+    }
+    return d;
+  }
+  StatusOr<std::unique_ptr<driver::Device>> opened =
+      hw != nullptr ? driver::Device::Open(spec, *hw) : driver::Device::Open(spec);
+  if (!opened.ok()) return opened.status();
+  d = std::shared_ptr<driver::Device>(std::move(opened).value());
+  (*devices)[key] = d;
+  // Forget entries whose device has closed.
+  for (auto it = devices->begin(); it != devices->end();) {
+    it = it->second.expired() ? devices->erase(it) : std::next(it);
+  }
+  return d;
+}
 
 // The tensor contract of an executable (docs/executable.md, "The SYSTOLE
 // custom op"): binding i <-> the node's input/output i, same type, same byte
@@ -137,13 +176,14 @@ Status CheckBound(TfLiteContext* ctx, const BoundExecutable& b) {
   return CheckBindings(ctx, b.exe->outputs(), b.outputs, "output");
 }
 
-Status LoadAndBind(TfLiteContext* ctx, driver::Device* device, const uint8_t* data, size_t size,
-                   const std::vector<int>& inputs, const std::vector<int>& outputs,
+Status LoadAndBind(TfLiteContext* ctx, std::shared_ptr<driver::Device> device, const uint8_t* data, size_t size,
+                   const std::vector<int>& inputs, const std::vector<int>& outputs, int timeout_ms,
                    BoundExecutable* b) {
   // Flatbuffer verification wants the buffer aligned as written (force_align).
   std::vector<uint8_t> aligned(data, data + size);
   ASSIGN_OR_RETURN(b->exe, device->Load(aligned.data(), aligned.size()));
-  b->device = device;
+  b->device = std::move(device);
+  b->timeout_ms = timeout_ms;
   b->inputs = inputs;
   b->outputs = outputs;
   return CheckBound(ctx, *b);
@@ -163,7 +203,9 @@ StatusOr<driver::RunStats> RunBound(TfLiteContext* ctx, BoundExecutable& b,
   std::vector<uint8_t*> out;
   for (int t : b.inputs) in.push_back(ptr(t));
   for (int t : b.outputs) out.push_back(ptr(t));
-  return b.device->Run(*b.exe, in, out);
+  driver::RunOptions ro;
+  ro.timeout_ms = b.timeout_ms;
+  return b.device->Run(*b.exe, in, out, ro);
 }
 
 // ---- The delegate ----
@@ -174,17 +216,22 @@ struct SystoleDelegate {
   TfLiteDelegate base{};  // first: a TfLiteDelegate* is a SystoleDelegate*
   DelegateOptions options;
   compiler::CompileOptions compile_options;
+  // Prepare of several interpreters is serialised (the plan is handed to
+  // KernelInit through `plan`).
+  std::mutex prepare_mu;
   std::unique_ptr<PartitionPlan> plan;
-  std::vector<std::unique_ptr<driver::Device>> devices;
+  std::mutex mu;  // guards devices and counters (kernels of several interpreters)
+  std::vector<std::shared_ptr<driver::Device>> devices;
   DelegateCounters counters;
 
-  StatusOr<driver::Device*> DeviceFor(const sim::DeviceConfig& hw) {
+  StatusOr<std::shared_ptr<driver::Device>> DeviceFor(const sim::DeviceConfig& hw) {
+    std::lock_guard<std::mutex> lock(mu);
     for (auto& d : devices) {
-      if (SameCompiledConfig(d->config(), hw)) return d.get();
+      if (SameCompiledConfig(d->config(), hw)) return d;
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<driver::Device> d, driver::Device::Open(options.device, hw));
-    devices.push_back(std::move(d));
-    return devices.back().get();
+    ASSIGN_OR_RETURN(std::shared_ptr<driver::Device> d, SharedDevice(options.device, &hw));
+    devices.push_back(d);
+    return d;
   }
 };
 
@@ -251,9 +298,10 @@ Status PrepareKernel(TfLiteContext* ctx, Kernel* k) {
             TfliteFlavorName(d->compile_options.flavor), TfliteFlavorName(flavor), TfliteFlavorName(flavor));
       }
     }
-    ASSIGN_OR_RETURN(driver::Device * device, d->DeviceFor(hw));
+    ASSIGN_OR_RETURN(std::shared_ptr<driver::Device> device, d->DeviceFor(hw));
     BoundExecutable b;
-    Status s = LoadAndBind(ctx, device, data, size, step.spec.inputs, step.spec.outputs, &b);
+    Status s = LoadAndBind(ctx, std::move(device), data, size, step.spec.inputs, step.spec.outputs,
+                           d->options.timeout_ms, &b);
     if (!s.ok()) {
       return Annotate(s, StrFormat("partition %d, executable of op %d", k->partition,
                                    step.spec.nodes.empty() ? -1 : step.spec.nodes[0]));
@@ -282,6 +330,7 @@ TfLiteStatus KernelInvoke(TfLiteContext* ctx, TfLiteNode* node) {
   for (BoundExecutable& b : k->steps) {
     StatusOr<driver::RunStats> r = RunBound(ctx, b, &k->scratch);
     if (!r.ok()) return Fail(ctx, Annotate(r.status(), StrFormat("partition %d", k->partition)));
+    std::lock_guard<std::mutex> lock(k->delegate->mu);
     k->delegate->counters += *r;
   }
   return kTfLiteOk;
@@ -311,6 +360,7 @@ Status CheckStaticShapes(TfLiteContext* ctx, int node_index) {
 
 TfLiteStatus DelegatePrepare(TfLiteContext* ctx, TfLiteDelegate* base) {
   auto* d = reinterpret_cast<SystoleDelegate*>(base);
+  std::lock_guard<std::mutex> prepare_lock(d->prepare_mu);
   const compiler::CompileOptions copts = d->compile_options;
   StatusOr<PartitionPlan> plan = PlanPartitions(
       ctx, d->options.partition,
@@ -354,20 +404,6 @@ struct CustomOpKernel {
   bool loaded = false;
 };
 
-// Devices of the custom op kernel, one per hardware configuration, shared by
-// every interpreter of the process (never destroyed: kernels may run until exit).
-StatusOr<driver::Device*> SharedDevice(const sim::DeviceConfig& hw) {
-  static std::mutex* mu = new std::mutex;
-  static auto* devices = new std::vector<std::unique_ptr<driver::Device>>;
-  std::lock_guard<std::mutex> lock(*mu);
-  for (auto& d : *devices) {
-    if (SameCompiledConfig(d->config(), hw)) return d.get();
-  }
-  ASSIGN_OR_RETURN(std::unique_ptr<driver::Device> d, driver::Device::Open("sim", hw));
-  devices->push_back(std::move(d));
-  return devices->back().get();
-}
-
 void* CustomInit(TfLiteContext*, const char* buffer, size_t length) {
   auto* k = new CustomOpKernel;
   if (buffer) k->bytes.assign(buffer, buffer + length);
@@ -383,11 +419,13 @@ Status PrepareCustom(TfLiteContext* ctx, TfLiteNode* node) {
                            compiler::kCustomOpName);
   }
   ASSIGN_OR_RETURN(sim::DeviceConfig hw, ConfigForExecutable(k->bytes.data(), k->bytes.size(), nullptr));
-  ASSIGN_OR_RETURN(driver::Device * device, SharedDevice(hw));
+  // The custom op without the delegate runs on the in-process simulator
+  // (shared with every other kernel and delegate of the process).
+  ASSIGN_OR_RETURN(std::shared_ptr<driver::Device> device, SharedDevice("sim", &hw));
   RETURN_IF_ERROR(LoadAndBind(
-      ctx, device, k->bytes.data(), k->bytes.size(),
+      ctx, std::move(device), k->bytes.data(), k->bytes.size(),
       std::vector<int>(node->inputs->data, node->inputs->data + node->inputs->size),
-      std::vector<int>(node->outputs->data, node->outputs->data + node->outputs->size), &k->bound));
+      std::vector<int>(node->outputs->data, node->outputs->data + node->outputs->size), 0, &k->bound));
   k->loaded = true;
   return Status::Ok();
 }
@@ -414,11 +452,22 @@ std::string JoinInts(const std::vector<int>& v) {
 
 StatusOr<TfLiteDelegatePtr> CreateDelegate(const DelegateOptions& options) {
   RETURN_IF_ERROR(options.partition.Validate());
-  if (options.device != "sim" && options.device != "sim:rtl") {
-    return InvalidArgument("device '%s': unknown (expected sim or sim:rtl)", options.device.c_str());
+  ASSIGN_OR_RETURN(driver::DeviceSpec spec, driver::ParseDeviceSpec(options.device));
+  if (options.timeout_ms < 0) {
+    return InvalidArgument("timeout_ms %d is negative (0 = the device's default, 10 s)", options.timeout_ms);
   }
-  ASSIGN_OR_RETURN(sim::DeviceConfig hw, sim::DeviceConfig::FromName(options.config));
+  const bool sim = spec.kind == driver::DeviceSpec::Kind::kSim || spec.kind == driver::DeviceSpec::Kind::kSimRtl;
+  sim::DeviceConfig hw;
+  std::shared_ptr<driver::Device> own;
+  if (!options.config.empty() || sim) {
+    ASSIGN_OR_RETURN(hw, sim::DeviceConfig::FromName(options.config.empty() ? "edge" : options.config));
+  } else {
+    // No configuration named: the device's own (it is opened now to ask).
+    ASSIGN_OR_RETURN(own, SharedDevice(options.device, nullptr));
+    hw = own->config();
+  }
   auto d = std::make_unique<SystoleDelegate>();
+  if (own) d->devices.push_back(std::move(own));
   d->options = options;
   d->compile_options.hw = hw;
   d->compile_options.cache_parameters = options.cache_parameters;
@@ -435,7 +484,7 @@ StatusOr<TfLiteDelegatePtr> CreateDelegate(const DelegateOptions& options) {
 Status OpenDevice(TfLiteDelegate* delegate) {
   if (!IsSystoleDelegate(delegate)) return InvalidArgument("OpenDevice: not a Systole delegate");
   auto* d = reinterpret_cast<SystoleDelegate*>(delegate);
-  ASSIGN_OR_RETURN(driver::Device * device, d->DeviceFor(d->compile_options.hw));
+  ASSIGN_OR_RETURN(std::shared_ptr<driver::Device> device, d->DeviceFor(d->compile_options.hw));
   (void)device;
   return Status::Ok();
 }
@@ -453,14 +502,16 @@ const PartitionPlan* LastPlan(const TfLiteDelegate* delegate) {
 }
 
 DelegateCounters Counters(const TfLiteDelegate* delegate) {
-  return reinterpret_cast<const SystoleDelegate*>(delegate)->counters;
+  auto* d = const_cast<SystoleDelegate*>(reinterpret_cast<const SystoleDelegate*>(delegate));
+  std::lock_guard<std::mutex> lock(d->mu);
+  return d->counters;
 }
 
 std::string DescribeDevices(const TfLiteDelegate* delegate) {
+  auto* d = const_cast<SystoleDelegate*>(reinterpret_cast<const SystoleDelegate*>(delegate));
+  std::lock_guard<std::mutex> lock(d->mu);
   std::string s;
-  for (const auto& d : reinterpret_cast<const SystoleDelegate*>(delegate)->devices) {
-    s += d->Describe() + "\n";
-  }
+  for (const auto& dev : d->devices) s += dev->Describe() + "\n";
   return s;
 }
 
@@ -511,7 +562,7 @@ std::string FormatPlan(const PartitionPlan& plan) {
 extern "C" SystoleDelegateOptions SystoleDelegateOptionsDefault(void) {
   SystoleDelegateOptions o{};
   o.device = "sim";
-  o.config = "edge";
+  o.config = nullptr;  // the device's own ("edge" for sim)
   o.allow = nullptr;
   o.deny = nullptr;
   o.min_partition_ops = 1;
@@ -546,6 +597,7 @@ extern "C" TfLiteDelegate* SystoleDelegateCreate(const SystoleDelegateOptions* o
   opts.partition.min_partition_ops = o.min_partition_ops;
   opts.partition.max_partitions = o.max_partitions;
   opts.verbosity = o.verbosity;
+  opts.timeout_ms = o.timeout_ms;
   if (o.tflite_flavor != nullptr && *o.tflite_flavor != '\0') {
     StatusOr<TfliteFlavor> f = ParseTfliteFlavor(o.tflite_flavor);
     if (!f.ok()) return fail(Annotate(f.status(), "option tflite_flavor"));

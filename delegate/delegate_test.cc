@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "delegate/compile_cache.h"
@@ -168,6 +169,60 @@ TEST(SystoleDelegate, MixedPrecompiledAndCompiledOpsInOnePartition) {
   ASSERT_EQ(plan->partitions.size(), 1u);
   EXPECT_EQ(plan->partitions[0].steps.size(), 3u);
   EXPECT_EQ(plan->cpu_ops, 0);
+}
+
+// One device serves several interpreters at once: two delegates (sharing
+// the process's "sim" device) applied to interpreters that four threads
+// invoke concurrently; every output is the CPU's.
+TEST(SystoleDelegate, SeveralInterpretersOnSeveralThreadsShareTheDevice) {
+  const std::vector<uint8_t> model = DiamondModel();
+  const RunOut cpu = RunModel(model, nullptr);
+  DelegateOptions deny_mul = RuyOptions();
+  deny_mul.partition.deny = {"MUL"};
+  auto whole = MakeDelegate(RuyOptions());
+  auto split = MakeDelegate(deny_mul);
+  constexpr int kThreads = 4, kRuns = 3;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRuns; ++r) {
+        const RunOut out = RunModel(model, t % 2 ? split.get() : whole.get());
+        EXPECT_EQ(out.outputs, cpu.outputs) << "thread " << t << " run " << r;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(delegate::Counters(whole.get()).runs, uint64_t{kThreads / 2 * kRuns});
+  EXPECT_EQ(delegate::Counters(split.get()).runs, uint64_t{kThreads / 2 * kRuns * 2});
+  EXPECT_EQ(delegate::DescribeDevices(whole.get()), delegate::DescribeDevices(split.get()));
+}
+
+TEST(SystoleDelegate, BadDeviceStringsAreClearErrors) {
+  struct Case {
+    const char* device;
+    const char* message;
+  };
+  for (const Case& c : {Case{"usb:x", "device 'usb:x': USB index 'x' is not a number in 0..255; valid devices: "},
+                        Case{"gpu", "device 'gpu': unknown device kind 'gpu'; valid devices: sim, sim:rtl, "},
+                        Case{"remote:tcp:h", "device 'remote:tcp:h': expected tcp:HOST:PORT"},
+                        Case{"remote:unix:/nonexistent/systole.sock", "device 'remote:unix:/nonexistent/systole.sock'"}}) {
+    SCOPED_TRACE(c.device);
+    DelegateOptions o = RuyOptions();
+    o.device = c.device;
+    auto d = delegate::CreateDelegate(o);
+    ASSERT_FALSE(d.ok());
+    EXPECT_NE(d.status().message().find(c.message), std::string::npos) << d.status().ToString();
+  }
+  // A valid string with a configuration named: the device opens at the first
+  // Prepare, and its error comes back from ModifyGraphWithDelegate.
+  DelegateOptions o = RuyOptions();
+  o.device = "usb:7";
+  o.config = "edge";
+  auto d = delegate::CreateDelegate(o);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  Status s = delegate::OpenDevice(d->get());
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("device 'usb:7'"), std::string::npos) << s.ToString();
 }
 
 TEST(SystoleDelegate, BadOptionsNameTheProblem) {

@@ -4,14 +4,18 @@
 // libraries are linked in statically, so it needs nothing from TFLite.
 //
 // Option keys (values are strings, as the external delegate passes them):
-//   device             sim | sim:rtl                       (default sim)
-//   config             edge | tiny | FILE.json             (default edge)
+//   device             a device string (driver/driver.h):  (default sim)
+//                      sim | sim:rtl | remote:unix:PATH | remote:tcp:HOST:PORT |
+//                      usb | usb:N | pci | pci:N | pci:DDDD:BB:DD.F | pci:unix:PATH
+//   config             edge | tiny | FILE.json             (default: the device's
+//                      own configuration; edge for sim)
 //   allow, deny        comma-separated builtin op names
 //   min_partition_ops  integer >= 1                         (default 1)
 //   max_partitions     integer >= 0, 0 = no limit           (default 0)
 //   verbosity          0 | 1 | 2                            (default 0)
 //   tflite_flavor      ruy | x86 | xnnpack: the host TFLite's arithmetic
 //                      (default x86 on x86-64, ruy elsewhere; docs/flavors.md)
+//   timeout_ms         integer >= 1: a device run's limit     (default 10000)
 //
 // Errors never crash the host. TFLite 2.14's external-delegate wrapper passes
 // report_error = NULL and, when the plugin returns NULL, hands the
@@ -122,6 +126,9 @@ const OptionKey kOptionKeys[] = {
        if (!f.ok()) return systole::Annotate(f.status(), "option tflite_flavor");
        o->tflite_flavor = *f;
        return Status::Ok();
+     }},
+    {"timeout_ms", [](const std::string& v, DelegateOptions* o) {
+       return ParseInt("timeout_ms", v, 1, 86400000, "an integer in 1..86400000", &o->timeout_ms);
      }},
 };
 

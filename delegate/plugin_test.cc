@@ -229,6 +229,36 @@ TEST(Plugin, LoadsWithRtldNowAndExportsTheEntryPoints) {
   EXPECT_EQ(dlsym(p.handle, "TfLiteIntArrayCreate"), nullptr);
 }
 
+// One self-contained file: a copy of the plugin alone in an empty directory
+// loads with RTLD_NOW | RTLD_LOCAL into this host, which defines no sc_main
+// (libsystemc.so's reference resolves to the plugin's own stub), and works.
+TEST(Plugin, LoadsAloneFromAnEmptyDirectoryIntoAHostWithoutScMain) {
+  EXPECT_EQ(dlsym(RTLD_DEFAULT, "sc_main"), nullptr) << "this host must not define sc_main";
+  const std::string dir = TempDir() + "/alone";
+  std::filesystem::create_directories(dir);
+  const std::string copy = dir + "/libsystole_delegate.so";
+  std::filesystem::copy_file(SYSTOLE_PLUGIN_PATH, copy, std::filesystem::copy_options::overwrite_existing);
+  void* h = dlopen(copy.c_str(), RTLD_NOW | RTLD_LOCAL);
+  ASSERT_NE(h, nullptr) << dlerror();
+  EXPECT_NE(dlsym(h, "sc_main"), nullptr);
+  EXPECT_EQ(dlsym(RTLD_DEFAULT, "sc_main"), nullptr) << "RTLD_LOCAL: the stub stays out of the global scope";
+  auto create = reinterpret_cast<CreateFn>(dlsym(h, "tflite_plugin_create_delegate"));
+  auto destroy = reinterpret_cast<DestroyFn>(dlsym(h, "tflite_plugin_destroy_delegate"));
+  ASSERT_NE(create, nullptr);
+  ASSERT_NE(destroy, nullptr);
+  // A bad device string: a failing delegate with the message, no crash.
+  std::string k = "device", v = "usb:x";
+  char* keys[] = {k.data()};
+  char* values[] = {v.data()};
+  g_error.clear();
+  g_error_calls = 0;
+  TfLiteDelegate* d = create(keys, values, 1, ReportError);
+  ASSERT_NE(d, nullptr);
+  EXPECT_NE(g_error.find("device 'usb:x': USB index 'x' is not a number"), std::string::npos) << g_error;
+  destroy(d);
+  // Not dlclose'd: the copy shares libsystemc.so with the other copy.
+}
+
 TEST(Plugin, DelegatedRunIsBitExactWithTheCpu) {
   ASSERT_NE(ThePlugin().handle, nullptr) << dlerror();
   const std::vector<uint8_t> model = SmallNet();
@@ -316,7 +346,20 @@ std::vector<CreateFailure> CreateFailures() {
       {{{"devcie", "sim"}},
        "systole delegate: unknown option 'devcie' (expected device, config, allow, deny, "
        "min_partition_ops, max_partitions, verbosity"},  // keys added later come after
-      {{{"device", "usb"}}, "device 'usb': unknown"},
+      // Device strings: malformed ones name the problem and list the forms;
+      // valid ones for absent devices name the device.
+      {{{"device", "usb:x"}},
+       "device 'usb:x': USB index 'x' is not a number in 0..255; valid devices: sim, sim:rtl, "
+       "remote:unix:PATH, remote:tcp:HOST:PORT, usb, usb:N, pci, pci:N, pci:DDDD:BB:DD.F, pci:unix:PATH"},
+      {{{"device", "tpu:0"}}, "device 'tpu:0': unknown device kind 'tpu'; valid devices: sim,"},
+      {{{"device", "remote:tcp:localhost:99999"}}, "device 'remote:tcp:localhost:99999': port '99999' is not"},
+      {{{"device", "pci:0000:03:00"}}, "device 'pci:0000:03:00': '0000:03:00' is neither an index"},
+      {{{"device", ""}}, "device '': empty device string"},
+      {{{"device", "usb:9"}}, "device 'usb:9'"},
+      {{{"device", "pci:unix:/nonexistent/systole-bar.sock"}}, "device 'pci:unix:/nonexistent/systole-bar.sock'"},
+      {{{"device", "remote:unix:/nonexistent/systole.sock"}, {"timeout_ms", "500"}},
+       "device 'remote:unix:/nonexistent/systole.sock'"},
+      {{{"timeout_ms", "0"}}, "option timeout_ms: '0' is not an integer in 1..86400000"},
       {{{"device", "sim:rtl"}, {"config", dir + "/array12.json"}}, "device 'sim:rtl'"},
       {{{"config", dir + "/missing.json"}}, "missing.json': not a preset (edge, tiny) and no such file"},
       {{{"config", dir + "/bad.json"}}, "bad.json: not valid JSON"},

@@ -15,8 +15,12 @@
 //                                                   // Load their executables, once
 //   interpreter->Invoke();                          // each kernel copies its inputs in,
 //                                                   // Runs, copies its outputs out
-// The delegate must outlive every interpreter it was applied to; it owns the
-// devices it opened. Not thread-safe: one Invoke at a time per delegate.
+// The delegate must outlive every interpreter it was applied to. Devices are
+// shared process-wide (one per device string, and per configuration for
+// sim): several delegates, and one delegate applied to several interpreters,
+// may run at once from different threads (driver::Device queues their runs);
+// each interpreter, as always in TFLite, is invoked by one thread at a time.
+// Prepare calls of one delegate are serialised.
 //
 // Precompiled partitions: a .tflite written by `systole compile` carries its
 // partitions as custom ops named compiler::kCustomOpName ("SYSTOLE", custom
@@ -35,8 +39,10 @@ extern "C" {
 
 // C API (the plugin's and other languages' view).
 typedef struct SystoleDelegateOptions {
-  const char* device;     // "sim" (default) or "sim:rtl"
-  const char* config;     // "edge" (default), "tiny", or a JSON file (sim::DeviceConfig::FromName)
+  const char* device;     // a device string (driver/driver.h): "sim" (default), "sim:rtl", "usb:0",
+                          // "remote:unix:/run/x.sock", "pci:0", ...
+  const char* config;     // "edge", "tiny", or a JSON file (sim::DeviceConfig::FromName); NULL or
+                          // "" = the device's own configuration ("edge" for sim)
   const char* allow;      // comma-separated builtin op names; NULL or "" = every op
   const char* deny;       // comma-separated builtin op names; NULL or "" = none
   int min_partition_ops;  // default 1
@@ -46,6 +52,7 @@ typedef struct SystoleDelegateOptions {
   // (common/tflite_flavor.h); NULL or "" = this machine's default (x86 on
   // x86-64, ruy elsewhere).
   const char* tflite_flavor;
+  int timeout_ms;         // per device run; 0 (default) = the device's default (10 s)
 } SystoleDelegateOptions;
 
 SystoleDelegateOptions SystoleDelegateOptionsDefault(void);
@@ -70,11 +77,16 @@ void SystoleDelegateDelete(TfLiteDelegate* delegate);
 namespace systole::delegate {
 
 struct DelegateOptions {
-  std::string device = "sim";
-  std::string config = "edge";
+  std::string device = "sim";  // a device string (driver::ParseDeviceSpec)
+  // The configuration to compile for: a preset name or JSON file; "" = the
+  // device's own (opened at CreateDelegate to ask; "edge" for sim). A device
+  // that reports another configuration than the one named fails to open,
+  // naming both.
+  std::string config;
   PartitionOptions partition;
   bool cache_parameters = true;  // compiler::CompileOptions::cache_parameters
   int verbosity = 0;
+  int timeout_ms = 0;  // per device run; 0 = the device's default (10 s)
   // Whose arithmetic the accelerator reproduces: the TFLite build the delegate
   // runs in (common/tflite_flavor.h). Precompiled SYSTOLE ops of another
   // flavor are refused.

@@ -1,7 +1,7 @@
 // The systole command line: one option parser for every command
 // (OptionParser), the option groups several commands share, and the
 // commands (each in its own file: cmd_run.cc, cmd_compile.cc, cmd_disasm.cc,
-// cmd_inspect.cc, cmd_make_model.cc; systole_main.cc dispatches).
+// cmd_inspect.cc, cmd_make_model.cc, cmd_devices.cc; systole_main.cc dispatches).
 //
 // Conventions every command follows (the parser enforces them):
 //   * --help / -h prints the command's usage on stdout, exit 0;
@@ -87,6 +87,7 @@ int Compile(int argc, char** argv);
 int Disasm(int argc, char** argv);
 int Inspect(int argc, char** argv);
 int MakeModel(int argc, char** argv);
+int Devices(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace systole

@@ -8,6 +8,7 @@
 
 #include "compiler/compiler.h"
 #include "delegate/systole_delegate.h"
+#include "driver/driver.h"
 #include "interpreter/interpreter.h"
 #include "interpreter/kernels/kernel_util.h"
 #include "interpreter/model.h"
@@ -20,8 +21,8 @@ namespace cli {
 namespace {
 
 constexpr char kRunUsage[] =
-    "usage: systole run MODEL.tflite [--device sim|sim:rtl|cpu] [--delegate] [--config C]\n"
-    "                   [--tflite-flavor ruy|x86|xnnpack]\n"
+    "usage: systole run MODEL.tflite [--device cpu|DEVICE] [--delegate] [--config C]\n"
+    "                   [--timeout-ms N] [--tflite-flavor ruy|x86|xnnpack]\n"
     "                   [--input IN.bin | --seed N] [--output OUT.bin] [--repeat N] [--quiet]\n"
     "                   [--allow OPS] [--deny OPS] [--min-partition-ops N] [--max-partitions N]\n"
     "\n"
@@ -29,12 +30,23 @@ constexpr char kRunUsage[] =
     "the Systole delegate on the simulated accelerator: ops the accelerator supports\n"
     "are compiled and run there, the others on the CPU (outputs stay bit-exact).\n"
     "\n"
-    "  --device D        cpu: the CPU interpreter only; sim: the SystemC device model;\n"
-    "                    sim:rtl: the same with the Verilated RTL compute core. Default:\n"
-    "                    sim when MODEL has SYSTOLE ops (systole compile) or --delegate\n"
-    "                    is given, else cpu\n"
+    "  --device D        cpu: the CPU interpreter only; otherwise a device string:\n"
+    "                      sim                   in-process SystemC device model\n"
+    "                      sim:rtl               the same with the Verilated RTL core\n"
+    "                      remote:unix:PATH      systole serve --listen unix:PATH\n"
+    "                      remote:tcp:HOST:PORT  systole serve --listen tcp:HOST:PORT\n"
+    "                      usb, usb:N            the first / N-th Systole USB device\n"
+    "                      pci, pci:N            the first / N-th Systole PCIe device\n"
+    "                      pci:DDDD:BB:DD.F      the PCIe device at that address\n"
+    "                      pci:unix:PATH         the PCIe BAR systole serve exports\n"
+    "                    (systole devices lists what is attached). Default: sim when\n"
+    "                    MODEL has SYSTOLE ops (systole compile) or --delegate is\n"
+    "                    given, else cpu\n"
     "  --delegate        apply the Systole delegate (same as --device sim)\n"
-    "  --config C        accelerator configuration: edge (default), tiny or a JSON file\n"
+    "  --config C        accelerator configuration: edge, tiny or a JSON file; default:\n"
+    "                    the device's own (edge for sim). A device that reports another\n"
+    "                    configuration is an error naming both\n"
+    "  --timeout-ms N    fail a device run that takes longer than N ms (default 10000)\n"
     "  --tflite-flavor F the TFLite build to be bit-exact with, on the CPU and the device:\n"
     "                    ruy (ARM, Android, WebAssembly), x86 (x86-64 without ruy) or\n"
     "                    xnnpack (x86-64 applying XNNPACK to quantized ops); default x86\n"
@@ -93,9 +105,17 @@ int Run(int argc, char** argv) {
   p.Value({"--output"}, [&](const std::string& v) { output_path = v; return true; });
   p.Value({"--device"}, [&](const std::string& v) {
     device = v;
-    if (device != "cpu" && device != "sim" && device != "sim:rtl") {
-      return p.Error("--device '%s' is unknown (expected cpu, sim or sim:rtl)", v.c_str());
+    if (device == "cpu") return true;
+    StatusOr<driver::DeviceSpec> spec = driver::ParseDeviceSpec(v);
+    if (!spec.ok()) return p.Error("--device: %s, or cpu", spec.status().message().c_str());
+    return true;
+  });
+  p.Value({"--timeout-ms"}, [&](const std::string& v) {
+    uint64_t ms = 0;
+    if (!ParseUint(v, 86400000, &ms) || ms == 0) {
+      return p.Error("--timeout-ms '%s' is not an integer in [1, 86400000]", v.c_str());
     }
+    dopts.timeout_ms = static_cast<int>(ms);
     return true;
   });
   p.Value({"--config"}, [&](const std::string& v) {
@@ -127,7 +147,7 @@ int Run(int argc, char** argv) {
   }
   if (device == "cpu" && use_delegate) {
     std::fprintf(stderr, "systole run: --device cpu runs no delegate; the partition options, --config "
-                         "and --delegate need --device sim or sim:rtl\n");
+                         "and --delegate need a device (--device sim, usb:0, remote:unix:PATH, ...)\n");
     return 2;
   }
   auto fail = [](const Status& s) {
@@ -139,8 +159,8 @@ int Run(int argc, char** argv) {
   const int systole_ops = CountSystoleOps(**model_or);
   if (device.empty()) device = (systole_ops > 0 || use_delegate) ? "sim" : "cpu";
   if (device == "cpu" && systole_ops > 0) {
-    return fail(InvalidArgument("%s has %d %s op%s compiled for the accelerator: run it with --device "
-                                "sim (or sim:rtl)",
+    return fail(InvalidArgument("%s has %d %s op%s compiled for the accelerator: run it on a device "
+                                "(--device sim, usb:0, remote:unix:PATH, ...)",
                                 path.c_str(), systole_ops, compiler::kCustomOpName,
                                 systole_ops == 1 ? "" : "s"));
   }

@@ -1,11 +1,12 @@
 // systole: the command-line front end of the Systole SDK.
 //
-//   systole run MODEL.tflite [--device sim|sim:rtl|cpu] [--delegate] [--config C]
+//   systole run MODEL.tflite [--device cpu|DEVICE] [--delegate] [--config C] [--timeout-ms N]
 //                            [--input in.bin | --seed N] [--output out.bin] [--repeat N]
 //   systole compile MODEL.tflite [-o OUT.tflite] [--config C] [partition options]
 //   systole disasm FILE.sysx | FILE.tflite
 //   systole inspect MODEL.tflite
 //   systole make-model NAME [-o OUT.tflite]
+//   systole devices [--remote ADDR]...
 //
 // Each command lives in its own file (cmd_*.cc) and parses its arguments with
 // the one option parser of cli.h. Input/output files use the layout of
@@ -23,11 +24,12 @@ constexpr char kMainUsage[] =
     "usage: systole <command> [options]\n"
     "\n"
     "Commands:\n"
-    "  run         run a .tflite model on the CPU interpreter or the simulated accelerator\n"
+    "  run         run a .tflite model on the CPU interpreter or an accelerator device\n"
     "  compile     compile a .tflite model for the accelerator (ahead of time)\n"
     "  disasm      disassemble an executable (.sysx) or a compiled model's SYSTOLE ops\n"
     "  inspect     print a model's tensors, operators and their parameters\n"
     "  make-model  write a built-in model (mobilenet-v2-like), the same bytes every time\n"
+    "  devices     list the accelerator devices attached (USB, PCIe, servers, simulator)\n"
     "\n"
     "Run 'systole <command> --help' for a command's options.\n";
 
@@ -38,7 +40,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"run", systole::cli::Run},         {"compile", systole::cli::Compile},
     {"disasm", systole::cli::Disasm},   {"inspect", systole::cli::Inspect},
-    {"make-model", systole::cli::MakeModel},
+    {"make-model", systole::cli::MakeModel}, {"devices", systole::cli::Devices},
 };
 
 }  // namespace
