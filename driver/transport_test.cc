@@ -44,72 +44,6 @@ using Ms = std::chrono::milliseconds;
 sim::DeviceConfig TestHw() { return *sim::DeviceConfig::FromName("tiny"); }
 
 // ---------------------------------------------------------------------------
-// Transports of this file.
-
-class SimEnv : public TransportEnv {
- public:
-  std::string device() const override { return "sim"; }
-  StatusOr<std::unique_ptr<Transport>> OpenTransport(const TransportOptions&) override {
-    return OpenSimTransport(TestHw(), false);
-  }
-};
-
-class RemoteEnv : public TransportEnv {
- public:
-  RemoteEnv(std::unique_ptr<ServerProcess> server, bool rtl) : server_(std::move(server)), rtl_(rtl) {}
-  ~RemoteEnv() override {
-    if (killed_) return;
-    const int st = server_->Stop(5000);
-    // A clean SIGTERM shutdown exits 0; FAULT EXIT exits 75 on its own.
-    EXPECT_TRUE(st != -1 && WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 75))
-        << "systole serve did not shut down cleanly (wait status " << st << ")";
-  }
-  std::string device() const override { return "remote:" + server_->address(); }
-  StatusOr<std::unique_ptr<Transport>> OpenTransport(const TransportOptions& o) override {
-    return OpenRemoteTransport(server_->address(), o);
-  }
-  bool counts_frames() const override { return true; }
-  bool supports_faults() const override { return true; }
-  Status KillDevice() override {
-    killed_ = true;
-    server_->Kill();
-    return Status::Ok();
-  }
-  bool slow() const override { return rtl_; }
-  const std::string& address() const { return server_->address(); }
-
- private:
-  std::unique_ptr<ServerProcess> server_;
-  bool rtl_;
-  bool killed_ = false;
-};
-
-StatusOr<std::unique_ptr<TransportEnv>> StartRemote(const std::string& listen, bool rtl) {
-  std::vector<std::string> args = {"--listen", listen, "--config", "tiny", "--allow-faults"};
-  if (rtl) args.insert(args.end(), {"--backend", "rtl"});
-  ASSIGN_OR_RETURN(std::unique_ptr<ServerProcess> s, ServerProcess::Start(args));
-  return std::unique_ptr<TransportEnv>(new RemoteEnv(std::move(s), rtl));
-}
-
-int g_socket_counter = 0;
-std::string NewSocketPath() { return StrFormat("%s/s%d.sock", TempDir().c_str(), ++g_socket_counter); }
-
-const RegisterTransport kSim({"sim", [](const sim::DeviceConfig&) {
-                                return StatusOr<std::unique_ptr<TransportEnv>>(std::make_unique<SimEnv>());
-                              }});
-const RegisterTransport kRemoteUnix({"remote_unix", [](const sim::DeviceConfig&) {
-                                       return StartRemote("unix:" + NewSocketPath(), false);
-                                     }});
-const RegisterTransport kRemoteTcp({"remote_tcp", [](const sim::DeviceConfig&) {
-                                      return StartRemote("tcp:127.0.0.1:0", false);
-                                    }});
-#if defined(SYSTOLE_HAVE_RTL_CORE)
-const RegisterTransport kRemoteUnixRtl({"remote_unix_rtl", [](const sim::DeviceConfig&) {
-                                          return StartRemote("unix:" + NewSocketPath(), true);
-                                        }});
-#endif
-
-// ---------------------------------------------------------------------------
 // Models: compiled once per process with `systole compile --config tiny`; the
 // executables are the SYSTOLE custom ops' options.
 
@@ -293,11 +227,17 @@ constexpr uint32_t kCopyBytes = 4096;
 class TransportTest : public ::testing::TestWithParam<TransportParam> {
  protected:
   void SetUp() override {
-    StatusOr<std::unique_ptr<TransportEnv>> env = GetParam().make(TestHw());
+    StatusOr<std::unique_ptr<TransportEnv>> env = GetParam().make("tiny");
     ASSERT_TRUE(env.ok()) << env.status().ToString();
     env_ = std::move(env).value();
   }
-  void TearDown() override { env_.reset(); }
+  void TearDown() override {
+    if (env_) {
+      Status s = env_->Close();
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+    env_.reset();
+  }
 
   std::unique_ptr<Device> OpenDevice() {
     StatusOr<std::unique_ptr<Device>> d = Device::Open(env_->device(), TestHw());

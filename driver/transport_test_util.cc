@@ -8,10 +8,14 @@
 
 #include <fcntl.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <thread>
 
 extern char** environ;
@@ -25,17 +29,106 @@ std::vector<TransportParam>& TransportRegistry() {
 
 std::string SystoleBinary() { return SYSTOLE_BINARY; }
 
+namespace {
+struct TempDirRemover {
+  std::string dir;
+  ~TempDirRemover() {
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
+  }
+};
+}  // namespace
+
 std::string TempDir() {
+  static TempDirRemover remover;
   static const std::string dir = [] {
     const char* base = std::getenv("TMPDIR");
     std::string t = std::string(base && *base ? base : "/tmp") + "/systole_transport_XXXXXX";
     std::vector<char> buf(t.begin(), t.end());
     buf.push_back(0);
     const char* d = mkdtemp(buf.data());
+    remover.dir = d ? d : "";
     return std::string(d ? d : "/tmp");
   }();
   return dir;
 }
+
+std::string NewSocketPath() {
+  static std::atomic<int> counter{0};
+  return StrFormat("%s/s%d.sock", TempDir().c_str(), ++counter);
+}
+
+// ---------------------------------------------------------------------------
+// This file's transports.
+
+namespace {
+
+class SimEnv : public TransportEnv {
+ public:
+  explicit SimEnv(sim::DeviceConfig hw) : hw_(hw) {}
+  std::string device() const override { return "sim"; }
+  StatusOr<std::unique_ptr<Transport>> OpenTransport(const TransportOptions&) override {
+    return OpenSimTransport(hw_, false);
+  }
+
+ private:
+  sim::DeviceConfig hw_;
+};
+
+class RemoteEnv : public TransportEnv {
+ public:
+  RemoteEnv(std::unique_ptr<ServerProcess> server, bool rtl) : server_(std::move(server)), rtl_(rtl) {}
+  Status Close() override {
+    if (killed_) return Status::Ok();
+    const int st = server_->Stop(5000);
+    // A clean SIGTERM shutdown exits 0; FAULT EXIT exits 75 on its own.
+    if (st == -1 || !WIFEXITED(st) || (WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 75))
+      return Internal("systole serve at %s did not shut down cleanly (wait status %d)", server_->address().c_str(), st);
+    return Status::Ok();
+  }
+  std::string device() const override { return "remote:" + server_->address(); }
+  StatusOr<std::unique_ptr<Transport>> OpenTransport(const TransportOptions& o) override {
+    return OpenRemoteTransport(server_->address(), o);
+  }
+  bool counts_frames() const override { return true; }
+  bool supports_faults() const override { return true; }
+  Status KillDevice() override {
+    killed_ = true;
+    server_->Kill();
+    return Status::Ok();
+  }
+  bool slow() const override { return rtl_; }
+
+ private:
+  std::unique_ptr<ServerProcess> server_;
+  bool rtl_;
+  bool killed_ = false;
+};
+
+StatusOr<std::unique_ptr<TransportEnv>> StartRemote(const std::string& listen, const std::string& config, bool rtl) {
+  std::vector<std::string> args = {"--listen", listen, "--config", config, "--allow-faults"};
+  if (rtl) args.insert(args.end(), {"--backend", "rtl"});
+  ASSIGN_OR_RETURN(std::unique_ptr<ServerProcess> s, ServerProcess::Start(args));
+  return std::unique_ptr<TransportEnv>(new RemoteEnv(std::move(s), rtl));
+}
+
+const RegisterTransport kSim({"sim", [](const std::string& config) -> StatusOr<std::unique_ptr<TransportEnv>> {
+                                ASSIGN_OR_RETURN(sim::DeviceConfig hw, sim::DeviceConfig::FromName(config));
+                                return std::unique_ptr<TransportEnv>(new SimEnv(hw));
+                              }});
+const RegisterTransport kRemoteUnix({"remote_unix", [](const std::string& config) {
+                                       return StartRemote("unix:" + NewSocketPath(), config, false);
+                                     }});
+const RegisterTransport kRemoteTcp({"remote_tcp", [](const std::string& config) {
+                                      return StartRemote("tcp:127.0.0.1:0", config, false);
+                                    }});
+#if defined(SYSTOLE_HAVE_RTL_CORE)
+const RegisterTransport kRemoteUnixRtl({"remote_unix_rtl", [](const std::string& config) {
+                                          return StartRemote("unix:" + NewSocketPath(), config, true);
+                                        }});
+#endif
+
+}  // namespace
 
 StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::vector<std::string>& args) {
   int out[2];
@@ -43,6 +136,10 @@ StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::vector<
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  // The server's log (stderr) goes to a file, quoted when it fails to start.
+  static std::atomic<int> logs{0};
+  const std::string log = StrFormat("%s/serve%d.log", TempDir().c_str(), ++logs);
+  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::vector<std::string> argv_s = {SystoleBinary(), "serve"};
   argv_s.insert(argv_s.end(), args.begin(), args.end());
   std::vector<char*> argv;
@@ -74,9 +171,12 @@ StatusOr<std::unique_ptr<ServerProcess>> ServerProcess::Start(const std::vector<
   close(out[0]);
   const std::string prefix = "listening on ";
   const size_t nl = line.find('\n');
-  if (line.rfind(prefix, 0) != 0 || nl == std::string::npos)
-    return Unavailable("systole serve %s did not report its address (got '%s')",
-                       args.empty() ? "" : args[0].c_str(), line.c_str());
+  if (line.rfind(prefix, 0) != 0 || nl == std::string::npos) {
+    std::ifstream lf(log);
+    const std::string err((std::istreambuf_iterator<char>(lf)), std::istreambuf_iterator<char>());
+    return Unavailable("systole serve %s did not report its address (stdout '%s', stderr '%s')",
+                       args.size() > 1 ? args[1].c_str() : "", line.c_str(), err.c_str());
+  }
   sp->address_ = line.substr(prefix.size(), nl - prefix.size());
   return sp;
 }

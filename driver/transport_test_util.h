@@ -2,15 +2,21 @@
 // each transport adds its parameter values from its own file, linked into
 // transport_test, with a static RegisterTransport:
 //
-//   static RegisterTransport usb_param({"usb_emulated", [](const sim::DeviceConfig& hw) {
-//     return StatusOr<std::unique_ptr<TransportEnv>>(std::make_unique<MyUsbEnv>(hw));
+//   static RegisterTransport usb_param({"usb_emulated", [](const std::string& config) {
+//     return StatusOr<std::unique_ptr<TransportEnv>>(std::make_unique<MyUsbEnv>(config));
 //   }});
 //
-// A TransportEnv is made for each test and destroyed at its end: it starts
+// and adds that file to the sources of transport_test and transport_bench
+// (driver/CMakeLists.txt, bench/CMakeLists.txt). A TransportEnv is made for
+// each test (and each benchmark) and destroyed at its end: it starts
 // whatever the transport needs (a `systole serve` subprocess, an emulated
-// device) and tears it down. The suite runs every case on every registered
-// parameter; a case a transport cannot take (faults on the in-process
-// simulator) checks what that transport promises instead, and says so.
+// device) for the device configuration named `config` (a --config name:
+// "tiny" in the tests, "edge" in the benchmark) and tears it down. The
+// suite runs every case on every registered parameter; the fault cases run
+// on every parameter but "sim" (no link to fail).
+//
+// This file's own parameters (transport_test_util.cc): "sim" (in-process),
+// "remote_unix", "remote_tcp" and, with the RTL core, "remote_unix_rtl".
 #ifndef SYSTOLE_DRIVER_TRANSPORT_TEST_UTIL_H_
 #define SYSTOLE_DRIVER_TRANSPORT_TEST_UTIL_H_
 
@@ -31,6 +37,9 @@ namespace systole::driver::testing {
 class TransportEnv {
  public:
   virtual ~TransportEnv() = default;
+  // Ends the device cleanly (a server: SIGTERM, exit status 0 expected);
+  // an error says what was not clean. The destructor cleans up regardless.
+  virtual Status Close() { return Status::Ok(); }
   // The Device string to open (Device::Open(device(), hw)).
   virtual std::string device() const = 0;
   // A second, independent connection to the same device (sessions, faults).
@@ -48,7 +57,7 @@ class TransportEnv {
 
 struct TransportParam {
   std::string name;  // gtest parameter name: letters, digits, '_'
-  std::function<StatusOr<std::unique_ptr<TransportEnv>>(const sim::DeviceConfig& hw)> make;
+  std::function<StatusOr<std::unique_ptr<TransportEnv>>(const std::string& config)> make;
 };
 
 std::vector<TransportParam>& TransportRegistry();
@@ -80,9 +89,11 @@ class ServerProcess {
   int status_ = 0;
 };
 
-// The `systole` binary (SYSTOLE_BINARY) and a per-process temp directory.
+// The `systole` binary (SYSTOLE_BINARY) and a per-process temp directory
+// (removed at exit), and a fresh Unix socket path in it.
 std::string SystoleBinary();
 std::string TempDir();
+std::string NewSocketPath();
 
 }  // namespace systole::driver::testing
 
