@@ -489,7 +489,8 @@ TEST(FrameTransportTest, SurvivesMangledReplies) {
       case 2: (*f)[p::kHeaderSequenceOffset] ^= 1; break;
       default: {  // a valid frame with wrong contents
         if (f->size() < p::kHeaderBytes) break;
-        (*f)[p::kHeaderBytes + rng.Next() % (f->size() - p::kHeaderBytes + 1) - (f->size() > p::kHeaderBytes ? 1 : 0)] ^= 0x10;
+        const size_t plen = f->size() - p::kHeaderBytes;
+        (*f)[plen > 0 ? p::kHeaderBytes + rng.Next() % plen : p::kHeaderOpcodeOffset] ^= 0x10;
         if (rng.Next() % 2) (*f)[p::kHeaderOpcodeOffset] ^= 0x01;
         const uint32_t crc = Crc32Extend(Crc32(f->data(), p::kCrcCoveredHeaderBytes), f->data() + p::kHeaderBytes,
                                          f->size() - p::kHeaderBytes);
@@ -518,7 +519,9 @@ TEST(FrameTransportTest, SurvivesMangledReplies) {
     StatusOr<sim::PerfCounters> c = (*t)->Execute(CopyProgram(n), mem, ExecuteOptions{});
     if (c.ok()) {
       ++ok;
-      if (!mangled) ASSERT_EQ(out, in) << "iteration " << it;
+      if (!mangled) {
+        ASSERT_EQ(out, in) << "iteration " << it;
+      }
     } else {
       ++failed;
       ASSERT_TRUE(mangled) << "iteration " << it << ": " << c.status().ToString();
