@@ -7,11 +7,6 @@
 
 namespace systole::driver {
 
-// ---- remote (delete when remote_transport.cc is merged) ----
-StatusOr<std::unique_ptr<Transport>> OpenRemoteTransport(const std::string& address, const TransportOptions&) {
-  return Unimplemented("device 'remote:%s': the remote transport is not in this build yet", address.c_str());
-}
-
 // ---- usb (delete both when usb_transport.cc is merged) ----
 StatusOr<std::unique_ptr<Transport>> OpenUsbTransport(int index, const TransportOptions&) {
   return Unimplemented("device '%s': the USB transport is not in this build yet",

@@ -88,6 +88,7 @@ int Disasm(int argc, char** argv);
 int Inspect(int argc, char** argv);
 int MakeModel(int argc, char** argv);
 int Devices(int argc, char** argv);
+int Serve(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace systole
