@@ -195,11 +195,21 @@ StatusOr<std::unique_ptr<Device>> Device::Open(const std::string& spec, const si
       return Annotate(st, StrFormat("device '%s'", spec.c_str()));
     }
     transport = std::move(t).value();
+  } else if (spec == "pci" || spec.rfind("pci:", 0) == 0) {
+    StatusOr<std::unique_ptr<Transport>> t = OpenPcieTransport(spec == "pci" ? "" : spec.substr(4), TransportOptions{});
+    if (!t.ok()) return Annotate(t.status(), StrFormat("device '%s'", spec.c_str()));
+    transport = std::move(t).value();
   } else {
-    return InvalidArgument("device '%s': unknown; valid devices are 'sim' (SystemC model, behavioural core) and "
-                           "'sim:rtl' (SystemC model, Verilated RTL core)",
+    return InvalidArgument("device '%s': unknown; valid devices are 'sim' (SystemC model, behavioural core), "
+                           "'sim:rtl' (SystemC model, Verilated RTL core) and 'pci', 'pci:N', 'pci:DDDD:BB:DD.F', "
+                           "'pci:unix:PATH' (PCIe)",
                            spec.c_str());
   }
+  return std::unique_ptr<Device>(new DeviceImpl(spec, std::move(transport)));
+}
+
+StatusOr<std::unique_ptr<Device>> OpenDeviceOn(const std::string& spec, std::unique_ptr<Transport> transport) {
+  if (transport == nullptr) return InvalidArgument("device '%s': no transport", spec.c_str());
   return std::unique_ptr<Device>(new DeviceImpl(spec, std::move(transport)));
 }
 

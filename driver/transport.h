@@ -129,6 +129,12 @@ std::vector<DeviceIdentity> EnumerateUsbDevices();
 StatusOr<std::unique_ptr<Transport>> OpenPcieTransport(const std::string& where, const TransportOptions& options);
 std::vector<DeviceIdentity> EnumeratePcieDevices();
 
+// A Device (driver.h) over an already-open transport, named `spec` in its
+// messages (driver.cc): for tests and for transports opened from parts, e.g.
+// a PCIe transport over a mapping built in-process.
+class Device;
+StatusOr<std::unique_ptr<Device>> OpenDeviceOn(const std::string& spec, std::unique_ptr<Transport> transport);
+
 }  // namespace systole::driver
 
 #endif  // SYSTOLE_DRIVER_TRANSPORT_H_

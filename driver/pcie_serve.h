@@ -1,0 +1,30 @@
+// Internal to driver/: PCIe emulation over `systole serve` (docs/pcie.md).
+// The server side attaches a client: it creates a PcieDeviceModel for it and
+// passes the model's memfds and eventfds over the client's Unix socket with
+// SCM_RIGHTS; the client side (AttachShmMapping, pcie_mapping.h) receives
+// them and builds a shared-memory PcieMapping.
+//
+// The fd message (after the PCIE_ATTACH reply frame): one sendmsg with a
+// 24-byte payload {u32 magic 'SPFD', u32 version 1, u64 dma_bytes,
+// u64 dma_device_base} and exactly four descriptors in one SCM_RIGHTS
+// control message, in the order BAR0 memfd, DMA memfd, doorbell eventfd,
+// interrupt eventfd. The receiver checks every part of it.
+#ifndef SYSTOLE_DRIVER_PCIE_SERVE_H_
+#define SYSTOLE_DRIVER_PCIE_SERVE_H_
+
+#include "common/status.h"
+#include "driver/pcie_mapping.h"
+
+namespace systole::driver {
+
+inline constexpr uint32_t kPcieFdMagic = 0x44465053;  // 'SPFD'
+inline constexpr uint32_t kPcieFdVersion = 1;
+
+// Sends the four fds of `fds` (not closed; the caller keeps them).
+Status SendPcieFds(int sock, const PcieShmFds& fds);
+// Receives them (CLOEXEC); on any error nothing received is left open.
+StatusOr<PcieShmFds> ReceivePcieFds(int sock, Deadline deadline);
+
+}  // namespace systole::driver
+
+#endif  // SYSTOLE_DRIVER_PCIE_SERVE_H_
