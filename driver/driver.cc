@@ -132,7 +132,9 @@ class DeviceImpl : public Device {
     // unless it is this executable's own (its compiler keeps the two apart).
     if (e.inference_writes_pbuf && resident_ != x->id()) resident_ = 0;
     if (!r.ok()) {
-      if (e.inference_writes_pbuf) resident_ = 0;  // a partial run may have clobbered anything
+      // A partial run may have clobbered PBUF, and a remote link that failed
+      // reconnects to a fresh device session (on-chip memories zero).
+      resident_ = 0;
       return Annotate(r.status(), StrFormat("%s, chunk %d (INFERENCE)", name.c_str(), e.inference.index));
     }
 
@@ -195,13 +197,18 @@ StatusOr<std::unique_ptr<Device>> Device::Open(const std::string& spec, const si
       return Annotate(st, StrFormat("device '%s'", spec.c_str()));
     }
     transport = std::move(t).value();
-  } else if (spec == "pci" || spec.rfind("pci:", 0) == 0) {
+  } else if (spec.rfind("remote:", 0) == 0) {  // remote:unix:PATH, remote:tcp:HOST:PORT (systole serve)
+    StatusOr<std::unique_ptr<Transport>> t = OpenRemoteTransport(spec.substr(7), TransportOptions{});
+    if (!t.ok()) return Annotate(t.status(), StrFormat("device '%s'", spec.c_str()));
+    transport = std::move(t).value();
+  } else if (spec == "pci" || spec.rfind("pci:", 0) == 0) {  // pci, pci:N, pci:DDDD:BB:DD.F, pci:unix:PATH
     StatusOr<std::unique_ptr<Transport>> t = OpenPcieTransport(spec == "pci" ? "" : spec.substr(4), TransportOptions{});
     if (!t.ok()) return Annotate(t.status(), StrFormat("device '%s'", spec.c_str()));
     transport = std::move(t).value();
   } else {
     return InvalidArgument("device '%s': unknown; valid devices are 'sim' (SystemC model, behavioural core), "
-                           "'sim:rtl' (SystemC model, Verilated RTL core) and 'pci', 'pci:N', 'pci:DDDD:BB:DD.F', "
+                           "'sim:rtl' (SystemC model, Verilated RTL core), 'remote:unix:PATH' and "
+                           "'remote:tcp:HOST:PORT' (systole serve), 'pci', 'pci:N', 'pci:DDDD:BB:DD.F' and "
                            "'pci:unix:PATH' (PCIe)",
                            spec.c_str());
   }
