@@ -86,17 +86,28 @@ void FillCounters(const sim::PerfCounters& p, pcie::Completion* c) {
 }  // namespace
 
 StatusOr<std::unique_ptr<PcieDeviceModel>> PcieDeviceModel::Create(Transport* device,
-                                                                   const PcieDeviceModelOptions& options,
-                                                                   std::mutex* device_mutex) {
-  if (device == nullptr) return InvalidArgument("PCIe device model: no device transport");
+                                                                   const PcieDeviceModelOptions& options) {
+  if (device == nullptr) {
+    if (options.watch_fd >= 0) ::close(options.watch_fd);
+    return InvalidArgument("PCIe device model: no device transport");
+  }
+  return Create(device->config(), [device](const std::function<Status(Transport&)>& fn) { return fn(*device); },
+                options);
+}
+
+StatusOr<std::unique_ptr<PcieDeviceModel>> PcieDeviceModel::Create(const sim::DeviceConfig& config,
+                                                                   PcieDeviceAccess access,
+                                                                   const PcieDeviceModelOptions& options) {
   std::unique_ptr<PcieDeviceModel> m(new PcieDeviceModel());
-  RETURN_IF_ERROR(m->Init(device, options, device_mutex));
+  m->watch_fd_ = options.watch_fd;  // owned from here on, whatever happens
+  RETURN_IF_ERROR(m->Init(config, std::move(access), options));
   return m;
 }
 
-Status PcieDeviceModel::Init(Transport* device, const PcieDeviceModelOptions& options, std::mutex* device_mutex) {
-  device_ = device;
-  device_mutex_ = device_mutex;
+Status PcieDeviceModel::Init(const sim::DeviceConfig& config, PcieDeviceAccess access,
+                             const PcieDeviceModelOptions& options) {
+  config_ = config;
+  access_ = std::move(access);
   options_ = options;
   if (options.dma_bytes < 4096 || options.dma_bytes > (uint64_t{1} << 40))
     return InvalidArgument("PCIe device model: DMA window of %" PRIu64 " bytes outside [4 KiB, 1 TiB]",
@@ -128,7 +139,7 @@ PcieDeviceModel::~PcieDeviceModel() {
   Stop();
   if (bar_ != nullptr) ::munmap(const_cast<uint32_t*>(bar_), pcie::kBar0Bytes);
   if (dma_ != nullptr) ::munmap(dma_, dma_bytes_);
-  for (int fd : {bar_fd_, dma_fd_, doorbell_fd_, irq_fd_, stop_fd_})
+  for (int fd : {bar_fd_, dma_fd_, doorbell_fd_, irq_fd_, stop_fd_, watch_fd_})
     if (fd >= 0) ::close(fd);
 }
 
@@ -163,10 +174,10 @@ StatusOr<PcieShmFds> PcieDeviceModel::ExportFds() const {
   return f;
 }
 
-void PcieDeviceModel::InjectFault(uint32_t fault) { SetReg(reg::kFaultInject, fault); }
+void PcieDeviceModel::InjectFault(uint32_t fault) { injected_.store(fault); }
 
 void PcieDeviceModel::WriteIdentity() {
-  const sim::DeviceConfig& c = device_->config();
+  const sim::DeviceConfig& c = config_;
   SetReg(reg::kIdMagic, pcie::kMagic);
   SetReg(reg::kIdPci, field::kIdPciVendor.Make(pcie::kPciVendorId) | field::kIdPciDevice.Make(pcie::kPciDeviceId));
   SetReg(reg::kRegmapVersion, pcie::kRegMapVersion);
@@ -216,9 +227,7 @@ void PcieDeviceModel::Vanish() {
 
 void PcieDeviceModel::DoReset() {
   {
-    std::unique_lock<std::mutex> lock;
-    if (device_mutex_ != nullptr) lock = std::unique_lock<std::mutex>(*device_mutex_);
-    Status s = device_->Reset();
+    Status s = access_([](Transport& t) { return t.Reset(); });
     (void)s;  // a device that cannot reset its memories reports it on the next command
   }
   enabled_ = hung_ = failed_ = false;
@@ -265,13 +274,25 @@ void PcieDeviceModel::TryEnable() {
 }
 
 void PcieDeviceModel::Loop() {
+  struct Finish {
+    std::atomic<bool>* f;
+    ~Finish() { f->store(true); }
+  } finish{&finished_};
   for (;;) {
-    pollfd p[2] = {{doorbell_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}};
-    if (::poll(p, 2, -1) < 0) {
+    // The watched socket: only its hang-up matters (POLLRDHUP; POLLIN is
+    // not asked for, the server's own thread reads its frames).
+    pollfd p[3] = {{doorbell_fd_, POLLIN, 0}, {stop_fd_, POLLIN, 0}, {watch_fd_, POLLRDHUP, 0}};
+    if (::poll(p, watch_fd_ >= 0 ? 3 : 2, -1) < 0) {
       if (errno == EINTR) continue;
       return;
     }
     if (p[1].revents) return;
+    if (watch_fd_ >= 0 && (p[2].revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+      // The client is gone: stop serving, as an unplugged device would.
+      lost_ = true;
+      OrReg(reg::kStatus, field::kStatusDeviceLost.mask());
+      return;
+    }
     uint64_t v;
     while (::read(doorbell_fd_, &v, sizeof v) == sizeof v) {
     }
@@ -304,6 +325,8 @@ void PcieDeviceModel::ProcessRing() {
     if (pending == 0) return;
     if (pending > ring_size_) return Fail(kU(ErrorCode::kBadTail), tail);
     uint32_t fault = __atomic_exchange_n(&bar_[reg::kFaultInject / 4], 0u, __ATOMIC_ACQ_REL);
+    if (!options_.allow_faults) fault = 0;
+    if (const uint32_t f = injected_.exchange(0); f != 0) fault = f;
     if (fault == static_cast<uint32_t>(Fault::kDisappear)) return Vanish();
     const uint32_t index = head_++;
     SetReg(reg::kRingHead, head_);
@@ -333,12 +356,6 @@ void PcieDeviceModel::ExecuteOne(uint32_t index, uint32_t fault) {
   };
   OrReg(reg::kStatus, field::kStatusBusy.mask());
 
-  auto lock_device = [this]() {
-    std::unique_lock<std::mutex> lock;
-    if (device_mutex_ != nullptr) lock = std::unique_lock<std::mutex>(*device_mutex_);
-    return lock;
-  };
-
   const Opcode op = static_cast<Opcode>(d.opcode);
   const bool known = pcie::OpcodeName(d.opcode) != nullptr;
   if (!known) {
@@ -351,8 +368,7 @@ void PcieDeviceModel::ExecuteOne(uint32_t index, uint32_t fault) {
     if (d.dma_addr != 0 || d.length != 0 || d.device_addr != 0 || d.table_addr != 0) {
       reject(CplStatus::kBadDescriptor, pcie::kDescriptorDmaAddrOffset, "NOP/RESET take no operands");
     } else if (op == Opcode::kReset) {
-      auto lock = lock_device();
-      Status s = device_->Reset();
+      Status s = access_([](Transport& t) { return t.Reset(); });
       if (!s.ok()) reject(CplStatus::kExecError, static_cast<uint32_t>(s.code()), s.message());
     }
   } else if (op == Opcode::kRun) {
@@ -403,14 +419,16 @@ void PcieDeviceModel::ExecuteOne(uint32_t index, uint32_t fault) {
       if (ok) {
         std::vector<isa::InsnWord> program(d.length);
         std::memcpy(static_cast<void*>(program.data()), dma_ + d.dma_addr, program.size() * sizeof(isa::InsnWord));
-        StatusOr<sim::PerfCounters> r = [&]() {
-          auto lock = lock_device();
-          return device_->Execute(program, host, ExecuteOptions{});
-        }();
-        if (r.ok()) {
-          FillCounters(*r, &c);
+        sim::PerfCounters counters;
+        Status s = access_([&](Transport& t) {
+          StatusOr<sim::PerfCounters> r = t.Execute(program, host, ExecuteOptions{});
+          if (!r.ok()) return r.status();
+          counters = *r;
+          return Status::Ok();
+        });
+        if (s.ok()) {
+          FillCounters(counters, &c);
         } else {
-          const Status s = r.status();
           reject(CplStatus::kExecError, static_cast<uint32_t>(s.code()), s.message());
         }
       }
@@ -419,7 +437,7 @@ void PcieDeviceModel::ExecuteOne(uint32_t index, uint32_t fault) {
     const bool write = op == Opcode::kWriteAbuf || op == Opcode::kWritePbuf;
     const isa::Buffer buf = (op == Opcode::kWriteAbuf || op == Opcode::kReadAbuf) ? isa::Buffer::kAbuf
                                                                                  : isa::Buffer::kPbuf;
-    const sim::DeviceConfig& cfg = device_->config();
+    const sim::DeviceConfig& cfg = config_;
     const uint64_t buf_bytes = buf == isa::Buffer::kAbuf ? cfg.abuf_bytes : cfg.pbuf_bytes;
     if (d.table_addr != 0) {
       reject(CplStatus::kBadDescriptor, pcie::kDescriptorTableAddrOffset, "WRITE/READ: table_addr must be 0");
@@ -435,9 +453,10 @@ void PcieDeviceModel::ExecuteOne(uint32_t index, uint32_t fault) {
              StrFormat("%s: [0x%x, +%u) outside %s (%" PRIu64 " bytes)", pcie::OpcodeName(d.opcode), d.device_addr,
                        d.length, isa::BufferName(buf), buf_bytes));
     } else {
-      auto lock = lock_device();
-      Status s = write ? device_->WriteMemory(buf, d.device_addr, dma_ + d.dma_addr, d.length)
-                       : device_->ReadMemory(buf, d.device_addr, dma_ + d.dma_addr, d.length);
+      uint8_t* p = dma_ + d.dma_addr;
+      Status s = access_([&](Transport& t) {
+        return write ? t.WriteMemory(buf, d.device_addr, p, d.length) : t.ReadMemory(buf, d.device_addr, p, d.length);
+      });
       if (!s.ok()) reject(CplStatus::kExecError, static_cast<uint32_t>(s.code()), s.message());
     }
   }

@@ -18,13 +18,15 @@
 // (BAD_DESCRIPTOR). A bad ring configuration or doorbell value stops the ring
 // with STATUS.ERROR until CONTROL.RESET.
 //
-// Fault injection (test only): FAULT_INJECT register, see the Fault enum in
-// schema/pcie/pcie_regs.json; InjectFault() writes it from the device side.
+// Fault injection (test only): the FAULT_INJECT register (honoured when
+// options allow_faults), see the Fault enum in schema/pcie/pcie_regs.json;
+// InjectFault() arms the same from the device side.
 #ifndef SYSTOLE_DRIVER_PCIE_DEVICE_MODEL_H_
 #define SYSTOLE_DRIVER_PCIE_DEVICE_MODEL_H_
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,15 +42,27 @@ struct PcieDeviceModelOptions {
   uint64_t dma_bytes = uint64_t{64} << 20;  // exported DMA window (sparse memfd)
   uint32_t fw_kind = 1;                     // FW_VERSION.KIND: 1 behavioural, 2 RTL, 3 other (fakes)
   uint32_t fw_major = 0, fw_minor = 1, fw_patch = 0;
+  // A socket (the attached client's connection) whose hang-up stops the
+  // model as if the device were unplugged; the model takes ownership. -1: none.
+  int watch_fd = -1;
+  // Honour FAULT_INJECT writes from the host (tests; `systole serve
+  // --allow-faults`). InjectFault() works either way.
+  bool allow_faults = false;
 };
+
+// How the model reaches its device: runs fn with it. The caller arranges
+// serialisation and isolation (`systole serve`: DeviceHost::WithDevice with
+// the attachment's own session).
+using PcieDeviceAccess = std::function<Status(const std::function<Status(Transport&)>& fn)>;
 
 class PcieDeviceModel {
  public:
   // device: what commands execute on; must outlive the model. Commands run
-  // on the model's thread, one at a time; `device_mutex` (optional) is held
-  // around each call into `device` when several models share one.
-  static StatusOr<std::unique_ptr<PcieDeviceModel>> Create(Transport* device, const PcieDeviceModelOptions& options,
-                                                           std::mutex* device_mutex = nullptr);
+  // on the model's thread, one at a time.
+  static StatusOr<std::unique_ptr<PcieDeviceModel>> Create(Transport* device, const PcieDeviceModelOptions& options);
+  // The same through an access function; `config` is the device's.
+  static StatusOr<std::unique_ptr<PcieDeviceModel>> Create(const sim::DeviceConfig& config, PcieDeviceAccess access,
+                                                           const PcieDeviceModelOptions& options);
   ~PcieDeviceModel();  // Stop(), then unmaps and closes everything
 
   // Fresh duplicates of the fds (CLOEXEC) for one client; the caller owns them.
@@ -61,6 +75,8 @@ class PcieDeviceModel {
   bool lost() const { return lost_.load(); }
   // Commands completed (any status), for tests.
   uint64_t commands() const { return commands_.load(); }
+  // The thread has ended (stopped, vanished, or its watched socket hung up).
+  bool finished() const { return finished_.load(); }
 
   // Test hooks: the device's own view of BAR0 and the window.
   volatile uint32_t* bar() { return bar_; }
@@ -70,7 +86,7 @@ class PcieDeviceModel {
 
  private:
   PcieDeviceModel() = default;
-  Status Init(Transport* device, const PcieDeviceModelOptions& options, std::mutex* device_mutex);
+  Status Init(const sim::DeviceConfig& config, PcieDeviceAccess access, const PcieDeviceModelOptions& options);
   void Loop();
   void WriteIdentity();
   void DoReset();
@@ -89,10 +105,10 @@ class PcieDeviceModel {
   void OrReg(uint32_t off, uint32_t v) { __atomic_fetch_or(&bar_[off / 4], v, __ATOMIC_ACQ_REL); }
   void AndReg(uint32_t off, uint32_t v) { __atomic_fetch_and(&bar_[off / 4], v, __ATOMIC_ACQ_REL); }
 
-  Transport* device_ = nullptr;
-  std::mutex* device_mutex_ = nullptr;
+  sim::DeviceConfig config_;
+  PcieDeviceAccess access_;
   PcieDeviceModelOptions options_;
-  int bar_fd_ = -1, dma_fd_ = -1, doorbell_fd_ = -1, irq_fd_ = -1, stop_fd_ = -1;
+  int bar_fd_ = -1, dma_fd_ = -1, doorbell_fd_ = -1, irq_fd_ = -1, stop_fd_ = -1, watch_fd_ = -1;
   volatile uint32_t* bar_ = nullptr;
   uint8_t* dma_ = nullptr;
   uint64_t dma_bytes_ = 0;
@@ -104,6 +120,8 @@ class PcieDeviceModel {
 
   std::atomic<bool> lost_{false};
   std::atomic<uint64_t> commands_{0};
+  std::atomic<bool> finished_{false};
+  std::atomic<uint32_t> injected_{0};  // InjectFault()
   std::thread thread_;
   std::once_flag stop_once_;
 };

@@ -6,9 +6,18 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
 #include <cinttypes>
 #include <cstring>
+#include <list>
+#include <mutex>
+#include <thread>
+
+#include "driver/pcie_device_model.h"
+#include "driver/protocol.h"
+#include "driver/socket_io.h"
 
 namespace systole::driver {
 namespace {
@@ -109,10 +118,132 @@ StatusOr<PcieShmFds> ReceivePcieFds(int sock, Deadline deadline) {
   return f;
 }
 
+namespace {
+
+// Reads one whole protocol frame.
+StatusOr<std::vector<uint8_t>> ReadFrame(int fd, Deadline deadline) {
+  std::vector<uint8_t> f(protocol::kHeaderBytes);
+  RETURN_IF_ERROR(RecvExact(fd, f.data(), f.size(), deadline, -1));
+  ASSIGN_OR_RETURN(size_t n, FrameLengthFromHeader(f.data(), f.size()));
+  f.resize(n);
+  if (n > protocol::kHeaderBytes)
+    RETURN_IF_ERROR(RecvExact(fd, f.data() + protocol::kHeaderBytes, n - protocol::kHeaderBytes, deadline, -1));
+  RETURN_IF_ERROR(DecodeFrame(f).status());
+  return f;
+}
+
+// The status an ERROR frame carries, or DATA_LOSS when it is not one.
+Status ErrorOf(const std::vector<uint8_t>& frame) {
+  ASSIGN_OR_RETURN(Frame f, DecodeFrame(frame));
+  if (f.header.opcode != static_cast<uint16_t>(protocol::Opcode::kError))
+    return DataLoss("unexpected %s frame", DescribeOpcode(f.header.opcode).c_str());
+  protocol::ErrorReply e;
+  Status p = e.Parse(f.payload, f.payload_size);
+  if (!p.ok()) return DataLoss("malformed ERROR frame: %s", p.message().c_str());
+  return ErrorReplyToStatus(e);
+}
+
+struct Attachment {
+  std::unique_ptr<DeviceSession> session;
+  std::unique_ptr<PcieDeviceModel> model;
+  ~Attachment() {
+    model.reset();  // joins the model's thread before its session ends
+    session.reset();
+  }
+};
+
+struct AttachState {
+  PcieServeOptions options;
+  std::mutex mu;
+  std::list<std::unique_ptr<Attachment>> live;
+};
+
+}  // namespace
+
 StatusOr<std::unique_ptr<PcieMapping>> AttachShmMapping(const std::string& socket_path,
                                                         const TransportOptions& options) {
-  return Unimplemented("pci:unix:%s: attaching to `systole serve` needs its protocol (PCIE_ATTACH), not in this build",
-                       socket_path.c_str());
+  const std::string where = "unix:" + socket_path;
+  ASSIGN_OR_RETURN(SocketAddress addr, ParseSocketAddress(where));
+  const Deadline deadline = Clock::now() + std::chrono::milliseconds(options.timeout_ms);
+  ASSIGN_OR_RETURN(int fd, ConnectSocket(addr, deadline, -1));
+  auto fail = [&](const Status& s) -> StatusOr<std::unique_ptr<PcieMapping>> {
+    ::close(fd);
+    return Annotate(s, StrFormat("pci:%s: PCIE_ATTACH", where.c_str()));
+  };
+  const uint32_t seq = 1;
+  const std::vector<uint8_t> req = EncodeFrame(static_cast<uint16_t>(protocol::Opcode::kPcieAttach), seq, nullptr, 0);
+  Status s = SendAll(fd, req.data(), req.size(), deadline, -1);
+  if (!s.ok()) return fail(s);
+  // Either the fd message (then the reply frame) or an ERROR frame.
+  uint32_t first = 0;
+  for (;;) {
+    s = WaitFd(fd, POLLIN, deadline, -1);
+    if (!s.ok()) return fail(s);
+    const ssize_t n = ::recv(fd, &first, sizeof first, MSG_PEEK | MSG_DONTWAIT);
+    if (n == static_cast<ssize_t>(sizeof first)) break;
+    if (n == 0) return fail(Unavailable("the server closed the connection"));
+    if (n < 0 && errno != EAGAIN && errno != EINTR) return fail(Unavailable("recv: %s", std::strerror(errno)));
+    if (n > 0) std::this_thread::sleep_for(std::chrono::microseconds(100));  // rest of the word on its way
+  }
+  if (first != kPcieFdMagic) {
+    StatusOr<std::vector<uint8_t>> f = ReadFrame(fd, deadline);
+    if (!f.ok()) return fail(f.status());
+    return fail(ErrorOf(*f));
+  }
+  StatusOr<PcieShmFds> fds = ReceivePcieFds(fd, deadline);
+  if (!fds.ok()) return fail(fds.status());
+  auto close_fds = [](const PcieShmFds& x) {
+    for (int f : {x.bar_fd, x.dma_fd, x.doorbell_fd, x.irq_fd}) ::close(f);
+  };
+  StatusOr<std::vector<uint8_t>> reply = ReadFrame(fd, deadline);
+  if (!reply.ok()) {
+    close_fds(*fds);
+    return fail(reply.status());
+  }
+  const FrameHeader h = ParseHeader(reply->data());
+  if (h.opcode != static_cast<uint16_t>(protocol::Opcode::kPcieAttachReply) || h.sequence != seq) {
+    close_fds(*fds);
+    Status e = ErrorOf(*reply);
+    return fail(h.opcode == static_cast<uint16_t>(protocol::Opcode::kError)
+                    ? e
+                    : DataLoss("reply %s, sequence %u; expected PCIE_ATTACH_REPLY, sequence %u",
+                               DescribeOpcode(h.opcode).c_str(), h.sequence, seq));
+  }
+  PcieShmFds f = *fds;
+  f.peer_fd = fd;  // its hang-up tells the mapping the server is gone
+  return MakeShmMapping(f, where);
+}
+
+std::function<Status(int, DeviceHost&)> MakePcieAttachHook(const PcieServeOptions& options) {
+  auto state = std::make_shared<AttachState>();
+  state->options = options;
+  return [state](int client_fd, DeviceHost& host) -> Status {
+    std::lock_guard<std::mutex> lock(state->mu);
+    state->live.remove_if([](const std::unique_ptr<Attachment>& a) { return a->model->finished(); });
+    if (static_cast<int>(state->live.size()) >= state->options.max_attachments)
+      return Unavailable("PCIe emulation: %d functions attached already (the limit)", state->options.max_attachments);
+    const int watch = ::fcntl(client_fd, F_DUPFD_CLOEXEC, 0);
+    if (watch < 0) return Unavailable("PCIe emulation: dup: %s", std::strerror(errno));
+    auto a = std::make_unique<Attachment>();
+    a->session = std::make_unique<DeviceSession>(&host);
+    PcieDeviceModelOptions mo;
+    mo.dma_bytes = state->options.dma_bytes;
+    mo.fw_kind = state->options.fw_kind;
+    mo.allow_faults = host.options().allow_faults;
+    mo.watch_fd = watch;
+    const uint64_t id = a->session->id();
+    DeviceHost* h = &host;
+    ASSIGN_OR_RETURN(a->model, PcieDeviceModel::Create(
+                                  host.config(),
+                                  [h, id](const std::function<Status(Transport&)>& fn) { return h->WithDevice(id, fn); },
+                                  mo));
+    ASSIGN_OR_RETURN(PcieShmFds fds, a->model->ExportFds());
+    Status s = SendPcieFds(client_fd, fds);
+    for (int f : {fds.bar_fd, fds.dma_fd, fds.doorbell_fd, fds.irq_fd}) ::close(f);
+    RETURN_IF_ERROR(s);
+    state->live.push_back(std::move(a));
+    return Status::Ok();
+  };
 }
 
 }  // namespace systole::driver

@@ -12,7 +12,10 @@
 #ifndef SYSTOLE_DRIVER_PCIE_SERVE_H_
 #define SYSTOLE_DRIVER_PCIE_SERVE_H_
 
+#include <functional>
+
 #include "common/status.h"
+#include "driver/device_session.h"
 #include "driver/pcie_mapping.h"
 
 namespace systole::driver {
@@ -24,6 +27,20 @@ inline constexpr uint32_t kPcieFdVersion = 1;
 Status SendPcieFds(int sock, const PcieShmFds& fds);
 // Receives them (CLOEXEC); on any error nothing received is left open.
 StatusOr<PcieShmFds> ReceivePcieFds(int sock, Deadline deadline);
+
+struct PcieServeOptions {
+  uint64_t dma_bytes = uint64_t{64} << 20;  // each attachment's DMA window (sparse memfd)
+  uint32_t fw_kind = 1;                     // FW_VERSION.KIND: 1 behavioural core, 2 RTL core
+  int max_attachments = 8;                  // emulated functions alive at once
+};
+
+// The server's PCIE_ATTACH hook (ServerOptions::pcie_attach): each call
+// creates an emulated function for the calling client, on its own
+// DeviceSession of `host` (so its on-chip memories are its own), sends the
+// client its fds, and keeps the function alive until the client's
+// connection hangs up or the hook (the Server) is destroyed. FAULT_INJECT is
+// honoured only when the host allows faults (--allow-faults).
+std::function<Status(int client_fd, DeviceHost& host)> MakePcieAttachHook(const PcieServeOptions& options);
 
 }  // namespace systole::driver
 

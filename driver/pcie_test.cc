@@ -26,6 +26,7 @@
 #include "driver/pcie_device_model.h"
 #include "driver/pcie_mapping.h"
 #include "driver/pcie_serve.h"
+#include "driver/server.h"
 #include "schema/pcie/pcie_regs_generated.h"
 
 namespace systole::driver {
@@ -822,6 +823,128 @@ TEST(PcieOpen, DeviceStringsAreCheckedAndHardwareAbsenceIsAnError) {
   EXPECT_FALSE(t.ok());
   EXPECT_TRUE(Contains(t.status(), "0000:ff:1f.7")) << t.status().ToString();
   EXPECT_TRUE(EnumeratePcieDevices().empty());
+}
+
+// ---------------------------------------------------------------------------
+// Through `systole serve`'s server (in-process, on a fake device): the
+// PCIE_ATTACH hook, fd passing over its Unix socket, session isolation, the
+// server going away.
+
+class PcieServer : public ::testing::Test {
+ protected:
+  void Start(bool with_pcie, bool allow_faults = false) {
+    char tmpl[] = "/tmp/pcie_srv_XXXXXX";
+    ASSERT_NE(::mkdtemp(tmpl), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/s.sock";
+    DeviceHostOptions ho;
+    ho.allow_faults = allow_faults;
+    host_ = std::make_unique<DeviceHost>(std::make_unique<FakeDeviceTransport>(FakeConfig()), ho);
+    ServerOptions so;
+    so.listen = "unix:" + path_;
+    if (with_pcie) {
+      PcieServeOptions po;
+      po.dma_bytes = 2u << 20;
+      so.pcie_attach = MakePcieAttachHook(po);
+    }
+    auto srv = Server::Listen(host_.get(), so);
+    ASSERT_TRUE(srv.ok()) << srv.status().ToString();
+    server_ = std::move(srv).value();
+    thread_ = std::thread([this] { serve_status_ = server_->Serve(); });
+  }
+  void StopServer() {
+    if (server_ != nullptr) server_->Stop();
+    if (thread_.joinable()) thread_.join();
+    server_.reset();
+  }
+  void TearDown() override {
+    StopServer();
+    host_.reset();
+    if (!dir_.empty()) ::rmdir(dir_.c_str());
+  }
+  StatusOr<std::unique_ptr<Transport>> Open(int timeout_ms = 1000) {
+    TransportOptions o;
+    o.timeout_ms = timeout_ms;
+    return OpenPcieTransport("unix:" + path_, o);
+  }
+
+  std::string dir_, path_;
+  std::unique_ptr<DeviceHost> host_;
+  std::unique_ptr<Server> server_;
+  std::thread thread_;
+  Status serve_status_;
+};
+
+TEST_F(PcieServer, AttachRunAndIsolateClients) {
+  Start(true);
+  auto a = Open();
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  auto b = Open();
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ((*a)->Identify().location, "unix:" + path_);
+  EXPECT_EQ((*a)->config().pbuf_bytes, FakeConfig().pbuf_bytes);
+  EXPECT_TRUE(RunAndCheck(**a, 5, 5000).ok());
+  EXPECT_TRUE(RunAndCheck(**b).ok());
+  // Each attachment has its own on-chip memory contents.
+  std::vector<uint8_t> mine(256, 0x5a), seen(256, 1);
+  ASSERT_TRUE((*a)->WriteMemory(isa::Buffer::kAbuf, 0, mine.data(), mine.size()).ok());
+  ASSERT_TRUE((*b)->ReadMemory(isa::Buffer::kAbuf, 0, seen.data(), seen.size()).ok());
+  EXPECT_EQ(seen, std::vector<uint8_t>(256, 0));
+  ASSERT_TRUE((*a)->ReadMemory(isa::Buffer::kAbuf, 0, seen.data(), seen.size()).ok());
+  EXPECT_EQ(seen, mine);
+}
+
+TEST_F(PcieServer, WithoutPcieTheServerSaysSo) {
+  Start(false);
+  auto a = Open();
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), StatusCode::kUnimplemented) << a.status().ToString();
+  EXPECT_TRUE(Contains(a.status(), "PCIe emulation not enabled")) << a.status().ToString();
+}
+
+TEST_F(PcieServer, NoServerIsUnavailable) {
+  path_ = "/tmp/pcie_no_such_dir_xyz/s.sock";
+  auto a = Open();
+  ASSERT_FALSE(a.ok());
+  EXPECT_EQ(a.status().code(), StatusCode::kUnavailable) << a.status().ToString();
+}
+
+TEST_F(PcieServer, ServerStoppingIsUnavailableWithinTheTimeout) {
+  Start(true);
+  auto a = Open(5000);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(RunAndCheck(**a).ok());
+  const auto t0 = std::chrono::steady_clock::now();
+  StopServer();  // closes every client connection
+  Status s = RunAndCheck(**a);
+  EXPECT_EQ(s.code(), StatusCode::kUnavailable) << s.ToString();
+  EXPECT_LT(std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count(), 2000);
+}
+
+TEST_F(PcieServer, FaultRegisterOnlyWithAllowFaults) {
+  for (bool allow : {false, true}) {
+    SCOPED_TRACE(allow ? "faults allowed" : "faults not allowed");
+    Start(true, allow);
+    TransportOptions o;
+    o.timeout_ms = 300;
+    auto m = AttachShmMapping(path_, o);
+    ASSERT_TRUE(m.ok()) << m.status().ToString();
+    volatile uint32_t* bar = (*m)->bar0();
+    auto t = OpenPcieTransportOver(std::move(m).value(), o);
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+    pcie::WriteFaultInject(bar, static_cast<uint32_t>(pcie::Fault::kHang));
+    Status s = RunAndCheck(**t);
+    if (allow) {
+      EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded) << s.ToString();
+      EXPECT_TRUE(RunAndCheck(**t).ok());
+    } else {
+      EXPECT_TRUE(s.ok()) << s.ToString();
+    }
+    t->reset();
+    StopServer();
+    host_.reset();
+    ::rmdir(dir_.c_str());
+  }
 }
 
 }  // namespace
