@@ -5,13 +5,22 @@
 // executing on the in-process SystemC device in its own thread. Parameters
 // are uploaded once; 4 threads x 2 inferences; a hang recovers by reset.
 //
-// The device string path "pci:unix:PATH" (through `systole serve --pcie`) is
-// covered by pcie_serve_test when the server is in the build.
+// Also through `systole serve --pcie`: the server in-process (Device::Open
+// "pci:unix:PATH", bit-exact) and as a real separate process (the systole
+// binary), killed with SIGKILL under a client.
 //
 // SystemC lives in this process: LeakSanitizer stays off (CI default).
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <mutex>
 #include <thread>
@@ -22,6 +31,8 @@
 #include "driver/driver.h"
 #include "driver/pcie_device_model.h"
 #include "driver/pcie_mapping.h"
+#include "driver/pcie_serve.h"
+#include "driver/server.h"
 #include "driver/transport.h"
 #include "schema/pcie/pcie_regs_generated.h"
 #include "schema/tflite_generated.h"
@@ -234,6 +245,90 @@ TEST_F(PcieModels, HangTimesOutThenTheDeviceIsUsableAgain) {
   auto again = RunOnce(*dev_, **exe2, RandomInputs(**exe2, 5));
   ASSERT_TRUE(again.ok()) << again.status().ToString();
   EXPECT_EQ(*again, ref[0]);
+}
+
+TEST_F(PcieModels, ThroughTheServerInProcess) {
+  const auto ref = Reference(0, {21, 22});
+  char tmpl[] = "/tmp/pcie_models_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, path = dir + "/s.sock";
+  {
+    auto sim = driver::OpenSimTransport(hw_, false);
+    ASSERT_TRUE(sim.ok());
+    driver::DeviceHost host(std::move(sim).value(), driver::DeviceHostOptions{});
+    driver::ServerOptions so;
+    so.listen = "unix:" + path;
+    so.pcie_attach = driver::MakePcieAttachHook(driver::PcieServeOptions{});
+    auto server = driver::Server::Listen(&host, so);
+    ASSERT_TRUE(server.ok()) << server.status().ToString();
+    std::thread serving([&] { Status s = (*server)->Serve(); (void)s; });
+    {
+      auto dev = Device::Open("pci:unix:" + path, hw_);
+      ASSERT_TRUE(dev.ok()) << dev.status().ToString();
+      EXPECT_NE((*dev)->Describe().find("pci (shm"), std::string::npos) << (*dev)->Describe();
+      auto exe = (*dev)->Load(exes_[0].data(), exes_[0].size());
+      ASSERT_TRUE(exe.ok());
+      for (size_t i = 0; i < 2; ++i) {
+        auto out = RunOnce(**dev, **exe, RandomInputs(**exe, 21 + static_cast<uint32_t>(i)));
+        ASSERT_TRUE(out.ok()) << out.status().ToString();
+        EXPECT_EQ(*out, ref[i]);
+      }
+    }
+    (*server)->Stop();
+    serving.join();
+  }
+  ::rmdir(dir.c_str());
+}
+
+// `systole serve --pcie` as its own process: same bytes, then SIGKILL.
+TEST_F(PcieModels, SeparateServerProcessThenSigkill) {
+  const auto ref = Reference(0, {31});
+  char tmpl[] = "/tmp/pcie_proc_XXXXXX";
+  ASSERT_NE(::mkdtemp(tmpl), nullptr);
+  const std::string dir = tmpl, path = dir + "/s.sock", out_path = dir + "/out.txt";
+  const std::string listen = "unix:" + path;
+  const char* argv[] = {SYSTOLE_BIN, "serve", "--pcie", "--listen", listen.c_str(), nullptr};
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid = -1;
+  ASSERT_EQ(posix_spawn(&pid, SYSTOLE_BIN, &fa, nullptr, const_cast<char* const*>(argv), environ), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  bool ready = false;
+  for (int i = 0; i < 400 && !ready; ++i) {  // up to 20 s for the server to say it listens
+    std::ifstream f(out_path);
+    std::string line;
+    ready = std::getline(f, line) && line.rfind("listening on", 0) == 0;
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(ready) << "systole serve did not start";
+  {
+    auto dev = Device::Open("pci:unix:" + path, hw_);
+    ASSERT_TRUE(dev.ok()) << dev.status().ToString();
+    auto exe = (*dev)->Load(exes_[0].data(), exes_[0].size());
+    ASSERT_TRUE(exe.ok());
+    auto out = RunOnce(**dev, **exe, RandomInputs(**exe, 31));
+    ASSERT_TRUE(out.ok()) << out.status().ToString();
+    EXPECT_EQ(*out, ref[0]);
+    ::kill(pid, SIGKILL);
+    int st = 0;
+    ::waitpid(pid, &st, 0);
+    pid = -1;
+    const auto t0 = std::chrono::steady_clock::now();
+    auto dead = RunOnce(**dev, **exe, RandomInputs(**exe, 31));
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_FALSE(dead.ok());
+    EXPECT_EQ(dead.status().code(), StatusCode::kUnavailable) << dead.status().ToString();
+    EXPECT_LT(ms, 2000);
+  }
+  if (pid > 0) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+  }
+  std::remove(out_path.c_str());
+  std::remove(path.c_str());
+  ::rmdir(dir.c_str());
 }
 
 }  // namespace
