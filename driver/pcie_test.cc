@@ -15,6 +15,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -336,6 +337,21 @@ struct CorruptCase {
   pcie::Fault fault;
   const char* text;
 };
+void PrintTo(const CorruptCase& c, std::ostream* os) { *os << pcie::FaultName(static_cast<uint32_t>(c.fault)); }
+// CORRUPT_SEQ -> CorruptSeq (test names).
+std::string camel(const char* name) {
+  std::string out;
+  bool up = true;
+  for (const char* p = name; *p; ++p) {
+    if (*p == '_') {
+      up = true;
+      continue;
+    }
+    out += up ? *p : static_cast<char>(std::tolower(static_cast<unsigned char>(*p)));
+    up = false;
+  }
+  return out;
+}
 
 class PcieCorruptCompletion : public ::testing::TestWithParam<CorruptCase> {};
 
@@ -354,7 +370,10 @@ INSTANTIATE_TEST_SUITE_P(Faults, PcieCorruptCompletion,
                          ::testing::Values(CorruptCase{pcie::Fault::kCorruptSeq, "sequence number"},
                                            CorruptCase{pcie::Fault::kCorruptStatus, "unknown status"},
                                            CorruptCase{pcie::Fault::kCorruptCounters, "counters inconsistent"},
-                                           CorruptCase{pcie::Fault::kCorruptChecksum, "checksum"}));
+                                           CorruptCase{pcie::Fault::kCorruptChecksum, "checksum"}),
+                         [](const ::testing::TestParamInfo<CorruptCase>& i) {
+                           return std::string(camel(pcie::FaultName(static_cast<uint32_t>(i.param.fault))));
+                         });
 
 TEST(PcieFaults, CorruptCompletionOnAMemoryReadToo) {
   Rig rig;
