@@ -28,22 +28,22 @@ class SocketLink : public FrameLink {
   std::string Describe() const override { return address_.ToString(); }
 
   Status Send(const std::vector<uint8_t>& frame, Deadline deadline) override {
-    if (fd_ < 0) return Unavailable("%s: not connected", Describe().c_str());
-    return Annotate(SendAll(fd_, frame.data(), frame.size(), deadline, cancel_fd_), Describe());
+    if (fd_ < 0) return Unavailable("not connected");
+    return SendAll(fd_, frame.data(), frame.size(), deadline, cancel_fd_);
   }
 
   StatusOr<std::vector<uint8_t>> Receive(Deadline deadline) override {
-    if (fd_ < 0) return Unavailable("%s: not connected", Describe().c_str());
+    if (fd_ < 0) return Unavailable("not connected");
     std::vector<uint8_t> f(protocol::kHeaderBytes);
     size_t got = 0;
     Status s = RecvExact(fd_, f.data(), f.size(), deadline, cancel_fd_, &got);
-    if (!s.ok()) return Annotate(s, StrFormat("%s: waiting for a reply", Describe().c_str()));
+    if (!s.ok()) return Annotate(s, "waiting for a reply");
     StatusOr<size_t> len = FrameLengthFromHeader(f.data(), f.size());
-    if (!len.ok()) return Annotate(len.status(), Describe());
+    if (!len.ok()) return len.status();
     f.resize(*len);
     s = RecvExact(fd_, f.data() + protocol::kHeaderBytes, *len - protocol::kHeaderBytes, deadline, cancel_fd_, &got);
     if (!s.ok()) {
-      return Annotate(s, StrFormat("%s: reply %s truncated after %zu of %zu payload bytes", Describe().c_str(),
+      return Annotate(s, StrFormat("reply %s truncated after %zu of %zu payload bytes",
                                    DescribeOpcode(ParseHeader(f.data()).opcode).c_str(), got,
                                    *len - protocol::kHeaderBytes));
     }
