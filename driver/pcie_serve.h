@@ -40,6 +40,8 @@ struct PcieServeOptions {
 // client its fds, and keeps the function alive until the client's
 // connection hangs up or the hook (the Server) is destroyed. FAULT_INJECT is
 // honoured only when the host allows faults (--allow-faults).
+// The functions live as long as the last copy of the returned hook: destroy
+// every copy (the Server's and the caller's) before `host`.
 std::function<Status(int client_fd, DeviceHost& host)> MakePcieAttachHook(const PcieServeOptions& options);
 
 }  // namespace systole::driver

@@ -129,6 +129,7 @@ int Serve(int argc, char** argv) {
   Status s = (*server)->Serve();
   g_stop_fd = -1;
   server->reset();
+  so.pcie_attach = nullptr;  // the emulated PCIe functions end here, before the host they run on
   if (!s.ok()) return Fail(s);
   std::fprintf(stderr, "systole serve: stopped\n");
   return 0;
