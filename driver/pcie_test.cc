@@ -7,6 +7,7 @@
 // rings, malformed shared memory and fd messages, the sysfs scan on a fake
 // tree.
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
@@ -21,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 
@@ -757,6 +759,200 @@ TEST(PcieShm, BadIdentificationRegistersAreNamed) {
     EXPECT_TRUE(Contains(s, "CONTROL.RESET")) << s.ToString();
     EXPECT_LT(std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count(), 1500);
   }
+}
+
+// A scripted hostile device (test only): a thread that plays the device side
+// of BAR0 by hand, answering reset and enable correctly and each command
+// with whatever `respond` writes, so the driver meets records and registers
+// the real device model never produces.
+class ScriptedDevice {
+ public:
+  // respond(bar, window, index, descriptor): writes the completion (or not).
+  using Respond = std::function<void(volatile uint32_t*, uint8_t*, uint32_t, const pcie::Descriptor&)>;
+  explicit ScriptedDevice(Respond respond) : respond_(std::move(respond)) {
+    // Two mappings of the same memory: the device's own (alive as long as
+    // this object) and the one the transport takes.
+    PcieShmFds f = RawFds(2u << 20);
+    PcieShmFds mine = f;
+    for (int* fd : {&mine.bar_fd, &mine.dma_fd, &mine.doorbell_fd, &mine.irq_fd}) *fd = ::fcntl(*fd, F_DUPFD_CLOEXEC, 0);
+    doorbell_ = mine.doorbell_fd;
+    irq_ = mine.irq_fd;
+    auto own = MakeShmMapping(mine, "scripted-device");
+    EXPECT_TRUE(own.ok());
+    own_ = std::move(own).value();
+    auto m = MakeShmMapping(f, "scripted");
+    EXPECT_TRUE(m.ok());
+    mapping_ = std::move(m).value();
+    bar_ = own_->bar0();
+    win_ = own_->dma_host();
+    RawBarIds(bar_);
+    thread_ = std::thread([this] { Loop(); });
+  }
+  ~ScriptedDevice() {
+    stop_ = true;
+    const uint64_t one = 1;
+    EXPECT_EQ(::write(doorbell_, &one, 8), 8);
+    thread_.join();
+  }
+  StatusOr<std::unique_ptr<Transport>> Open() {
+    TransportOptions o;
+    o.timeout_ms = 300;
+    return OpenPcieTransportOver(std::move(mapping_), o);
+  }
+  static void RawBarIds(volatile uint32_t* bar) {
+    pcie::WriteReg(bar, reg::kIdMagic, pcie::kMagic);
+    pcie::WriteReg(bar, reg::kIdPci, field::kIdPciVendor.Make(pcie::kPciVendorId) |
+                                         field::kIdPciDevice.Make(pcie::kPciDeviceId));
+    pcie::WriteReg(bar, reg::kRegmapVersion, pcie::kRegMapVersion);
+    pcie::WriteReg(bar, reg::kHwArray, field::kHwArrayRows.Make(8) | field::kHwArrayCols.Make(8));
+    pcie::WriteReg(bar, reg::kHwAbufBytes, 65536);
+    pcie::WriteReg(bar, reg::kHwPbufBytes, 65536);
+    pcie::WriteReg(bar, reg::kHwAccRows, 1024);
+    pcie::WriteReg(bar, reg::kHwClockHz, 500000000);
+    pcie::WriteReg(bar, reg::kHwQueues, field::kHwQueuesQueueDepth.Make(32) | field::kHwQueuesTokenDepth.Make(32));
+    pcie::WriteReg(bar, reg::kHwLinkBytesPerS, 400000000);
+    pcie::WriteReg(bar, reg::kHwLinkLatencyNs, 20000);
+    pcie::WriteReg(bar, reg::kStatus, 1);
+  }
+
+ private:
+  void Irq() {
+    const uint64_t one = 1;
+    EXPECT_EQ(::write(irq_, &one, 8), 8);
+  }
+  void Loop() {
+    uint32_t head = 0;
+    while (!stop_) {
+      pollfd p{doorbell_, POLLIN, 0};
+      if (::poll(&p, 1, 1000) <= 0) continue;
+      uint64_t v;
+      while (::read(doorbell_, &v, 8) == 8) {
+      }
+      const uint32_t control = pcie::ReadControl(bar_);
+      if (control & field::kControlReset.mask()) {
+        head = 0;
+        pcie::WriteReg(bar_, reg::kCplHead, 0);
+        pcie::WriteReg(bar_, reg::kStatus, 1);
+        pcie::WriteControl(bar_, 0);
+        Irq();
+        continue;
+      }
+      if (control & field::kControlEnable.mask()) pcie::WriteReg(bar_, reg::kStatus, 1 | field::kStatusEnabled.mask());
+      const uint32_t tail = pcie::ReadRingTail(bar_);
+      while (head != tail) {
+        const pcie::Descriptor d = pcie::DecodeDescriptor(win_ + (head % 16) * pcie::kDescriptorBytes);
+        respond_(bar_, win_, head, d);
+        ++head;
+        Irq();
+      }
+    }
+  }
+  Respond respond_;
+  std::unique_ptr<PcieMapping> own_, mapping_;
+  volatile uint32_t* bar_ = nullptr;
+  uint8_t* win_ = nullptr;
+  int doorbell_ = -1, irq_ = -1;  // owned by own_
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// Writes a completion record for descriptor `index` (CRC computed), then CPL_HEAD.
+void Complete(volatile uint32_t* bar, uint8_t* win, uint32_t index, pcie::Completion c, uint32_t cpl_head) {
+  uint8_t rec[pcie::kCompletionBytes];
+  pcie::EncodeCompletion(c, rec);
+  const uint32_t crc = pcie::Crc32(rec, pcie::kCompletionChecksumOffset);
+  std::memcpy(rec + pcie::kCompletionChecksumOffset, &crc, 4);
+  std::memcpy(win + 4096 + (index % 16) * pcie::kCompletionBytes, rec, sizeof rec);
+  pcie::WriteReg(bar, reg::kCplHead, cpl_head);
+}
+
+pcie::Completion OkFor(const pcie::Descriptor& d) {
+  pcie::Completion c;
+  c.seq = d.seq;
+  c.opcode = d.opcode;
+  return c;
+}
+
+Status ReadSome(Transport& t) {
+  std::vector<uint8_t> b(64);
+  return t.ReadMemory(isa::Buffer::kAbuf, 0, b.data(), b.size());
+}
+
+TEST(PcieHostileDevice, CplHeadJumpingIsDataLoss) {
+  ScriptedDevice dev([](volatile uint32_t* bar, uint8_t* win, uint32_t i, const pcie::Descriptor& d) {
+    Complete(bar, win, i, OkFor(d), i + 7);
+  });
+  auto t = dev.Open();
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  Status s = ReadSome(**t);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
+  EXPECT_TRUE(Contains(s, "CPL_HEAD moved from 0 to 7")) << s.ToString();
+}
+
+TEST(PcieHostileDevice, ErrorTextIsBoundedAndPrintable) {
+  ScriptedDevice dev([](volatile uint32_t* bar, uint8_t* win, uint32_t i, const pcie::Descriptor& d) {
+    pcie::Completion c = OkFor(d);
+    c.status = static_cast<uint16_t>(pcie::CplStatus::kExecError);
+    c.detail = static_cast<uint32_t>(StatusCode::kFailedPrecondition);
+    std::memset(c.error_text, 'A', sizeof c.error_text);  // no NUL at all
+    c.error_text[3] = 0x07;                              // a control character
+    c.error_text_len = i == 0 ? sizeof c.error_text : 5000;
+    Complete(bar, win, i, c, i + 1);
+  });
+  auto t = dev.Open();
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  Status s = ReadSome(**t);
+  EXPECT_EQ(s.code(), StatusCode::kFailedPrecondition) << s.ToString();
+  EXPECT_EQ(s.message().size(), pcie::kErrorTextBytes);
+  EXPECT_EQ(s.message().substr(0, 5), "AAA?A");
+  s = ReadSome(**t);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
+  EXPECT_TRUE(Contains(s, "error_text_len 5000")) << s.ToString();
+}
+
+TEST(PcieHostileDevice, UnknownExecErrorCodeAndStaleRecordsAreDataLoss) {
+  ScriptedDevice dev([](volatile uint32_t* bar, uint8_t* win, uint32_t i, const pcie::Descriptor& d) {
+    pcie::Completion c = OkFor(d);
+    if (i == 0) {
+      c.status = static_cast<uint16_t>(pcie::CplStatus::kExecError);
+      c.detail = 999;
+      Complete(bar, win, i, c, i + 1);
+    } else if (i == 1) {
+      pcie::WriteReg(bar, reg::kCplHead, i + 1);  // advances the head, writes no record (the slot is zero)
+    } else {
+      c.opcode = 1;  // the record of another command
+      Complete(bar, win, i, c, i + 1);
+    }
+  });
+  auto t = dev.Open();
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  Status s = ReadSome(**t);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
+  EXPECT_TRUE(Contains(s, "unknown status code 999")) << s.ToString();
+  // The scripted device's head restarts at 0 after the driver's reset.
+  s = ReadSome(**t);
+  EXPECT_EQ(s.code(), StatusCode::kDataLoss) << s.ToString();
+}
+
+TEST(PcieHostileDevice, ErrorWithoutCompletionAndSilenceAreBounded) {
+  std::atomic<int> mode{0};
+  ScriptedDevice dev([&](volatile uint32_t* bar, uint8_t*, uint32_t, const pcie::Descriptor&) {
+    if (mode == 0) {
+      pcie::WriteReg(bar, reg::kErrorCode, 77);  // an ERROR_CODE no spec value has
+      pcie::WriteReg(bar, reg::kStatus, 1 | field::kStatusEnabled.mask() | field::kStatusError.mask());
+    }
+    // mode 1: nothing at all
+  });
+  auto t = dev.Open();
+  ASSERT_TRUE(t.ok()) << t.status().ToString();
+  Status s = ReadSome(**t);
+  EXPECT_EQ(s.code(), StatusCode::kInternal) << s.ToString();
+  EXPECT_TRUE(Contains(s, "ERROR_CODE unknown (77)")) << s.ToString();
+  mode = 1;
+  const auto t0 = std::chrono::steady_clock::now();
+  s = ReadSome(**t);
+  EXPECT_EQ(s.code(), StatusCode::kDeadlineExceeded) << s.ToString();
+  EXPECT_LT(std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - t0).count(), 1500);
 }
 
 // ---------------------------------------------------------------------------
