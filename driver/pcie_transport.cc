@@ -194,8 +194,8 @@ class PcieTransport : public Transport {
 
   StatusOr<sim::PerfCounters> Execute(const std::vector<isa::InsnWord>& program, const sim::HostMemory& host,
                                       const ExecuteOptions& options) override {
+    cancel_ = false;  // an Interrupt() before this call is not for it
     RETURN_IF_ERROR(Usable());
-    cancel_ = false;
     if (program.empty()) return InvalidArgument("%s: empty program", Where().c_str());
     if (program.size() > pcie::kMaxProgramWords)
       return InvalidArgument("%s: program of %zu words exceeds the device's %u", Where().c_str(), program.size(),
@@ -488,8 +488,8 @@ class PcieTransport : public Transport {
     if (uint64_t{addr} + size > cap)
       return OutOfRange("%s: [0x%x, +%zu) outside %s (%" PRIu64 " bytes)", Where().c_str(), addr, size, bname, cap);
     if (size == 0) return Status::Ok();
-    RETURN_IF_ERROR(Usable());
     cancel_ = false;
+    RETURN_IF_ERROR(Usable());
     uint64_t off = kDataOffset;
     for (const auto& [id, c] : cache_) off = std::max(off, AlignUp(c.off + c.size));
     if (m_->dma_bytes() - off < (uint64_t{1} << 20)) {
