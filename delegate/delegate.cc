@@ -414,8 +414,10 @@ std::string JoinInts(const std::vector<int>& v) {
 
 StatusOr<TfLiteDelegatePtr> CreateDelegate(const DelegateOptions& options) {
   RETURN_IF_ERROR(options.partition.Validate());
-  if (options.device != "sim" && options.device != "sim:rtl" && options.device.rfind("remote:", 0) != 0) {
-    return InvalidArgument("device '%s': unknown (expected sim, sim:rtl or remote:ADDRESS)", options.device.c_str());
+  if (options.device != "sim" && options.device != "sim:rtl" && options.device.rfind("remote:", 0) != 0 &&
+      options.device != "pci" && options.device.rfind("pci:", 0) != 0) {
+    return InvalidArgument("device '%s': unknown (expected sim, sim:rtl, remote:ADDRESS, pci or pci:WHERE)",
+                           options.device.c_str());
   }
   ASSIGN_OR_RETURN(sim::DeviceConfig hw, sim::DeviceConfig::FromName(options.config));
   auto d = std::make_unique<SystoleDelegate>();

@@ -31,7 +31,9 @@ constexpr char kRunUsage[] =
     "\n"
     "  --device D        cpu: the CPU interpreter only; sim: the SystemC device model;\n"
     "                    sim:rtl: the same with the Verilated RTL compute core;\n"
-    "                    remote:unix:PATH, remote:tcp:HOST:PORT: a `systole serve`. Default:\n"
+    "                    remote:unix:PATH, remote:tcp:HOST:PORT: a `systole serve`;\n"
+    "                    pci, pci:N, pci:DDDD:BB:DD.F: a PCIe card (VFIO); pci:unix:PATH:\n"
+    "                    the PCIe function a `systole serve --pcie` emulates. Default:\n"
     "                    sim when MODEL has SYSTOLE ops (systole compile) or --delegate\n"
     "                    is given, else cpu\n"
     "  --delegate        apply the Systole delegate (same as --device sim)\n"
@@ -94,8 +96,10 @@ int Run(int argc, char** argv) {
   p.Value({"--output"}, [&](const std::string& v) { output_path = v; return true; });
   p.Value({"--device"}, [&](const std::string& v) {
     device = v;
-    if (device != "cpu" && device != "sim" && device != "sim:rtl" && device.rfind("remote:", 0) != 0) {
-      return p.Error("--device '%s' is unknown (expected cpu, sim, sim:rtl or remote:ADDRESS)", v.c_str());
+    if (device != "cpu" && device != "sim" && device != "sim:rtl" && device.rfind("remote:", 0) != 0 &&
+        device != "pci" && device.rfind("pci:", 0) != 0) {
+      return p.Error("--device '%s' is unknown (expected cpu, sim, sim:rtl, remote:ADDRESS, pci or pci:WHERE)",
+                     v.c_str());
     }
     return true;
   });
