@@ -4,10 +4,16 @@
 # every shared model; then SIGKILL of the server in the middle of a run makes
 # the client print an error and exit non-zero well within its timeout.
 #
-#   remote_e2e_test.sh SYSTOLE_BINARY SHARED_MODELS_DIR
+#   remote_e2e_test.sh SYSTOLE_BINARY SHARED_MODELS_DIR [pcie]
+#
+# With "pcie", the same through the server's emulated PCIe function:
+# `systole serve --pcie` and --device pci:unix:S (docs/pcie.md).
 set -u
 SYSTOLE=$1
 MODELS=$2
+MODE=${3:-remote}
+SERVE_EXTRA=""
+[ "$MODE" = pcie ] && SERVE_EXTRA="--pcie"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/systole_e2e_XXXXXX")
 SOCK="$WORK/s.sock"
 SERVER=""
@@ -19,7 +25,7 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
 start_server() {
-  "$SYSTOLE" serve --listen "unix:$SOCK" > "$WORK/serve.out" 2> "$WORK/serve.err" &
+  "$SYSTOLE" serve --listen "unix:$SOCK" $SERVE_EXTRA > "$WORK/serve.out" 2> "$WORK/serve.err" &
   SERVER=$!
   i=0
   while ! grep -q "^listening on unix:$SOCK" "$WORK/serve.out" 2>/dev/null; do
@@ -31,25 +37,27 @@ start_server() {
 }
 
 start_server
+DEVICE="remote:unix:$SOCK"
+[ "$MODE" = pcie ] && DEVICE="pci:unix:$SOCK"
 checked=0
 for model in "$MODELS"/*.tflite; do
   [ -e "$model" ] || continue
   name=$(basename "$model")
   "$SYSTOLE" run "$model" --device sim --seed 1 --output "$WORK/sim.bin" --quiet 2> "$WORK/sim.err"
   sim_rc=$?
-  "$SYSTOLE" run "$model" --device "remote:unix:$SOCK" --seed 1 --output "$WORK/remote.bin" --quiet 2> "$WORK/remote.err"
+  "$SYSTOLE" run "$model" --device "$DEVICE" --seed 1 --output "$WORK/remote.bin" --quiet 2> "$WORK/remote.err"
   remote_rc=$?
   if [ $sim_rc -ne 0 ]; then
     # A model the simulator path cannot run (e.g. an op no interpreter has)
     # must fail the same way remotely.
     [ $remote_rc -ne 0 ] || fail "$name: sim failed ($(cat "$WORK/sim.err")) but remote succeeded"
     cmp -s "$WORK/sim.err" "$WORK/remote.err" || fail "$name: different errors: sim '$(cat "$WORK/sim.err")', remote '$(cat "$WORK/remote.err")'"
-    echo "same error on sim and remote: $name ($(cat "$WORK/sim.err"))"
+    echo "same error on sim and $MODE: $name ($(cat "$WORK/sim.err"))"
     continue
   fi
   [ $remote_rc -eq 0 ] || fail "$name: remote run failed: $(cat "$WORK/remote.err")"
   cmp "$WORK/sim.bin" "$WORK/remote.bin" || fail "$name: remote output differs from sim"
-  echo "same bytes on sim and remote: $name ($(wc -c < "$WORK/sim.bin") output bytes)"
+  echo "same bytes on sim and $MODE: $name ($(wc -c < "$WORK/sim.bin") output bytes)"
   checked=$((checked + 1))
 done
 if [ $checked -eq 0 ]; then
@@ -63,7 +71,7 @@ if [ -z "$model" ]; then
   model="$WORK/m.tflite"
 fi
 start=$(date +%s)
-"$SYSTOLE" run "$model" --device "remote:unix:$SOCK" --repeat 1000000 --quiet > "$WORK/kill.out" 2> "$WORK/kill.err" &
+"$SYSTOLE" run "$model" --device "$DEVICE" --repeat 1000000 --quiet > "$WORK/kill.out" 2> "$WORK/kill.err" &
 CLIENT=$!
 sleep 1
 kill -KILL "$SERVER"

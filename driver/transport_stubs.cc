@@ -14,11 +14,4 @@ StatusOr<std::unique_ptr<Transport>> OpenUsbTransport(int index, const Transport
 }
 std::vector<DeviceIdentity> EnumerateUsbDevices() { return {}; }
 
-// ---- pcie (delete both when pcie_transport.cc is merged) ----
-StatusOr<std::unique_ptr<Transport>> OpenPcieTransport(const std::string& where, const TransportOptions&) {
-  return Unimplemented("device '%s': the PCIe transport is not in this build yet",
-                       where.empty() ? "pci" : ("pci:" + where).c_str());
-}
-std::vector<DeviceIdentity> EnumeratePcieDevices() { return {}; }
-
 }  // namespace systole::driver

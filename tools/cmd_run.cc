@@ -38,7 +38,7 @@ constexpr char kRunUsage[] =
     "                      usb, usb:N            the first / N-th Systole USB device\n"
     "                      pci, pci:N            the first / N-th Systole PCIe device\n"
     "                      pci:DDDD:BB:DD.F      the PCIe device at that address\n"
-    "                      pci:unix:PATH         the PCIe BAR systole serve exports\n"
+    "                      pci:unix:PATH         the PCIe function systole serve --pcie emulates\n"
     "                    (systole devices lists what is attached). Default: sim when\n"
     "                    MODEL has SYSTOLE ops (systole compile) or --delegate is\n"
     "                    given, else cpu\n"

@@ -10,6 +10,7 @@
 
 #include "arch/device_config.h"
 #include "driver/device_session.h"
+#include "driver/pcie_serve.h"
 #include "driver/server.h"
 #include "driver/transport.h"
 #include "tools/cli.h"
@@ -20,7 +21,7 @@ namespace {
 
 constexpr char kServeUsage[] =
     "usage: systole serve --listen unix:PATH|tcp:127.0.0.1:PORT [--backend systemc|rtl]\n"
-    "                     [--config C] [--max-clients N] [--allow-faults]\n"
+    "                     [--config C] [--max-clients N] [--allow-faults] [--pcie]\n"
     "\n"
     "Runs a simulated Systole device as a separate process: the SystemC device model\n"
     "serving the Systole device protocol (docs/protocol.md), the same bytes a USB\n"
@@ -39,6 +40,13 @@ constexpr char kServeUsage[] =
     "                     clients get a 'server busy' error\n"
     "  --allow-faults     accept the protocol's FAULT command (tests: delay, drop,\n"
     "                     truncate or corrupt a reply, fail a run, disappear, exit)\n"
+    "                     and, with --pcie, the emulated function's FAULT_INJECT\n"
+    "                     register\n"
+    "  --pcie             also export an emulated PCIe function to each client that\n"
+    "                     asks (PCIE_ATTACH; Unix sockets only): its BAR0 and DMA\n"
+    "                     window as memfds, doorbell and interrupt as eventfds, passed\n"
+    "                     with SCM_RIGHTS (docs/pcie.md). Device string\n"
+    "                     pci:unix:PATH\n"
     "\n"
     "Prints one line on stdout when ready: 'listening on ADDRESS' (with the actual\n"
     "port). Each client gets its own session: its own host regions, programs and\n"
@@ -76,12 +84,25 @@ int Serve(int argc, char** argv) {
     return true;
   });
   p.Flag({"--allow-faults"}, [&] { ho.allow_faults = true; });
+  bool pcie = false;
+  p.Flag({"--pcie"}, [&] { pcie = true; });
   if (const int rc = p.Parse(argc, argv); rc >= 0) return rc;
   if (so.listen.empty()) {
     std::fprintf(stderr, "systole serve: --listen is required (unix:PATH or tcp:127.0.0.1:PORT)\n%s", kServeUsage);
     return 2;
   }
   so.max_clients = static_cast<int>(max_clients);
+  if (pcie) {
+    if (so.listen.rfind("unix:", 0) != 0) {
+      std::fprintf(stderr, "systole serve: --pcie needs a Unix socket (--listen unix:PATH): file descriptors "
+                           "cannot travel over TCP\n");
+      return 2;
+    }
+    driver::PcieServeOptions po;
+    po.fw_kind = backend == "rtl" ? 2 : 1;
+    po.max_attachments = so.max_clients;
+    so.pcie_attach = driver::MakePcieAttachHook(po);
+  }
   StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName(config);
   if (!hw.ok()) return Fail(Annotate(hw.status(), "--config"));
   StatusOr<std::unique_ptr<driver::Transport>> device = driver::OpenSimTransport(*hw, backend == "rtl");
@@ -100,13 +121,15 @@ int Serve(int argc, char** argv) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
-  std::fprintf(stderr, "systole serve: %s, %s, max %d clients%s\n", host.Describe().c_str(), hw->ToString().c_str(),
-               so.max_clients, ho.allow_faults ? ", fault injection allowed" : "");
+  std::fprintf(stderr, "systole serve: %s, %s, max %d clients%s%s\n", host.Describe().c_str(),
+               hw->ToString().c_str(), so.max_clients, ho.allow_faults ? ", fault injection allowed" : "",
+               pcie ? ", PCIe emulation (pci:unix:PATH)" : "");
   std::printf("listening on %s\n", (*server)->address().c_str());
   std::fflush(stdout);
   Status s = (*server)->Serve();
   g_stop_fd = -1;
   server->reset();
+  so.pcie_attach = nullptr;  // the emulated PCIe functions end here, before the host they run on
   if (!s.ok()) return Fail(s);
   std::fprintf(stderr, "systole serve: stopped\n");
   return 0;
