@@ -325,6 +325,9 @@ class PcieTransport : public Transport {
       if (s.code() == StatusCode::kCancelled && !cancel_) continue;  // a stale wake-up
       if (!Present()) return Lost(what);
       if (s.code() == StatusCode::kDeadlineExceeded && cond()) return Status::Ok();
+      // The mapping says the device (or the server exporting it) is gone:
+      // nothing can reset it, so later calls, Reset() included, fail at once.
+      if (s.code() == StatusCode::kUnavailable) lost_ = true;
       return s;
     }
   }

@@ -146,7 +146,9 @@ class PcieModels : public ::testing::Test {
     auto t = driver::OpenPcieTransportOver(std::move(map).value(), to);
     ASSERT_TRUE(t.ok()) << t.status().ToString();
     transport_ = t->get();
-    auto dev = driver::OpenDeviceOnTransport("pci:shm", std::move(t).value(), nullptr);
+    driver::DeviceOptions dopt;
+    dopt.timeout_ms = timeout_ms;  // the Device passes it to every run
+    auto dev = driver::OpenDeviceOnTransport("pci:shm", std::move(t).value(), nullptr, dopt);
     ASSERT_TRUE(dev.ok()) << dev.status().ToString();
     dev_ = std::move(dev).value();
   }
