@@ -105,10 +105,8 @@ module systole_core
     $error("systole_core: built for SOFTMAX_LATENCY 1 and a 1024-byte table, ISA says %0d/%0d",
            SoftmaxLatency, SoftmaxTableBytes);
   end
-  if (F32DivLatency > SoftmaxDivLatency) begin : gen_bad_softmax_div
-    $error("systole_core: the divider needs %0d cycles, SOFTMAX_DIV_LATENCY is %0d",
-           F32DivLatency, SoftmaxDivLatency);
-  end
+  localparam logic [31:0] F32One  = 32'h3F80_0000;  // 1.0f
+  localparam logic [31:0] F32Half = 32'h3F00_0000;  // 0.5f
 
   localparam int unsigned L = MemReadLatency;
   localparam int unsigned ArrayLat = Rows + Cols - 1;
@@ -760,11 +758,11 @@ module systole_core
   end
 
   // inv = 1 / x: sequential restoring divider started in d0 + 1; its result is
-  // held from d0 + 1 + F32DivLatency <= o0 + 1 (checked at elaboration) until
+  // held from d0 + 1 + 28 <= o0 + 1 (the divider checks its latency) until
   // the next row's start.
   logic sm_div_start, unused_sm_div_done;
   assign sm_div_start = sm_run && sm_ph_q == sm_d0 + 32'd1;
-  systole_fp32_div u_sm_div (
+  systole_fp32_div #(.MaxLatency(SoftmaxDivLatency)) u_sm_div (
     .clk_i, .rst_ni,
     .start_i (sm_div_start),
     .a_i     (F32One),
