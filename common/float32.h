@@ -1,7 +1,8 @@
 // IEEE-754 binary32 arithmetic on bit patterns, defined without the host's
 // floating-point unit: the one C++ definition of the float operations of the
 // SOFTMAX instruction (docs/ISA.md), shared by the simulator's semantics and
-// the RTL tests (rtl/systole_fp32.sv implements the same algorithms).
+// the RTL tests (rtl/systole_fp32_pkg.sv and rtl/systole_fp32_div.sv implement
+// the same algorithms).
 //
 // Every operation rounds to nearest, ties to even, keeps subnormal inputs and
 // results (no flush to zero), and returns the single quiet NaN kNaN for every

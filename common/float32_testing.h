@@ -1,5 +1,6 @@
 // Operands that exercise every path of binary32 arithmetic, shared by the
-// tests of common/float32 (against the host FPU) and of rtl/systole_fp32.sv
+// tests of common/float32 (against the host FPU) and of the RTL's binary32
+// units (rtl/systole_fp32.sv, the test top of systole_fp32_pkg / _div)
 // (against common/float32).
 #ifndef SYSTOLE_COMMON_FLOAT32_TESTING_H_
 #define SYSTOLE_COMMON_FLOAT32_TESTING_H_

@@ -50,6 +50,14 @@ class RtlCore final : public sim::ComputeCore {
   ~RtlCore() override {
     if (trace_) trace_->close();
     model_->final();
+    // The model's scopes (the names its assertions report) were registered
+    // with the thread's current context, ctx_ (its constructor made it
+    // current), and Verilator erases them from the thread's current context
+    // again: make that ctx_ once more, or destroying this core after another
+    // core's context is gone would touch freed memory (two devices in one
+    // thread, as in the driver tests).
+    Verilated::threadContextp(&ctx_);
+    model_.reset();
   }
 
   Status OpenTrace(const std::string& path) {

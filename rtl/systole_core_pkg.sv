@@ -1,0 +1,23 @@
+// systole_core_pkg: types and helpers shared by the units of the compute core
+// (systole_core.sv and the modules it wires together). No constants: those come
+// from the ISA package (systole_isa_pkg, generated from schema/isa/isa.json).
+package systole_core_pkg;
+  // Which datapath the current instruction drives: one-hot, or all zero for
+  // NOP, SETREG and opcodes outside the COMPUTE unit (decoded by systole_seq).
+  typedef struct packed {
+    logic lw;    // LOAD_WEIGHTS
+    logic mm;    // MATMUL
+    logic pp;    // POSTPROC
+    logic vm;    // VMACC
+    logic elt;   // VADD, VSUB, VMUL
+    logic lut;   // VLUT
+    logic fill;  // VFILL
+    logic pool;  // MAXPOOL, AVGPOOL
+    logic sm;    // SOFTMAX
+  } op_class_t;
+
+  // The cycle c lies in the window lo <= c < lo + n (no overflow for any n).
+  function automatic logic in_win(logic [31:0] c, logic [31:0] lo, logic [31:0] n);
+    return c >= lo && c - lo < n;
+  endfunction
+endpackage

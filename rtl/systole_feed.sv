@@ -1,0 +1,71 @@
+// systole_feed: the array feed. Writes the weight rows of LOAD_WEIGHTS into the
+// systolic array and feeds it the activation vectors of MATMUL; psum_o is the
+// array's result vector (systole_array: Rows x Cols, weight stationary).
+//
+// Schedule (cycle = the sequencer's cnt_i, data from the PBUF / ABUF read
+// port issued MemReadLatency = 1 cycle earlier by systole_agen):
+//   LOAD_WEIGHTS  array row r is written in cycle r + 1 for every r < Rows;
+//                 rows >= k get zeros (columns >= n are zero on the bus)
+//   MATMUL        activation vector i enters in cycle i + 1 (i < m); its
+//                 result is on psum_o in cycle i + 1 + Rows + Cols - 1, flagged
+//                 by psum_valid_o (the write-back's ACC write window)
+// No handshake: the data arrive in fixed cycles. The array is clock-gated
+// (en) outside MATMUL, so it holds its pipeline between instructions.
+module systole_feed
+  import systole_isa_pkg::*;
+  import systole_core_pkg::*;
+#(
+  parameter int unsigned Rows = 16,
+  parameter int unsigned Cols = 16
+) (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  input  logic                  busy_i,
+  input  logic                  active_i,
+  input  insn_t                 insn_i,
+  input  logic [31:0]           cnt_i,
+  input  op_class_t             cls_i,
+  input  logic [Cols-1:0][7:0]  w_i,     // PBUF read data (a weight row)
+  input  logic [Rows-1:0][7:0]  act_i,   // ABUF port A read data (an activation vector)
+  output logic                  psum_valid_o,
+  output logic [Cols-1:0][31:0] psum_o
+);
+  localparam int unsigned L       = MemReadLatency;
+  localparam int unsigned RowIdxW = $clog2(Rows);
+
+  load_weights_t f_lw;
+  matmul_t       f_mm;
+  assign f_lw = load_weights_t'(insn_i);
+  assign f_mm = matmul_t'(insn_i);
+
+  logic                 w_we;
+  logic [RowIdxW-1:0]   w_row;
+  logic [Cols-1:0][7:0] w_data;
+  logic [31:0]          w_idx;
+  assign w_idx  = cnt_i - 32'(L);
+  assign w_we   = busy_i && cls_i.lw && in_win(cnt_i, 32'(L), 32'(Rows));
+  assign w_row  = RowIdxW'(w_idx);
+  assign w_data = w_idx < 32'(f_lw.k) ? w_i : '0;
+
+  logic act_valid;
+  assign act_valid = busy_i && cls_i.mm && in_win(cnt_i, 32'(L), 32'(f_mm.m));
+
+  systole_array #(.Rows(Rows), .Cols(Cols)) u_array (
+    .clk_i,
+    .rst_ni,
+    .en_i         (active_i && cls_i.mm),
+    .w_we_i       (w_we),
+    .w_row_i      (w_row),
+    .w_i          (w_data),
+    .act_valid_i  (act_valid),
+    .act_i,
+    .psum_valid_o,
+    .psum_o
+  );
+
+  // A weight write and an activation never meet (one instruction at a time).
+  a_w_or_act: assert property (@(posedge clk_i) !(w_we && act_valid));
+
+  logic unused_ok;
+  assign unused_ok = ^{f_lw, f_mm, cls_i};
+endmodule

@@ -1,0 +1,166 @@
+// systole_seq: the compute core's sequencer. Holds the instruction register and
+// the cycle counter, decodes the opcode into the one-hot datapath class, and
+// executes SETREG (the vector configuration registers live here).
+//
+// Handshake (the compute-core contract, docs/accelerator.md): an instruction is
+// accepted in cycle t when insn_valid_i && insn_ready_o. The core is busy in
+// cycles t .. t+T-1 (cycle 0 = the accept cycle), done_o pulses in t+T-1 and
+// insn_ready_o rises again in t+T. T comes from compute_last_cycle() of the
+// ISA package, which gen_isa.py generates from the "cycles" formulas of
+// schema/isa/isa.json: the sequencer has no cycle table of its own.
+//
+// Outputs to the units (all combinational, valid in every cycle):
+//   accept_o  the accept cycle (cycle 0)
+//   busy_o    cycles 1 .. T-1 of a multi-cycle instruction
+//   active_o  busy_o, or an instruction offered (cycle 0 if it is accepted)
+//   insn_o    the current instruction: insn_i while idle, the register while busy
+//   cnt_o     the current cycle within it, 0 in the accept cycle
+//   cls_o     its datapath class (one-hot or zero)
+//   chunks_o  ceil(len / Cols) of VADD..VFILL (the element vectors)
+//   taps_o    kh * kw of MAXPOOL/AVGPOOL (the window taps per pixel)
+//   vreg_o    the vector registers (SETREG writes them in its accept cycle)
+// Latency: none (SETREG's registers change at the end of its accept cycle).
+module systole_seq
+  import systole_isa_pkg::*;
+  import systole_core_pkg::*;
+#(
+  parameter int unsigned Rows = 16,
+  parameter int unsigned Cols = 16
+) (
+  input  logic               clk_i,
+  input  logic               rst_ni,
+  input  logic               insn_valid_i,
+  input  insn_t              insn_i,
+  output logic               insn_ready_o,
+  output logic               done_o,
+  output logic               accept_o,
+  output logic               busy_o,
+  output logic               active_o,
+  output insn_t              insn_o,
+  output logic [31:0]        cnt_o,
+  output op_class_t          cls_o,
+  output logic [31:0]        chunks_o,
+  output logic [15:0]        taps_o,
+  output logic signed [31:0] vreg_o [NumVregs]
+);
+  // ---- instruction register, cycle counter -----------------------------------
+  logic        busy_q, busy_d;
+  insn_t       insn_q, insn_d;
+  logic [31:0] cnt_q, cnt_d;    // cycle index in the instruction
+  logic [31:0] last_q, last_d;  // T - 1
+
+  logic        accept, active;
+  insn_t       insn;
+  logic [31:0] cnt, last;
+  opcode_e     op;
+
+  assign accept = insn_valid_i && !busy_q;
+  assign active = busy_q || insn_valid_i;
+  assign insn   = busy_q ? insn_q : insn_i;
+  assign cnt    = busy_q ? cnt_q : 32'd0;
+  assign op     = opcode_e'(insn[OpcodeLsb +: OpcodeWidth]);
+  // The cycle table: isa.json's formulas (generated into systole_isa_pkg).
+  assign last   = compute_last_cycle(insn, Rows, Cols);
+
+  always_comb begin
+    busy_d = busy_q;
+    insn_d = insn_q;
+    cnt_d  = cnt_q;
+    last_d = last_q;
+    if (accept) begin
+      busy_d = last != 32'd0;
+      insn_d = insn_i;
+      cnt_d  = 32'd1;
+      last_d = last;
+    end else if (busy_q) begin
+      busy_d = cnt_q != last_q;
+      cnt_d  = cnt_q + 32'd1;
+    end
+  end
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      busy_q <= 1'b0;
+      insn_q <= '0;
+      cnt_q  <= '0;
+      last_q <= '0;
+    end else begin
+      busy_q <= busy_d;
+      insn_q <= insn_d;
+      cnt_q  <= cnt_d;
+      last_q <= last_d;
+    end
+  end
+
+  assign insn_ready_o = !busy_q;
+  assign done_o       = active && (busy_q ? cnt_q == last_q : last == 32'd0);
+  assign accept_o     = accept;
+  assign busy_o       = busy_q;
+  assign active_o     = active;
+  assign insn_o       = insn;
+  assign cnt_o        = cnt;
+
+  // ---- decode ---------------------------------------------------------------------
+  op_class_t cls;
+  always_comb begin
+    cls = '0;
+    unique case (op)
+      OpLoadWeights:          cls.lw   = 1'b1;
+      OpMatmul:               cls.mm   = 1'b1;
+      OpPostproc:             cls.pp   = 1'b1;
+      OpVmacc:                cls.vm   = 1'b1;
+      OpVadd, OpVsub, OpVmul: cls.elt  = 1'b1;
+      OpVlut:                 cls.lut  = 1'b1;
+      OpVfill:                cls.fill = 1'b1;
+      OpMaxpool, OpAvgpool:   cls.pool = 1'b1;
+      OpSoftmax:              cls.sm   = 1'b1;
+      default:                ;  // NOP, SETREG, other units
+    endcase
+  end
+  assign cls_o = cls;
+
+  // Element chunks of VADD..VFILL (33 bits: len may be 2^32-1; the four share
+  // the len field) and the window taps of a pooled pixel.
+  vadd_t    f_el;
+  maxpool_t f_pool;
+  logic [32:0] len_up;
+  assign f_el     = vadd_t'(insn);
+  assign f_pool   = maxpool_t'(insn);
+  assign len_up   = 33'(f_el.len) + 33'(Cols - 1);
+  assign chunks_o = 32'(len_up / 33'(Cols));
+  assign taps_o   = 16'(f_pool.kh) * 16'(f_pool.kw);
+
+  // ---- vector registers (SETREG) ----------------------------------------------
+  setreg_t            f_set;
+  logic signed [31:0] vreg_q [NumVregs];
+  logic signed [31:0] vreg_d [NumVregs];
+  assign f_set = setreg_t'(insn);
+  always_comb begin
+    vreg_d = vreg_q;
+    if (accept && op == OpSetreg) begin
+      for (int unsigned j = 0; j < NumVregs; j++) begin
+        if (32'(j) == 32'(f_set.vreg))                            vreg_d[j] = f_set.value0;
+        if (32'(j) == 32'(f_set.vreg) + 1 && f_set.count >= 2'd2) vreg_d[j] = f_set.value1;
+        if (32'(j) == 32'(f_set.vreg) + 2 && f_set.count == 2'd3) vreg_d[j] = f_set.value2;
+      end
+    end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) vreg_q <= '{default: '0};
+    else         vreg_q <= vreg_d;
+  end
+  assign vreg_o = vreg_q;
+
+  // ---- assertions -------------------------------------------------------------------
+  // At most one datapath per instruction; the counter never passes T - 1; a
+  // busy core neither accepts nor loses its instruction; done_o is followed by
+  // insn_ready_o (the core is never busy past its done cycle).
+  a_cls_onehot: assert property (@(posedge clk_i) $onehot0(cls));
+  a_cnt_range:  assert property (@(posedge clk_i) busy_q |-> cnt_q <= last_q);
+  a_no_accept:  assert property (@(posedge clk_i) busy_q |-> !accept);
+  a_done_ready: assert property (@(posedge clk_i) done_o |-> !busy_d);
+  a_busy_done:  assert property (@(posedge clk_i) busy_q && !done_o |-> busy_d);
+
+  logic unused_ok;
+  assign unused_ok = ^{f_el, f_pool, f_set};
+endmodule

@@ -1,0 +1,202 @@
+// systole_vlanes: the Cols-wide vector lanes of POSTPROC, VADD/VSUB/VMUL and
+// VMACC.
+//
+//   requant bank   Cols x systole_requant, shared by POSTPROC (per-channel bias,
+//                  mult, shift from PBUF; with fp32 the mult vector holds
+//                  binary32 scales) and VADD..VMUL (output rescale from the
+//                  vector registers); rq_o is its int8 result vector
+//   eltwise front  Cols x 2 systole_mbqm: the ADD/SUB input rescales, the MUL
+//                  product riding in the tag; feeds the requant bank
+//   VMACC lane     ACC + a * w per lane (w: the tap weights); vm_o
+//
+// Schedule (cnt_i; data arrive MemReadLatency = L = 1 after systole_agen's read):
+//   POSTPROC  bias, mult, shift vectors latched in cycles L, L+1, L+2; ACC row i
+//             enters the bank in 3 + i + L, rq_o holds it REQUANT_LATENCY later
+//   VADD..    chunk j enters in j + L; the front (4 stages) plus EltPad pad
+//             registers plus the bank: rq_o ELTWISE_LATENCY later
+//   VMACC     weights latched in cycle L; vm_o is row i's result in
+//             1 + i + L + VMACC_LATENCY (registered)
+// No handshake, no valid bits: the sequencer's schedule says when rq_o and vm_o
+// hold a result (systole_wb). The pipelines are clock-enabled only while an
+// instruction using them is in flight.
+module systole_vlanes
+  import systole_isa_pkg::*;
+  import systole_core_pkg::*;
+#(
+  parameter int unsigned Cols = 16
+) (
+  input  logic                     clk_i,
+  input  logic                     rst_ni,
+  input  logic                     busy_i,
+  input  logic                     active_i,
+  input  insn_t                    insn_i,
+  input  logic [31:0]              cnt_i,
+  input  op_class_t                cls_i,
+  input  logic signed [31:0]       vreg_i [NumVregs],
+  input  logic [4*Cols-1:0][7:0]   pbuf_i,        // PBUF read data
+  input  logic [Cols-1:0][7:0]     a_i,           // ABUF port A read data
+  input  logic [Cols-1:0][7:0]     b_i,           // ABUF port B read data
+  input  logic [Cols-1:0][31:0]    acc_i,         // ACC read data
+  output logic signed [7:0]        rq_o [Cols],
+  output logic signed [31:0]       vm_o [Cols]
+);
+  // Pipeline depths implemented here. Constants above them are met by padding.
+  localparam int unsigned L            = MemReadLatency;
+  localparam int unsigned RequantDepth = 5;  // systole_requant
+  localparam int unsigned MbqmDepth    = 4;  // systole_mbqm
+  localparam int unsigned ReqPad = RequantLatency - RequantDepth;
+  localparam int unsigned EltPad = EltwiseLatency - MbqmDepth - RequantLatency;
+  if (RequantLatency < RequantDepth || RequantLatency > RequantDepth + 8) begin : gen_bad_requant
+    $error("systole_vlanes: REQUANT_LATENCY %0d not in [%0d, %0d]", RequantLatency, RequantDepth,
+           RequantDepth + 8);
+  end
+  if (EltwiseLatency < MbqmDepth + RequantLatency || EltPad > 8) begin : gen_bad_eltwise
+    $error("systole_vlanes: ELTWISE_LATENCY %0d not in [%0d, %0d]", EltwiseLatency,
+           MbqmDepth + RequantLatency, MbqmDepth + RequantLatency + 8);
+  end
+  if (VmaccLatency != 1) begin : gen_bad_vmacc
+    $error("systole_vlanes: built for VMACC_LATENCY 1, ISA says %0d", VmaccLatency);
+  end
+
+  postproc_t f_pp;
+  vmacc_t    f_vm;
+  opcode_e   op;
+  assign f_pp = postproc_t'(insn_i);
+  assign f_vm = vmacc_t'(insn_i);
+  assign op   = opcode_e'(insn_i[OpcodeLsb +: OpcodeWidth]);
+
+  logic signed [7:0] act_min, act_max;
+  assign act_min = vreg_i[VRegActMin][7:0];
+  assign act_max = vreg_i[VRegActMax][7:0];
+
+  // ---- POSTPROC parameter vectors -----------------------------------------------
+  logic [Cols-1:0][31:0] pbuf_words;  // the PBUF bus as C little-endian int32
+  assign pbuf_words = pbuf_i;
+  // Per-lane registers here are written whole-array from a `_d` computed in
+  // always_comb (Verilator does not support nonblocking writes to array
+  // elements in loops it does not unroll, i.e. Cols > 64).
+  logic signed [31:0] bias_q [Cols];
+  logic signed [31:0] mult_q [Cols];   // fixed-point multiplier, or the binary32 scale (fp32)
+  logic signed [5:0]  shift_q [Cols];  // clamped to [-31, 31]
+  logic signed [31:0] pword_d [Cols];
+  logic signed [5:0]  pshift_d [Cols];
+  always_comb begin
+    for (int c = 0; c < Cols; c++) begin
+      pword_d[c] = pbuf_words[c];
+      if (pword_d[c] > 32'sd31)       pshift_d[c] = 6'sd31;
+      else if (pword_d[c] < -32'sd31) pshift_d[c] = -6'sd31;
+      else                            pshift_d[c] = pword_d[c][5:0];
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (busy_i && cls_i.pp && cnt_i == 32'(L))     bias_q  <= pword_d;
+    if (busy_i && cls_i.pp && cnt_i == 32'(L + 1)) mult_q  <= pword_d;
+    if (busy_i && cls_i.pp && cnt_i == 32'(L + 2)) shift_q <= pshift_d;
+  end
+
+  // ---- eltwise front (VADD/VSUB/VMUL) -------------------------------------------
+  logic signed [7:0] elt_x1 [EltPad + 1][Cols];
+  logic signed [7:0] elt_x2 [EltPad + 1][Cols];
+  always_comb begin
+    for (int c = 0; c < Cols; c++) begin
+      elt_x1[0][c] = a_i[c];
+      elt_x2[0][c] = b_i[c];
+    end
+  end
+  for (genvar s = 0; s < EltPad; s++) begin : gen_elt_pad
+    always_ff @(posedge clk_i) begin
+      if (active_i && cls_i.elt) begin
+        elt_x1[s+1] <= elt_x1[s];
+        elt_x2[s+1] <= elt_x2[s];
+      end
+    end
+  end
+
+  logic signed [31:0] elt_y [Cols];  // combined front result, into the requant bank
+  // Clock enables of the lane pipelines: only while an instruction using them
+  // is in flight (they are flushed by the schedule, not by valid bits).
+  logic elt_en, rq_en;
+  assign elt_en = active_i && cls_i.elt;
+  assign rq_en  = active_i && (cls_i.elt || cls_i.pp);
+  logic signed [31:0] in1_off, in2_off;
+  logic [4:0]         left_shift;
+  logic               elt_sub, elt_mul;
+  assign in1_off    = -vreg_i[VRegIn1Zp];
+  assign in2_off    = -vreg_i[VRegIn2Zp];
+  assign left_shift = vreg_i[VRegLeftShift][4:0];
+  assign elt_sub    = op == OpVsub;
+  assign elt_mul    = op == OpVmul;
+
+  for (genvar c = 0; c < Cols; c++) begin : gen_elt_lane
+    logic signed [31:0] v1, v2, prod, y1, y2, prod_d;
+    logic               unused_v, unused_v2;
+    logic [0:0]         unused_t;
+    assign v1   = 32'(elt_x1[EltPad][c]) + in1_off;
+    assign v2   = 32'(elt_x2[EltPad][c]) + in2_off;
+    assign prod = v1 * v2;
+    systole_mbqm #(.ShiftW(6), .TagW(32)) u_in1 (
+      .clk_i, .rst_ni, .en_i (elt_en), .valid_i (1'b0),
+      .x_i (v1 <<< left_shift), .mult_i (vreg_i[VRegIn1Mult]),
+      .shift_i (vreg_i[VRegIn1Shift][5:0]), .single_round_i (1'b0), .half_up_i (1'b0),
+      .tag_i (prod), .valid_o (unused_v), .y_o (y1), .tag_o (prod_d)
+    );
+    systole_mbqm #(.ShiftW(6), .TagW(1)) u_in2 (
+      .clk_i, .rst_ni, .en_i (elt_en), .valid_i (1'b0),
+      .x_i (v2 <<< left_shift), .mult_i (vreg_i[VRegIn2Mult]),
+      .shift_i (vreg_i[VRegIn2Shift][5:0]), .single_round_i (1'b0), .half_up_i (1'b0),
+      .tag_i (1'b0), .valid_o (unused_v2), .y_o (y2), .tag_o (unused_t)
+    );
+    assign elt_y[c] = elt_mul ? prod_d : (elt_sub ? y1 - y2 : y1 + y2);
+  end
+
+  // ---- requant bank (POSTPROC, eltwise output stage) ------------------------------
+  logic signed [7:0] rq_out [ReqPad + 1][Cols];
+  for (genvar c = 0; c < Cols; c++) begin : gen_requant
+    logic unused_valid;
+    systole_requant #(.ShiftW(6)) u_requant (
+      .clk_i, .rst_ni,
+      .en_i           (rq_en),
+      .valid_i        (1'b0),
+      .acc_i          (cls_i.pp ? acc_i[c] : elt_y[c]),
+      .bias_i         (cls_i.pp ? bias_q[c] : 32'sd0),
+      .mult_i         (cls_i.pp ? mult_q[c] : vreg_i[VRegOutMult]),
+      .shift_i        (cls_i.pp ? shift_q[c] : vreg_i[VRegOutShift][5:0]),
+      .single_round_i (cls_i.pp && f_pp.single_round[0]),
+      .half_up_i      (cls_i.pp && f_pp.half_up[0]),
+      .fp32_i         (cls_i.pp && f_pp.fp32[0]),
+      .zero_point_i   (cls_i.pp ? 32'(f_pp.out_zp) : vreg_i[VRegOutZp]),
+      .act_min_i      (cls_i.pp ? f_pp.act_min : act_min),
+      .act_max_i      (cls_i.pp ? f_pp.act_max : act_max),
+      .valid_o        (unused_valid),
+      .out_o          (rq_out[0][c])
+    );
+  end
+  for (genvar s = 0; s < ReqPad; s++) begin : gen_req_pad
+    always_ff @(posedge clk_i) if (rq_en) rq_out[s+1] <= rq_out[s];
+  end
+  assign rq_o = rq_out[ReqPad];
+
+  // ---- VMACC lane --------------------------------------------------------------
+  logic signed [7:0]  vm_w_q [Cols];
+  logic signed [7:0]  vm_w_d [Cols];
+  logic signed [31:0] vm_q   [Cols];
+  logic signed [31:0] vm_d   [Cols];
+  always_comb begin
+    for (int c = 0; c < Cols; c++) begin
+      vm_w_d[c] = pbuf_i[c];
+      vm_d[c]   = (f_vm.accumulate[0] ? acc_i[c] : 32'sd0) +
+                  32'($signed(a_i[c]) * vm_w_q[c]);
+    end
+  end
+  always_ff @(posedge clk_i) begin
+    if (busy_i && cls_i.vm && cnt_i == 32'(L)) vm_w_q <= vm_w_d;
+    if (busy_i && cls_i.vm)                    vm_q   <= vm_d;
+  end
+  assign vm_o = vm_q;
+
+  // The lanes serve one instruction class at a time.
+  a_one_user: assert property (@(posedge clk_i) !(cls_i.pp && cls_i.elt));
+
+  logic unused_ok;
+  assign unused_ok = ^{f_pp, f_vm, cls_i, pbuf_i, vreg_i[VRegActMin][31:8], vreg_i[VRegActMax][31:8]};
+endmodule

@@ -1,0 +1,193 @@
+// systole_wb: write-back. Drives the ABUF write port (POSTPROC, VADD..VMUL,
+// VLUT, VFILL, the pools, SOFTMAX) and the ACC write port (MATMUL, VMACC) from
+// the units' results, with the write pointers.
+//
+// Schedule (cnt_i; L = MemReadLatency):
+//   POSTPROC    row i (rq_i) in 3 + L + REQUANT_LATENCY + i, at dst + i*dst_stride, n bytes
+//   VADD..VMUL  chunk j (rq_i) in L + ELTWISE_LATENCY + j, at dst + j*C
+//   VLUT        chunk j (lut_i) in P + L + LUT_LATENCY + j, at dst + j*C
+//   VFILL       chunk j (the fill value) in j, at dst + j*C
+//   pools       a pixel (pool_i) when pool_valid_i, at dst + i*dst_stride, n bytes
+//   SOFTMAX     a byte (sm_i) when sm_we_i, at dst + j
+//   MATMUL      ACC row i (= psum_i + ACC if accumulate) in i + L + R + C - 1
+//   VMACC       ACC row i (vm_i, lanes < n) in i + 1 + L + VMACC_LATENCY
+// Chunks are C bytes except the last (len mod C). The pointers are loaded from
+// the instruction in the accept cycle (which writes only for VFILL). No
+// handshake: the memories accept a write every cycle.
+module systole_wb
+  import systole_isa_pkg::*;
+  import systole_core_pkg::*;
+#(
+  parameter int unsigned Rows = 16,
+  parameter int unsigned Cols = 16
+) (
+  input  logic                  clk_i,
+  input  logic                  rst_ni,
+  // sequencer view
+  input  logic                  accept_i,
+  input  logic                  busy_i,
+  input  logic                  active_i,
+  input  insn_t                 insn_i,
+  input  logic [31:0]           cnt_i,
+  input  op_class_t             cls_i,
+  input  logic [31:0]           chunks_i,
+  // unit results
+  input  logic signed [7:0]     rq_i [Cols],
+  input  logic [7:0]            lut_i [Cols],
+  input  logic                  pool_valid_i,
+  input  logic signed [7:0]     pool_i [Cols],
+  input  logic                  sm_we_i,
+  input  logic [7:0]            sm_i,
+  input  logic                  psum_valid_i,
+  input  logic [Cols-1:0][31:0] psum_i,
+  input  logic signed [31:0]    vm_i [Cols],
+  input  logic [Cols-1:0][31:0] acc_rdata_i,   // ACC read data (MATMUL accumulate)
+  // ABUF write port
+  output logic                  abuf_we_o,
+  output logic [31:0]           abuf_waddr_o,
+  output logic [15:0]           abuf_wlen_o,
+  output logic [Cols-1:0][7:0]  abuf_wdata_o,
+  // ACC write port
+  output logic                  acc_we_o,
+  output logic [31:0]           acc_waddr_o,
+  output logic [Cols-1:0]       acc_wmask_o,
+  output logic [Cols-1:0][31:0] acc_wdata_o
+);
+  localparam int unsigned L        = MemReadLatency;
+  localparam int unsigned ArrayLat = Rows + Cols - 1;
+  localparam int unsigned LutReads = (LutBytes + 4 * Cols - 1) / (4 * Cols);
+
+  matmul_t   f_mm;
+  postproc_t f_pp;
+  vmacc_t    f_vm;
+  vadd_t     f_el;
+  vlut_t     f_lut;
+  vfill_t    f_fill;
+  maxpool_t  f_pool;
+  softmax_t  f_sm;
+  assign f_mm   = matmul_t'(insn_i);
+  assign f_pp   = postproc_t'(insn_i);
+  assign f_vm   = vmacc_t'(insn_i);
+  assign f_el   = vadd_t'(insn_i);
+  assign f_lut  = vlut_t'(insn_i);
+  assign f_fill = vfill_t'(insn_i);
+  assign f_pool = maxpool_t'(insn_i);
+  assign f_sm   = softmax_t'(insn_i);
+
+  // ---- ABUF write port -----------------------------------------------------------
+  logic [31:0] wr_ptr_q, wr_rem_q, wr_ptr_d, wr_rem_d, wr_ptr, wr_rem, wr_step;
+  logic        we;
+  logic [15:0] wlen;
+  always_comb begin
+    wr_ptr  = wr_ptr_q;
+    wr_rem  = busy_i ? wr_rem_q : f_el.len;
+    wr_step = 32'(Cols);
+    we      = 1'b0;
+    wlen    = wr_rem < 32'(Cols) ? 16'(wr_rem) : 16'(Cols);
+    abuf_wdata_o = '0;
+    unique case (1'b1)
+      cls_i.pp: begin
+        we = in_win(cnt_i, 32'(3 + L + RequantLatency), 32'(f_pp.m));
+        if (!busy_i) wr_ptr = f_pp.dst_addr;
+        wr_step = f_pp.dst_stride;
+        wlen    = f_pp.n;
+        for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = rq_i[c];
+      end
+      cls_i.elt: begin
+        we = in_win(cnt_i, 32'(L + EltwiseLatency), chunks_i);
+        if (!busy_i) wr_ptr = f_el.dst;
+        for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = rq_i[c];
+      end
+      cls_i.lut: begin
+        we = in_win(cnt_i, 32'(LutReads + L + LutLatency), chunks_i);
+        if (!busy_i) wr_ptr = f_lut.dst;
+        for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = lut_i[c];
+      end
+      cls_i.fill: begin
+        we = cnt_i < chunks_i;
+        if (!busy_i) wr_ptr = f_fill.dst;
+        for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = f_fill.value;
+      end
+      cls_i.pool: begin
+        we = pool_valid_i;
+        if (!busy_i) wr_ptr = f_pool.dst_addr;
+        wr_step = 32'(f_pool.dst_stride);
+        wlen    = f_pool.n;
+        for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = pool_i[c];
+      end
+      cls_i.sm: begin
+        we = sm_we_i;
+        if (!busy_i) wr_ptr = f_sm.dst;  // rows are contiguous: dst + r*len + j
+        wr_step = 32'd1;
+        wlen    = 16'd1;
+        abuf_wdata_o[0] = sm_i;
+      end
+      default: ;
+    endcase
+    we = we && active_i;
+    // Next pointers: past this cycle's write; loaded in the accept cycle (the
+    // pools write their first pixel long after it).
+    wr_ptr_d = wr_ptr_q;
+    wr_rem_d = wr_rem_q;
+    if (accept_i || we) begin
+      wr_ptr_d = we ? wr_ptr + wr_step : wr_ptr;
+      wr_rem_d = we ? wr_rem - 32'(wlen) : wr_rem;
+    end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      wr_ptr_q <= '0;
+      wr_rem_q <= '0;
+    end else begin
+      wr_ptr_q <= wr_ptr_d;
+      wr_rem_q <= wr_rem_d;
+    end
+  end
+  assign abuf_we_o    = we;
+  assign abuf_waddr_o = wr_ptr;
+  assign abuf_wlen_o  = wlen;
+
+  // ---- ACC write port ------------------------------------------------------------
+  logic [31:0] acc_wr_q, acc_wr_d, acc_wr;
+  logic        acc_we;
+  assign acc_wr = busy_i ? acc_wr_q : f_mm.acc_addr;  // same field in MATMUL/VMACC
+  always_comb begin
+    unique case (1'b1)
+      cls_i.mm: acc_we = in_win(cnt_i, 32'(ArrayLat + L), 32'(f_mm.m));
+      cls_i.vm: acc_we = in_win(cnt_i, 32'(1 + L + VmaccLatency), 32'(f_vm.m));
+      default:  acc_we = 1'b0;
+    endcase
+    acc_we   = acc_we && active_i;
+    acc_wr_d = !active_i ? acc_wr_q : (acc_we ? acc_wr + 32'd1 : acc_wr);
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) acc_wr_q <= '0;
+    else         acc_wr_q <= acc_wr_d;
+  end
+  assign acc_we_o    = acc_we;
+  assign acc_waddr_o = acc_wr;
+  always_comb begin
+    for (int c = 0; c < Cols; c++) begin
+      if (cls_i.mm) begin
+        acc_wmask_o[c] = 1'b1;
+        acc_wdata_o[c] = (f_mm.accumulate[0] ? acc_rdata_i[c] : 32'd0) + psum_i[c];
+      end else begin
+        acc_wmask_o[c] = 32'(c) < 32'(f_vm.n);
+        acc_wdata_o[c] = vm_i[c];
+      end
+    end
+  end
+
+  // ---- assertions ------------------------------------------------------------------
+  // Writes only while an instruction runs; a chunked write never exceeds the
+  // lanes; the MATMUL write window is exactly where the array's results are.
+  a_we_active:  assert property (@(posedge clk_i) abuf_we_o |-> active_i);
+  a_chunk_len:  assert property (@(posedge clk_i)
+                                 abuf_we_o && (cls_i.elt || cls_i.lut || cls_i.fill)
+                                 |-> abuf_wlen_o <= 16'(Cols));
+  a_acc_active: assert property (@(posedge clk_i) acc_we_o |-> active_i);
+  a_mm_psum:    assert property (@(posedge clk_i) acc_we_o && cls_i.mm |-> psum_valid_i);
+
+  logic unused_ok;
+  assign unused_ok = ^{f_mm, f_pp, f_vm, f_el, f_lut, f_fill, f_pool, f_sm, cls_i.lw};
+endmodule

@@ -1,0 +1,189 @@
+// Block test of rtl/systole_wb.sv (8x8): the write ports over whole
+// instructions: VFILL's chunks (short last chunk, fill byte), POSTPROC's rows
+// (window 3 + L + REQUANT_LATENCY + i, dst + i * dst_stride, n bytes, the
+// requant bank's vector), the pools' and SOFTMAX's result-driven writes (pixel
+// stride; contiguous bytes), MATMUL's ACC rows (accumulate adds the ACC read
+// data) and VMACC's lane mask.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "Vsystole_wb.h"
+#include "common/xorshift32.h"
+#include "rtl/sim/rtl_test_util.h"
+#include "rtl/sim/rtl_unit_test_util.h"
+
+namespace systole::rtl {
+namespace {
+
+constexpr int L = isa::kMemReadLatency;
+
+class WbTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    m_ = std::make_unique<Vsystole_wb>(&ctx_);
+    m_->active_i = 0;
+    m_->accept_i = 0;
+    m_->pool_valid_i = 0;
+    m_->sm_we_i = 0;
+    m_->psum_valid_i = 0;
+    Reset(m_.get());
+  }
+  // Cycle t of insn: view, then `drive` sets the unit results; returns after eval.
+  template <typename Drive>
+  void Cycle(const isa::Instruction& insn, uint32_t t, Drive drive) {
+    SetView(m_.get(), insn, t);
+    m_->accept_i = t == 0;
+    m_->active_i = 1;
+    const isa::InsnWord w = EncodeInsn(insn);
+    m_->chunks_i = ((w.w[0] >> 32) + kUnitCols - 1) / kUnitCols;
+    drive();
+    m_->clk_i = 0;
+    m_->eval();
+  }
+  VerilatedContext ctx_;  // own context (other tests delete theirs)
+  std::unique_ptr<Vsystole_wb> m_;
+};
+
+TEST_F(WbTest, VfillChunks) {
+  const isa::Instruction insn = Insn(isa::VfillArgs{-5, 21, 700});
+  for (uint32_t t = 0; t < UnitCycles(insn); ++t) {
+    Cycle(insn, t, [] {});
+    ASSERT_EQ(m_->abuf_we_o, 1) << t;
+    EXPECT_EQ(m_->abuf_waddr_o, 700 + 8 * t);
+    EXPECT_EQ(m_->abuf_wlen_o, t < 2 ? 8 : 5);
+    for (int c = 0; c < kUnitCols; ++c) EXPECT_EQ(GetBits(m_->abuf_wdata_o, 8 * c, 8), 0xFBu);
+    Tick(m_.get());
+  }
+}
+
+TEST_F(WbTest, PostprocRows) {
+  isa::PostprocArgs a;
+  a.m = 6;
+  a.n = 5;
+  a.dst_addr = 1000;
+  a.dst_stride = 40;
+  const isa::Instruction insn = Insn(a);
+  const uint32_t w0 = 3 + L + isa::kRequantLatency;
+  int rows = 0;
+  for (uint32_t t = 0; t < UnitCycles(insn); ++t) {
+    Cycle(insn, t, [&] {
+      for (int c = 0; c < kUnitCols; ++c) m_->rq_i[c] = static_cast<uint8_t>(t * 16 + c);
+    });
+    const bool we = t >= w0 && t < w0 + a.m;
+    ASSERT_EQ(m_->abuf_we_o != 0, we) << t;
+    if (we) {
+      EXPECT_EQ(m_->abuf_waddr_o, a.dst_addr + (t - w0) * a.dst_stride);
+      EXPECT_EQ(m_->abuf_wlen_o, a.n);
+      for (int c = 0; c < kUnitCols; ++c) EXPECT_EQ(GetBits(m_->abuf_wdata_o, 8 * c, 8), (t * 16 + c) & 0xFF);
+      ++rows;
+    }
+    EXPECT_EQ(m_->acc_we_o, 0);
+    Tick(m_.get());
+  }
+  EXPECT_EQ(rows, 6);
+}
+
+TEST_F(WbTest, PoolAndSoftmaxFollowTheirResults) {
+  Xorshift32 rng(TestSeed("WbTest.PoolAndSoftmaxFollowTheirResults", 0x3b0u));
+  isa::MaxpoolArgs p;
+  p.a_inner_count = 1;
+  p.m = 4;
+  p.n = 3;
+  p.kh = 2;
+  p.kw = 2;
+  p.dst_addr = 64;
+  p.dst_stride = 10;
+  const isa::Instruction pool = Insn(p);
+  uint32_t pixels = 0;
+  for (uint32_t t = 0; t < UnitCycles(pool); ++t) {
+    const bool valid = t > 0 && pixels < p.m && rng.Next() % 3 == 0;
+    Cycle(pool, t, [&] { m_->pool_valid_i = valid; });
+    ASSERT_EQ(m_->abuf_we_o != 0, valid) << t;
+    if (valid) {
+      EXPECT_EQ(m_->abuf_waddr_o, p.dst_addr + pixels * p.dst_stride);
+      EXPECT_EQ(m_->abuf_wlen_o, p.n);
+      ++pixels;
+    }
+    Tick(m_.get());
+  }
+  m_->pool_valid_i = 0;
+  isa::SoftmaxArgs s;
+  s.m = 1;
+  s.len = 4;
+  s.dst = 300;
+  const isa::Instruction sm = Insn(s);
+  uint32_t bytes = 0;
+  for (uint32_t t = 0; t < UnitCycles(sm); ++t) {
+    const bool we = t > 0 && rng.Next() % 2 == 0;
+    Cycle(sm, t, [&] {
+      m_->sm_we_i = we;
+      m_->sm_i = static_cast<uint8_t>(t);
+    });
+    ASSERT_EQ(m_->abuf_we_o != 0, we) << t;
+    if (we) {
+      EXPECT_EQ(m_->abuf_waddr_o, s.dst + bytes);
+      EXPECT_EQ(m_->abuf_wlen_o, 1);
+      EXPECT_EQ(GetBits(m_->abuf_wdata_o, 0, 8), t & 0xFF);
+      ++bytes;
+    }
+    Tick(m_.get());
+  }
+}
+
+TEST_F(WbTest, AccWrites) {
+  Xorshift32 rng(TestSeed("WbTest.AccWrites", 0x3b1u));
+  for (const bool accumulate : {false, true}) {
+    isa::MatmulArgs a{5, 8, accumulate, 33, 0, 5, 8, 0};
+    const isa::Instruction insn = Insn(a);
+    const uint32_t w0 = kUnitRows + kUnitCols - 1 + L;
+    for (uint32_t t = 0; t < UnitCycles(insn); ++t) {
+      const bool we = t >= w0 && t < w0 + a.m;
+      std::vector<uint32_t> psum(kUnitCols), acc(kUnitCols);
+      Cycle(insn, t, [&] {
+        m_->psum_valid_i = we;
+        for (int c = 0; c < kUnitCols; ++c) {
+          psum[c] = rng.Next();
+          acc[c] = rng.Next();
+          SetBits(m_->psum_i, 32 * c, 32, psum[c]);
+          SetBits(m_->acc_rdata_i, 32 * c, 32, acc[c]);
+        }
+      });
+      ASSERT_EQ(m_->acc_we_o != 0, we) << t;
+      if (we) {
+        EXPECT_EQ(m_->acc_waddr_o, a.acc_addr + t - w0);
+        EXPECT_EQ(m_->acc_wmask_o, 0xFFu);
+        for (int c = 0; c < kUnitCols; ++c)
+          EXPECT_EQ(GetBits(m_->acc_wdata_o, 32 * c, 32), uint32_t(psum[c] + (accumulate ? acc[c] : 0)));
+      }
+      EXPECT_EQ(m_->abuf_we_o, 0);
+      Tick(m_.get());
+    }
+  }
+  m_->psum_valid_i = 0;
+  isa::VmaccArgs v;
+  v.a_inner_count = 1;
+  v.m = 3;
+  v.n = 5;
+  v.acc_addr = 7;
+  const isa::Instruction insn = Insn(v);
+  const uint32_t w0 = 1 + L + isa::kVmaccLatency;
+  for (uint32_t t = 0; t < UnitCycles(insn); ++t) {
+    Cycle(insn, t, [&] {
+      for (int c = 0; c < kUnitCols; ++c) m_->vm_i[c] = 1000 * t + c;
+    });
+    const bool we = t >= w0 && t < w0 + v.m;
+    ASSERT_EQ(m_->acc_we_o != 0, we) << t;
+    if (we) {
+      EXPECT_EQ(m_->acc_waddr_o, v.acc_addr + t - w0);
+      EXPECT_EQ(m_->acc_wmask_o, 0x1Fu);
+      for (int c = 0; c < kUnitCols; ++c) EXPECT_EQ(GetBits(m_->acc_wdata_o, 32 * c, 32), 1000 * t + c);
+    }
+    Tick(m_.get());
+  }
+}
+
+}  // namespace
+}  // namespace systole::rtl
