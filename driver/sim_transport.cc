@@ -2,6 +2,7 @@
 // The one file of driver/ that includes simulator/ (scripts/check_layering.py);
 // the RTL core comes through its entry point in arch/rtl_core.h.
 #include <cinttypes>
+#include <mutex>
 
 #include "driver/transport.h"
 #include "simulator/device.h"
@@ -12,6 +13,14 @@
 
 namespace systole::driver {
 namespace {
+
+// SystemC has one kernel per process (simulator/device.h): runs of every sim
+// device, and the elaboration in sim::Device::Create, are serialised here,
+// whichever Device worker thread they come from.
+std::mutex& KernelMutex() {
+  static std::mutex* mu = new std::mutex;  // never destroyed: workers may run until exit
+  return *mu;
+}
 
 class SimTransport : public Transport {
  public:
@@ -49,6 +58,9 @@ class SimTransport : public Transport {
     sim::RunOptions o;
     o.chrome_trace_path = options.chrome_trace_path;
     o.spans = options.spans;
+    // In-process runs cannot be interrupted; options.timeout_ms is not
+    // enforced here (the run is bounded by sim::RunOptions::max_cycles).
+    std::lock_guard<std::mutex> lock(KernelMutex());
     return device_->Run(program, host, o);
   }
 
@@ -85,7 +97,11 @@ StatusOr<std::unique_ptr<Transport>> OpenSimTransport(const sim::DeviceConfig& h
         "SYSTOLE_EXCLUDE); use 'sim'");
 #endif
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<sim::Device> device, sim::Device::Create(hw, factory));
+  std::unique_ptr<sim::Device> device;
+  {
+    std::lock_guard<std::mutex> lock(KernelMutex());
+    ASSIGN_OR_RETURN(device, sim::Device::Create(hw, factory));
+  }
   return std::unique_ptr<Transport>(new SimTransport(std::move(device), description));
 }
 
