@@ -13,6 +13,8 @@
 // answering EAGAIN, which keeps that loop from spinning a core.
 #include "driver/usb_test_device.h"
 
+#include "driver/device_session.h"
+
 #include <sys/ioctl.h>  // before linux/usbdevice_fs.h (TOOLCHAIN.md)
 #include <linux/usbdevice_fs.h>
 #include <umockdev.h>
@@ -426,7 +428,7 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
         size_t left = frame.size() - q.offset;
         auto sh = short_.find(ep);
         bool cut = false;
-        if (sh != short_.end() && q.offset == 0) {
+        if (sh != short_.end() && q.offset == 0 && sh->second < left) {  // armed until a frame is longer
           left = std::min(left, sh->second);
           short_.erase(sh);
           cut = true;
@@ -473,6 +475,11 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
       Status st = session->Handle(job.frame, &out);
       if (!st.ok() && std::getenv("SYSTOLE_FAKE_USB_DEBUG"))
         std::fprintf(stderr, "fake usb: session: %s\n", st.ToString().c_str());
+      if (session->vanished()) {
+        Unplug();
+        l.lock();
+        continue;
+      }
       l.lock();
       if (job.generation != generation_ || unplugged_) continue;  // the host left meanwhile
       for (FakeUsbFrame& f : out) {
@@ -515,7 +522,30 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
   FakeUsbStats stats_;
 };
 
+class SystoleSession : public FakeUsbSession {
+ public:
+  explicit SystoleSession(DeviceHost* host) : host_(host), session_(host) {}
+  Status Handle(const std::vector<uint8_t>& frame, std::vector<FakeUsbFrame>* out) override {
+    std::vector<OutFrame> frames;
+    Status st = session_.Handle(frame, &frames);
+    for (OutFrame& f : frames) out->push_back(FakeUsbFrame{std::move(f.bytes), f.completion});
+    return st;
+  }
+  bool vanished() const override { return host_->vanish() != DeviceHost::Vanish::kNone; }
+
+ private:
+  DeviceHost* host_;
+  DeviceSession session_;
+};
+
 }  // namespace
+
+FakeUsbDeviceOptions SystoleFakeUsbOptions(DeviceHost* host) {
+  FakeUsbDeviceOptions o;
+  o.framing = ProtocolUsbFraming();
+  o.new_session = [host] { return std::make_unique<SystoleSession>(host); };
+  return o;
+}
 
 StatusOr<std::unique_ptr<FakeUsbDevice>> FakeUsbDevice::Create(FakeUsbDeviceOptions options) {
   auto d = std::make_unique<FakeUsbDeviceImpl>(std::move(options));

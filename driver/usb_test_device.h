@@ -49,6 +49,9 @@ class FakeUsbSession {
  public:
   virtual ~FakeUsbSession() = default;
   virtual Status Handle(const std::vector<uint8_t>& frame, std::vector<FakeUsbFrame>* out) = 0;
+  // True once the device should vanish from the bus (the protocol's FAULT
+  // DISAPPEAR / EXIT): the fake device then unplugs itself.
+  virtual bool vanished() const { return false; }
 };
 
 struct FakeUsbDeviceOptions {
@@ -68,6 +71,12 @@ struct FakeUsbStats {
   uint64_t sessions = 0;           // claims of the interface
   uint64_t discarded = 0;          // URBs the host cancelled
 };
+
+class DeviceHost;
+// A Systole device: each session is a DeviceSession of `host` (which must
+// outlive the fake device); replies go to bulk IN, completions to the
+// interrupt endpoint.
+FakeUsbDeviceOptions SystoleFakeUsbOptions(DeviceHost* host);
 
 class FakeUsbDevice {
  public:
