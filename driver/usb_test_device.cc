@@ -1,7 +1,7 @@
 // TEST ONLY: the fake Systole USB device (usb_test_device.h) on umockdev.
 //
 // The ioctl handler runs on umockdev's worker thread and only moves bytes
-// between URBs and queues (never blocks longer than kReapWaitMs); the
+// between URBs and queues (never blocks longer than kReapWaitUs); the
 // session's Handle() runs on this device's firmware thread, so a long device
 // run never holds up the host's ioctls. All state is guarded by mu_.
 //
@@ -9,7 +9,7 @@
 // URB completes when it is full or at the end of a frame (what a short packet
 // or zero-length packet does on the wire). An emulated usbfs node is always
 // "writable", so libusb's event loop polls it continuously; REAPURBNDELAY
-// with nothing to reap waits up to kReapWaitMs for the firmware before
+// with nothing to reap waits up to kReapWaitUs for the firmware before
 // answering EAGAIN, which keeps that loop from spinning a core.
 #include "driver/usb_test_device.h"
 
@@ -36,7 +36,7 @@
 namespace systole::driver {
 namespace {
 
-constexpr int kReapWaitMs = 1;
+constexpr int kReapWaitUs = 250;
 constexpr const char* kDevNode = "/dev/bus/usb/001/002";
 constexpr const char* kSysPath = "/sys/devices/usb1/1-1";
 
@@ -234,13 +234,13 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
     if (req == USBDEVFS_REAPURB || req == USBDEVFS_REAPURBNDELAY) {
       Fill();
       if (done_.empty() && !unplugged_) {
-        cv_.wait_for(l, std::chrono::milliseconds(kReapWaitMs));
+        cv_.wait_for(l, std::chrono::microseconds(kReapWaitUs));
         Fill();
       }
       if (done_.empty()) {
         if (unplugged_) {
           l.unlock();
-          std::this_thread::sleep_for(std::chrono::milliseconds(kReapWaitMs));
+          std::this_thread::sleep_for(std::chrono::microseconds(kReapWaitUs));
           return Complete(client, -1, ENODEV);
         }
         return Complete(client, -1, EAGAIN);
