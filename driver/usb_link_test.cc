@@ -62,6 +62,14 @@ class EchoSession : public FakeUsbSession {
   }
 };
 
+class GarbageSession : public FakeUsbSession {
+ public:
+  Status Handle(const std::vector<uint8_t>&, std::vector<FakeUsbFrame>* out) override {
+    out->push_back({std::vector<uint8_t>(64, 0xee), false});
+    return Status::Ok();
+  }
+};
+
 class UsbLinkTest : public ::testing::Test {
  protected:
   void SetUp() override { MakeDevice(true); }
@@ -316,6 +324,27 @@ TEST_F(UsbLinkTest, UnplugWhileWaitingIsUnavailableAndReplugReconnects) {
   st = link->Reconnect(In(2000));
   ASSERT_TRUE(st.ok()) << st.ToString();
   ExpectEcho(*link, 16);
+}
+
+// A device with the right ids and interface that answers IDENTIFY with
+// bytes that are not a frame: OpenUsbTransport fails cleanly.
+TEST_F(UsbLinkTest, DeviceThatDoesNotSpeakTheProtocolFailsAtIdentify) {
+  dev_.reset();
+  FakeUsbDeviceOptions o;
+  o.framing = ProtocolUsbFraming();
+  o.new_session = [] { return std::make_unique<GarbageSession>(); };
+  auto d = FakeUsbDevice::Create(std::move(o));
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  dev_ = std::move(*d);
+  TransportOptions opts;
+  opts.timeout_ms = 1000;
+  const auto t0 = Clock::now();
+  auto t = OpenUsbTransport(0, opts);
+  ASSERT_FALSE(t.ok());
+  EXPECT_EQ(t.status().code(), StatusCode::kDataLoss) << t.status().ToString();
+  EXPECT_NE(t.status().message().find("IDENTIFY"), std::string::npos) << t.status().ToString();
+  EXPECT_NE(t.status().message().find("magic"), std::string::npos) << t.status().ToString();
+  EXPECT_LT(Clock::now() - t0, milliseconds(1500));
 }
 
 TEST_F(UsbLinkTest, NothingOutstandingAfterClose) {
