@@ -414,8 +414,8 @@ std::string JoinInts(const std::vector<int>& v) {
 
 StatusOr<TfLiteDelegatePtr> CreateDelegate(const DelegateOptions& options) {
   RETURN_IF_ERROR(options.partition.Validate());
-  if (options.device != "sim" && options.device != "sim:rtl") {
-    return InvalidArgument("device '%s': unknown (expected sim or sim:rtl)", options.device.c_str());
+  if (options.device != "sim" && options.device != "sim:rtl" && options.device.rfind("remote:", 0) != 0) {
+    return InvalidArgument("device '%s': unknown (expected sim, sim:rtl or remote:ADDRESS)", options.device.c_str());
   }
   ASSIGN_OR_RETURN(sim::DeviceConfig hw, sim::DeviceConfig::FromName(options.config));
   auto d = std::make_unique<SystoleDelegate>();

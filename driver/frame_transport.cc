@@ -183,7 +183,8 @@ class FrameTransport : public Transport {
   // One request, one verified reply.
   template <typename Req, typename Rep>
   Status Call(const Req& req, Rep* rep, Deadline d) {
-    const uint32_t seq = ++sequence_;
+    if (++sequence_ == 0) ++sequence_;  // 0 is reserved for the device's own notices
+    const uint32_t seq = sequence_;
     std::vector<uint8_t> frame = EncodeMessage(req, seq);
     RETURN_IF_ERROR(Annotate(link_->Send(frame, d), Req::kName));
     Stats().frames_sent++;
@@ -195,6 +196,15 @@ class FrameTransport : public Transport {
     const FrameHeader& h = fr->header;
     if (h.version != p::kVersion)
       return DataLoss("reply to %s: protocol version %u, expected %u", Req::kName, h.version, p::kVersion);
+    if (h.sequence == 0 && h.opcode == static_cast<uint16_t>(p::Opcode::kError)) {
+      // Sequence 0 is never a request's: the device refuses the connection
+      // itself (e.g. a server at --max-clients) and closes it.
+      p::ErrorReply e;
+      if (e.Parse(fr->payload, fr->payload_size).ok() && !ErrorReplyToStatus(e).ok()) {
+        broken_ = true;
+        return Unavailable("the device refused the connection: %s", e.message.c_str());
+      }
+    }
     if (h.sequence != seq)
       return DataLoss("reply to %s: sequence number %u, expected %u", Req::kName, h.sequence, seq);
     if (h.opcode == static_cast<uint16_t>(p::Opcode::kError)) {

@@ -87,6 +87,7 @@ int Compile(int argc, char** argv);
 int Disasm(int argc, char** argv);
 int Inspect(int argc, char** argv);
 int MakeModel(int argc, char** argv);
+int Serve(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace systole

@@ -30,7 +30,8 @@ constexpr char kRunUsage[] =
     "are compiled and run there, the others on the CPU (outputs stay bit-exact).\n"
     "\n"
     "  --device D        cpu: the CPU interpreter only; sim: the SystemC device model;\n"
-    "                    sim:rtl: the same with the Verilated RTL compute core. Default:\n"
+    "                    sim:rtl: the same with the Verilated RTL compute core;\n"
+    "                    remote:unix:PATH, remote:tcp:HOST:PORT: a `systole serve`. Default:\n"
     "                    sim when MODEL has SYSTOLE ops (systole compile) or --delegate\n"
     "                    is given, else cpu\n"
     "  --delegate        apply the Systole delegate (same as --device sim)\n"
@@ -93,8 +94,8 @@ int Run(int argc, char** argv) {
   p.Value({"--output"}, [&](const std::string& v) { output_path = v; return true; });
   p.Value({"--device"}, [&](const std::string& v) {
     device = v;
-    if (device != "cpu" && device != "sim" && device != "sim:rtl") {
-      return p.Error("--device '%s' is unknown (expected cpu, sim or sim:rtl)", v.c_str());
+    if (device != "cpu" && device != "sim" && device != "sim:rtl" && device.rfind("remote:", 0) != 0) {
+      return p.Error("--device '%s' is unknown (expected cpu, sim, sim:rtl or remote:ADDRESS)", v.c_str());
     }
     return true;
   });

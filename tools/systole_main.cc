@@ -6,6 +6,7 @@
 //   systole disasm FILE.sysx | FILE.tflite
 //   systole inspect MODEL.tflite
 //   systole make-model NAME [-o OUT.tflite]
+//   systole serve --listen unix:PATH|tcp:127.0.0.1:PORT [--backend systemc|rtl] [--config C]
 //
 // Each command lives in its own file (cmd_*.cc) and parses its arguments with
 // the one option parser of cli.h. Input/output files use the layout of
@@ -28,6 +29,7 @@ constexpr char kMainUsage[] =
     "  disasm      disassemble an executable (.sysx) or a compiled model's SYSTOLE ops\n"
     "  inspect     print a model's tensors, operators and their parameters\n"
     "  make-model  write a built-in model (mobilenet-v2-like), the same bytes every time\n"
+    "  serve       run a simulated device as a server (remote:unix:PATH, remote:tcp:HOST:PORT)\n"
     "\n"
     "Run 'systole <command> --help' for a command's options.\n";
 
@@ -38,7 +40,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"run", systole::cli::Run},         {"compile", systole::cli::Compile},
     {"disasm", systole::cli::Disasm},   {"inspect", systole::cli::Inspect},
-    {"make-model", systole::cli::MakeModel},
+    {"make-model", systole::cli::MakeModel}, {"serve", systole::cli::Serve},
 };
 
 }  // namespace
