@@ -347,6 +347,47 @@ TEST_F(UsbLinkTest, DeviceThatDoesNotSpeakTheProtocolFailsAtIdentify) {
   EXPECT_LT(Clock::now() - t0, milliseconds(1500));
 }
 
+TEST_F(UsbLinkTest, InterfaceHasOneOwner) {
+  auto first = Open();
+  ASSERT_NE(first, nullptr);
+  TransportOptions opts;
+  auto second = OpenUsbFrameLink(0, ToyFraming(), opts);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(second.status().message().find("claiming interface 0: interface claimed by another program "
+                                           "(LIBUSB_ERROR_BUSY)"),
+            std::string::npos)
+      << second.status().ToString();
+  ExpectEcho(*first, 40);
+  first.reset();
+  auto again = OpenUsbFrameLink(0, ToyFraming(), opts);
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  ExpectEcho(**again, 40);
+}
+
+TEST_F(UsbLinkTest, TwoDevicesAreIndexedByPortPath) {
+  FakeUsbDeviceOptions o;
+  o.framing = ToyFraming();
+  o.new_session = [] { return std::make_unique<EchoSession>(); };
+  o.address = 5;  // port 1-4
+  auto second = FakeUsbDevice::Create(std::move(o));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  std::vector<UsbDeviceInfo> list = ListUsbDevices();
+  ASSERT_EQ(list.size(), 2u);
+  EXPECT_EQ(list[0].port_path, "1-1");
+  EXPECT_EQ(list[1].port_path, "1-4");
+  EXPECT_EQ(list[1].address, 5);
+  TransportOptions opts;
+  auto a = OpenUsbFrameLink(0, ToyFraming(), opts);
+  auto b = OpenUsbFrameLink(1, ToyFraming(), opts);
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE((*b)->Describe().find("usb 001/005"), std::string::npos) << (*b)->Describe();
+  ExpectEcho(**a, 33);
+  ExpectEcho(**b, 34);
+  EXPECT_EQ((*second)->stats().frames_in, 1u);
+  EXPECT_EQ(dev_->stats().frames_in, 1u);
+}
+
 TEST_F(UsbLinkTest, NothingOutstandingAfterClose) {
   {
     auto link = Open();

@@ -37,8 +37,25 @@ namespace systole::driver {
 namespace {
 
 constexpr int kReapWaitUs = 250;
-constexpr const char* kDevNode = "/dev/bus/usb/001/002";
-constexpr const char* kSysPath = "/sys/devices/usb1/1-1";
+// One testbed per process, shared by the fake devices alive at a time (a
+// testbed owns the process's umockdev environment); the last one out
+// removes it.
+std::mutex g_testbed_mu;
+UMockdevTestbed* g_testbed = nullptr;
+int g_testbed_users = 0;
+
+UMockdevTestbed* AcquireTestbed() {
+  std::lock_guard<std::mutex> l(g_testbed_mu);
+  if (g_testbed_users++ == 0) g_testbed = umockdev_testbed_new();
+  return g_testbed;
+}
+void ReleaseTestbed() {
+  std::lock_guard<std::mutex> l(g_testbed_mu);
+  if (--g_testbed_users == 0) {
+    g_object_unref(g_testbed);
+    g_testbed = nullptr;
+  }
+}
 
 std::string HexBytes(const std::vector<uint8_t>& b) {
   std::string s;
@@ -87,7 +104,10 @@ struct Urb {
 
 class FakeUsbDeviceImpl : public FakeUsbDevice {
  public:
-  explicit FakeUsbDeviceImpl(FakeUsbDeviceOptions o) : o_(std::move(o)) {}
+  explicit FakeUsbDeviceImpl(FakeUsbDeviceOptions o)
+      : o_(std::move(o)),
+        dev_node_(StrFormat("/dev/bus/usb/001/%03d", o_.address)),
+        sys_path_(StrFormat("/sys/devices/usb1/1-%d", o_.address - 1)) {}
 
   ~FakeUsbDeviceImpl() override {
     {
@@ -97,9 +117,10 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
     }
     if (firmware_.joinable()) firmware_.join();
     if (testbed_ != nullptr) {
-      umockdev_testbed_detach_ioctl(testbed_, kDevNode, nullptr);
+      if (!removed_) umockdev_testbed_remove_device(testbed_, sys_path_.c_str());
+      umockdev_testbed_detach_ioctl(testbed_, dev_node_.c_str(), nullptr);
       if (handler_ != nullptr) g_object_unref(handler_);
-      g_object_unref(testbed_);
+      ReleaseTestbed();
     }
     std::lock_guard<std::mutex> l(mu_);
     for (Urb& u : pending_) Release(u);
@@ -109,13 +130,16 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
   Status Init() {
     if (!o_.framing.frame_length || o_.framing.header_bytes == 0 || !o_.new_session)
       return InvalidArgument("fake usb device: framing and new_session are required");
-    testbed_ = umockdev_testbed_new();
+    if (o_.address < 2 || o_.address > 127)
+      return InvalidArgument("fake usb device: address %d outside 2..127", o_.address);
+    testbed_ = AcquireTestbed();
     if (!umockdev_in_mock_environment())
       return FailedPrecondition(
           "fake usb device: not running under umockdev-wrapper (LD_PRELOAD of libumockdev-preload.so); run the "
           "test binary as `umockdev-wrapper BINARY` (ctest does)");
     handler_ = umockdev_ioctl_base_new();
     g_signal_connect(handler_, "handle-ioctl", G_CALLBACK(&FakeUsbDeviceImpl::OnIoctl), this);
+    g_signal_connect(handler_, "client-vanished", G_CALLBACK(&FakeUsbDeviceImpl::OnVanished), this);
     firmware_ = std::thread([this] { FirmwareLoop(); });
     return Add();
   }
@@ -134,9 +158,11 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
       }
       pending_.clear();
       ResetStreams();
+      claimed_by_ = nullptr;
+      removed_ = true;
       cv_.notify_all();
     }
-    umockdev_testbed_remove_device(testbed_, kSysPath);
+    umockdev_testbed_remove_device(testbed_, sys_path_.c_str());
   }
 
   Status Replug() override {
@@ -144,11 +170,13 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
       std::lock_guard<std::mutex> l(mu_);
       if (!unplugged_) return FailedPrecondition("fake usb device: Replug() while plugged in");
       unplugged_ = false;
+      removed_ = false;
+      claimed_by_ = nullptr;
       stalled_.clear();
       hung_.clear();
       short_.clear();
     }
-    umockdev_testbed_detach_ioctl(testbed_, kDevNode, nullptr);
+    umockdev_testbed_detach_ioctl(testbed_, dev_node_.c_str(), nullptr);
     return Add();
   }
 
@@ -178,26 +206,26 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
  private:
   Status Add() {
     GError* err = nullptr;
-    if (!umockdev_testbed_attach_ioctl(testbed_, kDevNode, handler_, &err)) {
-      Status st = Internal("fake usb device: attach_ioctl %s: %s", kDevNode, err ? err->message : "?");
+    if (!umockdev_testbed_attach_ioctl(testbed_, dev_node_.c_str(), handler_, &err)) {
+      Status st = Internal("fake usb device: attach_ioctl %s: %s", dev_node_.c_str(), err ? err->message : "?");
       if (err) g_error_free(err);
       return st;
     }
     const std::string desc = StrFormat(
-        "P: /devices/usb1/1-1\n"
-        "N: bus/usb/001/002\n"
+        "P: /devices/usb1/1-%d\n"
+        "N: bus/usb/001/%03d\n"
         "E: SUBSYSTEM=usb\n"
         "E: DEVTYPE=usb_device\n"
         "E: DRIVER=usb\n"
         "E: BUSNUM=001\n"
-        "E: DEVNUM=002\n"
+        "E: DEVNUM=%03d\n"
         "E: DEVNAME=%s\n"
         "A: busnum=1\\n\n"
-        "A: devnum=2\\n\n"
+        "A: devnum=%d\\n\n"
         "A: bConfigurationValue=1\\n\n"
         "A: speed=480\\n\n"
         "H: descriptors=%s\n",
-        kDevNode, HexBytes(Descriptors(o_)).c_str());
+        o_.address - 1, o_.address, o_.address, dev_node_.c_str(), o_.address, HexBytes(Descriptors(o_)).c_str());
     if (!umockdev_testbed_add_from_string(testbed_, desc.c_str(), &err)) {
       Status st = Internal("fake usb device: add_from_string: %s", err ? err->message : "?");
       if (err) g_error_free(err);
@@ -223,6 +251,12 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
   static gboolean OnIoctl(UMockdevIoctlBase*, UMockdevIoctlClient* client, gpointer self) {
     static_cast<FakeUsbDeviceImpl*>(self)->Ioctl(client);
     return TRUE;
+  }
+  // A connection (an open file of the node) went away: its claim goes too.
+  static void OnVanished(UMockdevIoctlBase*, UMockdevIoctlClient* client, gpointer self) {
+    auto* d = static_cast<FakeUsbDeviceImpl*>(self);
+    std::lock_guard<std::mutex> l(d->mu_);
+    if (d->claimed_by_ == client) d->claimed_by_ = nullptr;
   }
 
   void Complete(UMockdevIoctlClient* client, long res, int err) { umockdev_ioctl_client_complete(client, res, err); }
@@ -267,10 +301,15 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
       case USBDEVFS_IOCTL:  // disconnect a kernel driver: there is none
         return Complete(client, -1, ENODATA);
       case USBDEVFS_CLAIMINTERFACE:
+        // One owner per interface, as the kernel enforces across open files.
+        if (claimed_by_ != nullptr && claimed_by_ != client) return Complete(client, -1, EBUSY);
+        claimed_by_ = client;
         ResetStreams();
         ++stats_.sessions;
         return Complete(client, 0, 0);
       case USBDEVFS_RELEASEINTERFACE:
+        if (claimed_by_ != client) return Complete(client, -1, EINVAL);
+        claimed_by_ = nullptr;
         ResetStreams();
         return Complete(client, 0, 0);
       case USBDEVFS_CLEAR_HALT: {
@@ -504,6 +543,7 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
   };
 
   const FakeUsbDeviceOptions o_;
+  const std::string dev_node_, sys_path_;
   UMockdevTestbed* testbed_ = nullptr;
   UMockdevIoctlBase* handler_ = nullptr;
   std::thread firmware_;
@@ -512,6 +552,8 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
   std::condition_variable cv_;
   bool stop_ = false;
   bool unplugged_ = false;
+  bool removed_ = false;  // the node is out of the testbed
+  UMockdevIoctlClient* claimed_by_ = nullptr;  // the connection owning interface 0
   uint64_t generation_ = 0;
   std::deque<Urb> pending_, done_;
   std::vector<uint8_t> out_acc_;

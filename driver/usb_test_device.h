@@ -1,7 +1,7 @@
 // TEST ONLY: a fake Systole USB device, emulated with umockdev, for the
 // tests of the USB transport (usb_link.cc) with the real libusb.
 //
-// FakeUsbDevice builds a umockdev testbed holding one usbdevfs node for
+// FakeUsbDevice puts into a umockdev testbed one usbdevfs node for
 // 1209:0001 (device + configuration descriptors with the three endpoints of
 // docs/usb.md) and plays the device's USB side in an ioctl handler:
 // GET_CAPABILITIES, GETDRIVER, (RELEASE|CLAIM)INTERFACE, CLEAR_HALT, RESET,
@@ -17,9 +17,11 @@
 // Hang(ep) (URBs on ep never complete), ShortNextIn(ep, n) (the next frame on
 // ep is cut after n bytes and its transfer ends short).
 //
+// One connection owns the interface at a time: a second claim is EBUSY, as
+// the kernel answers for another open file.
+//
 // The process must run under umockdev-wrapper (LD_PRELOAD of umockdev's
-// preload library); Create() says so otherwise. One FakeUsbDevice per process
-// at a time.
+// preload library); Create() says so otherwise.
 #ifndef SYSTOLE_DRIVER_USB_TEST_DEVICE_H_
 #define SYSTOLE_DRIVER_USB_TEST_DEVICE_H_
 
@@ -59,6 +61,10 @@ struct FakeUsbDeviceOptions {
   std::function<std::unique_ptr<FakeUsbSession>()> new_session;
   bool with_interrupt_endpoint = true;  // false: descriptors lack it (the host must refuse)
   uint16_t bulk_packet = 512;           // wMaxPacketSize of the bulk endpoints
+  // Device address on bus 1 (2..127): node /dev/bus/usb/001/<address>,
+  // sysfs port 1-<address - 1>. Several fake devices (distinct addresses)
+  // may be attached at once; they share the process's testbed.
+  int address = 2;
 };
 
 struct FakeUsbStats {
