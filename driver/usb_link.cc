@@ -565,8 +565,8 @@ class UsbFrameLink : public FrameLink {
         if (len.ok()) want = *len;
       }
       s.acc.clear();
-      Break(want > 0 ? DataLoss("%s: short transfer: frame of %zu bytes ended after %zu", what.c_str(), want, have)
-                     : DataLoss("%s: short transfer: %zu bytes, less than a frame header (%zu)", what.c_str(), have,
+      Break(want > 0 ? DataLoss("%s: short transfer: frame of %zu bytes truncated after %zu", what.c_str(), want, have)
+                     : DataLoss("%s: short transfer: frame truncated after %zu bytes, less than a header (%zu)", what.c_str(), have,
                                 framing_.header_bytes));
       return;
     }

@@ -261,7 +261,7 @@ TEST_F(UsbLinkTest, ShortTransferIsDataLoss) {
   ASSERT_TRUE(link->Send(ToyFrame(100, 0), In(1000)).ok());
   auto r = link->Receive(In(1000));
   ASSERT_EQ(r.status().code(), StatusCode::kDataLoss) << r.status().ToString();
-  EXPECT_NE(r.status().message().find("short transfer: frame of 100 bytes ended after 20"), std::string::npos)
+  EXPECT_NE(r.status().message().find("short transfer: frame of 100 bytes truncated after 20"), std::string::npos)
       << r.status().ToString();
   // Less than a header.
   ASSERT_TRUE(link->Reconnect(In(1000)).ok());
@@ -269,7 +269,7 @@ TEST_F(UsbLinkTest, ShortTransferIsDataLoss) {
   ASSERT_TRUE(link->Send(ToyFrame(100, 2), In(1000)).ok());
   r = link->Receive(In(1000));
   ASSERT_EQ(r.status().code(), StatusCode::kDataLoss) << r.status().ToString();
-  EXPECT_NE(r.status().message().find("interrupt IN 0x82: short transfer: 3 bytes"), std::string::npos)
+  EXPECT_NE(r.status().message().find("interrupt IN 0x82: short transfer: frame truncated after 3 bytes"), std::string::npos)
       << r.status().ToString();
   ASSERT_TRUE(link->Reconnect(In(1000)).ok());
   ExpectEcho(*link, 100);

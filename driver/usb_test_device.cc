@@ -1,9 +1,9 @@
 // TEST ONLY: the fake Systole USB device (usb_test_device.h) on umockdev.
 //
 // The ioctl handler runs on umockdev's worker thread and only moves bytes
-// between URBs and queues (never blocks longer than kReapWaitUs); the
-// session's Handle() runs on this device's firmware thread, so a long device
-// run never holds up the host's ioctls. All state is guarded by mu_.
+// between URBs and queues (never blocks longer than kReapWaitUs); each
+// session's Handle() runs on that session's own firmware thread, so a long
+// device run never holds up the host's ioctls. All state is guarded by mu_.
 //
 // Emulation notes (docs/usb.md): a URB is the unit here, not a packet. An IN
 // URB completes when it is full or at the end of a frame (what a short packet
@@ -19,6 +19,7 @@
 #include <linux/usbdevice_fs.h>
 #include <umockdev.h>
 
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -110,12 +111,14 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
         sys_path_(StrFormat("/sys/devices/usb1/1-%d", o_.address - 1)) {}
 
   ~FakeUsbDeviceImpl() override {
+    std::vector<Worker> workers;
     {
       std::lock_guard<std::mutex> l(mu_);
       stop_ = true;
       cv_.notify_all();
+      workers.swap(workers_);
     }
-    if (firmware_.joinable()) firmware_.join();
+    for (Worker& w : workers) w.thread.join();
     if (testbed_ != nullptr) {
       if (!removed_) umockdev_testbed_remove_device(testbed_, sys_path_.c_str());
       umockdev_testbed_detach_ioctl(testbed_, dev_node_.c_str(), nullptr);
@@ -140,7 +143,6 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
     handler_ = umockdev_ioctl_base_new();
     g_signal_connect(handler_, "handle-ioctl", G_CALLBACK(&FakeUsbDeviceImpl::OnIoctl), this);
     g_signal_connect(handler_, "client-vanished", G_CALLBACK(&FakeUsbDeviceImpl::OnVanished), this);
-    firmware_ = std::thread([this] { FirmwareLoop(); });
     return Add();
   }
 
@@ -246,6 +248,7 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
     in_.clear();
     jobs_.clear();
     ++generation_;
+    cv_.notify_all();  // the old session's thread ends
   }
 
   static gboolean OnIoctl(UMockdevIoctlBase*, UMockdevIoctlClient* client, gpointer self) {
@@ -442,6 +445,7 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
       }
       if (out_acc_.size() - pos < *len) break;
       jobs_.push_back(Job{generation_, std::vector<uint8_t>(out_acc_.begin() + pos, out_acc_.begin() + pos + *len)});
+      StartWorker();
       ++stats_.frames_in;
       pos += *len;
     }
@@ -493,22 +497,38 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
     }
   }
 
-  void FirmwareLoop() {
-    std::unique_ptr<FakeUsbSession> session;
-    uint64_t session_gen = 0;
+  // mu_ held: the current session's firmware thread, started with its
+  // first frame. Each session has its own (as each client of `systole serve`
+  // does), so a new session is served at once while an abandoned one may
+  // still be busy (e.g. in a DELAY fault); the old one ends after that.
+  void StartWorker() {
+    if (worker_gen_ == generation_ && !workers_.empty()) return;
+    for (auto it = workers_.begin(); it != workers_.end();) {  // reap finished ones
+      if (it->done->load()) {
+        it->thread.join();
+        it = workers_.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    worker_gen_ = generation_;
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    const uint64_t gen = generation_;
+    workers_.push_back(Worker{std::thread([this, gen, done] {
+                                SessionLoop(gen);
+                                done->store(true);
+                              }),
+                              done});
+  }
+
+  void SessionLoop(uint64_t gen) {
+    std::unique_ptr<FakeUsbSession> session = o_.new_session();
     std::unique_lock<std::mutex> l(mu_);
     for (;;) {
-      cv_.wait(l, [&] { return stop_ || !jobs_.empty(); });
-      if (stop_) break;
+      cv_.wait(l, [&] { return stop_ || gen != generation_ || !jobs_.empty(); });
+      if (stop_ || gen != generation_) break;  // the host left: this session is over
       Job job = std::move(jobs_.front());
       jobs_.pop_front();
-      if (job.generation != session_gen || !session) {
-        l.unlock();
-        session.reset();
-        session = o_.new_session();
-        l.lock();
-        session_gen = job.generation;
-      }
       l.unlock();
       std::vector<FakeUsbFrame> out;
       Status st = session->Handle(job.frame, &out);
@@ -538,6 +558,10 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
     uint64_t generation;
     std::vector<uint8_t> frame;
   };
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
   struct OutQueue : std::deque<std::vector<uint8_t>> {
     size_t offset = 0;  // bytes of front() already sent
   };
@@ -546,7 +570,8 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
   const std::string dev_node_, sys_path_;
   UMockdevTestbed* testbed_ = nullptr;
   UMockdevIoctlBase* handler_ = nullptr;
-  std::thread firmware_;
+  std::vector<Worker> workers_;  // session threads (guarded by mu_)
+  uint64_t worker_gen_ = 0;      // the generation whose thread was started last
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

@@ -46,7 +46,7 @@ struct FakeUsbFrame {
 };
 
 // The device-side protocol of one host session (one claim of the
-// interface). Handle() runs on the fake device's firmware thread.
+// interface). Handle() runs on that session's own firmware thread.
 class FakeUsbSession {
  public:
   virtual ~FakeUsbSession() = default;
