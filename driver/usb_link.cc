@@ -179,7 +179,7 @@ std::string ReadString(libusb_device_handle* h, uint8_t index) {
 
 class UsbFrameLink : public FrameLink {
  public:
-  UsbFrameLink(UsbFraming framing, TransportOptions options) : framing_(std::move(framing)), options_(options) {}
+  explicit UsbFrameLink(UsbFraming framing) : framing_(std::move(framing)) {}
 
   ~UsbFrameLink() override {
     CloseHandle();
@@ -256,14 +256,14 @@ class UsbFrameLink : public FrameLink {
       {
         std::unique_lock<std::mutex> l(mu_);
         if (!broken_.ok()) return broken_;
-        if (handle_ == nullptr) return FailedPrecondition("%s: link is closed", describe_.c_str());
+        if (handle_ == nullptr) return FailedPrecondition("usb link is closed");
         libusb_fill_bulk_transfer(out_xfer_, handle_, ep_.bulk_out, const_cast<uint8_t*>(frame.data() + off),
                                   static_cast<int>(n), &UsbFrameLink::OutCallback, this, 0);
         out_xfer_->flags = (last && frame.size() % ep_.out_packet == 0) ? LIBUSB_TRANSFER_ADD_ZERO_PACKET : 0;
         out_done_ = false;
         int r = libusb_submit_transfer(out_xfer_);
         if (r != 0) {
-          Status st = UsbError(r, StrFormat("%s: bulk OUT 0x%02x", describe_.c_str(), ep_.bulk_out));
+          Status st = UsbError(r, StrFormat("bulk OUT 0x%02x", ep_.bulk_out));
           if (r == LIBUSB_ERROR_NO_DEVICE || r == LIBUSB_ERROR_PIPE) Break(st);
           return st;
         }
@@ -272,24 +272,24 @@ class UsbFrameLink : public FrameLink {
         if (!out_done_) {
           // Timeout or the link broke (unplug, Interrupt): take the transfer back.
           Status why = done ? broken_
-                            : DeadlineExceeded("%s: bulk OUT 0x%02x: device did not take %zu bytes within the deadline",
-                                               describe_.c_str(), ep_.bulk_out, frame.size());
+                            : DeadlineExceeded("bulk OUT 0x%02x: device did not take %zu bytes within the deadline",
+                                               ep_.bulk_out, frame.size());
           l.unlock();
           libusb_cancel_transfer(out_xfer_);
           l.lock();
           cv_.wait_for(l, std::chrono::milliseconds(kCancelWaitMs), [&] { return out_done_; });
-          if (!out_done_) Break(Unavailable("%s: bulk OUT transfer could not be cancelled", describe_.c_str()));
+          if (!out_done_) Break(Unavailable("bulk OUT 0x%02x: transfer could not be cancelled", ep_.bulk_out));
           // A partly sent frame leaves the device's stream out of step.
           if (why.code() == StatusCode::kDeadlineExceeded) Break(why);
           return why;
         }
-        Status st = TransferError(out_status_, StrFormat("%s: bulk OUT 0x%02x", describe_.c_str(), ep_.bulk_out));
+        Status st = TransferError(out_status_, StrFormat("bulk OUT 0x%02x", ep_.bulk_out));
         if (!st.ok()) {
           Break(st);
           return st;
         }
         if (out_actual_ != static_cast<int>(n)) {
-          st = DataLoss("%s: bulk OUT 0x%02x: device took %d of %zu bytes", describe_.c_str(), ep_.bulk_out,
+          st = DataLoss("bulk OUT 0x%02x: device took %d of %zu bytes", ep_.bulk_out,
                         out_actual_, n);
           Break(st);
           return st;
@@ -310,17 +310,17 @@ class UsbFrameLink : public FrameLink {
         return f;
       }
       if (!broken_.ok()) return broken_;
-      if (handle_ == nullptr) return FailedPrecondition("%s: link is closed", describe_.c_str());
+      if (handle_ == nullptr) return FailedPrecondition("usb link is closed");
       if (cv_.wait_until(l, deadline) == std::cv_status::timeout && frames_.empty() && broken_.ok()) {
         // Tell a silent device from a vanished one.
         libusb_device_handle* h = handle_;
         l.unlock();
         int r = libusb_kernel_driver_active(h, kSystoleUsbInterface);
         l.lock();
-        if (r == LIBUSB_ERROR_NO_DEVICE) Break(UsbError(r, describe_));
+        if (r == LIBUSB_ERROR_NO_DEVICE) Break(UsbError(r, "USB"));
         if (!frames_.empty() || !broken_.ok()) continue;
-        return DeadlineExceeded("%s: no frame from the device within the deadline (bulk IN 0x%02x, interrupt IN 0x%02x)",
-                                describe_.c_str(), ep_.bulk_in, ep_.intr_in);
+        return DeadlineExceeded("no frame from the device within the deadline (bulk IN 0x%02x, interrupt IN 0x%02x)",
+                                ep_.bulk_in, ep_.intr_in);
       }
     }
   }
@@ -328,7 +328,7 @@ class UsbFrameLink : public FrameLink {
   void Interrupt() override {
     {
       std::lock_guard<std::mutex> l(mu_);
-      Break(Cancelled("%s: interrupted", describe_.c_str()));
+      Break(Cancelled("usb link interrupted"));
     }
     // Transfers are allocated once per link; cancelling one that is not in
     // flight is a no-op (LIBUSB_ERROR_NOT_FOUND).
@@ -439,7 +439,7 @@ class UsbFrameLink : public FrameLink {
                                 &UsbFrameLink::InCallback, this, 0);
     int r = libusb_submit_transfer(s.xfer);
     if (r != 0) {
-      Break(UsbError(r, StrFormat("%s: %s 0x%02x", describe_.c_str(), s.kind, s.ep)));
+      Break(UsbError(r, StrFormat("%s 0x%02x", s.kind, s.ep)));
       return;
     }
     s.in_flight = true;
@@ -495,7 +495,7 @@ class UsbFrameLink : public FrameLink {
     if (device_ != nullptr) libusb_unref_device(device_);
     device_ = nullptr;
     closing_ = false;
-    if (broken_.ok()) broken_ = FailedPrecondition("%s: link is closed", describe_.c_str());
+    if (broken_.ok()) broken_ = FailedPrecondition("usb link is closed");
     cv_.notify_all();
   }
 
@@ -513,7 +513,7 @@ class UsbFrameLink : public FrameLink {
     self->out_actual_ = t->actual_length;
     self->out_done_ = true;
     self->out_in_flight_ = false;
-    if (t->status == LIBUSB_TRANSFER_NO_DEVICE) self->Break(UsbError(LIBUSB_ERROR_NO_DEVICE, self->describe_));
+    if (t->status == LIBUSB_TRANSFER_NO_DEVICE) self->Break(UsbError(LIBUSB_ERROR_NO_DEVICE, "USB"));
     self->cv_.notify_all();
   }
 
@@ -528,7 +528,7 @@ class UsbFrameLink : public FrameLink {
 
   // mu_ held; on the event thread.
   void OnIn(Stream& s, libusb_transfer* t) {
-    const std::string what = StrFormat("%s: %s 0x%02x", describe_.c_str(), s.kind, s.ep);
+    const std::string what = StrFormat("%s 0x%02x", s.kind, s.ep);
     if (t->status == LIBUSB_TRANSFER_CANCELLED) return;  // closing or interrupted
     if (t->status != LIBUSB_TRANSFER_COMPLETED) {
       Break(TransferError(t->status, what));
@@ -583,12 +583,11 @@ class UsbFrameLink : public FrameLink {
     auto* self = static_cast<UsbFrameLink*>(user);
     std::lock_guard<std::mutex> l(self->mu_);
     if (event == LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT && dev == self->device_)
-      self->Break(UsbError(LIBUSB_ERROR_NO_DEVICE, self->describe_));
+      self->Break(UsbError(LIBUSB_ERROR_NO_DEVICE, "USB"));
     return 0;  // stay registered
   }
 
   const UsbFraming framing_;
-  const TransportOptions options_;
   libusb_context* ctx_ = nullptr;
   std::thread events_;
   std::atomic<bool> stop_{false};
@@ -617,7 +616,7 @@ class UsbFrameLink : public FrameLink {
 
 StatusOr<std::unique_ptr<FrameLink>> OpenUsbFrameLink(int index, const UsbFraming& framing,
                                                       const TransportOptions& options) {
-  auto link = std::make_unique<UsbFrameLink>(framing, options);
+  auto link = std::make_unique<UsbFrameLink>(framing);
   RETURN_IF_ERROR(link->Init(index));
   return std::unique_ptr<FrameLink>(std::move(link));
 }

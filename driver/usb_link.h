@@ -53,7 +53,10 @@ inline constexpr size_t kUsbInterruptInBytes = 1024;     // each interrupt IN tr
 inline constexpr size_t kUsbMaxQueuedFrames = 64;        // received, not yet taken by Receive()
 
 // The index-th Systole USB device (-1: the first), opened and claimed, with
-// its IN endpoints listening.
+// its IN endpoints listening. Each Send/Receive/Reconnect has its own
+// deadline; `options` is not used yet (kept for per-link settings). Errors
+// of Send/Receive name the endpoint, not the device (the protocol client
+// prefixes Describe()).
 StatusOr<std::unique_ptr<FrameLink>> OpenUsbFrameLink(int index, const UsbFraming& framing,
                                                       const TransportOptions& options);
 
