@@ -272,6 +272,9 @@ TEST_P(TransportTest, IdentifiesTheDevice) {
   const DeviceIdentity id = t->Identify();
   EXPECT_FALSE(id.transport.empty());
   EXPECT_FALSE(id.description.empty());
+  if (env_->slow()) {
+    EXPECT_NE(id.description.find("RTL core"), std::string::npos) << id.description;
+  }
   if (env_->counts_frames()) {
     EXPECT_EQ(id.protocol_version, p::kVersion);
     EXPECT_NE(id.firmware_version.find("systole"), std::string::npos) << id.firmware_version;

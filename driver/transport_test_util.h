@@ -24,6 +24,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -59,6 +60,9 @@ struct TransportParam {
   std::string name;  // gtest parameter name: letters, digits, '_'
   std::function<StatusOr<std::unique_ptr<TransportEnv>>(const std::string& config)> make;
 };
+
+// gtest prints a parameter by its name.
+inline void PrintTo(const TransportParam& p, std::ostream* os) { *os << p.name; }
 
 std::vector<TransportParam>& TransportRegistry();
 

@@ -85,7 +85,7 @@ int Serve(int argc, char** argv) {
   StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName(config);
   if (!hw.ok()) return Fail(Annotate(hw.status(), "--config"));
   StatusOr<std::unique_ptr<driver::Transport>> device = driver::OpenSimTransport(*hw, backend == "rtl");
-  if (!device.ok()) return Fail(device.status());
+  if (!device.ok()) return Fail(Annotate(device.status(), "--backend " + backend));
   ho.firmware_version = StrFormat("systole-serve %s (%s)", SYSTOLE_VERSION_STRING, backend.c_str());
   driver::DeviceHost host(std::move(device).value(), ho);
   StatusOr<std::unique_ptr<driver::Server>> server = driver::Server::Listen(&host, so);
