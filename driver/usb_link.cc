@@ -621,7 +621,7 @@ StatusOr<std::unique_ptr<FrameLink>> OpenUsbFrameLink(int index, const UsbFramin
   return std::unique_ptr<FrameLink>(std::move(link));
 }
 
-std::vector<UsbDeviceInfo> ListUsbDevices() {
+std::vector<UsbDeviceInfo> ListUsbDevices(bool read_strings) {
   std::vector<UsbDeviceInfo> out;
   libusb_context* ctx = nullptr;
   if (libusb_init(&ctx) != 0) return out;
@@ -635,8 +635,9 @@ std::vector<UsbDeviceInfo> ListUsbDevices() {
     libusb_device_descriptor dd;
     libusb_get_device_descriptor(devs[i], &dd);
     libusb_device_handle* h = nullptr;
-    int r = libusb_open(devs[i], &h);
-    if (r == 0) {
+    int r = read_strings ? libusb_open(devs[i], &h) : LIBUSB_ERROR_NOT_SUPPORTED;
+    if (!read_strings) {
+    } else if (r == 0) {
       info.manufacturer = ReadString(h, dd.iManufacturer);
       info.product = ReadString(h, dd.iProduct);
       info.serial = ReadString(h, dd.iSerialNumber);

@@ -60,8 +60,8 @@ inline constexpr size_t kUsbMaxQueuedFrames = 64;        // received, not yet ta
 StatusOr<std::unique_ptr<FrameLink>> OpenUsbFrameLink(int index, const UsbFraming& framing,
                                                       const TransportOptions& options);
 
-// One attached device, from its descriptors (no I/O beyond reading them and
-// its string descriptors).
+// One attached device, from its descriptors (no I/O beyond reading them and,
+// with read_strings, its string descriptors, which opens the device).
 struct UsbDeviceInfo {
   int index = 0;
   uint8_t bus = 0, address = 0;
@@ -69,7 +69,7 @@ struct UsbDeviceInfo {
   std::string manufacturer, product, serial;  // empty when unreadable
   std::string error;  // why the strings could not be read (device busy, permissions)
 };
-std::vector<UsbDeviceInfo> ListUsbDevices();
+std::vector<UsbDeviceInfo> ListUsbDevices(bool read_strings = true);
 
 }  // namespace systole::driver
 

@@ -19,6 +19,7 @@
 #include <linux/usbdevice_fs.h>
 #include <umockdev.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -44,6 +45,22 @@ constexpr int kReapWaitUs = 250;
 std::mutex g_testbed_mu;
 UMockdevTestbed* g_testbed = nullptr;
 int g_testbed_users = 0;
+std::set<int> g_addresses;  // of the fake devices alive
+
+// Reserves `want` (0: the lowest free address); 0 when taken or none left.
+int ReserveAddress(int want) {
+  std::lock_guard<std::mutex> l(g_testbed_mu);
+  if (want == 0)
+    for (int a = 2; a <= 127 && want == 0; ++a)
+      if (!g_addresses.count(a)) want = a;
+  if (want == 0 || g_addresses.count(want)) return 0;
+  g_addresses.insert(want);
+  return want;
+}
+void FreeAddress(int a) {
+  std::lock_guard<std::mutex> l(g_testbed_mu);
+  g_addresses.erase(a);
+}
 
 UMockdevTestbed* AcquireTestbed() {
   std::lock_guard<std::mutex> l(g_testbed_mu);
@@ -97,6 +114,7 @@ std::string Strings(uint8_t index) {
 }
 
 struct Urb {
+  UMockdevIoctlClient* client = nullptr;  // the connection (open file) that submitted it
   UMockdevIoctlData* data = nullptr;  // the resolved usbdevfs_urb (our reference)
   UMockdevIoctlData* buffer = nullptr;  // its resolved buffer (our reference; null when length 0)
   usbdevfs_urb* u() const { return reinterpret_cast<usbdevfs_urb*>(data->data); }
@@ -105,10 +123,11 @@ struct Urb {
 
 class FakeUsbDeviceImpl : public FakeUsbDevice {
  public:
-  explicit FakeUsbDeviceImpl(FakeUsbDeviceOptions o)
+  explicit FakeUsbDeviceImpl(FakeUsbDeviceOptions o, int address)
       : o_(std::move(o)),
-        dev_node_(StrFormat("/dev/bus/usb/001/%03d", o_.address)),
-        sys_path_(StrFormat("/sys/devices/usb1/1-%d", o_.address - 1)) {}
+        address_(address),
+        dev_node_(StrFormat("/dev/bus/usb/001/%03d", address)),
+        sys_path_(StrFormat("/sys/devices/usb1/1-%d", address - 1)) {}
 
   ~FakeUsbDeviceImpl() override {
     std::vector<Worker> workers;
@@ -125,6 +144,7 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
       if (handler_ != nullptr) g_object_unref(handler_);
       ReleaseTestbed();
     }
+    FreeAddress(address_);
     std::lock_guard<std::mutex> l(mu_);
     for (Urb& u : pending_) Release(u);
     for (Urb& u : done_) Release(u);
@@ -133,8 +153,6 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
   Status Init() {
     if (!o_.framing.frame_length || o_.framing.header_bytes == 0 || !o_.new_session)
       return InvalidArgument("fake usb device: framing and new_session are required");
-    if (o_.address < 2 || o_.address > 127)
-      return InvalidArgument("fake usb device: address %d outside 2..127", o_.address);
     testbed_ = AcquireTestbed();
     if (!umockdev_in_mock_environment())
       return FailedPrecondition(
@@ -200,6 +218,8 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
     std::lock_guard<std::mutex> l(mu_);
     return stats_;
   }
+  int address() const override { return address_; }
+  std::string port_path() const override { return StrFormat("1-%d", address_ - 1); }
   size_t urbs_outstanding() const override {
     std::lock_guard<std::mutex> l(mu_);
     return pending_.size() + done_.size();
@@ -227,7 +247,7 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
         "A: bConfigurationValue=1\\n\n"
         "A: speed=480\\n\n"
         "H: descriptors=%s\n",
-        o_.address - 1, o_.address, o_.address, dev_node_.c_str(), o_.address, HexBytes(Descriptors(o_)).c_str());
+        address_ - 1, address_, address_, dev_node_.c_str(), address_, HexBytes(Descriptors(o_)).c_str());
     if (!umockdev_testbed_add_from_string(testbed_, desc.c_str(), &err)) {
       Status st = Internal("fake usb device: add_from_string: %s", err ? err->message : "?");
       if (err) g_error_free(err);
@@ -260,6 +280,17 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
     auto* d = static_cast<FakeUsbDeviceImpl*>(self);
     std::lock_guard<std::mutex> l(d->mu_);
     if (d->claimed_by_ == client) d->claimed_by_ = nullptr;
+    // Its URBs go with it (the kernel discards them when the file closes).
+    for (auto* q : {&d->pending_, &d->done_}) {
+      for (auto it = q->begin(); it != q->end();) {
+        if (it->client == client) {
+          Release(*it);
+          it = q->erase(it);
+        } else {
+          ++it;
+        }
+      }
+    }
   }
 
   void Complete(UMockdevIoctlClient* client, long res, int err) { umockdev_ioctl_client_complete(client, res, err); }
@@ -269,12 +300,17 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
     UMockdevIoctlData* arg = umockdev_ioctl_client_get_arg(client);
     std::unique_lock<std::mutex> l(mu_);
     if (req == USBDEVFS_REAPURB || req == USBDEVFS_REAPURBNDELAY) {
+      // URBs belong to the open file that submitted them, as in usbfs.
+      auto mine = [&] {
+        return std::find_if(done_.begin(), done_.end(), [&](const Urb& u) { return u.client == client; });
+      };
       Fill();
-      if (done_.empty() && !unplugged_) {
+      if (mine() == done_.end() && !unplugged_) {
         cv_.wait_for(l, std::chrono::microseconds(kReapWaitUs));
         Fill();
       }
-      if (done_.empty()) {
+      auto it = mine();
+      if (it == done_.end()) {
         if (unplugged_) {
           l.unlock();
           std::this_thread::sleep_for(std::chrono::microseconds(kReapWaitUs));
@@ -282,8 +318,8 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
         }
         return Complete(client, -1, EAGAIN);
       }
-      Urb u = done_.front();
-      done_.pop_front();
+      Urb u = *it;
+      done_.erase(it);
       UMockdevIoctlData* slot = umockdev_ioctl_data_resolve(arg, 0, sizeof(void*), nullptr);
       umockdev_ioctl_data_set_ptr(slot, 0, u.data);
       umockdev_ioctl_data_unref(slot);
@@ -329,13 +365,13 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
       case USBDEVFS_RESETEP:
         return Complete(client, 0, 0);
       case USBDEVFS_SUBMITURB: {
-        const long r = Submit(arg);
+        const long r = Submit(arg, client);
         return Complete(client, r, r < 0 ? EINVAL : 0);
       }
       case USBDEVFS_DISCARDURB: {
         const unsigned long addr = *reinterpret_cast<unsigned long*>(arg->data);
         for (auto it = pending_.begin(); it != pending_.end(); ++it) {
-          if (it->data->client_addr == addr) {
+          if (it->client == client && it->data->client_addr == addr) {
             it->u()->status = -ENOENT;
             it->u()->actual_length = 0;
             done_.push_back(*it);
@@ -354,8 +390,9 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
 
   // mu_ held. Returns the ioctl's result (0; -errno is reported through
   // the URB status instead, as the kernel does for transfer errors).
-  long Submit(UMockdevIoctlData* arg) {
+  long Submit(UMockdevIoctlData* arg, UMockdevIoctlClient* client) {
     Urb urb;
+    urb.client = client;
     urb.data = umockdev_ioctl_data_resolve(arg, 0, sizeof(usbdevfs_urb), nullptr);
     usbdevfs_urb* u = urb.u();
     if (u->buffer_length < 0 || u->buffer_length > (64 << 20)) {
@@ -567,6 +604,7 @@ class FakeUsbDeviceImpl : public FakeUsbDevice {
   };
 
   const FakeUsbDeviceOptions o_;
+  const int address_;
   const std::string dev_node_, sys_path_;
   UMockdevTestbed* testbed_ = nullptr;
   UMockdevIoctlBase* handler_ = nullptr;
@@ -615,7 +653,12 @@ FakeUsbDeviceOptions SystoleFakeUsbOptions(DeviceHost* host) {
 }
 
 StatusOr<std::unique_ptr<FakeUsbDevice>> FakeUsbDevice::Create(FakeUsbDeviceOptions options) {
-  auto d = std::make_unique<FakeUsbDeviceImpl>(std::move(options));
+  if (options.address != 0 && (options.address < 2 || options.address > 127))
+    return InvalidArgument("fake usb device: address %d outside 2..127", options.address);
+  const int address = ReserveAddress(options.address);
+  if (address == 0)
+    return FailedPrecondition("fake usb device: address %d is in use by another fake device", options.address);
+  auto d = std::make_unique<FakeUsbDeviceImpl>(std::move(options), address);
   RETURN_IF_ERROR(d->Init());
   return std::unique_ptr<FakeUsbDevice>(std::move(d));
 }

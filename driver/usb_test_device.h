@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/status.h"
@@ -62,8 +63,9 @@ struct FakeUsbDeviceOptions {
   bool with_interrupt_endpoint = true;  // false: descriptors lack it (the host must refuse)
   uint16_t bulk_packet = 512;           // wMaxPacketSize of the bulk endpoints
   // Device address on bus 1 (2..127): node /dev/bus/usb/001/<address>,
-  // sysfs port 1-<address - 1>. Several fake devices (distinct addresses)
-  // may be attached at once; they share the process's testbed.
+  // sysfs port 1-<address - 1>; 0 = the lowest one not in use. Several fake
+  // devices (distinct addresses) may be attached at once; they share the
+  // process's testbed.
   int address = 2;
 };
 
@@ -95,6 +97,8 @@ class FakeUsbDevice {
   virtual void Hang(uint8_t ep, bool hang) = 0;
   virtual void ShortNextIn(uint8_t ep, size_t bytes) = 0;
   virtual FakeUsbStats stats() const = 0;
+  virtual int address() const = 0;
+  virtual std::string port_path() const = 0;  // "1-<address - 1>", as UsbDeviceInfo::port_path
   // URBs submitted and not yet reaped (a leak check after the host closed).
   virtual size_t urbs_outstanding() const = 0;
 };

@@ -4,12 +4,13 @@
 // in-process SystemC device. Linked only into binaries that run under
 // umockdev-wrapper (transport_test_usb, transport_bench_usb).
 //
-// Two fake devices (usb:0 at port 1-1, usb:1 at port 1-2) share the one
-// DeviceHost: the suite opens a second connection to the same device
-// (session isolation, FAULT commands) while the first is open, and a USB
-// interface has one owner at a time (a second claim is EBUSY), so the second
-// connection goes to the second device, as a second USB function of the same
-// accelerator would. Device::Open(device()) opens usb:0.
+// Two fake devices share the one DeviceHost: the suite opens a second
+// connection to the same device (session isolation, FAULT commands) while
+// the first is open, and a USB interface has one owner at a time (a second
+// claim is EBUSY), so the second connection goes to the second device, as a
+// second USB function of the same accelerator would. Their addresses are the
+// lowest free ones (the benchmark keeps several environments alive), and
+// device() is "usb:N" for the first of them, N found by its port path.
 #include <memory>
 #include <vector>
 
@@ -39,24 +40,34 @@ class UsbEnv : public TransportEnv {
     host_ = std::make_unique<DeviceHost>(std::move(sim), ho);
     for (int i = 0; i < kDevices; ++i) {
       FakeUsbDeviceOptions o = SystoleFakeUsbOptions(host_.get());
-      o.address = 2 + i;
+      o.address = 0;  // the lowest free one
       ASSIGN_OR_RETURN(std::unique_ptr<FakeUsbDevice> d, FakeUsbDevice::Create(std::move(o)));
       devices_.push_back(std::move(d));
     }
     return Status::Ok();
   }
 
-  std::string device() const override { return "usb:0"; }
+  std::string device() const override { return StrFormat("usb:%d", IndexOf(*devices_[0])); }
 
-  // The first device whose interface is free.
+  // The first of this environment's devices whose interface is free.
   StatusOr<std::unique_ptr<Transport>> OpenTransport(const TransportOptions& o) override {
-    Status last;
-    for (int i = 0; i < kDevices; ++i) {
-      StatusOr<std::unique_ptr<Transport>> t = OpenUsbTransport(i, o);
+    Status last = Unavailable("no fake USB device of this environment is listed");
+    for (const auto& d : devices_) {
+      const int index = IndexOf(*d);
+      if (index < 0) continue;
+      StatusOr<std::unique_ptr<Transport>> t = OpenUsbTransport(index, o);
       if (t.ok() || t.status().message().find("LIBUSB_ERROR_BUSY") == std::string::npos) return t;
       last = t.status();
     }
     return last;
+  }
+
+  // The device's index among the attached Systole devices (usb:N), -1
+  // when it is not listed.
+  static int IndexOf(const FakeUsbDevice& d) {
+    for (const UsbDeviceInfo& info : ListUsbDevices(/*read_strings=*/false))
+      if (info.port_path == d.port_path()) return info.index;
+    return -1;
   }
 
   bool counts_frames() const override { return true; }

@@ -151,6 +151,24 @@ TEST_F(UsbTransportTest, OpensIdentifiesAndEnumerates) {
   EXPECT_TRUE(listed);
 }
 
+// Listing while this process has the device open: it shows as not
+// identified (the interface is claimed), and the open device is unaffected
+// (the listing's own control transfers and URBs stay on its own connection).
+TEST_F(UsbTransportTest, EnumeratingWhileOpenLeavesTheOpenDeviceAlone) {
+  auto dev = OpenUsb();
+  ASSERT_NE(dev, nullptr);
+  ExpectLutMatchesSim(*dev, 61);
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<DeviceIdentity> ids = EnumerateUsbDevices();
+    ASSERT_EQ(ids.size(), 1u);
+    EXPECT_NE(ids[0].description.find("Systole USB accelerator (umockdev emulation) serial EMU0001"),
+              std::string::npos)
+        << ids[0].description;
+    EXPECT_NE(ids[0].description.find("LIBUSB_ERROR_BUSY"), std::string::npos) << ids[0].description;
+    ExpectLutMatchesSim(*dev, 62 + i);
+  }
+}
+
 TEST_F(UsbTransportTest, ConfigurationMismatchIsRefused) {
   sim::DeviceConfig other = TestConfig();
   other.rows = other.cols = 16;
