@@ -71,7 +71,8 @@ int Compile(int argc, char** argv) {
   s = WriteFile(out_path, compiled->tflite);
   if (!s.ok()) return fail(s);
   if (!quiet) {
-    std::fputs(delegate::FormatCompileReport(*compiled, path, out_path, dopts.config).c_str(), stdout);
+    std::fputs(delegate::FormatCompileReport(*compiled, path, out_path,
+                                                   dopts.config.empty() ? "edge" : dopts.config).c_str(), stdout);
   }
   return 0;
 }
