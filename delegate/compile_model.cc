@@ -261,10 +261,62 @@ StepStats StatsOf(const Step& step) {
   return s;
 }
 
+// One accelerator op of the report's top table.
+struct OpRow {
+  std::string op;
+  int node = 0;
+  uint64_t macs = 0, cycles = 0;
+};
+
+void AppendOpRows(const Step& step, std::vector<OpRow>* rows) {
+  if (!step.precompiled) {
+    for (const compiler::OpReport& o : step.compiled->report.ops)
+      rows->push_back({o.op, o.node_index, o.macs, o.estimated_cycles});
+    return;
+  }
+  if (!driver::VerifyExecutable(step.executable, step.executable_size).ok()) return;
+  const auto* ops = exe::GetExecutable(step.executable)->ops();
+  if (ops == nullptr) return;
+  for (const exe::OpRecord* o : *ops)
+    rows->push_back({o->name() ? o->name()->str() : "?", o->node_index(), o->macs(), o->estimated_cycles()});
+}
+
+// The part of a CPU op's reason after its "OP (op N): " label (the
+// partitioner's and the compiler's convention), so that equal reasons group.
+std::string WhyOf(const OpDecision& d) {
+  const std::string label = StrFormat("%s (op %d): ", d.op.c_str(), d.node);
+  if (d.reason.compare(0, label.size(), label) == 0) return d.reason.substr(label.size());
+  return d.reason;
+}
+
 }  // namespace
 
+std::string DescribeOpsAsRanges(const std::vector<std::pair<std::string, int>>& ops) {
+  std::vector<std::string> kinds;
+  std::map<std::string, std::vector<int>> nodes;
+  for (const auto& [op, node] : ops) {
+    if (!nodes.count(op)) kinds.push_back(op);
+    nodes[op].push_back(node);
+  }
+  std::string s;
+  for (const std::string& k : kinds) {
+    const std::vector<int>& v = nodes[k];
+    std::string list;
+    for (size_t i = 0; i < v.size();) {
+      size_t j = i;
+      while (j + 1 < v.size() && v[j + 1] == v[j] + 1) ++j;
+      if (!list.empty()) list += ", ";
+      list += j == i ? StrFormat("%d", v[i]) : StrFormat("%d-%d", v[i], v[j]);
+      i = j + 1;
+    }
+    if (!s.empty()) s += ", ";
+    s += StrFormat("%s (op%s %s)", k.c_str(), v.size() == 1 ? "" : "s", list.c_str());
+  }
+  return s;
+}
+
 std::string FormatCompileReport(const CompiledModel& r, const std::string& input_name,
-                                const std::string& output_name, const std::string& config_name) {
+                                const std::string& output_name, const std::string& config_name, bool verbose) {
   std::string s;
   s += StrFormat("Systole compiler, executable format %u\n", compiler::kExecutableFormatVersion);
   s += "Input model: " + input_name + "\n";
@@ -297,12 +349,26 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
   s += StrFormat("\n%-28s %-6s %s\n", "Operator", "Count", "Status");
   for (const Row& row : rows) s += StrFormat("%-28s %-6d %s\n", row.op.c_str(), row.count, row.status.c_str());
 
-  bool header = false;
-  for (const OpDecision& d : r.plan.ops) {
-    if (d.partition >= 0) continue;
-    if (!header) s += "\nOps left on the CPU, and why:\n";
-    header = true;
-    s += "  " + d.reason + "\n";
+  if (verbose) {
+    bool header = false;
+    for (const OpDecision& d : r.plan.ops) {
+      if (d.partition >= 0) continue;
+      if (!header) s += "\nOps left on the CPU, and why:\n";
+      header = true;
+      s += "  " + d.reason + "\n";
+    }
+  } else {
+    // One line per reason, in order of first appearance.
+    std::vector<std::string> whys;
+    std::map<std::string, std::vector<std::pair<std::string, int>>> by_why;
+    for (const OpDecision& d : r.plan.ops) {
+      if (d.partition >= 0) continue;
+      const std::string why = WhyOf(d);
+      if (!by_why.count(why)) whys.push_back(why);
+      by_why[why].push_back({d.op, d.node});
+    }
+    if (!whys.empty()) s += "\nOps left on the CPU, and why (one line per reason; --verbose: one per op):\n";
+    for (const std::string& why : whys) s += "  " + DescribeOpsAsRanges(by_why[why]) + ": " + why + "\n";
   }
 
   StepStats total;
@@ -326,6 +392,28 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
     total.cycles += ps.cycles;
     total.cached += ps.cached;
     total.streamed += ps.streamed;
+  }
+  // The accelerator ops that cost the most (estimated compute cycles of
+  // their instructions), with the share of the array's MACs they use.
+  std::vector<OpRow> op_rows;
+  for (const Partition& p : r.plan.partitions)
+    for (const Step& step : p.steps) AppendOpRows(step, &op_rows);
+  std::stable_sort(op_rows.begin(), op_rows.end(), [](const OpRow& a, const OpRow& b) { return a.cycles > b.cycles; });
+  if (!op_rows.empty()) {
+    const size_t shown = verbose ? op_rows.size() : std::min<size_t>(op_rows.size(), kTopOps);
+    const double peak = static_cast<double>(r.hw.rows) * r.hw.cols;
+    s += StrFormat("\n%s accelerator ops by estimated cycles (utilization = MACs / (cycles x %dx%d)):\n",
+                   shown == op_rows.size() ? "All" : StrFormat("Top %zu of %zu", shown, op_rows.size()).c_str(),
+                   r.hw.rows, r.hw.cols);
+    s += StrFormat("  %-24s %6s %12s %12s %12s\n", "Operator", "Op", "MACs", "Est. cycles", "Utilization");
+    for (size_t i = 0; i < shown; ++i) {
+      const OpRow& o = op_rows[i];
+      const std::string util =
+          o.cycles == 0 || o.macs == 0 ? "-" : StrFormat("%.1f %%", 100.0 * static_cast<double>(o.macs) / (peak * o.cycles));
+      s += StrFormat("  %-24s %6d %12llu %12llu %12s\n", o.op.c_str(), o.node, static_cast<unsigned long long>(o.macs),
+                     static_cast<unsigned long long>(o.cycles), util.c_str());
+    }
+    s += "\n";
   }
   s += StrFormat("On-chip memory used for caching model parameters: %s (of %s)\n",
                  KiB(total.cached).c_str(), KiB(r.hw.pbuf_bytes).c_str());

@@ -34,10 +34,21 @@ StatusOr<CompiledModel> CompileModel(const std::vector<uint8_t>& tflite, const s
                                      const DelegateOptions& options);
 
 // The edgetpu_compiler-style report of a compilation: model, configuration,
-// partitions, an "Operator / Count / Status" table, every CPU op with its
-// reason, parameter memory, streamed bytes, estimated cycles and latency.
+// partitions, an "Operator / Count / Status" table, the ops left on the CPU
+// grouped by reason (one line per reason naming the op kinds and their
+// indices as ranges; `verbose`: one line per op), the accelerator ops that
+// take the most estimated cycles with their MACs and array utilization (the
+// top kTopOps; `verbose`: all), parameter memory, streamed bytes, estimated
+// cycles and latency.
+inline constexpr int kTopOps = 10;
 std::string FormatCompileReport(const CompiledModel& result, const std::string& input_name,
-                                const std::string& output_name, const std::string& config_name);
+                                const std::string& output_name, const std::string& config_name,
+                                bool verbose = false);
+
+// "CONV_2D (ops 1, 4-6), ADD (op 3)": op kinds in order of first appearance,
+// each with its node indices as ranges. `ops` are (kind, node index) in
+// increasing node order.
+std::string DescribeOpsAsRanges(const std::vector<std::pair<std::string, int>>& ops);
 
 }  // namespace systole::delegate
 

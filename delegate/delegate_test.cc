@@ -149,6 +149,20 @@ TEST(SystoleDelegate, AheadOfTimeModelRunsWithAndWithoutTheDelegate) {
       delegate::FormatCompileReport(*compiled, "diamond.tflite", "out.tflite", "edge");
   EXPECT_NE(report.find("MUL (op 1): denied by --deny MUL"), std::string::npos) << report;
   EXPECT_NE(report.find("Operator"), std::string::npos);
+  // The accelerator ops by estimated cycles: the two ADDs of the diamond.
+  EXPECT_NE(report.find("All accelerator ops by estimated cycles"), std::string::npos) << report;
+  const std::string verbose =
+      delegate::FormatCompileReport(*compiled, "diamond.tflite", "out.tflite", "edge", /*verbose=*/true);
+  EXPECT_NE(verbose.find("\n  MUL (op 1): denied by --deny MUL\n"), std::string::npos) << verbose;
+}
+
+TEST(CompileReport, OpsAsRanges) {
+  EXPECT_EQ(delegate::DescribeOpsAsRanges({}), "");
+  EXPECT_EQ(delegate::DescribeOpsAsRanges({{"ADD", 3}}), "ADD (op 3)");
+  EXPECT_EQ(delegate::DescribeOpsAsRanges(
+                {{"CONV_2D", 1}, {"ADD", 3}, {"CONV_2D", 4}, {"CONV_2D", 5}, {"CONV_2D", 6}, {"ADD", 7}, {"CONV_2D", 9}}),
+            "CONV_2D (ops 1, 4-6, 9), ADD (ops 3, 7)");
+  EXPECT_EQ(delegate::DescribeOpsAsRanges({{"PAD", 0}, {"PAD", 1}}), "PAD (ops 0-1)");
 }
 
 TEST(SystoleDelegate, MixedPrecompiledAndCompiledOpsInOnePartition) {

@@ -15,7 +15,7 @@ namespace {
 constexpr char kCompileUsage[] =
     "usage: systole compile MODEL.tflite [-o OUT.tflite] [--config edge|tiny|FILE]\n"
     "                       [--tflite-flavor ruy|x86|xnnpack] [--allow OPS] [--deny OPS] [--min-partition-ops N]\n"
-    "                       [--max-partitions N] [--quiet]\n"
+    "                       [--max-partitions N] [--verbose] [--quiet]\n"
     "\n"
     "Compiles MODEL ahead of time: every accelerator partition becomes one custom op\n"
     "SYSTOLE carrying its executable; ops left on the CPU stay as they are. The result\n"
@@ -33,17 +33,20 @@ constexpr char kCompileUsage[] =
     "                           delegate refuses another flavor. Default: x86 on\n"
     "                           x86-64, else ruy (docs/flavors.md)\n"
     "%s"
+    "  --verbose                list every op left on the CPU with its own reason, and\n"
+    "                           every accelerator op in the cycles table\n"
     "  --quiet                  print nothing but errors\n"
     "\n"
-    "Prints a report: partitions, an Operator / Count / Status table, every op left on\n"
-    "the CPU with the reason, parameter memory, streamed bytes and the estimated cycles\n"
-    "and latency.\n";
+    "Prints a report: partitions, an Operator / Count / Status table, the ops left on\n"
+    "the CPU grouped by reason (one line per reason, op indices as ranges), the\n"
+    "accelerator ops that take the most estimated cycles (MACs, array utilization),\n"
+    "parameter memory, streamed bytes and the estimated cycles and latency.\n";
 
 }  // namespace
 
 int Compile(int argc, char** argv) {
   std::string path, out_path;
-  bool quiet = false, partition_given = false;
+  bool quiet = false, verbose = false, partition_given = false;
   delegate::DelegateOptions dopts;
   OptionParser p("compile", StrFormat(kCompileUsage, kPartitionOptionsHelp), "model");
   AddFlavorOption(&p, &dopts.tflite_flavor);
@@ -51,6 +54,7 @@ int Compile(int argc, char** argv) {
   p.Value({"-o", "--output"}, [&](const std::string& v) { out_path = v; return true; });
   p.Value({"--config"}, [&](const std::string& v) { dopts.config = v; return true; });
   p.Flag({"--quiet", "-q"}, [&] { quiet = true; });
+  p.Flag({"--verbose", "-v"}, [&] { verbose = true; });
   p.Positional(&path);
   if (const int rc = p.Parse(argc, argv); rc >= 0) return rc;
   if (out_path.empty()) {
@@ -72,7 +76,7 @@ int Compile(int argc, char** argv) {
   if (!s.ok()) return fail(s);
   if (!quiet) {
     std::fputs(delegate::FormatCompileReport(*compiled, path, out_path,
-                                                   dopts.config.empty() ? "edge" : dopts.config).c_str(), stdout);
+                                                   dopts.config.empty() ? "edge" : dopts.config, verbose).c_str(), stdout);
   }
   return 0;
 }
