@@ -63,17 +63,13 @@ int Compile(int argc, char** argv) {
     if (dot != std::string::npos) base.resize(dot);
     out_path = base + "_systole.tflite";
   }
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "error: %s\n", s.message().c_str());
-    return 1;
-  };
   std::vector<uint8_t> bytes;
   Status s = ReadFile(path, &bytes);
-  if (!s.ok()) return fail(s);
+  if (!s.ok()) return Fail(s);
   auto compiled = delegate::CompileModel(bytes, path, dopts);
-  if (!compiled.ok()) return fail(compiled.status());
+  if (!compiled.ok()) return Fail(compiled.status());
   s = WriteFile(out_path, compiled->tflite);
-  if (!s.ok()) return fail(s);
+  if (!s.ok()) return Fail(s);
   if (!quiet) {
     std::fputs(delegate::FormatCompileReport(*compiled, path, out_path,
                                                    dopts.config.empty() ? "edge" : dopts.config, verbose).c_str(), stdout);

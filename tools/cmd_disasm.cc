@@ -28,26 +28,22 @@ int Disasm(int argc, char** argv) {
   OptionParser p("disasm", kDisasmUsage, "file");
   p.Positional(&path);
   if (const int rc = p.Parse(argc, argv); rc >= 0) return rc;
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "error: %s\n", s.message().c_str());
-    return 1;
-  };
   std::vector<uint8_t> bytes;
   Status s = ReadFile(path, &bytes);
-  if (!s.ok()) return fail(s);
+  if (!s.ok()) return Fail(s);
   if (bytes.size() >= 8 && std::memcmp(bytes.data() + 4, "SYSX", 4) == 0) {
     auto text = driver::DisassembleExecutable(bytes.data(), bytes.size());
-    if (!text.ok()) return fail(Annotate(text.status(), path));
+    if (!text.ok()) return Fail(Annotate(text.status(), path));
     std::fputs(text->c_str(), stdout);
     return 0;
   }
   if (bytes.size() < 8 || std::memcmp(bytes.data() + 4, "TFL3", 4) != 0) {
-    return fail(InvalidArgument("%s: neither a Systole executable (identifier SYSX) nor a .tflite "
+    return Fail(InvalidArgument("%s: neither a Systole executable (identifier SYSX) nor a .tflite "
                                 "model (TFL3)",
                                 path.c_str()));
   }
   auto model_or = Model::FromFile(path);
-  if (!model_or.ok()) return fail(model_or.status());
+  if (!model_or.ok()) return Fail(model_or.status());
   const Model& model = **model_or;
   const tflite::SubGraph* sg = model.main_subgraph();
   const int num_ops = sg->operators() ? static_cast<int>(sg->operators()->size()) : 0;
@@ -71,11 +67,11 @@ int Disasm(int argc, char** argv) {
     std::vector<uint8_t> exe;
     if (op->custom_options()) exe.assign(op->custom_options()->begin(), op->custom_options()->end());
     auto text = driver::DisassembleExecutable(exe.data(), exe.size());
-    if (!text.ok()) return fail(Annotate(text.status(), StrFormat("%s: operator %d", path.c_str(), i)));
+    if (!text.ok()) return Fail(Annotate(text.status(), StrFormat("%s: operator %d", path.c_str(), i)));
     std::fputs(text->c_str(), stdout);
   }
   if (found == 0) {
-    return fail(InvalidArgument("%s: the model has no %s ops (compile it with systole compile)",
+    return Fail(InvalidArgument("%s: the model has no %s ops (compile it with systole compile)",
                                 path.c_str(), compiler::kCustomOpName));
   }
   return 0;

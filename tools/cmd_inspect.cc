@@ -139,10 +139,7 @@ int Inspect(int argc, char** argv) {
   p.Positional(&path);
   if (const int rc = p.Parse(argc, argv); rc >= 0) return rc;
   auto model_or = Model::FromFile(path);
-  if (!model_or.ok()) {
-    std::fprintf(stderr, "error: %s\n", model_or.status().message().c_str());
-    return 1;
-  }
+  if (!model_or.ok()) return Fail(model_or.status());
   const Model& model = **model_or;
   const tflite::SubGraph* sg = model.main_subgraph();
   const auto& tensors = *sg->tensors();

@@ -150,16 +150,12 @@ int Run(int argc, char** argv) {
                          "and --delegate need a device (--device sim, usb:0, remote:unix:PATH, ...)\n");
     return 2;
   }
-  auto fail = [](const Status& s) {
-    std::fprintf(stderr, "error: %s\n", s.message().c_str());
-    return 1;
-  };
   auto model_or = Model::FromFile(path);
-  if (!model_or.ok()) return fail(model_or.status());
+  if (!model_or.ok()) return Fail(model_or.status());
   const int systole_ops = CountSystoleOps(**model_or);
   if (device.empty()) device = (systole_ops > 0 || use_delegate) ? "sim" : "cpu";
   if (device == "cpu" && systole_ops > 0) {
-    return fail(InvalidArgument("%s has %d %s op%s compiled for the accelerator: run it on a device "
+    return Fail(InvalidArgument("%s has %d %s op%s compiled for the accelerator: run it on a device "
                                 "(--device sim, usb:0, remote:unix:PATH, ...)",
                                 path.c_str(), systole_ops, compiler::kCustomOpName,
                                 systole_ops == 1 ? "" : "s"));
@@ -170,27 +166,27 @@ int Run(int argc, char** argv) {
   if (device != "cpu") {
     dopts.device = device;
     auto d = delegate::CreateDelegate(dopts);
-    if (!d.ok()) return fail(d.status());
+    if (!d.ok()) return Fail(d.status());
     dlg = std::move(*d);
   }
   auto interp_or = Interpreter::Create(**model_or, resolver);
-  if (!interp_or.ok()) return fail(interp_or.status());
+  if (!interp_or.ok()) return Fail(interp_or.status());
   Interpreter& interp = **interp_or;
   Status s;
   if (dlg) {
     s = interp.ModifyGraphWithDelegate(dlg.get());
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return Fail(s);
   }
   s = interp.AllocateTensors();
-  if (!s.ok()) return fail(s);
+  if (!s.ok()) return Fail(s);
   if (!input_path.empty()) {
     std::vector<uint8_t> data;
     s = ReadFile(input_path, &data);
     if (s.ok()) s = SetInputs(&interp, data);
-    if (!s.ok()) return fail(Annotate(s, input_path));
+    if (!s.ok()) return Fail(Annotate(s, input_path));
   } else {
     s = FillInputsFromSeed(&interp, static_cast<uint32_t>(seed));
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return Fail(s);
   }
   const std::vector<uint8_t> inputs = GetInputs(interp);
   std::vector<double> times_ms;
@@ -198,18 +194,18 @@ int Run(int argc, char** argv) {
   for (uint64_t r = 0; r < repeat; ++r) {
     if (r > 0) {
       s = SetInputs(&interp, inputs);
-      if (!s.ok()) return fail(s);
+      if (!s.ok()) return Fail(s);
     }
     const auto t0 = std::chrono::steady_clock::now();
     s = interp.Invoke();
     const auto t1 = std::chrono::steady_clock::now();
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return Fail(s);
     times_ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     if (r == 0) first_outputs = GetOutputs(interp);
   }
   if (!output_path.empty()) {
     s = WriteFile(output_path, first_outputs);
-    if (!s.ok()) return fail(s);
+    if (!s.ok()) return Fail(s);
   }
   if (quiet) return 0;
   std::printf("model: %s\n", path.c_str());
