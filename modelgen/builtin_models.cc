@@ -90,6 +90,32 @@ class MobileNetV2LikeWriter {
     return q;
   }
   std::vector<int8_t> Weights(size_t n) { return RandomInt8Data(n, next_seed_++, -127, 127); }
+  // The weights tensor (per-channel scales along channel_dim, zero points 0)
+  // and its INT32 bias tensor (scales in_scale * ws[c]); returns their ids.
+  std::pair<int, int> AddWeightsAndBias(const std::string& name, const std::vector<int>& shape,
+                                        const std::vector<int8_t>& wq, const std::vector<float>& ws,
+                                        int channel_dim, float in_scale, const std::vector<int32_t>& bq) {
+    const size_t n = ws.size();
+    std::vector<float> bs(n);
+    for (size_t o = 0; o < n; ++o) bs[o] = in_scale * ws[o];
+    const int w_t = b_.AddConstTensor(name + "/weights", kI8, shape, wq,
+                                      Quant::PerChannel(ws, std::vector<int64_t>(n, 0), channel_dim));
+    const int b_t = b_.AddConstTensor(name + "/bias", kI32, {static_cast<int>(n)}, bq,
+                                      Quant::PerChannel(bs, std::vector<int64_t>(n, 0), 0));
+    return {w_t, b_t};
+  }
+  // SAME padding as TFLite computes it for a k x k window: the odd pixel goes after.
+  struct SameWindow {
+    int oh, ow, pad_t, pad_l;
+  };
+  static SameWindow Same(const Act& in, int k, int stride) {
+    SameWindow g;
+    g.oh = (in.h + stride - 1) / stride;
+    g.ow = (in.w + stride - 1) / stride;
+    g.pad_t = std::max((g.oh - 1) * stride + k - in.h, 0) / 2;
+    g.pad_l = std::max((g.ow - 1) * stride + k - in.w, 0) / 2;
+    return g;
+  }
 
   ModelBuilder b_;
   Xorshift32 rng_{20260301u};
@@ -120,16 +146,8 @@ Act MobileNetV2LikeWriter::Conv(const Act& in, const std::string& name, int cout
   const std::vector<float> ws = WeightScales(cout, fan_in, gain);
   std::vector<double> bias;
   const std::vector<int32_t> bq = Biases(in.scale, ws, relu6 ? 0.2 : 0.05, &bias);
-  std::vector<float> bs(cout);
-  for (int o = 0; o < cout; ++o) bs[o] = in.scale * ws[o];
-  const int w_t = b_.AddConstTensor(name + "/weights", kI8, {cout, k, k, cin}, wq,
-                                    Quant::PerChannel(ws, std::vector<int64_t>(cout, 0), 0));
-  const int b_t = b_.AddConstTensor(name + "/bias", kI32, {cout}, bq,
-                                    Quant::PerChannel(bs, std::vector<int64_t>(cout, 0), 0));
-  // SAME padding as TFLite computes it: the odd pixel goes after.
-  const int oh = (in.h + stride - 1) / stride, ow = (in.w + stride - 1) / stride;
-  const int pad_t = std::max((oh - 1) * stride + k - in.h, 0) / 2;
-  const int pad_l = std::max((ow - 1) * stride + k - in.w, 0) / 2;
+  const auto [w_t, b_t] = AddWeightsAndBias(name, {cout, k, k, cin}, wq, ws, 0, in.scale, bq);
+  const auto [oh, ow, pad_t, pad_l] = Same(in, k, stride);
   std::vector<double> out(static_cast<size_t>(oh) * ow * cout);
   for (int y = 0; y < oh; ++y)
     for (int x = 0; x < ow; ++x)
@@ -165,15 +183,8 @@ Act MobileNetV2LikeWriter::Depthwise(const Act& in, const std::string& name, int
   const std::vector<float> ws = WeightScales(c, k * k, 2.0);
   std::vector<double> bias;
   const std::vector<int32_t> bq = Biases(in.scale, ws, 0.2, &bias);
-  std::vector<float> bs(c);
-  for (int o = 0; o < c; ++o) bs[o] = in.scale * ws[o];
-  const int w_t = b_.AddConstTensor(name + "/weights", kI8, {1, k, k, c}, wq,
-                                    Quant::PerChannel(ws, std::vector<int64_t>(c, 0), 3));
-  const int b_t = b_.AddConstTensor(name + "/bias", kI32, {c}, bq,
-                                    Quant::PerChannel(bs, std::vector<int64_t>(c, 0), 0));
-  const int oh = (in.h + stride - 1) / stride, ow = (in.w + stride - 1) / stride;
-  const int pad_t = std::max((oh - 1) * stride + k - in.h, 0) / 2;
-  const int pad_l = std::max((ow - 1) * stride + k - in.w, 0) / 2;
+  const auto [w_t, b_t] = AddWeightsAndBias(name, {1, k, k, c}, wq, ws, 3, in.scale, bq);
+  const auto [oh, ow, pad_t, pad_l] = Same(in, k, stride);
   std::vector<double> out(static_cast<size_t>(oh) * ow * c);
   for (int y = 0; y < oh; ++y)
     for (int x = 0; x < ow; ++x)
