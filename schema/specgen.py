@@ -30,6 +30,18 @@ def kconst(name):
     return "k" + camel(name)
 
 
+def cpp_enum(e):
+    """Lines of C++ for a spec enum {name, doc, values: [{name, value, doc}]}:
+    an `enum class NAME : uint32_t` and `const char* NAMEName(uint32_t)`."""
+    o = [f"// {e['doc']}", f"enum class {e['name']} : uint32_t {{"]
+    o += [f"  {kconst(v['name'])} = {v['value']},  // {v['doc']}" for v in e["values"]]
+    o += ["};", f"// The spec's name of a {e['name']} value; nullptr when it has none.",
+          f"inline const char* {e['name']}Name(uint32_t v) {{", "  switch (v) {"]
+    o += [f"    case {v['value']}: return \"{v['name']}\";" for v in e["values"]]
+    o += ["    default: return nullptr;", "  }", "}", ""]
+    return o
+
+
 def load_json(path, validate):
     with open(path, encoding="utf-8") as f:
         spec = json.load(f)

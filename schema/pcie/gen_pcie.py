@@ -156,19 +156,8 @@ def gen_header(spec):
         w(f"inline constexpr uint32_t {kconst(c['name'])} = {num(c['value']):#x};")
     w("")
     for e in spec["enums"]:
-        w(f"// {e['doc']}")
-        w(f"enum class {e['name']} : uint32_t {{")
-        for v in e["values"]:
-            w(f"  {kconst(v['name'])} = {v['value']},  // {v['doc']}")
-        w("};")
-        w(f"inline const char* {e['name']}Name(uint32_t v) {{")
-        w("  switch (v) {")
-        for v in e["values"]:
-            w(f"    case {v['value']}: return \"{v['name']}\";")
-        w("    default: return nullptr;")
-        w("  }")
-        w("}")
-        w("")
+        for line in specgen.cpp_enum(e):
+            w(line)
     w("// Register offsets in BAR0 (bytes).")
     w("namespace reg {")
     for r in spec["registers"]:

@@ -146,20 +146,8 @@ def gen_header(spec):
     w(f"inline constexpr uint64_t kMaxFrameBytes = kHeaderBytes + kMaxPayloadBytes;")
     w("")
     for e in spec["enums"]:
-        w(f"// {e['doc']}")
-        w(f"enum class {e['name']} : uint32_t {{")
-        for v in e["values"]:
-            w(f"  {kconst(v['name'])} = {v['value']},  // {v['doc']}")
-        w("};")
-        w(f"// The spec's name of a {e['name']} value; nullptr when it has none.")
-        w(f"inline const char* {e['name']}Name(uint32_t v) {{")
-        w("  switch (v) {")
-        for v in e["values"]:
-            w(f"    case {v['value']}: return \"{v['name']}\";")
-        w("    default: return nullptr;")
-        w("  }")
-        w("}")
-        w("")
+        for line in specgen.cpp_enum(e):
+            w(line)
     kinds = message_kinds(spec)
     w("enum class Opcode : uint16_t {")
     for sname, wname, op, _, _ in kinds:
