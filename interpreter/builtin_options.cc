@@ -144,6 +144,23 @@ Status ParseBuiltinOptions(tflite::BuiltinOperator op, const tflite::Operator* f
       *params = p;
       break;
     }
+    case tflite::BuiltinOperator_DIV: {
+      auto* p = AllocParams<TfLiteDivParams>();
+      if (const auto* o = fb_op->builtin_options_as_DivOptions()) {
+        SYSTOLE_ACT(p->activation, o->fused_activation_function());
+      }
+      *params = p;
+      break;
+    }
+    case tflite::BuiltinOperator_GATHER: {
+      auto* p = AllocParams<TfLiteGatherParams>();
+      if (const auto* o = fb_op->builtin_options_as_GatherOptions()) {
+        p->axis = o->axis();
+        p->batch_dims = o->batch_dims();
+      }
+      *params = p;
+      break;
+    }
     case tflite::BuiltinOperator_MEAN:
     case tflite::BuiltinOperator_SUM:
     case tflite::BuiltinOperator_REDUCE_MAX:

@@ -644,6 +644,14 @@ Status Interpreter::AllocateTensors() {
   if (AllocateTensorsImpl() == kTfLiteOk) return Status::Ok();
   const std::string msg = TakeError();
   if (failed_node_ >= 0 && static_cast<size_t>(failed_node_) < nodes_.size()) {
+    const NodeEntry& n = *nodes_[failed_node_];
+    if (n.op_index >= 0 && !n.node.delegate) {
+      // The op's version too, so that an unsupported op / type combination
+      // names the op, its version, its index and (in msg) the types.
+      return InvalidArgument("%s: %s (%s version %d)", NodeWhere(failed_node_).c_str(),
+                             msg.c_str(), NodeName(failed_node_).c_str(),
+                             n.registration.version);
+    }
     return InvalidArgument("%s: %s", NodeWhere(failed_node_).c_str(), msg.c_str());
   }
   return InvalidArgument("%s", msg.c_str());

@@ -370,6 +370,15 @@ typedef struct {
 } TfLiteSoftmaxParams;
 
 typedef struct {
+  TfLiteFusedActivation activation;
+} TfLiteDivParams;
+
+typedef struct {
+  int axis;
+  int batch_dims;
+} TfLiteGatherParams;
+
+typedef struct {
   int axis;
   TfLiteFusedActivation activation;
 } TfLiteConcatenationParams;

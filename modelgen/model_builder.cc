@@ -105,6 +105,21 @@ WrittenOptions Write(FlatBufferBuilder& fbb, const SoftmaxOptions& o) {
 }
 
 WrittenOptions Write(FlatBufferBuilder& fbb, tflite::BuiltinOperator op,
+                     const ArgMinMaxOptions& o) {
+  if (op == tflite::BuiltinOperator_ARG_MIN) {
+    return {tflite::BuiltinOptions_ArgMinOptions,
+            tflite::CreateArgMinOptions(fbb, o.output_type).Union()};
+  }
+  return {tflite::BuiltinOptions_ArgMaxOptions,
+          tflite::CreateArgMaxOptions(fbb, o.output_type).Union()};
+}
+
+WrittenOptions Write(FlatBufferBuilder& fbb, const GatherOptions& o) {
+  return {tflite::BuiltinOptions_GatherOptions,
+          tflite::CreateGatherOptions(fbb, o.axis, o.batch_dims).Union()};
+}
+
+WrittenOptions Write(FlatBufferBuilder& fbb, tflite::BuiltinOperator op,
                      const ResizeOptions& o) {
   if (op == tflite::BuiltinOperator_RESIZE_BILINEAR) {
     return {tflite::BuiltinOptions_ResizeBilinearOptions,
@@ -161,6 +176,33 @@ WrittenOptions WriteEmptyTable(FlatBufferBuilder& fbb,
     case tflite::BuiltinOperator_BATCH_TO_SPACE_ND:
       return {tflite::BuiltinOptions_BatchToSpaceNDOptions,
               tflite::CreateBatchToSpaceNDOptions(fbb).Union()};
+    case tflite::BuiltinOperator_CAST:
+      return {tflite::BuiltinOptions_CastOptions,
+              tflite::CreateCastOptions(fbb).Union()};
+    case tflite::BuiltinOperator_EXP:
+      return {tflite::BuiltinOptions_ExpOptions,
+              tflite::CreateExpOptions(fbb).Union()};
+    case tflite::BuiltinOperator_NEG:
+      return {tflite::BuiltinOptions_NegOptions,
+              tflite::CreateNegOptions(fbb).Union()};
+    case tflite::BuiltinOperator_ABS:
+      return {tflite::BuiltinOptions_AbsOptions,
+              tflite::CreateAbsOptions(fbb).Union()};
+    case tflite::BuiltinOperator_SQUARE:
+      return {tflite::BuiltinOptions_SquareOptions,
+              tflite::CreateSquareOptions(fbb).Union()};
+    case tflite::BuiltinOperator_FLOOR_DIV:
+      return {tflite::BuiltinOptions_FloorDivOptions,
+              tflite::CreateFloorDivOptions(fbb).Union()};
+    case tflite::BuiltinOperator_FLOOR_MOD:
+      return {tflite::BuiltinOptions_FloorModOptions,
+              tflite::CreateFloorModOptions(fbb).Union()};
+    case tflite::BuiltinOperator_GATHER_ND:
+      return {tflite::BuiltinOptions_GatherNdOptions,
+              tflite::CreateGatherNdOptions(fbb).Union()};
+    case tflite::BuiltinOperator_TOPK_V2:
+      return {tflite::BuiltinOptions_TopKV2Options,
+              tflite::CreateTopKV2Options(fbb).Union()};
     default:
       return {};
   }
@@ -249,6 +291,14 @@ const char* MismatchedOptionsName(tflite::BuiltinOperator op,
     const char* operator()(const ResizeOptions&) const {
       return IsResize(op) ? "" : "ResizeOptions";
     }
+    const char* operator()(const ArgMinMaxOptions&) const {
+      return op == tflite::BuiltinOperator_ARG_MAX || op == tflite::BuiltinOperator_ARG_MIN
+                 ? ""
+                 : "ArgMinMaxOptions";
+    }
+    const char* operator()(const GatherOptions&) const {
+      return op == tflite::BuiltinOperator_GATHER ? "" : "GatherOptions";
+    }
   };
   return std::visit(Visitor{op}, options);
 }
@@ -276,8 +326,13 @@ WrittenOptions WriteOptions(FlatBufferBuilder& fbb, tflite::BuiltinOperator op,
     if (op == tflite::BuiltinOperator_SPLIT) return Write(fbb, SplitOptions{});
     if (op == tflite::BuiltinOperator_SOFTMAX) return Write(fbb, SoftmaxOptions{});
     if (IsResize(op)) return Write(fbb, op, ResizeOptions{});
+    if (op == tflite::BuiltinOperator_ARG_MAX || op == tflite::BuiltinOperator_ARG_MIN)
+      return Write(fbb, op, ArgMinMaxOptions{});
+    if (op == tflite::BuiltinOperator_GATHER) return Write(fbb, GatherOptions{});
     return WriteEmptyTable(fbb, op);
   }
+  if (const auto* o = std::get_if<ArgMinMaxOptions>(&options))
+    return Write(fbb, op, *o);
   if (const auto* o = std::get_if<ArithmeticOptions>(&options))
     return Write(fbb, op, *o);
   if (const auto* o = std::get_if<ResizeOptions>(&options))
@@ -289,6 +344,7 @@ WrittenOptions WriteOptions(FlatBufferBuilder& fbb, tflite::BuiltinOperator op,
         if constexpr (std::is_same_v<T, NoOptions> ||
                       std::is_same_v<T, RawOptions> ||
                       std::is_same_v<T, ArithmeticOptions> ||
+                      std::is_same_v<T, ArgMinMaxOptions> ||
                       std::is_same_v<T, ResizeOptions>) {
           return {};  // handled above
         } else {

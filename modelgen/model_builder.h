@@ -124,7 +124,8 @@ struct Quant {
 // The default argument of AddOperator: for an op that has a struct below, that
 // struct's defaults are written (e.g. SOFTMAX gets beta = 1); otherwise the
 // op's empty options table if the schema has one (PAD, TRANSPOSE, QUANTIZE,
-// DEQUANTIZE, HARD_SWISH, ...), else no options (LOGISTIC, TANH, RELU, ...).
+// DEQUANTIZE, HARD_SWISH, CAST, EXP, FLOOR_DIV, GATHER_ND, TOPK_V2, ...), else
+// no options (LOGISTIC, TANH, RELU, SQRT, RSQRT, LOG, ...).
 struct NoOptions {};
 
 // CONV_2D.
@@ -216,6 +217,18 @@ struct ResizeOptions {
   bool half_pixel_centers = false;
 };
 
+// ARG_MAX, ARG_MIN (written as ArgMaxOptions / ArgMinOptions). TFLite takes
+// the output tensor's type from `output_type` (INT32 or INT64).
+struct ArgMinMaxOptions {
+  tflite::TensorType output_type = tflite::TensorType_INT64;
+};
+
+// GATHER.
+struct GatherOptions {
+  int32_t axis = 0;
+  int32_t batch_dims = 0;
+};
+
 // Escape hatch for any builtin the structs above do not cover: `write` builds
 // the options table and returns its offset; `type` names it.
 struct RawOptions {
@@ -229,7 +242,7 @@ using OpOptions =
                  FullyConnectedOptions, Pool2DOptions, ArithmeticOptions,
                  ReducerOptions, ReshapeOptions, SqueezeOptions,
                  ConcatenationOptions, SplitOptions, SoftmaxOptions,
-                 ResizeOptions, RawOptions>;
+                 ResizeOptions, RawOptions, ArgMinMaxOptions, GatherOptions>;
 
 // True if T is the C++ storage type of one element of `type`: float FLOAT32,
 // double FLOAT64, uint16_t FLOAT16 (raw bits), int8_t INT8, uint8_t UINT8 and

@@ -31,6 +31,7 @@
 
 #include "common/fixed_point.h"
 #include "interpreter/kernels/builtin_kernels.h"
+#include "interpreter/kernels/unary_float.h"
 #include "interpreter/kernels/gemmlowp_fixed_point.h"
 #include "interpreter/kernels/kernel_util.h"
 #include "interpreter/kernels/softmax_table.h"
@@ -382,11 +383,30 @@ TfLiteStatus HardSwishInvoke(TfLiteContext* context, TfLiteNode* node) {
     return &r;                                                                              \
   }
 
-SYSTOLE_ACTIVATION_REGISTRATION(RegisterSoftmax, SoftmaxPrepare, SoftmaxInvoke)
-SYSTOLE_ACTIVATION_REGISTRATION(RegisterLogistic, LogisticPrepare, LookupTableInvoke)
-SYSTOLE_ACTIVATION_REGISTRATION(RegisterTanh, TanhPrepare, LookupTableInvoke)
-SYSTOLE_ACTIVATION_REGISTRATION(RegisterRelu, ReluPrepare, ReluInvoke)
-SYSTOLE_ACTIVATION_REGISTRATION(RegisterRelu6, Relu6Prepare, ReluInvoke)
+namespace {
+// float32 inputs go to unary_float.h.
+template <FloatUnary kOp, TfLiteStatus (*kPrepare)(TfLiteContext*, TfLiteNode*)>
+TfLiteStatus PrepareOrFloat(TfLiteContext* context, TfLiteNode* node) {
+  if (HasFloatInput(context, node)) return PrepareFloatUnary(context, node, kOp);
+  return kPrepare(context, node);
+}
+template <FloatUnary kOp, TfLiteStatus (*kInvoke)(TfLiteContext*, TfLiteNode*)>
+TfLiteStatus InvokeOrFloat(TfLiteContext* context, TfLiteNode* node) {
+  if (HasFloatInput(context, node)) return EvalFloatUnary(context, node, kOp);
+  return kInvoke(context, node);
+}
+}  // namespace
+
+SYSTOLE_ACTIVATION_REGISTRATION(RegisterSoftmax, (PrepareOrFloat<FloatUnary::kSoftmax, SoftmaxPrepare>),
+                                (InvokeOrFloat<FloatUnary::kSoftmax, SoftmaxInvoke>))
+SYSTOLE_ACTIVATION_REGISTRATION(RegisterLogistic, (PrepareOrFloat<FloatUnary::kLogistic, LogisticPrepare>),
+                                (InvokeOrFloat<FloatUnary::kLogistic, LookupTableInvoke>))
+SYSTOLE_ACTIVATION_REGISTRATION(RegisterTanh, (PrepareOrFloat<FloatUnary::kTanh, TanhPrepare>),
+                                (InvokeOrFloat<FloatUnary::kTanh, LookupTableInvoke>))
+SYSTOLE_ACTIVATION_REGISTRATION(RegisterRelu, (PrepareOrFloat<FloatUnary::kRelu, ReluPrepare>),
+                                (InvokeOrFloat<FloatUnary::kRelu, ReluInvoke>))
+SYSTOLE_ACTIVATION_REGISTRATION(RegisterRelu6, (PrepareOrFloat<FloatUnary::kRelu6, Relu6Prepare>),
+                                (InvokeOrFloat<FloatUnary::kRelu6, ReluInvoke>))
 SYSTOLE_ACTIVATION_REGISTRATION(RegisterHardSwish, HardSwishPrepare, HardSwishInvoke)
 
 #undef SYSTOLE_ACTIVATION_REGISTRATION

@@ -36,11 +36,16 @@ namespace {
 
 size_t ConcatElementSize(TfLiteType type) {
   switch (type) {
+    case kTfLiteInt64:
+      return 8;
     case kTfLiteFloat32:
     case kTfLiteInt32:
       return 4;
+    case kTfLiteInt16:
+      return 2;
     case kTfLiteInt8:
     case kTfLiteUInt8:
+    case kTfLiteBool:
       return 1;
     default:
       return 0;

@@ -40,6 +40,8 @@
 #include <vector>
 
 #include "common/fixed_point.h"
+#include "interpreter/kernels/arith_typed.h"
+#include "interpreter/kernels/typed_util.h"
 #include "interpreter/kernels/builtin_kernels.h"
 #include "interpreter/kernels/gemm.h"
 #include "interpreter/kernels/kernel_util.h"
@@ -90,38 +92,19 @@ struct OpData {
   int32_t xnn_mult1 = 0;       // ADD
   int32_t xnn_mult2 = 0;
   int xnn_shift = 0;
+  // float32 / int32 inputs: arith_typed.h does the work.
+  bool typed = false;
+  Broadcast2 typed_broadcast;
 };
+
+ArithOp TypedOp(ElementwiseOp op) {
+  return op == ElementwiseOp::kAdd ? ArithOp::kAdd
+         : op == ElementwiseOp::kSub ? ArithOp::kSub
+                                     : ArithOp::kMul;
+}
 
 void* Init(TfLiteContext*, const char*, size_t) { return new OpData; }
 void Free(TfLiteContext*, void* buffer) { delete static_cast<OpData*>(buffer); }
-
-// True if TFLite's optimized_ops::ProcessBroadcastShapes would classify this
-// (already broadcast-compatible, unequal) pair of shapes as one of the two
-// "fast" fivefold categories, false if as kGenericBroadcast.
-bool IsFivefoldBroadcast(const int* dims0, const int* dims1, int rank) {
-  int category = 0;  // 1: first input broadcasts, 2: second input broadcasts
-  for (int i = rank - 1; i >= 0; --i) {
-    if (dims0[i] == dims1[i]) continue;
-    if (dims0[i] == 1) {
-      category = 1;
-    } else if (dims1[i] == 1) {
-      category = 2;
-    } else {
-      return false;
-    }
-    break;
-  }
-  if (category == 0) return true;  // equal shapes: no broadcast at all
-  const int* a = category == 2 ? dims1 : dims0;
-  const int* b = category == 2 ? dims0 : dims1;
-  int i = rank - 1;
-  while (i >= 0 && a[i] == b[i]) --i;
-  while (i >= 0 && a[i] == 1) --i;
-  while (i >= 0 && a[i] == b[i]) --i;
-  while (i >= 0 && b[i] == 1) --i;
-  while (i >= 0 && a[i] == b[i]) --i;
-  return i < 0;
-}
 
 // TFLite CalculateShapeForBroadcast plus the strides of each input.
 TfLiteStatus ComputeBroadcast(TfLiteContext* context, ElementwiseOp op, const TfLiteTensor* in1,
@@ -202,6 +185,8 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
   TfLiteTensor* out = GetOutput(context, node, 0);
   SYSTOLE_KERNEL_ENSURE(context, in1 && in2 && out, "%s: missing input or output tensor",
                         OpName(kOp));
+  data->typed = IsTypedArithType(in1->type);
+  if (data->typed) return PrepareArithTyped(context, node, TypedOp(kOp), &data->typed_broadcast);
   SYSTOLE_KERNEL_ENSURE(context, in1->type == in2->type && in1->type == out->type,
                         "%s: input types %s, %s and output type %s must be equal",
                         OpName(kOp), TypeName(in1->type), TypeName(in2->type),
@@ -360,6 +345,7 @@ void EvalTyped(const OpData& d, const T* in1, const T* in2, T* out) {
 template <ElementwiseOp kOp>
 TfLiteStatus Invoke(TfLiteContext* context, TfLiteNode* node) {
   const OpData& d = *static_cast<const OpData*>(node->user_data);
+  if (d.typed) return EvalArithTyped(context, node, TypedOp(kOp), d.typed_broadcast);
   const TfLiteTensor* in1 = GetInput(context, node, 0);
   const TfLiteTensor* in2 = GetInput(context, node, 1);
   TfLiteTensor* out = GetOutput(context, node, 0);

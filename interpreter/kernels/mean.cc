@@ -47,6 +47,7 @@
 
 #include "common/fixed_point.h"
 #include "interpreter/kernels/builtin_kernels.h"
+#include "interpreter/kernels/reduce_typed.h"
 #include "interpreter/kernels/gemm.h"
 #include "interpreter/kernels/kernel_util.h"
 #include "interpreter/kernels/xnnpack_flavor.h"
@@ -73,6 +74,9 @@ struct OpData {
   bool reduced[kMaxDims];
   int64_t count = 1;
   std::vector<int32_t> sums;  // [output elements]
+  // float32 / int32 input: reduce_typed.h does the work.
+  bool typed = false;
+  ReduceShape typed_shape;
 };
 
 void* Init(TfLiteContext*, const char*, size_t) { return new OpData; }
@@ -90,6 +94,8 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
   const TfLiteTensor* axis = GetInput(context, node, 1);
   TfLiteTensor* output = GetOutput(context, node, 0);
   SYSTOLE_KERNEL_ENSURE(context, input && axis && output, "MEAN: missing input/output");
+  data->typed = IsTypedReduceType(input->type);
+  if (data->typed) return PrepareReduceTyped(context, node, ReduceOp::kMean, &data->typed_shape);
   SYSTOLE_KERNEL_ENSURE(context,
                         (input->type == kTfLiteInt8 || input->type == kTfLiteUInt8) &&
                             output->type == input->type,
@@ -259,6 +265,8 @@ TfLiteStatus EvalTyped(TfLiteContext* context, TfLiteNode* node) {
 }
 
 TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
+  const auto& data = *static_cast<const OpData*>(node->user_data);
+  if (data.typed) return EvalReduceTyped(context, node, ReduceOp::kMean, data.typed_shape);
   return EvalInt8OrUint8(context, GetInput(context, node, 0), "MEAN",
                          [&](auto zero) { return EvalTyped<decltype(zero)>(context, node); });
 }

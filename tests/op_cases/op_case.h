@@ -36,7 +36,13 @@ using OpCaseList = std::vector<OpCase>;
   X(Activation)    /* SOFTMAX, LOGISTIC, TANH, RELU, RELU6, HARD_SWISH */ \
   X(Quantize)      /* QUANTIZE, DEQUANTIZE */                            \
   X(Shape)         /* PAD, RESHAPE, SQUEEZE, TRANSPOSE, CONCATENATION, SPLIT, RESIZE_* */ \
-  X(Graph)         /* few-op models: multiple inputs/outputs, chains */
+  X(Graph)         /* few-op models: multiple inputs/outputs, chains */    \
+  X(Cast)          /* CAST between float32/int8/uint8/int16/int32/int64/bool */ \
+  X(Float)         /* float32 SQRT..SQUARE, LOGISTIC, TANH, RELU(6), SOFTMAX */ \
+  X(Arith)         /* float32/int32 ADD, SUB, MUL, DIV, FLOOR_DIV, FLOOR_MOD */ \
+  X(Reduce)        /* float32/int32 SUM, MEAN, REDUCE_MAX, REDUCE_MIN */        \
+  X(Index)         /* ARG_MAX/MIN, GATHER(_ND), EXPAND_DIMS, TOPK_V2, shapes */ \
+  X(Head)          /* int8 bodies with float/int32 pre- and post-processing */
 
 #define SYSTOLE_DECLARE_FAMILY(name) void Add##name##Cases(OpCaseList* cases);
 SYSTOLE_OP_CASE_FAMILIES(SYSTOLE_DECLARE_FAMILY)

@@ -1,0 +1,336 @@
+// CAST, float32/int32 arithmetic, reductions and the index ops: malformed
+// models get specific errors naming the op, the rule and the types (in
+// Prepare, or in Invoke for data-dependent rules), never a crash; a few
+// hand-computed results. Bit-exactness against the real TFLite is covered by
+// tests/op_cases (cast_cases.cc, float_cases.cc, arith_cases.cc,
+// reduce_cases.cc, index_cases.cc, head_cases.cc).
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "interpreter/interpreter.h"
+#include "interpreter/model.h"
+#include "interpreter/op_resolver.h"
+#include "testing/model_builder.h"
+
+namespace systole {
+namespace {
+
+using testing::ArgMinMaxOptions;
+using testing::GatherOptions;
+using testing::ModelBuilder;
+using testing::ReducerOptions;
+constexpr tflite::TensorType kF32 = tflite::TensorType_FLOAT32;
+constexpr tflite::TensorType kI32 = tflite::TensorType_INT32;
+constexpr tflite::TensorType kI64 = tflite::TensorType_INT64;
+constexpr tflite::TensorType kI8 = tflite::TensorType_INT8;
+
+struct Loaded {
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Interpreter> interp;
+};
+
+Status Load(ModelBuilder* mb, Loaded* out) {
+  std::vector<uint8_t> bytes = mb->Finish();
+  EXPECT_TRUE(mb->ok()) << mb->error();
+  auto model = Model::FromBuffer(std::move(bytes));
+  if (!model.ok()) return model.status();
+  out->model = std::move(*model);
+  static const BuiltinOpResolver resolver(TfliteFlavor::kRuy);
+  auto interp = Interpreter::Create(*out->model, resolver);
+  if (!interp.ok()) return interp.status();
+  out->interp = std::move(*interp);
+  return out->interp->AllocateTensors();
+}
+
+void ExpectRejected(ModelBuilder* mb, const std::string& needle) {
+  Loaded l;
+  const Status s = Load(mb, &l);
+  ASSERT_FALSE(s.ok()) << "expected a refusal containing \"" << needle << "\"";
+  EXPECT_NE(s.message().find(needle), std::string::npos) << s.message();
+}
+
+// Prepares fine, fails in Invoke with `needle`.
+void ExpectInvokeFails(ModelBuilder* mb, const std::string& needle) {
+  Loaded l;
+  ASSERT_TRUE(Load(mb, &l).ok());
+  const Status s = l.interp->Invoke();
+  ASSERT_FALSE(s.ok()) << "expected an Invoke failure containing \"" << needle << "\"";
+  EXPECT_NE(s.message().find(needle), std::string::npos) << s.message();
+}
+
+void Unary(ModelBuilder* mb, tflite::BuiltinOperator op, tflite::TensorType in_type,
+           tflite::TensorType out_type, std::vector<int32_t> shape = {4}) {
+  const int x = mb->AddTensor("x", in_type, shape);
+  const int y = mb->AddTensor("y", out_type, shape);
+  mb->AddOperator(op, 1, {x}, {y});
+  mb->SetInputs({x});
+  mb->SetOutputs({y});
+}
+
+TEST(TypedKernelsTest, CastRejectsUnsupportedTypeNamingOpVersionIndexAndTypes) {
+  ModelBuilder mb;
+  Unary(&mb, tflite::BuiltinOperator_CAST, kF32, tflite::TensorType_UINT16);
+  ExpectRejected(&mb,
+                 "operator 0 (CAST): CAST: input type FLOAT32 to output type UINT16 is not "
+                 "supported");
+  ModelBuilder mb2;
+  Unary(&mb2, tflite::BuiltinOperator_CAST, kF32, tflite::TensorType_UINT16);
+  ExpectRejected(&mb2, "(CAST version 1)");
+}
+
+TEST(TypedKernelsTest, CastRejectsTwoInputs) {
+  ModelBuilder mb;
+  const int x = mb.AddTensor("x", kF32, {4});
+  const int x2 = mb.AddTensor("x2", kF32, {4});
+  const int y = mb.AddTensor("y", kI32, {4});
+  mb.AddOperator(tflite::BuiltinOperator_CAST, 1, {x, x2}, {y});
+  mb.SetInputs({x, x2});
+  mb.SetOutputs({y});
+  ExpectRejected(&mb, "CAST: has 2 inputs, expected 1");
+}
+
+TEST(TypedKernelsTest, CastComputesWasmConversions) {
+  ModelBuilder mb;
+  const std::vector<float> v = {-1.5f, 2.7f, 300.f, -300.f, 1e10f};
+  const int c = mb.AddConstTensor("c", kF32, {5}, v);
+  const int x = mb.AddTensor("x", kF32, {1});
+  const int cat = mb.AddTensor("cat", kF32, {6});
+  mb.AddOperator(tflite::BuiltinOperator_CONCATENATION, 1, {x, c}, {cat},
+                 testing::ConcatenationOptions{});
+  const int i8 = mb.AddTensor("i8", kI8, {6});
+  const int u8 = mb.AddTensor("u8", tflite::TensorType_UINT8, {6});
+  const int i32 = mb.AddTensor("i32", kI32, {6});
+  mb.AddOperator(tflite::BuiltinOperator_CAST, 1, {cat}, {i8});
+  mb.AddOperator(tflite::BuiltinOperator_CAST, 1, {cat}, {u8});
+  mb.AddOperator(tflite::BuiltinOperator_CAST, 1, {cat}, {i32});
+  mb.SetInputs({x});
+  mb.SetOutputs({i8, u8, i32});
+  Loaded l;
+  ASSERT_TRUE(Load(&mb, &l).ok());
+  l.interp->input_tensor(0)->data.f[0] = 0.0f;
+  ASSERT_TRUE(l.interp->Invoke().ok());
+  const int8_t* o8 = l.interp->output_tensor(0)->data.int8;
+  const uint8_t* ou8 = l.interp->output_tensor(1)->data.uint8;
+  const int32_t* o32 = l.interp->output_tensor(2)->data.i32;
+  EXPECT_EQ(o8[1], -1);
+  EXPECT_EQ(o8[2], 2);
+  EXPECT_EQ(o8[3], 44);   // 300 wraps
+  EXPECT_EQ(ou8[1], 0);   // negative -> 0 through uint32
+  EXPECT_EQ(ou8[4], 0);
+  EXPECT_EQ(o32[5], INT32_MIN);  // out of range
+}
+
+TEST(TypedKernelsTest, ArithRejectsMixedTypesAndGenericFiveDimBroadcast) {
+  ModelBuilder mb;
+  const int a = mb.AddTensor("a", kF32, {2, 3});
+  const int b = mb.AddTensor("b", kI32, {2, 3});
+  const int o = mb.AddTensor("o", kF32, {2, 3});
+  mb.AddOperator(tflite::BuiltinOperator_ADD, 1, {a, b}, {o});
+  mb.SetInputs({a, b});
+  mb.SetOutputs({o});
+  ExpectRejected(&mb, "ADD: input types FLOAT32 and INT32 with output type FLOAT32");
+
+  ModelBuilder mb2;
+  const int a2 = mb2.AddTensor("a", kF32, {2, 1, 2, 1, 2});
+  const int b2 = mb2.AddTensor("b", kF32, {1, 2, 1, 2, 1});
+  const int o2 = mb2.AddTensor("o", kF32, {2, 2, 2, 2, 2});
+  mb2.AddOperator(tflite::BuiltinOperator_MUL, 1, {a2, b2}, {o2});
+  mb2.SetInputs({a2, b2});
+  mb2.SetOutputs({o2});
+  ExpectRejected(&mb2, "MUL: broadcasting rank-5 shapes is not supported");
+}
+
+void IntDivision(ModelBuilder* mb, tflite::BuiltinOperator op, int32_t divisor) {
+  const int a = mb->AddTensor("a", kI32, {3});
+  const int b = mb->AddConstTensor("b", kI32, {3}, std::vector<int32_t>{1, divisor, 2});
+  const int o = mb->AddTensor("o", kI32, {3});
+  mb->AddOperator(op, 1, {a, b}, {o});
+  mb->SetInputs({a});
+  mb->SetOutputs({o});
+}
+
+TEST(TypedKernelsTest, IntegerDivisionByZeroFailsInInvoke) {
+  for (auto op : {tflite::BuiltinOperator_DIV, tflite::BuiltinOperator_FLOOR_DIV,
+                  tflite::BuiltinOperator_FLOOR_MOD}) {
+    ModelBuilder mb;
+    IntDivision(&mb, op, 0);
+    ExpectInvokeFails(&mb, "Division by 0 (element 1 of input 2)");
+  }
+}
+
+TEST(TypedKernelsTest, FloorDivAndModRoundTowardMinusInfinity) {
+  ModelBuilder mb;
+  const int a = mb.AddTensor("a", kI32, {4});
+  const int b = mb.AddConstTensor("b", kI32, {4}, std::vector<int32_t>{3, -3, 3, -3});
+  const int q = mb.AddTensor("q", kI32, {4});
+  const int r = mb.AddTensor("r", kI32, {4});
+  mb.AddOperator(tflite::BuiltinOperator_FLOOR_DIV, 1, {a, b}, {q});
+  mb.AddOperator(tflite::BuiltinOperator_FLOOR_MOD, 1, {a, b}, {r});
+  mb.SetInputs({a});
+  mb.SetOutputs({q, r});
+  Loaded l;
+  ASSERT_TRUE(Load(&mb, &l).ok());
+  const int32_t in[4] = {7, 7, -7, -7};
+  std::memcpy(l.interp->input_tensor(0)->data.i32, in, sizeof(in));
+  ASSERT_TRUE(l.interp->Invoke().ok());
+  const int32_t* oq = l.interp->output_tensor(0)->data.i32;
+  const int32_t* orr = l.interp->output_tensor(1)->data.i32;
+  EXPECT_EQ(std::vector<int32_t>(oq, oq + 4), (std::vector<int32_t>{2, -3, -3, 2}));
+  EXPECT_EQ(std::vector<int32_t>(orr, orr + 4), (std::vector<int32_t>{1, -2, 2, -1}));
+}
+
+TEST(TypedKernelsTest, UnaryFloatOpsRejectOtherTypes) {
+  ModelBuilder mb;
+  Unary(&mb, tflite::BuiltinOperator_SQRT, kI32, kI32);
+  ExpectRejected(&mb, "SQRT: input type INT32 with output type INT32 is not supported");
+  ModelBuilder mb2;
+  Unary(&mb2, tflite::BuiltinOperator_EXP, kF32, kI32);
+  ExpectRejected(&mb2, "EXP: input type FLOAT32 with output type INT32 is not supported");
+}
+
+void Reduce(ModelBuilder* mb, tflite::BuiltinOperator op, tflite::TensorType type,
+            std::vector<int32_t> axes, std::vector<int32_t> out_shape) {
+  const int x = mb->AddTensor("x", type, {2, 3});
+  const int ax = mb->AddConstInt32("axes", axes);
+  const int o = mb->AddTensor("o", type, out_shape);
+  mb->AddOperator(op, 1, {x, ax}, {o}, ReducerOptions{});
+  mb->SetInputs({x});
+  mb->SetOutputs({o});
+}
+
+TEST(TypedKernelsTest, ReduceRejectsBadAxisAndType) {
+  ModelBuilder mb;
+  Reduce(&mb, tflite::BuiltinOperator_SUM, kF32, {2}, {2});
+  ExpectRejected(&mb, "SUM: axis 2 is out of range for an input of rank 2");
+  ModelBuilder mb2;
+  Reduce(&mb2, tflite::BuiltinOperator_REDUCE_MAX, kI8, {1}, {2});
+  ExpectRejected(&mb2, "REDUCE_MAX: input type INT8 with output type INT8 is not supported");
+  ModelBuilder mb3;
+  Reduce(&mb3, tflite::BuiltinOperator_MEAN, kF32, {-3}, {2});
+  ExpectRejected(&mb3, "MEAN: axis -3 is out of range");
+}
+
+TEST(TypedKernelsTest, ArgMaxRejectsBadAxisAndOutputType) {
+  for (int32_t axis : {2, -3}) {
+    ModelBuilder mb;
+    const int x = mb.AddTensor("x", kF32, {2, 3});
+    const int ax = mb.AddConstInt32("axis", {1}, {axis});
+    const int o = mb.AddTensor("o", kI32, {2});
+    ArgMinMaxOptions opt;
+    opt.output_type = kI32;
+    mb.AddOperator(tflite::BuiltinOperator_ARG_MAX, 1, {x, ax}, {o}, opt);
+    mb.SetInputs({x});
+    mb.SetOutputs({o});
+    ExpectRejected(&mb, "ARG_MAX: axis " + std::to_string(axis) + " is out of range");
+  }
+  ModelBuilder mb;
+  const int x = mb.AddTensor("x", kF32, {2, 3});
+  const int ax = mb.AddConstInt32("axis", {1}, {1});
+  const int o = mb.AddTensor("o", kF32, {2});
+  mb.AddOperator(tflite::BuiltinOperator_ARG_MIN, 1, {x, ax}, {o});
+  mb.SetInputs({x});
+  mb.SetOutputs({o});
+  ExpectRejected(&mb, "ARG_MIN: output type FLOAT32 is not supported (INT32 or INT64)");
+}
+
+TEST(TypedKernelsTest, ArgMaxRejectsNonConstantAxis) {
+  ModelBuilder mb;
+  const int x = mb.AddTensor("x", kF32, {2, 3});
+  const int ax = mb.AddTensor("axis", kI32, {1});
+  const int o = mb.AddTensor("o", kI64, {2});
+  mb.AddOperator(tflite::BuiltinOperator_ARG_MAX, 1, {x, ax}, {o});
+  mb.SetInputs({x, ax});
+  mb.SetOutputs({o});
+  ExpectRejected(&mb, "ARG_MAX: axis must be a constant tensor");
+}
+
+TEST(TypedKernelsTest, GatherRejectsBadOptionsAndOutOfRangeIndices) {
+  {
+    ModelBuilder mb;
+    const int p = mb.AddTensor("p", kF32, {5, 3});
+    const int pos = mb.AddConstInt32("pos", {2}, {1, 5});
+    const int o = mb.AddTensor("o", kF32, {2, 3});
+    mb.AddOperator(tflite::BuiltinOperator_GATHER, 1, {p, pos}, {o}, GatherOptions{});
+    mb.SetInputs({p});
+    mb.SetOutputs({o});
+    ExpectInvokeFails(&mb, "GATHER: Gather index out of bounds (position 1 is 5, axis size 5)");
+  }
+  {
+    ModelBuilder mb;
+    const int p = mb.AddTensor("p", kF32, {5, 3});
+    const int pos = mb.AddConstInt32("pos", {2}, {1, 2});
+    const int o = mb.AddTensor("o", kF32, {2, 3});
+    GatherOptions g;
+    g.axis = 2;
+    mb.AddOperator(tflite::BuiltinOperator_GATHER, 1, {p, pos}, {o}, g);
+    mb.SetInputs({p});
+    mb.SetOutputs({o});
+    ExpectRejected(&mb, "GATHER: axis 2 is out of range for params of rank 2");
+  }
+  {
+    ModelBuilder mb;
+    const int p = mb.AddTensor("p", kF32, {5, 3});
+    const int pos = mb.AddConstInt32("pos", {2}, {1, 2});
+    const int o = mb.AddTensor("o", kF32, {2, 3});
+    GatherOptions g;
+    g.batch_dims = 1;
+    mb.AddOperator(tflite::BuiltinOperator_GATHER, 1, {p, pos}, {o}, g);
+    mb.SetInputs({p});
+    mb.SetOutputs({o});
+    ExpectRejected(&mb, "GATHER: batch_dims 1 must be in [0, min(axis 0");
+  }
+}
+
+TEST(TypedKernelsTest, GatherNdRejectsDeepIndicesAndOutOfRange) {
+  {
+    ModelBuilder mb;
+    const int p = mb.AddTensor("p", kF32, {3, 4});
+    const int idx = mb.AddConstInt32("idx", {1, 3}, {0, 0, 0});
+    const int o = mb.AddTensor("o", kF32, {1});
+    mb.AddOperator(tflite::BuiltinOperator_GATHER_ND, 1, {p, idx}, {o});
+    mb.SetInputs({p});
+    mb.SetOutputs({o});
+    ExpectRejected(&mb, "GATHER_ND: index depth 3 is more than the params rank 2");
+  }
+  {
+    ModelBuilder mb;
+    const int p = mb.AddTensor("p", kF32, {3, 4});
+    const int idx = mb.AddConstInt32("idx", {2, 2}, {0, 0, 1, 4});
+    const int o = mb.AddTensor("o", kF32, {2});
+    mb.AddOperator(tflite::BuiltinOperator_GATHER_ND, 1, {p, idx}, {o});
+    mb.SetInputs({p});
+    mb.SetOutputs({o});
+    ExpectInvokeFails(&mb, "GATHER_ND: index out of bounds (slice 1, coordinate 1 is 4");
+  }
+}
+
+TEST(TypedKernelsTest, ExpandDimsAndTopKRejectOutOfRange) {
+  {
+    ModelBuilder mb;
+    const int x = mb.AddTensor("x", kF32, {3, 4});
+    const int ax = mb.AddConstInt32("axis", {}, {3});
+    const int o = mb.AddTensor("o", kF32, {3, 4, 1});
+    mb.AddOperator(tflite::BuiltinOperator_EXPAND_DIMS, 1, {x, ax}, {o});
+    mb.SetInputs({x});
+    mb.SetOutputs({o});
+    ExpectRejected(&mb, "EXPAND_DIMS: axis 3 is out of range for an input of rank 2");
+  }
+  {
+    ModelBuilder mb;
+    const int x = mb.AddTensor("x", kF32, {3, 4});
+    const int k = mb.AddConstInt32("k", {}, {5});
+    const int v = mb.AddTensor("v", kF32, {3, 5});
+    const int i = mb.AddTensor("i", kI32, {3, 5});
+    mb.AddOperator(tflite::BuiltinOperator_TOPK_V2, 1, {x, k}, {v, i});
+    mb.SetInputs({x});
+    mb.SetOutputs({v, i});
+    ExpectRejected(&mb, "TOPK_V2: k 5 must be in [0, 4]");
+  }
+}
+
+}  // namespace
+}  // namespace systole
