@@ -90,8 +90,8 @@ TfLiteStatus CheckPerTensor(TfLiteContext* context, const char* op, const char* 
                         op, what, q && q->scale ? q->scale->size : 0);
   SYSTOLE_KERNEL_ENSURE(context, t->params.scale > 0.0f, "%s: %s scale %g must be positive", op,
                         what, static_cast<double>(t->params.scale));
-  const int32_t lo = t->type == kTfLiteUInt8 ? 0 : -128;
-  const int32_t hi = t->type == kTfLiteUInt8 ? 255 : 127;
+  const int32_t lo = t->type == kTfLiteUInt8 ? 0 : t->type == kTfLiteInt16 ? -32768 : -128;
+  const int32_t hi = t->type == kTfLiteUInt8 ? 255 : t->type == kTfLiteInt16 ? 32767 : 127;
   SYSTOLE_KERNEL_ENSURE(context, t->params.zero_point >= lo && t->params.zero_point <= hi,
                         "%s: %s zero point %d is outside the %s range", op, what,
                         static_cast<int>(t->params.zero_point), TypeName(t->type));
@@ -116,11 +116,14 @@ TfLiteStatus QuantizePrepare(TfLiteContext* context, TfLiteNode* node, TfliteFla
   TfLiteTensor* output = nullptr;
   SYSTOLE_KERNEL_ENSURE_OK(PrepareCommon(context, node, "QUANTIZE", &input, &output));
   SYSTOLE_KERNEL_ENSURE(context,
-                        (input->type == kTfLiteFloat32 || Is8Bit(input->type)) &&
-                            Is8Bit(output->type),
+                        ((input->type == kTfLiteFloat32 || Is8Bit(input->type)) &&
+                         Is8Bit(output->type)) ||
+                            (input->type == kTfLiteFloat32 && output->type == kTfLiteInt16),
                         "QUANTIZE: input type %s with output type %s is not supported "
-                        "(float32/int8/uint8 -> int8/uint8)",
+                        "(float32/int8/uint8 -> int8/uint8, float32 -> int16)",
                         TypeName(input->type), TypeName(output->type));
+  SYSTOLE_KERNEL_ENSURE(context, output->type != kTfLiteInt16 || PerChannel(output) == nullptr,
+                        "QUANTIZE: per-channel INT16 output is not supported");
   if (input->type == kTfLiteFloat32 && PerChannel(output) != nullptr) {
     SYSTOLE_KERNEL_ENSURE_OK(CheckPerChannel(context, "QUANTIZE", "output", output));
   } else {
@@ -129,7 +132,7 @@ TfLiteStatus QuantizePrepare(TfLiteContext* context, TfLiteNode* node, TfliteFla
   OpData* data = static_cast<OpData*>(node->user_data);
   data->xnnpack = false;
   if (input->type == kTfLiteFloat32) {
-    data->xnnpack = flavor == TfliteFlavor::kXnnpack &&
+    data->xnnpack = flavor == TfliteFlavor::kXnnpack && output->type != kTfLiteInt16 &&
                     XnnpackTakesNode(context, node, tflite::BuiltinOperator_QUANTIZE);
   } else {
     SYSTOLE_KERNEL_ENSURE_OK(CheckPerTensor(context, "QUANTIZE", "input", input));
@@ -271,7 +274,10 @@ TfLiteStatus QuantizeInvoke(TfLiteContext* context, TfLiteNode* node) {
   const int64_t n = NumElements(input);
   switch (input->type) {
     case kTfLiteFloat32:
-      if (d.xnnpack) {  // per-tensor output (XnnpackTakesNode)
+      if (output->type == kTfLiteInt16) {  // per-tensor (Prepare)
+        AffineQuantize(input->data.f, n, output->params.scale, output->params.zero_point,
+                       output->data.i16);
+      } else if (d.xnnpack) {  // per-tensor output (XnnpackTakesNode)
         if (output->type == kTfLiteInt8) {
           AffineQuantizeXnnpack(input->data.f, n, output->params.scale, output->params.zero_point,
                                 output->data.int8);
@@ -312,10 +318,18 @@ TfLiteStatus DequantizePrepare(TfLiteContext* context, TfLiteNode* node) {
   const TfLiteTensor* input = nullptr;
   TfLiteTensor* output = nullptr;
   SYSTOLE_KERNEL_ENSURE_OK(PrepareCommon(context, node, "DEQUANTIZE", &input, &output));
-  SYSTOLE_KERNEL_ENSURE(context, Is8Bit(input->type) && output->type == kTfLiteFloat32,
+  SYSTOLE_KERNEL_ENSURE(context,
+                        (Is8Bit(input->type) || input->type == kTfLiteInt16) &&
+                            output->type == kTfLiteFloat32,
                         "DEQUANTIZE: input type %s with output type %s is not supported "
-                        "(int8/uint8 -> float32)",
+                        "(int8/uint8/int16 -> float32)",
                         TypeName(input->type), TypeName(output->type));
+  SYSTOLE_KERNEL_ENSURE(context, input->type != kTfLiteInt16 || PerChannel(input) == nullptr,
+                        "DEQUANTIZE: per-channel INT16 input is not supported");
+  // As TFLite: int16 input is symmetric.
+  SYSTOLE_KERNEL_ENSURE(context, input->type != kTfLiteInt16 || input->params.zero_point == 0,
+                        "DEQUANTIZE: INT16 input zero point must be 0, got %d",
+                        static_cast<int>(input->params.zero_point));
   if (PerChannel(input) != nullptr) {
     SYSTOLE_KERNEL_ENSURE_OK(CheckPerChannel(context, "DEQUANTIZE", "input", input));
   } else {
@@ -343,6 +357,9 @@ TfLiteStatus DequantizeInvoke(TfLiteContext* context, TfLiteNode* node) {
     } else {
       PerChannelDequantize<uint8_t>(input, *q, output->data.f);
     }
+  } else if (input->type == kTfLiteInt16) {
+    Dequantize(input->data.i16, n, input->params.scale, input->params.zero_point,
+               output->data.f);
   } else if (input->type == kTfLiteInt8) {
     Dequantize(input->data.int8, n, input->params.scale, input->params.zero_point,
                output->data.f);

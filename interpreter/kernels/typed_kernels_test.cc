@@ -332,5 +332,15 @@ TEST(TypedKernelsTest, ExpandDimsAndTopKRejectOutOfRange) {
   }
 }
 
+TEST(TypedKernelsTest, DequantizeInt16NeedsZeroPointZero) {
+  ModelBuilder mb;
+  const int x = mb.AddTensor("x", tflite::TensorType_INT16, {4}, testing::Quant::PerTensor(0.1f, 3));
+  const int y = mb.AddTensor("y", kF32, {4});
+  mb.AddOperator(tflite::BuiltinOperator_DEQUANTIZE, 3, {x}, {y});
+  mb.SetInputs({x});
+  mb.SetOutputs({y});
+  ExpectRejected(&mb, "DEQUANTIZE: INT16 input zero point must be 0, got 3");
+}
+
 }  // namespace
 }  // namespace systole

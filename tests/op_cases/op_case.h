@@ -25,6 +25,9 @@ struct OpCase {
   std::string name;
   uint32_t seed = 1;           // input seed (oracle --seed)
   std::vector<uint8_t> model;  // .tflite bytes
+  // Goldens from the wasm oracle (ruy flavor) only: the native x86 goldens
+  // (tests/golden/x86, xnnpack) predate the case; the flavor tests skip it.
+  bool ruy_golden_only = false;
 };
 using OpCaseList = std::vector<OpCase>;
 

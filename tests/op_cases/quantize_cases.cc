@@ -23,10 +23,13 @@ tflite::TensorType TypeOf(char t) {
   switch (t) {
     case 'f': return tflite::TensorType_FLOAT32;
     case 'u': return tflite::TensorType_UINT8;
+    case 's': return tflite::TensorType_INT16;
     default: return tflite::TensorType_INT8;
   }
 }
-const char* TypeStr(char t) { return t == 'f' ? "f32" : t == 'u' ? "u8" : "i8"; }
+const char* TypeStr(char t) {
+  return t == 'f' ? "f32" : t == 'u' ? "u8" : t == 's' ? "i16" : "i8";
+}
 
 void AddConvertQ(OpCaseList* cases, tflite::BuiltinOperator op, const std::string& variant,
                  char in_type, char out_type, const std::vector<int32_t>& shape, const Quant& qin,
@@ -39,6 +42,7 @@ void AddConvertQ(OpCaseList* cases, tflite::BuiltinOperator op, const std::strin
   int version = 1;
   if (op == tflite::BuiltinOperator_QUANTIZE && (out_type == 'i' || in_type == 'i')) version = 2;
   if (op == tflite::BuiltinOperator_DEQUANTIZE && in_type == 'i') version = 2;
+  if (in_type == 's' || out_type == 's') version = 3;  // int16
   b.AddOperator(op, version, {in}, {out});
   b.SetInputs({in});
   b.SetOutputs({out});
@@ -128,6 +132,17 @@ void AddQuantizeCases(OpCaseList* cases) {
               Quant::PerChannel({0.011f, 0.023f, 1.7f}, zp3, 2), Quant::None(), ++seed);
   AddConvertQ(cases, D, "per_channel_axis1", 'u', 'f', {4, 3},
               Quant::PerChannel({0.011f, 0.023f, 0.37f}, zp3u, 1), Quant::None(), ++seed);
+
+  uint32_t seed16 = 201000;
+  // int16 (per-tensor; after the others so that their seeds stay; ruy
+  // goldens only): float32 -> int16 with zero and non-zero zero points
+  // and clipping; int16 -> float32.
+  AddConvert(cases, Q, "s1e-4_zp0", 'f', 's', {4, 64}, {}, {1e-4f, 0}, ++seed16);
+  AddConvert(cases, Q, "s3e-5_zp0_clip", 'f', 's', {2, 3, 40}, {}, {3e-5f, 0}, ++seed16);
+  AddConvert(cases, Q, "s0.01_zp-7", 'f', 's', {100}, {}, {0.01f, -7}, ++seed16);
+  AddConvert(cases, D, "s1e-4_zp0", 's', 'f', {256}, {1e-4f, 0}, {}, ++seed16);
+  AddConvert(cases, D, "s0.0123_zp0", 's', 'f', {2, 3, 4, 5}, {0.0123f, 0}, {}, ++seed16);
+  for (size_t i = cases->size() - 5; i < cases->size(); ++i) (*cases)[i].ruy_golden_only = true;
 }
 
 }  // namespace testing

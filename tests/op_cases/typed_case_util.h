@@ -86,6 +86,7 @@ inline void FinishTypedCase(OpCaseList* cases, const std::string& name, ModelBui
   b->SetInputs(inputs);
   b->SetOutputs(outs);
   shape_cases::PushCase(cases, name, b);
+  cases->back().ruy_golden_only = true;
 }
 
 }  // namespace typed_cases
