@@ -141,6 +141,25 @@ TEST(OpCaseDelegateSummary, RefusedOpInTheMiddleGivesSeveralPartitions) {
   }
 }
 
+// Heads of real models: the int8 convolutions form one accelerator
+// partition, the float / int32 / int64 pre- and post-processing stays on the
+// CPU, and the outputs equal TFLite's.
+TEST(OpCaseDelegateSummary, FloatHeadsGiveOneAcceleratorPartition) {
+  for (const char* name : {"head/int8_conv_dequant_softmax_argmax", "head/f32_quant_conv_mean_topk_argmax64"}) {
+    const OpCase* c = nullptr;
+    for (const OpCase& k : Cases()) if (k.name == name) c = &k;
+    ASSERT_NE(c, nullptr) << name;
+    const nlohmann::json* golden = GoldenFor(name);
+    ASSERT_NE(golden, nullptr) << name;
+    auto run = RunWithDelegate(c->model, c->seed, RuyOptions(), name);
+    ASSERT_TRUE(run.ok()) << run.status().ToString();
+    EXPECT_EQ(run->partitions, 1) << run->plan;
+    EXPECT_EQ(run->accelerator_ops, 2) << run->plan;
+    EXPECT_GE(run->cpu_ops, 5) << run->plan;
+    EXPECT_EQ(CompareWithGolden(run->result, *golden), "");
+  }
+}
+
 TEST(OpCaseGoldens, EnoughCases) { EXPECT_GE(Cases().size(), 300u); }
 
 // The native x86-64 flavors: every case with a golden, on the CPU interpreter

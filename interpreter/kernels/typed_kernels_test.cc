@@ -14,6 +14,8 @@
 #include "interpreter/interpreter.h"
 #include "interpreter/model.h"
 #include "interpreter/op_resolver.h"
+#include "interpreter/tensor_io.h"
+#include "common/xorshift32.h"
 #include "testing/model_builder.h"
 
 namespace systole {
@@ -340,6 +342,77 @@ TEST(TypedKernelsTest, DequantizeInt16NeedsZeroPointZero) {
   mb.SetInputs({x});
   mb.SetOutputs({y});
   ExpectRejected(&mb, "DEQUANTIZE: INT16 input zero point must be 0, got 3");
+}
+
+// A model with every new op (CAST, float and int32 arithmetic, reductions,
+// the index ops, TOPK_V2), corrupted at random: any outcome but a crash, hang
+// or sanitizer report is fine.
+std::vector<uint8_t> EveryNewOpModel() {
+  ModelBuilder mb;
+  const int x = mb.AddTensor("x", kF32, {2, 6});
+  const int i = mb.AddTensor("i", kI32, {2, 6});
+  mb.AddOperator(tflite::BuiltinOperator_CAST, 1, {x}, {i});
+  const int i64 = mb.AddTensor("i64", kI64, {2, 6});
+  mb.AddOperator(tflite::BuiltinOperator_CAST, 1, {i}, {i64});
+  const int d = mb.AddConstTensor("d", kI32, {6}, std::vector<int32_t>{1, 2, 3, -4, 5, 6});
+  const int q = mb.AddTensor("q", kI32, {2, 6});
+  mb.AddOperator(tflite::BuiltinOperator_FLOOR_DIV, 1, {i, d}, {q});
+  const int e = mb.AddTensor("e", kF32, {2, 6});
+  mb.AddOperator(tflite::BuiltinOperator_EXP, 1, {x}, {e});
+  const int f = mb.AddConstTensor("f", kF32, {6}, std::vector<float>{1, 2, 3, 4, 5, 6});
+  const int dv = mb.AddTensor("dv", kF32, {2, 6});
+  mb.AddOperator(tflite::BuiltinOperator_DIV, 1, {e, f}, {dv});
+  const int ax = mb.AddConstInt32("ax", {1});
+  const int s = mb.AddTensor("s", kF32, {2});
+  mb.AddOperator(tflite::BuiltinOperator_SUM, 1, {dv, ax}, {s}, ReducerOptions{});
+  const int am = mb.AddTensor("am", kI64, {2});
+  mb.AddOperator(tflite::BuiltinOperator_ARG_MAX, 1, {dv, ax}, {am});
+  const int pos = mb.AddConstInt32("pos", {3}, {5, 0, 2});
+  const int g = mb.AddTensor("g", kI32, {2, 3});
+  GatherOptions go;
+  go.axis = 1;
+  mb.AddOperator(tflite::BuiltinOperator_GATHER, 1, {q, pos}, {g}, go);
+  const int idx = mb.AddConstInt32("idx", {2, 2}, {0, 1, 1, 5});
+  const int gn = mb.AddTensor("gn", kF32, {2});
+  mb.AddOperator(tflite::BuiltinOperator_GATHER_ND, 1, {dv, idx}, {gn});
+  const int k = mb.AddConstInt32("k", {}, {2});
+  const int tv = mb.AddTensor("tv", kF32, {2, 2});
+  const int ti = mb.AddTensor("ti", kI32, {2, 2});
+  mb.AddOperator(tflite::BuiltinOperator_TOPK_V2, 1, {dv, k}, {tv, ti});
+  const int ea = mb.AddConstInt32("ea", {}, {0});
+  const int ex = mb.AddTensor("ex", kF32, {1, 2});
+  mb.AddOperator(tflite::BuiltinOperator_EXPAND_DIMS, 1, {gn, ea}, {ex});
+  mb.SetInputs({x});
+  mb.SetOutputs({i64, s, am, g, ex, tv, ti});
+  return mb.Finish();
+}
+
+Status LoadAndRun(const std::vector<uint8_t>& bytes) {
+  auto model = Model::FromBuffer(bytes, "corrupt.tflite");
+  if (!model.ok()) return model.status();
+  static const BuiltinOpResolver resolver(TfliteFlavor::kRuy);
+  auto interp = Interpreter::Create(**model, resolver);
+  if (!interp.ok()) return interp.status();
+  RETURN_IF_ERROR((*interp)->AllocateTensors());
+  RETURN_IF_ERROR(FillInputsFromSeed(interp->get(), 5));
+  return (*interp)->Invoke();
+}
+
+TEST(TypedKernelsTest, EveryNewOpModelRunsAndSurvivesCorruption) {
+  const std::vector<uint8_t> good = EveryNewOpModel();
+  ASSERT_FALSE(good.empty());
+  ASSERT_TRUE(LoadAndRun(good).ok());
+  const uint32_t seed = 4242;
+  SCOPED_TRACE("seed " + std::to_string(seed));
+  Xorshift32 rng(seed);
+  int rejected = 0;
+  for (int trial = 0; trial < 1500; ++trial) {
+    std::vector<uint8_t> bad = good;
+    const int flips = 1 + static_cast<int>(rng.Next() % 4);
+    for (int f = 0; f < flips; ++f) bad[rng.Next() % bad.size()] = rng.NextByte();
+    if (!LoadAndRun(bad).ok()) ++rejected;
+  }
+  EXPECT_GT(rejected, 0);
 }
 
 }  // namespace
