@@ -344,6 +344,41 @@ TEST(TypedKernelsTest, DequantizeInt16NeedsZeroPointZero) {
   ExpectRejected(&mb, "DEQUANTIZE: INT16 input zero point must be 0, got 3");
 }
 
+// Model I/O of the wider types in the oracle's raw layout: int16 and bool
+// inputs, int64 / bool / float32 outputs, concatenated little-endian.
+TEST(TypedKernelsTest, RawIoOfWiderTypes) {
+  ModelBuilder mb;
+  const int a = mb.AddTensor("a", tflite::TensorType_INT16, {3});
+  const int b = mb.AddTensor("b", tflite::TensorType_BOOL, {2});
+  const int a64 = mb.AddTensor("a64", kI64, {3});
+  mb.AddOperator(tflite::BuiltinOperator_CAST, 1, {a}, {a64});
+  const int bf = mb.AddTensor("bf", kF32, {2});
+  mb.AddOperator(tflite::BuiltinOperator_CAST, 1, {b}, {bf});
+  const int ab = mb.AddTensor("ab", tflite::TensorType_BOOL, {3});
+  mb.AddOperator(tflite::BuiltinOperator_CAST, 1, {a}, {ab});
+  mb.SetInputs({a, b});
+  mb.SetOutputs({a64, bf, ab});
+  Loaded l;
+  ASSERT_TRUE(Load(&mb, &l).ok());
+  EXPECT_EQ(InputBytes(*l.interp), 3u * 2 + 2);
+  EXPECT_EQ(OutputBytes(*l.interp), 3u * 8 + 2 * 4 + 3);
+  const std::vector<uint8_t> in = {0xFF, 0xFF, 0x00, 0x00, 0x02, 0x01, 1, 0};  // -1, 0, 258; true, false
+  ASSERT_TRUE(SetInputs(l.interp.get(), in).ok());
+  ASSERT_TRUE(l.interp->Invoke().ok());
+  const std::vector<uint8_t> out = GetOutputs(*l.interp);
+  ASSERT_EQ(out.size(), OutputBytes(*l.interp));
+  int64_t v64[3];
+  std::memcpy(v64, out.data(), sizeof(v64));
+  EXPECT_EQ(v64[0], -1);
+  EXPECT_EQ(v64[1], 0);
+  EXPECT_EQ(v64[2], 258);
+  float vf[2];
+  std::memcpy(vf, out.data() + 24, sizeof(vf));
+  EXPECT_EQ(vf[0], 1.0f);
+  EXPECT_EQ(vf[1], 0.0f);
+  EXPECT_EQ(std::vector<uint8_t>(out.begin() + 32, out.end()), (std::vector<uint8_t>{1, 0, 1}));
+}
+
 // A model with every new op (CAST, float and int32 arithmetic, reductions,
 // the index ops, TOPK_V2), corrupted at random: any outcome but a crash, hang
 // or sanitizer report is fine.
