@@ -708,9 +708,11 @@ Status Interpreter::PlanArena() {
       last[t] = steps;
     }
   }
-  // Variable tensors persist for the interpreter's lifetime.
+  // Variable tensors persist for the interpreter's lifetime (every tensor
+  // does when preserving all tensors).
   for (size_t t = 0; t < n; ++t) {
-    if (tensors_[t].is_variable && needs_arena(static_cast<int>(t))) {
+    if ((tensors_[t].is_variable || (preserve_all_tensors_ && first[t] >= 0)) &&
+        needs_arena(static_cast<int>(t))) {
       first[t] = 0;
       last[t] = steps;
     }
