@@ -761,6 +761,12 @@ Status Interpreter::PlanArena() {
   if (mem) std::memset(mem, 0, total);
   arena_ = std::unique_ptr<uint8_t, void (*)(void*)>(static_cast<uint8_t*>(mem), std::free);
   for (int t : order) tensors_[t].data.raw = reinterpret_cast<char*>(arena_.get() + offset[t]);
+  // TFLite's ResetVariableTensor: every byte of a variable tensor becomes 0,
+  // or the zero point for INT8 ones.
+  for (int t : order) {
+    TfLiteTensor& v = tensors_[t];
+    if (v.is_variable && v.type == kTfLiteInt8) std::memset(v.data.raw, v.params.zero_point, v.bytes);
+  }
   return Status::Ok();
 }
 

@@ -629,7 +629,11 @@ void IntegerStep(const OpData& d, const IntegerTensors& w, const int8_t* input, 
   // CalculateLstmOutputInteger8x8_16: the activation is always tanh.
   int16_t* tanh_cell = s0;
   ApplyTanh(15 + d.cell_scale, cell_state, n, tanh_cell);
-  // PortableCwiseMul (int16 x int16 -> int8 with a multiplier): value -= zp.
+  // PortableCwiseMul (int16 x int16 -> int8 with a multiplier): value -= zp,
+  // with zp = the hidden intermediate's zero point both with and without
+  // projection, as the oracle's TFLite does (the projection's effective bias
+  // adds hidden_zp * row_sum back; later TFLite versions pass -hidden_zp
+  // here; op case i8_projection_hidden_zp pins this).
   auto hidden = [&](int32_t zp, int8_t* out) {
     for (int i = 0; i < n; ++i) {
       int32_t value = int32_t{output_gate[i]} * tanh_cell[i];
@@ -639,7 +643,7 @@ void IntegerStep(const OpData& d, const IntegerTensors& w, const int8_t* input, 
     }
   };
   if (w.projection != nullptr) {
-    hidden(-d.hidden_zp, s4);
+    hidden(d.hidden_zp, s4);
     std::fill_n(output_state, n_batch * n_output, int8_t{0});
     MatMulAccumulate(s4, d.projection_effective_bias.data(), w.projection, d.effective_proj_scale_a,
                      d.effective_proj_scale_b, n_batch, n_cell, n_output, output_state_zp, output_state);

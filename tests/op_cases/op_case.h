@@ -36,6 +36,8 @@ using OpCaseList = std::vector<OpCase>;
   X(Activation)    /* SOFTMAX, LOGISTIC, TANH, RELU, RELU6, HARD_SWISH */ \
   X(Quantize)      /* QUANTIZE, DEQUANTIZE */                            \
   X(Shape)         /* PAD, RESHAPE, SQUEEZE, TRANSPOSE, CONCATENATION, SPLIT, RESIZE_* */ \
+  X(Recurrent)     /* UNIDIRECTIONAL_SEQUENCE_LSTM */                     \
+  X(Detection)     /* TFLite_Detection_PostProcess (custom op) */         \
   X(Graph)         /* few-op models: multiple inputs/outputs, chains */
 
 #define SYSTOLE_DECLARE_FAMILY(name) void Add##name##Cases(OpCaseList* cases);
