@@ -34,6 +34,14 @@
 #include <string>
 #include <vector>
 
+// flexbuffers.h's string-to-number helpers (reached from AsInt64/AsFloat,
+// though only numeric references are read here) would otherwise use
+// flatbuffers::ClassicLocale, defined in Debian's non-PIC libflatbuffers.a,
+// which the delegate plugin .so cannot link: use the locale-dependent
+// strto* instead (never called on this path).
+#ifndef FLATBUFFERS_LOCALE_INDEPENDENT
+#define FLATBUFFERS_LOCALE_INDEPENDENT 0
+#endif
 #include <flatbuffers/flexbuffers.h>
 
 #include "interpreter/kernels/builtin_kernels.h"
