@@ -48,7 +48,7 @@ flatbuffers::Offset<flatbuffers::Vector<T>> CopyVector(flatbuffers::FlatBufferBu
 // Resolves every operator: the ones Systole's CPU interpreter has to its
 // kernels, the others to a placeholder that never runs. Compiling needs the
 // graph, not the kernels, so an op the CPU interpreter lacks (e.g.
-// UNIDIRECTIONAL_SEQUENCE_LSTM) is refused by the compiler with a reason and
+// BIDIRECTIONAL_SEQUENCE_LSTM) is refused by the compiler with a reason and
 // stays in the output for the runtime that will execute it.
 class CompileOpResolver : public OpResolver {
  public:

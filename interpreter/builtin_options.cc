@@ -241,6 +241,19 @@ Status ParseBuiltinOptions(tflite::BuiltinOperator op, const tflite::Operator* f
       *params = p;
       break;
     }
+    case tflite::BuiltinOperator_UNIDIRECTIONAL_SEQUENCE_LSTM: {
+      auto* p = AllocParams<TfLiteUnidirectionalSequenceLSTMParams>();
+      if (const auto* o = fb_op->builtin_options_as_UnidirectionalSequenceLSTMOptions()) {
+        SYSTOLE_ACT(p->activation, o->fused_activation_function());
+        p->cell_clip = o->cell_clip();
+        p->proj_clip = o->proj_clip();
+        p->time_major = o->time_major();
+        p->asymmetric_quantize_inputs = o->asymmetric_quantize_inputs();
+        p->diagonal_recurrent_tensors = o->diagonal_recurrent_tensors();
+      }
+      *params = p;
+      break;
+    }
     default:
       break;  // no parameters
   }

@@ -716,9 +716,11 @@ Status Interpreter::PlanArena() {
       last[t] = steps;
     }
   }
-  // Variable tensors persist for the interpreter's lifetime.
+  // Variable tensors persist for the interpreter's lifetime (every tensor
+  // does when preserving all tensors).
   for (size_t t = 0; t < n; ++t) {
-    if (tensors_[t].is_variable && needs_arena(static_cast<int>(t))) {
+    if ((tensors_[t].is_variable || (preserve_all_tensors_ && first[t] >= 0)) &&
+        needs_arena(static_cast<int>(t))) {
       first[t] = 0;
       last[t] = steps;
     }
@@ -767,6 +769,12 @@ Status Interpreter::PlanArena() {
   if (mem) std::memset(mem, 0, total);
   arena_ = std::unique_ptr<uint8_t, void (*)(void*)>(static_cast<uint8_t*>(mem), std::free);
   for (int t : order) tensors_[t].data.raw = reinterpret_cast<char*>(arena_.get() + offset[t]);
+  // TFLite's ResetVariableTensor: every byte of a variable tensor becomes 0,
+  // or the zero point for INT8 ones.
+  for (int t : order) {
+    TfLiteTensor& v = tensors_[t];
+    if (v.is_variable && v.type == kTfLiteInt8) std::memset(v.data.raw, v.params.zero_point, v.bytes);
+  }
   return Status::Ok();
 }
 

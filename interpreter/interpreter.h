@@ -109,6 +109,11 @@ class Interpreter {
   // Operator index in the model of a node (-1 for nodes added by delegates).
   int NodeOperatorIndex(int index) const { return nodes_[index]->op_index; }
 
+  // As TFLite's InterpreterOptions::SetPreserveAllTensors: every tensor keeps
+  // its own arena bytes, so intermediate results can be read after Invoke
+  // (call before AllocateTensors).
+  void SetPreserveAllTensors(bool preserve) { preserve_all_tensors_ = preserve; }
+
   // Bytes of the planned activation arena (valid after AllocateTensors).
   size_t arena_bytes() const { return arena_size_; }
   // Sum of the sizes of all non-constant tensors, i.e. what the arena would be
@@ -190,6 +195,7 @@ class Interpreter {
   bool preparing_ = false;            // inside PrepareOpsStartingAt
   int failed_node_ = -1;              // node whose prepare failed last
   bool has_dynamic_tensors_ = false;
+  bool preserve_all_tensors_ = false;
   int dynamic_tensor_index_ = -1;
   size_t original_nodes_ = 0;         // nodes made from the model's operators
   std::vector<int> pre_delegation_plan_;

@@ -200,9 +200,9 @@ TEST(ModelTest, QuantizedDimensionOutOfRange) {
 
 TEST(ModelTest, UnsupportedOperatorNamesOpVersionAndIndex) {
   RawModel r;
-  r.op = tflite::BuiltinOperator_UNIDIRECTIONAL_SEQUENCE_LSTM;
+  r.op = tflite::BuiltinOperator_BIDIRECTIONAL_SEQUENCE_LSTM;
   ExpectError(r, StatusCode::kUnimplemented,
-              "operator 0: UNIDIRECTIONAL_SEQUENCE_LSTM (version 1) is not supported");
+              "operator 0: BIDIRECTIONAL_SEQUENCE_LSTM (version 1) is not supported");
 }
 
 TEST(ModelTest, UnsupportedOperatorVersion) {

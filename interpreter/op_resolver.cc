@@ -10,6 +10,8 @@ BuiltinOpResolver::BuiltinOpResolver(TfliteFlavor flavor) : flavor_(flavor) {
   builtins_[tflite::BuiltinOperator_##op] = Entry{kernels::fn(flavor), max_version};
 #include "interpreter/kernels/builtin_ops.inc"
 #undef SYSTOLE_BUILTIN_KERNEL
+  // As TFLite's BuiltinOpResolver, which registers this custom op too.
+  customs_["TFLite_Detection_PostProcess"] = *kernels::RegisterDetectionPostProcess();
 }
 
 const TfLiteRegistration* BuiltinOpResolver::FindBuiltin(int32_t builtin_code,

@@ -1,6 +1,7 @@
 // Maps an operator (builtin code + version, or custom name) to a kernel.
 //
-// BuiltinOpResolver knows every kernel listed in kernels/builtin_ops.inc.
+// BuiltinOpResolver knows every kernel listed in kernels/builtin_ops.inc,
+// plus the custom op TFLite_Detection_PostProcess (as TFLite's does).
 // Custom ops (e.g. the accelerator's compiled partitions) are added with
 // AddCustom by whoever provides them; there is no static registration.
 #ifndef SYSTOLE_INTERPRETER_OP_RESOLVER_H_

@@ -412,6 +412,15 @@ typedef struct {
   bool half_pixel_centers;
 } TfLiteResizeNearestNeighborParams;
 
+typedef struct {
+  TfLiteFusedActivation activation;
+  float cell_clip;
+  float proj_clip;
+  bool time_major;
+  bool asymmetric_quantize_inputs;
+  bool diagonal_recurrent_tensors;
+} TfLiteUnidirectionalSequenceLSTMParams;
+
 #ifdef __cplusplus
 }  // extern "C"
 

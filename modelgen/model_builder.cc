@@ -693,6 +693,17 @@ int ModelBuilder::AddCustomOperator(const std::string& custom_code,
   return index;
 }
 
+void ModelBuilder::SetIntermediates(int op_index, const std::vector<int>& intermediates) {
+  if (op_index < 0 || op_index >= num_operators()) {
+    Fail("SetIntermediates: operator %d does not exist (%d operators)", op_index, num_operators());
+    return;
+  }
+  const std::string what = "operator " + std::to_string(op_index) + " intermediates";
+  if (CheckTensorIndices(what.c_str(), intermediates, false)) {
+    operators_[op_index].intermediates = intermediates;
+  }
+}
+
 void ModelBuilder::SetInputs(const std::vector<int>& inputs) {
   if (CheckTensorIndices("subgraph inputs", inputs, false)) inputs_ = inputs;
 }
@@ -736,7 +747,9 @@ std::vector<uint8_t> ModelBuilder::Finish() {
         options.type, options.offset,
         op.is_custom && !op.custom_options.empty() ? &op.custom_options
                                                    : nullptr,
-        tflite::CustomOptionsFormat_FLEXBUFFERS));
+        tflite::CustomOptionsFormat_FLEXBUFFERS,
+        /*mutating_variable_inputs=*/nullptr,
+        op.intermediates.empty() ? nullptr : &op.intermediates));
   }
 
   std::vector<Offset<tflite::OperatorCode>> opcodes;

@@ -341,6 +341,10 @@ class ModelBuilder {
                         const std::vector<uint8_t>& custom_options = {},
                         int version = 1);
 
+  // Operator.intermediates of an added operator (e.g. the 5 scale-carrying
+  // tensors of an integer LSTM). Tensors must exist.
+  void SetIntermediates(int op_index, const std::vector<int>& intermediates);
+
   // Subgraph inputs / outputs (runtime-fed and produced tensors), in order.
   void SetInputs(const std::vector<int>& inputs);
   void SetOutputs(const std::vector<int>& outputs);
@@ -383,6 +387,7 @@ class ModelBuilder {
     std::vector<int> outputs;
     OpOptions options;
     std::vector<uint8_t> custom_options;
+    std::vector<int> intermediates;
     bool is_custom = false;
   };
   struct OpCodeSpec {

@@ -1,4 +1,4 @@
-// Every model in ../shared/models except the LSTM, through the Systole
+// Every model in ../shared/models through the Systole
 // delegate on the SystemC device model ("sim", edge configuration), seeds 1,
 // 2 and 3, compared bit for bit with the real TensorFlow Lite's outputs
 // (tests/golden/models_seed{1,2,3}.json). Prints how many ops ran on the
@@ -23,7 +23,8 @@ namespace systole {
 namespace testing {
 namespace {
 
-void CheckModel(const ModelSeed& p, const delegate::DelegateOptions& options, uint64_t* cycles = nullptr) {
+void CheckModel(const ModelSeed& p, const delegate::DelegateOptions& options, uint64_t* cycles = nullptr,
+                int expected_cpu_ops = 0) {
   if (!FlavorReproduced(p.flavor)) GTEST_SKIP() << kXnnpackNotReproduced;
   const std::string path = SharedModelPath(p.model);
   if (!std::filesystem::exists(path)) GTEST_SKIP() << path << " not found: ../shared/models is absent";
@@ -44,7 +45,7 @@ void CheckModel(const ModelSeed& p, const delegate::DelegateOptions& options, ui
   // in the xnnpack flavor, where the nodes XNNPACK takes stay on the CPU
   // (docs/flavors.md).
   if (p.flavor != TfliteFlavor::kXnnpack) {
-    EXPECT_EQ(run->cpu_ops, 0) << run->plan;
+    EXPECT_EQ(run->cpu_ops, expected_cpu_ops) << run->plan;
     EXPECT_EQ(run->partitions, 1) << run->plan;
   }
   const std::string diff = CompareWithGolden(run->result, *golden);
@@ -61,7 +62,7 @@ TEST_P(DelegateModelTest, SimEdgeMatchesTfLite) {
   CheckModel(GetParam(), o);
 }
 
-// Every shared model but the LSTM (its UNIDIRECTIONAL_SEQUENCE_LSTM is not supported).
+// Every shared model but the LSTM (DelegateLstmTest: its LSTM stays on the CPU).
 // Every flavor: ruy goldens from ../shared/oracle, x86 and xnnpack from the
 // native x86-64 TFLite (tests/golden/{x86,xnnpack}).
 const std::vector<TfliteFlavor> kFlavors = {TfliteFlavor::kRuy, TfliteFlavor::kX86, TfliteFlavor::kXnnpack};
@@ -75,6 +76,36 @@ std::vector<ModelSeed> RtlModelSeeds() {
 std::string Name(const ::testing::TestParamInfo<ModelSeed>& info) { return ModelSeedName(info.param); }
 
 INSTANTIATE_TEST_SUITE_P(Shared, DelegateModelTest, ::testing::ValuesIn(AllModelSeeds()), Name);
+
+// trained_lstm_int8: the delegate takes RESHAPE, FULLY_CONNECTED and SOFTMAX
+// (one partition) and leaves UNIDIRECTIONAL_SEQUENCE_LSTM on Systole's CPU
+// interpreter, with the compiler's reason in the plan; outputs bit-exact.
+class DelegateLstmTest : public ::testing::TestWithParam<ModelSeed> {};
+
+TEST_P(DelegateLstmTest, LstmStaysOnCpuRestOnAccelerator) {
+  delegate::DelegateOptions o;
+  o.tflite_flavor = GetParam().flavor;
+  o.device = "sim";
+  o.config = "edge";
+  CheckModel(GetParam(), o, nullptr, /*expected_cpu_ops=*/1);
+  if (HasFatalFailure() || IsSkipped()) return;
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(ReadFile(SharedModelPath(GetParam().model), &bytes).ok());
+  auto run = RunWithDelegate(bytes, GetParam().seed, o, GetParam().model);
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->accelerator_ops, 3) << run->plan;
+  EXPECT_NE(run->plan.find("UNIDIRECTIONAL_SEQUENCE_LSTM"), std::string::npos) << run->plan;
+  EXPECT_NE(run->plan.find("not supported by the accelerator"), std::string::npos) << run->plan;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shared, DelegateLstmTest,
+                         ::testing::ValuesIn([] {
+                           std::vector<ModelSeed> v;
+                           for (TfliteFlavor f : kFlavors)
+                             for (uint32_t s : {1u, 2u, 3u}) v.push_back({"trained_lstm_int8.tflite", s, f});
+                           return v;
+                         }()),
+                         Name);
 
 // Ahead of time: `systole compile`'s rewrite of each model (seed 1) runs in
 // Systole's interpreter with only the SYSTOLE custom op registered (no
@@ -121,7 +152,7 @@ TEST_P(AotModelTest, CompiledModelMatchesTfLite) {
   EXPECT_TRUE(diff.empty()) << diff;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shared, AotModelTest, ::testing::ValuesIn(SharedModelSeeds(false, {1}, kFlavors)), Name);
+INSTANTIATE_TEST_SUITE_P(Shared, AotModelTest, ::testing::ValuesIn(SharedModelSeeds(true, {1}, kFlavors)), Name);
 
 // The RTL core in the device's compute slot, tiny configuration (16x16).
 class DelegateRtlModelTest : public ::testing::TestWithParam<ModelSeed> {};

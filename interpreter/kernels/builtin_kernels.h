@@ -26,6 +26,10 @@ namespace kernels {
 #include "interpreter/kernels/builtin_ops.inc"
 #undef SYSTOLE_BUILTIN_KERNEL
 
+// Custom ops TFLite's builtin resolver also registers (BuiltinOpResolver adds
+// them by name): "TFLite_Detection_PostProcess".
+const TfLiteRegistration* RegisterDetectionPostProcess();
+
 }  // namespace kernels
 }  // namespace systole
 

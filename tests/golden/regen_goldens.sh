@@ -8,6 +8,8 @@
 # Writes
 #   tests/golden/op_cases.json         every per-op case of tests/op_cases
 #   tests/golden/models_seed{1,2,3}.json  every model in ../shared/models
+#   tests/golden/model_layers.json     every op output of trained_lstm_int8
+#                                      (regen_layer_goldens.sh)
 #   tests/golden/builtin_models.json   the built-in models of systole make-model
 #                                      (regen_builtin_goldens.sh)
 # Needs: node, and `sh ../shared/oracle/setup.sh` run once; BUILD_DIR must hold
@@ -46,6 +48,8 @@ for seed in 1 2 3; do
   node "$ORACLE" check "$out" --update --root "$SHARED" || status=1
   cp "$out" "$ROOT/tests/golden/models_seed$seed.json"
 done
+echo "== layer goldens (tests/golden/model_layers.json)"
+sh "$ROOT/tests/golden/regen_layer_goldens.sh" || status=1
 echo "== built-in models (systole make-model)"
 sh "$ROOT/tests/golden/regen_builtin_goldens.sh" "$BUILD" || status=1
 exit $status

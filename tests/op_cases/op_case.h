@@ -45,7 +45,9 @@ using OpCaseList = std::vector<OpCase>;
   X(Arith)         /* float32/int32 ADD, SUB, MUL, DIV, FLOOR_DIV, FLOOR_MOD */ \
   X(Reduce)        /* float32/int32 SUM, MEAN, REDUCE_MAX, REDUCE_MIN */        \
   X(Index)         /* ARG_MAX/MIN, GATHER(_ND), EXPAND_DIMS, TOPK_V2, shapes */ \
-  X(Head)          /* int8 bodies with float/int32 pre- and post-processing */
+  X(Head)          /* int8 bodies with float/int32 pre- and post-processing */ \
+  X(Recurrent)     /* UNIDIRECTIONAL_SEQUENCE_LSTM */                     \
+  X(Detection)     /* TFLite_Detection_PostProcess (custom op) */
 
 #define SYSTOLE_DECLARE_FAMILY(name) void Add##name##Cases(OpCaseList* cases);
 SYSTOLE_OP_CASE_FAMILIES(SYSTOLE_DECLARE_FAMILY)
