@@ -220,11 +220,12 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
     rows[r].cycles = row_end[r] - prev;
     prev = row_end[r];
   }
-  // After the last compute instruction: the output transfers.
+  // The output row: compute's last instructions (the token to the store
+  // unit, walked above), then the output transfers until the run ends.
   Layer& out = rows[num_ops + 1];
   out.start_cycle = prev;
   out.cycles = run_cycles - prev;
-  out.stalls.link += out.cycles;
+  out.stalls.link += run_cycles - cursor;
   if (owner_out) *owner_out = std::move(owner);
   return rows;
 }

@@ -38,7 +38,7 @@ std::string Grouped(uint64_t v) {
 
 std::string Bytes(uint64_t b) {
   if (b < 10 * 1024) return StrFormat("%llu B", static_cast<unsigned long long>(b));
-  if (b < 10ull * 1024 * 1024) return StrFormat("%.1f KiB", static_cast<double>(b) / 1024);
+  if (b < 1024ull * 1024) return StrFormat("%.1f KiB", static_cast<double>(b) / 1024);
   return StrFormat("%.1f MiB", static_cast<double>(b) / (1024.0 * 1024));
 }
 
