@@ -90,6 +90,7 @@ int MakeModel(int argc, char** argv);
 int Devices(int argc, char** argv);
 int Serve(int argc, char** argv);
 int Profile(int argc, char** argv);
+int Sweep(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace systole

@@ -46,4 +46,15 @@ fi
 if ! grep -q 'denied by --deny SOFTMAX' "$dom"; then
   echo "FAIL: the partition map does not show the CPU op's reason"; exit 1
 fi
-echo "OK: $html rendered in $browser: $svgs charts, no console messages, no network references"
+# The sweep's page too.
+"$systole" sweep "$model" --rows 16,32 --link usb3,pcie --config tiny --csv "$work/sweep.csv" \
+  --html "$work/sweep.html" --quiet
+"$browser" --headless --disable-gpu --no-sandbox --no-first-run --user-data-dir="$work/chromium-profile" \
+  --enable-logging=stderr --v=0 --virtual-time-budget=5000 --dump-dom "file://$work/sweep.html" >"$dom" 2>"$log" || {
+  echo "FAIL: chromium exited with an error (sweep)"; cat "$log"; exit 1; }
+if grep -q 'CONSOLE' "$log"; then
+  echo "FAIL: console messages (sweep):"; grep 'CONSOLE' "$log"; exit 1
+fi
+grep -q '<div id="systole-rendered">rendered 4 configurations</div>' "$dom" || {
+  echo "FAIL: the sweep page's script did not finish drawing"; exit 1; }
+echo "OK: $html and sweep.html rendered in $browser: $svgs charts, no console messages, no network references"

@@ -34,6 +34,7 @@ constexpr char kMainUsage[] =
     "  devices     list the accelerator devices attached (USB, PCIe, servers, simulator)\n"
     "  serve       run a simulated device as a server (remote:unix:PATH, remote:tcp:HOST:PORT)\n"
     "  profile     per-layer cycles, utilization, bytes and stalls of a model on the accelerator\n"
+    "  sweep       profile a model over a grid of configurations (CSV, HTML, Pareto front, cluster jobs)\n"
     "\n"
     "Run 'systole <command> --help' for a command's options.\n";
 
@@ -46,6 +47,7 @@ constexpr Command kCommands[] = {
     {"disasm", systole::cli::Disasm},   {"inspect", systole::cli::Inspect},
     {"make-model", systole::cli::MakeModel}, {"devices", systole::cli::Devices},
     {"serve", systole::cli::Serve},     {"profile", systole::cli::Profile},
+    {"sweep", systole::cli::Sweep},
 };
 
 }  // namespace
