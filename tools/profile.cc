@@ -198,6 +198,7 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
     }
     st.dependencies += gap_end - gap_begin;  // fetch (full queues) or nothing popped late
     const uint64_t c = len[pc];
+    row.busy_cycles += c;
     switch (program[pc].opcode()) {
       case isa::Opcode::kMatmul: {
         const uint64_t m = std::min<uint64_t>(program[pc].as<isa::MatmulArgs>().m, c);

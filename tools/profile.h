@@ -67,6 +67,9 @@ struct Layer {
   uint64_t start_cycle = 0;  // on the concatenated device timeline
   uint64_t cycles = 0;
   uint64_t array_cycles = 0;
+  // Busy cycles of its compute instructions: what `systole compile` reports
+  // as the op's "Est. cycles" (its cycles without the waits).
+  uint64_t busy_cycles = 0;
   uint64_t macs = 0;          // useful MACs (the compiler's count)
   double utilization = 0;     // macs / (cycles * R * C)
   uint64_t link_bytes = 0;    // LOAD + STORE bytes of its instructions

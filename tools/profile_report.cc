@@ -125,6 +125,7 @@ Json ProfileJson(const Profile& p) {
       lj["macs"] = l.macs;
       lj["utilization"] = l.utilization;
       lj["array_cycles"] = l.array_cycles;
+      lj["busy_cycles"] = l.busy_cycles;
       lj["link_bytes"] = l.link_bytes;
       lj["onchip_bytes"] = l.onchip_bytes;
       lj["instructions"] = l.instructions;

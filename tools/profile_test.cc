@@ -19,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/xorshift32.h"
+#include "delegate/compile_model.h"
 #include "delegate/systole_delegate.h"
 #include "interpreter/interpreter.h"
 #include "interpreter/model.h"
@@ -266,6 +267,36 @@ TEST(ProfileTest, GoldenTextHelloWorld) {
 
 TEST(ProfileTest, GoldenTextBuiltinMobileNetV2LikeTiny) {
   CheckGolden(BuiltinModelPath(), "mobilenet-v2-like.tflite", "tiny", "profile_mobilenet_v2_like_tiny.txt");
+}
+
+// Where the profile and `systole compile`'s report overlap they agree: an
+// op's busy (compute) cycles are the compile report's estimated cycles, and
+// the totals are its estimated cycles per inference.
+TEST(ProfileTest, ConsistentWithTheCompileReport) {
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(ReadFile(BuiltinModelPath(), &bytes).ok());
+  delegate::DelegateOptions d;
+  d.config = "tiny";
+  d.tflite_flavor = TfliteFlavor::kRuy;
+  StatusOr<delegate::CompiledModel> cm = delegate::CompileModel(bytes, BuiltinModelPath(), d);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  StatusOr<Profile> p = ProfileModel(BuiltinModelPath(), Options(Backend::kAnalytic, "tiny"));
+  ASSERT_TRUE(p.ok());
+  uint64_t compile_total = 0;
+  size_t checked = 0;
+  for (const delegate::Partition& part : cm->plan.partitions)
+    for (const delegate::Step& step : part.steps) {
+      compile_total += step.compiled->report.estimated_cycles;
+      for (const compiler::OpReport& o : step.compiled->report.ops)
+        for (const Layer& l : p->layers)
+          if (l.kind == Layer::Kind::kOp && l.op_index == o.node_index) {
+            EXPECT_EQ(l.busy_cycles, o.estimated_cycles) << o.op << " #" << o.node_index;
+            EXPECT_EQ(l.macs, o.macs) << o.op << " #" << o.node_index;
+            ++checked;
+          }
+    }
+  EXPECT_EQ(checked, 31u);
+  EXPECT_EQ(p->total.cycles, compile_total);
 }
 
 TEST(ProfileTest, JsonHasTheDocumentedKeys) {
