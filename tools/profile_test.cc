@@ -400,6 +400,8 @@ TEST(ProfileTest, RtlTotalCyclesEqualSystemC) {
     ASSERT_TRUE(s.ok()) << s.status().ToString();
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->total.cycles, s->total.cycles);
+    std::printf("%-44s tiny: SystemC %llu cycles, RTL %llu cycles\n", path.substr(path.find_last_of('/') + 1).c_str(),
+                static_cast<unsigned long long>(s->total.cycles), static_cast<unsigned long long>(r->total.cycles));
     ASSERT_EQ(r->layers.size(), s->layers.size());
     for (size_t i = 0; i < r->layers.size(); ++i) EXPECT_EQ(r->layers[i].cycles, s->layers[i].cycles) << i;
   }
