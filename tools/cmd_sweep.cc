@@ -76,7 +76,7 @@ bool ParseSize(const std::string& s, uint64_t* out, bool hz) {
     digits.pop_back();
   }
   uint64_t v = 0;
-  if (!ParseUint(digits, uint64_t{1} << 40, &v) || v == 0) return false;
+  if (!ParseUint(digits, uint64_t{1} << 40, &v) || v == 0 || v > UINT64_MAX / mult) return false;
   *out = v * mult;
   return true;
 }
@@ -108,7 +108,11 @@ nlohmann::json ConfigJson(const sim::DeviceConfig& c) {
   j["pbuf_bytes"] = c.pbuf_bytes;
   j["acc_rows"] = c.acc_rows;
   j["clock_hz"] = c.clock_hz;
-  j["link"] = c.link.name;
+  j["link"] = c.link.name;  // the preset, then its figures (a base FILE may change them)
+  j["link_bytes_per_second"] = c.link.bytes_per_second;
+  j["link_latency_seconds"] = c.link.latency_seconds;
+  j["queue_depth"] = c.queue_depth;
+  j["token_depth"] = c.token_depth;
   return j;
 }
 
