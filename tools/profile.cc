@@ -14,6 +14,7 @@
 #include "driver/driver.h"
 #include "interpreter/tensor_io.h"
 #include "schema/executable_generated.h"
+#include "schema/tflite_generated.h"
 
 namespace systole::profile {
 
@@ -235,7 +236,8 @@ namespace {
 
 struct ExecView {
   const exe::Executable* fb = nullptr;
-  std::vector<isa::InsnWord> words;
+  std::vector<isa::InsnWord> words;       // INFERENCE
+  std::vector<isa::InsnWord> param_words;  // PARAMETER_LOAD (may be empty)
   std::vector<isa::Instruction> program;
   std::vector<OpRange> ranges;
 };
@@ -245,10 +247,10 @@ StatusOr<ExecView> ReadExecutable(const uint8_t* data, size_t size) {
   ExecView v;
   v.fb = exe::GetExecutable(data);
   for (const exe::Chunk* c : *v.fb->chunks()) {
-    if (c->kind() != exe::ChunkKind_INFERENCE) continue;
+    std::vector<isa::InsnWord>& dst = c->kind() == exe::ChunkKind_INFERENCE ? v.words : v.param_words;
     const size_t count = c->instructions()->size() / sizeof(isa::InsnWord);
-    v.words.resize(count);
-    std::memcpy(v.words.data(), c->instructions()->data(), count * sizeof(isa::InsnWord));
+    dst.resize(count);
+    std::memcpy(dst.data(), c->instructions()->data(), count * sizeof(isa::InsnWord));
   }
   for (const isa::InsnWord& w : v.words) {
     ASSIGN_OR_RETURN(isa::Instruction insn, isa::Decode(w));
@@ -280,6 +282,13 @@ StatusOr<StepRun> Estimate(const ExecView& v, const sim::DeviceConfig& hw) {
   StepRun r;
   ASSIGN_OR_RETURN(sim::Estimate est, sim::EstimateCycles(v.words, hw, host, &r.spans));
   r.cycles = est.cycles;
+  if (!v.param_words.empty()) {
+    // The PARAMETER_LOAD chunk sees the parameter region only.
+    sim::HostMemory params_only;
+    RETURN_IF_ERROR(params_only.Map(exe::Region_PARAMETERS, params.data(), params.size(), true, false));
+    ASSIGN_OR_RETURN(sim::Estimate pl, sim::EstimateCycles(v.param_words, hw, params_only));
+    r.parameter_load_cycles = pl.cycles;
+  }
   return r;
 }
 
@@ -349,12 +358,34 @@ StatusOr<Profile> ProfileModel(const std::string& path, const ProfileOptions& op
         p.partial = true;
         break;
       }
-      ASSIGN_OR_RETURN(ExecView v, ReadExecutable(step.executable_data(), step.executable_bytes()));
+      // A compiled model's SYSTOLE op: its executable is the op's custom
+      // options in our own copy of the file (the plan's pointer belonged to
+      // CompileModel's interpreter, gone by now).
+      const uint8_t* exe_data = nullptr;
+      size_t exe_size = 0;
+      if (step.precompiled) {
+        const tflite::Model* m = tflite::GetModel(bytes.data());
+        const tflite::SubGraph* sg = m && m->subgraphs() && m->subgraphs()->size() > 0 ? m->subgraphs()->Get(0) : nullptr;
+        const int node = step.spec.nodes.empty() ? -1 : step.spec.nodes[0];
+        const tflite::Operator* op = sg && sg->operators() && node >= 0 &&
+                                             node < static_cast<int>(sg->operators()->size())
+                                         ? sg->operators()->Get(node)
+                                         : nullptr;
+        if (op == nullptr || op->custom_options() == nullptr)
+          return InvalidArgument("%s: op %d: a %s op without its executable", path.c_str(), node,
+                                 compiler::kCustomOpName);
+        exe_data = op->custom_options()->data();
+        exe_size = op->custom_options()->size();
+      } else {
+        exe_data = step.executable_data();
+        exe_size = step.executable_bytes();
+      }
+      ASSIGN_OR_RETURN(ExecView v, ReadExecutable(exe_data, exe_size));
       StepRun run;
       if (options.backend == Backend::kAnalytic) {
         ASSIGN_OR_RETURN(run, Estimate(v, hw));
       } else {
-        ASSIGN_OR_RETURN(run, RunOnDevice(*device, step.executable_data(), step.executable_bytes()));
+        ASSIGN_OR_RETURN(run, RunOnDevice(*device, exe_data, exe_size));
       }
       std::vector<int> owner;
       ASSIGN_OR_RETURN(std::vector<Layer> rows, Attribute(v.program, run.spans, v.ranges, run.cycles, hw, &owner));
@@ -363,7 +394,7 @@ StatusOr<Profile> ProfileModel(const std::string& path, const ProfileOptions& op
         if (options.backend == Backend::kSystemC) {
           ref_run = run;
         } else {
-          ASSIGN_OR_RETURN(ref_run, RunOnDevice(*reference, step.executable_data(), step.executable_bytes()));
+          ASSIGN_OR_RETURN(ref_run, RunOnDevice(*reference, exe_data, exe_size));
         }
         ASSIGN_OR_RETURN(std::vector<Layer> ref_rows,
                          Attribute(v.program, ref_run.spans, v.ranges, ref_run.cycles, hw));

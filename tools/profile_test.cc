@@ -224,6 +224,36 @@ TEST(ProfileTest, TotalCyclesEqualSystoleRun) {
   }
 }
 
+// A model `systole compile` wrote (SYSTOLE ops carrying their executables)
+// profiles like the model it came from; the analytic backend estimates the
+// one-time parameter load as the device measures it.
+TEST(ProfileTest, CompiledModelProfilesLikeItsSource) {
+  std::vector<uint8_t> bytes;
+  ASSERT_TRUE(ReadFile(BuiltinModelPath(), &bytes).ok());
+  delegate::DelegateOptions d;
+  d.config = "tiny";
+  d.tflite_flavor = TfliteFlavor::kRuy;
+  StatusOr<delegate::CompiledModel> cm = delegate::CompileModel(bytes, BuiltinModelPath(), d);
+  ASSERT_TRUE(cm.ok()) << cm.status().ToString();
+  const std::string compiled = ::testing::TempDir() + "/profile_test_compiled.tflite";
+  ASSERT_TRUE(WriteFile(compiled, cm->tflite).ok());
+  StatusOr<Profile> src = ProfileModel(BuiltinModelPath(), Options(Backend::kSystemC, "tiny"));
+  StatusOr<Profile> a = ProfileModel(compiled, Options(Backend::kAnalytic, "tiny"));
+  StatusOr<Profile> s = ProfileModel(compiled, Options(Backend::kSystemC, "tiny"));
+  ASSERT_TRUE(src.ok()) << src.status().ToString();
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  EXPECT_EQ(s->total.cycles, src->total.cycles);
+  EXPECT_EQ(a->total.cycles, s->total.cycles);
+  ASSERT_EQ(s->layers.size(), src->layers.size());
+  for (size_t i = 0; i < s->layers.size(); ++i) {
+    EXPECT_EQ(s->layers[i].op_index, src->layers[i].op_index);
+    EXPECT_EQ(s->layers[i].cycles, src->layers[i].cycles);
+  }
+  EXPECT_GT(s->total.parameter_load_cycles, 0u);
+  EXPECT_EQ(a->total.parameter_load_cycles, s->total.parameter_load_cycles);
+}
+
 std::string ReadText(const std::string& path) {
   std::ifstream f(path);
   std::stringstream ss;
