@@ -11,11 +11,11 @@
 namespace systole::sim {
 
 StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, const DeviceConfig& config,
-                                  const HostMemory& host) {
+                                  const HostMemory& host, std::vector<InstructionSpan>* spans) {
   RETURN_IF_ERROR(config.Validate());
   struct Item {
     isa::Instruction insn;
-    uint64_t visible;
+    uint64_t visible;  // pc + 1: the cycle after fetch dispatched it
   };
   std::deque<Item> queues[3];
   for (uint64_t pc = 0; pc < program.size(); ++pc) {
@@ -51,6 +51,7 @@ StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, con
                                ? ComputeCycles(it.insn, config.core())
                                : DmaCycles(DmaBytes(it.insn), config);
         const uint64_t end = start + t - 1;
+        if (spans) spans->push_back(InstructionSpan{u, it.visible - 1, start, t});
         (u == 0 ? est.load_busy : u == 1 ? est.compute_busy : est.store_busy) += t;
         if (it.insn.deps.push_prev) arrivals[r.push_prev].push_back(end + 1);
         if (it.insn.deps.push_next) arrivals[r.push_next].push_back(end + 1);

@@ -15,6 +15,7 @@
 
 #include "arch/device_config.h"
 #include "arch/host_memory.h"
+#include "arch/perf_counters.h"
 #include "common/status.h"
 #include "schema/isa/isa_generated.h"
 
@@ -27,8 +28,11 @@ struct Estimate {
   uint64_t store_busy = 0;
 };
 
+// spans, when non-null, receives one InstructionSpan per instruction (unit,
+// pc, estimated start cycle and duration), in the order they are scheduled:
+// what the SystemC device reports with RunOptions::spans, estimated.
 StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, const DeviceConfig& config,
-                                  const HostMemory& host);
+                                  const HostMemory& host, std::vector<InstructionSpan>* spans = nullptr);
 
 }  // namespace systole::sim
 

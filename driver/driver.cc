@@ -407,7 +407,7 @@ StatusOr<RunStats> RunOne(Core& c, InferenceImpl& inf) {
   xo.chrome_trace_path = inf.options.chrome_trace_path;
   xo.timeout_ms = remaining_ms();
   std::vector<sim::InstructionSpan> spans;
-  if (inf.options.per_op) xo.spans = &spans;
+  if (inf.options.per_op || inf.options.spans) xo.spans = &spans;
   StatusOr<sim::PerfCounters> r = c.transport->Execute(e.inference.words, host, xo);
   // Streamed parameters overwrite PBUF: whatever was cached there is gone,
   // unless it is this executable's own (its compiler keeps the two apart).
@@ -450,6 +450,7 @@ StatusOr<RunStats> RunOne(Core& c, InferenceImpl& inf) {
       for (OpCycles& oc : stats.ops)
         if (oc.first_cycle == UINT64_MAX) oc.first_cycle = 0;
     }
+  if (options.spans) stats.spans = std::move(spans);
   return stats;
 }
 

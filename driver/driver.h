@@ -150,11 +150,16 @@ struct RunStats {
   uint64_t parameter_load_cycles = 0;  // > 0 when this run had to (re)load cached parameters
   double seconds_simulated = 0;        // counters.cycles / clock
   std::vector<OpCycles> ops;           // with RunOptions::per_op
+  // With RunOptions::spans: every instruction of the INFERENCE chunk as the
+  // device ran it (unit, pc, first busy cycle, cycles), in completion order
+  // (in-process sim only; other transports leave it empty).
+  std::vector<sim::InstructionSpan> spans;
 };
 
 struct RunOptions {
   std::string chrome_trace_path;  // Chrome-trace JSON of the inference chunk (in-process sim)
   bool per_op = false;            // fill RunStats::ops from the executable's op records
+  bool spans = false;             // fill RunStats::spans (systole profile)
   // The run's budget once it starts on the device; 0 = DeviceOptions::timeout_ms.
   int timeout_ms = 0;
 };

@@ -9,7 +9,8 @@ PACKAGES="build-essential cmake ninja-build pkg-config git python3
   libusb-1.0-0-dev libsystemc-dev verilator libeigen3-dev
   umockdev libumockdev-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
-  nlohmann-json3-dev zlib1g-dev"
+  nlohmann-json3-dev zlib1g-dev
+  chromium"
 if [ $# -gt 0 ]; then PACKAGES="$*"; fi
 missing=""
 for p in $PACKAGES; do

@@ -89,6 +89,8 @@ int Inspect(int argc, char** argv);
 int MakeModel(int argc, char** argv);
 int Devices(int argc, char** argv);
 int Serve(int argc, char** argv);
+int Profile(int argc, char** argv);
+int Sweep(int argc, char** argv);
 
 }  // namespace cli
 }  // namespace systole

@@ -7,6 +7,7 @@
 //   systole inspect MODEL.tflite
 //   systole make-model NAME [-o OUT.tflite]
 //   systole devices [--remote ADDR]...
+//   systole profile MODEL.tflite [--config C] [--backend analytic|systemc|rtl] [--json/--csv/--html/--trace OUT]
 //   systole serve --listen unix:PATH|tcp:127.0.0.1:PORT [--backend systemc|rtl] [--config C]
 //
 // Each command lives in its own file (cmd_*.cc) and parses its arguments with
@@ -32,6 +33,8 @@ constexpr char kMainUsage[] =
     "  make-model  write a built-in model (mobilenet-v2-like), the same bytes every time\n"
     "  devices     list the accelerator devices attached (USB, PCIe, servers, simulator)\n"
     "  serve       run a simulated device as a server (remote:unix:PATH, remote:tcp:HOST:PORT)\n"
+    "  profile     per-layer cycles, utilization, bytes and stalls of a model on the accelerator\n"
+    "  sweep       profile a model over a grid of configurations (CSV, HTML, Pareto front, cluster jobs)\n"
     "\n"
     "Run 'systole <command> --help' for a command's options.\n";
 
@@ -43,7 +46,8 @@ constexpr Command kCommands[] = {
     {"run", systole::cli::Run},         {"compile", systole::cli::Compile},
     {"disasm", systole::cli::Disasm},   {"inspect", systole::cli::Inspect},
     {"make-model", systole::cli::MakeModel}, {"devices", systole::cli::Devices},
-    {"serve", systole::cli::Serve},
+    {"serve", systole::cli::Serve},     {"profile", systole::cli::Profile},
+    {"sweep", systole::cli::Sweep},
 };
 
 }  // namespace

@@ -1,0 +1,124 @@
+// systole profile MODEL.tflite: per-layer cycles, utilization, bytes and
+// stalls on the accelerator (tools/profile.h, docs/profile.md).
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+#include "interpreter/tensor_io.h"
+#include "tools/cli.h"
+#include "tools/profile.h"
+
+namespace systole {
+namespace cli {
+namespace {
+
+constexpr char kProfileUsage[] =
+    "usage: systole profile MODEL.tflite [--config edge|tiny|FILE] [--backend analytic|systemc|rtl]\n"
+    "                       [--validate] [--json OUT] [--csv OUT] [--html OUT] [--trace OUT.json]\n"
+    "                       [--tflite-flavor ruy|x86|xnnpack] [partition options] [--quiet]\n"
+    "\n"
+    "Compiles MODEL as 'systole compile' does (a compiled model's SYSTOLE ops are used\n"
+    "as they are), then estimates or simulates every executable and prints a table, one\n"
+    "row per layer: cycles (host-link transfers included), share, array utilization,\n"
+    "MACs, bytes over the link and on chip, and the stall breakdown (array = MATMUL\n"
+    "streaming; link, dependencies, vector unit, weight load, pipeline fill/drain);\n"
+    "then the totals: cycles and latency at the configured clock, inferences/s and\n"
+    "effective TOPS. Ops on the CPU are listed with their reason (not timed).\n"
+    "total.cycles is what 'systole run --device sim' reports for the same model and\n"
+    "configuration (docs/profile.md).\n"
+    "\n"
+    "  --config C        accelerator configuration: edge (default), tiny or a JSON file\n"
+    "  --backend B       analytic (default): the estimator, no cycle loop;\n"
+    "                    systemc: the SystemC device; rtl: the SystemC device with the\n"
+    "                    Verilated RTL core (builds with SYSTOLE_WITH_RTL)\n"
+    "  --validate        also run the SystemC device and show each row's error\n"
+    "  --json OUT        the report as JSON (schema: docs/profile.md)\n"
+    "  --csv OUT         one row per layer as CSV\n"
+    "  --html OUT        a self-contained HTML page with charts (no network references)\n"
+    "  --trace OUT.json  Chrome-trace / Perfetto timeline: layers, units, link\n"
+    "  --tflite-flavor F as for systole compile\n"
+    "  --quiet           print nothing but errors (the files are still written)\n"
+    "%s"
+    "\n"
+    "Ctrl-C stops after the executable being profiled; the report is written marked\n"
+    "partial.\n";
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void OnInterrupt(int) { g_interrupted.store(true); }
+
+}  // namespace
+
+int Profile(int argc, char** argv) {
+  std::string path, json_path, csv_path, html_path, trace_path;
+  bool quiet = false, partition_given = false;
+  profile::ProfileOptions opts;
+  OptionParser p("profile", StrFormat(kProfileUsage, kPartitionOptionsHelp), "model");
+  AddFlavorOption(&p, &opts.delegate.tflite_flavor);
+  AddPartitionOptions(&p, &opts.delegate.partition, &partition_given);
+  p.Value({"--config"}, [&](const std::string& v) {
+    opts.delegate.config = v;
+    opts.config_name = v;
+    return true;
+  });
+  p.Value(
+      {"--backend"},
+      [&](const std::string& v) {
+        StatusOr<profile::Backend> b = profile::ParseBackend(v);
+        if (!b.ok()) return p.Error("--backend '%s' is not analytic, systemc or rtl", v.c_str());
+        opts.backend = *b;
+        return true;
+      },
+      " (analytic, systemc or rtl)");
+  p.Flag({"--validate"}, [&] { opts.validate = true; });
+  p.Value({"--json"}, [&](const std::string& v) { json_path = v; return true; });
+  p.Value({"--csv"}, [&](const std::string& v) { csv_path = v; return true; });
+  p.Value({"--html"}, [&](const std::string& v) { html_path = v; return true; });
+  p.Value({"--trace"}, [&](const std::string& v) { trace_path = v; return true; });
+  p.Flag({"--quiet", "-q"}, [&] { quiet = true; });
+  p.Positional(&path);
+  if (const int rc = p.Parse(argc, argv); rc >= 0) return rc;
+  opts.keep_runs = !trace_path.empty();
+  opts.cancel = &g_interrupted;
+  const bool tty = isatty(fileno(stderr));
+  if (!quiet) {
+    opts.progress = [tty](int done, int total) {
+      if (!tty && total <= 1) return;
+      const int width = 30, filled = total ? done * width / total : width;
+      std::fprintf(stderr, "%sprofile [%.*s%*s] %d/%d executables%s", tty ? "\r" : "", filled,
+                   "##############################", width - filled, "", done, total, tty ? "" : "\n");
+      if (tty && done == total) std::fputc('\n', stderr);
+    };
+  }
+  struct sigaction sa = {}, old_int = {}, old_term = {};
+  sa.sa_handler = OnInterrupt;
+  sigaction(SIGINT, &sa, &old_int);
+  sigaction(SIGTERM, &sa, &old_term);
+  StatusOr<profile::Profile> prof = profile::ProfileModel(path, opts);
+  sigaction(SIGINT, &old_int, nullptr);
+  sigaction(SIGTERM, &old_term, nullptr);
+  if (!prof.ok()) return Fail(prof.status());
+  auto write = [](const std::string& file, const std::string& text) {
+    return WriteFile(file, std::vector<uint8_t>(text.begin(), text.end()));
+  };
+  struct Out {
+    const std::string& path;
+    std::string (*make)(const profile::Profile&);
+  };
+  for (const Out& o : {Out{json_path, profile::ToJson}, Out{csv_path, profile::ToCsv},
+                       Out{html_path, profile::ToHtml}, Out{trace_path, profile::ToChromeTrace}}) {
+    if (o.path.empty()) continue;
+    Status s = write(o.path, o.make(*prof));
+    if (!s.ok()) return Fail(s);
+  }
+  if (!quiet) std::fputs(profile::FormatText(*prof).c_str(), stdout);
+  if (prof->partial) {
+    std::fprintf(stderr, "systole profile: interrupted; the report is partial\n");
+    return 130;
+  }
+  return 0;
+}
+
+}  // namespace cli
+}  // namespace systole

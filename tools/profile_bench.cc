@@ -1,0 +1,54 @@
+// Wall time of `systole profile` on MobileNetV2-224 (../shared/models) with
+// each backend, at edge (64x64) and tiny (16x16): compile + estimate or
+// simulate + attribution. The rtl backend is registered when the build has
+// the RTL core (it is Verilated for 16x16 and 64x64).
+//   build/tools/profile_bench [--benchmark_filter=analytic]
+#include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "tools/profile.h"
+
+namespace systole::profile {
+namespace {
+
+const std::string kModel = std::string(SYSTOLE_SHARED_DIR) + "/models/mobilenet_v2_quantized_1x3x224x224.tflite";
+
+void BM_ProfileMobileNetV2(benchmark::State& state, Backend backend, const char* config) {
+  if (!std::ifstream(kModel)) {
+    state.SkipWithError(("absent: " + kModel).c_str());
+    return;
+  }
+  ProfileOptions o;
+  o.backend = backend;
+  o.config_name = config;
+  o.delegate.config = config;
+  uint64_t cycles = 0;
+  for (auto _ : state) {
+    StatusOr<Profile> p = ProfileModel(kModel, o);
+    if (!p.ok()) {
+      state.SkipWithError(p.status().ToString().c_str());
+      return;
+    }
+    cycles = p->total.cycles;
+  }
+  state.counters["device_cycles"] = static_cast<double>(cycles);
+  state.counters["sim_cycles_per_s"] =
+      benchmark::Counter(static_cast<double>(cycles) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK_CAPTURE(BM_ProfileMobileNetV2, analytic_edge, Backend::kAnalytic, "edge")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_ProfileMobileNetV2, systemc_edge, Backend::kSystemC, "edge")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_ProfileMobileNetV2, analytic_tiny, Backend::kAnalytic, "tiny")->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK_CAPTURE(BM_ProfileMobileNetV2, systemc_tiny, Backend::kSystemC, "tiny")->Unit(benchmark::kMillisecond)->UseRealTime();
+#ifdef SYSTOLE_HAVE_RTL
+BENCHMARK_CAPTURE(BM_ProfileMobileNetV2, rtl_tiny, Backend::kRtl, "tiny")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+BENCHMARK_CAPTURE(BM_ProfileMobileNetV2, rtl_edge, Backend::kRtl, "edge")->Unit(benchmark::kMillisecond)->UseRealTime()->Iterations(1);
+#endif
+
+}  // namespace
+}  // namespace systole::profile
+
+BENCHMARK_MAIN();
