@@ -24,17 +24,13 @@ namespace {
 
 constexpr int kLanePad = 16;  // int32 lanes of one AVX-512 register
 
-// The kernels: y[c] = sum over the listed pairs p of
+// The kernels: y[c] = sum over the pairs p < npairs of
 //   lo16(xp[p]) * w16[(p * cpad + c) * 2] + hi16(xp[p]) * w16[(p * cpad + c) * 2 + 1].
-// Pairs whose two activations are both 0 are left out of the list (they add 0).
-using DotFn = void (*)(const int32_t* xp, const int32_t* pairs, int npairs, const int16_t* w16,
-                       int cpad, int32_t* y);
+using DotFn = void (*)(const int32_t* xp, int npairs, const int16_t* w16, int cpad, int32_t* y);
 
-void DotPortable(const int32_t* xp, const int32_t* pairs, int npairs, const int16_t* w16, int cpad,
-                 int32_t* y) {
+void DotPortable(const int32_t* xp, int npairs, const int16_t* w16, int cpad, int32_t* y) {
   std::fill(y, y + cpad, 0);
-  for (int i = 0; i < npairs; ++i) {
-    const int p = pairs[i];
+  for (int p = 0; p < npairs; ++p) {
     const int32_t x0 = static_cast<int16_t>(xp[p] & 0xffff), x1 = xp[p] >> 16;
     const int16_t* w = w16 + size_t(p) * cpad * 2;
     for (int c = 0; c < cpad; ++c) y[c] += x0 * w[2 * c] + x1 * w[2 * c + 1];
@@ -44,12 +40,11 @@ void DotPortable(const int32_t* xp, const int32_t* pairs, int npairs, const int1
 #ifdef SYSTOLE_MAC_X86
 // vpmaddwd: per int32 lane, lo16(a)*lo16(b) + hi16(a)*hi16(b); the operands
 // are int8 values, so it never saturates.
-__attribute__((target("avx2"))) void DotAvx2(const int32_t* xp, const int32_t* pairs, int npairs,
-                                             const int16_t* w16, int cpad, int32_t* y) {
+__attribute__((target("avx2"))) void DotAvx2(const int32_t* xp, int npairs, const int16_t* w16, int cpad,
+                                             int32_t* y) {
   for (int j = 0; j < cpad; j += 16) {
     __m256i a0 = _mm256_setzero_si256(), a1 = _mm256_setzero_si256();
-    for (int i = 0; i < npairs; ++i) {
-      const int p = pairs[i];
+    for (int p = 0; p < npairs; ++p) {
       const __m256i x = _mm256_set1_epi32(xp[p]);
       const int16_t* w = w16 + (size_t(p) * cpad + j) * 2;
       a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(x, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w))));
@@ -61,17 +56,20 @@ __attribute__((target("avx2"))) void DotAvx2(const int32_t* xp, const int32_t* p
   }
 }
 
-__attribute__((target("avx512f,avx512bw"))) void DotAvx512(const int32_t* xp, const int32_t* pairs,
-                                                           int npairs, const int16_t* w16, int cpad,
-                                                           int32_t* y) {
+__attribute__((target("avx512f,avx512bw"))) void DotAvx512(const int32_t* xp, int npairs, const int16_t* w16,
+                                                           int cpad, int32_t* y) {
   for (int j = 0; j < cpad; j += 16) {
-    __m512i a = _mm512_setzero_si512();
-    for (int i = 0; i < npairs; ++i) {
-      const int p = pairs[i];
+    __m512i a0 = _mm512_setzero_si512(), a1 = _mm512_setzero_si512();
+    int p = 0;
+    for (; p + 1 < npairs; p += 2) {
       const int16_t* w = w16 + (size_t(p) * cpad + j) * 2;
-      a = _mm512_add_epi32(a, _mm512_madd_epi16(_mm512_set1_epi32(xp[p]), _mm512_loadu_si512(w)));
+      a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(_mm512_set1_epi32(xp[p]), _mm512_loadu_si512(w)));
+      a1 = _mm512_add_epi32(a1, _mm512_madd_epi16(_mm512_set1_epi32(xp[p + 1]), _mm512_loadu_si512(w + 2 * cpad)));
     }
-    _mm512_storeu_si512(y + j, a);
+    if (p < npairs)
+      a0 = _mm512_add_epi32(a0, _mm512_madd_epi16(_mm512_set1_epi32(xp[p]),
+                                                  _mm512_loadu_si512(w16 + (size_t(p) * cpad + j) * 2)));
+    _mm512_storeu_si512(y + j, _mm512_add_epi32(a0, a1));
   }
 }
 #endif
@@ -133,10 +131,13 @@ SYSTOLE_SIMD_CLONES void RequantSingle(const int32_t* acc, const int32_t* bias, 
                                        uint8_t* out) {
   for (uint32_t c = 0; c < n; ++c) {
     const int32_t v = Wrap(int64_t{acc[c]} + bias[c]);
-    const int64_t t = 31 - shift[c];
-    const int64_t round = (int64_t{1} << t) >> 1;  // 2^(t-1), or 0 for t = 0
-    const int64_t prod = int64_t{v} * mult[c] + round;
-    out[c] = ClampByte(Wrap(int64_t{static_cast<int32_t>(prod >> t)} + zp), lo, hi);
+    // (p + 2^(t-1)) >> t == ((p >> (t-1)) + 1) >> 1 for t >= 1 (floor
+    // division; the form GCC vectorises: no shift of a constant by a lane).
+    const int32_t t = 31 - shift[c];
+    const int64_t prod = int64_t{v} * mult[c];
+    const int64_t s = prod >> std::max(t - 1, 0);
+    const int64_t res = t > 0 ? (s + 1) >> 1 : s;
+    out[c] = ClampByte(Wrap(int64_t{static_cast<int32_t>(res)} + zp), lo, hi);
   }
 }
 
@@ -189,24 +190,44 @@ void PackedWeights::Pack(const int8_t* w, int k, int cols, int row_stride) {
     const int8_t* src = w + size_t(r) * row_stride;
     for (int c = 0; c < cols; ++c) dst[2 * c] = src[c];
   }
-  xpairs_.assign(size_t(np) * 2, 0);  // pair values, then the nonzero list
+  xpairs_.assign(size_t(np), 0);
+  y_.assign(size_t(cpad_), 0);
 }
 
 void PackedWeights::DotRow(const int8_t* x, int32_t* y) const {
   const int np = (k_ + 1) / 2, full = k_ / 2;
   int32_t* xp = xpairs_.data();
-  int32_t* list = xp + np;
   // Each int8 sign-extended into its int16 half of the pair word.
-  for (int p = 0; p < full; ++p)
-    xp[p] = static_cast<int32_t>(uint32_t{static_cast<uint16_t>(int16_t{x[2 * p]})} |
-                                 uint32_t{static_cast<uint16_t>(int16_t{x[2 * p + 1]})} << 16);
-  if (full < np) xp[full] = static_cast<int32_t>(uint32_t{static_cast<uint16_t>(int16_t{x[2 * full]})});
-  int n = 0;
-  for (int p = 0; p < np; ++p) {
-    list[n] = p;
-    n += xp[p] != 0;
+  uint32_t any = 0;
+  for (int p = 0; p < full; ++p) {
+    const uint32_t v = uint32_t{static_cast<uint16_t>(int16_t{x[2 * p]})} |
+                       uint32_t{static_cast<uint16_t>(int16_t{x[2 * p + 1]})} << 16;
+    xp[p] = static_cast<int32_t>(v);
+    any |= v;
   }
-  g_dot(xp, list, n, w16_.data(), cpad_, y);
+  if (full < np) {
+    xp[full] = static_cast<int32_t>(uint32_t{static_cast<uint16_t>(int16_t{x[2 * full]})});
+    any |= static_cast<uint32_t>(xp[full]);
+  }
+  if (any == 0) {
+    std::fill(y, y + cpad_, 0);  // an all-zero vector (padding, zero activations)
+    return;
+  }
+  g_dot(xp, np, w16_.data(), cpad_, y);
+}
+
+static SYSTOLE_SIMD_CLONES void StoreOrAddRow(const int32_t* __restrict y, int32_t* __restrict acc, int n,
+                                       bool accumulate) {
+  if (accumulate) {
+    for (int c = 0; c < n; ++c) acc[c] = static_cast<int32_t>(static_cast<uint32_t>(acc[c]) + static_cast<uint32_t>(y[c]));
+  } else {
+    for (int c = 0; c < n; ++c) acc[c] = y[c];
+  }
+}
+
+void PackedWeights::MatmulRow(const int8_t* x, int32_t* acc, bool accumulate) const {
+  DotRow(x, y_.data());
+  StoreOrAddRow(y_.data(), acc, cols_, accumulate);
 }
 
 }  // namespace systole::sim

@@ -33,12 +33,16 @@ class PackedWeights {
   // y[0 .. padded_cols()) = the dot products of x[0 .. k) with each column
   // (columns >= cols() are 0). x is read for exactly k bytes.
   void DotRow(const int8_t* x, int32_t* y) const;
+  // One MATMUL row: acc[c] = y[c] (accumulate = false) or acc[c] + y[c]
+  // (wrapping) for c < cols(), y the dot products of x as above.
+  void MatmulRow(const int8_t* x, int32_t* acc, bool accumulate) const;
 
  private:
   int k_ = 0, cols_ = 0, cpad_ = 0;
   // Pair p, column c: w16_[(p * cpad_ + c) * 2 + j] = w[2p + j][c] (0 past k).
   std::vector<int16_t> w16_;
   mutable std::vector<int32_t> xpairs_;  // per call: x[2p] | x[2p+1] << 16
+  mutable std::vector<int32_t> y_;       // MatmulRow's dot products
 };
 
 // Tests: makes DotRow use one MATMUL kernel ("portable", "avx2", "avx512bw";

@@ -52,11 +52,11 @@ class Exec {
   }
 
   // y[c] = sum_{r < k} a8(addr + r) * weights[r][c] for every row, computed
-  // by PackedWeights (fast_kernels.h); |sum| < 2^23: no overflow.
+  // by PackedWeights (fast_kernels.h); |sum| < 2^23: no overflow. ACC gets
+  // y (accumulate = 0) or ACC + y, wrapping, for all C columns.
   void Matmul(const isa::MatmulArgs& a) {
     PackedWeights pw;
     pw.Pack(s_.weights.data(), static_cast<int>(a.k), c_.cols, c_.cols);
-    std::vector<int32_t> y(pw.padded_cols());
     // PatternAddr(a_addr, i, ...) stepped without a division per row.
     uint64_t outer = a.a_addr;
     uint32_t j = 0;
@@ -66,9 +66,7 @@ class Exec {
         outer += a.a_outer_stride;
       }
       const uint64_t addr = outer + uint64_t{j} * a.a_inner_stride;
-      pw.DotRow(reinterpret_cast<const int8_t*>(m_.abuf + addr), y.data());
-      int32_t* acc = acc_row(a.acc_addr + i);
-      for (int c = 0; c < c_.cols; ++c) acc[c] = a.accumulate ? WrapAdd(acc[c], y[c]) : y[c];
+      pw.MatmulRow(reinterpret_cast<const int8_t*>(m_.abuf + addr), acc_row(a.acc_addr + i), a.accumulate);
     }
   }
 
