@@ -5,6 +5,7 @@
 
 #include "common/fixed_point.h"
 #include "common/float32.h"
+#include "simulator/fast_kernels.h"
 
 namespace systole::sim {
 namespace {
@@ -50,46 +51,63 @@ class Exec {
         s_.weights[size_t{r} * c_.cols + c] = p8(uint64_t{a.pbuf_addr} + uint64_t{r} * a.w_stride + c);
   }
 
+  // y[c] = sum_{r < k} a8(addr + r) * weights[r][c] for every row, computed
+  // by PackedWeights (fast_kernels.h); |sum| < 2^23: no overflow. ACC gets
+  // y (accumulate = 0) or ACC + y, wrapping, for all C columns.
   void Matmul(const isa::MatmulArgs& a) {
-    std::vector<int32_t> y(c_.cols);
-    for (uint32_t i = 0; i < a.m; ++i) {
-      const uint64_t addr = PatternAddr(a.a_addr, i, a.a_inner_count, a.a_inner_stride, a.a_outer_stride);
-      std::fill(y.begin(), y.end(), 0);
-      for (uint32_t r = 0; r < a.k; ++r) {
-        const int32_t x = a8(addr + r);
-        if (x == 0) continue;
-        const int8_t* w = &s_.weights[size_t{r} * c_.cols];
-        for (int c = 0; c < c_.cols; ++c) y[c] += x * w[c];  // |sum| < 2^23: no overflow
+    PackedWeights pw;
+    pw.Pack(s_.weights.data(), static_cast<int>(a.k), c_.cols, c_.cols);
+    // PatternAddr(a_addr, i, ...) stepped without a division per row.
+    uint64_t outer = a.a_addr;
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < a.m; ++i, ++j) {
+      if (j == a.a_inner_count) {
+        j = 0;
+        outer += a.a_outer_stride;
       }
-      int32_t* acc = acc_row(a.acc_addr + i);
-      for (int c = 0; c < c_.cols; ++c) acc[c] = a.accumulate ? WrapAdd(acc[c], y[c]) : y[c];
+      const uint64_t addr = outer + uint64_t{j} * a.a_inner_stride;
+      pw.MatmulRow(reinterpret_cast<const int8_t*>(m_.abuf + addr), acc_row(a.acc_addr + i), a.accumulate);
     }
   }
 
+  // The per-column parameters are decoded once per instruction and the
+  // rounding mode chosen once, outside the element loop (PostprocRows).
   void Postproc(const isa::PostprocArgs& a) {
     const uint8_t* bias = m_.pbuf + a.param_addr;
     const uint8_t* mult = bias + 4 * a.n;
     const uint8_t* shift = bias + 8 * a.n;
+    std::vector<int32_t> cols(3 * size_t{a.n});
+    int32_t* b = cols.data();
+    int32_t* mu = b + a.n;
+    int32_t* sh = mu + a.n;
+    for (uint32_t c = 0; c < a.n; ++c) {
+      b[c] = LoadI32(bias + 4 * c);
+      mu[c] = LoadI32(mult + 4 * c);
+      sh[c] = std::min(31, std::max(-31, LoadI32(shift + 4 * c)));
+    }
+    if (a.fp32) {
+      // XNNPACK's fp32 requantization; the shift vector is ignored.
+      PostprocRows(a, b, [&](int32_t v, uint32_t c) -> int32_t {
+        const int64_t r = f32::RoundHalfEvenToInt32(f32::Mul(f32::FromInt32(v), static_cast<uint32_t>(mu[c])));
+        return static_cast<int32_t>(std::min<int64_t>(std::max<int64_t>(r + a.out_zp, a.act_min), a.act_max));
+      });
+      return;
+    }
+    const RequantMode mode = a.single_round ? RequantMode::kSingleRound
+                             : a.half_up    ? RequantMode::kHalfUp
+                                            : RequantMode::kDoubleRound;
+    for (uint32_t i = 0; i < a.m; ++i)
+      RequantRow(mode, acc_row(a.acc_addr + i), b, mu, sh, a.n, a.out_zp, a.act_min, a.act_max,
+                 m_.abuf + a.dst_addr + uint64_t{i} * a.dst_stride);
+  }
+
+  // out[i][c] = requant(acc[i][c] + bias[c], c) as a byte.
+  template <typename Requant>
+  void PostprocRows(const isa::PostprocArgs& a, const int32_t* bias, Requant requant) {
     for (uint32_t i = 0; i < a.m; ++i) {
       const int32_t* acc = acc_row(a.acc_addr + i);
       uint8_t* out = m_.abuf + a.dst_addr + uint64_t{i} * a.dst_stride;
-      for (uint32_t c = 0; c < a.n; ++c) {
-        int32_t v = WrapAdd(acc[c], LoadI32(bias + 4 * c));
-        if (a.fp32) {
-          // XNNPACK's fp32 requantization; the shift vector is ignored.
-          const uint32_t scale = static_cast<uint32_t>(LoadI32(mult + 4 * c));
-          const int64_t r = f32::RoundHalfEvenToInt32(f32::Mul(f32::FromInt32(v), scale));
-          out[c] = static_cast<uint8_t>(std::min<int64_t>(std::max<int64_t>(r + a.out_zp, a.act_min), a.act_max));
-          continue;
-        }
-        const int32_t sh = std::min(31, std::max(-31, LoadI32(shift + 4 * c)));
-        const int32_t m = LoadI32(mult + 4 * c);
-        const int32_t q = a.single_round ? MultiplyByQuantizedMultiplierSingleRound(v, m, sh)
-                          : a.half_up    ? MultiplyByQuantizedMultiplierRuyX86(v, m, sh)
-                                         : MultiplyByQuantizedMultiplier(v, m, sh);
-        v = WrapAdd(q, a.out_zp);
-        out[c] = static_cast<uint8_t>(Clamp8(v, a.act_min, a.act_max));
-      }
+      for (uint32_t c = 0; c < a.n; ++c) out[c] = static_cast<uint8_t>(requant(WrapAdd(acc[c], bias[c]), c));
     }
   }
 

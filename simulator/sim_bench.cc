@@ -4,7 +4,13 @@
 // and a compute-bound stream with no DMA. "fast_forward" lets the device skip
 // cycles in which nothing can change (event-driven); without it the device is
 // clocked every cycle, which is the honest per-cycle speed.
+//
+// Rates: sim_cycles_per_s is per wall-clock second (what a user waits);
+// sim_cycles_per_cpu_s per second of process CPU time (all threads), which is
+// the stabler figure on a shared machine. Instruction counts under
+// `valgrind --tool=callgrind` are the stablest for before/after comparisons.
 #include <benchmark/benchmark.h>
+#include <time.h>
 
 #include "arch/program.h"
 #include "simulator/device.h"
@@ -16,6 +22,25 @@
 
 namespace systole::sim {
 namespace {
+
+double ProcessCpuSeconds() {
+  timespec ts;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + 1e-9 * double(ts.tv_nsec);
+}
+
+// Process CPU time over the timed loop, for sim_cycles_per_cpu_s.
+class CpuClock {
+ public:
+  CpuClock() : start_(ProcessCpuSeconds()) {}
+  void Report(benchmark::State& state, uint64_t cycles) const {
+    const double cpu = ProcessCpuSeconds() - start_;
+    if (cpu > 0) state.counters["sim_cycles_per_cpu_s"] = double(cycles) / cpu;
+  }
+
+ private:
+  double start_;
+};
 
 // Runs a 512-row double-buffered GEMM (K = N = 2n) over and over.
 void RunGemm(benchmark::State& state, int n, bool ff, const CoreFactory& factory) {
@@ -34,6 +59,7 @@ void RunGemm(benchmark::State& state, int n, bool ff, const CoreFactory& factory
   RunOptions opt;
   opt.fast_forward = ff;
   uint64_t cycles = 0, core_busy = 0;
+  CpuClock cpu;
   for (auto _ : state) {
     StatusOr<PerfCounters> r = (*dev)->Run(oc.program, hb.host, opt);
     if (!r.ok()) {
@@ -43,6 +69,7 @@ void RunGemm(benchmark::State& state, int n, bool ff, const CoreFactory& factory
     cycles += r->cycles;
     core_busy += r->compute.busy;
   }
+  cpu.Report(state, cycles);
   state.counters["sim_cycles_per_s"] = benchmark::Counter(double(cycles), benchmark::Counter::kIsRate);
   // Cycles in which the compute core was busy (an RTL core is evaluated in
   // exactly these; the DMA waits around them are fast-forwarded).
@@ -69,7 +96,13 @@ BENCHMARK(BM_SystemC)
 // fp32: POSTPROC in fp32 mode, its bias and binary32 scales loaded into PBUF
 // once before the timed runs (on-chip memories persist across runs), so that
 // the binary32 lanes see nonzero operands.
-void RunComputeBound(benchmark::State& state, int n, const CoreFactory& factory, bool fp32 = false) {
+//
+// random_data: ABUF and PBUF (weights and POSTPROC parameters alike) hold
+// random bytes instead of zeros, so that the MAC arithmetic is real work for
+// the behavioural core (it skips zero activations); fast_forward as above
+// (off: every cycle ticked; on: the behavioural core's busy cycles skipped).
+void RunComputeBound(benchmark::State& state, int n, const CoreFactory& factory, bool fp32 = false,
+                     bool random_data = false, bool fast_forward = false) {
   DeviceConfig cfg = DeviceConfig::Small(n);
   cfg.abuf_bytes = cfg.pbuf_bytes = 1u << 20;
   cfg.acc_rows = 4096;
@@ -79,6 +112,12 @@ void RunComputeBound(benchmark::State& state, int n, const CoreFactory& factory,
     return;
   }
   const uint32_t m = 2048;
+  if (random_data) {
+    Xorshift32 rng(7);
+    DeviceMemory& mem = (*dev)->memory();
+    for (uint8_t& b : mem.abuf) b = static_cast<uint8_t>(rng.Next());
+    for (uint8_t& b : mem.pbuf) b = static_cast<uint8_t>(rng.Next());
+  }
   std::vector<uint8_t> params;
   if (fp32) {
     for (int c = 0; c < n; ++c) {  // bias, scale (~1e-3), shift
@@ -111,8 +150,9 @@ void RunComputeBound(benchmark::State& state, int n, const CoreFactory& factory,
   pb.Add(isa::PostprocArgs{m, uint32_t(n), 0, 0, uint32_t(n), 0, 0, -128, 127, !fp32, fp32});
   HostMemory host;
   RunOptions opt;
-  opt.fast_forward = false;
+  opt.fast_forward = fast_forward;
   uint64_t cycles = 0;
+  CpuClock cpu;
   for (auto _ : state) {
     StatusOr<PerfCounters> r = (*dev)->Run(pb.words(), host, opt);
     if (!r.ok()) {
@@ -121,6 +161,7 @@ void RunComputeBound(benchmark::State& state, int n, const CoreFactory& factory,
     }
     cycles += r->cycles;
   }
+  cpu.Report(state, cycles);
   state.counters["sim_cycles_per_s"] = benchmark::Counter(double(cycles), benchmark::Counter::kIsRate);
 }
 
@@ -129,6 +170,19 @@ void BM_SystemC_ComputeBound(benchmark::State& state) {
 }
 BENCHMARK(BM_SystemC_ComputeBound)->UseRealTime()->ArgNames({"array"})->Arg(16)->Arg(64)->Unit(
     benchmark::kMillisecond);
+
+// The same stream on random operands: the behavioural core's MATMUL does all
+// 2 x 2048 x n x n MACs and POSTPROC requantizes real values.
+void BM_SystemC_ComputeBoundData(benchmark::State& state) {
+  RunComputeBound(state, static_cast<int>(state.range(0)), {}, false, true, state.range(1) != 0);
+}
+BENCHMARK(BM_SystemC_ComputeBoundData)
+    ->UseRealTime()
+    ->ArgNames({"array", "fast_forward"})
+    ->Args({16, 0})
+    ->Args({64, 0})
+    ->Args({64, 1})
+    ->Unit(benchmark::kMillisecond);
 
 #ifdef SYSTOLE_HAVE_RTL_CORE
 void BM_SystemC_Rtl_ComputeBound(benchmark::State& state) {
