@@ -388,6 +388,14 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
                    i, p.nodes.size(), p.nodes.size() == 1 ? "" : "s", p.nodes.empty() ? -1 : p.nodes[0],
                    static_cast<unsigned long long>(ps.macs), static_cast<unsigned long long>(ps.cycles),
                    KiB(ps.cached).c_str(), KiB(ps.streamed).c_str());
+    // Tiled executables (docs/tiling.md): their bands, peak ABUF and host traffic.
+    for (const Step& step : p.steps) {
+      if (step.precompiled || !step.compiled->report.tiled) continue;
+      const compiler::CompileReport& tr = step.compiled->report;
+      s += StrFormat("  tiled in %llu row bands: ABUF peak %s, host traffic %s loaded / %s stored per inference\n",
+                     static_cast<unsigned long long>(tr.bands), KiB(tr.abuf_peak_bytes).c_str(),
+                     KiB(tr.host_load_bytes).c_str(), KiB(tr.host_store_bytes).c_str());
+    }
     total.macs += ps.macs;
     total.cycles += ps.cycles;
     total.cached += ps.cached;

@@ -55,7 +55,7 @@ TEST(BuiltinModelsTest, BytesAreTheGoldensModel) {
 TEST(BuiltinModelsTest, UnknownNameIsNamed) {
   std::string error;
   EXPECT_TRUE(modelgen::MakeBuiltinModel("mobilenet-v3", &error).empty());
-  EXPECT_EQ(error, "unknown built-in model 'mobilenet-v3' (expected one of: mobilenet-v2-like)");
+  EXPECT_EQ(error, "unknown built-in model 'mobilenet-v3' (expected one of: mobilenet-v2-like, deeplab-like)");
 }
 
 TEST(BuiltinModelsTest, CpuIsBitExactWithTflite) {
