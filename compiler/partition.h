@@ -187,7 +187,8 @@ class PartitionCompiler {
   // The partition with every activation in host memory and every op in row
   // bands (tiling.cc, docs/tiling.md): for partitions whose layout does not
   // fit ABUF (Run failed with abuf_overflow()).
-  StatusOr<CompiledPartition> RunTiled();
+  // `cascade` false: every op its own group (each intermediate through host memory).
+  StatusOr<CompiledPartition> RunTiled(bool cascade = true);
   // After Run(): whether it failed because the activations do not fit ABUF.
   bool abuf_overflow() const { return abuf_overflow_; }
   // After Run(): whether this partition can load its input in bands (one
@@ -350,7 +351,7 @@ class PartitionCompiler {
   // Tiling (tiling.cc): the band being lowered, and the totals.
   BandWindow band_;
   bool tiled_ = false;
-  uint64_t tiled_bands_ = 0, host_load_bytes_ = 0, host_store_bytes_ = 0;
+  uint64_t tiled_bands_ = 0, tiled_groups_ = 0, host_load_bytes_ = 0, host_store_bytes_ = 0;
   uint64_t scratch_bytes_ = 0;
   // Loads/stores between ops (spills, DMA transposes) share the load unit's
   // token stream with streamed parameter blocks: only with cached parameters.

@@ -141,6 +141,7 @@ StatusOr<CompiledPartition> PartitionCompiler::Write(const std::vector<OpCode>& 
   rep.instructions = schedule.seq.size();
   rep.tiled = tiled_;
   rep.bands = tiled_bands_;
+  rep.cascades = tiled_groups_;
   rep.host_load_bytes = host_load_bytes_;
   rep.host_store_bytes = host_store_bytes_;
   const sim::CoreConfig core = hw_.core();
@@ -150,8 +151,11 @@ StatusOr<CompiledPartition> PartitionCompiler::Write(const std::vector<OpCode>& 
     o.op = ops[s].name;
     o.macs = ops[s].macs;
     const auto [first, count] = schedule.op_ranges[s];
-    for (uint64_t i = first; i < first + count; ++i)
-      if (schedule.seq[i].unit() == isa::Unit::kCompute) o.estimated_cycles += sim::ComputeCycles(schedule.seq[i], core);
+    if (!schedule.op_cycles.empty()) o.estimated_cycles = schedule.op_cycles[s];
+    else
+      for (uint64_t i = first; i < first + count; ++i)
+        if (schedule.seq[i].unit() == isa::Unit::kCompute)
+          o.estimated_cycles += sim::ComputeCycles(schedule.seq[i], core);
     o.num_instructions = static_cast<int>(count);
     rep.macs += o.macs;
     rep.ops.push_back(o);
