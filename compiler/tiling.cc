@@ -23,7 +23,6 @@
 #include "compiler/partition.h"
 #include "compiler/schedule.h"
 #include "compiler/tokens.h"
-#include "arch/cycle_model.h"
 #include "interpreter/quant_arith.h"
 #include "schema/tflite_generated.h"
 
@@ -369,8 +368,6 @@ StatusOr<CompiledPartition> PartitionCompiler::RunTiled(bool cascade) {
   Schedule sch;
   std::vector<Instruction>& seq = sch.seq;
   sch.op_ranges.assign(nodes_.size(), {0, 0});
-  sch.op_cycles.assign(nodes_.size(), 0);
-  const sim::CoreConfig core = hw_.core();
   for (size_t gi = 0; gi < groups.size(); ++gi) {
     const Group& g = groups[gi];
     const TiledOp& first = ops[g.ops.front()];
@@ -446,7 +443,6 @@ StatusOr<CompiledPartition> PartitionCompiler::RunTiled(bool cascade) {
         }
         for (Instruction insn : band_code[op.step][b]) {
           RelocatePbuf(&insn, blob.block_at[op.step]);
-          sch.op_cycles[op.step] += sim::ComputeCycles(insn, core);
           seq.push_back(insn);
         }
       }
@@ -474,9 +470,9 @@ StatusOr<CompiledPartition> PartitionCompiler::RunTiled(bool cascade) {
     // The group's last store is done: its output is in host memory for the next.
     seq.push_back(ComputeNop(gi + 1 < groups.size() ? Merge(Wait(kCompute, kStore), Signal(kCompute, kLoad))
                                                     : Wait(kCompute, kStore)));
-    // A cascade's instructions interleave its ops: the range goes to its
-    // first op, the others get empty ranges after it (their cycles are
-    // counted from their own instructions: op_cycles).
+    // A cascade's instructions interleave its ops: its first op's record
+    // covers them all (profile and estimate), the others get empty ranges
+    // after it (and their MACs).
     sch.op_ranges[first.step] = {begin, seq.size() - begin};
     for (size_t k = 1; k < g.ops.size(); ++k) sch.op_ranges[ops[g.ops[k]].step] = {seq.size(), 0};
     tiled_bands_ += nb;

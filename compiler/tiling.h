@@ -26,9 +26,6 @@ struct Band {
   int out_y0 = 0, out_y1 = 0;
   int in_y0 = 0, in_y1 = 0;
   int in_rows() const { return in_y1 - in_y0; }
-  // The part of [in_y0, in_y1) inside the tensor: loaded from host memory.
-  int load_y0(const RowWindow& w) const { return in_y0 < 0 ? 0 : in_y0; }
-  int load_y1(const RowWindow& w) const { return in_y1 > w.in_h ? w.in_h : in_y1; }
 };
 
 // The band of output rows [y0, y1).

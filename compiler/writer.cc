@@ -151,11 +151,8 @@ StatusOr<CompiledPartition> PartitionCompiler::Write(const std::vector<OpCode>& 
     o.op = ops[s].name;
     o.macs = ops[s].macs;
     const auto [first, count] = schedule.op_ranges[s];
-    if (!schedule.op_cycles.empty()) o.estimated_cycles = schedule.op_cycles[s];
-    else
-      for (uint64_t i = first; i < first + count; ++i)
-        if (schedule.seq[i].unit() == isa::Unit::kCompute)
-          o.estimated_cycles += sim::ComputeCycles(schedule.seq[i], core);
+    for (uint64_t i = first; i < first + count; ++i)
+      if (schedule.seq[i].unit() == isa::Unit::kCompute) o.estimated_cycles += sim::ComputeCycles(schedule.seq[i], core);
     o.num_instructions = static_cast<int>(count);
     rep.macs += o.macs;
     rep.ops.push_back(o);
