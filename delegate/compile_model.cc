@@ -392,10 +392,11 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
     for (const Step& step : p.steps) {
       if (step.precompiled || !step.compiled->report.tiled) continue;
       const compiler::CompileReport& tr = step.compiled->report;
-      s += StrFormat("  tiled: %llu cascade%s in %llu row bands, ABUF peak %s, host traffic %s loaded / %s stored "
-                     "per inference\n",
+      s += StrFormat("  tiled: %llu cascade%s in %llu row bands, ABUF peak %llu of %u bytes, host traffic %s loaded / "
+                     "%s stored per inference\n",
                      static_cast<unsigned long long>(tr.cascades), tr.cascades == 1 ? "" : "s",
-                     static_cast<unsigned long long>(tr.bands), KiB(tr.abuf_peak_bytes).c_str(),
+                     static_cast<unsigned long long>(tr.bands), static_cast<unsigned long long>(tr.abuf_peak_bytes),
+                     r.hw.abuf_bytes,
                      KiB(tr.host_load_bytes).c_str(), KiB(tr.host_store_bytes).c_str());
     }
     total.macs += ps.macs;
