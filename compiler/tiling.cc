@@ -202,7 +202,9 @@ StatusOr<CompiledPartition> PartitionCompiler::RunTiled(bool cascade) {
       return OpError(step, "cannot be tiled (row bands are implemented for CONV_2D, DEPTHWISE_CONV_2D and "
                            "same-shape ADD/SUB/MUL)");
     }
+    if (int64_t{op.ow} * op.oc > kMaxRowBytes) return OpError(step, "cannot be tiled: an output row exceeds a DMA row");
     for (TiledInput& ti : op.ins) {
+      if (int64_t{ti.w} * ti.c > kMaxRowBytes) return OpError(step, "cannot be tiled: an input row exceeds a DMA row");
       ti.pitch = int64_t{ti.w + ti.bl + ti.br} * ti.c;
       ti.zp = DeviceZeroPoint(T(ti.tensor));
     }
@@ -385,11 +387,15 @@ StatusOr<CompiledPartition> PartitionCompiler::RunTiled(bool cascade) {
         const int64_t row = int64_t{ti.w} * ti.c;
         const uint64_t sram = ti.slot[slot] + (ly0 - ib.in_y0) * ti.pitch + int64_t{ti.bl} * ti.c;
         const Home& h = read_home[ti.tensor];
-        if (ti.pitch == row && (ly1 - ly0) * row <= kMaxRowBytes)
+        if (ti.pitch == row && (ly1 - ly0) * row <= kMaxRowBytes) {
           seq.push_back(Instruction{{}, Load(h, ly0 * row, 0, sram, 0, 1, (ly1 - ly0) * row)});
-        else
-          seq.push_back(
-              Instruction{{}, Load(h, ly0 * row, row, sram, ti.pitch, static_cast<uint32_t>(ly1 - ly0), row)});
+        } else {
+          for (int y = ly0; y < ly1; y += static_cast<int>(kMaxRows)) {
+            const int n = std::min<int>(kMaxRows, ly1 - y);
+            seq.push_back(Instruction{{}, Load(h, y * row, row, sram + (y - ly0) * ti.pitch, ti.pitch,
+                                               static_cast<uint32_t>(n), row)});
+          }
+        }
         host_load_bytes_ += static_cast<uint64_t>((ly1 - ly0) * row);
       }
       if (seq.size() == at)  // the band is all padding: a token-only load
