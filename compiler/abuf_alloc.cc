@@ -105,8 +105,10 @@ StatusOr<AbufAllocation> AllocateAbuf(std::vector<Root>* roots_ptr, uint32_t abu
 }
 
 Status PartitionCompiler::Allocate() {
-  ASSIGN_OR_RETURN(AbufAllocation a, AllocateAbuf(&roots_, hw_.abuf_bytes, opts_.cache_parameters, scratch_bytes_,
-                                                  [this](int step) { return OpLabel(step); }));
+  StatusOr<AbufAllocation> alloc = AllocateAbuf(&roots_, hw_.abuf_bytes, opts_.cache_parameters, scratch_bytes_,
+                                                [this](int step) { return OpLabel(step); });
+  abuf_overflow_ = !alloc.ok();
+  ASSIGN_OR_RETURN(AbufAllocation a, std::move(alloc));
   abuf_peak_ = a.peak;
   scratch_bytes_ += a.scratch_bytes;
   return Status::Ok();

@@ -138,6 +138,15 @@ StatusOr<CompiledPartition> CompilePartition(TfLiteContext* context, const Parti
   // link's per-transfer latency, so banding wins only when compute can hide it).
   PartitionCompiler first(context, partition, options, false);
   StatusOr<CompiledPartition> whole = first.Run();
+  // Activations that do not fit ABUF: every op in row bands through host
+  // memory (docs/tiling.md). When tiling cannot take the partition, the
+  // layout's error stands.
+  if (!whole.ok() && first.abuf_overflow()) {
+    StatusOr<CompiledPartition> tiled = PartitionCompiler(context, partition, options, false).RunTiled();
+    if (tiled.ok()) return tiled;
+    if (tiled.status().code() != StatusCode::kUnimplemented) return tiled;
+    return whole;
+  }
   if (!whole.ok() || !first.input_bands_possible()) return whole;
   StatusOr<CompiledPartition> banded = PartitionCompiler(context, partition, options, true).Run();
   if (banded.ok() && banded->report.estimated_cycles < whole->report.estimated_cycles) return banded;

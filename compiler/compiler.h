@@ -72,6 +72,12 @@ struct CompileReport {
   uint64_t abuf_peak_bytes = 0;
   uint64_t pbuf_peak_bytes = 0;
   uint64_t instructions = 0;
+  // Tiled partitions (docs/tiling.md): row bands run, and the activation
+  // bytes moved between host memory and ABUF (loads / stores).
+  bool tiled = false;
+  uint64_t cascades = 0;  // groups of ops run band by band together
+  uint64_t bands = 0;     // over all groups
+  uint64_t host_load_bytes = 0, host_store_bytes = 0;
 };
 
 struct CompiledPartition {

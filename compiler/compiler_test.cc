@@ -50,6 +50,9 @@ struct TestDelegate {
   uint64_t estimated = 0;
   uint64_t abuf_peak = 0;
   uint64_t scratch = 0;
+  int tiled = 0;  // partitions compiled with activation tiling
+  uint64_t host_traffic = 0;
+  int cascades = 0;
   bool compile_only = false;
   std::string error;
 };
@@ -83,6 +86,9 @@ void* Init(TfLiteContext* ctx, const char* buffer, size_t) {
   k->exe = std::move(c->executable);
   d->estimated += c->report.estimated_cycles;
   d->abuf_peak = std::max(d->abuf_peak, c->report.abuf_peak_bytes);
+  d->tiled += c->report.tiled;
+  d->cascades += static_cast<int>(c->report.cascades);
+  d->host_traffic += c->report.host_load_bytes + c->report.host_store_bytes;
   d->scratch += exe::GetExecutable(k->exe.data())->scratch_bytes();
   d->partitions++;
   d->ops_on_device += static_cast<int>(spec.nodes.size());
@@ -192,7 +198,8 @@ TEST_P(ModelOnDevice, MatchesCpu) {
       t.base.Prepare = DelegatePrepare;
       t.options.hw = c;
       t.compile_only = true;
-      const bool ok = RunModel(path, 1, &t).ok() && t.error.empty();
+      // Spilling, not activation tiling (which takes over when spilling cannot fit).
+      const bool ok = RunModel(path, 1, &t).ok() && t.error.empty() && t.tiled == 0;
       *scratch = t.scratch;
       return ok;
     };
@@ -334,6 +341,91 @@ TEST(Compiler, TransposeRoundTripThroughHost) {
   EXPECT_EQ(cpu->data, acc->data);
 }
 
+// Activation tiling (docs/tiling.md): a chain of convolutions whose tensors
+// do not fit ABUF — SAME and VALID padding, stride 2 on an even height (the
+// odd padding row at the bottom), dilation 2 — and a residual ADD, compiled
+// for shrinking activation buffers: row bands, cascades while they fit, then
+// one op per group; bit-exact with the CPU on the SystemC device, the peak
+// ABUF within the configured size, host traffic reported.
+TEST(Compiler, TiledActivationsMatchCpu) {
+  using namespace systole::testing;
+  ModelBuilder b;
+  const auto i8 = tflite::TensorType_INT8;
+  uint32_t seed = 11;
+  auto act = [&](const std::string& name, std::vector<int32_t> shape, float scale, int zp) {
+    return b.AddTensor(name, i8, shape, Quant::PerTensor(scale, zp));
+  };
+  auto conv = [&](int in, float in_scale, int cin, std::vector<int32_t> out_shape, int k, int stride, int dil,
+                  tflite::Padding pad, bool depthwise, const std::string& name) {
+    const int cout = out_shape[3];
+    const float ws = 0.02f;
+    const std::vector<int32_t> wshape = depthwise ? std::vector<int32_t>{1, k, k, cout}
+                                                  : std::vector<int32_t>{cout, k, k, cin};
+    size_t n = 1;
+    for (int d : wshape) n *= static_cast<size_t>(d);
+    const int w = b.AddConstTensor(name + "/w", i8, wshape, RandomInt8Data(n, seed++, -100, 100),
+                                   Quant::PerTensor(ws, 0));
+    const int bias = b.AddConstTensor(name + "/b", tflite::TensorType_INT32, {cout},
+                                      RandomInt32Data(cout, seed++, -2000, 2000), Quant::PerTensor(in_scale * ws, 0));
+    const int out = act(name, out_shape, 0.1f, -5);
+    if (depthwise) {
+      DepthwiseConv2DOptions o;
+      o.padding = pad, o.stride_h = o.stride_w = stride, o.dilation_h = o.dilation_w = dil;
+      o.activation = tflite::ActivationFunctionType_RELU6;
+      b.AddOperator(tflite::BuiltinOperator_DEPTHWISE_CONV_2D, 2, {in, w, bias}, {out}, o);
+    } else {
+      Conv2DOptions o;
+      o.padding = pad, o.stride_h = o.stride_w = stride, o.dilation_h = o.dilation_w = dil;
+      b.AddOperator(tflite::BuiltinOperator_CONV_2D, 3, {in, w, bias}, {out}, o);
+    }
+    return out;
+  };
+  const int x = act("x", {1, 46, 23, 8}, 0.05f, 3);
+  const int a = conv(x, 0.05f, 8, {1, 23, 12, 16}, 3, 2, 1, tflite::Padding_SAME, false, "a");   // even H, stride 2
+  const int c = conv(a, 0.1f, 16, {1, 23, 12, 16}, 3, 1, 2, tflite::Padding_SAME, true, "c");    // dilation 2
+  const int d = conv(c, 0.1f, 16, {1, 23, 12, 16}, 1, 1, 1, tflite::Padding_SAME, false, "d");
+  const int e = act("e", {1, 23, 12, 16}, 0.15f, 1);
+  b.AddOperator(tflite::BuiltinOperator_ADD, 2, {a, d}, {e}, ArithmeticOptions{});
+  const int f = conv(e, 0.15f, 16, {1, 21, 10, 16}, 3, 1, 1, tflite::Padding_VALID, true, "f");  // VALID
+  b.SetInputs({x});
+  b.SetOutputs({f});
+  ASSERT_TRUE(b.ok()) << b.error();
+  const std::string path = ::testing::TempDir() + "/tiled_chain.tflite";
+  ASSERT_TRUE(b.FinishToFile(path));
+  StatusOr<Outputs> cpu = RunModel(path, 5, nullptr);
+  ASSERT_TRUE(cpu.ok()) << cpu.status().ToString();
+  for (const char* config : {"edge", "tiny"}) {
+    int last_cascades = 0;
+    for (uint32_t abuf : {12u << 10, 6u << 10, 3u << 10}) {
+      StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName(config);
+      ASSERT_TRUE(hw.ok());
+      hw->abuf_bytes = abuf;
+      TestDelegate t;
+      t.base.Prepare = DelegatePrepare;
+      t.options.hw = *hw;
+      t.device = std::move(driver::Device::Open("sim", *hw)).value();
+      StatusOr<Outputs> acc = RunModel(path, 5, &t);
+      ASSERT_TRUE(acc.ok()) << acc.status().ToString() << " / " << t.error;
+      EXPECT_TRUE(t.error.empty()) << t.error;
+      const std::string where = StrFormat("%s, ABUF %u", config, abuf);
+      EXPECT_EQ(t.ops_on_device, 5) << where;
+      EXPECT_EQ(t.partitions, 1) << where;
+      EXPECT_EQ(t.tiled, 1) << where;
+      EXPECT_LE(t.abuf_peak, abuf) << where;
+      EXPECT_GT(t.host_traffic, 0u) << where;
+      EXPECT_EQ(cpu->data, acc->data) << where;
+      // Smaller buffers cascade fewer ops: more groups.
+      EXPECT_GE(t.cascades, last_cascades) << where;
+      last_cascades = t.cascades;
+      if (abuf == (12u << 10)) EXPECT_LT(t.cascades, 5) << where << ": no cascade";
+      if (abuf == (3u << 10)) EXPECT_EQ(t.cascades, 5) << where << ": every op its own group";
+      std::printf("[tiled] %s: %d cascades, ABUF peak %llu, host traffic %llu, %llu cycles\n", where.c_str(),
+                  t.cascades, static_cast<unsigned long long>(t.abuf_peak),
+                  static_cast<unsigned long long>(t.host_traffic), static_cast<unsigned long long>(t.cycles));
+    }
+  }
+}
+
 // Compiling the same partition twice gives the same bytes.
 TEST(Compiler, Deterministic) {
   const std::string path = ModelPath("pretrainedResnet_quant.tflite");
@@ -391,8 +483,11 @@ TEST(Compiler, RefusalsNameOpIndexAndRule) {
       if (conv < 0 && (*interp)->registration(n).builtin_code == tflite::BuiltinOperator_CONV_2D) conv = n;
     ASSERT_GE(conv, 0);
     const Status s = CheckOpSupport((*interp)->context(), conv, small);
-    EXPECT_NE(s.ToString().find(StrFormat("CONV_2D (op %d): output of", conv)), std::string::npos) << s.ToString();
-    EXPECT_NE(s.ToString().find("does not fit the 4096-byte activation buffer"), std::string::npos) << s.ToString();
+    // (Its output may exceed ABUF, docs/tiling.md, but not one row band of it.)
+    EXPECT_NE(s.ToString().find(StrFormat("CONV_2D (op %d): one output row in double-buffered row bands needs", conv)),
+              std::string::npos)
+        << s.ToString();
+    EXPECT_NE(s.ToString().find("more than the 4096-byte activation buffer"), std::string::npos) << s.ToString();
   }
   // A device whose activation buffer is too small: a clear compile error.
   opts.hw.abuf_bytes = 64 << 10;

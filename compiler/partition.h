@@ -184,6 +184,13 @@ class PartitionCompiler {
       : ctx_(ctx), spec_(spec), opts_(opts), hw_(opts.hw), R_(hw_.rows), C_(hw_.cols), input_bands_(input_bands) {}
 
   StatusOr<CompiledPartition> Run();
+  // The partition with every activation in host memory and every op in row
+  // bands (tiling.cc, docs/tiling.md): for partitions whose layout does not
+  // fit ABUF (Run failed with abuf_overflow()).
+  // `cascade` false: every op its own group (each intermediate through host memory).
+  StatusOr<CompiledPartition> RunTiled(bool cascade = true);
+  // After Run(): whether it failed because the activations do not fit ABUF.
+  bool abuf_overflow() const { return abuf_overflow_; }
   // After Run(): whether this partition can load its input in bands (one
   // input, cached parameters, at least two rows), i.e. whether compiling it
   // with input_bands = true gives a different program.
@@ -207,6 +214,16 @@ class PartitionCompiler {
     if (input_bands_ && lowering_step_ >= 0 && roots_[ts_.at(in(lowering_step_, 0)).view.root].first == -1)
       rows = std::min(rows, std::max(1, (oh + kInputBands - 1) / kInputBands));
     return rows;
+  }
+  // The output rows an op lowers: all of them, or in a tiled partition the
+  // current band's (views then map absolute rows into the band's buffers).
+  struct BandWindow {
+    bool active = false;
+    int y0 = 0, y1 = 0;
+  };
+  void OutputRows(int oh, int* y0, int* y1) const {
+    *y0 = band_.active ? band_.y0 : 0;
+    *y1 = band_.active ? band_.y1 : oh;
   }
   std::string OpLabel(int step) const {
     return StrFormat("%s (op %d)", OpName(code(step)).c_str(), spec_.nodes[step]);
@@ -330,6 +347,11 @@ class PartitionCompiler {
   std::set<int> aliased_copies_;                    // RESHAPE/SQUEEZE steps that are aliases
   std::map<int, Interior> interior_;                // tensors written in place into another's interior
   uint64_t abuf_peak_ = 0;
+  bool abuf_overflow_ = false;
+  // Tiling (tiling.cc): the band being lowered, and the totals.
+  BandWindow band_;
+  bool tiled_ = false;
+  uint64_t tiled_bands_ = 0, tiled_groups_ = 0, host_load_bytes_ = 0, host_store_bytes_ = 0;
   uint64_t scratch_bytes_ = 0;
   // Loads/stores between ops (spills, DMA transposes) share the load unit's
   // token stream with streamed parameter blocks: only with cached parameters.

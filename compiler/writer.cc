@@ -139,6 +139,11 @@ StatusOr<CompiledPartition> PartitionCompiler::Write(const std::vector<OpCode>& 
   rep.abuf_peak_bytes = abuf_peak_;
   rep.pbuf_peak_bytes = cache ? blob.pbuf_part : std::min<uint64_t>(blob.pbuf_part, 2ull * pbuf_half);
   rep.instructions = schedule.seq.size();
+  rep.tiled = tiled_;
+  rep.bands = tiled_bands_;
+  rep.cascades = tiled_groups_;
+  rep.host_load_bytes = host_load_bytes_;
+  rep.host_store_bytes = host_store_bytes_;
   const sim::CoreConfig core = hw_.core();
   for (size_t s = 0; s < ops.size(); ++s) {
     OpReport o;

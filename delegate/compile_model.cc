@@ -388,6 +388,17 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
                    i, p.nodes.size(), p.nodes.size() == 1 ? "" : "s", p.nodes.empty() ? -1 : p.nodes[0],
                    static_cast<unsigned long long>(ps.macs), static_cast<unsigned long long>(ps.cycles),
                    KiB(ps.cached).c_str(), KiB(ps.streamed).c_str());
+    // Tiled executables (docs/tiling.md): their bands, peak ABUF and host traffic.
+    for (const Step& step : p.steps) {
+      if (step.precompiled || !step.compiled->report.tiled) continue;
+      const compiler::CompileReport& tr = step.compiled->report;
+      s += StrFormat("  tiled: %llu cascade%s in %llu row bands, ABUF peak %llu of %u bytes, host traffic %s loaded / "
+                     "%s stored per inference\n",
+                     static_cast<unsigned long long>(tr.cascades), tr.cascades == 1 ? "" : "s",
+                     static_cast<unsigned long long>(tr.bands), static_cast<unsigned long long>(tr.abuf_peak_bytes),
+                     r.hw.abuf_bytes,
+                     KiB(tr.host_load_bytes).c_str(), KiB(tr.host_store_bytes).c_str());
+    }
     total.macs += ps.macs;
     total.cycles += ps.cycles;
     total.cached += ps.cached;

@@ -52,6 +52,8 @@ void FakeQuantize(Act* a) {
 class MobileNetV2LikeWriter {
  public:
   std::vector<uint8_t> Write(std::string* error);
+  // deeplab-like (builtin_models.h): the same layers at 513 x 513.
+  std::vector<uint8_t> WriteDeepLab(std::string* error);
 
  private:
   // Uniform in [0, 1) from the model's own stream.
@@ -60,7 +62,7 @@ class MobileNetV2LikeWriter {
   Act Finish(const std::string& name, std::vector<double> v, int h, int w, int c, bool relu6);
   Act Conv(const Act& in, const std::string& name, int cout, int k, int stride, bool relu6,
            double gain);
-  Act Depthwise(const Act& in, const std::string& name, int stride);
+  Act Depthwise(const Act& in, const std::string& name, int stride, int dilation = 1);
   Act Add(const Act& a, const Act& b, const std::string& name);
   Act Mean(const Act& in, const std::string& name);
   Act FullyConnected(const Act& in, const std::string& name, int units, double gain);
@@ -177,24 +179,25 @@ Act MobileNetV2LikeWriter::Conv(const Act& in, const std::string& name, int cout
   return a;
 }
 
-Act MobileNetV2LikeWriter::Depthwise(const Act& in, const std::string& name, int stride) {
+Act MobileNetV2LikeWriter::Depthwise(const Act& in, const std::string& name, int stride, int dilation) {
   const int c = in.c, k = 3;
   const std::vector<int8_t> wq = Weights(static_cast<size_t>(k) * k * c);
   const std::vector<float> ws = WeightScales(c, k * k, 2.0);
   std::vector<double> bias;
   const std::vector<int32_t> bq = Biases(in.scale, ws, 0.2, &bias);
   const auto [w_t, b_t] = AddWeightsAndBias(name, {1, k, k, c}, wq, ws, 3, in.scale, bq);
-  const auto [oh, ow, pad_t, pad_l] = Same(in, k, stride);
+  // SAME padding of a dilated window: that of its (k - 1) * dilation + 1 extent.
+  const auto [oh, ow, pad_t, pad_l] = Same(in, (k - 1) * dilation + 1, stride);
   std::vector<double> out(static_cast<size_t>(oh) * ow * c);
   for (int y = 0; y < oh; ++y)
     for (int x = 0; x < ow; ++x)
       for (int o = 0; o < c; ++o) {
         double s = 0;
         for (int ky = 0; ky < k; ++ky) {
-          const int iy = y * stride - pad_t + ky;
+          const int iy = y * stride - pad_t + ky * dilation;
           if (iy < 0 || iy >= in.h) continue;
           for (int kx = 0; kx < k; ++kx) {
-            const int ix = x * stride - pad_l + kx;
+            const int ix = x * stride - pad_l + kx * dilation;
             if (ix < 0 || ix >= in.w) continue;
             s += in.v[(static_cast<size_t>(iy) * in.w + ix) * c + o] * wq[(ky * k + kx) * c + o];
           }
@@ -206,6 +209,7 @@ Act MobileNetV2LikeWriter::Depthwise(const Act& in, const std::string& name, int
   opt.padding = tflite::Padding_SAME;
   opt.stride_h = opt.stride_w = stride;
   opt.depth_multiplier = 1;
+  opt.dilation_h = opt.dilation_w = dilation;
   opt.activation = tflite::ActivationFunctionType_RELU6;
   b_.AddOperator(tflite::BuiltinOperator_DEPTHWISE_CONV_2D, 3, {in.tensor, w_t, b_t}, {a.tensor},
                  opt);
@@ -312,12 +316,55 @@ std::vector<uint8_t> MobileNetV2LikeWriter::Write(std::string* error) {
   return bytes;
 }
 
+std::vector<uint8_t> MobileNetV2LikeWriter::WriteDeepLab(std::string* error) {
+  constexpr int kSize = 513, kClasses = 8;
+  Act x;
+  x.h = x.w = kSize, x.c = 3;
+  x.scale = 1.f / 128.f, x.zero_point = 0;
+  x.tensor = b_.AddTensor("input", kI8, {1, kSize, kSize, 3}, Quant::PerTensor(x.scale, 0));
+  const int input = x.tensor;
+  Xorshift32 in_rng(1);
+  x.v.resize(static_cast<size_t>(kSize) * kSize * 3);
+  for (double& v : x.v) v = static_cast<int8_t>(in_rng.NextByte()) / 128.0;
+
+  x = Conv(x, "stem/conv", 16, 3, 2, true, 2.0);  // 257 x 257
+  // Inverted residual blocks down to output stride 8 (65 x 65), then
+  // dilated depthwise convolutions (rates 2 and 4) instead of more strides,
+  // as DeepLab's atrous MobileNetV2: expansion t, channels c, stride s, rate d.
+  struct Block { int t, c, s, d; };
+  const Block blocks[] = {{1, 8, 1, 1}, {6, 16, 2, 1}, {6, 16, 1, 1}, {6, 24, 2, 1},
+                          {6, 24, 1, 2}, {6, 24, 1, 4}, {6, 32, 1, 4}};
+  int index = 0;
+  for (const Block& bl : blocks) {
+    const std::string p = "block" + std::to_string(index++);
+    Act h = x;
+    if (bl.t != 1) h = Conv(h, p + "/expand", x.c * bl.t, 1, 1, true, 2.0);
+    h = Depthwise(h, p + "/depthwise", bl.s, bl.d);
+    h = Conv(h, p + "/project", bl.c, 1, 1, false, 1.0);
+    if (bl.s == 1 && x.c == bl.c) h = Add(x, h, p + "/add");
+    x = std::move(h);
+  }
+  x = Conv(x, "head/conv", 32, 1, 1, true, 2.0);
+  x = Conv(x, "head/logits", kClasses, 1, 1, false, 1.0);
+  b_.SetInputs({input});
+  b_.SetOutputs({x.tensor});
+  b_.SetDescription("systole make-model deeplab-like (modelgen/builtin_models.cc)");
+  std::vector<uint8_t> bytes = b_.Finish();
+  if (!b_.ok()) {
+    *error = "deeplab-like: the model builder failed: " + b_.error();
+    return {};
+  }
+  return bytes;
+}
+
 }  // namespace
 
 const std::vector<BuiltinModel>& BuiltinModels() {
   static const std::vector<BuiltinModel> kModels = {
       {"mobilenet-v2-like",
        "MobileNetV2-shaped int8 classifier, input [1, 96, 96, 3], 100 classes"},
+      {"deeplab-like",
+       "DeepLab-shaped int8 segmenter (dilated depthwise, output stride 8), input [1, 513, 513, 3]"},
   };
   return kModels;
 }
@@ -326,8 +373,13 @@ std::vector<uint8_t> MobileNetV2Like(std::string* error) {
   return MobileNetV2LikeWriter().Write(error);
 }
 
+std::vector<uint8_t> DeepLabLike(std::string* error) {
+  return MobileNetV2LikeWriter().WriteDeepLab(error);
+}
+
 std::vector<uint8_t> MakeBuiltinModel(const std::string& name, std::string* error) {
   if (name == "mobilenet-v2-like") return MobileNetV2Like(error);
+  if (name == "deeplab-like") return DeepLabLike(error);
   std::string known;
   for (const BuiltinModel& m : BuiltinModels()) known += (known.empty() ? "" : ", ") + std::string(m.name);
   *error = "unknown built-in model '" + name + "' (expected one of: " + known + ")";

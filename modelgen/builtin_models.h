@@ -12,6 +12,14 @@
 //                      the xorshift32 stream; activation ranges are calibrated
 //                      by a float forward pass on the oracle's seed-1 input, so
 //                      the int8 outputs use their range without saturating.
+//   deeplab-like       DeepLab-shaped int8 segmenter, input INT8 [1, 513,
+//                      513, 3]: the same stem and inverted residual blocks
+//                      (7, narrow) down to output stride 8 (65 x 65), the
+//                      last three with dilated DEPTHWISE 3x3 (rates 2, 4, 4),
+//                      head CONV_2D 1x1 + ReLU6 and CONV_2D 1x1 to 8 class
+//                      logits [1, 65, 65, 8]. Its early feature maps (up to
+//                      257 x 257 x 48, 3.2 MB) exceed the edge ABUF: the
+//                      compiler tiles it (docs/tiling.md).
 //
 // Determinism: the calibration runs in double precision in a fixed order, and
 // each scale is rounded up to a grid of 2^(1/16) steps, so that the last bits
@@ -42,6 +50,8 @@ std::vector<uint8_t> MakeBuiltinModel(const std::string& name, std::string* erro
 
 // mobilenet-v2-like (see above).
 std::vector<uint8_t> MobileNetV2Like(std::string* error);
+// deeplab-like (see above).
+std::vector<uint8_t> DeepLabLike(std::string* error);
 
 }  // namespace modelgen
 }  // namespace systole

@@ -52,12 +52,16 @@ Status LowerAsGemm(PartitionCompiler& pc, int step, OpCode* oc) {
     return uint8 ? int32_t{filter->data.uint8[i]} - wzp : int32_t{filter->data.int8[i]};
   };
 
+  // Output rows [y0, y1): all, or a tiled partition's band.
+  int y0 = 0, y1 = oh;
+  pc.OutputRows(oh, &y0, &y1);
   PartitionCompiler::Gemm g;
-  g.oh = oh, g.ow = ow, g.cout = cout;
-  g.origin = pc.Addr(iv, -pv.height, -pv.width);
+  g.oh = y1 - y0, g.ow = ow, g.cout = cout;
   g.inner_stride = int64_t{sw} * iv.pix_pitch;
   g.outer_stride = int64_t{sh} * iv.row_pitch;
+  g.origin = pc.Addr(iv, -pv.height, -pv.width) + y0 * g.outer_stride;
   g.out = pc.ts_[pc.out(step)].view;
+  g.out.offset += y0 * g.out.row_pitch;
   RETURN_IF_ERROR(pc.ConvQuant(step, cout, &g.mult, &g.shift, &g.act_min, &g.act_max, true));
   // int8 CONV_2D: ruy's requantization (flavor-dependent); uint8 (gemmlowp)
   // and depthwise kernels: TFLite's double rounding.
@@ -134,13 +138,15 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
   const std::vector<uint32_t> tile_at = AddRequantTiles(
       &P, ch, pc.C_, [&](int c) { return folded[c]; }, [&](int c) { return mult[c]; }, [&](int c) { return shift[c]; });
   if (ow > static_cast<int>(pc.hw_.acc_rows)) return pc.OpError(step, "output row longer than the accumulator");
-  const int rows_per_block = pc.RowsPerBlock(oh, ow);
+  int y0 = 0, y1 = oh;  // all output rows, or a tiled partition's band
+  pc.OutputRows(oh, &y0, &y1);
+  const int rows_per_block = pc.RowsPerBlock(y1 - y0, ow);
   const int64_t origin = pc.Addr(iv, -pv.height, -pv.width);
   const int64_t outer = int64_t{p->stride_height} * iv.row_pitch;
   for (int t = 0, c0 = 0; c0 < ch; c0 += pc.C_, ++t) {
     const int n = std::min(pc.C_, ch - c0);
-    for (int oy0 = 0; oy0 < oh; oy0 += rows_per_block) {
-      const int rows = std::min(rows_per_block, oh - oy0);
+    for (int oy0 = y0; oy0 < y1; oy0 += rows_per_block) {
+      const int rows = std::min(rows_per_block, y1 - oy0);
       const int m = rows * ow;
       bool first = true;
       for (const Tap& tap : taps)
@@ -168,18 +174,40 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
 
 }  // namespace
 
+namespace {
+
+// The ABUF bytes of a one-output-row band when the op runs tiled
+// (compiler/tiling.cc): two input slots with the window's rows and border
+// columns, two output-row slots.
+int64_t OneRowBandBytes(const std::vector<int>& id, const std::vector<int>& fd, const std::vector<int>& od, int sw,
+                        int dh, int dw, TfLitePadding pad, int sh) {
+  int oh = 0, ow = 0;
+  const TfLitePaddingValues pv =
+      quant_arith::PaddingHeightWidth(sh, sw, dh, dw, id[1], id[2], fd[1], fd[2], pad, &oh, &ow);
+  const int br = std::max(0, (ow - 1) * sw + (fd[2] - 1) * dw + 1 - pv.width - id[2]);
+  const int64_t in_rows = int64_t{fd[1] - 1} * dh + 1;
+  const int64_t in_bytes = in_rows * (id[2] + pv.width + br) * id[3];
+  const int64_t out_bytes = od.size() == 4 ? int64_t{od[2]} * od[3] : 0;
+  return 2 * ((in_bytes + 63) / 64 * 64) + 2 * ((out_bytes + 63) / 64 * 64);
+}
+
+}  // namespace
+
 Status CheckConv(const OpChecker& op) {
   if (op.code() == tflite::BuiltinOperator_CONV_2D) {
-    RETURN_IF_ERROR(op.Activations(1));
+    RETURN_IF_ERROR(op.Activations(1, false, /*tileable=*/true));
     const auto* p = static_cast<const TfLiteConvParams*>(op.node()->builtin_data);
     if (p == nullptr) return op.Fail("missing options");
     RETURN_IF_ERROR(op.Image(op.In(0), "input"));
     RETURN_IF_ERROR(op.Weights(op.In(1), op.In(0)));
     const std::vector<int> w = Dims(op.In(1));
     if (w.size() != 4 || w[3] != Dims(op.In(0))[3]) return op.Fail("filter must be [Cout, KH, KW, Cin]");
+    RETURN_IF_ERROR(op.BandFits(OneRowBandBytes(Dims(op.In(0)), w, Dims(op.Out(0)), p->stride_width,
+                                                p->dilation_height_factor, p->dilation_width_factor, p->padding,
+                                                p->stride_height)));
     return op.Activation(p->activation);
   }
-  RETURN_IF_ERROR(op.Activations(1));
+  RETURN_IF_ERROR(op.Activations(1, false, /*tileable=*/true));
   const auto* p = static_cast<const TfLiteDepthwiseConvParams*>(op.node()->builtin_data);
   if (p == nullptr) return op.Fail("missing options");
   RETURN_IF_ERROR(op.Image(op.In(0), "input"));
@@ -189,6 +217,9 @@ Status CheckConv(const OpChecker& op) {
   if (w.size() != 4 || w[0] != 1) return op.Fail("filter must be [1, KH, KW, Cout]");
   if (cin <= 0 || w[3] % cin != 0)
     return op.Fail(StrFormat("%d output channels are not a multiple of the %d input channels", w[3], cin));
+  RETURN_IF_ERROR(op.BandFits(OneRowBandBytes(Dims(op.In(0)), w, Dims(op.Out(0)), p->stride_width,
+                                              p->dilation_height_factor, p->dilation_width_factor, p->padding,
+                                              p->stride_height)));
   return op.Activation(p->activation);
 }
 

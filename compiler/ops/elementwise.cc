@@ -14,7 +14,16 @@
 namespace systole::compiler {
 
 Status CheckElementwise(const OpChecker& op) {
-  RETURN_IF_ERROR(op.Activations(2, /*constants_ok=*/true));
+  // Same-shape operands that are both activations can run in row bands.
+  const bool tileable = op.In(0) != nullptr && op.In(1) != nullptr && !IsConstant(op.In(0)) &&
+                        !IsConstant(op.In(1)) && Dims(op.In(0)) == Dims(op.Out(0)) &&
+                        Dims(op.In(1)) == Dims(op.Out(0)) && Dims(op.Out(0)).size() == 4 &&
+                        Dims(op.Out(0))[0] == 1;
+  RETURN_IF_ERROR(op.Activations(2, /*constants_ok=*/true, tileable));
+  if (tileable) {
+    const std::vector<int> o = Dims(op.Out(0));
+    RETURN_IF_ERROR(op.BandFits(6 * ((int64_t{o[2]} * o[3] + 63) / 64 * 64)));
+  }
   if (IsConstant(op.In(0)) && IsConstant(op.In(1))) return op.Fail("both inputs are constants");
   if (Dims(op.In(0)) != Dims(op.In(1))) {
     // Broadcasting: the smaller operand is expanded on chip by copies.

@@ -31,7 +31,7 @@ const TfLiteTensor* OpChecker::In(int i) const {
   return &ctx_->tensors[node_->inputs->data[i]];
 }
 
-Status OpChecker::Activations(int num_inputs, bool constants_ok) const {
+Status OpChecker::Activations(int num_inputs, bool constants_ok, bool tileable) const {
   if (node_->outputs->size != 1) return Fail("needs exactly one output");
   const TfLiteTensor* out = Out(0);
   if (!IsInt8Or8(out)) return Fail(std::string("output is ") + TypeStr(out->type) + ", not INT8/UINT8");
@@ -47,10 +47,17 @@ Status OpChecker::Activations(int num_inputs, bool constants_ok) const {
                             i));
   }
   const int64_t bytes = NumElements(out);
-  if (bytes > hw_.abuf_bytes)
+  if (!tileable && bytes > hw_.abuf_bytes)
     return Fail(StrFormat("output of %lld bytes does not fit the %u-byte activation buffer",
                           static_cast<long long>(bytes), hw_.abuf_bytes));
   return Status::Ok();
+}
+
+Status OpChecker::BandFits(int64_t one_row_bytes) const {
+  if (one_row_bytes <= hw_.abuf_bytes) return Status::Ok();
+  return Fail(StrFormat("one output row in double-buffered row bands needs %lld bytes, more than the %u-byte "
+                        "activation buffer",
+                        static_cast<long long>(one_row_bytes), hw_.abuf_bytes));
 }
 
 Status OpChecker::Activation(TfLiteFusedActivation a) const {

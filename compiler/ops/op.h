@@ -34,8 +34,11 @@ class OpChecker {
   const TfLiteTensor* In(int i) const;
   const TfLiteTensor* Out(int i) const;
   // Activations: int8 or uint8, not constant, same type on both sides; the
-  // output fits ABUF.
-  Status Activations(int num_inputs, bool constants_ok = false) const;
+  // output fits ABUF, unless the op can run in row bands (`tileable`,
+  // docs/tiling.md: its caller checks that one band fits instead).
+  Status Activations(int num_inputs, bool constants_ok = false, bool tileable = false) const;
+  // A tiled op's one-output-row band (double-buffered slots) fits ABUF.
+  Status BandFits(int64_t one_row_bytes) const;
   // A fused activation the requantizer's clamp does.
   Status Activation(TfLiteFusedActivation a) const;
   // A 4-D batch-1 NHWC tensor.

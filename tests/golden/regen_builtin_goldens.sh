@@ -21,7 +21,7 @@ SYSTOLE="$BUILD/tools/systole"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 OUT="$TMP/builtin_models.json"
-MODELS="mobilenet-v2-like"
+MODELS="mobilenet-v2-like deeplab-like"
 {
   printf '{\n "description": "Outputs of the real TensorFlow Lite (../shared/oracle, WebAssembly: the ruy flavor) for the built-in models of systole make-model. Regenerate with tests/golden/regen_builtin_goldens.sh BUILD_DIR.",\n'
   printf ' "root": ".",\n "seed": 1,\n "flavor": "ruy",\n "models": {\n'
