@@ -36,7 +36,8 @@ using OpCaseList = std::vector<OpCase>;
   X(Activation)    /* SOFTMAX, LOGISTIC, TANH, RELU, RELU6, HARD_SWISH */ \
   X(Quantize)      /* QUANTIZE, DEQUANTIZE */                            \
   X(Shape)         /* PAD, RESHAPE, SQUEEZE, TRANSPOSE, CONCATENATION, SPLIT, RESIZE_* */ \
-  X(Graph)         /* few-op models: multiple inputs/outputs, chains */
+  X(Graph)         /* few-op models: multiple inputs/outputs, chains */ \
+  X(Slice)         /* MAXIMUM, MINIMUM, SLICE, STRIDED_SLICE, PACK, UNPACK */
 
 #define SYSTOLE_DECLARE_FAMILY(name) void Add##name##Cases(OpCaseList* cases);
 SYSTOLE_OP_CASE_FAMILIES(SYSTOLE_DECLARE_FAMILY)
