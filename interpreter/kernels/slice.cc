@@ -301,6 +301,11 @@ TfLiteStatus PlanStridedSlice(TfLiteContext* context, TfLiteNode* node, StridedP
   int eff_shape[kMaxSliceDims];
   int added_ellipsis = 0, added_axes = 0;
   for (int i = 0; i < eff_dims; ++i) {
+    const bool maps_input = !((1 << i) & eff_new_axis) || ((1 << i) & eff_ellipsis);
+    SYSTOLE_KERNEL_ENSURE(context, !maps_input || (i - added_axes >= 0 && i - added_axes < input_dims),
+                          "STRIDED_SLICE: new_axis_mask 0x%x and ellipsis_mask 0x%x do not fit a %d-D "
+                          "input with %d slice specs",
+                          new_axis, ellipsis, input_dims, begin_count);
     if ((1 << i) & eff_ellipsis) {
       added_ellipsis = std::max(0, i - ellipsis_start);
       begin_mask |= 1 << i;
