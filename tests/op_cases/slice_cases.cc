@@ -319,6 +319,97 @@ void AddPackCases(OpCaseList* cases) {
   AddUnpack(cases, "axis0", kBool, {2, 6}, 0);
 }
 
+// ---- small graphs: the new ops between convolutions, whose fused SAME
+// padding gives the tensors on chip row borders (pitched views) ----
+
+int AddConv3x3(ModelBuilder* b, const std::string& name, int in, float in_scale, int cin, int cout, int out,
+               uint32_t seed) {
+  std::vector<float> ws(cout), bs(cout);
+  for (int i = 0; i < cout; ++i) {
+    ws[i] = 0.004f + 0.0005f * static_cast<float>(i % 4);
+    bs[i] = in_scale * ws[i];
+  }
+  const int w = b->AddConstTensor<int8_t>(name + "/w", kI8, {cout, 3, 3, cin},
+                                          RandomInt8Data(static_cast<size_t>(cout * 9 * cin), seed, -127, 127),
+                                          Quant::PerChannel(ws, std::vector<int64_t>(cout, 0), 0));
+  const int bias = b->AddConstTensor<int32_t>(name + "/b", kI32, {cout},
+                                              RandomInt32Data(static_cast<size_t>(cout), seed + 1, -1500, 1500),
+                                              Quant::PerChannel(bs, std::vector<int64_t>(cout, 0), 0));
+  Conv2DOptions co;
+  co.padding = tflite::Padding_SAME;
+  return b->AddOperator(tflite::BuiltinOperator_CONV_2D, 3, {in, w, bias}, {out}, co);
+}
+
+// conv -> STRIDED_SLICE (every other row and column) -> conv.
+void ConvStridedSliceConv(OpCaseList* cases) {
+  ModelBuilder b;
+  const Quant qi = Quant::PerTensor(0.05f, -3), q1 = Quant::PerTensor(0.08f, 4), qo = Quant::PerTensor(0.06f, -2);
+  const int in = b.AddTensor("input", kI8, {1, 8, 8, 4}, qi);
+  const int c1 = b.AddTensor("conv1", kI8, {1, 8, 8, 8}, q1);
+  const int sl = b.AddTensor("slice", kI8, {1, 4, 4, 8}, q1);
+  const int out = b.AddTensor("output", kI8, {1, 4, 4, 4}, qo);
+  AddConv3x3(&b, "conv1", in, 0.05f, 4, 8, c1, 61);
+  const int bt = b.AddConstInt32("begin", {0, 1, 0, 0});
+  const int et = b.AddConstInt32("end", {1, 8, 8, 8});
+  const int st = b.AddConstInt32("strides", {1, 2, 2, 1});
+  b.AddOperator(tflite::BuiltinOperator_STRIDED_SLICE, 2, {c1, bt, et, st}, {sl}, Masks(0, 0));
+  AddConv3x3(&b, "conv2", sl, 0.08f, 8, 4, out, 71);
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  PushCase(cases, "slice_graph/conv_strided_slice_conv_i8", &b);
+}
+
+// conv1, conv2 -> MAXIMUM / MINIMUM -> conv3 (the result lands in a view
+// with borders).
+void ConvMaxMinConv(OpCaseList* cases, bool is_max) {
+  ModelBuilder b;
+  const Quant qi = Quant::PerTensor(0.05f, 2), q1 = Quant::PerTensor(0.07f, -5), qo = Quant::PerTensor(0.05f, 1);
+  const int in = b.AddTensor("input", kI8, {1, 6, 6, 3}, qi);
+  const int c1 = b.AddTensor("conv1", kI8, {1, 6, 6, 8}, q1);
+  const int c2 = b.AddTensor("conv2", kI8, {1, 6, 6, 8}, q1);
+  const int mm = b.AddTensor("maxmin", kI8, {1, 6, 6, 8}, q1);
+  const int out = b.AddTensor("output", kI8, {1, 6, 6, 4}, qo);
+  AddConv3x3(&b, "conv1", in, 0.05f, 3, 8, c1, 81);
+  AddConv3x3(&b, "conv2", in, 0.05f, 3, 8, c2, 91);
+  b.AddOperator(is_max ? tflite::BuiltinOperator_MAXIMUM : tflite::BuiltinOperator_MINIMUM, 2, {c1, c2}, {mm});
+  AddConv3x3(&b, "conv3", mm, 0.07f, 8, 4, out, 101);
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  PushCase(cases, std::string("slice_graph/conv_") + (is_max ? "maximum" : "minimum") + "_conv_i8", &b);
+}
+
+// conv -> UNPACK rows -> PACK them in reverse order -> conv (a vertical flip).
+void ConvUnpackPackConv(OpCaseList* cases) {
+  ModelBuilder b;
+  const Quant qi = Quant::PerTensor(0.04f, 0), q1 = Quant::PerTensor(0.09f, 3), qo = Quant::PerTensor(0.05f, -1);
+  const int in = b.AddTensor("input", kI8, {1, 6, 5, 4}, qi);
+  const int c1 = b.AddTensor("conv1", kI8, {1, 6, 5, 4}, q1);
+  std::vector<int> rows;
+  for (int i = 0; i < 6; ++i) rows.push_back(b.AddTensor("row" + std::to_string(i), kI8, {1, 5, 4}, q1));
+  const int packed = b.AddTensor("packed", kI8, {1, 6, 5, 4}, q1);
+  const int out = b.AddTensor("output", kI8, {1, 6, 5, 4}, qo);
+  AddConv3x3(&b, "conv1", in, 0.04f, 4, 4, c1, 111);
+  UnpackOptions uo;
+  uo.num = 6;
+  uo.axis = 1;
+  b.AddOperator(tflite::BuiltinOperator_UNPACK, 2, {c1}, rows, uo);
+  PackOptions po;
+  po.values_count = 6;
+  po.axis = 1;
+  b.AddOperator(tflite::BuiltinOperator_PACK, 2, std::vector<int>(rows.rbegin(), rows.rend()), {packed}, po);
+  AddConv3x3(&b, "conv2", packed, 0.09f, 4, 4, out, 121);
+  b.SetInputs({in});
+  b.SetOutputs({out});
+  PushCase(cases, "slice_graph/conv_unpack_pack_conv_i8", &b);
+}
+
+void AddSliceGraphCases(OpCaseList* cases) {
+  ConvStridedSliceConv(cases);
+  ConvMaxMinConv(cases, true);
+  ConvMaxMinConv(cases, false);
+  ConvUnpackPackConv(cases);
+}
+
 }  // namespace
 
 void AddSliceCases(OpCaseList* cases) {
@@ -326,6 +417,7 @@ void AddSliceCases(OpCaseList* cases) {
   AddSliceOpCases(cases);
   AddStridedSliceCases(cases);
   AddPackCases(cases);
+  AddSliceGraphCases(cases);
 }
 
 }  // namespace testing
