@@ -259,7 +259,8 @@ TfLiteStatus PlanStridedSlice(TfLiteContext* context, TfLiteNode* node, StridedP
                         "STRIDED_SLICE: %d-D input; only 1-D to 5-D is supported", input_dims);
   const int ellipsis = params->ellipsis_mask;
   const int new_axis = params->new_axis_mask;
-  SYSTOLE_KERNEL_ENSURE(context, (ellipsis & (ellipsis - 1)) == 0,
+  const uint32_t ellipsis_bits = static_cast<uint32_t>(ellipsis);
+  SYSTOLE_KERNEL_ENSURE(context, (ellipsis_bits & (ellipsis_bits - 1)) == 0,
                         "STRIDED_SLICE: ellipsis_mask 0x%x has more than one bit set", ellipsis);
   SYSTOLE_KERNEL_ENSURE(context, begin_count <= 16, "STRIDED_SLICE: %d slice specs; at most 16",
                         begin_count);
@@ -355,10 +356,14 @@ TfLiteStatus PlanStridedSlice(TfLiteContext* context, TfLiteNode* node, StridedP
     if (shrink) {
       stop = start >= size ? start : start + 1;
     } else {
-      stop = stop_idx[i];
-      if (offset) stop += start;
-      if (stop < 0) stop += size;
-      stop = stride[i] > 0 ? Clamp(stop, 0, size) : Clamp(stop, -1, size - 1);
+      // (64-bit: an offset end plus begin may pass INT32_MAX; the clamp
+      // brings it back into the axis.)
+      int64_t end64 = stop_idx[i];
+      if (offset) end64 += start;
+      if (end64 < 0) end64 += size;
+      end64 = stride[i] > 0 ? std::min<int64_t>(std::max<int64_t>(end64, 0), size)
+                            : std::min<int64_t>(std::max<int64_t>(end64, -1), size - 1);
+      stop = static_cast<int>(end64);
       if (end_mask & (1 << i)) stop = stride[i] > 0 ? size : -1;
     }
     AxisWalk& w = plan->walk[lead + i];
@@ -372,7 +377,10 @@ TfLiteStatus PlanStridedSlice(TfLiteContext* context, TfLiteNode* node, StridedP
       // TFLite's output extent: ceil(float(extent) / stride), at least 0;
       // with offset the extent is the end value itself.
       const int extent = offset ? e[i] : stop - start;
-      int dim = static_cast<int>(std::ceil(extent / static_cast<float>(stride[i])));
+      const double dim_f = std::ceil(extent / static_cast<float>(stride[i]));
+      SYSTOLE_KERNEL_ENSURE(context, dim_f <= 1e9,
+                            "STRIDED_SLICE: output dimension %d would be %.0f elements", i, dim_f);
+      int dim = static_cast<int>(dim_f);
       if (dim < 0) dim = 0;
       plan->output_shape.push_back(dim);
       declared *= dim;
