@@ -3,6 +3,7 @@
 // STRIDED_SLICE's `offset` option (version 8, newer than the reference TFLite
 // build, so it has no golden case) checked by hand. Bit-exactness against the
 // real TFLite is covered by tests/op_cases/slice_cases.cc.
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,7 @@
 #include <gtest/gtest.h>
 
 #include "interpreter/interpreter.h"
+#include "interpreter/kernel_runner.h"
 #include "interpreter/model.h"
 #include "interpreter/op_resolver.h"
 #include "testing/model_builder.h"
@@ -325,6 +327,57 @@ TEST(SliceKernelsTest, UnpackRejectsBadAxis) {
   mb.SetInputs({x});
   mb.SetOutputs({a, b});
   ExpectRejected(&mb, "UNPACK: axis -3 is out of range for a 2-D input");
+}
+
+// Hostile STRIDED_SLICE parameters (random ranks, spec counts, indices,
+// strides and masks, a fixed xorshift seed): every combination is either
+// refused in Prepare or runs; with the sanitizers on, nothing is read or
+// written out of bounds. Also checks that a prepared slice's output holds
+// exactly the elements it declares (the kernel compares them itself).
+TEST(SliceKernelsTest, StridedSliceSurvivesRandomParameters) {
+  uint32_t state = 0x51CEu;  // seed
+  auto next = [&state]() {
+    state ^= state << 13;
+    state ^= state >> 17;
+    state ^= state << 5;
+    return state;
+  };
+  auto pick = [&next](int lo, int hi) { return lo + static_cast<int>(next() % static_cast<uint32_t>(hi - lo + 1)); };
+  int prepared = 0, refused = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    KernelRunner r(TfliteFlavor::kRuy, tflite::BuiltinOperator_STRIDED_SLICE, 2);
+    const int rank = pick(1, 5);
+    std::vector<int> dims(rank);
+    for (int& d : dims) d = pick(1, 4);
+    const int x = r.AddTensor(kTfLiteInt8, dims, 0.1f, 0);
+    const int specs = pick(1, 6);
+    std::vector<int32_t> b(specs), e(specs), st(specs);
+    for (int i = 0; i < specs; ++i) {
+      b[i] = pick(-6, 6);
+      e[i] = pick(-6, 6);
+      st[i] = pick(-3, 3);
+    }
+    const int bt = r.AddConstInt32(b), et = r.AddConstInt32(e), stt = r.AddConstInt32(st);
+    const int y = r.AddTensor(kTfLiteInt8, {1}, 0.1f, 0);
+    TfLiteStridedSliceParams p{};
+    p.begin_mask = pick(0, 63);
+    p.end_mask = pick(0, 63);
+    p.shrink_axis_mask = pick(0, 63) & pick(0, 63);
+    p.ellipsis_mask = pick(0, 3) == 0 ? (1 << pick(0, 5)) : (pick(0, 9) == 0 ? 0b11 : 0);
+    p.new_axis_mask = pick(0, 2) == 0 ? pick(0, 63) : 0;
+    p.offset = pick(0, 4) == 0;
+    if (!r.Prepare({x, bt, et, stt}, {y}, &p).ok()) {
+      ++refused;
+      continue;
+    }
+    ++prepared;
+    for (int64_t i = 0, n = static_cast<int64_t>(r.tensor(x)->bytes); i < n; ++i) r.data(x)[i] = static_cast<uint8_t>(i);
+    const Status s = r.Invoke();
+    EXPECT_TRUE(s.ok()) << s.ToString();
+  }
+  std::printf("random STRIDED_SLICE parameters: %d prepared and run, %d refused\n", prepared, refused);
+  EXPECT_GT(prepared, 300);
+  EXPECT_GT(refused, 100);
 }
 
 }  // namespace
