@@ -1,5 +1,8 @@
 #include "compiler/lut.h"
 
+#include <climits>
+
+#include "compiler/graph.h"
 #include "interpreter/kernel_runner.h"
 #include "schema/tflite_generated.h"
 
@@ -66,6 +69,60 @@ StatusOr<NearestIndices> ProbeResizeNearest(TfliteFlavor flavor, const TfLiteTen
       for (int c = 0; c < ow; ++c) idx.cols.push_back(val(c));
   }
   return idx;
+}
+
+StatusOr<GatherSources> ProbeGather(TfliteFlavor flavor, const TfLiteContext* context, const TfLiteNode* node,
+                                    int32_t builtin_code, const std::string& what) {
+  KernelRunner runner(flavor, builtin_code, 1);
+  std::vector<int> inputs, outputs;
+  int data_index = 0;
+  for (int i = 0; i < node->inputs->size; ++i) {
+    const int t = node->inputs->data[i];
+    if (t < 0) return InvalidArgument("%s: optional input %d is absent", what.c_str(), i);
+    const TfLiteTensor& in = context->tensors[t];
+    const std::vector<int> dims(in.dims->data, in.dims->data + in.dims->size);
+    if (in.allocation_type == kTfLiteMmapRo) {
+      if (in.type != kTfLiteInt32 && in.type != kTfLiteInt64)
+        return Unimplemented("%s: constant input %d is %d, not an INT32/INT64 index tensor", what.c_str(), i,
+                             static_cast<int>(in.type));
+      std::vector<int32_t> values(static_cast<size_t>(NumElements(&in)));
+      for (size_t k = 0; k < values.size(); ++k) {
+        const int64_t v = in.type == kTfLiteInt64 ? in.data.i64[k] : in.data.i32[k];
+        if (v < INT32_MIN || v > INT32_MAX) return Unimplemented("%s: index %lld outside int32", what.c_str(), static_cast<long long>(v));
+        values[k] = static_cast<int32_t>(v);
+      }
+      const int c = runner.AddConstInt32(values);
+      if (dims.size() != 1) return Unimplemented("%s: index input %d is not 1-D", what.c_str(), i);
+      inputs.push_back(c);
+      continue;
+    }
+    const int64_t n = NumElements(&in);
+    if (n >= (int64_t{1} << kGatherInputShift) || data_index >= 127)
+      return Unimplemented("%s: too large to probe", what.c_str());
+    const int x = runner.AddTensor(kTfLiteInt32, dims, in.params.scale, in.params.zero_point);
+    for (int64_t k = 0; k < n; ++k)
+      reinterpret_cast<int32_t*>(runner.data(x))[k] = static_cast<int32_t>((data_index << kGatherInputShift) | k);
+    ++data_index;
+    inputs.push_back(x);
+  }
+  for (int i = 0; i < node->outputs->size; ++i) {
+    const TfLiteTensor& out = context->tensors[node->outputs->data[i]];
+    outputs.push_back(runner.AddTensor(kTfLiteInt32, std::vector<int>(out.dims->data, out.dims->data + out.dims->size),
+                                       out.params.scale, out.params.zero_point));
+  }
+  Status s = runner.Prepare(inputs, outputs, node->builtin_data);
+  if (s.ok()) s = runner.Invoke();
+  if (!s.ok()) return Annotate(s, what + ": probing the CPU kernel");
+  GatherSources g;
+  for (int i = 0; i < node->outputs->size; ++i) {
+    const TfLiteTensor& out = context->tensors[node->outputs->data[i]];
+    const TfLiteTensor* probe = runner.tensor(outputs[i]);
+    if (!TfLiteIntArrayEqualsArray(probe->dims, out.dims->size, out.dims->data))
+      return InvalidArgument("%s: output %d shape differs from the CPU kernel's", what.c_str(), i);
+    const int32_t* v = reinterpret_cast<const int32_t*>(probe->data.raw);
+    g.sources.emplace_back(v, v + NumElements(&out));
+  }
+  return g;
 }
 
 }  // namespace systole::compiler

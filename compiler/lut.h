@@ -34,6 +34,20 @@ struct NearestIndices {
 StatusOr<NearestIndices> ProbeResizeNearest(TfliteFlavor flavor, const TfLiteTensor* in, const TfLiteTensor* out, bool align_corners,
                                             bool half_pixel_centers);
 
+// Data-movement ops (SLICE, STRIDED_SLICE, PACK, UNPACK): where every output
+// element comes from, read off the CPU kernel itself by running it on INT32
+// probes whose elements hold (input index << 24) | flat index. The node's
+// constant index inputs (begin/size/end/strides, INT32 or INT64) and its
+// options are passed unchanged; non-constant inputs are the data inputs.
+// sources[o][j] is that code for element j of output o. Needs every data
+// input below 2^24 elements and at most 127 data inputs.
+struct GatherSources {
+  std::vector<std::vector<int32_t>> sources;
+};
+StatusOr<GatherSources> ProbeGather(TfliteFlavor flavor, const TfLiteContext* context, const TfLiteNode* node,
+                                    int32_t builtin_code, const std::string& what);
+constexpr int kGatherInputShift = 24;
+
 }  // namespace systole::compiler
 
 #endif  // SYSTOLE_COMPILER_LUT_H_

@@ -217,6 +217,37 @@ Status ParseBuiltinOptions(tflite::BuiltinOperator op, const tflite::Operator* f
       *params = p;
       break;
     }
+    case tflite::BuiltinOperator_STRIDED_SLICE: {
+      auto* p = AllocParams<TfLiteStridedSliceParams>();
+      if (const auto* o = fb_op->builtin_options_as_StridedSliceOptions()) {
+        p->begin_mask = o->begin_mask();
+        p->end_mask = o->end_mask();
+        p->ellipsis_mask = o->ellipsis_mask();
+        p->new_axis_mask = o->new_axis_mask();
+        p->shrink_axis_mask = o->shrink_axis_mask();
+        p->offset = o->offset();
+      }
+      *params = p;
+      break;
+    }
+    case tflite::BuiltinOperator_PACK: {
+      auto* p = AllocParams<TfLitePackParams>();
+      if (const auto* o = fb_op->builtin_options_as_PackOptions()) {
+        p->values_count = o->values_count();
+        p->axis = o->axis();
+      }
+      *params = p;
+      break;
+    }
+    case tflite::BuiltinOperator_UNPACK: {
+      auto* p = AllocParams<TfLiteUnpackParams>();
+      if (const auto* o = fb_op->builtin_options_as_UnpackOptions()) {
+        p->num = o->num();
+        p->axis = o->axis();
+      }
+      *params = p;
+      break;
+    }
     case tflite::BuiltinOperator_SOFTMAX: {
       auto* p = AllocParams<TfLiteSoftmaxParams>();
       if (const auto* o = fb_op->builtin_options_as_SoftmaxOptions()) p->beta = o->beta();

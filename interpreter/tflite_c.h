@@ -403,6 +403,25 @@ typedef struct {
 } TfLiteReducerParams;
 
 typedef struct {
+  int begin_mask;
+  int end_mask;
+  int ellipsis_mask;
+  int new_axis_mask;
+  int shrink_axis_mask;
+  bool offset;
+} TfLiteStridedSliceParams;
+
+typedef struct {
+  int values_count;
+  int axis;
+} TfLitePackParams;
+
+typedef struct {
+  int num;
+  int axis;
+} TfLiteUnpackParams;
+
+typedef struct {
   bool align_corners;
   bool half_pixel_centers;
 } TfLiteResizeBilinearParams;

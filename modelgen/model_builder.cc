@@ -133,6 +133,24 @@ WrittenOptions Write(FlatBufferBuilder& fbb, tflite::BuiltinOperator op,
               .Union()};
 }
 
+WrittenOptions Write(FlatBufferBuilder& fbb, const StridedSliceOptions& o) {
+  return {tflite::BuiltinOptions_StridedSliceOptions,
+          tflite::CreateStridedSliceOptions(fbb, o.begin_mask, o.end_mask,
+                                            o.ellipsis_mask, o.new_axis_mask,
+                                            o.shrink_axis_mask, o.offset)
+              .Union()};
+}
+
+WrittenOptions Write(FlatBufferBuilder& fbb, const PackOptions& o) {
+  return {tflite::BuiltinOptions_PackOptions,
+          tflite::CreatePackOptions(fbb, o.values_count, o.axis).Union()};
+}
+
+WrittenOptions Write(FlatBufferBuilder& fbb, const UnpackOptions& o) {
+  return {tflite::BuiltinOptions_UnpackOptions,
+          tflite::CreateUnpackOptions(fbb, o.num, o.axis).Union()};
+}
+
 // Ops whose schema options table has no fields: the table the converter
 // writes for them. NONE for ops not listed (LOGISTIC, TANH, RELU, ... have no
 // table at all).
@@ -299,6 +317,16 @@ const char* MismatchedOptionsName(tflite::BuiltinOperator op,
     const char* operator()(const GatherOptions&) const {
       return op == tflite::BuiltinOperator_GATHER ? "" : "GatherOptions";
     }
+    const char* operator()(const StridedSliceOptions&) const {
+      return op == tflite::BuiltinOperator_STRIDED_SLICE ? ""
+                                                         : "StridedSliceOptions";
+    }
+    const char* operator()(const PackOptions&) const {
+      return op == tflite::BuiltinOperator_PACK ? "" : "PackOptions";
+    }
+    const char* operator()(const UnpackOptions&) const {
+      return op == tflite::BuiltinOperator_UNPACK ? "" : "UnpackOptions";
+    }
   };
   return std::visit(Visitor{op}, options);
 }
@@ -329,6 +357,10 @@ WrittenOptions WriteOptions(FlatBufferBuilder& fbb, tflite::BuiltinOperator op,
     if (op == tflite::BuiltinOperator_ARG_MAX || op == tflite::BuiltinOperator_ARG_MIN)
       return Write(fbb, op, ArgMinMaxOptions{});
     if (op == tflite::BuiltinOperator_GATHER) return Write(fbb, GatherOptions{});
+    if (op == tflite::BuiltinOperator_STRIDED_SLICE)
+      return Write(fbb, StridedSliceOptions{});
+    if (op == tflite::BuiltinOperator_PACK) return Write(fbb, PackOptions{});
+    if (op == tflite::BuiltinOperator_UNPACK) return Write(fbb, UnpackOptions{});
     return WriteEmptyTable(fbb, op);
   }
   if (const auto* o = std::get_if<ArgMinMaxOptions>(&options))

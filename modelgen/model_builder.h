@@ -229,6 +229,29 @@ struct GatherOptions {
   int32_t batch_dims = 0;
 };
 
+// STRIDED_SLICE. Inputs are {data, begin, end, strides} (1-D int32). Bit i
+// of a mask applies to slice spec i; `offset`: end is relative to begin.
+struct StridedSliceOptions {
+  int32_t begin_mask = 0;
+  int32_t end_mask = 0;
+  int32_t ellipsis_mask = 0;
+  int32_t new_axis_mask = 0;
+  int32_t shrink_axis_mask = 0;
+  bool offset = false;
+};
+
+// PACK: values_count inputs stacked along a new dimension `axis`.
+struct PackOptions {
+  int32_t values_count = 1;
+  int32_t axis = 0;
+};
+
+// UNPACK: `num` outputs, one per index of dimension `axis`.
+struct UnpackOptions {
+  int32_t num = 1;
+  int32_t axis = 0;
+};
+
 // Escape hatch for any builtin the structs above do not cover: `write` builds
 // the options table and returns its offset; `type` names it.
 struct RawOptions {
@@ -242,7 +265,8 @@ using OpOptions =
                  FullyConnectedOptions, Pool2DOptions, ArithmeticOptions,
                  ReducerOptions, ReshapeOptions, SqueezeOptions,
                  ConcatenationOptions, SplitOptions, SoftmaxOptions,
-                 ResizeOptions, RawOptions, ArgMinMaxOptions, GatherOptions>;
+                 ResizeOptions, RawOptions, ArgMinMaxOptions, GatherOptions,
+                 StridedSliceOptions, PackOptions, UnpackOptions>;
 
 // True if T is the C++ storage type of one element of `type`: float FLOAT32,
 // double FLOAT64, uint16_t FLOAT16 (raw bits), int8_t INT8, uint8_t UINT8 and

@@ -47,7 +47,8 @@ using OpCaseList = std::vector<OpCase>;
   X(Index)         /* ARG_MAX/MIN, GATHER(_ND), EXPAND_DIMS, TOPK_V2, shapes */ \
   X(Head)          /* int8 bodies with float/int32 pre- and post-processing */ \
   X(Recurrent)     /* UNIDIRECTIONAL_SEQUENCE_LSTM */                     \
-  X(Detection)     /* TFLite_Detection_PostProcess (custom op) */
+  X(Detection)     /* TFLite_Detection_PostProcess (custom op) */ \
+  X(Slice)         /* MAXIMUM, MINIMUM, SLICE, STRIDED_SLICE, PACK, UNPACK */
 
 #define SYSTOLE_DECLARE_FAMILY(name) void Add##name##Cases(OpCaseList* cases);
 SYSTOLE_OP_CASE_FAMILIES(SYSTOLE_DECLARE_FAMILY)
