@@ -70,8 +70,9 @@ class Exec {
     }
   }
 
-  // The per-column parameters are decoded once per instruction and the
-  // rounding mode chosen once, outside the element loop (PostprocRows).
+  // The per-column parameters are decoded once per instruction; the integer
+  // modes then requantize a row per RequantRow call (fast_kernels.h), the
+  // fp32 mode element by element (PostprocRows).
   void Postproc(const isa::PostprocArgs& a) {
     const uint8_t* bias = m_.pbuf + a.param_addr;
     const uint8_t* mult = bias + 4 * a.n;
