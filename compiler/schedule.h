@@ -45,9 +45,6 @@ struct ScheduleInput {
 struct Schedule {
   std::vector<Instruction> seq;
   std::vector<std::pair<uint64_t, uint64_t>> op_ranges;  // (first index, count) of each op in seq
-  // Optional (tiled cascades, whose ops' instructions interleave): each op's
-  // estimated compute cycles; empty: counted over op_ranges.
-  std::vector<uint64_t> op_cycles;
 };
 
 StatusOr<Schedule> ScheduleInference(const ScheduleInput& in);
