@@ -36,6 +36,7 @@ using OpCaseList = std::vector<OpCase>;
   X(Activation)    /* SOFTMAX, LOGISTIC, TANH, RELU, RELU6, HARD_SWISH */ \
   X(Quantize)      /* QUANTIZE, DEQUANTIZE */                            \
   X(Shape)         /* PAD, RESHAPE, SQUEEZE, TRANSPOSE, CONCATENATION, SPLIT, RESIZE_* */ \
+  X(Bilinear)      /* RESIZE_BILINEAR as the accelerator maps it */          \
   X(Graph)         /* few-op models: multiple inputs/outputs, chains */
 
 #define SYSTOLE_DECLARE_FAMILY(name) void Add##name##Cases(OpCaseList* cases);
