@@ -403,6 +403,13 @@ typedef struct {
   bool half_pixel_centers;
 } TfLiteResizeNearestNeighborParams;
 
+typedef struct {
+  TfLitePadding padding;
+  int stride_width;
+  int stride_height;
+  TfLiteFusedActivation activation;  // version 4
+} TfLiteTransposeConvParams;
+
 #ifdef __cplusplus
 }  // extern "C"
 

@@ -118,6 +118,13 @@ WrittenOptions Write(FlatBufferBuilder& fbb, tflite::BuiltinOperator op,
               .Union()};
 }
 
+WrittenOptions Write(FlatBufferBuilder& fbb, const TransposeConvOptions& o) {
+  return {tflite::BuiltinOptions_TransposeConvOptions,
+          tflite::CreateTransposeConvOptions(fbb, o.padding, o.stride_w,
+                                             o.stride_h, o.activation)
+              .Union()};
+}
+
 // Ops whose schema options table has no fields: the table the converter
 // writes for them. NONE for ops not listed (LOGISTIC, TANH, RELU, ... have no
 // table at all).
@@ -249,6 +256,11 @@ const char* MismatchedOptionsName(tflite::BuiltinOperator op,
     const char* operator()(const ResizeOptions&) const {
       return IsResize(op) ? "" : "ResizeOptions";
     }
+    const char* operator()(const TransposeConvOptions&) const {
+      return op == tflite::BuiltinOperator_TRANSPOSE_CONV
+                 ? ""
+                 : "TransposeConvOptions";
+    }
   };
   return std::visit(Visitor{op}, options);
 }
@@ -276,6 +288,8 @@ WrittenOptions WriteOptions(FlatBufferBuilder& fbb, tflite::BuiltinOperator op,
     if (op == tflite::BuiltinOperator_SPLIT) return Write(fbb, SplitOptions{});
     if (op == tflite::BuiltinOperator_SOFTMAX) return Write(fbb, SoftmaxOptions{});
     if (IsResize(op)) return Write(fbb, op, ResizeOptions{});
+    if (op == tflite::BuiltinOperator_TRANSPOSE_CONV)
+      return Write(fbb, TransposeConvOptions{});
     return WriteEmptyTable(fbb, op);
   }
   if (const auto* o = std::get_if<ArithmeticOptions>(&options))
