@@ -269,9 +269,10 @@ StatusOr<Plan> MakePlan(TfliteFlavor flavor, bool xnnpack_takes, const TfLiteTen
   wmax = wymax * wxmax * p.factor;
   if (wmax > int64_t{127} * kMaxPartsPerTap)
     return Unimplemented(
-        "at this scale the interpolation weights need %d fractional bits (largest tap weight %lld); the "
-        "vector unit multiplies by int8 weights and the compiler splits a tap into at most %d of them",
-        k, static_cast<long long>(wmax), kMaxPartsPerTap);
+        "%dx%d -> %dx%d: the interpolation weights need %d fractional bits (largest tap weight %lld, more "
+        "than %d int8 multiplies of the vector unit); integer scale factors (and, with align_corners, "
+        "integer (in - 1) : (out - 1) ratios) run on the accelerator",
+        in_h, in_w, out_h, out_w, k, static_cast<long long>(wmax), kMaxPartsPerTap);
   return p;
 }
 
