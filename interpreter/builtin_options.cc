@@ -215,6 +215,14 @@ Status ParseBuiltinOptions(tflite::BuiltinOperator op, const tflite::Operator* f
       *params = p;
       break;
     }
+    case tflite::BuiltinOperator_L2_NORMALIZATION: {
+      auto* p = AllocParams<TfLiteL2NormParams>();
+      if (const auto* o = fb_op->builtin_options_as_L2NormOptions()) {
+        SYSTOLE_ACT(p->activation, o->fused_activation_function());
+      }
+      *params = p;
+      break;
+    }
     case tflite::BuiltinOperator_TRANSPOSE_CONV: {
       auto* p = AllocParams<TfLiteTransposeConvParams>();
       if (const auto* o = fb_op->builtin_options_as_TransposeConvOptions()) {

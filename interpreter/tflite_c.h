@@ -410,6 +410,10 @@ typedef struct {
   TfLiteFusedActivation activation;  // version 4
 } TfLiteTransposeConvParams;
 
+typedef struct {
+  TfLiteFusedActivation activation;
+} TfLiteL2NormParams;
+
 #ifdef __cplusplus
 }  // extern "C"
 

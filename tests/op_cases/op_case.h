@@ -38,6 +38,7 @@ using OpCaseList = std::vector<OpCase>;
   X(Shape)         /* PAD, RESHAPE, SQUEEZE, TRANSPOSE, CONCATENATION, SPLIT, RESIZE_* */ \
   X(Bilinear)      /* RESIZE_BILINEAR as the accelerator maps it */          \
   X(TransposeConv) /* TRANSPOSE_CONV */                                      \
+  X(L2Norm)        /* L2_NORMALIZATION */                                    \
   X(Graph)         /* few-op models: multiple inputs/outputs, chains */
 
 #define SYSTOLE_DECLARE_FAMILY(name) void Add##name##Cases(OpCaseList* cases);
