@@ -211,8 +211,17 @@ class PartitionCompiler {
   // kInputBands blocks, so its first block needs only the first band.
   int RowsPerBlock(int oh, int ow) const {
     int rows = std::max(1, std::min<int>(oh, std::min<int64_t>(hw_.acc_rows, 65535) / ow));
-    if (input_bands_ && lowering_step_ >= 0 && roots_[ts_.at(in(lowering_step_, 0)).view.root].first == -1)
-      rows = std::min(rows, std::max(1, (oh + kInputBands - 1) / kInputBands));
+    if (input_bands_ && lowering_step_ >= 0) {
+      // The op's activation input: its first input that is not a constant
+      // (input 0, except TRANSPOSE_CONV's data at input 2).
+      for (int i = 0; i < node(lowering_step_)->inputs->size; ++i) {
+        const auto it = ts_.find(in(lowering_step_, i));
+        if (it == ts_.end() || it->second.is_const || IsConstant(T(it->first))) continue;
+        if (roots_[it->second.view.root].first == -1)
+          rows = std::min(rows, std::max(1, (oh + kInputBands - 1) / kInputBands));
+        break;
+      }
+    }
     return rows;
   }
   // The output rows an op lowers: all of them, or in a tiled partition the

@@ -27,18 +27,24 @@ Status CheckOpSupport(TfLiteContext* context, int node_index, const CompileOptio
   // TFLite with XNNPACK computes the nodes its delegate takes with
   // XNNPACK's own operators. The accelerator reproduces its binary32
   // requantization (POSTPROC fp32: CONV_2D, DEPTHWISE_CONV_2D,
-  // FULLY_CONNECTED) and tabulates QUANTIZE from the xnnpack CPU kernel; its
-  // ADD/SUB/MUL, MEAN and resize arithmetic is not reproduced, so exactly
+  // FULLY_CONNECTED), its q11 RESIZE_BILINEAR weights (ops/resize_bilinear.cc)
+  // and tabulates QUANTIZE from the xnnpack CPU kernel; its ADD/SUB/MUL, MEAN
+  // and nearest-neighbour resize arithmetic is not reproduced, so exactly
   // those nodes stay on the CPU (whose xnnpack kernels compute them).
   const int32_t code = reg->builtin_code;
   const bool device_reproduces = code == tflite::BuiltinOperator_QUANTIZE ||
                                  code == tflite::BuiltinOperator_CONV_2D ||
                                  code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D ||
-                                 code == tflite::BuiltinOperator_FULLY_CONNECTED;
+                                 code == tflite::BuiltinOperator_FULLY_CONNECTED ||
+                                 code == tflite::BuiltinOperator_RESIZE_BILINEAR;
   if (options.flavor == TfliteFlavor::kXnnpack && !device_reproduces &&
       quant_arith::XnnpackTakesNode(context, node, code))
     return op.Fail("TFLite flavor xnnpack: XNNPACK takes this node and computes it with its own arithmetic, "
                    "which the accelerator does not reproduce yet");
+  if (code == tflite::BuiltinOperator_L2_NORMALIZATION)
+    return op.Fail("TFLite's per-row inverse square root (GetInvSqrtQuantizedMultiplierExp: Newton-Raphson in "
+                   "gemmlowp fixed point) and the per-row multiplier it gives have no device instruction; "
+                   "runs on the CPU");
   const OpEntry* entry = FindOp(reg->builtin_code);
   if (entry == nullptr)
     return op.Fail("operator not supported by the accelerator (supported: " + SupportedOpNames() + ")");

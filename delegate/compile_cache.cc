@@ -75,6 +75,7 @@ size_t ParamBytes(int32_t code) {
     case tflite::BuiltinOperator_RESIZE_BILINEAR: return sizeof(TfLiteResizeBilinearParams);
     case tflite::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR:
       return sizeof(TfLiteResizeNearestNeighborParams);
+    case tflite::BuiltinOperator_TRANSPOSE_CONV: return sizeof(TfLiteTransposeConvParams);
     default: return 0;
   }
 }

@@ -263,6 +263,25 @@ Status ParseBuiltinOptions(tflite::BuiltinOperator op, const tflite::Operator* f
       *params = p;
       break;
     }
+    case tflite::BuiltinOperator_L2_NORMALIZATION: {
+      auto* p = AllocParams<TfLiteL2NormParams>();
+      if (const auto* o = fb_op->builtin_options_as_L2NormOptions()) {
+        SYSTOLE_ACT(p->activation, o->fused_activation_function());
+      }
+      *params = p;
+      break;
+    }
+    case tflite::BuiltinOperator_TRANSPOSE_CONV: {
+      auto* p = AllocParams<TfLiteTransposeConvParams>();
+      if (const auto* o = fb_op->builtin_options_as_TransposeConvOptions()) {
+        p->padding = ConvertPadding(o->padding());
+        p->stride_width = o->stride_w();
+        p->stride_height = o->stride_h();
+        SYSTOLE_ACT(p->activation, o->fused_activation_function());
+      }
+      *params = p;
+      break;
+    }
     case tflite::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR: {
       auto* p = AllocParams<TfLiteResizeNearestNeighborParams>();
       if (const auto* o = fb_op->builtin_options_as_ResizeNearestNeighborOptions()) {

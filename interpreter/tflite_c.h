@@ -440,6 +440,17 @@ typedef struct {
   bool diagonal_recurrent_tensors;
 } TfLiteUnidirectionalSequenceLSTMParams;
 
+typedef struct {
+  TfLitePadding padding;
+  int stride_width;
+  int stride_height;
+  TfLiteFusedActivation activation;  // version 4
+} TfLiteTransposeConvParams;
+
+typedef struct {
+  TfLiteFusedActivation activation;
+} TfLiteL2NormParams;
+
 #ifdef __cplusplus
 }  // extern "C"
 

@@ -151,6 +151,13 @@ WrittenOptions Write(FlatBufferBuilder& fbb, const UnpackOptions& o) {
           tflite::CreateUnpackOptions(fbb, o.num, o.axis).Union()};
 }
 
+WrittenOptions Write(FlatBufferBuilder& fbb, const TransposeConvOptions& o) {
+  return {tflite::BuiltinOptions_TransposeConvOptions,
+          tflite::CreateTransposeConvOptions(fbb, o.padding, o.stride_w,
+                                             o.stride_h, o.activation)
+              .Union()};
+}
+
 // Ops whose schema options table has no fields: the table the converter
 // writes for them. NONE for ops not listed (LOGISTIC, TANH, RELU, ... have no
 // table at all).
@@ -327,6 +334,11 @@ const char* MismatchedOptionsName(tflite::BuiltinOperator op,
     const char* operator()(const UnpackOptions&) const {
       return op == tflite::BuiltinOperator_UNPACK ? "" : "UnpackOptions";
     }
+    const char* operator()(const TransposeConvOptions&) const {
+      return op == tflite::BuiltinOperator_TRANSPOSE_CONV
+                 ? ""
+                 : "TransposeConvOptions";
+    }
   };
   return std::visit(Visitor{op}, options);
 }
@@ -361,6 +373,8 @@ WrittenOptions WriteOptions(FlatBufferBuilder& fbb, tflite::BuiltinOperator op,
       return Write(fbb, StridedSliceOptions{});
     if (op == tflite::BuiltinOperator_PACK) return Write(fbb, PackOptions{});
     if (op == tflite::BuiltinOperator_UNPACK) return Write(fbb, UnpackOptions{});
+    if (op == tflite::BuiltinOperator_TRANSPOSE_CONV)
+      return Write(fbb, TransposeConvOptions{});
     return WriteEmptyTable(fbb, op);
   }
   if (const auto* o = std::get_if<ArgMinMaxOptions>(&options))

@@ -252,6 +252,17 @@ struct UnpackOptions {
   int32_t axis = 0;
 };
 
+// TRANSPOSE_CONV. Inputs are {output_shape (constant int32 [4]), weights
+// [Cout, KH, KW, Cin], data, optional int32 bias [Cout]}; a fused activation
+// other than NONE needs op version >= 4.
+struct TransposeConvOptions {
+  tflite::Padding padding = tflite::Padding_SAME;
+  int32_t stride_w = 1;
+  int32_t stride_h = 1;
+  tflite::ActivationFunctionType activation =
+      tflite::ActivationFunctionType_NONE;
+};
+
 // Escape hatch for any builtin the structs above do not cover: `write` builds
 // the options table and returns its offset; `type` names it.
 struct RawOptions {
@@ -266,7 +277,8 @@ using OpOptions =
                  ReducerOptions, ReshapeOptions, SqueezeOptions,
                  ConcatenationOptions, SplitOptions, SoftmaxOptions,
                  ResizeOptions, RawOptions, ArgMinMaxOptions, GatherOptions,
-                 StridedSliceOptions, PackOptions, UnpackOptions>;
+                 StridedSliceOptions, PackOptions, UnpackOptions,
+                 TransposeConvOptions>;
 
 // True if T is the C++ storage type of one element of `type`: float FLOAT32,
 // double FLOAT64, uint16_t FLOAT16 (raw bits), int8_t INT8, uint8_t UINT8 and

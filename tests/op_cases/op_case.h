@@ -48,7 +48,10 @@ using OpCaseList = std::vector<OpCase>;
   X(Head)          /* int8 bodies with float/int32 pre- and post-processing */ \
   X(Recurrent)     /* UNIDIRECTIONAL_SEQUENCE_LSTM */                     \
   X(Detection)     /* TFLite_Detection_PostProcess (custom op) */ \
-  X(Slice)         /* MAXIMUM, MINIMUM, SLICE, STRIDED_SLICE, PACK, UNPACK */
+  X(Slice)         /* MAXIMUM, MINIMUM, SLICE, STRIDED_SLICE, PACK, UNPACK */ \
+  X(Bilinear)      /* RESIZE_BILINEAR as the accelerator maps it */          \
+  X(TransposeConv) /* TRANSPOSE_CONV */                                      \
+  X(L2Norm)        /* L2_NORMALIZATION */
 
 #define SYSTOLE_DECLARE_FAMILY(name) void Add##name##Cases(OpCaseList* cases);
 SYSTOLE_OP_CASE_FAMILIES(SYSTOLE_DECLARE_FAMILY)
