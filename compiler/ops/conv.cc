@@ -3,7 +3,8 @@
 // LOAD_WEIGHTS + MATMUL per (output-row block, Cout tile, tap x Cin tile),
 // POSTPROC. A depthwise convolution with multiplier 1 is VMACC per tap and
 // channel tile, POSTPROC. Both read the input window in place (SAME padding is
-// a border filled with the input zero point: PlanConv).
+// a border filled with the input zero point: PlanConv). The depthwise taps
+// run on the wide vector path (VMACC_WIDE: R pixels a cycle).
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -163,7 +164,7 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
       bool first = true;
       for (const Tap& tap : taps)
         for (uint32_t part : tap.parts) {
-          isa::VmaccArgs v;
+          isa::VmaccWideArgs v;  // R pixels a cycle on the array's R x C lanes
           v.m = static_cast<uint32_t>(m);
           v.n = static_cast<uint32_t>(n);
           v.accumulate = !first;
