@@ -41,13 +41,34 @@ struct CoreRequests {
   uint32_t acc_waddr = 0;
   const int32_t* acc_wdata = nullptr;  // C lanes
   const bool* acc_wmask = nullptr;     // C lanes; nullptr = all lanes
+  // VMACC_WIDE's ports: ABUF port V reads `abuf_v_len` bytes at
+  // abuf_v_addr[r] into row r (r < R) of its R x C byte bus for every row with
+  // abuf_v_rows[r]; the wide ACC ports read / write rows raddr + r / waddr + r
+  // (R x C int32, row-major) for every row with its flag set (writes: lanes
+  // with accv_wmask[c]). Other rows of a read bus are 0.
+  bool abuf_v_req = false;
+  uint32_t abuf_v_len = 0;
+  const uint32_t* abuf_v_addr = nullptr;  // R addresses
+  const bool* abuf_v_rows = nullptr;      // R flags
+  bool accv_re = false;
+  uint32_t accv_raddr = 0;
+  const bool* accv_rrows = nullptr;  // R flags
+  bool accv_we = false;
+  uint32_t accv_waddr = 0;
+  const bool* accv_wrows = nullptr;    // R flags
+  const bool* accv_wmask = nullptr;    // C lanes
+  const int32_t* accv_wdata = nullptr;  // R x C
 };
 
 // Data for the next cycle; sized by Resize(config).
 struct CoreReadData {
   std::vector<uint8_t> abuf_a, abuf_b, pbuf;
   std::vector<int32_t> acc;
+  std::vector<uint8_t> abuf_v;  // R x C
+  std::vector<int32_t> accv;    // R x C
   void Resize(const CoreConfig& c) {
+    abuf_v.assign(size_t(c.rows) * c.cols, 0);
+    accv.assign(size_t(c.rows) * c.cols, 0);
     abuf_a.assign(std::max(c.rows, c.cols), 0);
     abuf_b.assign(c.cols, 0);
     pbuf.assign(4 * c.cols, 0);
@@ -79,6 +100,30 @@ inline Status ServiceCorePorts(const CoreConfig& c, const CoreMemories& m, const
     if (r.acc_raddr >= m.acc_rows) fail("ACC read", r.acc_raddr, 1);
     else std::memcpy(out->acc.data(), m.acc + size_t{r.acc_raddr} * c.cols, sizeof(int32_t) * c.cols);
   }
+  if (r.abuf_v_req) {
+    std::fill(out->abuf_v.begin(), out->abuf_v.end(), 0);
+    const uint64_t len = std::min<uint64_t>(r.abuf_v_len, c.cols);
+    for (int row = 0; row < c.rows; ++row) {
+      if (!r.abuf_v_rows[row]) continue;
+      if (uint64_t{r.abuf_v_addr[row]} + len > m.abuf_bytes) {
+        fail("ABUF V", r.abuf_v_addr[row], len);
+        continue;
+      }
+      std::memcpy(out->abuf_v.data() + size_t(row) * c.cols, m.abuf + r.abuf_v_addr[row], len);
+    }
+  }
+  if (r.accv_re) {
+    std::fill(out->accv.begin(), out->accv.end(), 0);
+    for (int row = 0; row < c.rows; ++row) {
+      if (!r.accv_rrows[row]) continue;
+      const uint64_t a = uint64_t{r.accv_raddr} + row;
+      if (a >= m.acc_rows) {
+        fail("ACC wide read", a, 1);
+        continue;
+      }
+      std::memcpy(out->accv.data() + size_t(row) * c.cols, m.acc + a * c.cols, sizeof(int32_t) * c.cols);
+    }
+  }
   if (r.abuf_we) {
     const uint64_t len = std::min<uint64_t>(r.abuf_wlen, c.cols);
     if (uint64_t{r.abuf_waddr} + len > m.abuf_bytes) fail("ABUF write", r.abuf_waddr, len);
@@ -91,6 +136,20 @@ inline Status ServiceCorePorts(const CoreConfig& c, const CoreMemories& m, const
       int32_t* row = m.acc + size_t{r.acc_waddr} * c.cols;
       for (int i = 0; i < c.cols; ++i)
         if (r.acc_wmask == nullptr || r.acc_wmask[i]) row[i] = r.acc_wdata[i];
+    }
+  }
+  if (r.accv_we) {
+    for (int row = 0; row < c.rows; ++row) {
+      if (!r.accv_wrows[row]) continue;
+      const uint64_t a = uint64_t{r.accv_waddr} + row;
+      if (a >= m.acc_rows) {
+        fail("ACC wide write", a, 1);
+        continue;
+      }
+      int32_t* dst = m.acc + a * c.cols;
+      const int32_t* src = r.accv_wdata + size_t(row) * c.cols;
+      for (int i = 0; i < c.cols; ++i)
+        if (r.accv_wmask[i]) dst[i] = src[i];
     }
   }
   return status;

@@ -22,6 +22,8 @@ uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core) {
       return insn.as<isa::PostprocArgs>().m + 3 + L + isa::kRequantLatency;
     case Opcode::kVmacc:
       return insn.as<isa::VmaccArgs>().m + 1 + L + isa::kVmaccLatency;
+    case Opcode::kVmaccWide:
+      return CeilDiv(insn.as<isa::VmaccWideArgs>().m, R) + 1 + L + isa::kVmaccLatency;
     case Opcode::kVadd:
       return CeilDiv(insn.as<isa::VaddArgs>().len, C) + L + isa::kEltwiseLatency;
     case Opcode::kVsub:
@@ -83,6 +85,10 @@ uint64_t MacCount(const isa::Instruction& insn, const CoreConfig& core) {
   }
   if (insn.opcode() == isa::Opcode::kVmacc) {
     const auto& a = insn.as<isa::VmaccArgs>();
+    return uint64_t{a.m} * a.n;
+  }
+  if (insn.opcode() == isa::Opcode::kVmaccWide) {
+    const auto& a = insn.as<isa::VmaccWideArgs>();
     return uint64_t{a.m} * a.n;
   }
   return 0;

@@ -61,6 +61,16 @@ class Checker {
     return Status::Ok();
   }
 
+  template <typename Args>
+  Status CheckVmacc(const Args& a) const {
+    RETURN_IF_ERROR(Le("n", a.n, static_cast<uint64_t>(c_.cols)));
+    RETURN_IF_ERROR(AccRows(a.acc_addr, a.m));
+    RETURN_IF_ERROR(Inside("weights", a.w_addr, uint64_t{a.w_addr} + a.n, c_.pbuf_bytes, "PBUF"));
+    return Inside("activations", a.a_addr,
+                  PatternEnd(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n),
+                  c_.abuf_bytes, "ABUF");
+  }
+
   Status Deps() const {
     const isa::Unit u = insn_.unit();
     if (u == isa::Unit::kLoad && (insn_.deps.pop_prev || insn_.deps.push_prev))
@@ -137,15 +147,8 @@ class Checker {
                                c_.abuf_bytes, "ABUF"));
         return Inside("params", a.param_addr, uint64_t{a.param_addr} + 12ull * a.n, c_.pbuf_bytes, "PBUF");
       }
-      case Opcode::kVmacc: {
-        const auto& a = insn_.as<isa::VmaccArgs>();
-        RETURN_IF_ERROR(Le("n", a.n, C));
-        RETURN_IF_ERROR(AccRows(a.acc_addr, a.m));
-        RETURN_IF_ERROR(Inside("weights", a.w_addr, uint64_t{a.w_addr} + a.n, c_.pbuf_bytes, "PBUF"));
-        return Inside("activations", a.a_addr,
-                      PatternEnd(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n),
-                      c_.abuf_bytes, "ABUF");
-      }
+      case Opcode::kVmacc: return CheckVmacc(insn_.as<isa::VmaccArgs>());
+      case Opcode::kVmaccWide: return CheckVmacc(insn_.as<isa::VmaccWideArgs>());
       case Opcode::kVadd:
       case Opcode::kVsub:
       case Opcode::kVmul: {
@@ -262,6 +265,10 @@ std::vector<std::pair<uint64_t, uint64_t>> AbufReads(const isa::Instruction& ins
     }
     case Opcode::kVmacc: {
       const auto& a = insn.as<isa::VmaccArgs>();
+      return {pattern(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n)};
+    }
+    case Opcode::kVmaccWide: {
+      const auto& a = insn.as<isa::VmaccWideArgs>();
       return {pattern(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n)};
     }
     case Opcode::kMaxpool: {

@@ -116,7 +116,71 @@ void PartitionCompiler::EmitPostproc(const View& out, int oy0, int rows, int ow,
 // Weight tiles and requantization parameters go into the op's block as:
 //   for each slice: k x cout int8 (row stride cout)
 //   for each cout tile of C: bias[n], mult[n], shift[n] (int32)
-Status PartitionCompiler::EmitGemm(int step, const Gemm& g, OpCode* oc) {
+// Two packings that fill more of the array with the same GEMM:
+//  * slices adjacent in ABUF (a window's kx taps when the input's pixels are
+//    dense, e.g. a Cin = 3 first layer) merge into one slice of up to R rows;
+//  * with cout <= C/2, P neighbouring output pixels share an accumulator row:
+//    vector j reads the union of their windows ((P-1)*inner_stride + k bytes),
+//    column p*cout + co holds pixel p's channel co (the filter shifted down by
+//    p*inner_stride rows), and POSTPROC writes the P pixels' channels as one
+//    contiguous run of P*cout bytes (parameters repeated P times).
+// Both only regroup the same products into the same int32 sums (wrapping
+// addition is associative), so the results are bit-identical.
+PartitionCompiler::Gemm PartitionCompiler::PackGemm(const Gemm& in) const {
+  Gemm g = in;
+  g.slices.clear();
+  for (const Slice& s : in.slices) {
+    if (!g.slices.empty()) {
+      Slice& last = g.slices.back();
+      if (last.offset + last.k == s.offset && last.k + s.k <= R_) {
+        last.w.insert(last.w.end(), s.w.begin(), s.w.end());
+        last.k += s.k;
+        continue;
+      }
+    }
+    g.slices.push_back(s);
+  }
+  int pack = 1;
+  if (g.inner_stride > 0 && g.out.pix_pitch == g.cout) {
+    int max_k = 0;
+    for (const Slice& s : g.slices) max_k = std::max(max_k, s.k);
+    for (int p = C_ / g.cout; p >= 2; --p)
+      if (g.ow % p == 0 && (p - 1) * g.inner_stride + max_k <= R_) {
+        pack = p;
+        break;
+      }
+  }
+  if (pack == 1) return g;
+  const int n = pack * g.cout;
+  for (Slice& s : g.slices) {
+    const int k = static_cast<int>((pack - 1) * g.inner_stride) + s.k;
+    std::vector<int8_t> w(size_t(k) * n, 0);
+    for (int p = 0; p < pack; ++p)
+      for (int r = 0; r < s.k; ++r)
+        for (int co = 0; co < g.cout; ++co)
+          w[(size_t(r) + size_t(p * g.inner_stride)) * n + size_t(p * g.cout + co)] = s.w[size_t(r) * g.cout + co];
+    s.k = k;
+    s.w = std::move(w);
+  }
+  auto rep = [&](std::vector<int32_t>& v) {
+    std::vector<int32_t> r(n);
+    for (int c = 0; c < n; ++c) r[c] = v[c % g.cout];
+    v = std::move(r);
+  };
+  rep(g.bias), rep(g.mult), rep(g.shift);
+  g.cout = n;
+  g.ow /= pack;
+  g.inner_stride *= pack;
+  g.out.pix_pitch *= pack;
+  g.out.w /= pack;
+  g.out.c = n;
+  return g;
+}
+
+Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc) {
+  const Gemm g = PackGemm(packed_from);
+  for (const Slice& s : packed_from.slices)  // useful MACs (packing adds zero weights)
+    oc->macs += uint64_t(packed_from.oh) * packed_from.ow * s.k * packed_from.cout;
   std::vector<uint8_t>& P = oc->params;
   std::vector<uint32_t> slice_at;
   for (const Slice& s : g.slices) {
@@ -156,7 +220,6 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& g, OpCode* oc) {
         mm.a_inner_stride = static_cast<uint32_t>(g.inner_stride);
         mm.a_outer_stride = static_cast<uint32_t>(g.outer_stride);
         oc->compute.push_back(Instruction{{}, mm});
-        oc->macs += uint64_t(m) * s.k * n;
         first = false;
       }
       EmitPostproc(g.out, oy0, rows, g.ow, n0, n, tile_at[t], g.out_zp, g.act_min, g.act_max, g.requant, oc);

@@ -318,6 +318,7 @@ class PartitionCompiler {
     View out;
   };
   Status EmitGemm(int step, const Gemm& g, OpCode* oc);
+  Gemm PackGemm(const Gemm& g) const;  // merges adjacent slices, packs pixels (emit.cc)
   void EmitPostproc(const View& out, int oy0, int rows, int ow, int n0, int n, uint32_t param_rel, int32_t zp,
                     int32_t lo, int32_t hi, Requant requant, OpCode* oc);
   // The requantization of an int8 CONV_2D / FULLY_CONNECTED GEMM in this

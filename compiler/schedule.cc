@@ -15,6 +15,7 @@ void RelocatePbuf(Instruction* insn, uint32_t base) {
     case isa::Opcode::kLoadWeights: insn->as<isa::LoadWeightsArgs>().pbuf_addr += base; break;
     case isa::Opcode::kPostproc: insn->as<isa::PostprocArgs>().param_addr += base; break;
     case isa::Opcode::kVmacc: insn->as<isa::VmaccArgs>().w_addr += base; break;
+    case isa::Opcode::kVmaccWide: insn->as<isa::VmaccWideArgs>().w_addr += base; break;
     case isa::Opcode::kVlut: insn->as<isa::VlutArgs>().lut_addr += base; break;
     case isa::Opcode::kSoftmax: insn->as<isa::SoftmaxArgs>().table_addr += base; break;
     default: break;

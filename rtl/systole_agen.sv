@@ -10,6 +10,7 @@
 //   MATMUL       A: pixel i in cycle i (2-D pattern); ACC: row i in i + R + C - 1
 //   POSTPROC     PBUF: bias, mult, shift vectors in cycles 0..2; ACC: row i in 3 + i
 //   VMACC        PBUF: tap weights in 0; A: pixel i in 1 + i; ACC: row i in 1 + i
+//   VMACC_WIDE   PBUF: tap weights in 0 (port V and the wide ACC ports: systole_vwide)
 //   VADD..VMUL   A and B: chunk j in cycle j (C elements a chunk)
 //   VLUT         PBUF: table read p in p < P; A: chunk j in P + j
 //   MAXPOOL/AVG  A: tap (pixel i, ky, kx) in cycle (i * kh + ky) * kw + kx
@@ -242,7 +243,7 @@ module systole_agen
         p_req = cnt_i < 32'd3; p_len = 16'(32'(f_pp.n) * 4); p_step = 32'(f_pp.n) * 4;
         if (!busy_i) p_ptr = f_pp.param_addr;
       end
-      cls_i.vm: begin
+      cls_i.vm, cls_i.vw: begin  // VMACC_WIDE has VMACC's field layout
         p_req = cnt_i == 32'd0; p_len = f_vm.n;
         if (!busy_i) p_ptr = f_vm.w_addr;
       end

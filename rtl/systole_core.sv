@@ -26,6 +26,7 @@
 //   * systole_pool     MAXPOOL / AVGPOOL reducer
 //   * systole_softmax  SOFTMAX: row sequencer, exponent table, binary32
 //                      datapath, divider (systole_fp32_div)
+//   * systole_vwide    VMACC_WIDE: R x C lanes on port V and the wide ACC ports
 //   * systole_wb       write-back: ABUF and ACC write ports
 // The units share systole_core_pkg (the datapath class, in_win()).
 module systole_core
@@ -71,7 +72,23 @@ module systole_core
   output logic                    acc_we_o,
   output logic [31:0]             acc_waddr_o,
   output logic [Cols-1:0]         acc_wmask_o,
-  output logic [Cols-1:0][31:0]   acc_wdata_o
+  output logic [Cols-1:0][31:0]   acc_wdata_o,
+  // VMACC_WIDE (systole_vwide): ABUF read port V (R rows of C bytes, one
+  // address per row) and the R-row accumulator read and write ports
+  output logic                             abuf_v_req_o,
+  output logic [Rows-1:0]                  abuf_v_rows_o,
+  output logic [Rows-1:0][31:0]            abuf_v_addr_o,
+  output logic [15:0]                      abuf_v_len_o,
+  input  logic [Rows-1:0][Cols-1:0][7:0]   abuf_v_rdata_i,
+  output logic                             accv_re_o,
+  output logic [31:0]                      accv_raddr_o,
+  output logic [Rows-1:0]                  accv_rrows_o,
+  input  logic [Rows-1:0][Cols-1:0][31:0]  accv_rdata_i,
+  output logic                             accv_we_o,
+  output logic [31:0]                      accv_waddr_o,
+  output logic [Rows-1:0]                  accv_wrows_o,
+  output logic [Cols-1:0]                  accv_wmask_o,
+  output logic [Rows-1:0][Cols-1:0][31:0]  accv_wdata_o
 );
   // ---- parameter and contract checks (elaboration time) ---------------------
   // (Each unit checks the ISA constants its schedule is built for.)
@@ -156,6 +173,16 @@ module systole_core
     .accept_i (accept), .busy_i (busy), .is_sm_i (cls.sm), .insn_i (insn), .cnt_i (cnt),
     .pbuf_i (pbuf_rdata_i), .x_i (abuf_a_rdata_i[0]),
     .rd_o (sm_rd), .addr_o (sm_addr), .we_o (sm_we), .out_o (sm_out)
+  );
+
+  systole_vwide #(.Rows(Rows), .Cols(Cols)) u_vwide (
+    .clk_i, .rst_ni,
+    .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt), .cls_i (cls),
+    .pbuf_i (pbuf_rdata_i[Cols-1:0]),
+    .v_req_o (abuf_v_req_o), .v_rows_o (abuf_v_rows_o), .v_addr_o (abuf_v_addr_o),
+    .v_len_o (abuf_v_len_o), .v_rdata_i (abuf_v_rdata_i),
+    .accv_re_o, .accv_raddr_o, .accv_rrows_o, .accv_rdata_i,
+    .accv_we_o, .accv_waddr_o, .accv_wrows_o, .accv_wmask_o, .accv_wdata_o
   );
 
   // ---- write ports --------------------------------------------------------------

@@ -109,6 +109,7 @@ module systole_seq
       OpMatmul:               cls.mm   = 1'b1;
       OpPostproc:             cls.pp   = 1'b1;
       OpVmacc:                cls.vm   = 1'b1;
+      OpVmaccWide:            cls.vw   = 1'b1;
       OpVadd, OpVsub, OpVmul: cls.elt  = 1'b1;
       OpVlut:                 cls.lut  = 1'b1;
       OpVfill:                cls.fill = 1'b1;

@@ -189,5 +189,5 @@ module systole_wb
   a_mm_psum:    assert property (@(posedge clk_i) acc_we_o && cls_i.mm |-> psum_valid_i);
 
   logic unused_ok;
-  assign unused_ok = ^{f_mm, f_pp, f_vm, f_el, f_lut, f_fill, f_pool, f_sm, cls_i.lw};
+  assign unused_ok = ^{f_mm, f_pp, f_vm, f_el, f_lut, f_fill, f_pool, f_sm, cls_i.lw, cls_i.vw};
 endmodule

@@ -112,7 +112,9 @@ class Exec {
     }
   }
 
-  void Vmacc(const isa::VmaccArgs& a) {
+  // VMACC and VMACC_WIDE (same fields, same results).
+  template <typename Args>
+  void Vmacc(const Args& a) {
     for (uint32_t i = 0; i < a.m; ++i) {
       const uint64_t addr = PatternAddr(a.a_addr, i, a.a_inner_count, a.a_inner_stride, a.a_outer_stride);
       int32_t* acc = acc_row(a.acc_addr + i);
@@ -183,6 +185,7 @@ class Exec {
       case Opcode::kMatmul: return Matmul(insn.as<isa::MatmulArgs>());
       case Opcode::kPostproc: return Postproc(insn.as<isa::PostprocArgs>());
       case Opcode::kVmacc: return Vmacc(insn.as<isa::VmaccArgs>());
+      case Opcode::kVmaccWide: return Vmacc(insn.as<isa::VmaccWideArgs>());
       case Opcode::kVadd: return Eltwise(insn.as<isa::VaddArgs>(), Opcode::kVadd);
       case Opcode::kVsub: return Eltwise(insn.as<isa::VsubArgs>(), Opcode::kVsub);
       case Opcode::kVmul: return Eltwise(insn.as<isa::VmulArgs>(), Opcode::kVmul);

@@ -974,6 +974,35 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
     };
     tests.push_back(std::move(t));
   }
+  {  // VMACC_WIDE overwrite + accumulate over R-pixel groups: m not a multiple
+     // of R, runs shorter than a group (5 pixels) and longer (R + 3), lanes >= n
+     // and rows past m untouched.
+    InsnTest t;
+    t.name = "VMACC_WIDE";
+    const int n = std::max(1, C - 1), m = 2 * R + 3, run2 = R + 3;
+    const auto a = rand_bytes(32768), w = rand_bytes(2 * n);
+    t.init = [=](DeviceMemory& mem) {
+      std::copy(a.begin(), a.end(), mem.abuf.begin());
+      std::copy(w.begin(), w.end(), mem.pbuf.begin() + 8);
+      for (auto& x : mem.acc) x = -9;
+    };
+    t.program.Add(isa::VmaccWideArgs{uint32_t(m), uint32_t(n), false, 1, 0, 5, 40, 300, 8});
+    t.program.Add(isa::VmaccWideArgs{uint32_t(m), uint32_t(n), true, 1, 16000, uint32_t(run2), uint32_t(n),
+                                     uint32_t(run2 * n + 7), uint32_t(8 + n)});
+    t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      for (int i = 0; i <= m; ++i)
+        for (int c = 0; c < C; ++c) {
+          int32_t want = -9;
+          if (c < n && i < m)
+            want = int8_t(a[(i / 5) * 300 + (i % 5) * 40 + c]) * int8_t(w[c]) +
+                   int8_t(a[16000 + (i / run2) * (run2 * n + 7) + (i % run2) * n + c]) * int8_t(w[n + c]);
+          if (mem.acc[size_t(1 + i) * C + c] != want)
+            return StrFormat("acc[%d][%d] = %d, want %d", 1 + i, c, mem.acc[size_t(1 + i) * C + c], want);
+        }
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
   {  // VMACC overwrite + accumulate; lanes >= n untouched.
     InsnTest t;
     t.name = "VMACC";

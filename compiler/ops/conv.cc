@@ -3,7 +3,8 @@
 // LOAD_WEIGHTS + MATMUL per (output-row block, Cout tile, tap x Cin tile),
 // POSTPROC. A depthwise convolution with multiplier 1 is VMACC per tap and
 // channel tile, POSTPROC. Both read the input window in place (SAME padding is
-// a border filled with the input zero point: PlanConv).
+// a border filled with the input zero point: PlanConv). The depthwise taps
+// run on the wide vector path (VMACC_WIDE: R pixels a cycle).
 #include <algorithm>
 #include <cstdint>
 #include <vector>
@@ -107,6 +108,17 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
   int32_t lo = -128, hi = 127;
   RETURN_IF_ERROR(pc.ConvQuant(step, ch, &mult, &shift, &lo, &hi, true));
   const int32_t xzp = DeviceZeroPoint(input);
+  // With ch <= C/2, stride 1 and dense pixels, `pack` neighbouring output
+  // pixels share an accumulator row: lane p*ch + c is pixel p's channel c, so
+  // one VMACC lane-vector reads pack*ch contiguous input bytes (the tap's
+  // weights and the requantization parameters repeated pack times).
+  int pack = 1;
+  if (p->stride_width == 1 && iv.pix_pitch == ch && ov.pix_pitch == ch)
+    for (int q = pc.C_ / ch; q >= 2; --q)
+      if (ow % q == 0) {
+        pack = q;
+        break;
+      }
 
   // Parameters: per tap, the parts of its ch weights; then per channel tile
   // bias/mult/shift.
@@ -130,42 +142,49 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
             {}};
       for (auto& part : SplitInt8(d)) {
         t.parts.push_back(static_cast<uint32_t>(P.size()));
-        for (int8_t v : part) P.push_back(static_cast<uint8_t>(v));
+        for (int q = 0; q < pack; ++q)
+          for (int8_t v : part) P.push_back(static_cast<uint8_t>(v));
       }
       taps.push_back(std::move(t));
     }
   const std::vector<int32_t> folded = FoldInputZeroPoint(bias, xzp, wsum);
   const std::vector<uint32_t> tile_at = AddRequantTiles(
-      &P, ch, pc.C_, [&](int c) { return folded[c]; }, [&](int c) { return mult[c]; }, [&](int c) { return shift[c]; });
-  if (ow > static_cast<int>(pc.hw_.acc_rows)) return pc.OpError(step, "output row longer than the accumulator");
+      &P, ch * pack, pc.C_, [&](int c) { return folded[c % ch]; }, [&](int c) { return mult[c % ch]; },
+      [&](int c) { return shift[c % ch]; });
+  const int packed_ow = ow / pack, lanes = ch * pack;
+  View packed_ov = ov;
+  packed_ov.pix_pitch *= pack;
+  packed_ov.w /= pack;
+  packed_ov.c = lanes;
+  if (packed_ow > static_cast<int>(pc.hw_.acc_rows)) return pc.OpError(step, "output row longer than the accumulator");
   int y0 = 0, y1 = oh;  // all output rows, or a tiled partition's band
   pc.OutputRows(oh, &y0, &y1);
-  const int rows_per_block = pc.RowsPerBlock(y1 - y0, ow);
+  const int rows_per_block = pc.RowsPerBlock(y1 - y0, packed_ow);
   const int64_t origin = pc.Addr(iv, -pv.height, -pv.width);
   const int64_t outer = int64_t{p->stride_height} * iv.row_pitch;
-  for (int t = 0, c0 = 0; c0 < ch; c0 += pc.C_, ++t) {
-    const int n = std::min(pc.C_, ch - c0);
+  for (int t = 0, c0 = 0; c0 < lanes; c0 += pc.C_, ++t) {
+    const int n = std::min(pc.C_, lanes - c0);
     for (int oy0 = y0; oy0 < y1; oy0 += rows_per_block) {
       const int rows = std::min(rows_per_block, y1 - oy0);
-      const int m = rows * ow;
+      const int m = rows * packed_ow;
       bool first = true;
       for (const Tap& tap : taps)
         for (uint32_t part : tap.parts) {
-          isa::VmaccArgs v;
+          isa::VmaccWideArgs v;  // R pixels a cycle on the array's R x C lanes
           v.m = static_cast<uint32_t>(m);
           v.n = static_cast<uint32_t>(n);
           v.accumulate = !first;
           v.acc_addr = 0;
           v.a_addr = static_cast<uint32_t>(origin + oy0 * outer + tap.off + c0);
-          v.a_inner_count = static_cast<uint32_t>(ow);
-          v.a_inner_stride = static_cast<uint32_t>(int64_t{p->stride_width} * iv.pix_pitch);
+          v.a_inner_count = static_cast<uint32_t>(packed_ow);
+          v.a_inner_stride = static_cast<uint32_t>(int64_t{p->stride_width} * iv.pix_pitch * pack);
           v.a_outer_stride = static_cast<uint32_t>(outer);
           v.w_addr = part + static_cast<uint32_t>(c0);
           oc->compute.push_back(Instruction{{}, v});
           oc->macs += uint64_t(m) * n;
           first = false;
         }
-      pc.EmitPostproc(ov, oy0, rows, ow, c0, n, tile_at[t], DeviceZeroPoint(output), lo, hi,
+      pc.EmitPostproc(packed_ov, oy0, rows, packed_ow, c0, n, tile_at[t], DeviceZeroPoint(output), lo, hi,
                       pc.XnnpackTakes(step) ? Requant::kFp32 : Requant::kTwoStep, oc);
     }
   }

@@ -39,9 +39,12 @@ class RtlCore final : public sim::ComputeCore {
   static_assert(sizeof(Model::pbuf_rdata_i) >= 4 * kCols, "PBUF port narrower than 4C");
   static_assert(sizeof(Model::acc_rdata_i) >= 4 * kCols, "ACC port narrower than C x int32");
   static_assert(sizeof(Model::insn_i) == sizeof(isa::InsnWord), "insn_i is not 256 bits");
+  static_assert(sizeof(Model::abuf_v_rdata_i) >= size_t(kRows) * kCols, "port V narrower than R x C");
+  static_assert(sizeof(Model::accv_rdata_i) >= 4 * size_t(kRows) * kCols, "wide ACC port narrower");
+  static_assert(sizeof(Model::abuf_v_addr_o) == 4 * size_t(kRows), "port V addresses");
 
   RtlCore(const sim::CoreConfig& config, const sim::CoreMemories& mem)
-      : config_(config), mem_(mem), wdata_(kCols), acc_wdata_(kCols) {
+      : config_(config), mem_(mem), wdata_(kCols), acc_wdata_(kCols), accv_wdata_(size_t(kRows) * kCols) {
     ctx_.traceEverOn(true);  // before the model exists, so it can be traced
     model_ = std::make_unique<Model>(&ctx_, "core");
     rd_.Resize(config_);
@@ -132,6 +135,30 @@ class RtlCore final : public sim::ComputeCore {
       req.acc_wdata = acc_wdata_.data();
       req.acc_wmask = acc_wmask_;
     }
+    req.abuf_v_req = m.abuf_v_req_o;
+    if (req.abuf_v_req) {
+      req.abuf_v_len = m.abuf_v_len_o;
+      CopyOut(m.abuf_v_addr_o, v_addr_, sizeof(v_addr_));
+      UnpackBits(m.abuf_v_rows_o, kRows, v_rows_);
+      req.abuf_v_addr = v_addr_;
+      req.abuf_v_rows = v_rows_;
+    }
+    req.accv_re = m.accv_re_o;
+    if (req.accv_re) {
+      req.accv_raddr = m.accv_raddr_o;
+      UnpackBits(m.accv_rrows_o, kRows, accv_rrows_);
+      req.accv_rrows = accv_rrows_;
+    }
+    req.accv_we = m.accv_we_o;
+    if (req.accv_we) {
+      req.accv_waddr = m.accv_waddr_o;
+      UnpackBits(m.accv_wrows_o, kRows, accv_wrows_);
+      UnpackBits(m.accv_wmask_o, kCols, accv_wmask_);
+      CopyOut(m.accv_wdata_o, accv_wdata_.data(), sizeof(int32_t) * kRows * kCols);
+      req.accv_wrows = accv_wrows_;
+      req.accv_wmask = accv_wmask_;
+      req.accv_wdata = accv_wdata_.data();
+    }
     const bool done = m.done_o;
 
     m.clk_i = 1;
@@ -145,11 +172,21 @@ class RtlCore final : public sim::ComputeCore {
     if (req.abuf_b.req) CopyIn(m.abuf_b_rdata_i, rd_.abuf_b.data(), kCols);
     if (req.pbuf.req) CopyIn(m.pbuf_rdata_i, rd_.pbuf.data(), 4 * kCols);
     if (req.acc_re) CopyIn(m.acc_rdata_i, rd_.acc.data(), sizeof(int32_t) * kCols);
+    if (req.abuf_v_req) CopyIn(m.abuf_v_rdata_i, rd_.abuf_v.data(), size_t(kRows) * kCols);
+    if (req.accv_re) CopyIn(m.accv_rdata_i, rd_.accv.data(), sizeof(int32_t) * kRows * kCols);
     idle_ = m.insn_ready_o;
     return done;
   }
 
  private:
+  // A packed [n-1:0] flag vector (bit i = flag i) into bools.
+  template <typename P>
+  static void UnpackBits(const P& port, int n, bool* out) {
+    uint8_t bits[(kRows > kCols ? kRows : kCols) / 8 + 1] = {};
+    CopyOut(port, bits, (n + 7) / 8);
+    for (int i = 0; i < n; ++i) out[i] = (bits[i / 8] >> (i % 8)) & 1;
+  }
+
   // A port error is a core bug (the device validated every instruction);
   // ComputeCore has no error channel, so say it once, loudly. The
   // conformance test then fails on the outputs.
@@ -169,6 +206,9 @@ class RtlCore final : public sim::ComputeCore {
   std::vector<uint8_t> wdata_;
   std::vector<int32_t> acc_wdata_;
   bool acc_wmask_[kCols] = {};
+  std::vector<int32_t> accv_wdata_;
+  uint32_t v_addr_[kRows] = {};
+  bool v_rows_[kRows] = {}, accv_rrows_[kRows] = {}, accv_wrows_[kRows] = {}, accv_wmask_[kCols] = {};
   uint64_t cycle_ = 0;
   bool idle_ = true;
   bool reported_ = false;

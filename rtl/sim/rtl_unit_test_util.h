@@ -52,6 +52,7 @@ enum ClassBit : uint32_t {
   kClsPp = 1u << 6,
   kClsMm = 1u << 7,
   kClsLw = 1u << 8,
+  kClsVw = 1u << 9,
 };
 
 inline uint32_t ClassOf(isa::Opcode op) {
@@ -60,6 +61,7 @@ inline uint32_t ClassOf(isa::Opcode op) {
     case isa::Opcode::kMatmul: return kClsMm;
     case isa::Opcode::kPostproc: return kClsPp;
     case isa::Opcode::kVmacc: return kClsVm;
+    case isa::Opcode::kVmaccWide: return kClsVw;
     case isa::Opcode::kVadd:
     case isa::Opcode::kVsub:
     case isa::Opcode::kVmul: return kClsElt;

@@ -1,0 +1,175 @@
+// systole_vwide: VMACC_WIDE, the wide vector path. The array's R x C
+// multipliers work as R lane rows of C independent multiply-accumulate lanes;
+// lane row r takes pixel g*R + r of group g, so R consecutive pixels of the
+// instruction's 2-D pattern go through per cycle. Own ports: ABUF port V (R
+// row reads of n bytes, one address per row, a row mask) and the R-row
+// accumulator ports (rows acc + g*R .. + R - 1, a row mask; writes with a lane
+// mask of n lanes).
+//
+// Schedule (cycle 0 = accept; G = ceil(m/R) groups; T = G + 1 + L + 1):
+//   PBUF  tap weights read in cycle 0 (by systole_agen), latched in cycle L
+//   V/ACC group g read in cycle 1 + g (ACC only with accumulate = 1)
+//   ACC   group g written in cycle g + 1 + L + VMACC_LATENCY (registered sums)
+// Pixel addresses: in cycle 0 a chain walks pixels 0..R of the pattern (each
+// step + inner_stride, or at the end of a run + outer_stride - (count - 1) *
+// inner_stride); rows 0..R-1 start there and pixel R gives the per-group step:
+// a row whose run index passes count takes the extra run step.
+module systole_vwide
+  import systole_isa_pkg::*;
+  import systole_core_pkg::*;
+#(
+  parameter int unsigned Rows = 16,
+  parameter int unsigned Cols = 16
+) (
+  input  logic                              clk_i,
+  input  logic                              rst_ni,
+  input  logic                              busy_i,
+  input  logic                              active_i,
+  input  insn_t                             insn_i,
+  input  logic [31:0]                       cnt_i,
+  input  op_class_t                         cls_i,
+  input  logic [Cols-1:0][7:0]              pbuf_i,
+  // ABUF read port V
+  output logic                              v_req_o,
+  output logic [Rows-1:0]                   v_rows_o,
+  output logic [Rows-1:0][31:0]             v_addr_o,
+  output logic [15:0]                       v_len_o,
+  input  logic [Rows-1:0][Cols-1:0][7:0]    v_rdata_i,
+  // ACC wide read port
+  output logic                              accv_re_o,
+  output logic [31:0]                       accv_raddr_o,
+  output logic [Rows-1:0]                   accv_rrows_o,
+  input  logic [Rows-1:0][Cols-1:0][31:0]   accv_rdata_i,
+  // ACC wide write port
+  output logic                              accv_we_o,
+  output logic [31:0]                       accv_waddr_o,
+  output logic [Rows-1:0]                   accv_wrows_o,
+  output logic [Cols-1:0]                   accv_wmask_o,
+  output logic [Rows-1:0][Cols-1:0][31:0]   accv_wdata_o
+);
+  localparam int unsigned L = MemReadLatency;
+  if (VmaccLatency != 1) begin : gen_bad_latency
+    $error("systole_vwide: built for VMACC_LATENCY 1, ISA says %0d", VmaccLatency);
+  end
+
+  vmacc_wide_t f;
+  assign f = vmacc_wide_t'(insn_i);
+  logic [31:0] groups;
+  assign groups = (32'(f.m) + 32'(Rows) - 32'd1) / 32'(Rows);
+  logic run;  // this instruction is ours and the core works on it
+  assign run = cls_i.vw && active_i;
+
+  // ---- pattern chain (cycle 0) -------------------------------------------------
+  logic [31:0] ch_addr  [Rows + 1];
+  logic [15:0] ch_inner [Rows + 1];
+  logic [31:0] wrap_step;  // from the last pixel of a run to the first of the next
+  assign wrap_step = f.a_outer_stride - (32'(f.a_inner_count) - 32'd1) * f.a_inner_stride;
+  always_comb begin
+    ch_addr[0]  = f.a_addr;
+    ch_inner[0] = '0;
+    for (int unsigned r = 1; r <= Rows; r++) begin
+      if (ch_inner[r-1] + 16'd1 == f.a_inner_count) begin
+        ch_inner[r] = '0;
+        ch_addr[r]  = ch_addr[r-1] + wrap_step;
+      end else begin
+        ch_inner[r] = ch_inner[r-1] + 16'd1;
+        ch_addr[r]  = ch_addr[r-1] + f.a_inner_stride;
+      end
+    end
+  end
+
+  // ---- state ---------------------------------------------------------------------
+  logic [31:0] addr_q [Rows];
+  logic [15:0] inner_q [Rows];
+  logic [15:0] step_inner_q;
+  logic [31:0] step_addr_q, step_wrap_q, rd_rem_q, wr_rem_q, rd_acc_q, wr_acc_q;
+  logic signed [7:0]  w_q  [Cols];
+  logic [Rows-1:0][Cols-1:0][31:0] sum_q;
+
+  logic rd, wr;
+  assign rd = run && in_win(cnt_i, 32'd1, groups);
+  assign wr = run && in_win(cnt_i, 32'(1 + L + VmaccLatency), groups);
+
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      addr_q       <= '{default: '0};
+      inner_q      <= '{default: '0};
+      step_inner_q <= '0;
+      step_addr_q  <= '0;
+      step_wrap_q  <= '0;
+      rd_rem_q     <= '0;
+      wr_rem_q     <= '0;
+      rd_acc_q     <= '0;
+      wr_acc_q     <= '0;
+    end else if (run && cnt_i == 32'd0) begin
+      for (int unsigned r = 0; r < Rows; r++) begin
+        addr_q[r]  <= ch_addr[r];
+        inner_q[r] <= ch_inner[r];
+      end
+      step_inner_q <= ch_inner[Rows];
+      step_addr_q  <= ch_addr[Rows] - f.a_addr;
+      step_wrap_q  <= ch_addr[Rows] - f.a_addr + f.a_outer_stride -
+                      32'(f.a_inner_count) * f.a_inner_stride;
+      rd_rem_q     <= 32'(f.m);
+      wr_rem_q     <= 32'(f.m);
+      rd_acc_q     <= f.acc_addr;
+      wr_acc_q     <= f.acc_addr;
+    end else begin
+      if (rd) begin
+        for (int unsigned r = 0; r < Rows; r++) begin
+          if (32'(inner_q[r]) + 32'(step_inner_q) >= 32'(f.a_inner_count)) begin
+            inner_q[r] <= 16'(32'(inner_q[r]) + 32'(step_inner_q) - 32'(f.a_inner_count));
+            addr_q[r]  <= addr_q[r] + step_wrap_q;
+          end else begin
+            inner_q[r] <= inner_q[r] + step_inner_q;
+            addr_q[r]  <= addr_q[r] + step_addr_q;
+          end
+        end
+        rd_rem_q <= rd_rem_q > 32'(Rows) ? rd_rem_q - 32'(Rows) : 32'd0;
+        rd_acc_q <= rd_acc_q + 32'(Rows);
+      end
+      if (wr) begin
+        wr_rem_q <= wr_rem_q > 32'(Rows) ? wr_rem_q - 32'(Rows) : 32'd0;
+        wr_acc_q <= wr_acc_q + 32'(Rows);
+      end
+    end
+  end
+
+  // ---- read requests -------------------------------------------------------------
+  always_comb begin
+    for (int unsigned r = 0; r < Rows; r++) begin
+      v_rows_o[r]     = rd && 32'(r) < rd_rem_q;
+      accv_rrows_o[r] = rd && f.accumulate[0] && 32'(r) < rd_rem_q;
+      v_addr_o[r]     = addr_q[r];
+    end
+  end
+  assign v_req_o      = rd;
+  assign v_len_o      = f.n;
+  assign accv_re_o    = rd && f.accumulate[0];
+  assign accv_raddr_o = rd_acc_q;
+
+  // ---- lanes: weights latched in cycle L, sums registered --------------------------
+  always_ff @(posedge clk_i) begin
+    if (busy_i && cls_i.vw && cnt_i == 32'(L))
+      for (int unsigned c = 0; c < Cols; c++) w_q[c] <= $signed(pbuf_i[c]);
+    if (busy_i && cls_i.vw)
+      for (int unsigned r = 0; r < Rows; r++)
+        for (int unsigned c = 0; c < Cols; c++)
+          sum_q[r][c] <= (f.accumulate[0] ? accv_rdata_i[r][c] : 32'd0) +
+                         32'($signed(v_rdata_i[r][c]) * w_q[c]);
+  end
+
+  // ---- write ---------------------------------------------------------------------------
+  always_comb begin
+    for (int unsigned r = 0; r < Rows; r++) accv_wrows_o[r] = wr && 32'(r) < wr_rem_q;
+    for (int unsigned c = 0; c < Cols; c++) accv_wmask_o[c] = 32'(c) < 32'(f.n);
+  end
+  assign accv_we_o    = wr;
+  assign accv_waddr_o = wr_acc_q;
+  assign accv_wdata_o = sum_q;
+
+  // Deliberately unused: the weight address (systole_agen reads the taps), the
+  // reserved bits and the classes of the other units.
+  logic unused_ok;
+  assign unused_ok = ^{f, cls_i};
+endmodule
