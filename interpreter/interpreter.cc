@@ -264,6 +264,11 @@ Status Interpreter::Build() {
     const Model::Data data = model_.TensorData(static_cast<int>(i));
     if (data.data) {
       const uint8_t* p = data.data;
+      if (t.type == kTfLiteBool)
+        for (size_t k = 0; k < data.size; ++k)
+          if (p[k] > 1)
+            return InvalidArgument("tensor %zu ('%s'): BOOL constant has byte %u at element %zu; bool elements are 0 or 1",
+                                   i, t.name, unsigned{p[k]}, k);
       if (reinterpret_cast<uintptr_t>(p) % 16 != 0) {
         // Keep kernels' typed loads aligned even for files that do not align data.
         std::unique_ptr<uint8_t[]> copy(new uint8_t[data.size]);

@@ -79,6 +79,11 @@ Status SetInputs(Interpreter* interp, const std::vector<uint8_t>& data) {
   for (int t : interp->inputs()) {
     TfLiteTensor* tt = interp->tensor(t);
     if (!tt->data.raw && tt->bytes) return FailedPrecondition("inputs set before AllocateTensors");
+    if (tt->type == kTfLiteBool)
+      for (size_t k = 0; k < tt->bytes; ++k)
+        if (data[off + k] > 1)
+          return InvalidArgument("input '%s' (BOOL): byte %u at element %zu; bool elements are 0 or 1", tt->name,
+                                 unsigned{data[off + k]}, k);
     if (tt->bytes) std::memcpy(tt->data.raw, data.data() + off, tt->bytes);
     off += tt->bytes;
   }

@@ -379,6 +379,37 @@ TEST(TypedKernelsTest, RawIoOfWiderTypes) {
   EXPECT_EQ(std::vector<uint8_t>(out.begin() + 32, out.end()), (std::vector<uint8_t>{1, 0, 1}));
 }
 
+// A bool element is one byte, 0 or 1; any other byte (in a raw input or a
+// constant) is refused, naming the tensor, instead of being read as a C++ bool.
+TEST(TypedKernelsTest, BoolBytesOtherThanZeroOrOneAreRefused) {
+  ModelBuilder mb;
+  const int b = mb.AddTensor("b", tflite::TensorType_BOOL, {2});
+  const int bf = mb.AddTensor("bf", kF32, {2});
+  mb.AddOperator(tflite::BuiltinOperator_CAST, 1, {b}, {bf});
+  mb.SetInputs({b});
+  mb.SetOutputs({bf});
+  Loaded l;
+  ASSERT_TRUE(Load(&mb, &l).ok());
+  const Status s = SetInputs(l.interp.get(), {1, 2});
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.ToString().find("input 'b' (BOOL): byte 2 at element 1"), std::string::npos) << s.ToString();
+  EXPECT_TRUE(SetInputs(l.interp.get(), {1, 0}).ok());
+
+  ModelBuilder mc;
+  const int c = mc.AddConstTensor("c", tflite::TensorType_BOOL, {2}, std::vector<uint8_t>{1, 7});
+  const int x = mc.AddTensor("x", kF32, {2});
+  const int cf = mc.AddTensor("cf", kF32, {2});
+  mc.AddOperator(tflite::BuiltinOperator_CAST, 1, {c}, {cf});
+  const int y = mc.AddTensor("y", kF32, {2});
+  mc.AddOperator(tflite::BuiltinOperator_ADD, 1, {x, cf}, {y});
+  mc.SetInputs({x});
+  mc.SetOutputs({y});
+  Loaded m;
+  const Status t = Load(&mc, &m);
+  EXPECT_FALSE(t.ok());
+  EXPECT_NE(t.ToString().find("BOOL constant has byte 7 at element 1"), std::string::npos) << t.ToString();
+}
+
 // A model with every new op (CAST, float and int32 arithmetic, reductions,
 // the index ops, TOPK_V2), corrupted at random: any outcome but a crash, hang
 // or sanitizer report is fine.
