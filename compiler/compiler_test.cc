@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "common/test_temp.h"
 #include "common/fixed_point.h"
 #include "compiler/compiler.h"
 #include "compiler/graph.h"
@@ -327,7 +328,7 @@ TEST(Compiler, TransposeRoundTripThroughHost) {
   b.SetInputs({x});
   b.SetOutputs({y});
   ASSERT_TRUE(b.ok()) << b.error();
-  const std::string path = ::testing::TempDir() + "/transpose_roundtrip.tflite";
+  const std::string path = systole::testing::TempPath("transpose_roundtrip.tflite");
   ASSERT_TRUE(b.FinishToFile(path));
   StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName("tiny");
   ASSERT_TRUE(hw.ok());
@@ -392,7 +393,7 @@ TEST(Compiler, TiledActivationsMatchCpu) {
   b.SetInputs({x});
   b.SetOutputs({f});
   ASSERT_TRUE(b.ok()) << b.error();
-  const std::string path = ::testing::TempDir() + "/tiled_chain.tflite";
+  const std::string path = systole::testing::TempPath("tiled_chain.tflite");
   ASSERT_TRUE(b.FinishToFile(path));
   StatusOr<Outputs> cpu = RunModel(path, 5, nullptr);
   ASSERT_TRUE(cpu.ok()) << cpu.status().ToString();

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "common/test_temp.h"
 #include "common/test_seed.h"
 #include "interpreter/interpreter.h"
 #include "interpreter/model.h"
@@ -193,22 +194,8 @@ void WriteFile(const std::string& path, const std::string& data) {
   out << data;
 }
 
-// A private temporary folder for this test process, removed at exit unless
-// SYSTOLE_KEEP_TEMP is set (then its path is printed).
-const std::string& TempDir() {
-  static const std::string* dir = [] {
-    std::string tmpl = ::testing::TempDir() + "systole_plugin_test_XXXXXX";
-    char* d = mkdtemp(tmpl.data());
-    auto* path = new std::string(d ? std::string(d) : ::testing::TempDir());
-    if (d && std::getenv("SYSTOLE_KEEP_TEMP") == nullptr) {
-      std::atexit([] { std::filesystem::remove_all(TempDir()); });
-    } else if (d) {
-      std::printf("keeping %s\n", d);
-    }
-    return path;
-  }();
-  return *dir;
-}
+// A private temporary folder for this test process (common/test_temp.h).
+const std::string& TempDir() { return systole::testing::ProcessTempDir(); }
 
 bool IsPrintableAscii(const std::string& s) {
   for (unsigned char c : s) {

@@ -17,6 +17,7 @@
 
 #include "arch/program.h"
 #include "common/sha256.h"
+#include "common/test_temp.h"
 #include "common/test_seed.h"
 #include "common/xorshift32.h"
 #include "driver/driver_test_util.h"
@@ -218,7 +219,7 @@ TEST_P(DriverBackendTest, ChromeTraceOfTheInference) {
   auto dev = Open();
   auto e = MustLoad(*dev, Build(LutExecutable(std::vector<uint8_t>(256, 3))));
   ASSERT_NE(e, nullptr);
-  const std::string path = ::testing::TempDir() + "driver_trace_" + (GetParam() == "sim" ? "sim" : "rtl") + ".json";
+  const std::string path = systole::testing::TempPath(std::string("driver_trace_") + (GetParam() == "sim" ? "sim" : "rtl") + ".json");
   std::remove(path.c_str());
   std::vector<uint8_t> in(kLutLen), out(kLutLen);
   RunOptions o;

@@ -1,5 +1,7 @@
 #include "driver/transport_test_util.h"
 
+#include "common/test_temp.h"
+
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -29,29 +31,7 @@ std::vector<TransportParam>& TransportRegistry() {
 
 std::string SystoleBinary() { return SYSTOLE_BINARY; }
 
-namespace {
-struct TempDirRemover {
-  std::string dir;
-  ~TempDirRemover() {
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::remove_all(dir, ec);
-  }
-};
-}  // namespace
-
-std::string TempDir() {
-  static TempDirRemover remover;
-  static const std::string dir = [] {
-    const char* base = std::getenv("TMPDIR");
-    std::string t = std::string(base && *base ? base : "/tmp") + "/systole_transport_XXXXXX";
-    std::vector<char> buf(t.begin(), t.end());
-    buf.push_back(0);
-    const char* d = mkdtemp(buf.data());
-    remover.dir = d ? d : "";
-    return std::string(d ? d : "/tmp");
-  }();
-  return dir;
-}
+std::string TempDir() { return systole::testing::ProcessTempDir(); }
 
 std::string NewSocketPath() {
   static std::atomic<int> counter{0};

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/test_temp.h"
 #include "simulator/test_util.h"
 
 namespace systole::sim {
@@ -101,7 +102,7 @@ TEST_P(DeviceTest, WritesChromeTrace) {
   OpCase oc = testing::MakeGemm(config(), rng, 12, GetParam() + 3, GetParam() + 1, true);
   HostBuffers hb(oc);
   RunOptions opt;
-  opt.chrome_trace_path = ::testing::TempDir() + "/systole_trace.json";
+  opt.chrome_trace_path = systole::testing::TempPath("systole_trace.json");
   StatusOr<PerfCounters> r = dev->Run(oc.program, hb.host, opt);
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_EQ(testing::Diff(oc.expected, hb.output()), "");

@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/test_temp.h"
 #include "common/xorshift32.h"
 #include "delegate/compile_model.h"
 #include "delegate/systole_delegate.h"
@@ -56,7 +57,7 @@ std::vector<std::string> SharedModels() {
 // The built-in MobileNetV2-like model, written once per process.
 std::string BuiltinModelPath() {
   static const std::string path = [] {
-    const std::string p = ::testing::TempDir() + "/profile_test_mobilenet_v2_like.tflite";
+    const std::string p = systole::testing::TempPath("profile_test_mobilenet_v2_like.tflite");
     std::string error;
     const std::vector<uint8_t> m = modelgen::MakeBuiltinModel("mobilenet-v2-like", &error);
     if (m.empty() || !WriteFile(p, m).ok()) return std::string();
@@ -235,7 +236,7 @@ TEST(ProfileTest, CompiledModelProfilesLikeItsSource) {
   d.tflite_flavor = TfliteFlavor::kRuy;
   StatusOr<delegate::CompiledModel> cm = delegate::CompileModel(bytes, BuiltinModelPath(), d);
   ASSERT_TRUE(cm.ok()) << cm.status().ToString();
-  const std::string compiled = ::testing::TempDir() + "/profile_test_compiled.tflite";
+  const std::string compiled = systole::testing::TempPath("profile_test_compiled.tflite");
   ASSERT_TRUE(WriteFile(compiled, cm->tflite).ok());
   StatusOr<Profile> src = ProfileModel(BuiltinModelPath(), Options(Backend::kSystemC, "tiny"));
   StatusOr<Profile> a = ProfileModel(compiled, Options(Backend::kAnalytic, "tiny"));
