@@ -164,20 +164,24 @@ std::vector<uint8_t> Options(const std::function<void(flexbuffers::Builder&)>& b
   return fbb.GetBuffer();
 }
 
-void GoodOptions(flexbuffers::Builder& fbb) {
-  fbb.Int("max_detections", 3);
-  fbb.Int("max_classes_per_detection", 1);
-  fbb.Float("nms_score_threshold", 0.1f);
-  fbb.Float("nms_iou_threshold", 0.5f);
-  fbb.Int("num_classes", 2);
-  fbb.Float("y_scale", 10.0f);
-  fbb.Float("x_scale", 10.0f);
-  fbb.Float("h_scale", 5.0f);
-  fbb.Float("w_scale", 5.0f);
+// Writes every option a valid model needs, except the one named `omit` (a
+// test then writes it with a bad value, or leaves it out).
+void GoodOptions(flexbuffers::Builder& fbb, const std::string& omit) {
+  auto i = [&](const char* k, int64_t v) { if (omit != k) fbb.Int(k, v); };
+  auto f = [&](const char* k, float v) { if (omit != k) fbb.Float(k, v); };
+  i("max_detections", 3);
+  i("max_classes_per_detection", 1);
+  f("nms_score_threshold", 0.1f);
+  f("nms_iou_threshold", 0.5f);
+  i("num_classes", 2);
+  f("y_scale", 10.0f);
+  f("x_scale", 10.0f);
+  f("h_scale", 5.0f);
+  f("w_scale", 5.0f);
 }
 
 struct DetectionModel {
-  std::vector<uint8_t> options = Options(GoodOptions);
+  std::vector<uint8_t> options = Options([](flexbuffers::Builder& fbb) { GoodOptions(fbb, ""); });
   tflite::TensorType type = tflite::TensorType_FLOAT32;
   int classes = 3;       // with background
   int anchor_rows = 4;
@@ -235,23 +239,14 @@ TEST(DetectionMalformed, OptionsNotAMap) {
 
 TEST(DetectionMalformed, MissingKey) {
   DetectionModel m;
-  m.options = Options([](flexbuffers::Builder& fbb) {
-    fbb.Int("max_detections", 3);
-    fbb.Int("max_classes_per_detection", 1);
-    fbb.Float("nms_score_threshold", 0.1f);
-    fbb.Int("num_classes", 2);
-    fbb.Float("y_scale", 10.0f);
-    fbb.Float("x_scale", 10.0f);
-    fbb.Float("h_scale", 5.0f);
-    fbb.Float("w_scale", 5.0f);
-  });
+  m.options = Options([](flexbuffers::Builder& fbb) { GoodOptions(fbb, "nms_iou_threshold"); });
   ExpectDetectionError(m, "custom option 'nms_iou_threshold' is missing");
 }
 
 TEST(DetectionMalformed, KeyOfWrongType) {
   DetectionModel m;
   m.options = Options([](flexbuffers::Builder& fbb) {
-    GoodOptions(fbb);
+    GoodOptions(fbb, "");
     fbb.String("detections_per_class", "many");
   });
   ExpectDetectionError(m, "custom option 'detections_per_class' must be a number");
@@ -260,15 +255,8 @@ TEST(DetectionMalformed, KeyOfWrongType) {
 TEST(DetectionMalformed, IouOutOfRange) {
   DetectionModel m;
   m.options = Options([](flexbuffers::Builder& fbb) {
-    fbb.Int("max_detections", 3);
-    fbb.Int("max_classes_per_detection", 1);
-    fbb.Float("nms_score_threshold", 0.1f);
+    GoodOptions(fbb, "nms_iou_threshold");
     fbb.Float("nms_iou_threshold", 1.5f);
-    fbb.Int("num_classes", 2);
-    fbb.Float("y_scale", 10.0f);
-    fbb.Float("x_scale", 10.0f);
-    fbb.Float("h_scale", 5.0f);
-    fbb.Float("w_scale", 5.0f);
   });
   ExpectDetectionError(m, "nms_iou_threshold is 1.5; must be in (0, 1]");
 }
@@ -276,15 +264,8 @@ TEST(DetectionMalformed, IouOutOfRange) {
 TEST(DetectionMalformed, ZeroMaxDetections) {
   DetectionModel m;
   m.options = Options([](flexbuffers::Builder& fbb) {
+    GoodOptions(fbb, "max_detections");
     fbb.Int("max_detections", 0);
-    fbb.Int("max_classes_per_detection", 1);
-    fbb.Float("nms_score_threshold", 0.1f);
-    fbb.Float("nms_iou_threshold", 0.5f);
-    fbb.Int("num_classes", 2);
-    fbb.Float("y_scale", 10.0f);
-    fbb.Float("x_scale", 10.0f);
-    fbb.Float("h_scale", 5.0f);
-    fbb.Float("w_scale", 5.0f);
   });
   ExpectDetectionError(m, "max_detections is 0; must be > 0");
 }

@@ -10,6 +10,7 @@
 #include <gtest/gtest.h>
 
 #include "interpreter/interpreter.h"
+#include "interpreter/kernels/kernel_test_util.h"
 #include "interpreter/model.h"
 #include "interpreter/op_resolver.h"
 #include "testing/model_builder.h"
@@ -22,31 +23,9 @@ using testing::Quant;
 constexpr tflite::TensorType kI8 = tflite::TensorType_INT8;
 constexpr tflite::TensorType kU8 = tflite::TensorType_UINT8;
 
-// Keeps the model alive as long as the interpreter.
-struct Loaded {
-  std::unique_ptr<Model> model;
-  std::unique_ptr<Interpreter> interp;
-};
-
-Status Load(ModelBuilder* mb, Loaded* out) {
-  std::vector<uint8_t> bytes = mb->Finish();
-  EXPECT_TRUE(mb->ok()) << mb->error();
-  auto model = Model::FromBuffer(std::move(bytes));
-  if (!model.ok()) return model.status();
-  out->model = std::move(*model);
-  static const BuiltinOpResolver resolver(TfliteFlavor::kRuy);
-  auto interp = Interpreter::Create(*out->model, resolver);
-  if (!interp.ok()) return interp.status();
-  out->interp = std::move(*interp);
-  return out->interp->AllocateTensors();
-}
-
-void ExpectRejected(ModelBuilder* mb, const std::string& needle) {
-  Loaded l;
-  const Status s = Load(mb, &l);
-  ASSERT_FALSE(s.ok()) << "expected a refusal containing \"" << needle << "\"";
-  EXPECT_NE(s.message().find(needle), std::string::npos) << s.message();
-}
+using testing::ExpectRejected;
+using testing::Load;
+using testing::Loaded;
 
 TEST(ShapeKernelsTest, TransposeRejectsSixDims) {
   ModelBuilder mb;
