@@ -427,7 +427,7 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
     // The array's share over the GEMM-class ops (what issue 14 measures).
     uint64_t gemm_macs = 0, gemm_cycles = 0;
     for (const OpRow& o : op_rows)
-      if (o.op == "CONV_2D" || o.op == "DEPTHWISE_CONV_2D" || o.op == "FULLY_CONNECTED") {
+      if (IsGemmClassOp(o.op)) {
         gemm_macs += o.macs;
         gemm_cycles += o.cycles;
       }
@@ -447,6 +447,10 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
   s += StrFormat("Estimated accelerator latency: %.3f ms at %.0f MHz\n",
                  static_cast<double>(total.cycles) / r.hw.clock_hz * 1e3, r.hw.clock_hz / 1e6);
   return s;
+}
+
+bool IsGemmClassOp(const std::string& op) {
+  return op == "CONV_2D" || op == "DEPTHWISE_CONV_2D" || op == "FULLY_CONNECTED";
 }
 
 }  // namespace systole::delegate

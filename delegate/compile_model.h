@@ -50,6 +50,10 @@ std::string FormatCompileReport(const CompiledModel& result, const std::string& 
 // increasing node order.
 std::string DescribeOpsAsRanges(const std::vector<std::pair<std::string, int>>& ops);
 
+// The GEMM-class ops over which issue 14 measures the array's utilization:
+// CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED.
+bool IsGemmClassOp(const std::string& op);
+
 }  // namespace systole::delegate
 
 #endif  // SYSTOLE_DELEGATE_COMPILE_MODEL_H_

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "delegate/compile_model.h"
 #include "tools/profile.h"
 
 namespace systole::profile {
@@ -39,7 +40,7 @@ void BM_ProfileMobileNetV2(benchmark::State& state, Backend backend, const char*
     // (their cycles x R x C), each layer's cycles including its waits.
     uint64_t macs = 0, layer_cycles = 0;
     for (const Layer& l : p->layers)
-      if (l.op == "CONV_2D" || l.op == "DEPTHWISE_CONV_2D" || l.op == "FULLY_CONNECTED") {
+      if (delegate::IsGemmClassOp(l.op)) {
         macs += l.macs;
         layer_cycles += l.cycles;
       }
