@@ -208,6 +208,13 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   RETURN_IF_ERROR(ReadGraph());
   RETURN_IF_ERROR(PlanLayout());
   CascadeCuts();
+  // The cascade: the input's buffer lives until the last op that follows the
+  // bands (a later buffer placed over its last band would wait for that band).
+  if (!cascade_cuts_.empty()) {
+    const int until = cascade_cuts_.rbegin()->first;
+    for (Root& r : roots_)
+      if (r.first == -1 && r.last < until) r.last = until;
+  }
   RETURN_IF_ERROR(Allocate());
   OpCode pre;
   std::vector<OpCode> ops;
