@@ -243,6 +243,14 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   }
   ScheduleInput si;
   RETURN_IF_ERROR(InputLoads(blob, io, input_bands_ && input_bands_possible_, &si.input_groups));
+  if (input_bands_ && input_bands_possible_) {
+    // All input LOADs are queued at the start: more than the load unit's queue
+    // holds would stall instruction fetch (and the compute behind it).
+    size_t loads = 0;
+    for (const LoadGroup& g : si.input_groups) loads += g.loads.size();
+    if (loads > static_cast<size_t>(hw_.queue_depth))
+      return FailedPrecondition("%zu input LOADs exceed the %d-entry load queue", loads, hw_.queue_depth);
+  }
   si.preamble = pre.compute;
   si.ops = &ops;
   si.stream = !cache;
