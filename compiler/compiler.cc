@@ -6,6 +6,8 @@
 #include <algorithm>
 
 #include "compiler/ops/op.h"
+#include "interpreter/quant_arith.h"
+#include "schema/tflite_generated.h"
 #include "compiler/partition.h"
 #include "compiler/schedule.h"
 #include "compiler/tokens.h"
@@ -58,7 +60,116 @@ void SpillDma(const std::vector<const Root*>& to_load, const std::vector<const R
   }
 }
 
+// The banded input loads CompilePartition tries after the whole one.
+// (Each extra band costs the link's per-transfer latency once per DMA of a
+// band, three for an NCHW image; the cascade needs enough compute that
+// depends on the early bands only to pay for it.)
+std::vector<InputPlan> InputPlans() {
+  return {
+      InputPlan{kInputBands, false},  // bands waited for by their first readers
+      InputPlan{2, true},             // the cascade over 2 and 8 bands
+      InputPlan{8, true},
+  };
+}
+
 }  // namespace
+
+void PartitionCompiler::CascadeCuts() {
+  cascade_cuts_.clear();
+  if (!input_bands_ || !plan_.cascade || spec_.inputs.size() != 1) return;
+  const int nb = plan_.bands;
+  // Rows of tensor t computable from input bands 0..k (k < nb - 1); a tensor
+  // without an entry is complete from the start (constants).
+  std::map<int, std::vector<int>> avail;
+  auto height = [&](int t) {
+    const std::vector<int> d = Dims(T(t));
+    return d.size() == 4 ? d[1] : -1;
+  };
+  int in_t = spec_.inputs[0];
+  const TensorState& ist = ts_.at(in_t);
+  if (ist.transposed_by >= 0) in_t = out(ist.transposed_by);
+  const int h = height(in_t);
+  if (h < 2) return;
+  {
+    std::vector<int> a(nb - 1);
+    const int bands = std::min(nb, h);  // as InputLoads cuts them
+    for (int k = 0; k + 1 < nb; ++k) a[k] = k + 1 < bands ? h * (k + 1) / bands : h;
+    avail[in_t] = a;
+  }
+  auto get = [&](int t) -> std::vector<int> {
+    auto it = avail.find(t);
+    if (it != avail.end()) return it->second;
+    return std::vector<int>(nb - 1, ts_.count(t) && !ts_.at(t).is_const && !IsConstant(T(t)) ? 0 : INT32_MAX);
+  };
+  for (size_t s = 0; s < nodes_.size(); ++s) {
+    const int step = static_cast<int>(s);
+    const int c = code(step);
+    const int o = out(step);
+    if (o == in_t) continue;
+    const int oh = height(o);
+    std::vector<int> a(nb - 1, 0);
+    int sh = 1, dh = 1, kh = 1, pt = 0;
+    if (c == tflite::BuiltinOperator_CONV_2D || c == tflite::BuiltinOperator_DEPTHWISE_CONV_2D ||
+        c == tflite::BuiltinOperator_AVERAGE_POOL_2D || c == tflite::BuiltinOperator_MAX_POOL_2D) {
+      const std::vector<int> id = Dims(T(in(step, 0)));
+      if (id.size() != 4 || oh < 0) continue;
+      int sw = 1, dw = 1, kw = 1, ohh = 0, oww = 0;
+      TfLitePadding pad = kTfLitePaddingValid;
+      if (c == tflite::BuiltinOperator_CONV_2D) {
+        const auto* p = static_cast<const TfLiteConvParams*>(node(step)->builtin_data);
+        sh = p->stride_height, sw = p->stride_width, dh = p->dilation_height_factor, dw = p->dilation_width_factor;
+        pad = p->padding;
+        kh = Dims(T(in(step, 1)))[1], kw = Dims(T(in(step, 1)))[2];
+      } else if (c == tflite::BuiltinOperator_DEPTHWISE_CONV_2D) {
+        const auto* p = static_cast<const TfLiteDepthwiseConvParams*>(node(step)->builtin_data);
+        sh = p->stride_height, sw = p->stride_width, dh = p->dilation_height_factor, dw = p->dilation_width_factor;
+        pad = p->padding;
+        kh = Dims(T(in(step, 1)))[1], kw = Dims(T(in(step, 1)))[2];
+      } else {
+        const auto* p = static_cast<const TfLitePoolParams*>(node(step)->builtin_data);
+        sh = p->stride_height, sw = p->stride_width, pad = p->padding;
+        kh = p->filter_height, kw = p->filter_width;
+      }
+      pt = quant_arith::PaddingHeightWidth(sh, sw, dh, dw, id[1], id[2], kh, kw, pad, &ohh, &oww).height;
+      const std::vector<int> ia = get(in(step, 0));
+      for (int k = 0; k + 1 < nb; ++k) {
+        if (ia[k] >= id[1]) {
+          a[k] = oh;
+          continue;
+        }
+        // Output row y reads input rows up to y*sh - pt + (kh-1)*dh.
+        const int64_t num = int64_t{ia[k]} - 1 + pt - int64_t{kh - 1} * dh;
+        a[k] = num < 0 ? 0 : static_cast<int>(std::min<int64_t>(oh, num / sh + 1));
+      }
+    } else if (c == tflite::BuiltinOperator_PAD && oh >= 0) {
+      const int top = T(in(step, 1))->data.i32[2];
+      const int ih = height(in(step, 0));
+      const std::vector<int> ia = get(in(step, 0));
+      for (int k = 0; k + 1 < nb; ++k) a[k] = ia[k] >= ih ? oh : std::min(oh, ia[k] + top);
+    } else {
+      // Anything else waits for its whole input.
+      bool full = true;
+      for (int i = 0; i < node(step)->inputs->size; ++i) {
+        if (in(step, i) < 0) continue;
+        const std::vector<int> ia = get(in(step, i));
+        const int ih = height(in(step, i));
+        for (int k = 0; k + 1 < nb; ++k) full &= ia[k] == INT32_MAX || (ih >= 0 && ia[k] >= ih);
+      }
+      for (int k = 0; k + 1 < nb; ++k) a[k] = full ? std::max(oh, 1) : 0;
+      if (!full) {
+        avail[o] = a;
+        continue;
+      }
+      a.assign(nb - 1, INT32_MAX);
+    }
+    avail[o] = a;
+    if (oh < 0) continue;
+    std::vector<int> cuts;
+    for (int k = 0; k + 1 < nb; ++k)
+      if (a[k] > 0 && a[k] < oh && (cuts.empty() || cuts.back() != a[k])) cuts.push_back(a[k]);
+    if (!cuts.empty()) cascade_cuts_[step] = cuts;
+  }
+}
 
 Status PartitionCompiler::Lower(int step, OpCode* oc) {
   lowering_step_ = step;
@@ -96,6 +207,14 @@ Status PartitionCompiler::LowerAll(OpCode* pre, std::vector<OpCode>* ops) {
 StatusOr<CompiledPartition> PartitionCompiler::Run() {
   RETURN_IF_ERROR(ReadGraph());
   RETURN_IF_ERROR(PlanLayout());
+  CascadeCuts();
+  // The cascade: the input's buffer lives until the last op that follows the
+  // bands (a later buffer placed over its last band would wait for that band).
+  if (!cascade_cuts_.empty()) {
+    const int until = cascade_cuts_.rbegin()->first;
+    for (Root& r : roots_)
+      if (r.first == -1 && r.last < until) r.last = until;
+  }
   RETURN_IF_ERROR(Allocate());
   OpCode pre;
   std::vector<OpCode> ops;
@@ -117,14 +236,27 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   // loaded in row bands that compute waits for one by one. (Streamed
   // parameters share the load unit's token stream in a fixed order, so they
   // keep one input token.)
-  input_bands_possible_ = cache && io.inputs.size() == 1 && ts_[io.inputs[0].tensor].view.h >= 2;
+  // (An NCHW input the DMA transposes is banded by the rows of its NHWC view.)
+  if (cache && io.inputs.size() == 1) {
+    const TensorState& ist = ts_[io.inputs[0].tensor];
+    input_bands_possible_ = (ist.transposed_by >= 0 ? ts_[out(ist.transposed_by)].view : ist.view).h >= 2;
+  }
   ScheduleInput si;
   RETURN_IF_ERROR(InputLoads(blob, io, input_bands_ && input_bands_possible_, &si.input_groups));
+  if (input_bands_ && input_bands_possible_) {
+    // All input LOADs are queued at the start: more than the load unit's queue
+    // holds would stall instruction fetch (and the compute behind it).
+    size_t loads = 0;
+    for (const LoadGroup& g : si.input_groups) loads += g.loads.size();
+    if (loads > static_cast<size_t>(hw_.queue_depth))
+      return FailedPrecondition("%zu input LOADs exceed the %d-entry load queue", loads, hw_.queue_depth);
+  }
   si.preamble = pre.compute;
   si.ops = &ops;
   si.stream = !cache;
   si.block_at = blob.block_at;
   si.pbuf_half = half;
+  si.cascade = plan_.cascade;
   RETURN_IF_ERROR(OutputStores(io, &si.stores));
   ASSIGN_OR_RETURN(Schedule schedule, ScheduleInference(si));
   return Write(ops, blob, io, cache, half, schedule);
@@ -136,21 +268,24 @@ StatusOr<CompiledPartition> CompilePartition(TfLiteContext* context, const Parti
   // Compiled twice, with the partition input loaded whole and in row bands
   // overlapping the first layers; the estimator picks (each band costs the
   // link's per-transfer latency, so banding wins only when compute can hide it).
-  PartitionCompiler first(context, partition, options, false);
+  PartitionCompiler first(context, partition, options);
   StatusOr<CompiledPartition> whole = first.Run();
   // Activations that do not fit ABUF: every op in row bands through host
   // memory (docs/tiling.md). When tiling cannot take the partition, the
   // layout's error stands.
   if (!whole.ok() && first.abuf_overflow()) {
-    StatusOr<CompiledPartition> tiled = PartitionCompiler(context, partition, options, false).RunTiled();
+    StatusOr<CompiledPartition> tiled = PartitionCompiler(context, partition, options).RunTiled();
     if (tiled.ok()) return tiled;
     if (tiled.status().code() != StatusCode::kUnimplemented) return tiled;
     return whole;
   }
-  if (!whole.ok() || !first.input_bands_possible()) return whole;
-  StatusOr<CompiledPartition> banded = PartitionCompiler(context, partition, options, true).Run();
-  if (banded.ok() && banded->report.estimated_cycles < whole->report.estimated_cycles) return banded;
-  return whole;
+  if (!whole.ok() || !first.input_bands_possible() || !options.input_bands) return whole;
+  StatusOr<CompiledPartition> best = std::move(whole);
+  for (const InputPlan& plan : InputPlans()) {
+    StatusOr<CompiledPartition> banded = PartitionCompiler(context, partition, options, plan).Run();
+    if (banded.ok() && banded->report.estimated_cycles < best->report.estimated_cycles) best = std::move(banded);
+  }
+  return best;
 }
 
 }  // namespace systole::compiler

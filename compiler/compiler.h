@@ -40,6 +40,10 @@ struct CompileOptions {
   // The TFLite build whose arithmetic the executable reproduces
   // (common/tflite_flavor.h); recorded in the executable.
   TfliteFlavor flavor = HostTfliteFlavor();
+  // Also try loading a single input in row bands overlapping compute (and
+  // cascading the first layers under it), kept when the estimator finds it
+  // faster (docs/compiler.md, "Input bands"). false: the input is loaded whole.
+  bool input_bands = true;
 };
 
 // Why an op can or cannot run on the accelerator. ok() = supported.
@@ -78,6 +82,11 @@ struct CompileReport {
   uint64_t cascades = 0;  // groups of ops run band by band together
   uint64_t bands = 0;     // over all groups
   uint64_t host_load_bytes = 0, host_store_bytes = 0;
+  // The partition input loaded in row bands (0: whole), and with the
+  // cascade (docs/compiler.md, "Input bands"): how many ops' instructions
+  // interleave with each other under the input DMA.
+  int input_bands = 0;
+  int cascaded_ops = 0;
 };
 
 struct CompiledPartition {

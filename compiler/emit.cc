@@ -193,9 +193,7 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
       [&](int c) { return g.shift[c]; });
   if (g.ow > static_cast<int>(hw_.acc_rows) || g.ow > 65535)
     return OpError(step, StrFormat("output rows of %d pixels exceed the %u accumulator rows", g.ow, hw_.acc_rows));
-  const int rows_per_block = RowsPerBlock(g.oh, g.ow);
-  for (int oy0 = 0; oy0 < g.oh; oy0 += rows_per_block) {
-    const int rows = std::min(rows_per_block, g.oh - oy0);
+  for (const auto& [oy0, rows] : RowBlocks(0, g.oh, g.ow)) {
     const int m = rows * g.ow;
     for (int t = 0, n0 = 0; n0 < g.cout; n0 += C_, ++t) {
       const int n = std::min(C_, g.cout - n0);

@@ -66,7 +66,7 @@ Status PartitionCompiler::InputLoads(const ParameterBlob& blob, const HostIo& io
     const TensorState& ist = ts_.at(b.tensor);
     const bool transposed = ist.transposed_by >= 0;
     const View& v = transposed ? ts_.at(out(ist.transposed_by)).view : ist.view;
-    const int nb = banded ? std::min(kInputBands, v.h) : 1;
+    const int nb = banded ? std::min(std::max(plan_.bands, 1), v.h) : 1;
     for (int k = 0; k < nb; ++k) {
       if (k > 0) groups->push_back(LoadGroup{});
       const int y0 = v.h * k / nb, y1 = v.h * (k + 1) / nb;

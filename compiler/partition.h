@@ -43,6 +43,21 @@ constexpr uint32_t kMaxRowBytes = (1u << 24) - 1;  // LOAD/STORE row_bytes field
 constexpr uint32_t kMaxRows = 65535;
 constexpr int kInputBands = 4;  // row bands of a partition input, each its own DMA token
 
+// How a partition's single input is loaded (CompilePartition tries several
+// and keeps the fastest by the estimator):
+//  bands == 0: whole, one token;
+//  bands > 0: in `bands` row bands, each its own token; without `cascade`,
+//    compute waits for each band just before its first reader; with it,
+//    every piece of compute runs as soon as the bands it depends on are in
+//    (ScheduleInput::cascade), and the convolutions and pools whose rows
+//    follow the input's work in row blocks cut where each band ends
+//    (CascadeCuts, RowBlocks), so that the later layers follow the first
+//    ones band by band.
+struct InputPlan {
+  int bands = 0;
+  bool cascade = false;
+};
+
 // A tensor's place in ABUF: element (y, x, c) is at
 // buffer base + offset + y * row_pitch + x * pix_pitch + c.
 struct View {
@@ -180,8 +195,9 @@ class PartitionCompiler {
  public:
   // input_bands: load a partition input in row bands that compute consumes
   // as they arrive (and block the ops reading it by as many row blocks).
-  PartitionCompiler(TfLiteContext* ctx, const PartitionSpec& spec, const CompileOptions& opts, bool input_bands)
-      : ctx_(ctx), spec_(spec), opts_(opts), hw_(opts.hw), R_(hw_.rows), C_(hw_.cols), input_bands_(input_bands) {}
+  PartitionCompiler(TfLiteContext* ctx, const PartitionSpec& spec, const CompileOptions& opts, InputPlan plan = {})
+      : ctx_(ctx), spec_(spec), opts_(opts), hw_(opts.hw), R_(hw_.rows), C_(hw_.cols), input_bands_(plan.bands > 0),
+        plan_(plan) {}
 
   StatusOr<CompiledPartition> Run();
   // The partition with every activation in host memory and every op in row
@@ -218,12 +234,43 @@ class PartitionCompiler {
         const auto it = ts_.find(in(lowering_step_, i));
         if (it == ts_.end() || it->second.is_const || IsConstant(T(it->first))) continue;
         if (roots_[it->second.view.root].first == -1)
-          rows = std::min(rows, std::max(1, (oh + kInputBands - 1) / kInputBands));
+          rows = std::min(rows, std::max(1, (oh + plan_.bands - 1) / plan_.bands));
         break;
       }
     }
     return rows;
   }
+  // The output row blocks [first, first + rows) an op with rows [y0, y1) of
+  // `ow` accumulator pixels works in: RowsPerBlock's uniform blocks, or
+  // with the input cascade, blocks cut at the rows each input band makes
+  // computable (cascade_cuts_), at most the accumulator's rows each.
+  std::vector<std::pair<int, int>> RowBlocks(int y0, int y1, int ow) const {
+    std::vector<std::pair<int, int>> blocks;
+    const auto cuts = cascade_cuts_.find(lowering_step_);
+    if (band_.active || !plan_.cascade || cuts == cascade_cuts_.end()) {
+      const int rows = RowsPerBlock(y1 - y0, ow);
+      for (int y = y0; y < y1; y += rows) blocks.push_back({y, std::min(rows, y1 - y)});
+      return blocks;
+    }
+    const int most = std::max(1, std::min<int>(y1 - y0, std::min<int64_t>(hw_.acc_rows, 65535) / ow));
+    std::vector<int> ends;
+    for (int c : cuts->second)
+      if (c > y0 && c < y1) ends.push_back(c);
+    ends.push_back(y1);
+    int y = y0;
+    for (int e : ends) {
+      const int n = (e - y + most - 1) / most;  // pieces of this stretch, as even as possible
+      for (int i = 0; i < n; ++i) {
+        const int b = y + (e - y) * i / n, f = y + (e - y) * (i + 1) / n;
+        blocks.push_back({b, f - b});
+      }
+      y = e;
+    }
+    return blocks;
+  }
+  // With the input cascade: per step, the output rows computable from input
+  // bands 0..k for each band but the last (compiler.cc).
+  void CascadeCuts();
   // The output rows an op lowers: all of them, or in a tiled partition the
   // current band's (views then map absolute rows into the band's buffers).
   struct BandWindow {
@@ -348,6 +395,8 @@ class PartitionCompiler {
   std::map<int, TensorState> ts_;
   std::vector<Root> roots_;
   const bool input_bands_;
+  const InputPlan plan_;
+  std::map<int, std::vector<int>> cascade_cuts_;  // step -> output rows (CascadeCuts)
   bool input_bands_possible_ = false;
   int lowering_step_ = -1;
   std::set<int> fused_pads_;          // steps whose PAD is free (input written in place)

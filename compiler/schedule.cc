@@ -1,6 +1,7 @@
 #include "compiler/schedule.h"
 
 #include <algorithm>
+#include <iterator>
 #include <map>
 
 #include "compiler/tokens.h"
@@ -45,6 +46,138 @@ std::vector<Instruction> LinearParameterLoads(uint64_t host_off, uint64_t pbuf_a
 
 namespace {
 
+constexpr uint64_t kVregBytes = uint64_t{1} << 40;  // the vector registers, above every ABUF address
+constexpr uint64_t kEverything = ~uint64_t{0};
+
+using Spans = std::vector<std::pair<uint64_t, uint64_t>>;
+
+// A union of [begin, end) intervals, kept merged.
+class IntervalSet {
+ public:
+  void Add(uint64_t b, uint64_t e) {
+    if (b >= e) return;
+    auto it = m_.upper_bound(b);
+    if (it != m_.begin() && std::prev(it)->second >= b) {
+      --it;
+      b = it->first;
+      e = std::max(e, it->second);
+      it = m_.erase(it);
+    }
+    while (it != m_.end() && it->first <= e) {
+      e = std::max(e, it->second);
+      it = m_.erase(it);
+    }
+    m_[b] = e;
+  }
+  void Add(const Spans& v) {
+    for (const auto& [b, e] : v) Add(b, e);
+  }
+  bool Touches(uint64_t b, uint64_t e) const {
+    if (b >= e) return false;
+    auto it = m_.lower_bound(e);  // first interval starting at or after e
+    return it != m_.begin() && std::prev(it)->second > b;
+  }
+  bool Touches(const Spans& v) const {
+    for (const auto& [b, e] : v)
+      if (Touches(b, e)) return true;
+    return false;
+  }
+
+ private:
+  std::map<uint64_t, uint64_t> m_;
+};
+
+}  // namespace
+
+Accesses AccessesOf(const Instruction& insn) {
+  Accesses x;
+  const std::pair<uint64_t, uint64_t> vregs{kVregBytes, kVregBytes + 64};
+  const std::pair<uint64_t, uint64_t> all{0, kEverything};
+  auto span = [](uint64_t b, uint64_t len) { return std::make_pair(b, b + len); };
+  switch (insn.opcode()) {
+    case isa::Opcode::kNop:
+    case isa::Opcode::kLoadWeights:
+      break;
+    case isa::Opcode::kMatmul:
+    case isa::Opcode::kVmacc:
+    case isa::Opcode::kVmaccWide:
+      x.reads = sim::AbufReads(insn);
+      break;
+    case isa::Opcode::kPostproc: {
+      const auto& a = insn.as<isa::PostprocArgs>();
+      x.writes.push_back(span(a.dst_addr, uint64_t{a.m - 1} * a.dst_stride + a.n));
+      break;
+    }
+    case isa::Opcode::kVadd:
+    case isa::Opcode::kVsub:
+    case isa::Opcode::kVmul: {
+      x.reads = sim::AbufReads(insn);
+      x.reads.push_back(vregs);
+      uint64_t dst = 0, len = 0;
+      if (insn.opcode() == isa::Opcode::kVadd) dst = insn.as<isa::VaddArgs>().dst, len = insn.as<isa::VaddArgs>().len;
+      if (insn.opcode() == isa::Opcode::kVsub) dst = insn.as<isa::VsubArgs>().dst, len = insn.as<isa::VsubArgs>().len;
+      if (insn.opcode() == isa::Opcode::kVmul) dst = insn.as<isa::VmulArgs>().dst, len = insn.as<isa::VmulArgs>().len;
+      x.writes.push_back(span(dst, len));
+      break;
+    }
+    case isa::Opcode::kVlut: {
+      const auto& a = insn.as<isa::VlutArgs>();
+      x.reads = sim::AbufReads(insn);
+      x.writes.push_back(span(a.dst, a.len));
+      break;
+    }
+    case isa::Opcode::kVfill: {
+      const auto& a = insn.as<isa::VfillArgs>();
+      x.writes.push_back(span(a.dst, a.len));
+      break;
+    }
+    case isa::Opcode::kSetreg:
+      x.writes.push_back(vregs);
+      break;
+    default:  // pools, SOFTMAX, anything else: a barrier
+      x.reads.push_back(all);
+      x.writes.push_back(all);
+      break;
+  }
+  return x;
+}
+
+std::vector<size_t> UnitEnds(const std::vector<Instruction>& compute) {
+  // Per index, the kind of the next accumulator access at or after it
+  // (0 none, 1 a fresh sum, 2 anything else) and of the next weight-register
+  // access (0 none, 1 LOAD_WEIGHTS, 2 MATMUL).
+  const size_t n = compute.size();
+  std::vector<int> next_acc(n + 1, 0), next_w(n + 1, 0);
+  for (size_t i = n; i-- > 0;) {
+    const Instruction& insn = compute[i];
+    next_acc[i] = next_acc[i + 1];
+    next_w[i] = next_w[i + 1];
+    switch (insn.opcode()) {
+      case isa::Opcode::kMatmul:
+        next_acc[i] = insn.as<isa::MatmulArgs>().accumulate ? 2 : 1;
+        next_w[i] = 2;
+        break;
+      case isa::Opcode::kVmacc: next_acc[i] = insn.as<isa::VmaccArgs>().accumulate ? 2 : 1; break;
+      case isa::Opcode::kVmaccWide: next_acc[i] = insn.as<isa::VmaccWideArgs>().accumulate ? 2 : 1; break;
+      case isa::Opcode::kPostproc: next_acc[i] = 2; break;
+      case isa::Opcode::kLoadWeights: next_w[i] = 1; break;
+      default: break;
+    }
+  }
+  std::vector<size_t> ends;
+  bool acc_dirty = false;  // accumulator rows written and not yet read out
+  for (size_t i = 0; i < n; ++i) {
+    const isa::Opcode op = compute[i].opcode();
+    if (op == isa::Opcode::kMatmul || op == isa::Opcode::kVmacc || op == isa::Opcode::kVmaccWide) acc_dirty = true;
+    if (op == isa::Opcode::kPostproc) acc_dirty = false;
+    if (i + 1 == n || (!acc_dirty && op != isa::Opcode::kLoadWeights && next_acc[i + 1] != 2 && next_w[i + 1] != 2))
+      ends.push_back(i + 1);
+  }
+  return ends;
+}
+
+namespace {
+
 class Scheduler {
  public:
   explicit Scheduler(const ScheduleInput& in) : in_(in), ops_(*in.ops) {
@@ -57,6 +190,7 @@ class Scheduler {
 
   StatusOr<Schedule> Run() {
     if (in_.input_groups.empty() || in_.ops == nullptr) return InvalidArgument("schedule: no input loads");
+    if (in_.cascade && !in_.stream && in_.input_groups.size() > 1) return RunCascade();
     RETURN_IF_ERROR(InputLoads());
     if (in_.stream)
       for (size_t j = 0; j < std::min<size_t>(2, blocks_.size()); ++j) StreamLoad(j);
@@ -67,6 +201,11 @@ class Scheduler {
       out_.seq.push_back(i);
     }
     for (size_t s = 0; s < ops_.size(); ++s) Op(static_cast<int>(s));
+    return Finish();
+  }
+
+ private:
+  StatusOr<Schedule> Finish() {
     WaitForAllGroups();
     out_.seq.push_back(ComputeNop(Signal(kCompute, kStore)));
     if (in_.stores.empty()) return InvalidArgument("partition has no outputs");
@@ -77,7 +216,139 @@ class Scheduler {
     return std::move(out_);
   }
 
- private:
+  // The cascade (cached parameters, input in n row-band groups): the
+  // preamble and every op's compute are cut into units (UnitEnds) and each
+  // unit gets a phase, the number of the last input group it has to wait
+  // for: at least the last group whose bytes it reads or writes, and at
+  // least the phase of every earlier unit it conflicts with (one writes
+  // what the other reads or writes). Compute then runs phase 0's units,
+  // waits for group 1, runs phase 1's units, ... each phase in program
+  // order. Conflicting units keep their order (an earlier unit's phase is
+  // never higher), and no unit carries accumulator or weight state into
+  // another, so the results are those of the program order. An op with
+  // between-op DMA (or token flags) and everything after it is in the last
+  // phase, in program order, as without the cascade.
+  StatusOr<Schedule> RunCascade() {
+    RETURN_IF_ERROR(InputLoads());
+    out_.seq.push_back(ComputeNop(Wait(kCompute, kLoad)));
+    popped_ = 1;
+    const std::vector<LoadGroup>& g = in_.input_groups;
+    const int last = static_cast<int>(g.size()) - 1;
+    struct Unit {
+      int op;  // -1: the preamble
+      std::vector<Instruction> insns;
+      int phase;
+    };
+    std::vector<Unit> units;
+    // The spans of the units placed so far, by phase.
+    std::vector<IntervalSet> reads(g.size()), writes(g.size());
+    bool barrier = false;
+    auto place = [&](int op, std::vector<Instruction> insns) {
+      Unit u{op, std::move(insns), 0};
+      if (barrier) {
+        u.phase = last;
+        units.push_back(std::move(u));
+        return;
+      }
+      Accesses a;
+      for (const Instruction& i : u.insns) {
+        Accesses x = AccessesOf(i);
+        a.reads.insert(a.reads.end(), x.reads.begin(), x.reads.end());
+        a.writes.insert(a.writes.end(), x.writes.begin(), x.writes.end());
+      }
+      for (int k = last; k > u.phase; --k) {
+        IntervalSet band;
+        band.Add(g[k].abuf_begin, g[k].abuf_end);
+        if (band.Touches(a.reads) || band.Touches(a.writes) || writes[k].Touches(a.reads) ||
+            writes[k].Touches(a.writes) || reads[k].Touches(a.writes)) {
+          u.phase = k;
+          break;
+        }
+      }
+      reads[u.phase].Add(a.reads);
+      writes[u.phase].Add(a.writes);
+      units.push_back(std::move(u));
+    };
+    for (const Instruction& i : in_.preamble) place(-1, {i});
+    size_t tail_from = ops_.size();  // the first op emitted after every phase (program order)
+    for (size_t s = 0; s < ops_.size(); ++s) {
+      const OpCode& op = ops_[s];
+      bool flags = false;
+      for (const Instruction& i : op.compute) flags |= i.deps.pop_prev || i.deps.pop_next || i.deps.push_prev || i.deps.push_next;
+      if (!op.pre.empty() || !op.post.empty() || flags) {
+        tail_from = s;
+        break;
+      }
+      std::vector<Instruction> insns = op.compute;
+      for (Instruction& i : insns) RelocatePbuf(&i, in_.block_at[s]);
+      size_t b = 0;
+      for (size_t e : UnitEnds(insns)) {
+        place(static_cast<int>(s), std::vector<Instruction>(insns.begin() + b, insns.begin() + e));
+        b = e;
+      }
+      if (insns.empty()) units.push_back(Unit{static_cast<int>(s), {}, 0});
+    }
+    // Emission, recording where each op's instructions went.
+    std::vector<std::vector<uint64_t>> at(ops_.size());
+    for (int k = 0; k <= last; ++k) {
+      if (k > 0) PopGroup();
+      for (const Unit& u : units) {
+        if (u.phase != k) continue;
+        if (u.phase < last) ++out_.cascade_units;
+        for (const Instruction& i : u.insns) {
+          if (u.op >= 0) at[u.op].push_back(out_.seq.size());
+          out_.seq.push_back(i);
+        }
+      }
+    }
+    // Ranges: the ops up to the last one with an instruction before another
+    // op's share one range; the rest are contiguous in program order.
+    int shared = -1;  // last op index inside the shared range
+    uint64_t hi = 0;  // one past the shared range
+    uint64_t seen_max = 0;
+    for (size_t s = 0; s < tail_from; ++s)
+      for (uint64_t i : at[s]) {
+        if (i < seen_max) shared = static_cast<int>(s);
+        seen_max = std::max(seen_max, i + 1);
+      }
+    out_.op_ranges.assign(ops_.size(), {0, 0});
+    if (shared >= 0) {
+      for (int s = 0; s <= shared; ++s)
+        for (uint64_t i : at[s]) hi = std::max(hi, i + 1);
+      // Ops after `shared` with an instruction inside join it.
+      for (size_t s = static_cast<size_t>(shared) + 1; s < tail_from; ++s)
+        if (!at[s].empty() && at[s].front() < hi) {
+          shared = static_cast<int>(s);
+          for (uint64_t i : at[s]) hi = std::max(hi, i + 1);
+        }
+      int owner = -1;
+      for (int s = 0; s <= shared && owner < 0; ++s)
+        if (!at[s].empty()) owner = s;
+      // The range starts after the loads and the first wait (where the
+      // program-order schedule's first op would start).
+      uint64_t begin = hi;
+      for (int s = 0; s <= shared; ++s)
+        if (!at[s].empty()) begin = std::min(begin, at[s].front());
+      for (int s = 0; s <= shared; ++s) out_.op_ranges[s] = {s < owner ? begin : hi, 0};
+      out_.op_ranges[owner] = {begin, hi - begin};
+      out_.cascaded_ops = shared + 1;
+    }
+    for (size_t s = static_cast<size_t>(shared + 1); s < tail_from; ++s) {
+      if (at[s].empty()) {
+        // An op without instructions sits where the next one starts.
+        uint64_t next = out_.seq.size();
+        for (size_t t = s + 1; t < tail_from && next == out_.seq.size(); ++t)
+          if (!at[t].empty()) next = at[t].front();
+        out_.op_ranges[s] = {next, 0};
+      } else {
+        out_.op_ranges[s] = {at[s].front(), at[s].back() + 1 - at[s].front()};
+      }
+    }
+    for (size_t s = tail_from; s < ops_.size(); ++s) Op(static_cast<int>(s));
+    return Finish();
+  }
+
+
   // Each group's last load signals compute.
   Status InputLoads() {
     for (const LoadGroup& g : in_.input_groups) {
@@ -142,7 +413,8 @@ class Scheduler {
         StreamLoad(j + 2);
       }
     }
-    out_.op_ranges.push_back({begin, out_.seq.size() - begin});
+    if (out_.op_ranges.size() <= static_cast<size_t>(s)) out_.op_ranges.resize(s + 1);
+    out_.op_ranges[s] = {begin, out_.seq.size() - begin};
   }
 
   const ScheduleInput& in_;

@@ -40,12 +40,37 @@ struct ScheduleInput {
   std::vector<uint32_t> block_at;
   uint32_t pbuf_half = 0;
   std::vector<Instruction> stores;  // output stores; the first waits for compute
+  // With several input groups and cached parameters: run every piece of
+  // compute as soon as the input bands it depends on have arrived (a cascade
+  // of the first layers band by band under the input DMA), instead of only
+  // delaying each band's wait to its first reader. See CascadePhases.
+  bool cascade = false;
 };
 
 struct Schedule {
   std::vector<Instruction> seq;
-  std::vector<std::pair<uint64_t, uint64_t>> op_ranges;  // (first index, count) of each op in seq
+  // (first index, count) of each op in seq. Ops whose instructions the
+  // cascade interleaved share one range, given to the first of them with
+  // compute instructions (the others get empty ranges), as tiled cascades.
+  std::vector<std::pair<uint64_t, uint64_t>> op_ranges;
+  int cascaded_ops = 0;      // ops inside the interleaved range (0: none)
+  int cascade_units = 0;     // pieces of compute moved ahead of the last input band
 };
+
+// A compute instruction's ABUF accesses for the cascade's dependence test,
+// as [begin, end) spans; the vector registers (SETREG, read by the vector
+// and pool instructions) appear as bytes above every ABUF address. An
+// instruction whose writes are not modelled writes "everything".
+struct Accesses {
+  std::vector<std::pair<uint64_t, uint64_t>> reads, writes;
+};
+Accesses AccessesOf(const Instruction& insn);
+
+// Splits one op's compute instructions into units that carry no accumulator
+// or weight-register state across their ends (a unit ends after a POSTPROC
+// when the next accumulator access starts a fresh sum and the next array use
+// loads its weights first). Returns the index one past each unit's end.
+std::vector<size_t> UnitEnds(const std::vector<Instruction>& compute);
 
 StatusOr<Schedule> ScheduleInference(const ScheduleInput& in);
 

@@ -191,6 +191,72 @@ TEST(Schedule, EveryBandArrivesBeforeBetweenOpDmaAndTheStores) {
   ExpectBalancedTokens(q);
 }
 
+// The cascade: each op's two units (one per band) run as soon as their band
+// is in, so op 1's first unit runs before band 1's wait; a unit writing
+// bytes a later unit of a lower phase reads keeps its order (a WAR), and a
+// unit writing into band 1's bytes waits for band 1.
+TEST(Schedule, CascadeRunsEachUnitAfterTheBandsItDependsOn) {
+  auto two = [](Instruction a, Instruction b) {
+    OpCode op;
+    op.params.assign(256, 0);
+    op.compute = {a, b};
+    return op;
+  };
+  std::vector<OpCode> ops = {
+      two(Vlut(0, 64, 256, 0), Vlut(64, 64, 320, 0)),     // op 0: band 0 -> [256, 320), band 1 -> [320, 384)
+      two(Vlut(256, 64, 512, 0), Vlut(320, 64, 576, 0)),  // op 1: follows op 0 row by row
+      two(Vlut(512, 16, 96, 0), Vlut(576, 16, 700, 0)),   // op 2: its first unit writes into band 1's bytes
+  };
+  ScheduleInput in;
+  in.input_groups.push_back(LoadGroup{{AbufLoad(0, 64)}, 0, 64});
+  in.input_groups.push_back(LoadGroup{{AbufLoad(64, 64)}, 64, 128});
+  in.ops = &ops;
+  in.block_at = {0, 256, 512};
+  in.stores = {Store()};
+  in.cascade = true;
+  StatusOr<Schedule> s = ScheduleInference(in);
+  ASSERT_TRUE(s.ok()) << s.status().ToString();
+  const std::vector<Instruction>& q = s->seq;
+  ASSERT_EQ(q.size(), 12u);
+  EXPECT_TRUE(IsNop(q[2]) && Same(q[2].deps, Wait(kCompute, kLoad)));  // band 0
+  EXPECT_EQ(q[3].as<isa::VlutArgs>().src, 0u);                          // op 0, band 0
+  EXPECT_EQ(q[4].as<isa::VlutArgs>().src, 256u);                        // op 1, band 0: before band 1
+  EXPECT_TRUE(IsNop(q[5]) && Same(q[5].deps, Wait(kCompute, kLoad)));  // band 1
+  EXPECT_EQ(q[6].as<isa::VlutArgs>().src, 64u);
+  EXPECT_EQ(q[7].as<isa::VlutArgs>().src, 320u);
+  EXPECT_EQ(q[8].as<isa::VlutArgs>().dst, 96u);  // writes band 1's bytes: after its wait
+  EXPECT_EQ(q[9].as<isa::VlutArgs>().dst, 700u);
+  EXPECT_EQ(q[3].as<isa::VlutArgs>().lut_addr, 0u);  // relocated by block
+  EXPECT_EQ(q[4].as<isa::VlutArgs>().lut_addr, 256u);
+  EXPECT_EQ(s->cascaded_ops, 2);
+  EXPECT_EQ(s->op_ranges[0], std::make_pair(uint64_t{3}, uint64_t{5}));  // ops 0 and 1 share one range
+  EXPECT_EQ(s->op_ranges[1], std::make_pair(uint64_t{8}, uint64_t{0}));
+  EXPECT_EQ(s->op_ranges[2], std::make_pair(uint64_t{8}, uint64_t{2}));
+  ExpectBalancedTokens(q);
+}
+
+TEST(Schedule, UnitsEndWhereNoAccumulatorOrWeightStateIsLive) {
+  auto lw = [] { return Instruction{{}, isa::LoadWeightsArgs{}}; };
+  auto mm = [](bool acc) {
+    isa::MatmulArgs m;
+    m.m = 1;
+    m.k = 1;
+    m.a_inner_count = 1;
+    m.accumulate = acc;
+    return Instruction{{}, m};
+  };
+  isa::PostprocArgs pa;
+  pa.m = 1;
+  pa.n = 1;
+  const Instruction pp{{}, pa};
+  // Two Cout tiles of one block (the second accumulating two slices), then a
+  // copy: ends after each POSTPROC and after the copy.
+  EXPECT_EQ(UnitEnds({lw(), mm(false), pp, lw(), mm(false), lw(), mm(true), pp, Vlut(0, 1, 8, 0)}),
+            (std::vector<size_t>{3, 8, 9}));
+  // A second POSTPROC reading the same sums, and weights reused by a later MATMUL: no end between.
+  EXPECT_EQ(UnitEnds({lw(), mm(false), pp, pp, mm(false), pp}), (std::vector<size_t>{6}));
+}
+
 TEST(Schedule, RefusesAPartitionWithoutInputsOrOutputs) {
   std::vector<OpCode> ops = {CopyOp(0, 64)};
   ScheduleInput in;

@@ -144,6 +144,8 @@ StatusOr<CompiledPartition> PartitionCompiler::Write(const std::vector<OpCode>& 
   rep.cascades = tiled_groups_;
   rep.host_load_bytes = host_load_bytes_;
   rep.host_store_bytes = host_store_bytes_;
+  rep.input_bands = input_bands_ && input_bands_possible_ ? plan_.bands : 0;
+  rep.cascaded_ops = schedule.cascaded_ops;
   const sim::CoreConfig core = hw_.core();
   for (size_t s = 0; s < ops.size(); ++s) {
     OpReport o;

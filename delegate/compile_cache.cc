@@ -138,6 +138,7 @@ std::string PartitionKey(TfLiteContext* ctx, const compiler::PartitionSpec& spec
   w.Float(hw.link.latency_seconds);
   w.Int(options.cache_parameters);
   w.Int(static_cast<int>(options.flavor));
+  w.Int(options.input_bands);
   w.Ints(spec.nodes);
   w.Ints(spec.inputs);
   w.Ints(spec.outputs);

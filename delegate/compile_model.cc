@@ -388,6 +388,14 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
                    i, p.nodes.size(), p.nodes.size() == 1 ? "" : "s", p.nodes.empty() ? -1 : p.nodes[0],
                    static_cast<unsigned long long>(ps.macs), static_cast<unsigned long long>(ps.cycles),
                    KiB(ps.cached).c_str(), KiB(ps.streamed).c_str());
+    // Banded inputs (docs/compiler.md, "Input bands").
+    for (const Step& step : p.steps) {
+      if (step.precompiled || step.compiled->report.input_bands == 0) continue;
+      const compiler::CompileReport& br = step.compiled->report;
+      s += StrFormat("  input loaded in %d row bands", br.input_bands);
+      if (br.cascaded_ops > 0) s += StrFormat(", the first %d ops cascaded under its DMA", br.cascaded_ops);
+      s += "\n";
+    }
     // Tiled executables (docs/tiling.md): their bands, peak ABUF and host traffic.
     for (const Step& step : p.steps) {
       if (step.precompiled || !step.compiled->report.tiled) continue;

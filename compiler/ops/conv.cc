@@ -159,13 +159,12 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
   if (packed_ow > static_cast<int>(pc.hw_.acc_rows)) return pc.OpError(step, "output row longer than the accumulator");
   int y0 = 0, y1 = oh;  // all output rows, or a tiled partition's band
   pc.OutputRows(oh, &y0, &y1);
-  const int rows_per_block = pc.RowsPerBlock(y1 - y0, packed_ow);
+  const std::vector<std::pair<int, int>> blocks = pc.RowBlocks(y0, y1, packed_ow);
   const int64_t origin = pc.Addr(iv, -pv.height, -pv.width);
   const int64_t outer = int64_t{p->stride_height} * iv.row_pitch;
   for (int t = 0, c0 = 0; c0 < lanes; c0 += pc.C_, ++t) {
     const int n = std::min(pc.C_, lanes - c0);
-    for (int oy0 = y0; oy0 < y1; oy0 += rows_per_block) {
-      const int rows = std::min(rows_per_block, y1 - oy0);
+    for (const auto& [oy0, rows] : blocks) {
       const int m = rows * packed_ow;
       bool first = true;
       for (const Tap& tap : taps)

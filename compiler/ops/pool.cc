@@ -32,11 +32,10 @@ Status LowerUint8Average(PartitionCompiler& pc, int step, const TfLitePoolParams
   const std::vector<uint32_t> tile_at = AddRequantTiles(
       &P, ch, pc.C_, [&](int) { return 128 * n_win; }, [&](int) { return mult; }, [&](int) { return shift; });
   if (ow > static_cast<int>(pc.hw_.acc_rows)) return pc.OpError(step, "output row longer than the accumulator");
-  const int rows_per_block = pc.RowsPerBlock(oh, ow);
+  const std::vector<std::pair<int, int>> blocks = pc.RowBlocks(0, oh, ow);
   for (int t = 0, c0 = 0; c0 < ch; c0 += pc.C_, ++t) {
     const int n = std::min(pc.C_, ch - c0);
-    for (int oy0 = 0; oy0 < oh; oy0 += rows_per_block) {
-      const int rows = std::min(rows_per_block, oh - oy0);
+    for (const auto& [oy0, rows] : blocks) {
       bool first = true;
       for (int ky = 0; ky < p->filter_height; ++ky)
         for (int kx = 0; kx < p->filter_width; ++kx) {
