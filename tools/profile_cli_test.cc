@@ -27,6 +27,7 @@
 
 #include "common/test_temp.h"
 #include "common/xorshift32.h"
+#include "modelgen/builtin_models.h"
 #include "modelgen/model_builder.h"
 
 namespace systole::testing {
@@ -224,6 +225,147 @@ TEST(ProfileCli, CtrlCDuringALongSystemCRunWritesAPartialReport) {
   EXPECT_NE(text.find("[PARTIAL: interrupted]"), std::string::npos) << text;
   EXPECT_NE(Slurp(html).find("\"partial\": true"), std::string::npos);
   EXPECT_NE(Slurp(csv).find("\n# partial: interrupted"), std::string::npos) << Slurp(csv);
+}
+
+// The built-in MobileNetV2-like model in a folder with a space. Written once.
+const std::string& SmallModel() {
+  static const std::string path = [] {
+    const std::string p = SpacedDir("small model") + "/mobilenet v2 like.tflite";
+    std::string error;
+    const std::vector<uint8_t> m = modelgen::MakeBuiltinModel("mobilenet-v2-like", &error);
+    std::ofstream f(p, std::ios::binary);
+    f.write(reinterpret_cast<const char*>(m.data()), static_cast<std::streamsize>(m.size()));
+    return m.empty() || !f.good() ? std::string() : p;
+  }();
+  return path;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line)) out.push_back(line);
+  return out;
+}
+
+// A sweep CSV without its first column (the index) and comment lines.
+std::string CsvBody(const std::string& path) {
+  std::string out;
+  for (const std::string& l : Lines(Slurp(path)))
+    if (!l.empty() && l[0] != '#') out += l.substr(l.find(',') + 1) + "\n";
+  return out;
+}
+
+TEST(SweepCli, CtrlCStopsTheWorkersAndWritesAPartialCsv) {
+  ASSERT_FALSE(SmallModel().empty());
+  const std::string dir = SpacedDir("sweep ctrl-c");
+  const std::string csv = dir + "/grid.csv", html = dir + "/grid.html";
+  // 144 SystemC profiles (5 s in a Release build), two at a time (the
+  // simulations themselves take turns).
+  Child c = Start({SYSTOLE_BINARY, "sweep", SmallModel(), "--rows", "8,16,32,64", "--cols", "8,16,32,64", "--link",
+                   "usb3,pcie,ideal", "--clock", "250M,500M,1G", "--backend", "systemc", "--jobs", "2", "--csv", csv,
+                   "--html", html},
+                  dir + "/stdout.txt", /*pty=*/true);
+  ASSERT_GT(c.pid, 0);
+  ASSERT_TRUE(c.WaitFor("/144 configurations", 300)) << c.err;
+  const auto t0 = Clock::now();
+  kill(c.pid, SIGINT);
+  const int rc = c.Wait(60);
+  const double stop_s = Since(t0);
+  EXPECT_EQ(rc, 130) << c.err;
+  EXPECT_LT(stop_s, 5.0) << "SIGINT to exit";
+  std::printf("SIGINT to exit: %.3f s\n", stop_s);
+  const std::vector<std::string> lines = Lines(Slurp(csv));
+  ASSERT_EQ(lines.size(), 1u + 144u + 1u) << Slurp(csv);
+  EXPECT_EQ(lines.back(), "# partial: not every configuration has its result");
+  int ok = 0, stopped = 0;
+  for (size_t i = 1; i + 1 < lines.size(); ++i) {
+    if (lines[i].find(",\"ok\",") != std::string::npos) ++ok;
+    if (lines[i].find(",\"not run\",") != std::string::npos || lines[i].find(",\"interrupted\",") != std::string::npos)
+      ++stopped;
+  }
+  EXPECT_GE(ok, 1);
+  EXPECT_GE(stopped, 1);
+  EXPECT_EQ(ok + stopped, 144) << Slurp(csv);
+  std::printf("%d of 144 configurations done when interrupted\n", ok);
+  EXPECT_NE(Slurp(html).find("\"partial\":true"), std::string::npos);
+  EXPECT_NE(Slurp(dir + "/stdout.txt").find("(PARTIAL: interrupted)"), std::string::npos);
+}
+
+// The grid every job test uses, and its in-process CSV (once per process).
+const std::vector<std::string> kGrid = {"--rows", "16,32", "--link", "usb3,pcie", "--config", "tiny"};
+
+const std::string& InProcessCsv() {
+  static const std::string path = [] {
+    const std::string dir = SpacedDir("in process");
+    std::vector<std::string> args = {SYSTOLE_BINARY, "sweep", SmallModel()};
+    args.insert(args.end(), kGrid.begin(), kGrid.end());
+    for (const char* a : {"--jobs", "2", "--quiet", "--csv"}) args.push_back(a);
+    args.push_back(dir + "/grid.csv");
+    args.push_back("--html");
+    args.push_back(dir + "/grid.html");
+    Child c = Start(args, dir + "/stdout.txt", false);
+    return c.pid > 0 && c.Wait(300) == 0 ? dir + "/grid.csv" : std::string();
+  }();
+  return path;
+}
+
+int Emit(const std::string& kind, const std::string& dir) {
+  std::vector<std::string> args = {SYSTOLE_BINARY, "sweep", SmallModel()};
+  args.insert(args.end(), kGrid.begin(), kGrid.end());
+  for (const std::string& a : {std::string("--emit-jobs"), kind, dir}) args.push_back(a);
+  Child c = Start(args, TempPath("emit.txt"), false);
+  return c.pid > 0 ? c.Wait(60) : -1;
+}
+
+int Collect(const std::string& dir) {
+  Child c = Start({SYSTOLE_BINARY, "sweep", "--collect", dir}, TempPath("collect.txt"), false);
+  return c.pid > 0 ? c.Wait(60) : -1;
+}
+
+// The Slurm job array, as Slurm runs it: the script once per task with
+// SLURM_ARRAY_TASK_ID set (the #SBATCH lines are comments to the shell).
+TEST(SweepCli, SlurmScriptRunUnderBashCollectsAsInProcess) {
+  ASSERT_FALSE(SmallModel().empty());
+  ASSERT_FALSE(InProcessCsv().empty());
+  const std::string dir = TempPath("slurm jobs 100%");  // a space and a % (a Slurm file-name pattern character)
+  ASSERT_EQ(Emit("slurm", dir), 0);
+  const std::string script = Slurp(dir + "/sweep.slurm");
+  EXPECT_NE(script.find("\n#SBATCH --array=0-3\n"), std::string::npos) << script;
+  // sbatch reads quoted #SBATCH arguments; %% is a literal % in its patterns.
+  EXPECT_NE(script.find("\n#SBATCH --output=\"" + TempPath("slurm jobs 100%%") + "/results/%a.log\"\n"),
+            std::string::npos)
+      << script;
+  for (int task = 0; task < 4; ++task)
+    ASSERT_EQ(Sh("SLURM_ARRAY_TASK_ID=" + std::to_string(task) + " bash " + Q(dir + "/sweep.slurm")), 0) << task;
+  // Without a task id the script says what is wrong instead of running.
+  EXPECT_NE(Sh("env -u SLURM_ARRAY_TASK_ID bash " + Q(dir + "/sweep.slurm") + " 2> " + Q(TempPath("no_task.txt"))),
+            0);
+  EXPECT_NE(Slurp(TempPath("no_task.txt")).find("submit this script with sbatch"), std::string::npos);
+  ASSERT_EQ(Collect(dir), 0);
+  EXPECT_EQ(CsvBody(dir + "/sweep.csv"), CsvBody(InProcessCsv()));
+  EXPECT_EQ(Lines(Slurp(dir + "/sweep.csv")).size(), 5u);
+}
+
+// The GNU parallel job list, run by GNU parallel as the help says.
+TEST(SweepCli, ParallelJobListUnderGnuParallelCollectsAsInProcess) {
+  if (Sh("parallel --version 2>/dev/null | grep -q 'GNU parallel'") != 0)
+    GTEST_SKIP() << "GNU parallel is not installed (Debian package parallel; scripts/install_deps.sh)";
+  ASSERT_FALSE(SmallModel().empty());
+  ASSERT_FALSE(InProcessCsv().empty());
+  const std::string dir = TempPath("parallel jobs");
+  ASSERT_EQ(Emit("parallel", dir), 0);
+  EXPECT_EQ(Lines(Slurp(dir + "/jobs.txt")).size(), 4u);
+  ASSERT_EQ(Sh("parallel < " + Q(dir + "/jobs.txt")), 0);
+  ASSERT_EQ(Collect(dir), 0);
+  EXPECT_EQ(CsvBody(dir + "/sweep.csv"), CsvBody(InProcessCsv()));
+  // A result deleted: collect lists it as missing and marks the CSV partial.
+  ASSERT_EQ(std::remove((dir + "/results/2.json").c_str()), 0);
+  ASSERT_EQ(Collect(dir), 0);
+  const std::string csv = Slurp(dir + "/sweep.csv");
+  EXPECT_NE(csv.find("\n2,"), std::string::npos);
+  EXPECT_NE(csv.find(",\"missing\","), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n# partial:"), std::string::npos) << csv;
 }
 
 }  // namespace
