@@ -45,8 +45,9 @@ constexpr char kProfileUsage[] =
     "%s"
     "\n"
     "Progress goes to stderr (not with --quiet): on a terminal a bar redrawn at most\n"
-    "5 times a second, the running executable's simulated cycles against its\n"
-    "analytic estimate; otherwise a line at most every 5 seconds.\n"
+    "5 times a second (executables done / total, the running executable's simulated\n"
+    "cycles and their share of its analytic estimate); otherwise a line at most\n"
+    "every 5 seconds.\n"
     "Ctrl-C (or SIGTERM) stops the simulation within a cycle (the executable being\n"
     "run is dropped) and writes the report with the executables done so far, marked\n"
     "partial (JSON \"partial\": true, PARTIAL in the text and HTML); a second Ctrl-C\n"
@@ -80,14 +81,13 @@ class ProgressDisplay {
     if (pr.run_estimate > 0) {
       const double f = std::min(1.0, static_cast<double>(pr.run_cycles) / static_cast<double>(pr.run_estimate));
       frac += f / std::max(1, pr.total);
-      run = StrFormat(", executable %d: %llu cycles simulated (~%.0f %% of its estimate)", pr.done + 1,
-                      static_cast<unsigned long long>(pr.run_cycles), 100.0 * f);
+      run = StrFormat("; executable %d: %.1f Mcycles, ~%.0f %%", pr.done + 1, pr.run_cycles / 1e6, 100.0 * f);
     }
-    const int width = 30, filled = std::min(width, static_cast<int>(frac * width));
+    // Under 80 columns: a wrapped line would break the redraw.
+    const int width = 20, filled = std::min(width, static_cast<int>(frac * width));
     const double secs = std::chrono::duration<double>(now - start_).count();
-    std::fprintf(stderr, "%sprofile [%.*s%*s] %d/%d executables%s, %.1f s%s", tty_ ? "\r\033[K" : "", filled,
-                 "##############################", width - filled, "", pr.done, pr.total, run.c_str(), secs,
-                 tty_ ? "" : "\n");
+    std::fprintf(stderr, "%sprofile [%.*s%*s] %d/%d%s, %.1f s%s", tty_ ? "\r\033[K" : "", filled,
+                 "####################", width - filled, "", pr.done, pr.total, run.c_str(), secs, tty_ ? "" : "\n");
     open_line_ = tty_ && !final_state;
     if (tty_ && final_state) std::fputc('\n', stderr);
     std::fflush(stderr);

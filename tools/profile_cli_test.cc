@@ -202,7 +202,7 @@ TEST(ProfileCli, CtrlCDuringALongSystemCRunWritesAPartialReport) {
   EXPECT_EQ(rc, 130) << c.err;
   EXPECT_LT(stop_s, 5.0) << "SIGINT to exit";
   std::printf("SIGINT to exit: %.3f s\n", stop_s);
-  EXPECT_NE(c.err.find("1/2 executables"), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("] 1/2; executable 2: "), std::string::npos) << c.err;
   EXPECT_NE(c.err.find("systole profile: interrupted; the report is partial"), std::string::npos) << c.err;
   // The report: partition 0 (the light convolution) with its cycles, the CPU
   // ADD, nothing of partition 1; marked partial in every format.
