@@ -381,7 +381,8 @@ StatusOr<RunStats> RunOne(Core& c, InferenceImpl& inf) {
     c.needs_reset = false;
     c.resident = 0;
   }
-  if (inf.cancel_requested()) return Cancelled("%s: cancelled before it ran", name.c_str());
+  auto flag_set = [&] { return inf.options.cancel != nullptr && inf.options.cancel->load(); };
+  if (inf.cancel_requested() || flag_set()) return Cancelled("%s: cancelled before it ran", name.c_str());
 
   RunStats stats;
   Staging& st = *inf.staging;
@@ -394,6 +395,7 @@ StatusOr<RunStats> RunOne(Core& c, InferenceImpl& inf) {
     ExecuteOptions po;
     po.region_ids[exe::Region_PARAMETERS] = x.id;  // immutable: a copying transport sends it once
     po.timeout_ms = remaining_ms();
+    po.cancel = inf.options.cancel;
     StatusOr<sim::PerfCounters> r = c.transport->Execute(e.parameter_load.words, host, po);
     if (!r.ok()) return failed(r.status(), "PARAMETER_LOAD", e.parameter_load.index);
     stats.parameter_load_cycles = r->cycles;
@@ -406,6 +408,8 @@ StatusOr<RunStats> RunOne(Core& c, InferenceImpl& inf) {
   xo.region_ids[exe::Region_PARAMETERS] = x.id;
   xo.chrome_trace_path = inf.options.chrome_trace_path;
   xo.timeout_ms = remaining_ms();
+  xo.cancel = inf.options.cancel;
+  xo.progress = inf.options.progress;
   std::vector<sim::InstructionSpan> spans;
   if (inf.options.per_op || inf.options.spans) xo.spans = &spans;
   StatusOr<sim::PerfCounters> r = c.transport->Execute(e.inference.words, host, xo);
@@ -416,7 +420,8 @@ StatusOr<RunStats> RunOne(Core& c, InferenceImpl& inf) {
   // A run that completed is a run that completed: the watchdog's interrupt
   // came too late to matter (or the transport cannot be interrupted). A
   // cancel that came too late still means "do not deliver".
-  if (inf.cancel_requested()) return Cancelled("%s: cancelled while running (outputs not written)", name.c_str());
+  if (inf.cancel_requested() || flag_set())
+    return Cancelled("%s: cancelled while running (outputs not written)", name.c_str());
 
   for (size_t i = 0; i < inf.outputs.size(); ++i) {
     const TensorBindingInfo& b = e.outputs[i];

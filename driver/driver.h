@@ -60,7 +60,8 @@
 // with DEADLINE_EXCEEDED: the transport enforces it (ExecuteOptions::
 // timeout_ms), and the Device interrupts the transport if the run is still
 // going shortly after (a watchdog; the in-process simulator cannot be
-// interrupted and runs to completion). Wait(timeout) only bounds the wait:
+// interrupted and runs to completion, but stops at once when the caller's
+// RunOptions::cancel flag is set). Wait(timeout) only bounds the wait:
 // DEADLINE_EXCEEDED with Done() false means the inference is still queued or
 // running and may be waited for again.
 //
@@ -105,7 +106,9 @@
 #ifndef SYSTOLE_DRIVER_DRIVER_H_
 #define SYSTOLE_DRIVER_DRIVER_H_
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -162,6 +165,15 @@ struct RunOptions {
   bool spans = false;             // fill RunStats::spans (systole profile)
   // The run's budget once it starts on the device; 0 = DeviceOptions::timeout_ms.
   int timeout_ms = 0;
+  // In-process simulator only (other transports ignore both; use
+  // Inference::Cancel there). cancel: once it is true (any thread, e.g. a
+  // SIGINT handler, may set it) the run stops before its next simulated
+  // cycle and completes with CANCELLED (outputs not written; the device is
+  // reset as after any failed run). progress: called on the device's worker
+  // thread during the INFERENCE chunk with its cycles so far, at least every
+  // 65536 simulated cycles; it must be quick and must not call the Device.
+  const std::atomic<bool>* cancel = nullptr;
+  std::function<void(uint64_t cycles)> progress;
 };
 
 struct DeviceOptions {

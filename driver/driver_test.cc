@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -231,6 +232,52 @@ TEST_P(DriverBackendTest, ChromeTraceOfTheInference) {
   text << f.rdbuf();
   EXPECT_NE(text.str().find("VLUT"), std::string::npos) << path;
   std::remove(path.c_str());
+}
+
+// RunOptions::cancel (the in-process simulator): set before the run, nothing
+// runs; set while it runs (here by the progress callback, as a signal
+// handler would), the run ends with CANCELLED, the outputs stay untouched,
+// and the device runs the executable correctly right after.
+TEST_P(DriverBackendTest, CancelFlagStopsARunningSimulation) {
+  auto dev = Open();
+  ExeSpec spec = LutExecutable(std::vector<uint8_t>(256, 3));
+  sim::ProgramBuilder fill;
+  for (int i = 0; i < 20000; ++i) fill.Add(isa::VfillArgs{1, 64, 4096});  // 160000 cycles before the LUT
+  std::vector<isa::InsnWord> words = Words(fill);
+  words.insert(words.end(), spec.inference.begin(), spec.inference.end());
+  spec.inference = words;
+  spec.ops[0].first = 20000;
+  auto e = MustLoad(*dev, Build(spec));
+  ASSERT_NE(e, nullptr);
+  std::vector<uint8_t> in(kLutLen, 0), out(kLutLen, 0x55);
+  std::atomic<bool> cancel{true};
+  RunOptions o;
+  o.cancel = &cancel;
+  StatusOr<RunStats> st = dev->Run(*e, {in.data()}, {out.data()}, o);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().code(), StatusCode::kCancelled) << st.status().ToString();
+  EXPECT_NE(st.status().message().find("cancelled before it ran"), std::string::npos) << st.status().ToString();
+  cancel.store(false);
+  std::vector<uint64_t> seen;
+  o.progress = [&](uint64_t cycles) {
+    seen.push_back(cycles);
+    cancel.store(true);
+  };
+  st = dev->Run(*e, {in.data()}, {out.data()}, o);
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.status().code(), StatusCode::kCancelled) << st.status().ToString();
+  EXPECT_NE(st.status().message().find("run cancelled at cycle"), std::string::npos) << st.status().ToString();
+  ASSERT_EQ(seen.size(), 1u);
+  EXPECT_LT(seen[0], 160000u);
+  EXPECT_EQ(out, std::vector<uint8_t>(kLutLen, 0x55));
+  cancel.store(false);
+  seen.clear();
+  o.progress = [&](uint64_t cycles) { seen.push_back(cycles); };
+  st = dev->Run(*e, {in.data()}, {out.data()}, o);
+  ASSERT_RUN_OK(st);
+  EXPECT_EQ(out, std::vector<uint8_t>(kLutLen, 3));
+  EXPECT_GT(st->counters.cycles, 160000u);
+  EXPECT_GE(seen.size(), 2u);
 }
 
 TEST_P(DriverBackendTest, WrongNumberOfBuffersIsAnError) {

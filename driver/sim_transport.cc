@@ -58,8 +58,11 @@ class SimTransport : public Transport {
     sim::RunOptions o;
     o.chrome_trace_path = options.chrome_trace_path;
     o.spans = options.spans;
-    // In-process runs cannot be interrupted; options.timeout_ms is not
-    // enforced here (the run is bounded by sim::RunOptions::max_cycles).
+    o.cancel = options.cancel;
+    o.progress = options.progress;
+    // Interrupt() is not honoured and options.timeout_ms is not enforced
+    // here (the run is bounded by sim::RunOptions::max_cycles); the caller's
+    // cancel flag is (ExecuteOptions::cancel).
     std::lock_guard<std::mutex> lock(KernelMutex());
     return device_->Run(program, host, o);
   }

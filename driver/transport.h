@@ -34,8 +34,10 @@
 #define SYSTOLE_DRIVER_TRANSPORT_H_
 
 #include <array>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +64,10 @@ struct ExecuteOptions {
   // DEADLINE_EXCEEDED (and the transport resets the link). 0 = the
   // transport's default (TransportOptions::timeout_ms).
   int timeout_ms = 0;
+  // The in-process simulator's cancel flag and progress callback
+  // (driver.h RunOptions); other transports ignore them.
+  const std::atomic<bool>* cancel = nullptr;
+  std::function<void(uint64_t cycles)> progress;
 };
 
 // What a device says about itself (the protocol's IDENTIFY, PCIe ID

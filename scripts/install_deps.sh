@@ -10,7 +10,7 @@ PACKAGES="build-essential cmake ninja-build pkg-config git python3
   umockdev libumockdev-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev
   nlohmann-json3-dev zlib1g-dev
-  chromium"
+  chromium parallel"
 if [ $# -gt 0 ]; then PACKAGES="$*"; fi
 missing=""
 for p in $PACKAGES; do

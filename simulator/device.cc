@@ -41,6 +41,8 @@ class Engine {
       : c_(c), program_(program), host_(host), mem_(mem), core_(core), opt_(opt) {}
 
   uint64_t Tick() {
+    if (opt_.cancel != nullptr && opt_.cancel->load(std::memory_order_relaxed))
+      return End(Cancelled("run cancelled at cycle %" PRIu64, cycle_));
     bool progress = Fetch();
     if (finished_) return 0;  // illegal instruction: the device stops at once
     for (int u : {kLoad, kStore}) progress |= DmaUnit(u);
@@ -68,6 +70,9 @@ class Engine {
   }
 
   bool finished() const { return finished_; }
+  void ReportProgress() const {
+    if (opt_.progress && !finished_) opt_.progress(cycle_);
+  }
   const Status& status() const { return status_; }
   PerfCounters& counters() { return counters_; }
   const std::vector<TraceEvent>& trace() const { return trace_; }
@@ -307,6 +312,7 @@ SC_MODULE(DeviceKernel) {
       if (k == 0) break;  // the run ended in this cycle
       ahead += k;
     }
+    engine->ReportProgress();
     if (ahead) next_trigger(period * static_cast<double>(ahead));
   }
 };

@@ -15,6 +15,7 @@
 #ifndef SYSTOLE_SIMULATOR_DEVICE_H_
 #define SYSTOLE_SIMULATOR_DEVICE_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -43,6 +44,14 @@ struct RunOptions {
   std::vector<InstructionSpan>* spans = nullptr;
   // Safety net: a run longer than this ends with DEADLINE-like OUT_OF_RANGE.
   uint64_t max_cycles = uint64_t{1} << 40;
+  // When non-null, read before every simulated cycle: once it is true the run
+  // ends with CANCELLED at that cycle (nothing after it is simulated; the
+  // device is usable for the next run). Any thread may set it.
+  const std::atomic<bool>* cancel = nullptr;
+  // When set, called on the running thread with the cycles simulated so far,
+  // after every stretch of at most 65536 cycles (the kernel's quantum), and
+  // never after the run has ended.
+  std::function<void(uint64_t cycles)> progress;
 };
 
 using CoreFactory =

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -196,6 +197,43 @@ TEST(DeviceRunTest, SpansCoverEveryInstruction) {
     busy += spans[i].cycles;
   }
   EXPECT_EQ(busy, r->compute.busy);
+}
+
+// RunOptions::progress reports every quantum of simulated cycles;
+// RunOptions::cancel ends the run with CANCELLED before the next cycle, and
+// the device runs the same program to completion right after.
+TEST(DeviceRunTest, ProgressAndCancel) {
+  auto dev = MakeDevice(DeviceConfig::Small(8));
+  ProgramBuilder pb;
+  for (int i = 0; i < 20000; ++i) pb.Add(isa::VfillArgs{1, 64, 0});  // 8 cycles each: 160001 cycles
+  HostMemory host;
+  std::atomic<bool> cancel{false};
+  std::vector<uint64_t> seen;
+  RunOptions opt;
+  opt.fast_forward = false;  // one Tick per cycle: the quanta are exactly 65536 cycles
+  opt.cancel = &cancel;
+  opt.progress = [&](uint64_t cycles) {
+    seen.push_back(cycles);
+    cancel.store(true);  // as a signal handler would, mid-run
+  };
+  StatusOr<PerfCounters> r = dev->Run(pb.words(), host, opt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCancelled) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("cancelled at cycle 65536"), std::string::npos) << r.status().ToString();
+  EXPECT_EQ(seen, std::vector<uint64_t>{65536});
+  // Set before the run: nothing is simulated.
+  seen.clear();
+  r = dev->Run(pb.words(), host, opt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("cancelled at cycle 0"), std::string::npos) << r.status().ToString();
+  EXPECT_TRUE(seen.empty());
+  // Not set: the run completes, with progress at every quantum.
+  cancel.store(false);
+  opt.progress = [&](uint64_t cycles) { seen.push_back(cycles); };
+  r = dev->Run(pb.words(), host, opt);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->cycles, 1 + 20000u * 8);
+  EXPECT_EQ(seen, (std::vector<uint64_t>{65536, 131072}));
 }
 
 TEST(DeviceConfigTest, RejectsBadConfigs) {

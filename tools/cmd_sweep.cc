@@ -6,6 +6,7 @@
 // front (docs/profile.md, "Sweeps"). No scheduler of its own.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -59,8 +60,16 @@ constexpr char kSweepUsage[] =
     "  --collect DIR         read DIR/results/*.json of the emitted jobs and write the\n"
     "                        CSV and HTML (missing results are listed as missing)\n"
     "\n"
-    "A progress bar goes to stderr. Ctrl-C stops starting new profiles, lets the\n"
-    "running ones finish and writes the results so far, marked partial.\n";
+    "Progress goes to stderr (not with --quiet): on a terminal a bar redrawn at most\n"
+    "5 times a second, otherwise a line at every tenth of the configurations.\n"
+    "Ctrl-C (or SIGTERM) starts no new profile and stops the running ones (systemc:\n"
+    "within a simulated cycle), then writes the CSV and HTML with the configurations\n"
+    "done so far; the others are 'not run' or 'interrupted' and the files are marked\n"
+    "partial. A second Ctrl-C kills it at once.\n"
+    "\n"
+    "Exit status: 0 every configuration has its result (with --collect: the files\n"
+    "are written, missing results listed as missing); 1 an error; 2 a usage error;\n"
+    "130 interrupted: the files are written and partial.\n";
 
 std::atomic<bool> g_stop{false};
 extern "C" void OnSweepInterrupt(int) { g_stop.store(true); }
@@ -535,18 +544,29 @@ int Sweep(int argc, char** argv) {
       for (size_t i = 0; i < pts.size(); ++i) text += job(std::to_string(i)) + "\n";
       file = dir + "/jobs.txt";
     } else {
+      // sbatch reads #SBATCH arguments with quotes and backslash escapes;
+      // in its file-name patterns %% is a literal %.
+      std::string out_pattern;
+      for (char ch : adir + "/results/") {
+        if (ch == '"' || ch == '\\') out_pattern += '\\';
+        out_pattern += ch;
+        if (ch == '%') out_pattern += '%';
+      }
+      out_pattern += "%a.log";
       text = StrFormat("#!/bin/sh\n#SBATCH --job-name=systole-sweep\n#SBATCH --array=0-%zu\n#SBATCH --ntasks=1\n"
-                       "#SBATCH --cpus-per-task=1\n#SBATCH --output=%s/results/%%a.log\n"
-                       "# One systole profile per configuration; then: systole sweep --collect %s\n"
+                       "#SBATCH --cpus-per-task=1\n#SBATCH --output=\"%s\"\n"
+                       "# One systole profile per configuration (task i: configs/i.json -> results/i.json);\n"
+                       "# then: systole sweep --collect %s\n"
+                       "task=${SLURM_ARRAY_TASK_ID:?not set: submit this script with sbatch (a job array)}\n"
                        "exec %s\n",
-                       pts.size() - 1, adir.c_str(), ShellQuote(adir).c_str(),
-                       job("${SLURM_ARRAY_TASK_ID}").c_str());
+                       pts.size() - 1, out_pattern.c_str(), ShellQuote(adir).c_str(), job("\"$task\"").c_str());
       file = dir + "/sweep.slurm";
     }
     s = WriteText(file, text);
     if (!s.ok()) return Fail(s);
     if (!quiet)
-      std::printf("wrote %zu jobs: %s (then: systole sweep --collect %s)\n", pts.size(), file.c_str(), dir.c_str());
+      std::printf("wrote %zu jobs: %s (then: systole sweep --collect %s)\n", pts.size(), file.c_str(),
+                  ShellQuote(dir).c_str());
     return 0;
   }
 
@@ -554,24 +574,34 @@ int Sweep(int argc, char** argv) {
   g_stop.store(false);
   struct sigaction sa = {}, old_int = {}, old_term = {};
   sa.sa_handler = OnSweepInterrupt;
+  sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C finds the default action and kills
   sigaction(SIGINT, &sa, &old_int);
   sigaction(SIGTERM, &sa, &old_term);
   std::atomic<size_t> next{0};
   std::atomic<size_t> done{0};
   std::mutex out_mu;
   const bool tty = isatty(fileno(stderr));
+  const auto t_start = std::chrono::steady_clock::now();
+  auto t_shown = t_start - std::chrono::seconds(1);
+  bool line_open = false;
   auto progress = [&] {
     if (quiet) return;
-    const size_t d = done.load(), total = pts.size();
-    const int width = 30, filled = static_cast<int>(total ? d * width / total : width);
     std::lock_guard<std::mutex> lock(out_mu);
+    const size_t d = done.load(), total = pts.size();
+    const auto now = std::chrono::steady_clock::now();
+    const double secs = std::chrono::duration<double>(now - t_start).count();
+    const int width = 30, filled = static_cast<int>(total ? d * width / total : width);
     if (tty) {
-      std::fprintf(stderr, "\rsweep [%.*s%*s] %zu/%zu", filled, "##############################", width - filled, "",
-                   d, total);
+      if (d < total && now - t_shown < std::chrono::milliseconds(200)) return;
+      t_shown = now;
+      std::fprintf(stderr, "\r\033[Ksweep [%.*s%*s] %zu/%zu configurations, %.1f s", filled,
+                   "##############################", width - filled, "", d, total, secs);
+      line_open = d < total;
       if (d == total) std::fputc('\n', stderr);
     } else if (d == total || d % std::max<size_t>(1, total / 10) == 0) {
-      std::fprintf(stderr, "sweep: %zu/%zu configurations\n", d, total);
+      std::fprintf(stderr, "sweep: %zu/%zu configurations, %.1f s\n", d, total, secs);
     }
+    std::fflush(stderr);
   };
   auto worker = [&] {
     for (;;) {
@@ -583,8 +613,13 @@ int Sweep(int argc, char** argv) {
       o.config_name = cfg_files[i];
       o.delegate.config = cfg_files[i];
       o.delegate.tflite_flavor = flavor;
+      o.cancel = &g_stop;
       StatusOr<profile::Profile> r = profile::ProfileModel(path, o);
       Point& pt = pts[i];
+      if (r.ok() && r->partial) {
+        pt.status = "interrupted";  // stopped by Ctrl-C: no result
+        return;
+      }
       if (r.ok()) {
         pt.status = "ok";
         pt.cycles = r->total.cycles;
@@ -606,6 +641,7 @@ int Sweep(int argc, char** argv) {
   for (std::thread& t : pool) t.join();
   sigaction(SIGINT, &old_int, nullptr);
   sigaction(SIGTERM, &old_term, nullptr);
+  if (line_open) std::fputc('\n', stderr);
   for (const std::string& f : cfg_files) std::remove(f.c_str());
   rmdir((dir + "/configs").c_str());
   rmdir(dir.c_str());

@@ -4,6 +4,7 @@
 #include <array>
 #include <chrono>
 #include <cstring>
+#include <functional>
 #include <memory>
 
 #include "arch/cycle_model.h"
@@ -292,7 +293,9 @@ StatusOr<StepRun> Estimate(const ExecView& v, const sim::DeviceConfig& hw) {
   return r;
 }
 
-StatusOr<StepRun> RunOnDevice(driver::Device& dev, const uint8_t* data, size_t size) {
+StatusOr<StepRun> RunOnDevice(driver::Device& dev, const uint8_t* data, size_t size,
+                              const std::atomic<bool>* cancel = nullptr,
+                              std::function<void(uint64_t)> progress = nullptr) {
   ASSIGN_OR_RETURN(std::unique_ptr<driver::LoadedExecutable> x, dev.Load(data, size));
   std::vector<std::vector<uint8_t>> in_bufs, out_bufs;
   std::vector<const uint8_t*> ins;
@@ -303,7 +306,9 @@ StatusOr<StepRun> RunOnDevice(driver::Device& dev, const uint8_t* data, size_t s
   for (auto& b : out_bufs) outs.push_back(b.data());
   driver::RunOptions ro;
   ro.spans = true;
-  ro.timeout_ms = 600000;  // the in-process simulator is not interrupted anyway
+  ro.timeout_ms = 600000;  // the in-process simulator is not interrupted by the watchdog anyway
+  ro.cancel = cancel;
+  ro.progress = std::move(progress);
   ASSIGN_OR_RETURN(driver::RunStats st, dev.Run(*x, ins, outs, ro));
   StepRun r;
   r.cycles = st.counters.cycles;
@@ -385,7 +390,27 @@ StatusOr<Profile> ProfileModel(const std::string& path, const ProfileOptions& op
       if (options.backend == Backend::kAnalytic) {
         ASSIGN_OR_RETURN(run, Estimate(v, hw));
       } else {
-        ASSIGN_OR_RETURN(run, RunOnDevice(*device, exe_data, exe_size));
+        std::function<void(uint64_t)> on_cycles;
+        if (options.progress) {
+          // The analytic estimate (no cycle loop) gives the run's expected length.
+          ProfileOptions::Progress pr;
+          pr.done = done;
+          pr.total = total_steps;
+          ASSIGN_OR_RETURN(StepRun est, Estimate(v, hw));
+          pr.run_estimate = std::max<uint64_t>(est.cycles, 1);
+          options.progress(pr);
+          on_cycles = [&options, pr](uint64_t cycles) mutable {
+            pr.run_cycles = cycles;
+            options.progress(pr);
+          };
+        }
+        StatusOr<StepRun> r = RunOnDevice(*device, exe_data, exe_size, options.cancel, std::move(on_cycles));
+        if (!r.ok() && r.status().code() == StatusCode::kCancelled && options.cancel && options.cancel->load()) {
+          p.partial = true;  // this executable is dropped; the report has those before it
+          break;
+        }
+        if (!r.ok()) return r.status();
+        run = std::move(r).value();
       }
       std::vector<int> owner;
       ASSIGN_OR_RETURN(std::vector<Layer> rows, Attribute(v.program, run.spans, v.ranges, run.cycles, hw, &owner));
@@ -394,7 +419,13 @@ StatusOr<Profile> ProfileModel(const std::string& path, const ProfileOptions& op
         if (options.backend == Backend::kSystemC) {
           ref_run = run;
         } else {
-          ASSIGN_OR_RETURN(ref_run, RunOnDevice(*reference, exe_data, exe_size));
+          StatusOr<StepRun> r = RunOnDevice(*reference, exe_data, exe_size, options.cancel);
+          if (!r.ok() && r.status().code() == StatusCode::kCancelled && options.cancel && options.cancel->load()) {
+            p.partial = true;
+            break;
+          }
+          if (!r.ok()) return r.status();
+          ref_run = std::move(r).value();
         }
         ASSIGN_OR_RETURN(std::vector<Layer> ref_rows,
                          Attribute(v.program, ref_run.spans, v.ranges, ref_run.cycles, hw));
@@ -437,7 +468,12 @@ StatusOr<Profile> ProfileModel(const std::string& path, const ProfileOptions& op
       offset += run.cycles;
       p.total.parameter_load_cycles += run.parameter_load_cycles;
       ++done;
-      if (options.progress) options.progress(done, total_steps);
+      if (options.progress) {
+        ProfileOptions::Progress pr;
+        pr.done = done;
+        pr.total = total_steps;
+        options.progress(pr);
+      }
     }
   }
 

@@ -132,9 +132,18 @@ struct ProfileOptions {
   delegate::DelegateOptions delegate;  // config, flavor, partition options
   bool validate = false;               // also run SystemC, fill reference/error
   bool keep_runs = false;              // fill Profile::runs (for --trace)
-  // Called after each executable: (done, total). May be empty.
-  std::function<void(int, int)> progress;
-  // Checked between executables; when set, the profile stops and is partial.
+  // Called after each executable and, on the systemc/rtl backends, during
+  // each executable's run (about every 65536 simulated cycles, on the
+  // device's worker thread). May be empty.
+  struct Progress {
+    int done = 0, total = 0;     // executables finished, executables in all
+    uint64_t run_cycles = 0;     // the running executable's cycles so far (0 between runs)
+    uint64_t run_estimate = 0;   // its analytic estimate (0 between runs)
+  };
+  std::function<void(const Progress&)> progress;
+  // Checked between executables and (systemc, rtl) before every simulated
+  // cycle: once set, the profile stops and is partial (the executable being
+  // run is dropped; the report holds those done before it).
   const std::atomic<bool>* cancel = nullptr;
 };
 

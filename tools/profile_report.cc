@@ -241,6 +241,7 @@ std::string ToCsv(const Profile& p) {
       o += ",,";
     o += "\n";
   }
+  if (p.partial) o += "# partial: interrupted; only the executables that completed before it\n";
   return o;
 }
 
