@@ -34,15 +34,19 @@ module systole_lut
   logic [7:0] out_d [Cols];
   logic       load;
   assign load = busy_i && is_lut_i && in_win(cnt_i, 32'(L), 32'(LutReads));
+  // verilator tracing_off
   always_comb begin
     for (int c = 0; c < Cols; c++) out_d[c] = lut_q[a_i[c] ^ 8'h80];
   end
+  // verilator tracing_on
+  // verilator tracing_off
   always_comb begin
     lut_d = lut_q;
     for (int i = 0; i < LutBytes; i++) begin
       if (32'(i / LutChunk) == cnt_i - 32'(L)) lut_d[i] = pbuf_i[i % LutChunk];
     end
   end
+  // verilator tracing_on
   always_ff @(posedge clk_i) begin
     if (load) lut_q <= lut_d;
     if (busy_i && is_lut_i) out_q <= out_d;
