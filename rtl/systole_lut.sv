@@ -34,12 +34,12 @@ module systole_lut
   logic [7:0] out_d [Cols];
   logic       load;
   assign load = busy_i && is_lut_i && in_win(cnt_i, 32'(L), 32'(LutReads));
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
   // verilator tracing_off
   always_comb begin
     for (int c = 0; c < Cols; c++) out_d[c] = lut_q[a_i[c] ^ 8'h80];
   end
-  // verilator tracing_on
-  // verilator tracing_off
   always_comb begin
     lut_d = lut_q;
     for (int i = 0; i < LutBytes; i++) begin

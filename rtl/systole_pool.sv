@@ -53,6 +53,8 @@ module systole_pool
   logic signed [31:0] red_d [Cols];
   logic signed [7:0]  out_d [Cols];
   // Reduction with the tap arriving this cycle.
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
   // verilator tracing_off
   always_comb begin
     for (int c = 0; c < Cols; c++) begin

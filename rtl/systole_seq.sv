@@ -136,6 +136,8 @@ module systole_seq
   logic signed [31:0] vreg_q [NumVregs];
   logic signed [31:0] vreg_d [NumVregs];
   assign f_set = setreg_t'(insn);
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
   // verilator tracing_off
   always_comb begin
     vreg_d = vreg_q;

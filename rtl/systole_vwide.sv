@@ -64,6 +64,8 @@ module systole_vwide
   logic [15:0] ch_inner [Rows + 1];
   logic [31:0] wrap_step;  // from the last pixel of a run to the first of the next
   assign wrap_step = f.a_outer_stride - (32'(f.a_inner_count) - 32'd1) * f.a_inner_stride;
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
   // verilator tracing_off
   always_comb begin
     ch_addr[0]  = f.a_addr;

@@ -78,6 +78,8 @@ module systole_wb
   logic [31:0] wr_ptr_q, wr_rem_q, wr_ptr_d, wr_rem_d, wr_ptr, wr_rem, wr_step;
   logic        we;
   logic [15:0] wlen;
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
   // verilator tracing_off
   always_comb begin
     wr_ptr  = wr_ptr_q;
