@@ -34,6 +34,9 @@ module systole_lut
   logic [7:0] out_d [Cols];
   logic       load;
   assign load = busy_i && is_lut_i && in_win(cnt_i, 32'(L), 32'(LutReads));
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
+  // verilator tracing_off
   always_comb begin
     for (int c = 0; c < Cols; c++) out_d[c] = lut_q[a_i[c] ^ 8'h80];
   end
@@ -43,6 +46,7 @@ module systole_lut
       if (32'(i / LutChunk) == cnt_i - 32'(L)) lut_d[i] = pbuf_i[i % LutChunk];
     end
   end
+  // verilator tracing_on
   always_ff @(posedge clk_i) begin
     if (load) lut_q <= lut_d;
     if (busy_i && is_lut_i) out_q <= out_d;

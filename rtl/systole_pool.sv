@@ -53,6 +53,9 @@ module systole_pool
   logic signed [31:0] red_d [Cols];
   logic signed [7:0]  out_d [Cols];
   // Reduction with the tap arriving this cycle.
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
+  // verilator tracing_off
   always_comb begin
     for (int c = 0; c < Cols; c++) begin
       logic signed [31:0] v;
@@ -62,8 +65,10 @@ module systole_pool
       else            red_d[c] = acc_q[c] > v ? acc_q[c] : v;
     end
   end
+  // verilator tracing_on
   // Stage 2: AVG divide, clamp (a separate block: it does not depend on the
   // read bus, so the simulator does not re-evaluate the dividers every cycle).
+  // verilator tracing_off
   always_comb begin
     for (int c = 0; c < Cols; c++) begin
       logic signed [31:0] s, r;
@@ -72,15 +77,24 @@ module systole_pool
       // = sign(s) * ((|s| + cnt/2) / cnt); |s| <= 128 * 255 * 255 < 2^23. A
       // divider per lane keeps the contract's 2-cycle latency; a reciprocal
       // multiply set up per instruction would do in silicon.
+      // The divide sits under avg_i: the block follows the instruction bus,
+      // so the simulator evaluates it twice per cycle, and MAXPOOL (and every
+      // other instruction) then skips the Cols dividers (docs/rtl.md).
       s   = fin_q[c];
-      mag = s < 0 ? 32'(-s) : 32'(s);
-      q   = (mag + 32'(taps_i[15:1])) / 32'(taps_i);
-      r   = !avg_i ? s : (s > 0 ? $signed(q) : -$signed(q));
+      mag = '0;
+      q   = '0;
+      r   = s;
+      if (avg_i) begin
+        mag = s < 0 ? 32'(-s) : 32'(s);
+        q   = (mag + 32'(taps_i[15:1])) / 32'(taps_i);
+        r   = s > 0 ? $signed(q) : -$signed(q);
+      end
       if (r > 32'(act_max_i))      out_d[c] = act_max_i;
       else if (r < 32'(act_min_i)) out_d[c] = act_min_i;
       else                         out_d[c] = r[7:0];
     end
   end
+  // verilator tracing_on
   always_ff @(posedge clk_i) begin
     if (rd_q)            acc_q <= red_d;
     if (rd_q && last_q)  fin_q <= red_d;

@@ -136,6 +136,9 @@ module systole_seq
   logic signed [31:0] vreg_q [NumVregs];
   logic signed [31:0] vreg_d [NumVregs];
   assign f_set = setreg_t'(insn);
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
+  // verilator tracing_off
   always_comb begin
     vreg_d = vreg_q;
     if (accept && op == OpSetreg) begin
@@ -146,6 +149,7 @@ module systole_seq
       end
     end
   end
+  // verilator tracing_on
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) vreg_q <= '{default: '0};
     else         vreg_q <= vreg_d;

@@ -109,6 +109,9 @@ module systole_softmax
   logic                  tbl_load;
   assign pbuf_words = pbuf_i;
   assign tbl_load   = busy_i && is_sm_i && in_win(cnt_i, 32'(L), 32'(SmReads));
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
+  // verilator tracing_off
   always_comb begin
     tbl_d = tbl_q;
     if (tbl_load) begin
@@ -117,6 +120,7 @@ module systole_softmax
       end
     end
   end
+  // verilator tracing_on
   always_ff @(posedge clk_i) begin
     if (tbl_load) tbl_q <= tbl_d;
   end

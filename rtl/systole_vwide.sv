@@ -64,6 +64,9 @@ module systole_vwide
   logic [15:0] ch_inner [Rows + 1];
   logic [31:0] wrap_step;  // from the last pixel of a run to the first of the next
   assign wrap_step = f.a_outer_stride - (32'(f.a_inner_count) - 32'd1) * f.a_inner_stride;
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
+  // verilator tracing_off
   always_comb begin
     ch_addr[0]  = f.a_addr;
     ch_inner[0] = '0;
@@ -77,6 +80,7 @@ module systole_vwide
       end
     end
   end
+  // verilator tracing_on
 
   // ---- state ---------------------------------------------------------------------
   logic [31:0] addr_q [Rows];
@@ -90,6 +94,7 @@ module systole_vwide
   assign rd = run && in_win(cnt_i, 32'd1, groups);
   assign wr = run && in_win(cnt_i, 32'(1 + L + VmaccLatency), groups);
 
+  // verilator tracing_off
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       addr_q       <= '{default: '0};
@@ -134,8 +139,10 @@ module systole_vwide
       end
     end
   end
+  // verilator tracing_on
 
   // ---- read requests -------------------------------------------------------------
+  // verilator tracing_off
   always_comb begin
     for (int unsigned r = 0; r < Rows; r++) begin
       v_rows_o[r]     = rd && 32'(r) < rd_rem_q;
@@ -143,12 +150,14 @@ module systole_vwide
       v_addr_o[r]     = addr_q[r];
     end
   end
+  // verilator tracing_on
   assign v_req_o      = rd;
   assign v_len_o      = f.n;
   assign accv_re_o    = rd && f.accumulate[0];
   assign accv_raddr_o = rd_acc_q;
 
   // ---- lanes: weights latched in cycle L, sums registered --------------------------
+  // verilator tracing_off
   always_ff @(posedge clk_i) begin
     if (busy_i && cls_i.vw && cnt_i == 32'(L))
       for (int unsigned c = 0; c < Cols; c++) w_q[c] <= $signed(pbuf_i[c]);
@@ -158,12 +167,15 @@ module systole_vwide
           sum_q[r][c] <= (f.accumulate[0] ? accv_rdata_i[r][c] : 32'd0) +
                          32'($signed(v_rdata_i[r][c]) * w_q[c]);
   end
+  // verilator tracing_on
 
   // ---- write ---------------------------------------------------------------------------
+  // verilator tracing_off
   always_comb begin
     for (int unsigned r = 0; r < Rows; r++) accv_wrows_o[r] = wr && 32'(r) < wr_rem_q;
     for (int unsigned c = 0; c < Cols; c++) accv_wmask_o[c] = 32'(c) < 32'(f.n);
   end
+  // verilator tracing_on
   assign accv_we_o    = wr;
   assign accv_waddr_o = wr_acc_q;
   assign accv_wdata_o = sum_q;

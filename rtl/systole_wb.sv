@@ -78,6 +78,9 @@ module systole_wb
   logic [31:0] wr_ptr_q, wr_rem_q, wr_ptr_d, wr_rem_d, wr_ptr, wr_rem, wr_step;
   logic        we;
   logic [15:0] wlen;
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
+  // verilator tracing_off
   always_comb begin
     wr_ptr  = wr_ptr_q;
     wr_rem  = busy_i ? wr_rem_q : f_el.len;
@@ -134,6 +137,7 @@ module systole_wb
       wr_rem_d = we ? wr_rem - 32'(wlen) : wr_rem;
     end
   end
+  // verilator tracing_on
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       wr_ptr_q <= '0;
@@ -166,6 +170,7 @@ module systole_wb
   end
   assign acc_we_o    = acc_we;
   assign acc_waddr_o = acc_wr;
+  // verilator tracing_off
   always_comb begin
     for (int c = 0; c < Cols; c++) begin
       if (cls_i.mm) begin
@@ -177,6 +182,7 @@ module systole_wb
       end
     end
   end
+  // verilator tracing_on
 
   // ---- assertions ------------------------------------------------------------------
   // Writes only while an instruction runs; a chunked write never exceeds the

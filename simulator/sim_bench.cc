@@ -192,6 +192,17 @@ void BM_SystemC_Rtl_ComputeBound(benchmark::State& state) {
 BENCHMARK(BM_SystemC_Rtl_ComputeBound)->UseRealTime()->ArgNames({"array"})->Arg(16)->Arg(64)->Unit(
     benchmark::kMillisecond);
 
+// The same stream on random operands (ABUF and PBUF hold random bytes): the
+// RTL does the same work per cycle either way; this pins that down.
+void BM_SystemC_Rtl_ComputeBoundData(benchmark::State& state) {
+  RunComputeBound(
+      state, static_cast<int>(state.range(0)),
+      [](const CoreConfig& c, const CoreMemories& m) { return rtl::MakeRtlComputeCore(c, m, {}); }, false,
+      true);
+}
+BENCHMARK(BM_SystemC_Rtl_ComputeBoundData)->UseRealTime()->ArgNames({"array"})->Arg(64)->Unit(
+    benchmark::kMillisecond);
+
 // The same stream with POSTPROC in fp32 mode (the binary32 requant lanes busy
 // for 2048 of its ~6300 cycles at 64x64).
 void BM_SystemC_Rtl_ComputeBoundFp32(benchmark::State& state) {
