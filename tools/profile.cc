@@ -66,6 +66,10 @@ uint64_t OnChipBytes(const isa::Instruction& insn, const sim::CoreConfig& core) 
       const auto& a = insn.as<isa::VmaccArgs>();
       return a.n + uint64_t{a.m} * a.n + uint64_t{a.m} * a.n * 4 * (a.accumulate ? 2 : 1);
     }
+    case Opcode::kVmaccWide: {  // VMACC's traffic, R pixels a cycle
+      const auto& a = insn.as<isa::VmaccWideArgs>();
+      return a.n + uint64_t{a.m} * a.n + uint64_t{a.m} * a.n * 4 * (a.accumulate ? 2 : 1);
+    }
     case Opcode::kVadd: return 3 * uint64_t{insn.as<isa::VaddArgs>().len};
     case Opcode::kVsub: return 3 * uint64_t{insn.as<isa::VsubArgs>().len};
     case Opcode::kVmul: return 3 * uint64_t{insn.as<isa::VmulArgs>().len};
