@@ -1,6 +1,6 @@
 // Golden cases for L2_NORMALIZATION, int8 and uint8: 1-D to 4-D inputs, the
 // last axis from 1 to 1000 elements, several input zero points. The
-// accelerator runs them with VL2NORM (compiler/ops/l2norm.cc). The output
+// accelerator runs them with VL2NORM (compiler/ops/l2_norm.cc). The output
 // quantization is the one TFLite requires (scale 1/128, zero point 0 / 128).
 // Inputs come from the oracle's xorshift32 stream (seed = FNV-1a of the name).
 #include <string>
