@@ -43,6 +43,10 @@ uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core) {
       const auto& a = insn.as<isa::AvgpoolArgs>();
       return uint64_t{a.m} * a.kh * a.kw + L + isa::kPoolLatency;
     }
+    case Opcode::kVl2norm: {
+      const auto& a = insn.as<isa::Vl2normArgs>();
+      return 1 + uint64_t{a.m} * (2 * uint64_t{a.len} + 2 * L + isa::kL2normIsqrtLatency + isa::kL2normLatency);
+    }
     case Opcode::kSoftmax: {
       const auto& a = insn.as<isa::SoftmaxArgs>();
       return CeilDiv(isa::kSoftmaxTableBytes, 4 * C) + L +

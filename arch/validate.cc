@@ -186,6 +186,13 @@ class Checker {
                                c_.pbuf_bytes, "PBUF"));
         return Disjoint("dst", {a.dst, uint64_t{a.dst} + bytes}, {a.src, uint64_t{a.src} + bytes});
       }
+      case Opcode::kVl2norm: {
+        const auto& a = insn_.as<isa::Vl2normArgs>();
+        const uint64_t bytes = uint64_t{a.m} * a.len;
+        RETURN_IF_ERROR(Inside("src", a.src, uint64_t{a.src} + bytes, c_.abuf_bytes, "ABUF"));
+        RETURN_IF_ERROR(Inside("dst", a.dst, uint64_t{a.dst} + bytes, c_.abuf_bytes, "ABUF"));
+        return Disjoint("dst", {a.dst, uint64_t{a.dst} + bytes}, {a.src, uint64_t{a.src} + bytes});
+      }
       case Opcode::kMaxpool:
         return Pool(insn_.as<isa::MaxpoolArgs>());
       case Opcode::kAvgpool:
@@ -297,6 +304,10 @@ std::vector<std::pair<uint64_t, uint64_t>> AbufReads(const isa::Instruction& ins
     }
     case Opcode::kSoftmax: {
       const auto& a = insn.as<isa::SoftmaxArgs>();
+      return {{a.src, uint64_t{a.src} + uint64_t{a.m} * a.len}};
+    }
+    case Opcode::kVl2norm: {
+      const auto& a = insn.as<isa::Vl2normArgs>();
       return {{a.src, uint64_t{a.src} + uint64_t{a.m} * a.len}};
     }
     case Opcode::kStore: {

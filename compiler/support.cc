@@ -41,10 +41,6 @@ Status CheckOpSupport(TfLiteContext* context, int node_index, const CompileOptio
       quant_arith::XnnpackTakesNode(context, node, code))
     return op.Fail("TFLite flavor xnnpack: XNNPACK takes this node and computes it with its own arithmetic, "
                    "which the accelerator does not reproduce yet");
-  if (code == tflite::BuiltinOperator_L2_NORMALIZATION)
-    return op.Fail("TFLite's per-row inverse square root (GetInvSqrtQuantizedMultiplierExp: Newton-Raphson in "
-                   "gemmlowp fixed point) and the per-row multiplier it gives have no device instruction; "
-                   "runs on the CPU");
   const OpEntry* entry = FindOp(reg->builtin_code);
   if (entry == nullptr)
     return op.Fail("operator not supported by the accelerator (supported: " + SupportedOpNames() + ")");

@@ -40,7 +40,7 @@ module systole_agen
   input  op_class_t   cls_i,
   input  logic [31:0] chunks_i,
   input  logic [15:0] taps_i,
-  // SOFTMAX element reads
+  // SOFTMAX and VL2NORM element reads (from the unit running)
   input  logic        sm_rd_i,
   input  logic [31:0] sm_addr_i,
   // ABUF read port A
@@ -155,7 +155,7 @@ module systole_agen
           a_len  = f_pool.n;
           a_addr = tap;
         end
-        cls_i.sm:   begin a_req = sm_rd_i; a_len = 16'd1; a_addr = sm_addr_i; end
+        cls_i.sm, cls_i.l2: begin a_req = sm_rd_i; a_len = 16'd1; a_addr = sm_addr_i; end
         default: ;
       endcase
     end
@@ -181,7 +181,7 @@ module systole_agen
 
     pix_d = pix_q; run_d = run_q; tap_d = tap_q; row_d = row_q; inner_d = inner_q;
     kx_d = kx_q; ky_d = ky_q; a_rem_d = a_rem_q; b_ptr_d = b_ptr_q;
-    if (a_req && !cls_i.sm) begin
+    if (a_req && !cls_i.sm && !cls_i.l2) begin
       if (cls_i.elt || cls_i.lut) begin
         pix_d   = pix + 32'(Cols);
         b_ptr_d = b_ptr + 32'(Cols);

@@ -166,14 +166,26 @@ module systole_core
     .data_i (abuf_a_rdata_i[Cols-1:0]), .valid_o (pool_valid), .out_o (pool)
   );
 
-  logic       sm_we;
-  logic [7:0] sm_out;
+  logic        sm_we, smu_rd, smu_we, l2_rd, l2_we;
+  logic [7:0]  sm_out, smu_out, l2_out;
+  logic [31:0] smu_addr, l2_addr;
   systole_softmax #(.Cols(Cols)) u_softmax (
     .clk_i, .rst_ni,
     .accept_i (accept), .busy_i (busy), .is_sm_i (cls.sm), .insn_i (insn), .cnt_i (cnt),
     .pbuf_i (pbuf_rdata_i), .x_i (abuf_a_rdata_i[0]),
-    .rd_o (sm_rd), .addr_o (sm_addr), .we_o (sm_we), .out_o (sm_out)
+    .rd_o (smu_rd), .addr_o (smu_addr), .we_o (smu_we), .out_o (smu_out)
   );
+  systole_l2norm u_l2norm (
+    .clk_i, .rst_ni,
+    .accept_i (accept), .busy_i (busy), .is_l2_i (cls.l2), .insn_i (insn), .cnt_i (cnt),
+    .x_i (abuf_a_rdata_i[0]),
+    .rd_o (l2_rd), .addr_o (l2_addr), .we_o (l2_we), .out_o (l2_out)
+  );
+  // The two scalar row units share the one-byte read and write paths.
+  assign sm_rd   = cls.l2 ? l2_rd : smu_rd;
+  assign sm_addr = cls.l2 ? l2_addr : smu_addr;
+  assign sm_we   = cls.l2 ? l2_we : smu_we;
+  assign sm_out  = cls.l2 ? l2_out : smu_out;
 
   systole_vwide #(.Rows(Rows), .Cols(Cols)) u_vwide (
     .clk_i, .rst_ni,

@@ -5,7 +5,8 @@ package systole_core_pkg;
   // Which datapath the current instruction drives: one-hot, or all zero for
   // NOP, SETREG and opcodes outside the COMPUTE unit (decoded by systole_seq).
   typedef struct packed {
-    logic vw;    // VMACC_WIDE (first: the other members keep their bits)
+    logic l2;    // VL2NORM (first: the other members keep their bits)
+    logic vw;    // VMACC_WIDE
     logic lw;    // LOAD_WEIGHTS
     logic mm;    // MATMUL
     logic pp;    // POSTPROC

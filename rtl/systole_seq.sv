@@ -115,6 +115,7 @@ module systole_seq
       OpVfill:                cls.fill = 1'b1;
       OpMaxpool, OpAvgpool:   cls.pool = 1'b1;
       OpSoftmax:              cls.sm   = 1'b1;
+      OpVl2norm:              cls.l2   = 1'b1;
       default:                ;  // NOP, SETREG, other units
     endcase
   end

@@ -185,7 +185,7 @@ module systole_vlanes
     for (int c = 0; c < Cols; c++) begin
       vm_w_d[c] = pbuf_i[c];
       vm_d[c]   = (f_vm.accumulate[0] ? acc_i[c] : 32'sd0) +
-                  32'($signed(a_i[c]) * vm_w_q[c]);
+                  (32'($signed(a_i[c]) * vm_w_q[c]) << f_vm.w_shift);
     end
   end
   always_ff @(posedge clk_i) begin

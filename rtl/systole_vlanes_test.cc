@@ -148,6 +148,7 @@ TEST_F(VlanesTest, Vmacc) {
   Xorshift32 rng(TestSeed("VlanesTest.Vmacc", 0x9b3u));
   for (const bool accumulate : {false, true}) {
     isa::VmaccArgs a;
+    a.w_shift = accumulate ? 19 : 7;  // products past 2^31 wrap
     a.a_inner_count = 1;
     a.m = 9;
     a.n = kUnitCols;
@@ -176,7 +177,8 @@ TEST_F(VlanesTest, Vmacc) {
       const int out = static_cast<int>(t) - 1 - L - isa::kVmaccLatency;  // row written
       if (out >= 0 && out < int(a.m)) {
         for (int c = 0; c < kUnitCols; ++c) {
-          const int32_t want = (accumulate ? acc[out][c] : 0) + int32_t{x[out][c]} * w[c];
+          const int32_t want = static_cast<int32_t>(static_cast<uint32_t>(accumulate ? acc[out][c] : 0) +
+                                                    (static_cast<uint32_t>(int32_t{x[out][c]} * w[c]) << a.w_shift));
           EXPECT_EQ(int32_t(m_->vm_o[c]), want) << "row " << out << " lane " << c;
         }
       }

@@ -165,7 +165,7 @@ module systole_vwide
       for (int unsigned r = 0; r < Rows; r++)
         for (int unsigned c = 0; c < Cols; c++)
           sum_q[r][c] <= (f.accumulate[0] ? accv_rdata_i[r][c] : 32'd0) +
-                         32'($signed(v_rdata_i[r][c]) * w_q[c]);
+                         (32'($signed(v_rdata_i[r][c]) * w_q[c]) << f.w_shift);
   end
   // verilator tracing_on
 

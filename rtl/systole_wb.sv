@@ -118,7 +118,7 @@ module systole_wb
         wlen    = f_pool.n;
         for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = pool_i[c];
       end
-      cls_i.sm: begin
+      cls_i.sm, cls_i.l2: begin  // VL2NORM's dst sits where SOFTMAX's does
         we = sm_we_i;
         if (!busy_i) wr_ptr = f_sm.dst;  // rows are contiguous: dst + r*len + j
         wr_step = 32'd1;

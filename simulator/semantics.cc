@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/fixed_point.h"
+#include "common/inv_sqrt.h"
 #include "common/float32.h"
 #include "simulator/fast_kernels.h"
 
@@ -119,7 +120,8 @@ class Exec {
       const uint64_t addr = PatternAddr(a.a_addr, i, a.a_inner_count, a.a_inner_stride, a.a_outer_stride);
       int32_t* acc = acc_row(a.acc_addr + i);
       for (uint32_t c = 0; c < a.n; ++c) {
-        const int32_t p = int32_t{a8(addr + c)} * p8(uint64_t{a.w_addr} + c);
+        const int32_t p = static_cast<int32_t>(static_cast<uint32_t>(int32_t{a8(addr + c)} * p8(uint64_t{a.w_addr} + c))
+                                               << a.w_shift);
         acc[c] = a.accumulate ? WrapAdd(acc[c], p) : p;
       }
     }
@@ -203,6 +205,29 @@ class Exec {
       case Opcode::kMaxpool: return Pool(insn.as<isa::MaxpoolArgs>(), true);
       case Opcode::kAvgpool: return Pool(insn.as<isa::AvgpoolArgs>(), false);
       case Opcode::kSoftmax: return Softmax(insn.as<isa::SoftmaxArgs>());
+      case Opcode::kVl2norm: return L2Norm(insn.as<isa::Vl2normArgs>());
+    }
+  }
+
+  // TFLite's quantized L2_NORMALIZATION (fixed point, common/fixed_point.h).
+  void L2Norm(const isa::Vl2normArgs& a) {
+    std::vector<int32_t> d(a.len);
+    for (uint32_t r = 0; r < a.m; ++r) {
+      const uint64_t src = uint64_t{a.src} + uint64_t{r} * a.len;
+      const uint64_t dst = uint64_t{a.dst} + uint64_t{r} * a.len;
+      int32_t sum = 0;  // < 2^31: len <= VL2NORM_LEN_MAX (validated)
+      for (uint32_t j = 0; j < a.len; ++j) {
+        d[j] = int32_t{a8(src + j)} - a.in_zp;
+        sum += d[j] * d[j];
+      }
+      int32_t inv = 0;
+      int shift = 0;
+      InvSqrtQuantizedMultiplierExp(sum, -1, &inv, &shift);
+      for (uint32_t j = 0; j < a.len; ++j) {
+        const int32_t q = a.uint8 ? MultiplyByQuantizedMultiplierSmallerThanOneExp(128 * d[j], inv, shift)
+                                  : MultiplyByQuantizedMultiplier(d[j], inv, shift + 7);
+        m_.abuf[dst + j] = static_cast<uint8_t>(std::min(std::max(q, -128), 127));
+      }
     }
   }
 

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "common/fixed_point.h"
+#include "common/inv_sqrt.h"
 #include "common/float32.h"
 
 namespace systole::sim::testing {
@@ -762,6 +763,11 @@ std::string CheckBytes(const char* what, const uint8_t* got, const std::vector<u
   return "";
 }
 
+// a + (p << s) modulo 2^32 (VMACC's w_shift).
+int32_t AddShiftWrap(int32_t a, int32_t p, int s) {
+  return static_cast<int32_t>(static_cast<uint32_t>(a) + (static_cast<uint32_t>(p) << s));
+}
+
 void SetI32(uint8_t* p, int32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(static_cast<uint32_t>(v) >> (8 * i));
 }
@@ -988,14 +994,15 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
     };
     t.program.Add(isa::VmaccWideArgs{uint32_t(m), uint32_t(n), false, 1, 0, 5, 40, 300, 8});
     t.program.Add(isa::VmaccWideArgs{uint32_t(m), uint32_t(n), true, 1, 16000, uint32_t(run2), uint32_t(n),
-                                     uint32_t(run2 * n + 7), uint32_t(8 + n)});
+                                     uint32_t(run2 * n + 7), uint32_t(8 + n), 21});
     t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
       for (int i = 0; i <= m; ++i)
         for (int c = 0; c < C; ++c) {
           int32_t want = -9;
           if (c < n && i < m)
-            want = int8_t(a[(i / 5) * 300 + (i % 5) * 40 + c]) * int8_t(w[c]) +
-                   int8_t(a[16000 + (i / run2) * (run2 * n + 7) + (i % run2) * n + c]) * int8_t(w[n + c]);
+            want = AddShiftWrap(int8_t(a[(i / 5) * 300 + (i % 5) * 40 + c]) * int8_t(w[c]),
+                                int8_t(a[16000 + (i / run2) * (run2 * n + 7) + (i % run2) * n + c]) * int8_t(w[n + c]),
+                                21);
           if (mem.acc[size_t(1 + i) * C + c] != want)
             return StrFormat("acc[%d][%d] = %d, want %d", 1 + i, c, mem.acc[size_t(1 + i) * C + c], want);
         }
@@ -1015,14 +1022,14 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
     };
     t.program.Add(isa::VmaccArgs{uint32_t(m), uint32_t(n), false, 1, 0, 2, 40, 300, 8});
     t.program.Add(isa::VmaccArgs{uint32_t(m), uint32_t(n), true, 1, 1000, uint32_t(m), uint32_t(n), 0,
-                                 uint32_t(8 + n)});
+                                 uint32_t(8 + n), 14});
     t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
       for (int i = 0; i < m; ++i)
         for (int c = 0; c < C; ++c) {
           int32_t want = -9;
           if (c < n)
-            want = int8_t(a[(i / 2) * 300 + (i % 2) * 40 + c]) * int8_t(w[c]) +
-                   int8_t(a[1000 + i * n + c]) * int8_t(w[n + c]);
+            want = AddShiftWrap(int8_t(a[(i / 2) * 300 + (i % 2) * 40 + c]) * int8_t(w[c]),
+                                int8_t(a[1000 + i * n + c]) * int8_t(w[n + c]), 14);
           if (mem.acc[size_t(1 + i) * C + c] != want)
             return StrFormat("acc[%d][%d] = %d, want %d", 1 + i, c, mem.acc[size_t(1 + i) * C + c], want);
         }
@@ -1093,6 +1100,62 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
                                    sm.out_zp});
     t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
       if (!sm.in_place && (mem.abuf[dst - 1] != 0 || mem.abuf[dst + bytes] != 0))
+        return std::string("wrote outside");
+      return CheckBytes("output", &mem.abuf[dst], want);
+    };
+    tests.push_back(std::move(t));
+  }
+  // VL2NORM: TFLite's L2_NORMALIZATION arithmetic (common/fixed_point.h) per
+  // row; zero rows (sum 0), a single +-1 (sum 1), extremes (d = +-255, the
+  // largest sums), in place and not.
+  struct L2 {
+    const char* name;
+    int m, len;
+    bool uint8, in_place;
+    int in_zp;
+  };
+  const L2 l2s[] = {
+      {"VL2NORM int8 len 1, 4 rows", 4, 1, false, false, 0},
+      {"VL2NORM int8 len > C, 3 rows, in place, zp -7", 3, 2 * C + 5, false, true, -7},
+      {"VL2NORM uint8 len < C, 5 rows, zp 127", 5, std::max(2, C - 3), true, false, 127},
+      {"VL2NORM uint8 len 300, 2 rows, in place, zp -128", 2, 300, true, true, -128},
+      {"VL2NORM int8 len 7, 6 rows, zp 100", 6, 7, false, false, 100},
+  };
+  for (const L2& l2 : l2s) {
+    InsnTest t;
+    t.name = l2.name;
+    const size_t bytes = size_t(l2.m) * l2.len;
+    std::vector<uint8_t> x = rand_bytes(bytes);
+    for (int j = 0; j < l2.len; ++j) x[j] = static_cast<uint8_t>(l2.in_zp);  // row 0: sum 0
+    if (l2.m > 2) {  // row 1: sum 1; row 2: the extremes
+      for (int j = 0; j < l2.len; ++j) {
+        x[size_t(l2.len) + j] = static_cast<uint8_t>(l2.in_zp);
+        x[2 * size_t(l2.len) + j] = static_cast<uint8_t>(l2.in_zp < 0 ? 127 : -128);
+      }
+      x[size_t(l2.len)] = static_cast<uint8_t>(l2.in_zp + (l2.in_zp < 127 ? 1 : -1));
+    }
+    std::vector<uint8_t> want(bytes);
+    for (int r = 0; r < l2.m; ++r) {
+      int32_t sum = 0;
+      for (int j = 0; j < l2.len; ++j) {
+        const int32_t d = int8_t(x[size_t(r) * l2.len + j]) - l2.in_zp;
+        sum += d * d;
+      }
+      int32_t inv = 0;
+      int shift = 0;
+      InvSqrtQuantizedMultiplierExp(sum, -1, &inv, &shift);
+      for (int j = 0; j < l2.len; ++j) {
+        const int32_t d = int8_t(x[size_t(r) * l2.len + j]) - l2.in_zp;
+        const int32_t q = l2.uint8 ? MultiplyByQuantizedMultiplierSmallerThanOneExp(128 * d, inv, shift)
+                                   : MultiplyByQuantizedMultiplier(d, inv, shift + 7);
+        want[size_t(r) * l2.len + j] = static_cast<uint8_t>(std::min(std::max(q, -128), 127));
+      }
+    }
+    const uint32_t src = 64 + (rng.Next() % 8), dst = l2.in_place ? src : uint32_t(src + bytes + 40);
+    t.init = [=](DeviceMemory& mem) { std::copy(x.begin(), x.end(), mem.abuf.begin() + src); };
+    t.program.Add(isa::Vl2normArgs{uint32_t(l2.m), uint32_t(l2.len), l2.uint8, src, dst, l2.in_zp});
+    t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      if (!l2.in_place && (mem.abuf[dst - 1] != 0 || mem.abuf[dst + bytes] != 0))
         return std::string("wrote outside");
       return CheckBytes("output", &mem.abuf[dst], want);
     };
@@ -1179,6 +1242,29 @@ std::vector<IllegalCase> IllegalPrograms(const DeviceConfig& cfg) {
     isa::SetBits(&w, 0, 8, static_cast<uint32_t>(isa::Opcode::kSoftmax));
     isa::SetBits(&w, 16, 16, 1);
     v.push_back({"softmax len 0", {isa::InsnWord{}, w}, StatusCode::kOutOfRange, "SOFTMAX: field len = 0"});
+  }
+  // VL2NORM fields: m, len, uint8, src, dst, in_zp.
+  one("l2norm rows past ABUF", {{}, isa::Vl2normArgs{4, 16, 0, A - 40, 0, 0}}, StatusCode::kOutOfRange,
+      "VL2NORM: src");
+  one("l2norm dst partially overlaps", {{}, isa::Vl2normArgs{2, 8, 0, 0, 4, 0}}, StatusCode::kOutOfRange,
+      "overlaps");
+  {
+    isa::InsnWord w;  // len = 33026 (past VL2NORM_LEN_MAX: the int32 sum could overflow)
+    isa::SetBits(&w, 0, 8, static_cast<uint32_t>(isa::Opcode::kVl2norm));
+    isa::SetBits(&w, 16, 16, 1);
+    isa::SetBits(&w, 32, 16, 33026);
+    v.push_back({"l2norm len past its maximum", {isa::InsnWord{}, w}, StatusCode::kOutOfRange,
+                 "VL2NORM: field len = 33026"});
+  }
+  {
+    isa::InsnWord w;  // w_shift = 25 (the field's maximum is 24)
+    isa::SetBits(&w, 0, 8, static_cast<uint32_t>(isa::Opcode::kVmacc));
+    isa::SetBits(&w, 16, 16, 1);
+    isa::SetBits(&w, 32, 16, 1);
+    isa::SetBits(&w, 49, 5, 25);
+    isa::SetBits(&w, 128, 16, 1);
+    v.push_back({"vmacc w_shift past its maximum", {isa::InsnWord{}, w}, StatusCode::kOutOfRange,
+                 "VMACC: field w_shift = 25"});
   }
   one("setreg value out of range", {{}, isa::SetregArgs{static_cast<uint32_t>(isa::VReg::kIn1Shift), 1, 40, 0, 0}},
       StatusCode::kOutOfRange, "IN1_SHIFT");

@@ -87,6 +87,10 @@ uint64_t OnChipBytes(const isa::Instruction& insn, const sim::CoreConfig& core) 
       const auto& a = insn.as<isa::SoftmaxArgs>();
       return isa::kSoftmaxTableBytes + 4 * uint64_t{a.m} * a.len;
     }
+    case Opcode::kVl2norm: {
+      const auto& a = insn.as<isa::Vl2normArgs>();
+      return 3 * uint64_t{a.m} * a.len;
+    }
     case Opcode::kNop:
     case Opcode::kSetreg:
       return 0;

@@ -17,14 +17,18 @@
 //    m / 2^K with 255 * sum|w| * 2^K < 2^24 (integer scale factors and the
 //    like); then out = floor((sum v m + 2^(K-1)) / 2^K), POSTPROC's single
 //    rounding with multiplier 2^30 and shift 1 - K. Other scales would need
-//    binary32 arithmetic the device does not have: refused with that reason.
+//    binary32 arithmetic the device does not have: refused with that reason,
+//    except where every output pixel reads a single input pixel (a 1x1 input,
+//    say): the float sum is then v up to far less than 0.5, a copy.
 //  * The xnnpack flavor where TFLite's XNNPACK delegate takes the node: q11
 //    weights (2048 - a, a) per axis, out = (sum v W + 2^21) >> 22, the same
 //    single rounding.
 // UINT8 lives on the device as v - 128; the weights sum to 2^K, so the
 // offset passes through unchanged. Taps reading the same pixel (clamped
-// edges) are merged first. A tap weight beyond int8 is several VMACCs
-// (at most kMaxPartsPerTap); weights needing more are refused.
+// edges) are merged first. A tap weight beyond int8 is written as signed
+// 8-bit digits times powers of two, one VMACC per digit with the digit's
+// power in the w_shift field (ISA 5): at most 3 VMACCs for the integer path's
+// 2^21 and XNNPACK's 2^22, so every INT8 scale maps.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -38,7 +42,30 @@
 namespace systole::compiler {
 namespace {
 
-constexpr int kMaxPartsPerTap = 8;  // VMACCs per tap: |weight| <= 8 * 127
+constexpr int kMaxPartsPerTap = 4;  // VMACCs per tap: signed 8-bit digits of a weight below 2^25
+constexpr int kMaxWShift = 24;      // VMACC's w_shift range
+
+// A tap weight as int8 digits d_j and shifts s_j, w = sum d_j * 2^s_j, the
+// fewest digits found by stripping trailing zeros and taking the signed low
+// byte.
+struct WeightPart {
+  int8_t digit;
+  int shift;
+};
+
+std::vector<WeightPart> WeightParts(int64_t w) {
+  std::vector<WeightPart> parts;
+  int shift = 0;
+  while (w != 0) {
+    while (w % 2 == 0) w /= 2, ++shift;
+    const int64_t low = ((w % 256) + 256) % 256;
+    const int64_t d = low >= 128 ? low - 256 : low;
+    parts.push_back({static_cast<int8_t>(d), shift});
+    w = (w - d) / 256;
+    shift += 8;
+  }
+  return parts;
+}
 
 // One output coordinate's source taps along an axis (merged, 1 or 2).
 struct AxisTaps {
@@ -200,6 +227,31 @@ StatusOr<Plan> MakePlan(TfliteFlavor flavor, bool xnnpack_takes, const TfLiteTen
     p.path = Path::kFloat;
     const FloatAxis fy = FloatTaps(in_h, out_h, align_corners, half_pixel);
     const FloatAxis fx = FloatTaps(in_w, out_w, align_corners, half_pixel);
+    // Every output pixel reading one input pixel (lower == upper on both
+    // axes, e.g. a 1x1 input): the four float products of v sum to v within
+    // a few binary32 ulps of 255 whatever the weights, so trunc(sum + 0.5) = v, a copy.
+    auto single_source = [](const FloatAxis& a) {
+      for (size_t o = 0; o < a.lo.size(); ++o)
+        if (a.lo[o] != a.hi[o]) return false;
+      return true;
+    };
+    if (single_source(fy) && single_source(fx)) {
+      auto copy_axis = [](const FloatAxis& f) {
+        Axis a;
+        for (int src : f.lo) {
+          AxisTaps t;
+          AddTap(&t, src, 1);
+          a.taps.push_back(t);
+        }
+        return a;
+      };
+      p.y = copy_axis(fy);
+      p.x = copy_axis(fx);
+      p.factor = 1;
+      p.requant = Requant::kSingle;
+      p.shift = 1;
+      return p;
+    }
     // Every fraction dyadic; the 2-D float weights (one_dy * one_dx, ...)
     // then exact products of the per-axis ones.
     auto axis_bits = [](const FloatAxis& a) {
@@ -212,10 +264,13 @@ StatusOr<Plan> MakePlan(TfliteFlavor flavor, bool xnnpack_takes, const TfLiteTen
       return bits;
     };
     const int by = axis_bits(fy), bx = axis_bits(fx);
-    if (by < 0 || bx < 0 || by + bx > 15)
+    if (by < 0 || bx < 0)
       return Unimplemented(
-          "UINT8 takes TFLite's float-weight kernel; at this scale its binary32 roundings are not "
-          "reproducible by the integer vector unit (weights are not short dyadic fractions)");
+          "UINT8 takes TFLite's float-weight kernel (optimized_ops::ResizeBilinear): at %dx%d -> %dx%d its "
+          "interpolation fractions are not dyadic (not m / 2^k, k <= 24), so its binary32 products and sums "
+          "round in ways the integer vector unit cannot reproduce (INT8, which TFLite computes in fixed "
+          "point, maps at every scale)",
+          in_h, in_w, out_h, out_w);
     double max_abs_sum = 0;
     auto make = [](const FloatAxis& f, int bits) {
       Axis a;
@@ -239,13 +294,19 @@ StatusOr<Plan> MakePlan(TfliteFlavor flavor, bool xnnpack_takes, const TfLiteTen
         for (float a : wy)
           for (float b : wx) {
             if (static_cast<double>(a * b) != static_cast<double>(a) * static_cast<double>(b))
-              return Unimplemented("UINT8 float weights round at this scale (not reproducible on the device)");
+              return Unimplemented(
+                  "UINT8 takes TFLite's float-weight kernel: at %dx%d -> %dx%d its binary32 weight products "
+                  "round (not reproducible by the integer vector unit)",
+                  in_h, in_w, out_h, out_w);
             s += std::fabs(static_cast<double>(a) * static_cast<double>(b));
           }
         max_abs_sum = std::max(max_abs_sum, s);
       }
     if (std::ldexp(255.0 * max_abs_sum + 1.0, by + bx) >= std::ldexp(1.0, 24))
-      return Unimplemented("UINT8 float sums round at this scale (not reproducible on the device)");
+      return Unimplemented(
+          "UINT8 takes TFLite's float-weight kernel: at %dx%d -> %dx%d its interpolation needs %d fractional "
+          "bits, so its binary32 sums (24-bit significand) round (not reproducible by the integer vector unit)",
+          in_h, in_w, out_h, out_w, by + bx);
     p.y = make(fy, by);
     p.x = make(fx, bx);
     p.factor = 1;
@@ -260,19 +321,18 @@ StatusOr<Plan> MakePlan(TfliteFlavor flavor, bool xnnpack_takes, const TfLiteTen
     p.requant = Requant::kSingle;
     p.shift = 1 - k;
   }
-  // Every 2-D tap weight within kMaxPartsPerTap int8 parts.
-  int64_t wmax = 0, wymax = 0, wxmax = 0;
-  for (const AxisTaps& t : p.y.taps)
-    for (int i = 0; i < t.n; ++i) wymax = std::max(wymax, std::abs(t.w[i]));
-  for (const AxisTaps& t : p.x.taps)
-    for (int i = 0; i < t.n; ++i) wxmax = std::max(wxmax, std::abs(t.w[i]));
-  wmax = wymax * wxmax * p.factor;
-  if (wmax > int64_t{127} * kMaxPartsPerTap)
-    return Unimplemented(
-        "%dx%d -> %dx%d: the interpolation weights need %d fractional bits (largest tap weight %lld, more "
-        "than %d int8 multiplies of the vector unit); integer scale factors (and, with align_corners, "
-        "integer (in - 1) : (out - 1) ratios) run on the accelerator",
-        in_h, in_w, out_h, out_w, k, static_cast<long long>(wmax), kMaxPartsPerTap);
+  // Every 2-D tap weight within kMaxPartsPerTap int8 digits and VMACC's
+  // shift range (always so: the weights stay below 2^23).
+  for (const AxisTaps& ty : p.y.taps)
+    for (int a = 0; a < ty.n; ++a)
+      for (const AxisTaps& tx : p.x.taps)
+        for (int b = 0; b < tx.n; ++b) {
+          const std::vector<WeightPart> parts = WeightParts(ty.w[a] * tx.w[b] * p.factor);
+          if (parts.size() > kMaxPartsPerTap || (!parts.empty() && parts.back().shift > kMaxWShift))
+            return Unimplemented("%dx%d -> %dx%d: tap weight %lld beyond %d int8 digits of the vector unit", in_h,
+                                 in_w, out_h, out_w, static_cast<long long>(ty.w[a] * tx.w[b] * p.factor),
+                                 kMaxPartsPerTap);
+        }
   return p;
 }
 
@@ -365,16 +425,20 @@ Status LowerResizeBilinear(PartitionCompiler& pc, int step, OpCode* oc) {
   // requantization tiles (bias 0, multiplier 2^30, the path's shift).
   std::vector<uint8_t>& P = oc->params;
   std::map<int, uint32_t> part_at;
+  struct PartAt {
+    uint32_t addr;
+    uint32_t shift;
+  };
   auto parts_of = [&](int64_t w) {
-    std::vector<uint32_t> at;
-    for (const auto& part : SplitInt8({static_cast<int32_t>(w)})) {
-      const int v = part[0];
+    std::vector<PartAt> at;
+    for (const WeightPart& part : WeightParts(w)) {
+      const int v = part.digit;
       auto it = part_at.find(v);
       if (it == part_at.end()) {
         it = part_at.emplace(v, static_cast<uint32_t>(P.size())).first;
         P.insert(P.end(), static_cast<size_t>(lanes), static_cast<uint8_t>(static_cast<int8_t>(v)));
       }
-      at.push_back(it->second);
+      at.push_back({it->second, static_cast<uint32_t>(part.shift)});
     }
     return at;
   };
@@ -398,7 +462,7 @@ Status LowerResizeBilinear(PartitionCompiler& pc, int step, OpCode* oc) {
             for (int b = 0; b < tx.n; ++b) {
               const int64_t w = ty.w[a] * tx.w[b] * plan.factor;
               const int64_t src = pc.Addr(iv, yr.s0[a] + int64_t{r0} * yr.ss[a], xr.s0[b]) + c0;
-              for (uint32_t part : parts_of(w)) {
+              for (const PartAt& part : parts_of(w)) {
                 isa::VmaccArgs v;
                 v.m = static_cast<uint32_t>(m);
                 v.n = static_cast<uint32_t>(n);
@@ -408,7 +472,8 @@ Status LowerResizeBilinear(PartitionCompiler& pc, int step, OpCode* oc) {
                 v.a_inner_count = static_cast<uint32_t>(xr.len);
                 v.a_inner_stride = static_cast<uint32_t>(int64_t{xr.ss[b]} * iv.pix_pitch);
                 v.a_outer_stride = static_cast<uint32_t>(int64_t{yr.ss[a]} * iv.row_pitch);
-                v.w_addr = part;
+                v.w_addr = part.addr;
+                v.w_shift = part.shift;
                 oc->compute.push_back(Instruction{{}, v});
                 oc->macs += uint64_t(m) * n;
                 first = false;

@@ -53,6 +53,7 @@ enum ClassBit : uint32_t {
   kClsMm = 1u << 7,
   kClsLw = 1u << 8,
   kClsVw = 1u << 9,
+  kClsL2 = 1u << 10,
 };
 
 inline uint32_t ClassOf(isa::Opcode op) {
@@ -70,6 +71,7 @@ inline uint32_t ClassOf(isa::Opcode op) {
     case isa::Opcode::kMaxpool:
     case isa::Opcode::kAvgpool: return kClsPool;
     case isa::Opcode::kSoftmax: return kClsSm;
+    case isa::Opcode::kVl2norm: return kClsL2;
     default: return 0;
   }
 }

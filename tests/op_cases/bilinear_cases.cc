@@ -2,8 +2,8 @@
 // (compiler/ops/resize_bilinear.cc), int8 and uint8: the scales it takes
 // (integer up- and down-scaling factors, align_corners with (in - 1) : (out - 1)
 // an integer ratio, half-pixel centres, more channels than the vector unit's
-// lanes, several row blocks) and some it refuses (weights needing more bits,
-// batch 2), which run on the CPU. The basic shapes and modes are in
+// lanes, several row blocks, non-integer ratios: every scale for INT8) and some
+// it refuses (UINT8 at non-dyadic scales, batch 2), which run on the CPU. The basic shapes and modes are in
 // shape_cases.cc. Inputs come from the oracle's xorshift32 stream (seed =
 // FNV-1a of the name); output quantization differs from the input's in some
 // cases (TFLite passes the raw values through).
@@ -68,11 +68,24 @@ void AddBilinearCases(OpCaseList* cases) {
     AddBilinear(cases, "2x2x130_up2x", t, {1, 2, 2, 130}, 4, 4, kLegacy, 3);
     AddBilinear(cases, "4x4x3_up2x_requant", t, {1, 4, 4, 3}, 8, 8, kHalfPixel, 1, 4);
     AddBilinear(cases, "64x2x1_up2x", t, {1, 64, 2, 1}, 128, 4, kHalfPixel, 0);
-    // Refused by the compiler (on the CPU): weights needing more bits than
-    // int8 taps carry (INT8), binary32 roundings (UINT8), batch 2.
+    // Non-dyadic scales: INT8 on the accelerator (weights as int8 digits
+    // with VMACC's w_shift), UINT8 refused (TFLite's binary32 roundings).
     AddBilinear(cases, "4x4x3_up3x", t, {1, 4, 4, 3}, 12, 12, kHalfPixel, 4);
     AddBilinear(cases, "4x6x2_to_6x9", t, {1, 4, 6, 2}, 6, 9, kLegacy, 5);
     AddBilinear(cases, "7x7x2_to_10x10", t, {1, 7, 7, 2}, 10, 10, kAlignCorners, 0);
+    AddBilinear(cases, "5x7x4_to_11x13", t, {1, 5, 7, 4}, 11, 13, kLegacy, 1);
+    AddBilinear(cases, "9x6x3_to_4x5", t, {1, 9, 6, 3}, 4, 5, kHalfPixel, 2);
+    AddBilinear(cases, "3x3x8_to_7x10", t, {1, 3, 3, 8}, 7, 10, kAlignCorners, 3);
+    AddBilinear(cases, "20x15x3_to_33x26", t, {1, 20, 15, 3}, 33, 26, kHalfPixel, 4);
+    AddBilinear(cases, "6x5x70_to_7x9", t, {1, 6, 5, 70}, 7, 9, kHalfPixel, 5);
+    AddBilinear(cases, "7x3x2_to_3x1", t, {1, 7, 3, 2}, 3, 1, kAlignCorners, 0);
+    AddBilinear(cases, "8x8x3_to_13x5_requant", t, {1, 8, 8, 3}, 13, 5, kLegacy, 1, 3);
+    // Dyadic scales with more fractional bits than 8 int8 multiplies carried
+    // before w_shift (both types on the accelerator).
+    AddBilinear(cases, "2x2x3_up16x", t, {1, 2, 2, 3}, 32, 32, kHalfPixel, 2);
+    AddBilinear(cases, "3x2x4_up8x", t, {1, 3, 2, 4}, 24, 16, kHalfPixel, 3);
+    AddBilinear(cases, "5x3x2_to_33x17", t, {1, 5, 3, 2}, 33, 17, kAlignCorners, 4);
+    // Refused by the compiler (on the CPU): batch 2.
     AddBilinear(cases, "batch2_4x4x3_up2x", t, {2, 4, 4, 3}, 8, 8, kHalfPixel, 2);
   }
 }

@@ -1,5 +1,6 @@
 // Golden cases for L2_NORMALIZATION, int8 and uint8: 1-D to 4-D inputs, the
-// last axis from 1 to 300 elements, several input zero points. The output
+// last axis from 1 to 1000 elements, several input zero points. The
+// accelerator runs them with VL2NORM (compiler/ops/l2_norm.cc). The output
 // quantization is the one TFLite requires (scale 1/128, zero point 0 / 128).
 // Inputs come from the oracle's xorshift32 stream (seed = FNV-1a of the name).
 #include <string>
@@ -46,6 +47,9 @@ void AddL2NormCases(OpCaseList* cases) {
     AddL2Norm(cases, "4d_1x2x2x300", t, {1, 2, 2, 300}, 4);
     AddL2Norm(cases, "depth1_6x1", t, {6, 1}, 5);
     AddL2Norm(cases, "depth2_4x2", t, {4, 2}, 1);
+    AddL2Norm(cases, "4d_1x6x5x20", t, {1, 6, 5, 20}, 0);
+    AddL2Norm(cases, "4d_1x2x3x70", t, {1, 2, 3, 70}, 2);
+    AddL2Norm(cases, "2d_2x1000", t, {2, 1000}, 5);
   }
 }
 
