@@ -193,6 +193,14 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
       [&](int c) { return g.shift[c]; });
   if (g.ow > static_cast<int>(hw_.acc_rows) || g.ow > 65535)
     return OpError(step, StrFormat("output rows of %d pixels exceed the %u accumulator rows", g.ow, hw_.acc_rows));
+  // The MATMULs of the op in issue order, each with its weight tile, and the
+  // POSTPROC that follows a (row block, Cout tile) group.
+  struct Step {
+    isa::LoadWeightsArgs w;
+    isa::MatmulArgs mm;
+    int post_oy0 = -1, post_rows = 0, post_n0 = 0, post_n = 0, post_t = 0;  // POSTPROC after it
+  };
+  std::vector<Step> steps;
   const int rows_per_block = RowsPerBlock(g.oh, g.ow);
   for (int oy0 = 0; oy0 < g.oh; oy0 += rows_per_block) {
     const int rows = std::min(rows_per_block, g.oh - oy0);
@@ -202,13 +210,12 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
       bool first = true;
       for (size_t si = 0; si < g.slices.size(); ++si) {
         const Slice& s = g.slices[si];
-        isa::LoadWeightsArgs lw;
-        lw.k = static_cast<uint32_t>(s.k);
-        lw.n = static_cast<uint32_t>(n);
-        lw.pbuf_addr = slice_at[si] + static_cast<uint32_t>(n0);
-        lw.w_stride = static_cast<uint32_t>(g.cout);
-        oc->compute.push_back(Instruction{{}, lw});
-        isa::MatmulArgs mm;
+        Step st;
+        st.w.k = static_cast<uint32_t>(s.k);
+        st.w.n = static_cast<uint32_t>(n);
+        st.w.pbuf_addr = slice_at[si] + static_cast<uint32_t>(n0);
+        st.w.w_stride = static_cast<uint32_t>(g.cout);
+        isa::MatmulArgs& mm = st.mm;
         mm.m = static_cast<uint32_t>(m);
         mm.k = static_cast<uint32_t>(s.k);
         mm.accumulate = !first;
@@ -219,11 +226,34 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
         mm.a_inner_count = static_cast<uint32_t>(g.ow);
         mm.a_inner_stride = static_cast<uint32_t>(g.inner_stride);
         mm.a_outer_stride = static_cast<uint32_t>(g.outer_stride);
-        oc->compute.push_back(Instruction{{}, mm});
+        steps.push_back(st);
         first = false;
       }
-      EmitPostproc(g.out, oy0, rows, g.ow, n0, n, tile_at[t], g.out_zp, g.act_min, g.act_max, g.requant, oc);
+      Step& last = steps.back();
+      last.post_oy0 = oy0, last.post_rows = rows, last.post_n0 = n0, last.post_n = n, last.post_t = t;
     }
+  }
+  // Shadow weights (docs/accelerator.md): only the first tile is a
+  // LOAD_WEIGHTS; every later distinct tile is a PRELOAD_WEIGHTS issued before
+  // the MATMUL ahead of it (which fills the shadow set while it streams) and
+  // taken by its own MATMUL (take_shadow). A tile equal to the active one is
+  // neither reloaded nor taken. Everything stays inside this op, whose PBUF
+  // block is resident for all of its compute instructions.
+  auto same = [](const isa::LoadWeightsArgs& a, const isa::LoadWeightsArgs& b) {
+    return a.k == b.k && a.n == b.n && a.pbuf_addr == b.pbuf_addr && a.w_stride == b.w_stride;
+  };
+  for (size_t i = 0; i < steps.size(); ++i) {
+    Step& st = steps[i];
+    if (i == 0) oc->compute.push_back(Instruction{{}, st.w});
+    st.mm.take_shadow = i > 0 && !same(st.w, steps[i - 1].w);
+    if (i + 1 < steps.size() && !same(steps[i + 1].w, st.w)) {
+      const isa::LoadWeightsArgs& nw = steps[i + 1].w;
+      oc->compute.push_back(Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride}});
+    }
+    oc->compute.push_back(Instruction{{}, st.mm});
+    if (st.post_oy0 >= 0)
+      EmitPostproc(g.out, st.post_oy0, st.post_rows, g.ow, st.post_n0, st.post_n, tile_at[st.post_t], g.out_zp,
+                   g.act_min, g.act_max, g.requant, oc);
   }
   return Status::Ok();
 }
