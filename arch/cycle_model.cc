@@ -13,6 +13,7 @@ uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core) {
   switch (insn.opcode()) {
     case Opcode::kNop:
     case Opcode::kSetreg:
+    case Opcode::kPreloadWeights:
       return 1;
     case Opcode::kLoadWeights:
       return R + L;

@@ -127,6 +127,13 @@ class Checker {
         return Inside("weights", a.pbuf_addr, uint64_t{a.pbuf_addr} + uint64_t{a.k - 1} * a.w_stride + a.n,
                       c_.pbuf_bytes, "PBUF");
       }
+      case Opcode::kPreloadWeights: {  // same rule as LOAD_WEIGHTS
+        const auto& a = insn_.as<isa::PreloadWeightsArgs>();
+        RETURN_IF_ERROR(Le("k", a.k, R));
+        RETURN_IF_ERROR(Le("n", a.n, C));
+        return Inside("weights", a.pbuf_addr, uint64_t{a.pbuf_addr} + uint64_t{a.k - 1} * a.w_stride + a.n,
+                      c_.pbuf_bytes, "PBUF");
+      }
       case Opcode::kMatmul: {
         const auto& a = insn_.as<isa::MatmulArgs>();
         RETURN_IF_ERROR(Le("k", a.k, R));

@@ -2,6 +2,7 @@
 // (partition.h): fills, POSTPROC, the GEMM on the array, copies by VLUT.
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include "common/fixed_point.h"
 #include "compiler/partition.h"
@@ -193,6 +194,22 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
       [&](int c) { return g.shift[c]; });
   if (g.ow > static_cast<int>(hw_.acc_rows) || g.ow > 65535)
     return OpError(step, StrFormat("output rows of %d pixels exceed the %u accumulator rows", g.ow, hw_.acc_rows));
+  // The MATMULs of the op in issue order, each with its weight tile, and the
+  // POSTPROC that follows a (row block, Cout tile) group.
+  struct Step {
+    isa::LoadWeightsArgs w;
+    isa::MatmulArgs mm;
+    int post_oy0 = -1, post_rows = 0, post_n0 = 0, post_n = 0, post_t = 0;  // POSTPROC after it
+    bool fresh = false;  // starts a row block at an input-cascade cut: LOAD_WEIGHTS, no state carried in
+  };
+  std::vector<Step> steps;
+  // With the input cascade the scheduler may interleave other ops at the row
+  // blocks that start where an input band ends (compiler/schedule.cc
+  // UnitEnds): no preloaded weights may cross those points.
+  std::set<int> cut_rows;
+  if (const auto c = cascade_cuts_.find(lowering_step_);
+      !band_.active && plan_.cascade && c != cascade_cuts_.end())
+    cut_rows.insert(c->second.begin(), c->second.end());
   for (const auto& [oy0, rows] : RowBlocks(0, g.oh, g.ow)) {
     const int m = rows * g.ow;
     for (int t = 0, n0 = 0; n0 < g.cout; n0 += C_, ++t) {
@@ -200,13 +217,12 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
       bool first = true;
       for (size_t si = 0; si < g.slices.size(); ++si) {
         const Slice& s = g.slices[si];
-        isa::LoadWeightsArgs lw;
-        lw.k = static_cast<uint32_t>(s.k);
-        lw.n = static_cast<uint32_t>(n);
-        lw.pbuf_addr = slice_at[si] + static_cast<uint32_t>(n0);
-        lw.w_stride = static_cast<uint32_t>(g.cout);
-        oc->compute.push_back(Instruction{{}, lw});
-        isa::MatmulArgs mm;
+        Step st;
+        st.w.k = static_cast<uint32_t>(s.k);
+        st.w.n = static_cast<uint32_t>(n);
+        st.w.pbuf_addr = slice_at[si] + static_cast<uint32_t>(n0);
+        st.w.w_stride = static_cast<uint32_t>(g.cout);
+        isa::MatmulArgs& mm = st.mm;
         mm.m = static_cast<uint32_t>(m);
         mm.k = static_cast<uint32_t>(s.k);
         mm.accumulate = !first;
@@ -217,11 +233,36 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
         mm.a_inner_count = static_cast<uint32_t>(g.ow);
         mm.a_inner_stride = static_cast<uint32_t>(g.inner_stride);
         mm.a_outer_stride = static_cast<uint32_t>(g.outer_stride);
-        oc->compute.push_back(Instruction{{}, mm});
+        st.fresh = t == 0 && si == 0 && cut_rows.count(oy0) > 0;
+        steps.push_back(st);
         first = false;
       }
-      EmitPostproc(g.out, oy0, rows, g.ow, n0, n, tile_at[t], g.out_zp, g.act_min, g.act_max, g.requant, oc);
+      Step& last = steps.back();
+      last.post_oy0 = oy0, last.post_rows = rows, last.post_n0 = n0, last.post_n = n, last.post_t = t;
     }
+  }
+  // Shadow weights (docs/accelerator.md): only the first tile is a
+  // LOAD_WEIGHTS; every later distinct tile is a PRELOAD_WEIGHTS issued before
+  // the MATMUL ahead of it (which fills the shadow set while it streams) and
+  // taken by its own MATMUL (take_shadow). A tile equal to the active one is
+  // neither reloaded nor taken. Everything stays inside this op, whose PBUF
+  // block is resident for all of its compute instructions.
+  auto same = [](const isa::LoadWeightsArgs& a, const isa::LoadWeightsArgs& b) {
+    return a.k == b.k && a.n == b.n && a.pbuf_addr == b.pbuf_addr && a.w_stride == b.w_stride;
+  };
+  for (size_t i = 0; i < steps.size(); ++i) {
+    Step& st = steps[i];
+    const bool fresh = i == 0 || st.fresh;
+    if (fresh) oc->compute.push_back(Instruction{{}, st.w});
+    st.mm.take_shadow = !fresh && !same(st.w, steps[i - 1].w);
+    if (i + 1 < steps.size() && !steps[i + 1].fresh && !same(steps[i + 1].w, st.w)) {
+      const isa::LoadWeightsArgs& nw = steps[i + 1].w;
+      oc->compute.push_back(Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride}});
+    }
+    oc->compute.push_back(Instruction{{}, st.mm});
+    if (st.post_oy0 >= 0)
+      EmitPostproc(g.out, st.post_oy0, st.post_rows, g.ow, st.post_n0, st.post_n, tile_at[st.post_t], g.out_zp,
+                   g.act_min, g.act_max, g.requant, oc);
   }
   return Status::Ok();
 }

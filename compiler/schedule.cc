@@ -14,6 +14,7 @@ using namespace tokens;  // NOLINT: kLoad, kCompute, kStore, Wait, Signal
 void RelocatePbuf(Instruction* insn, uint32_t base) {
   switch (insn->opcode()) {
     case isa::Opcode::kLoadWeights: insn->as<isa::LoadWeightsArgs>().pbuf_addr += base; break;
+    case isa::Opcode::kPreloadWeights: insn->as<isa::PreloadWeightsArgs>().pbuf_addr += base; break;
     case isa::Opcode::kPostproc: insn->as<isa::PostprocArgs>().param_addr += base; break;
     case isa::Opcode::kVmacc: insn->as<isa::VmaccArgs>().w_addr += base; break;
     case isa::Opcode::kVmaccWide: insn->as<isa::VmaccWideArgs>().w_addr += base; break;

@@ -17,6 +17,8 @@
 //   SOFTMAX      PBUF: table reads in 0..P-1; A: one element per cycle, from
 //                systole_softmax (sm_rd_i, sm_addr_i)
 //   LOAD_WEIGHTS PBUF: row r in r < k
+//   MATMUL       PBUF (pre_run_i: it performs the pending PRELOAD_WEIGHTS
+//                pre_i): shadow row r in r < k
 // Port A's 2-D pattern: addr(i) = base + (i / inner_count) * outer_stride +
 // (i % inner_count) * inner_stride; the pools walk their kh x kw window in each
 // pixel. pool_first_o / pool_last_o flag the first / last tap of a window, for
@@ -40,6 +42,8 @@ module systole_agen
   input  op_class_t   cls_i,
   input  logic [31:0] chunks_i,
   input  logic [15:0] taps_i,
+  input  preload_weights_t pre_i,
+  input  logic        pre_run_i,
   // SOFTMAX and VL2NORM element reads (from the unit running)
   input  logic        sm_rd_i,
   input  logic [31:0] sm_addr_i,
@@ -239,6 +243,10 @@ module systole_agen
         p_req = cnt_i < 32'(f_lw.k); p_len = f_lw.n; p_step = f_lw.w_stride;
         if (!busy_i) p_ptr = f_lw.pbuf_addr;
       end
+      cls_i.mm: if (pre_run_i) begin
+        p_req = cnt_i < 32'(pre_i.k); p_len = pre_i.n; p_step = pre_i.w_stride;
+        if (!busy_i) p_ptr = pre_i.pbuf_addr;
+      end
       cls_i.pp: begin
         p_req = cnt_i < 32'd3; p_len = 16'(32'(f_pp.n) * 4); p_step = 32'(f_pp.n) * 4;
         if (!busy_i) p_ptr = f_pp.param_addr;
@@ -304,5 +312,5 @@ module systole_agen
                                 abuf_a_req_o && (cls_i.elt || cls_i.lut) |-> a_len <= 16'(Cols));
 
   logic unused_ok;
-  assign unused_ok = ^{f_lw, f_mm, f_pp, f_vm, f_el, f_lut, f_pool, f_sm, cls_i.fill};
+  assign unused_ok = ^{f_lw, f_mm, f_pp, f_vm, f_el, f_lut, f_pool, f_sm, cls_i.fill, pre_i};
 endmodule

@@ -6,6 +6,9 @@
 //
 //   * Weights: W[w_row_i][*] <= w_i when w_we_i (one row per cycle).
 //     Weights must not change while vectors that use them are in flight.
+//   * Shadow weights: S[w_row_i][*] <= w_i when s_we_i; take_i copies all of S
+//     into W (W <= S) at the end of its cycle. S is never read by a cell, so
+//     it may be written while vectors stream through W.
 //   * Input: act_i is an UNSKEWED vector; the array skews it internally (row r
 //     is delayed r cycles) and feeds row r from the left; activations flow
 //     right, int32 partial sums flow down.
@@ -43,6 +46,8 @@ module systole_array #(
   input  logic                       w_we_i,
   input  logic [RowIdxW-1:0]         w_row_i,
   input  logic [Cols-1:0][7:0]       w_i,
+  input  logic                       s_we_i,
+  input  logic                       take_i,
   // activation stream
   input  logic                       act_valid_i,
   input  logic [Rows-1:0][7:0]       act_i,
@@ -58,6 +63,7 @@ module systole_array #(
   end
 
   logic signed [7:0]  w_q    [Rows][Cols];
+  logic signed [7:0]  s_q    [Rows][Cols];  // shadow weight set
   logic signed [7:0]  w_row  [Cols];
   // One packed vector per row: cell c of row r is act_q[r][c] / psum_q[r][c]
   // (read through $signed()).
@@ -131,10 +137,13 @@ module systole_array #(
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
       w_q     <= '{default: '{default: '0}};
+      s_q     <= '{default: '{default: '0}};
       valid_q <= '0;
       ring_ptr <= '0;
     end else begin
-      if (w_we_i) w_q[w_row_i] <= w_row;
+      if (take_i)      w_q <= s_q;
+      else if (w_we_i) w_q[w_row_i] <= w_row;
+      if (s_we_i) s_q[w_row_i] <= w_row;
       if (en_i) begin
         valid_q  <= {valid_q[Latency-2:0], act_valid_i};
         ring_ptr <= ring_ptr + 1'b1;

@@ -20,6 +20,7 @@
 //                      formulas of isa.json), decode, vector registers (SETREG)
 //   * systole_agen     read-port addresses: ABUF A/B, PBUF, ACC read
 //   * systole_feed     LOAD_WEIGHTS rows and MATMUL vectors into systole_array
+//                      (and the shadow weight rows of PRELOAD_WEIGHTS)
 //   * systole_vlanes   requant bank (POSTPROC, VADD..VMUL output stage),
 //                      eltwise front (systole_mbqm), VMACC lane
 //   * systole_lut      VLUT table and lookup lanes
@@ -109,10 +110,13 @@ module systole_core
   logic [15:0]        taps;
   op_class_t          cls;
   logic signed [31:0] vreg [NumVregs];
+  preload_weights_t   pre;
+  logic               pre_run;
   systole_seq #(.Rows(Rows), .Cols(Cols)) u_seq (
     .clk_i, .rst_ni, .insn_valid_i, .insn_i, .insn_ready_o, .done_o,
     .accept_o (accept), .busy_o (busy), .active_o (active), .insn_o (insn), .cnt_o (cnt),
-    .cls_o (cls), .chunks_o (chunks), .taps_o (taps), .vreg_o (vreg)
+    .cls_o (cls), .chunks_o (chunks), .taps_o (taps), .vreg_o (vreg),
+    .pre_o (pre), .pre_run_o (pre_run)
   );
 
   // ---- read ports ----------------------------------------------------------------
@@ -121,7 +125,7 @@ module systole_core
   systole_agen #(.Rows(Rows), .Cols(Cols)) u_agen (
     .clk_i, .rst_ni,
     .accept_i (accept), .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt),
-    .cls_i (cls), .chunks_i (chunks), .taps_i (taps),
+    .cls_i (cls), .chunks_i (chunks), .taps_i (taps), .pre_i (pre), .pre_run_i (pre_run),
     .sm_rd_i (sm_rd), .sm_addr_i (sm_addr),
     .abuf_a_req_o, .abuf_a_addr_o, .abuf_a_len_o,
     .abuf_b_req_o, .abuf_b_addr_o, .abuf_b_len_o,
@@ -136,6 +140,7 @@ module systole_core
   systole_feed #(.Rows(Rows), .Cols(Cols)) u_feed (
     .clk_i, .rst_ni,
     .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt), .cls_i (cls),
+    .pre_i (pre), .pre_run_i (pre_run),
     .w_i (pbuf_rdata_i[Cols-1:0]), .act_i (abuf_a_rdata_i[Rows-1:0]),
     .psum_valid_o (psum_valid), .psum_o (psum)
   );

@@ -8,7 +8,11 @@
 //                 rows >= k get zeros (columns >= n are zero on the bus)
 //   MATMUL        activation vector i enters in cycle i + 1 (i < m); its
 //                 result is on psum_o in cycle i + 1 + Rows + Cols - 1, flagged
-//                 by psum_valid_o (the write-back's ACC write window)
+//                 by psum_valid_o (the write-back's ACC write window).
+//                 take_shadow: the shadow set is copied into the active set
+//                 at the end of cycle 0 (before vector 0 reaches a cell).
+//                 pre_run_i (it performs the pending PRELOAD_WEIGHTS pre_i):
+//                 shadow row r is written in cycle r + 1, like LOAD_WEIGHTS
 // No handshake: the data arrive in fixed cycles. The array is clock-gated
 // (en) outside MATMUL, so it holds its pipeline between instructions.
 module systole_feed
@@ -25,6 +29,8 @@ module systole_feed
   input  insn_t                 insn_i,
   input  logic [31:0]           cnt_i,
   input  op_class_t             cls_i,
+  input  preload_weights_t      pre_i,   // the pending PRELOAD_WEIGHTS
+  input  logic                  pre_run_i,  // this MATMUL performs it
   input  logic [Cols-1:0][7:0]  w_i,     // PBUF read data (a weight row)
   input  logic [Rows-1:0][7:0]  act_i,   // ABUF port A read data (an activation vector)
   output logic                  psum_valid_o,
@@ -45,7 +51,11 @@ module systole_feed
   assign w_idx  = cnt_i - 32'(L);
   assign w_we   = busy_i && cls_i.lw && in_win(cnt_i, 32'(L), 32'(Rows));
   assign w_row  = RowIdxW'(w_idx);
-  assign w_data = w_idx < 32'(f_lw.k) ? w_i : '0;
+  assign w_data = w_idx < (cls_i.mm ? 32'(pre_i.k) : 32'(f_lw.k)) ? w_i : '0;
+
+  logic s_we, take;
+  assign s_we = busy_i && cls_i.mm && pre_run_i && in_win(cnt_i, 32'(L), 32'(Rows));
+  assign take = active_i && !busy_i && cls_i.mm && f_mm.take_shadow[0];
 
   logic act_valid;
   assign act_valid = busy_i && cls_i.mm && in_win(cnt_i, 32'(L), 32'(f_mm.m));
@@ -57,6 +67,8 @@ module systole_feed
     .w_we_i       (w_we),
     .w_row_i      (w_row),
     .w_i          (w_data),
+    .s_we_i       (s_we),
+    .take_i       (take),
     .act_valid_i  (act_valid),
     .act_i,
     .psum_valid_o,
@@ -67,5 +79,5 @@ module systole_feed
   a_w_or_act: assert property (@(posedge clk_i) !(w_we && act_valid));
 
   logic unused_ok;
-  assign unused_ok = ^{f_lw, f_mm, cls_i};
+  assign unused_ok = ^{f_lw, f_mm, cls_i, pre_i};
 endmodule

@@ -19,6 +19,9 @@
 //   chunks_o  ceil(len / Cols) of VADD..VFILL (the element vectors)
 //   taps_o    kh * kw of MAXPOOL/AVGPOOL (the window taps per pixel)
 //   vreg_o    the vector registers (SETREG writes them in its accept cycle)
+//   pre_o     the fields of the last PRELOAD_WEIGHTS (shadow weights)
+//   pre_run_o the current MATMUL performs that preload: a PRELOAD_WEIGHTS was
+//             pending at its accept (the pending flag clears there)
 // Latency: none (SETREG's registers change at the end of its accept cycle).
 module systole_seq
   import systole_isa_pkg::*;
@@ -41,7 +44,9 @@ module systole_seq
   output op_class_t          cls_o,
   output logic [31:0]        chunks_o,
   output logic [15:0]        taps_o,
-  output logic signed [31:0] vreg_o [NumVregs]
+  output logic signed [31:0] vreg_o [NumVregs],
+  output preload_weights_t   pre_o,
+  output logic               pre_run_o
 );
   // ---- instruction register, cycle counter -----------------------------------
   logic        busy_q, busy_d;
@@ -156,6 +161,39 @@ module systole_seq
     else         vreg_q <= vreg_d;
   end
   assign vreg_o = vreg_q;
+
+  // ---- pending PRELOAD_WEIGHTS (shadow weights) ------------------------------
+  // PRELOAD_WEIGHTS latches its fields in its accept cycle (a later one
+  // replaces a pending one); the next MATMUL takes the pending flag over in
+  // its accept cycle and keeps it (run_q) for its busy cycles.
+  preload_weights_t pre_q, pre_d;
+  logic             pend_q, pend_d, run_q, run_d;
+  always_comb begin
+    pre_d  = pre_q;
+    pend_d = pend_q;
+    run_d  = run_q;
+    if (accept && op == OpPreloadWeights) begin
+      pre_d  = preload_weights_t'(insn_i);
+      pend_d = 1'b1;
+    end
+    if (accept && op == OpMatmul) begin
+      pend_d = 1'b0;
+      run_d  = pend_q;
+    end
+  end
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pre_q  <= '0;
+      pend_q <= 1'b0;
+      run_q  <= 1'b0;
+    end else begin
+      pre_q  <= pre_d;
+      pend_q <= pend_d;
+      run_q  <= run_d;
+    end
+  end
+  assign pre_o     = pre_q;
+  assign pre_run_o = cls.mm && (busy_q ? run_q : pend_q);
 
   // ---- assertions -------------------------------------------------------------------
   // At most one datapath per instruction; the counter never passes T - 1; a

@@ -45,17 +45,27 @@ class Exec {
   int8_t p8(uint64_t addr) const { return static_cast<int8_t>(m_.pbuf[addr]); }
   int32_t* acc_row(uint32_t row) const { return m_.acc + size_t{row} * c_.cols; }
 
-  void LoadWeights(const isa::LoadWeightsArgs& a) {
-    std::fill(s_.weights.begin(), s_.weights.end(), 0);
-    for (uint32_t r = 0; r < a.k; ++r)
-      for (uint32_t c = 0; c < a.n; ++c)
-        s_.weights[size_t{r} * c_.cols + c] = p8(uint64_t{a.pbuf_addr} + uint64_t{r} * a.w_stride + c);
+  // W[r][c] = PBUF[pbuf_addr + r*w_stride + c] for r < k, c < n, else 0.
+  void FillWeights(std::vector<int8_t>* w, uint32_t k, uint32_t n, uint32_t pbuf_addr, uint32_t w_stride) const {
+    std::fill(w->begin(), w->end(), 0);
+    for (uint32_t r = 0; r < k; ++r)
+      for (uint32_t c = 0; c < n; ++c)
+        (*w)[size_t{r} * c_.cols + c] = p8(uint64_t{pbuf_addr} + uint64_t{r} * w_stride + c);
   }
+  void LoadWeights(const isa::LoadWeightsArgs& a) { FillWeights(&s_.weights, a.k, a.n, a.pbuf_addr, a.w_stride); }
 
   // y[c] = sum_{r < k} a8(addr + r) * weights[r][c] for every row, computed
   // by PackedWeights (fast_kernels.h); |sum| < 2^23: no overflow. ACC gets
   // y (accumulate = 0) or ACC + y, wrapping, for all C columns.
+  // take_shadow copies S into W first; a pending PRELOAD_WEIGHTS fills S
+  // during the MATMUL (after the copy, W unaffected).
   void Matmul(const isa::MatmulArgs& a) {
+    if (a.take_shadow) s_.weights = s_.shadow;
+    if (s_.preload_pending) {
+      const isa::PreloadWeightsArgs& p = s_.preload;
+      FillWeights(&s_.shadow, p.k, p.n, p.pbuf_addr, p.w_stride);
+      s_.preload_pending = false;
+    }
     PackedWeights pw;
     pw.Pack(s_.weights.data(), static_cast<int>(a.k), c_.cols, c_.cols);
     // PatternAddr(a_addr, i, ...) stepped without a division per row.
@@ -185,6 +195,10 @@ class Exec {
       }
       case Opcode::kLoadWeights: return LoadWeights(insn.as<isa::LoadWeightsArgs>());
       case Opcode::kMatmul: return Matmul(insn.as<isa::MatmulArgs>());
+      case Opcode::kPreloadWeights:
+        s_.preload = insn.as<isa::PreloadWeightsArgs>();
+        s_.preload_pending = true;
+        return;
       case Opcode::kPostproc: return Postproc(insn.as<isa::PostprocArgs>());
       case Opcode::kVmacc: return Vmacc(insn.as<isa::VmaccArgs>());
       case Opcode::kVmaccWide: return Vmacc(insn.as<isa::VmaccWideArgs>());

@@ -49,10 +49,16 @@ struct DeviceMemory {
 
 // Architectural state inside the compute core.
 struct CoreState {
-  std::vector<int8_t> weights;  // R x C, row-major
+  std::vector<int8_t> weights;  // R x C, row-major: the active set
+  std::vector<int8_t> shadow;   // R x C: the shadow set (PRELOAD_WEIGHTS)
+  bool preload_pending = false;  // a PRELOAD_WEIGHTS waits for a MATMUL
+  isa::PreloadWeightsArgs preload{};
   std::array<int32_t, isa::kNumVregs> vregs{};
   void Reset(const CoreConfig& c) {
     weights.assign(size_t(c.rows) * c.cols, 0);
+    shadow.assign(size_t(c.rows) * c.cols, 0);
+    preload_pending = false;
+    preload = isa::PreloadWeightsArgs{};
     vregs.fill(0);
   }
 };

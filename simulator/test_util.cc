@@ -381,16 +381,27 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
   for (int co0 = 0; co0 < Cout; co0 += C) {
     const int nn = std::min(C, Cout - co0);
     const uint32_t p_blk = e.ParamBlock(folded, co0, nn);
+    // Shadow weights: the first tile is a LOAD_WEIGHTS, every later one a
+    // PRELOAD_WEIGHTS ahead of the previous MATMUL, taken by its own.
+    std::vector<std::pair<isa::PreloadWeightsArgs, isa::MatmulArgs>> tiles;
     for (int t = 0; t < g.KH * g.KW; ++t) {
       const int ky = t / g.KW, kx = t % g.KW;
       for (int ci0 = 0; ci0 < Cin; ci0 += R) {
         const int kk = std::min(R, Cin - ci0);
-        e.Compute(isa::LoadWeightsArgs{uint32_t(kk), uint32_t(nn), uint32_t(p_w + (t * Cin + ci0) * Cout + co0),
-                                       uint32_t(Cout)});
-        e.Compute(isa::MatmulArgs{m, uint32_t(kk), t > 0 || ci0 > 0, 0,
-                                  uint32_t(a_in + (ky * g.Wp + kx) * Cin + ci0), uint32_t(g.OW),
-                                  uint32_t(g.S * Cin), uint32_t(g.S * g.Wp * Cin)});
+        isa::MatmulArgs mm{m, uint32_t(kk), t > 0 || ci0 > 0, 0,
+                           uint32_t(a_in + (ky * g.Wp + kx) * Cin + ci0), uint32_t(g.OW),
+                           uint32_t(g.S * Cin), uint32_t(g.S * g.Wp * Cin)};
+        mm.take_shadow = !tiles.empty();
+        tiles.push_back({isa::PreloadWeightsArgs{uint32_t(kk), uint32_t(nn),
+                                                 uint32_t(p_w + (t * Cin + ci0) * Cout + co0), uint32_t(Cout)},
+                         mm});
       }
+    }
+    for (size_t i = 0; i < tiles.size(); ++i) {
+      const isa::PreloadWeightsArgs& w = tiles[i].first;
+      if (i == 0) e.Compute(isa::LoadWeightsArgs{w.k, w.n, w.pbuf_addr, w.w_stride});
+      if (i + 1 < tiles.size()) e.Compute(tiles[i + 1].first);
+      e.Compute(tiles[i].second);
     }
     e.Compute(isa::PostprocArgs{m, uint32_t(nn), 0, uint32_t(a_out + co0), uint32_t(Cout), p_blk, folded.zp,
                                 folded.act_min, folded.act_max, folded.single_round, folded.fp32, folded.half_up});
@@ -874,6 +885,60 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
     };
     tests.push_back(std::move(t));
   }
+  {  // Shadow weights: PRELOAD_WEIGHTS filled by the next MATMUL, taken by a later one.
+    InsnTest t;
+    t.name = "PRELOAD_WEIGHTS";
+    const int k0 = std::max(1, R - 1), n0 = C, k1 = std::max(1, R / 2), n1 = std::max(1, C - 2), m = 5;
+    const auto w = rand_bytes(3 * size_t(R) * C), a = rand_bytes(1024);
+    // Tiles: W0 at PBUF 0 (k0 x n0, stride C), W1 at 4096 (k1 x n1, stride C + 3),
+    // W2 at 8192 (k0 x n0, stride C); a decoy preload at 12288 that W2 replaces.
+    t.init = [w, a, R, C](DeviceMemory& mem) {
+      for (int j = 0; j < 3; ++j)
+        std::copy(w.begin() + size_t(j) * R * C, w.begin() + size_t(j + 1) * R * C, mem.pbuf.begin() + 4096 * j);
+      std::fill(mem.pbuf.begin() + 12288, mem.pbuf.begin() + 12288 + size_t(R) * C, 0x55);
+      std::copy(a.begin(), a.end(), mem.abuf.begin());
+    };
+    const uint32_t s1 = uint32_t(C + 3);
+    auto mm = [&](uint32_t acc, uint32_t a_addr, bool accumulate, bool take) {
+      isa::MatmulArgs x{uint32_t(m), uint32_t(R), accumulate, acc, a_addr, uint32_t(m), uint32_t(R), 0};
+      x.take_shadow = take;
+      return x;
+    };
+    t.program.Add(isa::LoadWeightsArgs{uint32_t(k0), uint32_t(n0), 0, uint32_t(C)});
+    t.program.Add(isa::PreloadWeightsArgs{uint32_t(k1), uint32_t(n1), 4096, s1});
+    t.program.Add(mm(0, 0, false, false));  // W0; fills S = W1
+    t.program.Add(isa::PreloadWeightsArgs{uint32_t(k0), uint32_t(n0), 12288, uint32_t(C)});  // replaced below
+    t.program.Add(isa::PreloadWeightsArgs{uint32_t(k0), uint32_t(n0), 8192, uint32_t(C)});
+    t.program.Add(mm(0, 100, true, true));   // W1, accumulating; fills S = W2
+    t.program.Add(mm(8, 200, false, false)); // W1 again (no take, nothing pending)
+    t.program.Add(mm(16, 300, false, true)); // W2
+    t.check = [w, a, R, C, k0, n0, k1, n1, m, s1](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      // Tile j's weight at row r, column c (0 outside its k x n).
+      auto W = [&](int j, int r, int c) -> int {
+        const int k = j == 1 ? k1 : k0, n = j == 1 ? n1 : n0;
+        const size_t stride = j == 1 ? s1 : size_t(C);
+        if (r >= k || c >= n) return 0;
+        const size_t off = r * stride + c;
+        if (off >= size_t(R) * C) return 0;  // outside the copied tile: PBUF is zero there
+        return int8_t(w[size_t(j) * R * C + off]);
+      };
+      auto dot = [&](int j, int a_addr, int i, int c) {
+        int32_t y = 0;
+        for (int r = 0; r < R; ++r) y += int8_t(a[a_addr + i * R + r]) * W(j, r, c);
+        return y;
+      };
+      for (int i = 0; i < m; ++i)
+        for (int c = 0; c < C; ++c) {
+          const int32_t want[3] = {dot(0, 0, i, c) + dot(1, 100, i, c), dot(1, 200, i, c), dot(2, 300, i, c)};
+          for (int b = 0; b < 3; ++b) {
+            const int32_t got = mem.acc[size_t(8 * b + i) * C + c];
+            if (got != want[b]) return StrFormat("block %d acc[%d][%d] = %d, want %d", b, i, c, got, want[b]);
+          }
+        }
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
   // POSTPROC: per-channel bias, multiplier, shift (including clamped shifts), zp, clamp;
   // both rounding modes.
   for (int mode = 0; mode < 3; ++mode) {
@@ -1221,6 +1286,10 @@ std::vector<IllegalCase> IllegalPrograms(const DeviceConfig& cfg) {
       StatusCode::kOutOfRange, "k =");
   one("load_weights past PBUF", {{}, isa::LoadWeightsArgs{2, 2, P - 2, 8}}, StatusCode::kOutOfRange,
       "outside PBUF");
+  one("preload_weights past PBUF", {{}, isa::PreloadWeightsArgs{2, 2, P - 2, 8}}, StatusCode::kOutOfRange,
+      "PRELOAD_WEIGHTS: weights");
+  one("preload_weights k > R", {{}, isa::PreloadWeightsArgs{uint32_t(cfg.rows + 1), 1, 0, 1}},
+      StatusCode::kOutOfRange, "PRELOAD_WEIGHTS: k =");
   one("postproc params past PBUF", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, P - 20, 0, -128, 127}},
       StatusCode::kOutOfRange, "outside PBUF");
   one("postproc act_min > act_max", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, 0, 0, 5, 4}}, StatusCode::kOutOfRange,

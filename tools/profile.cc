@@ -54,6 +54,10 @@ uint64_t OnChipBytes(const isa::Instruction& insn, const sim::CoreConfig& core) 
       const auto& a = insn.as<isa::LoadWeightsArgs>();
       return uint64_t{a.k} * a.n;
     }
+    case Opcode::kPreloadWeights: {  // the bytes move during the next MATMUL
+      const auto& a = insn.as<isa::PreloadWeightsArgs>();
+      return uint64_t{a.k} * a.n;
+    }
     case Opcode::kMatmul: {
       const auto& a = insn.as<isa::MatmulArgs>();
       return uint64_t{a.m} * a.k + uint64_t{a.m} * acc_row * (a.accumulate ? 2 : 1);
@@ -216,7 +220,8 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
         st.pipeline += c - m;
         break;
       }
-      case isa::Opcode::kLoadWeights: st.weight_load += c; break;
+      case isa::Opcode::kLoadWeights:
+      case isa::Opcode::kPreloadWeights: st.weight_load += c; break;
       case isa::Opcode::kNop:
       case isa::Opcode::kSetreg: st.dependencies += c; break;
       default: st.vector_unit += c; break;

@@ -25,7 +25,8 @@
 //   link          compute waits for a DMA token (inputs, outputs, spills),
 //                 while that transfer (or the transfers queued before it)
 //                 is on the link
-//   weight_load   LOAD_WEIGHTS, and waits for streamed parameters (LOAD to PBUF)
+//   weight_load   LOAD_WEIGHTS, PRELOAD_WEIGHTS (1 cycle), and waits for
+//                 streamed parameters (LOAD to PBUF)
 //   vector_unit   the vector / post-processing / softmax unit is busy
 //   pipeline      MATMUL fill and drain (R + C - 1 + L cycles each)
 //   dependencies  waits for a DMA unit that itself waited for a token, waits

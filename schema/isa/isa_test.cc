@@ -39,16 +39,34 @@ TEST(IsaTest, MatmulFieldsLandOnTheirBits) {
                    MatmulArgs{/*m=*/5, /*k=*/8, /*accumulate=*/true, /*acc_addr=*/7,
                               /*a_addr=*/0x1234, /*a_inner_count=*/5,
                               /*a_inner_stride=*/8, /*a_outer_stride=*/0}};
+  insn.as<MatmulArgs>().take_shadow = true;
   InsnWord w;
   ASSERT_TRUE(Encode(insn, &w).ok());
   EXPECT_EQ(GetBits(w, 0, 8), static_cast<uint32_t>(Opcode::kMatmul));
   EXPECT_EQ(GetBits(w, 8, 1), 1u);   // pop_prev
   EXPECT_EQ(GetBits(w, 11, 1), 1u);  // push_next
   EXPECT_EQ(GetBits(w, 16, 16), 5u);
+  EXPECT_EQ(GetBits(w, 48, 1), 1u);  // accumulate
+  EXPECT_EQ(GetBits(w, 49, 1), 1u);  // take_shadow
   EXPECT_EQ(GetBits(w, 96, 32), 0x1234u);
   EXPECT_EQ(Disassemble(insn),
             "MATMUL m=5 k=8 accumulate=1 acc_addr=7 a_addr=0x1234 a_inner_count=5 "
-            "a_inner_stride=8 a_outer_stride=0 [pop_prev push_next]");
+            "a_inner_stride=8 a_outer_stride=0 take_shadow=1 [pop_prev push_next]");
+}
+
+TEST(IsaTest, PreloadWeightsFieldsLandOnTheirBits) {
+  Instruction insn{Deps{}, PreloadWeightsArgs{/*k=*/9, /*n=*/3, /*pbuf_addr=*/0x4000, /*w_stride=*/17}};
+  InsnWord w;
+  ASSERT_TRUE(Encode(insn, &w).ok());
+  EXPECT_EQ(GetBits(w, 0, 8), 25u);
+  EXPECT_EQ(GetBits(w, 16, 16), 9u);
+  EXPECT_EQ(GetBits(w, 32, 16), 3u);
+  EXPECT_EQ(GetBits(w, 64, 32), 0x4000u);
+  EXPECT_EQ(GetBits(w, 96, 32), 17u);
+  StatusOr<Instruction> back = Decode(w);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->opcode(), Opcode::kPreloadWeights);
+  EXPECT_EQ(back->as<PreloadWeightsArgs>().w_stride, 17u);
 }
 
 TEST(IsaTest, SignedFieldsSignExtend) {
