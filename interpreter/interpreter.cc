@@ -688,7 +688,10 @@ Status Interpreter::ResizeInputTensor(int tensor_index, const std::vector<int>& 
 
 Status Interpreter::PlanArena() {
   // Lifetimes in execution-plan steps: [first write, last read]. Graph inputs
-  // live from step 0, graph outputs until the end.
+  // live for the whole plan: TFLite's Subgraph builds its ArenaPlanner with
+  // preserve_inputs = true, so an input's bytes are never reused and a caller
+  // may read them back or Invoke again without setting them. Graph outputs
+  // live until the end.
   const int steps = static_cast<int>(plan_.size());
   const size_t n = tensors_.size();
   std::vector<int> first(n, -1), last(n, -1);
@@ -696,7 +699,7 @@ Status Interpreter::PlanArena() {
     return t >= 0 && tensors_[t].allocation_type == kTfLiteArenaRw;
   };
   for (int t : inputs_) {
-    if (needs_arena(t)) first[t] = 0, last[t] = std::max(last[t], 0);
+    if (needs_arena(t)) first[t] = 0, last[t] = steps;
   }
   for (int s = 0; s < steps; ++s) {
     const TfLiteNode& node = nodes_[plan_[s]]->node;
