@@ -86,13 +86,26 @@ TEST_P(CoreConformanceTest, EachInstruction) {
   EXPECT_GT(ran, 0);
 }
 
+// Runs oc on both devices, clocked every cycle: the device under test's
+// output is the expected one and every counter equals the reference's.
+void ExpectSameAsReference(Device& ref, Device& dut, const OpCase& oc) {
+  RunOptions exact;
+  exact.fast_forward = false;  // clock every cycle on both sides
+  HostBuffers a(oc), b(oc);
+  StatusOr<PerfCounters> ra = ref.Run(oc.program, a.host, exact);
+  StatusOr<PerfCounters> rb = dut.Run(oc.program, b.host, exact);
+  ASSERT_TRUE(ra.ok()) << ra.status().ToString();
+  ASSERT_TRUE(rb.ok()) << rb.status().ToString();
+  ASSERT_EQ(testing::Diff(oc.expected, b.output()), "");
+  ASSERT_EQ(ra->cycles, rb->cycles);
+  ASSERT_EQ(ra->ToString(), rb->ToString());
+}
+
 TEST_P(CoreConformanceTest, RandomProgramsBitExactAndCycleIdentical) {
   auto ref = Device::Create(config());
   auto dut = Device::Create(config(), core().factory);
   ASSERT_TRUE(ref.ok() && dut.ok());
   Xorshift32 rng(testing::TestSeed("CoreConformanceTest", 77 + std::get<1>(GetParam())));
-  RunOptions exact;
-  exact.fast_forward = false;  // clock every cycle on both sides
   int ran = 0, skipped = 0;
   for (int i = 0; i < 60; ++i) {
     const auto kind = static_cast<OpKind>(rng.Next() % static_cast<uint32_t>(OpKind::kNumKinds));
@@ -103,14 +116,7 @@ TEST_P(CoreConformanceTest, RandomProgramsBitExactAndCycleIdentical) {
       continue;
     }
     ++ran;
-    HostBuffers a(oc), b(oc);
-    StatusOr<PerfCounters> ra = (*ref)->Run(oc.program, a.host, exact);
-    StatusOr<PerfCounters> rb = (*dut)->Run(oc.program, b.host, exact);
-    ASSERT_TRUE(ra.ok()) << ra.status().ToString();
-    ASSERT_TRUE(rb.ok()) << rb.status().ToString();
-    ASSERT_EQ(testing::Diff(oc.expected, b.output()), "");
-    ASSERT_EQ(ra->cycles, rb->cycles);
-    ASSERT_EQ(ra->ToString(), rb->ToString());
+    ASSERT_NO_FATAL_FAILURE(ExpectSameAsReference(**ref, **dut, oc));
   }
   std::printf("%s: %d programs bit-exact and cycle-identical, %d skipped (unimplemented opcodes)\n",
               core().name.c_str(), ran, skipped);
@@ -151,18 +157,10 @@ TEST_P(CoreConformanceTest, CancelMidInstructionLeavesACleanCore) {
   EXPECT_NE(r.status().message().find("run cancelled at cycle 65536"), std::string::npos) << r.status().ToString();
   EXPECT_EQ(seen, std::vector<uint64_t>{65536});
   Xorshift32 rng(testing::TestSeed("CoreConformanceTest.Cancel", 91 + std::get<1>(GetParam())));
-  RunOptions exact;
-  exact.fast_forward = false;
   for (OpKind kind : {OpKind::kSoftmax, OpKind::kGemm, OpKind::kSoftmax}) {
     OpCase oc = testing::MakeCase(kind, config(), rng);
     SCOPED_TRACE(::testing::Message() << core().name << " after the cancel: " << oc.name);
-    HostBuffers a(oc), b(oc);
-    StatusOr<PerfCounters> ra = (*ref)->Run(oc.program, a.host, exact);
-    StatusOr<PerfCounters> rb = (*dut)->Run(oc.program, b.host, exact);
-    ASSERT_TRUE(ra.ok()) << ra.status().ToString();
-    ASSERT_TRUE(rb.ok()) << rb.status().ToString();
-    EXPECT_EQ(testing::Diff(oc.expected, b.output()), "");
-    EXPECT_EQ(ra->ToString(), rb->ToString());
+    ASSERT_NO_FATAL_FAILURE(ExpectSameAsReference(**ref, **dut, oc));
   }
 }
 
