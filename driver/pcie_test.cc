@@ -697,6 +697,24 @@ TEST(PcieShm, UnsealedOrShortMemoryIsRefused) {
   EXPECT_FALSE(MakeShmMapping(g, "x").ok());
 }
 
+// Valid identification and capability registers of an 8x8 device, and
+// STATUS = 1, written by hand into a BAR.
+void WriteGoodIds(volatile uint32_t* bar) {
+  pcie::WriteReg(bar, reg::kIdMagic, pcie::kMagic);
+  pcie::WriteReg(bar, reg::kIdPci, field::kIdPciVendor.Make(pcie::kPciVendorId) |
+                                       field::kIdPciDevice.Make(pcie::kPciDeviceId));
+  pcie::WriteReg(bar, reg::kRegmapVersion, pcie::kRegMapVersion);
+  pcie::WriteReg(bar, reg::kHwArray, field::kHwArrayRows.Make(8) | field::kHwArrayCols.Make(8));
+  pcie::WriteReg(bar, reg::kHwAbufBytes, 65536);
+  pcie::WriteReg(bar, reg::kHwPbufBytes, 65536);
+  pcie::WriteReg(bar, reg::kHwAccRows, 1024);
+  pcie::WriteReg(bar, reg::kHwClockHz, 500000000);
+  pcie::WriteReg(bar, reg::kHwQueues, field::kHwQueuesQueueDepth.Make(32) | field::kHwQueuesTokenDepth.Make(32));
+  pcie::WriteReg(bar, reg::kHwLinkBytesPerS, 400000000);
+  pcie::WriteReg(bar, reg::kHwLinkLatencyNs, 20000);
+  pcie::WriteReg(bar, reg::kStatus, 1);
+}
+
 // A BAR the test fills by hand (no device behind it).
 struct RawBar {
   RawBar() {
@@ -704,19 +722,7 @@ struct RawBar {
     EXPECT_TRUE(m.ok());
     mapping = std::move(m).value();
     bar = mapping->bar0();
-    pcie::WriteReg(bar, reg::kIdMagic, pcie::kMagic);
-    pcie::WriteReg(bar, reg::kIdPci, field::kIdPciVendor.Make(pcie::kPciVendorId) |
-                                         field::kIdPciDevice.Make(pcie::kPciDeviceId));
-    pcie::WriteReg(bar, reg::kRegmapVersion, pcie::kRegMapVersion);
-    pcie::WriteReg(bar, reg::kHwArray, field::kHwArrayRows.Make(8) | field::kHwArrayCols.Make(8));
-    pcie::WriteReg(bar, reg::kHwAbufBytes, 65536);
-    pcie::WriteReg(bar, reg::kHwPbufBytes, 65536);
-    pcie::WriteReg(bar, reg::kHwAccRows, 1024);
-    pcie::WriteReg(bar, reg::kHwClockHz, 500000000);
-    pcie::WriteReg(bar, reg::kHwQueues, field::kHwQueuesQueueDepth.Make(32) | field::kHwQueuesTokenDepth.Make(32));
-    pcie::WriteReg(bar, reg::kHwLinkBytesPerS, 400000000);
-    pcie::WriteReg(bar, reg::kHwLinkLatencyNs, 20000);
-    pcie::WriteReg(bar, reg::kStatus, 1);
+    WriteGoodIds(bar);
   }
   Status Open() {
     TransportOptions o;
@@ -794,7 +800,7 @@ class ScriptedDevice {
     mapping_ = std::move(m).value();
     bar_ = own_->bar0();
     win_ = own_->dma_host();
-    RawBarIds(bar_);
+    WriteGoodIds(bar_);
     thread_ = std::thread([this] { Loop(); });
   }
   ~ScriptedDevice() {
@@ -807,21 +813,6 @@ class ScriptedDevice {
     TransportOptions o;
     o.timeout_ms = 300;
     return OpenPcieTransportOver(std::move(mapping_), o);
-  }
-  static void RawBarIds(volatile uint32_t* bar) {
-    pcie::WriteReg(bar, reg::kIdMagic, pcie::kMagic);
-    pcie::WriteReg(bar, reg::kIdPci, field::kIdPciVendor.Make(pcie::kPciVendorId) |
-                                         field::kIdPciDevice.Make(pcie::kPciDeviceId));
-    pcie::WriteReg(bar, reg::kRegmapVersion, pcie::kRegMapVersion);
-    pcie::WriteReg(bar, reg::kHwArray, field::kHwArrayRows.Make(8) | field::kHwArrayCols.Make(8));
-    pcie::WriteReg(bar, reg::kHwAbufBytes, 65536);
-    pcie::WriteReg(bar, reg::kHwPbufBytes, 65536);
-    pcie::WriteReg(bar, reg::kHwAccRows, 1024);
-    pcie::WriteReg(bar, reg::kHwClockHz, 500000000);
-    pcie::WriteReg(bar, reg::kHwQueues, field::kHwQueuesQueueDepth.Make(32) | field::kHwQueuesTokenDepth.Make(32));
-    pcie::WriteReg(bar, reg::kHwLinkBytesPerS, 400000000);
-    pcie::WriteReg(bar, reg::kHwLinkLatencyNs, 20000);
-    pcie::WriteReg(bar, reg::kStatus, 1);
   }
 
  private:

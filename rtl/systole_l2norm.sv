@@ -45,8 +45,8 @@ module systole_l2norm
 
   // ---- row sequencer ----------------------------------------------------------------
   logic        run;
-  logic [31:0] ph_q, ph_d;
-  logic [31:0] src_q, src_d;
+  logic [31:0] ph_q;   // cycle within the current row
+  logic [31:0] src_q;  // src + r*len
   logic [31:0] row_t, len, d0, o0;
   logic        rd_sum, rd_out;
   assign len    = 32'(f.len);
@@ -58,30 +58,10 @@ module systole_l2norm
   assign rd_out = run && in_win(ph_q, o0, len);
   assign rd_o   = rd_sum || rd_out;
   assign addr_o = src_q + (rd_sum ? ph_q : ph_q - o0);
-  always_comb begin
-    ph_d  = ph_q;
-    src_d = src_q;
-    if (accept_i) begin
-      ph_d  = '0;
-      src_d = f.src;
-    end else if (run) begin
-      if (ph_q == row_t - 32'd1) begin
-        ph_d  = '0;
-        src_d = src_q + len;
-      end else begin
-        ph_d = ph_q + 32'd1;
-      end
-    end
-  end
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      ph_q  <= '0;
-      src_q <= '0;
-    end else begin
-      ph_q  <= ph_d;
-      src_q <= src_d;
-    end
-  end
+  systole_rowwalk u_walk (
+    .clk_i, .rst_ni, .accept_i, .run_i(run), .src_i(f.src), .len_i(len), .row_t_i(row_t),
+    .ph_o(ph_q), .src_o(src_q)
+  );
 
   // ---- fixed-point helpers (common/fixed_point.h) -------------------------------------
   function automatic logic signed [31:0] srdhm(logic signed [31:0] a, logic signed [31:0] b);
@@ -197,7 +177,6 @@ module systole_l2norm
   assign out_o = out_q;
 
   a_phases:   assert property (@(posedge clk_i) !(rd_sum && rd_out));
-  a_ph_range: assert property (@(posedge clk_i) run |-> ph_q < row_t);
 
   logic unused_ok;
   assign unused_ok = ^{f};

@@ -62,8 +62,8 @@ module systole_softmax
 
   // ---- row sequencer ----------------------------------------------------------------
   logic        run;          // a row is in progress (cnt >= t0)
-  logic [31:0] ph_q, ph_d;   // cycle within the current row
-  logic [31:0] src_q, src_d; // src + r*len
+  logic [31:0] ph_q;         // cycle within the current row
+  logic [31:0] src_q;        // src + r*len
   logic [31:0] row_t, len, s0, d0, o0;
   logic        rd_max, rd_sum, rd_out;
   assign row_t  = 32'd3 * 32'(f_sm.len) + 32'(3 * L + SoftmaxDivLatency + SoftmaxLatency);
@@ -77,30 +77,10 @@ module systole_softmax
   assign rd_out = run && in_win(ph_q, o0, len);
   assign rd_o   = rd_max || rd_sum || rd_out;
   assign addr_o = src_q + (rd_max ? ph_q : ph_q - (rd_sum ? s0 : o0));
-  always_comb begin
-    ph_d  = ph_q;
-    src_d = src_q;
-    if (accept_i) begin
-      ph_d  = '0;
-      src_d = f_sm.src;
-    end else if (run) begin
-      if (ph_q == row_t - 32'd1) begin
-        ph_d  = '0;
-        src_d = src_q + len;
-      end else begin
-        ph_d = ph_q + 32'd1;
-      end
-    end
-  end
-  always_ff @(posedge clk_i or negedge rst_ni) begin
-    if (!rst_ni) begin
-      ph_q  <= '0;
-      src_q <= '0;
-    end else begin
-      ph_q  <= ph_d;
-      src_q <= src_d;
-    end
-  end
+  systole_rowwalk u_walk (
+    .clk_i, .rst_ni, .accept_i, .run_i(run), .src_i(f_sm.src), .len_i(len), .row_t_i(row_t),
+    .ph_o(ph_q), .src_o(src_q)
+  );
 
   // ---- exponent table -----------------------------------------------------------------
   logic [Cols-1:0][31:0] pbuf_words;  // the PBUF bus as C little-endian words
@@ -196,7 +176,6 @@ module systole_softmax
   // while its result is being used.
   a_phases:   assert property (@(posedge clk_i) $onehot0({rd_max, rd_sum, rd_out}));
   a_div_used: assert property (@(posedge clk_i) rd_out |-> !div_start);
-  a_ph_range: assert property (@(posedge clk_i) run |-> ph_q < row_t);
 
   logic unused_ok;
   assign unused_ok = ^{f_sm, div_done};

@@ -4,6 +4,8 @@
 // (fill R, stream M, drain C - 1, plus one cycle of memory read latency).
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "arch/estimator.h"
 #include "arch/program.h"
 #include "simulator/device.h"
@@ -15,14 +17,20 @@ struct Shape {
   int R, C, M, K, N;
 };
 
+// The small device with an R x C array.
+DeviceConfig ArrayConfig(const Shape& s) {
+  DeviceConfig cfg = DeviceConfig::Small(8);
+  cfg.rows = s.R;
+  cfg.cols = s.C;
+  return cfg;
+}
+StatusOr<std::unique_ptr<Device>> MakeDevice(const Shape& s) { return Device::Create(ArrayConfig(s)); }
+
 TEST(CycleTest, GemmTileMatchesClosedForm) {
   for (Shape s : {Shape{8, 8, 1, 8, 8}, Shape{8, 8, 37, 5, 3}, Shape{16, 16, 100, 16, 16},
                   Shape{8, 16, 20, 8, 16}, Shape{16, 8, 9, 11, 7}, Shape{64, 64, 256, 64, 64}}) {
     SCOPED_TRACE(::testing::Message() << s.R << "x" << s.C << " array, M=" << s.M);
-    DeviceConfig cfg = DeviceConfig::Small(8);
-    cfg.rows = s.R;
-    cfg.cols = s.C;
-    auto dev = Device::Create(cfg);
+    auto dev = MakeDevice(s);
     ASSERT_TRUE(dev.ok());
     ProgramBuilder pb;
     pb.Add(isa::LoadWeightsArgs{uint32_t(s.K), uint32_t(s.N), 0, uint32_t(s.N)});
@@ -53,10 +61,7 @@ TEST(CycleTest, GemmTileMatchesClosedForm) {
 TEST(CycleTest, ShadowWeightsHideTheSecondWeightLoad) {
   for (Shape s : {Shape{8, 8, 1, 8, 8}, Shape{8, 8, 37, 5, 3}, Shape{16, 8, 9, 11, 7}, Shape{64, 64, 49, 64, 64}}) {
     SCOPED_TRACE(::testing::Message() << s.R << "x" << s.C << " array, M=" << s.M);
-    DeviceConfig cfg = DeviceConfig::Small(8);
-    cfg.rows = s.R;
-    cfg.cols = s.C;
-    auto dev = Device::Create(cfg);
+    auto dev = MakeDevice(s);
     ASSERT_TRUE(dev.ok());
     ProgramBuilder pb;
     const uint32_t w1 = uint32_t(s.K * s.N);
@@ -82,7 +87,7 @@ TEST(CycleTest, ShadowWeightsHideTheSecondWeightLoad) {
       EXPECT_EQ(r->cycles, 1 + busy);  // one cycle of fetch first
       EXPECT_EQ(r->macs, 2 * uint64_t(s.M) * s.K * s.C);
     }
-    StatusOr<Estimate> est = EstimateCycles(pb.words(), cfg, host);
+    StatusOr<Estimate> est = EstimateCycles(pb.words(), ArrayConfig(s), host);
     ASSERT_TRUE(est.ok()) << est.status().ToString();
     EXPECT_EQ(est->cycles, 1 + busy);
     EXPECT_EQ(est->compute_busy, busy);

@@ -183,6 +183,19 @@ std::string Q(const std::string& s) {  // single-quoted for sh
   return q + "'";
 }
 
+// Waits (at most 300 s) for `marker` in the child's progress text, sends
+// SIGINT and expects the exit status of an interrupt (130) within 5 s.
+void InterruptAndExpectPrompt(Child& c, const std::string& marker) {
+  ASSERT_TRUE(c.WaitFor(marker, 300)) << c.err;
+  const auto t0 = Clock::now();
+  kill(c.pid, SIGINT);
+  const int rc = c.Wait(60);
+  const double stop_s = Since(t0);
+  EXPECT_EQ(rc, 130) << c.err;
+  EXPECT_LT(stop_s, 5.0) << "SIGINT to exit";
+  std::printf("SIGINT to exit: %.3f s\n", stop_s);
+}
+
 TEST(ProfileCli, CtrlCDuringALongSystemCRunWritesAPartialReport) {
   ASSERT_FALSE(LongModel().empty());
   const std::string dir = SpacedDir("profile ctrl-c");
@@ -194,14 +207,7 @@ TEST(ProfileCli, CtrlCDuringALongSystemCRunWritesAPartialReport) {
   // The bar shows the second executable (the heavy chain) being simulated:
   // interrupt it there. Without a cancel inside the run the profile would
   // finish that executable and end complete (exit 0).
-  ASSERT_TRUE(c.WaitFor("executable 2: ", 300)) << c.err;
-  const auto t0 = Clock::now();
-  kill(c.pid, SIGINT);
-  const int rc = c.Wait(60);
-  const double stop_s = Since(t0);
-  EXPECT_EQ(rc, 130) << c.err;
-  EXPECT_LT(stop_s, 5.0) << "SIGINT to exit";
-  std::printf("SIGINT to exit: %.3f s\n", stop_s);
+  ASSERT_NO_FATAL_FAILURE(InterruptAndExpectPrompt(c, "executable 2: "));
   EXPECT_NE(c.err.find("] 1/2; executable 2: "), std::string::npos) << c.err;
   EXPECT_NE(c.err.find("systole profile: interrupted; the report is partial"), std::string::npos) << c.err;
   // The report: partition 0 (the light convolution) with its cycles, the CPU
@@ -267,14 +273,7 @@ TEST(SweepCli, CtrlCStopsTheWorkersAndWritesAPartialCsv) {
                    "--html", html},
                   dir + "/stdout.txt", /*pty=*/true);
   ASSERT_GT(c.pid, 0);
-  ASSERT_TRUE(c.WaitFor("/144 configurations", 300)) << c.err;
-  const auto t0 = Clock::now();
-  kill(c.pid, SIGINT);
-  const int rc = c.Wait(60);
-  const double stop_s = Since(t0);
-  EXPECT_EQ(rc, 130) << c.err;
-  EXPECT_LT(stop_s, 5.0) << "SIGINT to exit";
-  std::printf("SIGINT to exit: %.3f s\n", stop_s);
+  ASSERT_NO_FATAL_FAILURE(InterruptAndExpectPrompt(c, "/144 configurations"));
   const std::vector<std::string> lines = Lines(Slurp(csv));
   ASSERT_EQ(lines.size(), 1u + 144u + 1u) << Slurp(csv);
   EXPECT_EQ(lines.back(), "# partial: not every configuration has its result");

@@ -4,7 +4,6 @@
 // interpreter/kernels/l2norm.cc.
 #include <algorithm>
 #include <cstdint>
-#include <vector>
 
 #include "compiler/ops/op.h"
 #include "schema/tflite_generated.h"
@@ -12,15 +11,9 @@
 namespace systole::compiler {
 
 Status CheckL2Norm(const OpChecker& op) {
-  RETURN_IF_ERROR(op.Activations(1));
+  RETURN_IF_ERROR(op.LastAxisRows(isa::kVl2normLenMax, "normalized axis", " (the int32 sum of squares)"));
   const TfLiteTensor* in = op.In(0);
   const TfLiteTensor* out = op.Out(0);
-  const std::vector<int> d = Dims(in);
-  if (d.empty() || d.back() < 1) return op.Fail("input needs at least one dimension of size >= 1");
-  if (d.back() > isa::kVl2normLenMax)
-    return op.Fail(StrFormat("normalized axis of %d elements exceeds %d (the int32 sum of squares)", d.back(),
-                             isa::kVl2normLenMax));
-  if (Dims(out) != d) return op.Fail("output shape differs from the input's");
   const auto* p = static_cast<const TfLiteL2NormParams*>(op.node()->builtin_data);
   if (p != nullptr && p->activation != kTfLiteActNone) return op.Fail("fused activation must be NONE");
   const int32_t want_zp = in->type == kTfLiteInt8 ? 0 : 128;

@@ -53,6 +53,15 @@ Status OpChecker::Activations(int num_inputs, bool constants_ok, bool tileable) 
   return Status::Ok();
 }
 
+Status OpChecker::LastAxisRows(int max_len, const char* axis, const char* why) const {
+  RETURN_IF_ERROR(Activations(1));
+  const std::vector<int> d = Dims(In(0));
+  if (d.empty() || d.back() < 1) return Fail("input needs at least one dimension of size >= 1");
+  if (d.back() > max_len) return Fail(StrFormat("%s of %d elements exceeds %d%s", axis, d.back(), max_len, why));
+  if (Dims(Out(0)) != d) return Fail("output shape differs from the input's");
+  return Status::Ok();
+}
+
 Status OpChecker::BandFits(int64_t one_row_bytes) const {
   if (one_row_bytes <= hw_.abuf_bytes) return Status::Ok();
   return Fail(StrFormat("one output row in double-buffered row bands needs %lld bytes, more than the %u-byte "

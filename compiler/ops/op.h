@@ -37,6 +37,10 @@ class OpChecker {
   // output fits ABUF, unless the op can run in row bands (`tileable`,
   // docs/tiling.md: its caller checks that one band fits instead).
   Status Activations(int num_inputs, bool constants_ok = false, bool tileable = false) const;
+  // A row op over the last axis (SOFTMAX, L2_NORMALIZATION): one activation
+  // input, a last axis of 1..max_len elements ("<axis> of N elements exceeds
+  // <max_len><why>" otherwise), the output shaped as the input.
+  Status LastAxisRows(int max_len, const char* axis, const char* why = "") const;
   // A tiled op's one-output-row band (double-buffered slots) fits ABUF.
   Status BandFits(int64_t one_row_bytes) const;
   // A fused activation the requantizer's clamp does.

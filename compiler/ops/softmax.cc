@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <vector>
 
 #include "common/fixed_point.h"
 #include "common/float32.h"
@@ -15,13 +14,9 @@ namespace systole::compiler {
 
 Status CheckSoftmax(const OpChecker& op) {
   // The SOFTMAX instruction (binary32 unit), over the last dimension.
-  RETURN_IF_ERROR(op.Activations(1));
+  RETURN_IF_ERROR(op.LastAxisRows(65535, "softmax axis"));
   const TfLiteTensor* in = op.In(0);
   const TfLiteTensor* out = op.Out(0);
-  const std::vector<int> d = Dims(in);
-  if (d.empty() || d.back() < 1) return op.Fail("input needs at least one dimension of size >= 1");
-  if (d.back() > 65535) return op.Fail(StrFormat("softmax axis of %d elements exceeds 65535", d.back()));
-  if (Dims(out) != d) return op.Fail("output shape differs from the input's");
   if (in->type == kTfLiteInt8 &&
       (out->params.zero_point != -128 || std::fabs(out->params.scale - 1.f / 256) > 0.001f / 256))
     return op.Fail("INT8 output must have zero point -128 and scale 1/256 (TFLite's requirement)");

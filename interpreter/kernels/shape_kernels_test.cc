@@ -27,27 +27,32 @@ using testing::ExpectRejected;
 using testing::Load;
 using testing::Loaded;
 
+// One `op` from an int8 input x (scale 0.1, zero point 0) and a constant int32
+// second input `c_name` to an int8 output o of the same quantization; x is the
+// model's input, o its output.
+void XAndConstInt32(ModelBuilder* mb, tflite::BuiltinOperator op, int version, const std::vector<int32_t>& x_shape,
+                    const std::string& c_name, const std::vector<int32_t>& c_shape,
+                    const std::vector<int32_t>& c_values, const std::vector<int32_t>& o_shape,
+                    const testing::OpOptions& opt = testing::NoOptions{}) {
+  const Quant q = Quant::PerTensor(0.1f, 0);
+  const int x = mb->AddTensor("x", kI8, x_shape, q);
+  const int c = mb->AddConstInt32(c_name, c_shape, c_values);
+  const int o = mb->AddTensor("o", kI8, o_shape, q);
+  mb->AddOperator(op, version, {x, c}, {o}, opt);
+  mb->SetInputs({x});
+  mb->SetOutputs({o});
+}
+
 TEST(ShapeKernelsTest, TransposeRejectsSixDims) {
   ModelBuilder mb;
-  const Quant q = Quant::PerTensor(0.1f, 0);
-  const int x = mb.AddTensor("x", kI8, {1, 2, 1, 2, 1, 2}, q);
-  const int perm = mb.AddConstInt32("perm", {5, 4, 3, 2, 1, 0});
-  const int o = mb.AddTensor("o", kI8, {2, 1, 2, 1, 2, 1}, q);
-  mb.AddOperator(tflite::BuiltinOperator_TRANSPOSE, 5, {x, perm}, {o});
-  mb.SetInputs({x});
-  mb.SetOutputs({o});
+  XAndConstInt32(&mb, tflite::BuiltinOperator_TRANSPOSE, 5, {1, 2, 1, 2, 1, 2}, "perm", {6}, {5, 4, 3, 2, 1, 0},
+                 {2, 1, 2, 1, 2, 1});
   ExpectRejected(&mb, "TRANSPOSE: 6-D input; only 1-D to 5-D");
 }
 
 TEST(ShapeKernelsTest, TransposeRejectsBadPerm) {
   ModelBuilder mb;
-  const Quant q = Quant::PerTensor(0.1f, 0);
-  const int x = mb.AddTensor("x", kI8, {2, 3}, q);
-  const int perm = mb.AddConstInt32("perm", {0, 2});
-  const int o = mb.AddTensor("o", kI8, {2, 3}, q);
-  mb.AddOperator(tflite::BuiltinOperator_TRANSPOSE, 2, {x, perm}, {o});
-  mb.SetInputs({x});
-  mb.SetOutputs({o});
+  XAndConstInt32(&mb, tflite::BuiltinOperator_TRANSPOSE, 2, {2, 3}, "perm", {2}, {0, 2}, {2, 3});
   ExpectRejected(&mb, "out of bounds");
 }
 
@@ -80,16 +85,10 @@ TEST(ShapeKernelsTest, ConcatenationRefusesFusedActivation) {
 
 TEST(ShapeKernelsTest, ResizeBilinearRefusesAlignCornersWithHalfPixel) {
   ModelBuilder mb;
-  const Quant q = Quant::PerTensor(0.1f, 0);
-  const int x = mb.AddTensor("x", kI8, {1, 2, 2, 1}, q);
-  const int size = mb.AddConstInt32("size", {4, 4});
-  const int o = mb.AddTensor("o", kI8, {1, 4, 4, 1}, q);
   testing::ResizeOptions opt;
   opt.align_corners = true;
   opt.half_pixel_centers = true;
-  mb.AddOperator(tflite::BuiltinOperator_RESIZE_BILINEAR, 3, {x, size}, {o}, opt);
-  mb.SetInputs({x});
-  mb.SetOutputs({o});
+  XAndConstInt32(&mb, tflite::BuiltinOperator_RESIZE_BILINEAR, 3, {1, 2, 2, 1}, "size", {2}, {4, 4}, {1, 4, 4, 1}, opt);
   ExpectRejected(&mb, "half_pixel_centers requires align_corners to be false");
 }
 
@@ -111,13 +110,7 @@ TEST(ShapeKernelsTest, SplitRefusesUnevenSplit) {
 TEST(ShapeKernelsTest, PadRefusesNegativePaddingAndVariablePaddings) {
   {
     ModelBuilder mb;
-    const Quant q = Quant::PerTensor(0.1f, 0);
-    const int x = mb.AddTensor("x", kI8, {3, 3}, q);
-    const int pads = mb.AddConstInt32("paddings", {2, 2}, {0, 0, -1, 0});
-    const int o = mb.AddTensor("o", kI8, {3, 2}, q);
-    mb.AddOperator(tflite::BuiltinOperator_PAD, 2, {x, pads}, {o});
-    mb.SetInputs({x});
-    mb.SetOutputs({o});
+    XAndConstInt32(&mb, tflite::BuiltinOperator_PAD, 2, {3, 3}, "paddings", {2, 2}, {0, 0, -1, 0}, {3, 2});
     ExpectRejected(&mb, "must be >= 0");
   }
   {
@@ -136,24 +129,12 @@ TEST(ShapeKernelsTest, PadRefusesNegativePaddingAndVariablePaddings) {
 TEST(ShapeKernelsTest, ReshapeAndSqueezeRefuseBadShapes) {
   {
     ModelBuilder mb;
-    const Quant q = Quant::PerTensor(0.1f, 0);
-    const int x = mb.AddTensor("x", kI8, {2, 3}, q);
-    const int shape = mb.AddConstInt32("shape", {4, -1, -1});
-    const int o = mb.AddTensor("o", kI8, {4, 1, 1}, q);
-    mb.AddOperator(tflite::BuiltinOperator_RESHAPE, 1, {x, shape}, {o});
-    mb.SetInputs({x});
-    mb.SetOutputs({o});
+    XAndConstInt32(&mb, tflite::BuiltinOperator_RESHAPE, 1, {2, 3}, "shape", {3}, {4, -1, -1}, {4, 1, 1});
     ExpectRejected(&mb, "more than one dimension of the new shape is -1");
   }
   {
     ModelBuilder mb;
-    const Quant q = Quant::PerTensor(0.1f, 0);
-    const int x = mb.AddTensor("x", kI8, {2, 3}, q);
-    const int shape = mb.AddConstInt32("shape", {4, 2});
-    const int o = mb.AddTensor("o", kI8, {4, 2}, q);
-    mb.AddOperator(tflite::BuiltinOperator_RESHAPE, 1, {x, shape}, {o});
-    mb.SetInputs({x});
-    mb.SetOutputs({o});
+    XAndConstInt32(&mb, tflite::BuiltinOperator_RESHAPE, 1, {2, 3}, "shape", {2}, {4, 2}, {4, 2});
     ExpectRejected(&mb, "input has 6 elements but the new shape has 8");
   }
   {
@@ -195,14 +176,8 @@ TEST(ShapeKernelsTest, PadUsesOutputZeroPoint) {
 // -100, (-100*341 + 100*683)/1024 = 33.4 -> 33, 100.
 TEST(ShapeKernelsTest, ResizeBilinearInt8FixedPoint) {
   ModelBuilder mb;
-  const Quant q = Quant::PerTensor(0.1f, 0);
-  const int x = mb.AddTensor("x", kI8, {1, 1, 2, 1}, q);
-  const int size = mb.AddConstInt32("size", {1, 3});
-  const int o = mb.AddTensor("o", kI8, {1, 1, 3, 1}, q);
-  mb.AddOperator(tflite::BuiltinOperator_RESIZE_BILINEAR, 2, {x, size}, {o},
+  XAndConstInt32(&mb, tflite::BuiltinOperator_RESIZE_BILINEAR, 2, {1, 1, 2, 1}, "size", {2}, {1, 3}, {1, 1, 3, 1},
                  testing::ResizeOptions{});
-  mb.SetInputs({x});
-  mb.SetOutputs({o});
   Loaded l;
   const Status s = Load(&mb, &l);
   ASSERT_TRUE(s.ok()) << s.message();
