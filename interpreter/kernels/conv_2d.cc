@@ -111,7 +111,7 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
                 : flavor == TfliteFlavor::kRuy ? gemm::Rounding::kRuy
                                                : gemm::Rounding::kRuyX86;
   if (flavor == TfliteFlavor::kXnnpack && XnnpackTakesNode(context, node, tflite::BuiltinOperator_CONV_2D))
-    UseXnnpackRequant(input, filter, output, params->activation, int8, &rq);
+    UseXnnpackRequant(input, filter, output, params->activation, out_c, int8, &rq);
 
   data->rhs.Reserve(out_c, k_h * k_w * in_c);
   data->rhs_packed = false;

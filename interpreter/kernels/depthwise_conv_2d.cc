@@ -113,7 +113,7 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
   rq.rounding = gemm::Rounding::kTflite;
   if (flavor == TfliteFlavor::kXnnpack &&
       XnnpackTakesNode(context, node, tflite::BuiltinOperator_DEPTHWISE_CONV_2D))
-    UseXnnpackRequant(input, filter, output, params->activation, int8, &rq);
+    UseXnnpackRequant(input, filter, output, params->activation, out_c, int8, &rq);
   data->weights.assign(static_cast<size_t>(k_h) * k_w * out_c, 0);
   data->weights_ready = false;
   if (IsConstantTensor(filter)) {

@@ -127,7 +127,7 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
   rq.scale.clear();
   if (flavor == TfliteFlavor::kXnnpack &&
       XnnpackTakesNode(context, node, tflite::BuiltinOperator_FULLY_CONNECTED))
-    UseXnnpackRequant(input, filter, output, params->activation, int8, &rq);
+    UseXnnpackRequant(input, filter, output, params->activation, units, int8, &rq);
 
   data->rhs.Reserve(units, depth);
   data->rhs_packed = false;

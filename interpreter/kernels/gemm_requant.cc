@@ -76,9 +76,9 @@ TfLiteStatus PrepareConvRequant(TfLiteContext* context, const TfLiteTensor* inpu
 }
 
 void UseXnnpackRequant(const TfLiteTensor* input, const TfLiteTensor* filter, const TfLiteTensor* output,
-                       TfLiteFusedActivation activation, bool int8, GemmRequant* r) {
+                       TfLiteFusedActivation activation, int channels, bool int8, GemmRequant* r) {
   r->rounding = gemm::Rounding::kFp32;
-  r->scale = XnnpackRequantScales(input, filter, output);
+  r->scale = XnnpackRequantScales(input, filter, output, channels);
   XnnpackActivationRange(activation, output, &r->act_min, &r->act_max);
   if (int8) r->filter_zero_point = 0;
 }

@@ -53,8 +53,9 @@ TfLiteStatus PrepareConvRequant(TfLiteContext* context, const TfLiteTensor* inpu
 // XNNPACK's requantization of a node it takes (xnnpack_flavor.h): binary32
 // scales, its own activation clamp; int8 weight zero points ignored (QS8/QC8
 // have none), uint8 keep theirs.
+// `channels`: the output channels the kernel computes (one scale each).
 void UseXnnpackRequant(const TfLiteTensor* input, const TfLiteTensor* filter, const TfLiteTensor* output,
-                       TfLiteFusedActivation activation, bool int8, GemmRequant* r);
+                       TfLiteFusedActivation activation, int channels, bool int8, GemmRequant* r);
 
 }  // namespace kernels
 }  // namespace systole

@@ -292,8 +292,13 @@ bool XnnpackTakesNode(const TfLiteContext* context, const TfLiteNode* node,
 
 std::vector<float> XnnpackRequantScales(const TfLiteTensor* input, const TfLiteTensor* filter,
                                         const TfLiteTensor* output) {
-  const int channels =
-      NumDimensions(output) > 0 ? SizeOfDimension(output, NumDimensions(output) - 1) : 1;
+  return XnnpackRequantScales(
+      input, filter, output,
+      NumDimensions(output) > 0 ? SizeOfDimension(output, NumDimensions(output) - 1) : 1);
+}
+
+std::vector<float> XnnpackRequantScales(const TfLiteTensor* input, const TfLiteTensor* filter,
+                                        const TfLiteTensor* output, int channels) {
   std::vector<float> scales(static_cast<size_t>(std::max(channels, 0)));
   const float input_scale = input->params.scale;
   const float output_scale = output->params.scale;

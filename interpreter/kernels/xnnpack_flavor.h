@@ -81,6 +81,11 @@ bool XnnpackTakesNode(const TfLiteContext* context, const TfLiteNode* node,
 //   channel (`channels`), per-tensor filters repeat their one scale.
 std::vector<float> XnnpackRequantScales(const TfLiteTensor* input, const TfLiteTensor* filter,
                                         const TfLiteTensor* output);
+// The same for `channels` output channels, whatever the output's declared
+// shape: kernels pass the count they compute (an untrusted model may declare
+// an output shape their Prepare is about to replace).
+std::vector<float> XnnpackRequantScales(const TfLiteTensor* input, const TfLiteTensor* filter,
+                                        const TfLiteTensor* output, int channels);
 
 // The quantized clamp XNNPACK applies for a fused activation (None, Relu,
 // ReluN1To1, Relu6): xnn_qs8_quantize / xnn_qu8_quantize of the float range,
