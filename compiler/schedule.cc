@@ -98,6 +98,7 @@ Accesses AccessesOf(const Instruction& insn) {
   switch (insn.opcode()) {
     case isa::Opcode::kNop:
     case isa::Opcode::kLoadWeights:
+    case isa::Opcode::kPreloadWeights:  // PBUF to the shadow weights: no ABUF access
       break;
     case isa::Opcode::kMatmul:
     case isa::Opcode::kVmacc:
