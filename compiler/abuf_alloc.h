@@ -31,6 +31,22 @@ StatusOr<AbufAllocation> AllocateAbuf(std::vector<Root>* roots, uint32_t abuf_by
                                       uint64_t scratch_base,
                                       const std::function<std::string(int step)>& step_label);
 
+// For the input cascade (docs/tiling.md, "Input cascade"): per root and per
+// input band phase k, the bytes of the root (offsets from its address, as
+// [begin, end) spans) that phase k's compute or band loads touch. A root
+// placed over a root that is dead by then (in program order) must not touch
+// in phase p bytes that the dead root touches in a later phase q > p (the
+// cascade would have to delay the later root's work to phase q). Empty
+// vector: every byte in the last phase.
+using PhaseSpans = std::vector<std::vector<std::pair<int64_t, int64_t>>>;
+
+// First-fit as AllocateAbuf, never spilling, where a root may also share bytes
+// with a root dead before it comes alive only as `phases` allows (per root
+// index; roots without an entry touch all their bytes in every phase).
+// Candidate addresses: 0 and the starts and ends of the roots placed so far.
+StatusOr<AbufAllocation> AllocateAbufPhased(std::vector<Root>* roots, uint32_t abuf_bytes,
+                                            const std::vector<PhaseSpans>& phases);
+
 }  // namespace systole::compiler
 
 #endif  // SYSTOLE_COMPILER_ABUF_ALLOC_H_
