@@ -105,7 +105,7 @@ StatusOr<AbufAllocation> AllocateAbuf(std::vector<Root>* roots_ptr, uint32_t abu
 }
 
 StatusOr<AbufAllocation> AllocateAbufPhased(std::vector<Root>* roots_ptr, uint32_t abuf_bytes,
-                                            const std::vector<PhaseSpans>& phases) {
+                                            const std::vector<PhaseSpans>& phases, int top_down_before) {
   std::vector<Root>& roots = *roots_ptr;
   for (const Root& r : roots)
     if (r.spilled) return FailedPrecondition("phased allocation: spilled root");
@@ -129,20 +129,27 @@ StatusOr<AbufAllocation> AllocateAbufPhased(std::vector<Root>* roots_ptr, uint32
   };
   std::vector<std::pair<const Unit*, int64_t>> placed;
   uint64_t peak = 0;
+  AbufAllocation result;
   for (const Unit& u : units) {
     const int64_t bytes = roots[u.root].bytes;
-    std::vector<int64_t> candidates = {0};
+    // Candidates: the bottom and the top of ABUF, and this root starting or
+    // ending at a placed root's start or end (64-byte aligned).
+    const int64_t top = (static_cast<int64_t>(abuf_bytes) - bytes) / 64 * 64;
+    std::vector<int64_t> candidates = {0, top};
     for (const auto& [o, addr] : placed) {
-      candidates.push_back(addr);
-      candidates.push_back((addr + roots[o->root].bytes + 63) / 64 * 64);
+      const int64_t end = (addr + roots[o->root].bytes + 63) / 64 * 64;
+      for (int64_t at : {int64_t{addr}, end, (addr - bytes) / 64 * 64, (end - bytes) / 64 * 64})
+        if (at >= 0 && at <= top) candidates.push_back(at);
     }
     std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    if (u.first < top_down_before) std::reverse(candidates.begin(), candidates.end());
     // Where the phases allow; else anywhere the lifetimes allow (the cascade
     // then runs this root's work later).
     int64_t found = -1;
     for (int strict = 1; strict >= 0 && found < 0; --strict)
       for (int64_t at : candidates) {
-        if (at + bytes > abuf_bytes) break;
+        if (at < 0 || at + bytes > abuf_bytes) continue;
         bool ok = true;
         for (const auto& [o, addr] : placed) {
           const int64_t oe = addr + roots[o->root].bytes;
@@ -155,6 +162,10 @@ StatusOr<AbufAllocation> AllocateAbufPhased(std::vector<Root>* roots_ptr, uint32
         }
         if (ok) {
           found = at;
+          if (!strict) {
+            result.first_fallback = std::min(result.first_fallback, u.first);
+            ++result.fallbacks;
+          }
           break;
         }
       }
@@ -164,7 +175,6 @@ StatusOr<AbufAllocation> AllocateAbufPhased(std::vector<Root>* roots_ptr, uint32
     peak = std::max<uint64_t>(peak, found + bytes);
     roots[u.root].addr = static_cast<uint32_t>(found);
   }
-  AbufAllocation result;
   result.peak = peak;
   return result;
 }

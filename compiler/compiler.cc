@@ -4,6 +4,7 @@
 #include "compiler/compiler.h"
 
 #include <algorithm>
+#include <climits>
 
 #include "compiler/abuf_alloc.h"
 #include "compiler/ops/op.h"
@@ -280,11 +281,28 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   // for that band).
   bool placed = false;
   if (!cascade_cuts_.empty() && plan_.phased) {
-    std::vector<Root> trial = roots_;
-    StatusOr<AbufAllocation> a = AllocateAbufPhased(&trial, hw_.abuf_bytes, PhaseFootprints());
-    if (a.ok()) {
-      roots_ = std::move(trial);
-      abuf_peak_ = a->peak;
+    // Bottom-up, or with the buffers of the first cascaded ops placed from the
+    // top down (leaving the bottom for a large later one): the placement whose
+    // first root that the phases cannot place comes latest, then the fewest.
+    const std::vector<PhaseSpans> phases = PhaseFootprints();
+    std::vector<int> splits = {INT_MIN};
+    for (const auto& [step, cuts] : cascade_cuts_)
+      if (splits.size() < 17) splits.push_back(step + 1);
+    std::vector<Root> best;
+    AbufAllocation best_a;
+    for (int split : splits) {
+      std::vector<Root> trial = roots_;
+      StatusOr<AbufAllocation> a = AllocateAbufPhased(&trial, hw_.abuf_bytes, phases, split);
+      if (!a.ok()) continue;
+      if (best.empty() || a->first_fallback > best_a.first_fallback ||
+          (a->first_fallback == best_a.first_fallback && a->fallbacks < best_a.fallbacks)) {
+        best = std::move(trial);
+        best_a = *a;
+      }
+    }
+    if (!best.empty()) {
+      roots_ = std::move(best);
+      abuf_peak_ = best_a.peak;
       placed = true;
     }
   }
