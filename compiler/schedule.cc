@@ -375,7 +375,10 @@ class Scheduler {
       // it multiplies by (SplitWeightState).
       std::vector<bool> apart(ends.size(), false);
       bool any = false;
-      for (size_t u = 0; u + 1 < ends.size(); ++u) any |= apart[u] = units[first + u].phase != units[first + u + 1].phase;
+      for (size_t u = 0; u + 1 < ends.size(); ++u) {
+        apart[u] = units[first + u].phase != units[first + u + 1].phase;
+        any = any || apart[u];
+      }
       if (any) {
         std::vector<std::vector<Instruction>> split = SplitWeightState(insns, ends, apart);
         for (size_t u = 0; u < ends.size(); ++u) units[first + u].insns = std::move(split[u]);

@@ -305,7 +305,10 @@ TEST(Schedule, UnitsRunApartGetTheirOwnWeights) {
     for (size_t u : group)
       for (const Instruction& i : units[u]) {
         if (i.opcode() == isa::Opcode::kLoadWeights) active = i.as<isa::LoadWeightsArgs>().pbuf_addr;
-        if (i.opcode() == isa::Opcode::kPreloadWeights) pending = i.as<isa::PreloadWeightsArgs>().pbuf_addr, has_pending = true;
+        if (i.opcode() == isa::Opcode::kPreloadWeights) {
+          pending = i.as<isa::PreloadWeightsArgs>().pbuf_addr;
+          has_pending = true;
+        }
         if (i.opcode() == isa::Opcode::kMatmul) {
           if (i.as<isa::MatmulArgs>().take_shadow) active = shadow;
           if (has_pending) shadow = pending, has_pending = false;
