@@ -104,6 +104,81 @@ StatusOr<AbufAllocation> AllocateAbuf(std::vector<Root>* roots_ptr, uint32_t abu
   }
 }
 
+StatusOr<AbufAllocation> AllocateAbufPhased(std::vector<Root>* roots_ptr, uint32_t abuf_bytes,
+                                            const std::vector<PhaseSpans>& phases, int top_down_before) {
+  std::vector<Root>& roots = *roots_ptr;
+  for (const Root& r : roots)
+    if (r.spilled) return FailedPrecondition("phased allocation: spilled root");
+  const std::vector<Unit> units = Units(roots);
+  size_t nphases = 1;
+  for (const PhaseSpans& p : phases) nphases = std::max(nphases, p.size());
+  // Root i's spans in phase k (whole root when unknown).
+  auto spans = [&](int i, size_t k) -> std::vector<std::pair<int64_t, int64_t>> {
+    if (static_cast<size_t>(i) < phases.size() && !phases[i].empty())
+      return k < phases[i].size() ? phases[i][k] : std::vector<std::pair<int64_t, int64_t>>{};
+    return {{0, roots[i].bytes}};
+  };
+  // May `later` at `la` share bytes with `earlier` (dead before) at `ea`?
+  auto compatible = [&](int later, int64_t la, int earlier, int64_t ea) {
+    for (size_t p = 0; p + 1 < nphases; ++p)
+      for (const auto& [b, e] : spans(later, p))
+        for (size_t q = p + 1; q < nphases; ++q)
+          for (const auto& [b2, e2] : spans(earlier, q))
+            if (la + b < ea + e2 && ea + b2 < la + e) return false;
+    return true;
+  };
+  std::vector<std::pair<const Unit*, int64_t>> placed;
+  uint64_t peak = 0;
+  AbufAllocation result;
+  for (const Unit& u : units) {
+    const int64_t bytes = roots[u.root].bytes;
+    // Candidates: the bottom and the top of ABUF, and this root starting or
+    // ending at a placed root's start or end (64-byte aligned).
+    const int64_t top = (static_cast<int64_t>(abuf_bytes) - bytes) / 64 * 64;
+    std::vector<int64_t> candidates = {0, top};
+    for (const auto& [o, addr] : placed) {
+      const int64_t end = (addr + roots[o->root].bytes + 63) / 64 * 64;
+      for (int64_t at : {int64_t{addr}, end, (addr - bytes) / 64 * 64, (end - bytes) / 64 * 64})
+        if (at >= 0 && at <= top) candidates.push_back(at);
+    }
+    std::sort(candidates.begin(), candidates.end());
+    candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+    if (u.first < top_down_before) std::reverse(candidates.begin(), candidates.end());
+    // Where the phases allow; else anywhere the lifetimes allow (the cascade
+    // then runs this root's work later).
+    int64_t found = -1;
+    for (int strict = 1; strict >= 0 && found < 0; --strict)
+      for (int64_t at : candidates) {
+        if (at < 0 || at + bytes > abuf_bytes) continue;
+        bool ok = true;
+        for (const auto& [o, addr] : placed) {
+          const int64_t oe = addr + roots[o->root].bytes;
+          if (at >= oe || addr >= at + bytes) continue;  // disjoint
+          const bool live = !(o->last < u.first || u.last < o->first);
+          if (live || (strict && !compatible(u.root, at, o->root, addr))) {
+            ok = false;
+            break;
+          }
+        }
+        if (ok) {
+          found = at;
+          if (!strict) {
+            result.first_fallback = std::min(result.first_fallback, u.first);
+            ++result.fallbacks;
+          }
+          break;
+        }
+      }
+    if (found < 0)
+      return OutOfRange("phased allocation: a %lld-byte root finds no room", static_cast<long long>(bytes));
+    placed.push_back({&u, found});
+    peak = std::max<uint64_t>(peak, found + bytes);
+    roots[u.root].addr = static_cast<uint32_t>(found);
+  }
+  result.peak = peak;
+  return result;
+}
+
 Status PartitionCompiler::Allocate() {
   StatusOr<AbufAllocation> alloc = AllocateAbuf(&roots_, hw_.abuf_bytes, opts_.cache_parameters, scratch_bytes_,
                                                 [this](int step) { return OpLabel(step); });

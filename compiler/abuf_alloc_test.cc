@@ -69,5 +69,54 @@ TEST(AbufAlloc, FailsWhenNothingIsIdle) {
       << a.status().ToString();
 }
 
+// Input cascade placement (two band phases): B (alive after A) may share
+// bytes with A only where it touches none in an earlier phase than A does.
+TEST(AbufAlloc, PhasedPlacementSharesOnlyBytesNoLaterPhaseTouches) {
+  // A: 256 bytes, [0, 128) touched in phase 0 only, [128, 256) in phase 1.
+  // B: 256 bytes, its first 128 in phase 0, the rest in phase 1.
+  const PhaseSpans a_spans = {{{0, 128}}, {{128, 256}}};
+  const PhaseSpans b_spans = {{{0, 128}}, {{128, 256}}};
+  auto run = [&](uint32_t abuf, int top_down_before, std::vector<Root>* roots) {
+    *roots = {MakeRoot(256, 0, 0, {0}), MakeRoot(256, 1, 1, {1})};
+    return AllocateAbufPhased(roots, abuf, {a_spans, b_spans}, top_down_before);
+  };
+  std::vector<Root> roots;
+  // Room for both: B's phase-0 half may not go over A's phase-1 half, so B
+  // starts at A's phase-1 half's end or its own phase-1 half covers it:
+  // B at 128 puts B's [0, 128) over A's [128, 256) (phase 1): refused; B at
+  // 0 puts B's phase-0 half over A's phase-0 half and its phase-1 half over
+  // A's phase-1 half: allowed.
+  StatusOr<AbufAllocation> a = run(1024, INT_MIN, &roots);
+  ASSERT_TRUE(a.ok()) << a.status().ToString();
+  EXPECT_EQ(roots[0].addr, 0u);
+  EXPECT_EQ(roots[1].addr, 0u);
+  EXPECT_EQ(a->fallbacks, 0);
+  EXPECT_EQ(a->first_fallback, INT_MAX);
+  // A placed from the top down (top_down_before = 1): at 1024 - 256.
+  a = run(1024, 1, &roots);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(roots[0].addr, 768u);
+  // B (bottom-up) takes the lowest candidate: 0, beside A.
+  EXPECT_EQ(roots[1].addr, 0u);
+  // B's phases reversed (phase-1 half first): over A at 0 its phase-0 half
+  // would hit A's phase-1 half, so it goes beside A.
+  roots = {MakeRoot(256, 0, 0, {0}), MakeRoot(256, 1, 1, {1})};
+  a = AllocateAbufPhased(&roots, 1024, {a_spans, PhaseSpans{{{128, 256}}, {{0, 128}}}}, INT_MIN);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(roots[1].addr, 256u);
+  EXPECT_EQ(a->fallbacks, 0);
+  // No room beside A: B goes where the lifetimes allow, counted as a fallback.
+  roots = {MakeRoot(256, 0, 0, {0}), MakeRoot(256, 1, 1, {1})};
+  a = AllocateAbufPhased(&roots, 256, {a_spans, PhaseSpans{{{128, 256}}, {{0, 128}}}}, INT_MIN);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(roots[1].addr, 0u);
+  EXPECT_EQ(a->fallbacks, 1);
+  EXPECT_EQ(a->first_fallback, 1);
+  // Overlapping lifetimes never share bytes, whatever the phases.
+  roots = {MakeRoot(256, 0, 1, {0, 1}), MakeRoot(256, 1, 1, {1})};
+  a = AllocateAbufPhased(&roots, 256, {a_spans, b_spans}, INT_MIN);
+  EXPECT_FALSE(a.ok());
+}
+
 }  // namespace
 }  // namespace systole::compiler

@@ -4,7 +4,9 @@
 #include "compiler/compiler.h"
 
 #include <algorithm>
+#include <climits>
 
+#include "compiler/abuf_alloc.h"
 #include "compiler/ops/op.h"
 #include "interpreter/quant_arith.h"
 #include "schema/tflite_generated.h"
@@ -69,6 +71,10 @@ std::vector<InputPlan> InputPlans() {
       InputPlan{kInputBands, false},  // bands waited for by their first readers
       InputPlan{2, true},             // the cascade over 2 and 8 bands
       InputPlan{8, true},
+      InputPlan{2, true, true},       // the same, buffers placed by band phase
+      InputPlan{3, true, true},
+      InputPlan{4, true, true},
+      InputPlan{8, true, true},
   };
 }
 
@@ -131,6 +137,7 @@ void PartitionCompiler::CascadeCuts() {
         kh = p->filter_height, kw = p->filter_width;
       }
       pt = quant_arith::PaddingHeightWidth(sh, sw, dh, dw, id[1], id[2], kh, kw, pad, &ohh, &oww).height;
+      cascade_rowmap_[step] = RowMap{1, sh, kh, dh, pt};
       const std::vector<int> ia = get(in(step, 0));
       for (int k = 0; k + 1 < nb; ++k) {
         if (ia[k] >= id[1]) {
@@ -143,6 +150,7 @@ void PartitionCompiler::CascadeCuts() {
       }
     } else if (c == tflite::BuiltinOperator_PAD && oh >= 0) {
       const int top = T(in(step, 1))->data.i32[2];
+      cascade_rowmap_[step] = RowMap{2, 1, 1, 1, top};
       const int ih = height(in(step, 0));
       const std::vector<int> ia = get(in(step, 0));
       for (int k = 0; k + 1 < nb; ++k) a[k] = ia[k] >= ih ? oh : std::min(oh, ia[k] + top);
@@ -169,6 +177,65 @@ void PartitionCompiler::CascadeCuts() {
       if (a[k] > 0 && a[k] < oh && (cuts.empty() || cuts.back() != a[k])) cuts.push_back(a[k]);
     if (!cuts.empty()) cascade_cuts_[step] = cuts;
   }
+  cascade_avail_ = avail;
+}
+
+std::vector<std::vector<std::vector<std::pair<int64_t, int64_t>>>> PartitionCompiler::PhaseFootprints() const {
+  const int nb = plan_.bands;
+  std::vector<std::vector<std::vector<std::pair<int64_t, int64_t>>>> fp(roots_.size());
+  std::vector<bool> unknown(roots_.size(), false);
+  // Rows [A(k-1), A(k)) of a tensor with availability `a` appear in phase k.
+  auto bound = [&](const std::vector<int>& a, int k, int h) {
+    if (k < 0) return 0;
+    if (k >= nb - 1) return h;
+    return a[k] == INT32_MAX ? h : std::min(a[k], h);
+  };
+  for (const auto& [t, st] : ts_) {
+    if (!st.has_view || st.view.root < 0) continue;
+    const int r = st.view.root;
+    const View& v = st.view;
+    const int h = v.h;
+    const auto at = cascade_avail_.find(t);
+    if (at == cascade_avail_.end() || h < 1) {
+      unknown[r] = true;
+      continue;
+    }
+    if (fp[r].empty()) fp[r].assign(nb, {});
+    auto add = [&](int k, int y0, int y1) {
+      y0 = std::max(y0, 0), y1 = std::min(y1, h);
+      if (y0 >= y1) return;
+      const int64_t b = y0 == 0 ? 0 : v.offset + int64_t{y0} * v.row_pitch;
+      const int64_t e = y1 == h ? roots_[r].bytes : v.offset + int64_t{y1} * v.row_pitch;
+      fp[r][k].push_back({b, std::max(b, e)});
+    };
+    for (int k = 0; k < nb; ++k) add(k, bound(at->second, k - 1, h), bound(at->second, k, h));
+    for (int c : st.consumers) {
+      const auto ot = cascade_avail_.find(out(c));
+      const int oh = ts_.count(out(c)) && ts_.at(out(c)).has_view ? ts_.at(out(c)).view.h : -1;
+      const auto rm = cascade_rowmap_.find(c);
+      if (ot == cascade_avail_.end() || oh < 1) {
+        add(nb - 1, 0, h);
+        continue;
+      }
+      for (int k = 0; k < nb; ++k) {
+        const int lo = bound(ot->second, k - 1, oh), hi = bound(ot->second, k, oh);
+        if (lo >= hi) continue;
+        if (rm != cascade_rowmap_.end() && rm->second.kind == 1) {
+          const RowMap& m = rm->second;
+          add(k, lo * m.sh - m.pt, (hi - 1) * m.sh - m.pt + (m.kh - 1) * m.dh + 1);
+        } else if (rm != cascade_rowmap_.end() && rm->second.kind == 2) {
+          add(k, lo - rm->second.pt, hi - rm->second.pt);
+        } else if (oh == h) {
+          add(k, lo, hi);
+        } else {
+          add(k, 0, h);
+        }
+      }
+    }
+  }
+  for (size_t r = 0; r < roots_.size(); ++r)
+    if (unknown[r]) fp[r].clear();
+  return fp;
 }
 
 Status PartitionCompiler::Lower(int step, OpCode* oc) {
@@ -208,14 +275,43 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   RETURN_IF_ERROR(ReadGraph());
   RETURN_IF_ERROR(PlanLayout());
   CascadeCuts();
-  // The cascade: the input's buffer lives until the last op that follows the
-  // bands (a later buffer placed over its last band would wait for that band).
-  if (!cascade_cuts_.empty()) {
+  // The cascade: buffers placed by the band phases their rows are touched in
+  // (InputPlan::phased); or the input's buffer lives until the last op that
+  // follows the bands (a later buffer placed over its last band would wait
+  // for that band).
+  bool placed = false;
+  if (!cascade_cuts_.empty() && plan_.phased) {
+    // Bottom-up, or with the buffers of the first cascaded ops placed from the
+    // top down (leaving the bottom for a large later one): the placement whose
+    // first root that the phases cannot place comes latest, then the fewest.
+    const std::vector<PhaseSpans> phases = PhaseFootprints();
+    std::vector<int> splits = {INT_MIN};
+    for (const auto& [step, cuts] : cascade_cuts_)
+      if (splits.size() < 17) splits.push_back(step + 1);
+    std::vector<Root> best;
+    AbufAllocation best_a;
+    for (int split : splits) {
+      std::vector<Root> trial = roots_;
+      StatusOr<AbufAllocation> a = AllocateAbufPhased(&trial, hw_.abuf_bytes, phases, split);
+      if (!a.ok()) continue;
+      if (best.empty() || a->first_fallback > best_a.first_fallback ||
+          (a->first_fallback == best_a.first_fallback && a->fallbacks < best_a.fallbacks)) {
+        best = std::move(trial);
+        best_a = *a;
+      }
+    }
+    if (!best.empty()) {
+      roots_ = std::move(best);
+      abuf_peak_ = best_a.peak;
+      placed = true;
+    }
+  }
+  if (!cascade_cuts_.empty() && !placed) {
     const int until = cascade_cuts_.rbegin()->first;
     for (Root& r : roots_)
       if (r.first == -1 && r.last < until) r.last = until;
   }
-  RETURN_IF_ERROR(Allocate());
+  if (!placed) RETURN_IF_ERROR(Allocate());
   OpCode pre;
   std::vector<OpCode> ops;
   RETURN_IF_ERROR(LowerAll(&pre, &ops));

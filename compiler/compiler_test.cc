@@ -348,15 +348,6 @@ TEST(Compiler, InputCascadeUnderTheInputDma) {
   EXPECT_EQ(cpu->data, a->data);
   EXPECT_EQ(cascaded.cycles, cascaded.estimated);
   EXPECT_LE(cascaded.estimated, whole.estimated);
-  if (cascaded.cascaded_ops == 0) {
-    // Known regression (issue 14 note): since the shadow-weights merge
-    // (PRELOAD_WEIGHTS) the estimator no longer finds the input cascade
-    // faster here (67 069 cycles whole, 66 803 in 4 plain bands), nor on the
-    // shared MobileNetV2 on `tiny`. Outputs and cycles were checked above.
-    GTEST_SKIP() << "the estimator did not pick the input cascade (known regression after shadow weights; "
-                 << whole.estimated << " cycles whole, " << cascaded.estimated << " in " << cascaded.input_bands
-                 << " bands)";
-  }
   EXPECT_GE(cascaded.input_bands, 2);
   EXPECT_GE(cascaded.cascaded_ops, 3);
   std::printf("[cascade] mobilenet-v2-like on pcie: %llu cycles loaded whole, %llu in %d bands (%d ops cascaded)\n",

@@ -2,7 +2,6 @@
 // (partition.h): fills, POSTPROC, the GEMM on the array, copies by VLUT.
 #include <algorithm>
 #include <functional>
-#include <set>
 
 #include "common/fixed_point.h"
 #include "compiler/partition.h"
@@ -200,16 +199,8 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
     isa::LoadWeightsArgs w;
     isa::MatmulArgs mm;
     int post_oy0 = -1, post_rows = 0, post_n0 = 0, post_n = 0, post_t = 0;  // POSTPROC after it
-    bool fresh = false;  // starts a row block at an input-cascade cut: LOAD_WEIGHTS, no state carried in
   };
   std::vector<Step> steps;
-  // With the input cascade the scheduler may interleave other ops at the row
-  // blocks that start where an input band ends (compiler/schedule.cc
-  // UnitEnds): no preloaded weights may cross those points.
-  std::set<int> cut_rows;
-  if (const auto c = cascade_cuts_.find(lowering_step_);
-      !band_.active && plan_.cascade && c != cascade_cuts_.end())
-    cut_rows.insert(c->second.begin(), c->second.end());
   for (const auto& [oy0, rows] : RowBlocks(0, g.oh, g.ow)) {
     const int m = rows * g.ow;
     for (int t = 0, n0 = 0; n0 < g.cout; n0 += C_, ++t) {
@@ -233,7 +224,6 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
         mm.a_inner_count = static_cast<uint32_t>(g.ow);
         mm.a_inner_stride = static_cast<uint32_t>(g.inner_stride);
         mm.a_outer_stride = static_cast<uint32_t>(g.outer_stride);
-        st.fresh = t == 0 && si == 0 && cut_rows.count(oy0) > 0;
         steps.push_back(st);
         first = false;
       }
@@ -246,16 +236,17 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
   // the MATMUL ahead of it (which fills the shadow set while it streams) and
   // taken by its own MATMUL (take_shadow). A tile equal to the active one is
   // neither reloaded nor taken. Everything stays inside this op, whose PBUF
-  // block is resident for all of its compute instructions.
+  // block is resident for all of its compute instructions. (The input
+  // cascade may run the op's row blocks apart; the scheduler then gives each
+  // piece its own weights: compiler/schedule.cc SplitWeightState.)
   auto same = [](const isa::LoadWeightsArgs& a, const isa::LoadWeightsArgs& b) {
     return a.k == b.k && a.n == b.n && a.pbuf_addr == b.pbuf_addr && a.w_stride == b.w_stride;
   };
   for (size_t i = 0; i < steps.size(); ++i) {
     Step& st = steps[i];
-    const bool fresh = i == 0 || st.fresh;
-    if (fresh) oc->compute.push_back(Instruction{{}, st.w});
-    st.mm.take_shadow = !fresh && !same(st.w, steps[i - 1].w);
-    if (i + 1 < steps.size() && !steps[i + 1].fresh && !same(steps[i + 1].w, st.w)) {
+    if (i == 0) oc->compute.push_back(Instruction{{}, st.w});
+    st.mm.take_shadow = i > 0 && !same(st.w, steps[i - 1].w);
+    if (i + 1 < steps.size() && !same(steps[i + 1].w, st.w)) {
       const isa::LoadWeightsArgs& nw = steps[i + 1].w;
       oc->compute.push_back(Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride}});
     }

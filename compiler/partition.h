@@ -56,6 +56,10 @@ constexpr int kInputBands = 4;  // row bands of a partition input, each its own 
 struct InputPlan {
   int bands = 0;
   bool cascade = false;
+  // With the cascade: place the buffers by the input band phase in which
+  // each of their rows is written and read (AllocateAbufPhased), so a later
+  // op's early rows may go over rows of dead buffers no later phase touches.
+  bool phased = false;
 };
 
 // A tensor's place in ABUF: element (y, x, c) is at
@@ -397,6 +401,15 @@ class PartitionCompiler {
   const bool input_bands_;
   const InputPlan plan_;
   std::map<int, std::vector<int>> cascade_cuts_;  // step -> output rows (CascadeCuts)
+  // CascadeCuts' rows of each tensor computable from input bands 0..k
+  // (INT32_MAX: complete from the start), and per step how output rows map
+  // to input rows (kind 1: window sh/kh/dh/pt; 2: PAD by `pt` rows; 0: same rows).
+  std::map<int, std::vector<int>> cascade_avail_;
+  struct RowMap {
+    int kind = 0, sh = 1, kh = 1, dh = 1, pt = 0;
+  };
+  std::map<int, RowMap> cascade_rowmap_;
+  std::vector<std::vector<std::vector<std::pair<int64_t, int64_t>>>> PhaseFootprints() const;
   bool input_bands_possible_ = false;
   int lowering_step_ = -1;
   std::set<int> fused_pads_;          // steps whose PAD is free (input written in place)

@@ -98,6 +98,7 @@ Accesses AccessesOf(const Instruction& insn) {
   switch (insn.opcode()) {
     case isa::Opcode::kNop:
     case isa::Opcode::kLoadWeights:
+    case isa::Opcode::kPreloadWeights:  // PBUF to the shadow weights: no ABUF access
       break;
     case isa::Opcode::kMatmul:
     case isa::Opcode::kVmacc:
@@ -144,24 +145,18 @@ Accesses AccessesOf(const Instruction& insn) {
 }
 
 std::vector<size_t> UnitEnds(const std::vector<Instruction>& compute) {
-  // Per index, the kind of the next accumulator access at or after it
-  // (0 none, 1 a fresh sum, 2 anything else) and of the next weight-register
-  // access (0 none, 1 LOAD_WEIGHTS, 2 MATMUL).
+  // Per index, whether the next accumulator access at or after it adds to
+  // sums already there (an accumulating MATMUL/VMACC, or a POSTPROC reading).
   const size_t n = compute.size();
-  std::vector<int> next_acc(n + 1, 0), next_w(n + 1, 0);
+  std::vector<bool> next_reads_acc(n + 1, false);
   for (size_t i = n; i-- > 0;) {
     const Instruction& insn = compute[i];
-    next_acc[i] = next_acc[i + 1];
-    next_w[i] = next_w[i + 1];
+    next_reads_acc[i] = next_reads_acc[i + 1];
     switch (insn.opcode()) {
-      case isa::Opcode::kMatmul:
-        next_acc[i] = insn.as<isa::MatmulArgs>().accumulate ? 2 : 1;
-        next_w[i] = 2;
-        break;
-      case isa::Opcode::kVmacc: next_acc[i] = insn.as<isa::VmaccArgs>().accumulate ? 2 : 1; break;
-      case isa::Opcode::kVmaccWide: next_acc[i] = insn.as<isa::VmaccWideArgs>().accumulate ? 2 : 1; break;
-      case isa::Opcode::kPostproc: next_acc[i] = 2; break;
-      case isa::Opcode::kLoadWeights: next_w[i] = 1; break;
+      case isa::Opcode::kMatmul: next_reads_acc[i] = insn.as<isa::MatmulArgs>().accumulate; break;
+      case isa::Opcode::kVmacc: next_reads_acc[i] = insn.as<isa::VmaccArgs>().accumulate; break;
+      case isa::Opcode::kVmaccWide: next_reads_acc[i] = insn.as<isa::VmaccWideArgs>().accumulate; break;
+      case isa::Opcode::kPostproc: next_reads_acc[i] = true; break;
       default: break;
     }
   }
@@ -171,10 +166,95 @@ std::vector<size_t> UnitEnds(const std::vector<Instruction>& compute) {
     const isa::Opcode op = compute[i].opcode();
     if (op == isa::Opcode::kMatmul || op == isa::Opcode::kVmacc || op == isa::Opcode::kVmaccWide) acc_dirty = true;
     if (op == isa::Opcode::kPostproc) acc_dirty = false;
-    if (i + 1 == n || (!acc_dirty && op != isa::Opcode::kLoadWeights && next_acc[i + 1] != 2 && next_w[i + 1] != 2))
-      ends.push_back(i + 1);
+    const bool weights_next = op == isa::Opcode::kLoadWeights || op == isa::Opcode::kPreloadWeights;
+    if (i + 1 == n || (!acc_dirty && !weights_next && !next_reads_acc[i + 1])) ends.push_back(i + 1);
   }
   return ends;
+}
+
+namespace {
+
+isa::LoadWeightsArgs AsLoad(const isa::PreloadWeightsArgs& p) {
+  isa::LoadWeightsArgs w;
+  w.k = p.k;
+  w.n = p.n;
+  w.pbuf_addr = p.pbuf_addr;
+  w.w_stride = p.w_stride;
+  return w;
+}
+
+}  // namespace
+
+std::vector<std::vector<Instruction>> SplitWeightState(const std::vector<Instruction>& compute,
+                                                       const std::vector<size_t>& ends,
+                                                       const std::vector<bool>& apart) {
+  // Program-order weight state (docs/ISA.md: a PRELOAD_WEIGHTS is pending
+  // until the next MATMUL fills the shadow set with it, after that MATMUL's
+  // own take_shadow): for each MATMUL, the weights it multiplies by and the
+  // instruction that put them in the registers (its LOAD_WEIGHTS, or the
+  // PRELOAD_WEIGHTS it or an earlier MATMUL took); for each PRELOAD_WEIGHTS,
+  // the first MATMUL that takes it (-1: none).
+  const size_t n = compute.size();
+  std::vector<long> src(n, -1), taker(n, -1);
+  std::vector<isa::LoadWeightsArgs> used(n);
+  isa::LoadWeightsArgs active, shadow, pending;
+  long active_src = -1, shadow_src = -1, pending_src = -1;
+  for (size_t i = 0; i < n; ++i) {
+    const Instruction& insn = compute[i];
+    if (insn.opcode() == isa::Opcode::kLoadWeights) {
+      active = insn.as<isa::LoadWeightsArgs>();
+      active_src = static_cast<long>(i);
+    } else if (insn.opcode() == isa::Opcode::kPreloadWeights) {
+      pending = AsLoad(insn.as<isa::PreloadWeightsArgs>());
+      pending_src = static_cast<long>(i);
+    } else if (insn.opcode() == isa::Opcode::kMatmul) {
+      if (insn.as<isa::MatmulArgs>().take_shadow) {
+        active = shadow;
+        active_src = shadow_src;
+        if (shadow_src >= 0 && taker[shadow_src] < 0) taker[shadow_src] = static_cast<long>(i);
+      }
+      src[i] = active_src;
+      used[i] = active;
+      if (pending_src >= 0) {
+        shadow = pending;
+        shadow_src = pending_src;
+        pending_src = -1;
+      }
+    }
+  }
+  std::vector<std::vector<Instruction>> units;
+  size_t b = 0;
+  for (size_t u = 0; u < ends.size(); ++u) {
+    const size_t e = ends[u];
+    const bool head = u > 0 && apart[u - 1];        // emitted apart from the unit before it
+    const bool tail = u + 1 < ends.size() && apart[u];  // ... and from the one after it
+    std::vector<Instruction> out;
+    long last_mm = -1;  // index in `out` of the unit's last MATMUL so far
+    for (size_t i = b; i < e; ++i) {
+      Instruction insn = compute[i];
+      // A preload taken after the unit (or never): nothing here reads it.
+      if (tail && insn.opcode() == isa::Opcode::kPreloadWeights &&
+          (taker[i] < 0 || static_cast<size_t>(taker[i]) >= e))
+        continue;
+      if (head && insn.opcode() == isa::Opcode::kMatmul && src[i] >= 0 && static_cast<size_t>(src[i]) < b) {
+        auto& mm = insn.as<isa::MatmulArgs>();
+        const isa::LoadWeightsArgs& w = used[i];
+        if (mm.take_shadow && last_mm >= 0) {
+          // Preload it under the unit's MATMUL before, as the emitter does.
+          out.insert(out.begin() + last_mm,
+                     Instruction{{}, isa::PreloadWeightsArgs{w.k, w.n, w.pbuf_addr, w.w_stride}});
+        } else {
+          out.push_back(Instruction{{}, w});
+          mm.take_shadow = false;
+        }
+      }
+      if (insn.opcode() == isa::Opcode::kMatmul) last_mm = static_cast<long>(out.size());
+      out.push_back(insn);
+    }
+    units.push_back(std::move(out));
+    b = e;
+  }
+  return units;
 }
 
 namespace {
@@ -225,8 +305,10 @@ class Scheduler {
   // what the other reads or writes). Compute then runs phase 0's units,
   // waits for group 1, runs phase 1's units, ... each phase in program
   // order. Conflicting units keep their order (an earlier unit's phase is
-  // never higher), and no unit carries accumulator or weight state into
-  // another, so the results are those of the program order. An op with
+  // never higher), no unit carries accumulator state into another, and a
+  // unit emitted apart from its op's unit before or after it is given its own
+  // weight-register state (SplitWeightState), so the results are those of
+  // the program order. An op with
   // between-op DMA (or token flags) and everything after it is in the last
   // phase, in program order, as without the cascade.
   StatusOr<Schedule> RunCascade() {
@@ -283,9 +365,23 @@ class Scheduler {
       std::vector<Instruction> insns = op.compute;
       for (Instruction& i : insns) RelocatePbuf(&i, in_.block_at[s]);
       size_t b = 0;
-      for (size_t e : UnitEnds(insns)) {
+      const size_t first = units.size();
+      const std::vector<size_t> ends = UnitEnds(insns);
+      for (size_t e : ends) {
         place(static_cast<int>(s), std::vector<Instruction>(insns.begin() + b, insns.begin() + e));
         b = e;
+      }
+      // Units of different phases are emitted apart: each gets the weights
+      // it multiplies by (SplitWeightState).
+      std::vector<bool> apart(ends.size(), false);
+      bool any = false;
+      for (size_t u = 0; u + 1 < ends.size(); ++u) {
+        apart[u] = units[first + u].phase != units[first + u + 1].phase;
+        any = any || apart[u];
+      }
+      if (any) {
+        std::vector<std::vector<Instruction>> split = SplitWeightState(insns, ends, apart);
+        for (size_t u = 0; u < ends.size(); ++u) units[first + u].insns = std::move(split[u]);
       }
       if (insns.empty()) units.push_back(Unit{static_cast<int>(s), {}, 0});
     }

@@ -67,10 +67,23 @@ struct Accesses {
 Accesses AccessesOf(const Instruction& insn);
 
 // Splits one op's compute instructions into units that carry no accumulator
-// or weight-register state across their ends (a unit ends after a POSTPROC
-// when the next accumulator access starts a fresh sum and the next array use
-// loads its weights first). Returns the index one past each unit's end.
+// state across their ends (a unit ends after a POSTPROC when the next
+// accumulator access starts a fresh sum, never right after a weight load).
+// Weight-register state (LOAD_WEIGHTS, PRELOAD_WEIGHTS, MATMUL take_shadow)
+// may cross an end: SplitWeightState makes the units independent where they
+// are emitted apart. Returns the index one past each unit's end.
 std::vector<size_t> UnitEnds(const std::vector<Instruction>& compute);
+
+// The units of `compute` ending at `ends` (UnitEnds), where apart[u] says
+// units u and u+1 are not emitted back to back: such a unit u+1 gets a
+// LOAD_WEIGHTS (or PRELOAD_WEIGHTS) for the first MATMUL whose weights an
+// earlier unit put in the registers (take_shadow cleared), and unit u drops
+// the PRELOAD_WEIGHTS taken outside it. Run in order, with anything that
+// loads its own weights between the units apart, the MATMULs multiply by the
+// weights they do in program order.
+std::vector<std::vector<Instruction>> SplitWeightState(const std::vector<Instruction>& compute,
+                                                       const std::vector<size_t>& ends,
+                                                       const std::vector<bool>& apart);
 
 StatusOr<Schedule> ScheduleInference(const ScheduleInput& in);
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include "compiler/tokens.h"
 
 namespace systole::compiler {
@@ -235,7 +237,7 @@ TEST(Schedule, CascadeRunsEachUnitAfterTheBandsItDependsOn) {
   ExpectBalancedTokens(q);
 }
 
-TEST(Schedule, UnitsEndWhereNoAccumulatorOrWeightStateIsLive) {
+TEST(Schedule, UnitsEndWhereNoAccumulatorStateIsLive) {
   auto lw = [] { return Instruction{{}, isa::LoadWeightsArgs{}}; };
   auto mm = [](bool acc) {
     isa::MatmulArgs m;
@@ -253,8 +255,77 @@ TEST(Schedule, UnitsEndWhereNoAccumulatorOrWeightStateIsLive) {
   // copy: ends after each POSTPROC and after the copy.
   EXPECT_EQ(UnitEnds({lw(), mm(false), pp, lw(), mm(false), lw(), mm(true), pp, Vlut(0, 1, 8, 0)}),
             (std::vector<size_t>{3, 8, 9}));
-  // A second POSTPROC reading the same sums, and weights reused by a later MATMUL: no end between.
-  EXPECT_EQ(UnitEnds({lw(), mm(false), pp, pp, mm(false), pp}), (std::vector<size_t>{6}));
+  // A second POSTPROC reading the same sums: no end between them; weights
+  // reused by a later MATMUL do not prevent an end (SplitWeightState).
+  EXPECT_EQ(UnitEnds({lw(), mm(false), pp, pp, mm(false), pp}), (std::vector<size_t>{4, 6}));
+  // Never right after a weight load or preload.
+  const Instruction pre{{}, isa::PreloadWeightsArgs{1, 1, 64, 1}};
+  EXPECT_EQ(UnitEnds({lw(), mm(false), pp, pre, mm(false), pp}), (std::vector<size_t>{3, 6}));
+}
+
+// Units of one op run apart (the input cascade): each gets the weights its
+// MATMULs multiply by in program order, with PRELOAD_WEIGHTS pending until
+// the next MATMUL (which takes the shadow set before filling it).
+TEST(Schedule, UnitsRunApartGetTheirOwnWeights) {
+  auto mm = [](bool take, uint32_t a_addr) {
+    isa::MatmulArgs m;
+    m.m = 1;
+    m.k = 1;
+    m.a_inner_count = 1;
+    m.a_addr = a_addr;
+    m.take_shadow = take;
+    return Instruction{{}, m};
+  };
+  auto lw = [](uint32_t at) { return Instruction{{}, isa::LoadWeightsArgs{1, 1, at, 1}}; };
+  auto pre = [](uint32_t at) { return Instruction{{}, isa::PreloadWeightsArgs{1, 1, at, 1}}; };
+  isa::PostprocArgs pa;
+  pa.m = 1;
+  pa.n = 1;
+  const Instruction pp{{}, pa};
+  // Three row blocks of three tiles each, as EmitGemm issues them (tiles at
+  // PBUF 0, 64, 128; the first block's last preload is taken by the second
+  // block's first MATMUL, and so on).
+  std::vector<Instruction> c = {lw(0),  pre(64), mm(false, 0), pp, pre(128), mm(true, 1), pp, pre(0),  mm(true, 2), pp,
+                                pre(64), mm(true, 3), pp, pre(128), mm(true, 4), pp, pre(0), mm(true, 5), pp,
+                                pre(64), mm(true, 6), pp, pre(128), mm(true, 7), pp, mm(true, 8), pp};
+  const std::vector<size_t> ends = UnitEnds(c);
+  ASSERT_EQ(ends.size(), 9u);
+  // Blocks apart after the third and the sixth MATMUL.
+  std::vector<bool> apart(ends.size(), false);
+  apart[2] = apart[5] = true;
+  const std::vector<std::vector<Instruction>> units = SplitWeightState(c, ends, apart);
+  ASSERT_EQ(units.size(), 9u);
+  // Weights each MATMUL uses when the units run in the order 0-2, 6-8, 3-5,
+  // with a foreign LOAD_WEIGHTS (PBUF 999) before each group.
+  std::map<uint32_t, uint32_t> used;  // a_addr -> PBUF address of its weights
+  uint32_t active = 0, shadow = 0, pending = 0;
+  bool has_pending = false;
+  for (const std::vector<size_t>& group : {std::vector<size_t>{0, 1, 2}, {6, 7, 8}, {3, 4, 5}}) {
+    active = 999;
+    for (size_t u : group)
+      for (const Instruction& i : units[u]) {
+        if (i.opcode() == isa::Opcode::kLoadWeights) active = i.as<isa::LoadWeightsArgs>().pbuf_addr;
+        if (i.opcode() == isa::Opcode::kPreloadWeights) {
+          pending = i.as<isa::PreloadWeightsArgs>().pbuf_addr;
+          has_pending = true;
+        }
+        if (i.opcode() == isa::Opcode::kMatmul) {
+          if (i.as<isa::MatmulArgs>().take_shadow) active = shadow;
+          if (has_pending) shadow = pending, has_pending = false;
+          used[i.as<isa::MatmulArgs>().a_addr] = active;
+        }
+      }
+    // A group's last unit leaves nothing pending for the next group.
+    EXPECT_FALSE(has_pending);
+  }
+  for (uint32_t a = 0; a < 9; ++a) EXPECT_EQ(used[a], (a % 3) * 64) << "MATMUL " << a;
+  // Units run back to back are left as they are; a head gets one LOAD_WEIGHTS.
+  EXPECT_EQ(units[1].size(), 3u);
+  ASSERT_EQ(units[3].size(), 4u);  // its own preload for the next unit, then LOAD_WEIGHTS, MATMUL, POSTPROC
+  EXPECT_EQ(units[3][1].opcode(), isa::Opcode::kLoadWeights);
+  EXPECT_FALSE(units[3][2].as<isa::MatmulArgs>().take_shadow);
+  // A tail drops the preload taken outside it.
+  EXPECT_EQ(units[2].size(), 2u);
 }
 
 TEST(Schedule, RefusesAPartitionWithoutInputsOrOutputs) {
