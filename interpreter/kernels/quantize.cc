@@ -126,6 +126,14 @@ TfLiteStatus QuantizePrepare(TfLiteContext* context, TfLiteNode* node, TfliteFla
                         "QUANTIZE: per-channel INT16 output is not supported");
   if (input->type == kTfLiteFloat32 && PerChannel(output) != nullptr) {
     SYSTOLE_KERNEL_ENSURE_OK(CheckPerChannel(context, "QUANTIZE", "output", output));
+    // The output takes the input's shape below; its channels must be there.
+    const TfLiteAffineQuantization* q = PerChannel(output);
+    SYSTOLE_KERNEL_ENSURE(context,
+                          q->quantized_dimension < NumDimensions(input) &&
+                              SizeOfDimension(input, q->quantized_dimension) == q->scale->size,
+                          "QUANTIZE: the output's %d channels on dimension %d do not match the "
+                          "input's shape (rank %d)",
+                          q->scale->size, q->quantized_dimension, NumDimensions(input));
   } else {
     SYSTOLE_KERNEL_ENSURE_OK(CheckPerTensor(context, "QUANTIZE", "output", output));
   }

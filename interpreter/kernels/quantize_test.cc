@@ -18,9 +18,10 @@ using testing::ModelBuilder;
 using testing::Quant;
 
 Status PrepareConvert(tflite::BuiltinOperator op, tflite::TensorType in_type, const Quant& qin,
-                      tflite::TensorType out_type, const Quant& qout) {
+                      tflite::TensorType out_type, const Quant& qout,
+                      const std::vector<int32_t>& in_shape = {2, 3}) {
   ModelBuilder mb;
-  const int x = mb.AddTensor("a", in_type, {2, 3}, qin);
+  const int x = mb.AddTensor("a", in_type, in_shape, qin);
   const int o = mb.AddTensor("o", out_type, {2, 3}, qout);
   mb.AddOperator(op, 2, {x}, {o});
   mb.SetInputs({x});
@@ -75,6 +76,20 @@ TEST(QuantizeTest, PerChannelOnlyForFloatQuantizeAndDequantize) {
                                   Quant::PerTensor(0.05f, 3), tflite::TensorType_INT8, pc);
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("per-channel"), std::string::npos) << s.message();
+}
+
+// The output takes the input's shape, so a per-channel output must find its
+// channels there, not only in its declared shape (model_fuzz: a scalar input
+// with a per-channel [1,2,2,3] output read dimension 3 of a rank-0 tensor).
+TEST(QuantizeTest, PerChannelOutputMustMatchTheInputShape) {
+  const Quant pc = Quant::PerChannel({0.1f, 0.2f, 0.3f}, std::vector<int64_t>{0, 0, 0}, 1);
+  for (const std::vector<int32_t>& shape : {std::vector<int32_t>{}, std::vector<int32_t>{3, 2},
+                                            std::vector<int32_t>{6}}) {
+    const Status s = PrepareConvert(tflite::BuiltinOperator_QUANTIZE, tflite::TensorType_FLOAT32,
+                                    Quant::None(), tflite::TensorType_INT8, pc, shape);
+    ASSERT_FALSE(s.ok()) << "input rank " << shape.size();
+    EXPECT_NE(s.message().find("do not match the input's shape"), std::string::npos) << s.message();
+  }
 }
 
 }  // namespace
