@@ -1,5 +1,6 @@
-// Systole weight-stationary systolic array: Rows x Cols int8 x int8 -> int32
-// multiply-accumulate cells.
+// Systole weight-stationary systolic array: Rows x Cols int8 x 9-bit -> int32
+// multiply-accumulate cells (weights are 9-bit signed: int8, or a UINT8 weight
+// minus its zero point, in [-255, 255]; the loader in systole_feed forms them).
 //
 // Computes y[c] = sum_{r<Rows} x[r] * W[r][c] for a stream of input vectors x
 // (one per cycle), in 32-bit wrapping arithmetic.
@@ -37,7 +38,7 @@ module systole_array #(
   // weight load port
   input  logic                       w_we_i,
   input  logic [RowIdxW-1:0]         w_row_i,
-  input  logic [Cols-1:0][7:0]       w_i,
+  input  logic [Cols-1:0][8:0]       w_i,
   // activation stream
   input  logic                       act_valid_i,
   input  logic [Rows-1:0][7:0]       act_i,
@@ -52,8 +53,8 @@ module systole_array #(
     $error("systole_array: Cols=%0d out of range [2, 256]", Cols);
   end
 
-  logic signed [7:0]  w_q    [Rows][Cols];
-  logic signed [7:0]  w_row  [Cols];
+  logic signed [8:0]  w_q    [Rows][Cols];
+  logic signed [8:0]  w_row  [Cols];
   logic signed [7:0]  act_q  [Rows][Cols];
   logic signed [7:0]  act_d  [Rows][Cols];
   logic signed [31:0] psum_q [Rows][Cols];

@@ -5,7 +5,9 @@
 // Schedule (cycle = the sequencer's cnt_i, data from the PBUF / ABUF read
 // port issued MemReadLatency = 1 cycle earlier by systole_agen):
 //   LOAD_WEIGHTS  array row r is written in cycle r + 1 for every r < Rows;
-//                 rows >= k get zeros (columns >= n are zero on the bus)
+//                 rows >= k and columns >= n get zeros. Each weight byte
+//                 becomes the array's 9-bit signed weight: sign-extended
+//                 (int8), or zero-extended minus w_zp (u8 = 1, UINT8)
 //   MATMUL        activation vector i enters in cycle i + 1 (i < m); its
 //                 result is on psum_o in cycle i + 1 + Rows + Cols - 1, flagged
 //                 by psum_valid_o (the write-back's ACC write window)
@@ -40,12 +42,18 @@ module systole_feed
 
   logic                 w_we;
   logic [RowIdxW-1:0]   w_row;
-  logic [Cols-1:0][7:0] w_data;
+  logic [Cols-1:0][8:0] w_data;
   logic [31:0]          w_idx;
   assign w_idx  = cnt_i - 32'(L);
   assign w_we   = busy_i && cls_i.lw && in_win(cnt_i, 32'(L), 32'(Rows));
   assign w_row  = RowIdxW'(w_idx);
-  assign w_data = w_idx < 32'(f_lw.k) ? w_i : '0;
+  always_comb begin
+    for (int unsigned c = 0; c < Cols; c++) begin
+      if (w_idx >= 32'(f_lw.k) || 32'(c) >= 32'(f_lw.n)) w_data[c] = '0;
+      else if (f_lw.u8[0])                             w_data[c] = {1'b0, w_i[c]} - {1'b0, f_lw.w_zp};
+      else                                             w_data[c] = {w_i[c][7], w_i[c]};
+    end
+  end
 
   logic act_valid;
   assign act_valid = busy_i && cls_i.mm && in_win(cnt_i, 32'(L), 32'(f_mm.m));

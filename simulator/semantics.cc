@@ -44,11 +44,17 @@ class Exec {
   int8_t p8(uint64_t addr) const { return static_cast<int8_t>(m_.pbuf[addr]); }
   int32_t* acc_row(uint32_t row) const { return m_.acc + size_t{row} * c_.cols; }
 
+  // A weight byte as the 9-bit signed value the array multiplies by: int8, or
+  // (u8 = 1) uint8 minus the weight zero point, in [-255, 255].
+  int16_t wt(uint64_t addr, uint32_t u8, uint32_t w_zp) const {
+    return static_cast<int16_t>(u8 ? int32_t{m_.pbuf[addr]} - static_cast<int32_t>(w_zp) : int32_t{p8(addr)});
+  }
+
   void LoadWeights(const isa::LoadWeightsArgs& a) {
     std::fill(s_.weights.begin(), s_.weights.end(), 0);
     for (uint32_t r = 0; r < a.k; ++r)
       for (uint32_t c = 0; c < a.n; ++c)
-        s_.weights[size_t{r} * c_.cols + c] = p8(uint64_t{a.pbuf_addr} + uint64_t{r} * a.w_stride + c);
+        s_.weights[size_t{r} * c_.cols + c] = wt(uint64_t{a.pbuf_addr} + uint64_t{r} * a.w_stride + c, a.u8, a.w_zp);
   }
 
   // y[c] = sum_{r < k} a8(addr + r) * weights[r][c] for every row, computed
@@ -119,7 +125,7 @@ class Exec {
       const uint64_t addr = PatternAddr(a.a_addr, i, a.a_inner_count, a.a_inner_stride, a.a_outer_stride);
       int32_t* acc = acc_row(a.acc_addr + i);
       for (uint32_t c = 0; c < a.n; ++c) {
-        const int32_t p = int32_t{a8(addr + c)} * p8(uint64_t{a.w_addr} + c);
+        const int32_t p = int32_t{a8(addr + c)} * wt(uint64_t{a.w_addr} + c, a.u8, a.w_zp);
         acc[c] = a.accumulate ? WrapAdd(acc[c], p) : p;
       }
     }

@@ -49,7 +49,7 @@ struct DeviceMemory {
 
 // Architectural state inside the compute core.
 struct CoreState {
-  std::vector<int8_t> weights;  // R x C, row-major
+  std::vector<int16_t> weights;  // R x C, row-major, 9-bit signed values
   std::array<int32_t, isa::kNumVregs> vregs{};
   void Reset(const CoreConfig& c) {
     weights.assign(size_t(c.rows) * c.cols, 0);
