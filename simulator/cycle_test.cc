@@ -24,12 +24,14 @@ TEST(CycleTest, GemmTileMatchesClosedForm) {
     cfg.cols = s.C;
     auto dev = Device::Create(cfg);
     ASSERT_TRUE(dev.ok());
-    ProgramBuilder pb;
-    pb.Add(isa::LoadWeightsArgs{uint32_t(s.K), uint32_t(s.N), 0, uint32_t(s.N)});
-    pb.Add(isa::MatmulArgs{uint32_t(s.M), uint32_t(s.K), false, 0, 0, uint32_t(s.M), uint32_t(s.K), 0});
-    ASSERT_TRUE(pb.status().ok());
-    HostMemory host;
-    for (bool ff : {true, false}) {
+    // UINT8 weights (u8 = 1, the 9-bit weight path) load in the same cycles.
+    for (int variant = 0; variant < 4; ++variant) {
+      const bool u8 = variant >= 2, ff = variant % 2 == 0;
+      ProgramBuilder pb;
+      pb.Add(isa::LoadWeightsArgs{uint32_t(s.K), uint32_t(s.N), 0, uint32_t(s.N), u8, u8 ? 255u : 0u});
+      pb.Add(isa::MatmulArgs{uint32_t(s.M), uint32_t(s.K), false, 0, 0, uint32_t(s.M), uint32_t(s.K), 0});
+      ASSERT_TRUE(pb.status().ok());
+      HostMemory host;
       RunOptions opt;
       opt.fast_forward = ff;
       StatusOr<PerfCounters> r = (*dev)->Run(pb.words(), host, opt);
