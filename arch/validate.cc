@@ -61,8 +61,16 @@ class Checker {
     return Status::Ok();
   }
 
+  // A weight zero point is only meaningful for UINT8 weights (u8 = 1).
+  template <typename Args>
+  Status WeightZeroPoint(const Args& a) const {
+    if (!a.u8 && a.w_zp != 0) return Fail("w_zp", StrFormat("is %u but u8 = 0 (must be 0 for int8 weights)", a.w_zp));
+    return Status::Ok();
+  }
+
   template <typename Args>
   Status CheckVmacc(const Args& a) const {
+    RETURN_IF_ERROR(WeightZeroPoint(a));
     RETURN_IF_ERROR(Le("n", a.n, static_cast<uint64_t>(c_.cols)));
     RETURN_IF_ERROR(AccRows(a.acc_addr, a.m));
     RETURN_IF_ERROR(Inside("weights", a.w_addr, uint64_t{a.w_addr} + a.n, c_.pbuf_bytes, "PBUF"));
@@ -124,6 +132,7 @@ class Checker {
         const auto& a = insn_.as<isa::LoadWeightsArgs>();
         RETURN_IF_ERROR(Le("k", a.k, R));
         RETURN_IF_ERROR(Le("n", a.n, C));
+        RETURN_IF_ERROR(WeightZeroPoint(a));
         return Inside("weights", a.pbuf_addr, uint64_t{a.pbuf_addr} + uint64_t{a.k - 1} * a.w_stride + a.n,
                       c_.pbuf_bytes, "PBUF");
       }
@@ -131,6 +140,7 @@ class Checker {
         const auto& a = insn_.as<isa::PreloadWeightsArgs>();
         RETURN_IF_ERROR(Le("k", a.k, R));
         RETURN_IF_ERROR(Le("n", a.n, C));
+        RETURN_IF_ERROR(WeightZeroPoint(a));
         return Inside("weights", a.pbuf_addr, uint64_t{a.pbuf_addr} + uint64_t{a.k - 1} * a.w_stride + a.n,
                       c_.pbuf_bytes, "PBUF");
       }

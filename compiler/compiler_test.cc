@@ -8,9 +8,11 @@
 // simulated compute cycles must equal the compiler's estimate exactly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -391,6 +393,80 @@ TEST(Compiler, InputCascadeUnderTheInputDma) {
   EXPECT_GT(dw_before_last_wait, 0);
   EXPECT_LT(gemm_before_last_wait, gemm);
   std::printf("[cascade] %d of %d MATMUL/VMACC_WIDE before the last input band's wait\n", gemm_before_last_wait, gemm);
+}
+
+// UINT8 weights take one pass on the 9-bit weight path (ISA 5): every
+// LOAD_WEIGHTS, PRELOAD_WEIGHTS (shadow weights) and VMACC_WIDE of
+// MobileNetV1 0.25 (asymmetric UINT8 weights) has u8 = 1 with a weight zero
+// point of the model's, and no accumulation group reads the same activations
+// twice (UINT8 weights split into int8 parts would: one MATMUL per part).
+TEST(Compiler, Uint8WeightsTakeOnePass) {
+  const std::string path = ModelPath("mobilenet_v1_0.25_128_quant.tflite");
+  if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path;
+  StatusOr<std::unique_ptr<Model>> model = Model::FromFile(path);
+  ASSERT_TRUE(model.ok());
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
+  StatusOr<std::unique_ptr<Interpreter>> interp = Interpreter::Create(**model, resolver);
+  ASSERT_TRUE(interp.ok());
+  ASSERT_TRUE((*interp)->AllocateTensors().ok());
+  std::vector<uint32_t> zps;  // the weight zero points of the model's convolutions
+  for (int n : (*interp)->execution_plan()) {
+    const TfLiteNode& node = (*interp)->node(n);
+    const int32_t code = (*interp)->registration(n).builtin_code;
+    if (code == tflite::BuiltinOperator_CONV_2D || code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D)
+      zps.push_back(static_cast<uint32_t>((*interp)->context()->tensors[node.inputs->data[1]].params.zero_point));
+  }
+  ASSERT_FALSE(zps.empty());
+  CompileOptions opts;
+  opts.flavor = TfliteFlavor::kRuy;
+  PartitionSpec spec;
+  spec.nodes = (*interp)->execution_plan();
+  spec.inputs = (*interp)->inputs();
+  spec.outputs = (*interp)->outputs();
+  StatusOr<CompiledPartition> c = CompilePartition((*interp)->context(), spec, opts);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const exe::Executable* e = exe::GetExecutable(c->executable.data());
+  int load_weights = 0, preloads = 0, takes = 0, matmuls = 0, vmacc = 0;
+  std::set<uint32_t> group;  // a_addr of the MATMULs accumulating into the current ACC rows
+  auto known_zp = [&](uint32_t zp) { return std::find(zps.begin(), zps.end(), zp) != zps.end(); };
+  for (const auto* chunk : *e->chunks()) {
+    std::vector<isa::InsnWord> w(chunk->instructions()->size() / sizeof(isa::InsnWord));
+    std::memcpy(w.data(), chunk->instructions()->data(), w.size() * sizeof(isa::InsnWord));
+    for (const isa::InsnWord& word : w) {
+      StatusOr<isa::Instruction> insn = isa::Decode(word);
+      ASSERT_TRUE(insn.ok());
+      if (insn->opcode() == isa::Opcode::kLoadWeights) {
+        const auto& a = insn->as<isa::LoadWeightsArgs>();
+        EXPECT_TRUE(a.u8);
+        EXPECT_TRUE(known_zp(a.w_zp)) << a.w_zp;
+        ++load_weights;
+      }
+      if (insn->opcode() == isa::Opcode::kPreloadWeights) {
+        const auto& a = insn->as<isa::PreloadWeightsArgs>();
+        EXPECT_TRUE(a.u8);
+        EXPECT_TRUE(known_zp(a.w_zp)) << a.w_zp;
+        ++preloads;
+      }
+      if (insn->opcode() == isa::Opcode::kMatmul) {
+        const auto& a = insn->as<isa::MatmulArgs>();
+        ++matmuls;
+        if (a.take_shadow) ++takes;
+        if (!a.accumulate) group.clear();
+        EXPECT_TRUE(group.insert(a.a_addr).second) << "a second pass over ABUF " << a.a_addr;
+      }
+      if (insn->opcode() == isa::Opcode::kVmaccWide) {
+        const auto& a = insn->as<isa::VmaccWideArgs>();
+        EXPECT_TRUE(a.u8);
+        EXPECT_TRUE(known_zp(a.w_zp)) << a.w_zp;
+        ++vmacc;
+      }
+    }
+  }
+  EXPECT_GT(load_weights, 0);
+  EXPECT_GT(vmacc, 0);
+  EXPECT_GT(preloads, 0);
+  EXPECT_EQ(preloads, takes);
+  EXPECT_GT(matmuls, 0);
 }
 
 // UINT8 average pooling: (sum + n/2) / n by one single-rounding multiply,

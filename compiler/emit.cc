@@ -64,6 +64,15 @@ std::vector<std::vector<int8_t>> SplitInt8(const std::vector<int32_t>& d) {
   return parts;
 }
 
+void PartitionCompiler::Gemm::AddSlices(int64_t offset, int k, const std::vector<int32_t>& d) {
+  if (u8) {
+    slices.push_back(Slice{offset, k, std::vector<int16_t>(d.begin(), d.end())});
+    return;
+  }
+  for (const auto& part : SplitInt8(d))
+    slices.push_back(Slice{offset, k, std::vector<int16_t>(part.begin(), part.end())});
+}
+
 void PartitionCompiler::EmitFill(const Root& r, OpCode* oc) {
   // Everything outside the interior rectangle, as contiguous runs.
   const int64_t pitch = int64_t{r.wb} * r.c;
@@ -154,7 +163,7 @@ PartitionCompiler::Gemm PartitionCompiler::PackGemm(const Gemm& in) const {
   const int n = pack * g.cout;
   for (Slice& s : g.slices) {
     const int k = static_cast<int>((pack - 1) * g.inner_stride) + s.k;
-    std::vector<int8_t> w(size_t(k) * n, 0);
+    std::vector<int16_t> w(size_t(k) * n, 0);
     for (int p = 0; p < pack; ++p)
       for (int r = 0; r < s.k; ++r)
         for (int co = 0; co < g.cout; ++co)
@@ -186,7 +195,8 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
   for (const Slice& s : g.slices) {
     Align(&P, 4);
     slice_at.push_back(static_cast<uint32_t>(P.size()));
-    for (int8_t v : s.w) P.push_back(static_cast<uint8_t>(v));
+    // UINT8: the weight bytes themselves (d + w_zp in [0, 255]; packing's zeros become w_zp).
+    for (int16_t v : s.w) P.push_back(static_cast<uint8_t>(g.u8 ? v + g.w_zp : v));
   }
   const std::vector<uint32_t> tile_at = AddRequantTiles(
       &P, g.cout, C_, [&](int c) { return g.bias[c]; }, [&](int c) { return g.mult[c]; },
@@ -213,6 +223,8 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
         st.w.n = static_cast<uint32_t>(n);
         st.w.pbuf_addr = slice_at[si] + static_cast<uint32_t>(n0);
         st.w.w_stride = static_cast<uint32_t>(g.cout);
+        st.w.u8 = g.u8;
+        st.w.w_zp = static_cast<uint32_t>(g.w_zp);
         isa::MatmulArgs& mm = st.mm;
         mm.m = static_cast<uint32_t>(m);
         mm.k = static_cast<uint32_t>(s.k);
@@ -240,7 +252,8 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
   // cascade may run the op's row blocks apart; the scheduler then gives each
   // piece its own weights: compiler/schedule.cc SplitWeightState.)
   auto same = [](const isa::LoadWeightsArgs& a, const isa::LoadWeightsArgs& b) {
-    return a.k == b.k && a.n == b.n && a.pbuf_addr == b.pbuf_addr && a.w_stride == b.w_stride;
+    return a.k == b.k && a.n == b.n && a.pbuf_addr == b.pbuf_addr && a.w_stride == b.w_stride && a.u8 == b.u8 &&
+           a.w_zp == b.w_zp;
   };
   for (size_t i = 0; i < steps.size(); ++i) {
     Step& st = steps[i];
@@ -248,7 +261,8 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
     st.mm.take_shadow = i > 0 && !same(st.w, steps[i - 1].w);
     if (i + 1 < steps.size() && !same(steps[i + 1].w, st.w)) {
       const isa::LoadWeightsArgs& nw = steps[i + 1].w;
-      oc->compute.push_back(Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride}});
+      oc->compute.push_back(
+          Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride, nw.u8, nw.w_zp}});
     }
     oc->compute.push_back(Instruction{{}, st.mm});
     if (st.post_oy0 >= 0)

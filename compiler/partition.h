@@ -355,7 +355,7 @@ class PartitionCompiler {
   struct Slice {
     int64_t offset;  // ABUF offset of the slice's first byte relative to the window origin
     int k;
-    std::vector<int8_t> w;  // k x cout, row-major
+    std::vector<int16_t> w;  // k x cout, row-major, device-space weights (int8, or [-255, 255] when u8)
   };
   struct Gemm {
     int oh = 1, ow = 1;
@@ -367,6 +367,14 @@ class PartitionCompiler {
     int32_t out_zp = 0, act_min = -128, act_max = 127;
     Requant requant = Requant::kTwoStep;
     View out;
+    // UINT8 weights (u8): PBUF holds the bytes w = d + w_zp and LOAD_WEIGHTS
+    // (u8 = 1) subtracts w_zp, so d in [-255, 255] takes one pass; otherwise
+    // the slices are int8.
+    bool u8 = false;
+    int32_t w_zp = 0;
+    // Appends the slice(s) of weights d (k x cout) at ABUF offset `offset`:
+    // one slice when u8, else d split into int8 parts whose sum is d (SplitInt8).
+    void AddSlices(int64_t offset, int k, const std::vector<int32_t>& d);
   };
   Status EmitGemm(int step, const Gemm& g, OpCode* oc);
   Gemm PackGemm(const Gemm& g) const;  // merges adjacent slices, packs pixels (emit.cc)

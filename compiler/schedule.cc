@@ -180,6 +180,8 @@ isa::LoadWeightsArgs AsLoad(const isa::PreloadWeightsArgs& p) {
   w.n = p.n;
   w.pbuf_addr = p.pbuf_addr;
   w.w_stride = p.w_stride;
+  w.u8 = p.u8;
+  w.w_zp = p.w_zp;
   return w;
 }
 
@@ -242,7 +244,7 @@ std::vector<std::vector<Instruction>> SplitWeightState(const std::vector<Instruc
         if (mm.take_shadow && last_mm >= 0) {
           // Preload it under the unit's MATMUL before, as the emitter does.
           out.insert(out.begin() + last_mm,
-                     Instruction{{}, isa::PreloadWeightsArgs{w.k, w.n, w.pbuf_addr, w.w_stride}});
+                     Instruction{{}, isa::PreloadWeightsArgs{w.k, w.n, w.pbuf_addr, w.w_stride, w.u8, w.w_zp}});
         } else {
           out.push_back(Instruction{{}, w});
           mm.take_shadow = false;

@@ -1,5 +1,6 @@
-// Systole weight-stationary systolic array: Rows x Cols int8 x int8 -> int32
-// multiply-accumulate cells.
+// Systole weight-stationary systolic array: Rows x Cols int8 x 9-bit -> int32
+// multiply-accumulate cells (weights are 9-bit signed: int8, or a UINT8 weight
+// minus its zero point, in [-255, 255]; the loader in systole_feed forms them).
 //
 // Computes y[c] = sum_{r<Rows} x[r] * W[r][c] for a stream of input vectors x
 // (one per cycle), in 32-bit wrapping arithmetic.
@@ -45,7 +46,7 @@ module systole_array #(
   // weight load port
   input  logic                       w_we_i,
   input  logic [RowIdxW-1:0]         w_row_i,
-  input  logic [Cols-1:0][7:0]       w_i,
+  input  logic [Cols-1:0][8:0]       w_i,
   input  logic                       s_we_i,
   input  logic                       take_i,
   // activation stream
@@ -62,9 +63,9 @@ module systole_array #(
     $error("systole_array: Cols=%0d out of range [2, 256]", Cols);
   end
 
-  logic signed [7:0]  w_q    [Rows][Cols];
-  logic signed [7:0]  s_q    [Rows][Cols];  // shadow weight set
-  logic signed [7:0]  w_row  [Cols];
+  logic signed [8:0]  w_q    [Rows][Cols];
+  logic signed [8:0]  s_q    [Rows][Cols];  // shadow weight set
+  logic signed [8:0]  w_row  [Cols];
   // One packed vector per row: cell c of row r is act_q[r][c] / psum_q[r][c]
   // (read through $signed()).
   logic [Cols-1:0][7:0]  act_q  [Rows];

@@ -28,16 +28,19 @@ void RunRandomStream(int rows, int cols, uint32_t seed) {
 
   for (int round = 0; round < 4; ++round) {
     // Load weights row by row.
-    std::vector<int8_t> w(rows * cols);
-    for (auto& v : w) v = static_cast<int8_t>(rng.NextByte());
+    // 9-bit signed weights: [-255, 255] (UINT8 minus its zero point) in
+    // rounds 2 and 3, int8 in round 0; round 1 the extremes.
+    std::vector<int16_t> w(rows * cols);
+    for (auto& v : w)
+      v = round < 2 ? int16_t{static_cast<int8_t>(rng.NextByte())} : int16_t(int(rng.Next() % 511) - 255);
     if (round == 1) {  // extreme values
-      for (auto& v : w) v = (rng.Next() & 1) ? -128 : 127;
+      for (auto& v : w) v = (rng.Next() & 1) ? -255 : 255;
     }
     m->act_valid_i = 0;
     for (int r = 0; r < rows; ++r) {
       m->w_we_i = 1;
       m->w_row_i = r;
-      for (int c = 0; c < cols; ++c) SetBits(m->w_i, 8 * c, 8, static_cast<uint8_t>(w[r * cols + c]));
+      for (int c = 0; c < cols; ++c) SetBits(m->w_i, 9 * c, 9, static_cast<uint32_t>(w[r * cols + c]) & 0x1FF);
       Tick(m.get());
     }
     m->w_we_i = 0;

@@ -5,7 +5,9 @@
 // Schedule (cycle = the sequencer's cnt_i, data from the PBUF / ABUF read
 // port issued MemReadLatency = 1 cycle earlier by systole_agen):
 //   LOAD_WEIGHTS  array row r is written in cycle r + 1 for every r < Rows;
-//                 rows >= k get zeros (columns >= n are zero on the bus)
+//                 rows >= k and columns >= n get zeros. Each weight byte
+//                 becomes the array's 9-bit signed weight: sign-extended
+//                 (int8), or zero-extended minus w_zp (u8 = 1, UINT8)
 //   MATMUL        activation vector i enters in cycle i + 1 (i < m); its
 //                 result is on psum_o in cycle i + 1 + Rows + Cols - 1, flagged
 //                 by psum_valid_o (the write-back's ACC write window).
@@ -13,6 +15,7 @@
 //                 at the end of cycle 0 (before vector 0 reaches a cell).
 //                 pre_run_i (it performs the pending PRELOAD_WEIGHTS pre_i):
 //                 shadow row r is written in cycle r + 1, like LOAD_WEIGHTS
+//                 (the same 9-bit convert, with pre_i's k, n, u8 and w_zp)
 // No handshake: the data arrive in fixed cycles. The array is clock-gated
 // (en) outside MATMUL, so it holds its pipeline between instructions.
 module systole_feed
@@ -46,12 +49,27 @@ module systole_feed
 
   logic                 w_we;
   logic [RowIdxW-1:0]   w_row;
-  logic [Cols-1:0][7:0] w_data;
+  logic [Cols-1:0][8:0] w_data;
   logic [31:0]          w_idx;
   assign w_idx  = cnt_i - 32'(L);
   assign w_we   = busy_i && cls_i.lw && in_win(cnt_i, 32'(L), 32'(Rows));
   assign w_row  = RowIdxW'(w_idx);
-  assign w_data = w_idx < (cls_i.mm ? 32'(pre_i.k) : 32'(f_lw.k)) ? w_i : '0;
+  // The weight tile being written: LOAD_WEIGHTS' own fields, or during a
+  // MATMUL the pending PRELOAD_WEIGHTS' (into the shadow set).
+  logic [31:0] wt_k, wt_n;
+  logic        wt_u8;
+  logic [7:0]  wt_zp;
+  assign wt_k  = cls_i.mm ? 32'(pre_i.k) : 32'(f_lw.k);
+  assign wt_n  = cls_i.mm ? 32'(pre_i.n) : 32'(f_lw.n);
+  assign wt_u8 = cls_i.mm ? pre_i.u8[0] : f_lw.u8[0];
+  assign wt_zp = cls_i.mm ? pre_i.w_zp : f_lw.w_zp;
+  always_comb begin
+    for (int unsigned c = 0; c < Cols; c++) begin
+      if (w_idx >= wt_k || 32'(c) >= wt_n) w_data[c] = '0;
+      else if (wt_u8)                       w_data[c] = {1'b0, w_i[c]} - {1'b0, wt_zp};
+      else                                  w_data[c] = {w_i[c][7], w_i[c]};
+    end
+  end
 
   logic s_we, take;
   assign s_we = busy_i && cls_i.mm && pre_run_i && in_win(cnt_i, 32'(L), 32'(Rows));

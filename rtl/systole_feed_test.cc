@@ -1,5 +1,6 @@
 // Block test of rtl/systole_feed.sv (8x8): LOAD_WEIGHTS rows from the PBUF
-// bus (rows >= k zeroed), then MATMUL vectors from the ABUF bus, with the
+// bus (rows >= k and columns >= n zeroed; every other rep UINT8 weights with a
+// zero point, u8 = 1, the 9-bit weight path), then MATMUL vectors from the ABUF bus, with the
 // result vectors checked against W^T x in int32 and their timing (psum_valid_o
 // exactly in the ACC write window, cycles i + L + R + C - 1).
 #include <gtest/gtest.h>
@@ -24,17 +25,24 @@ TEST(FeedTest, LoadWeightsThenMatmul) {
   Xorshift32 rng(TestSeed("FeedTest.LoadWeightsThenMatmul", 0xfeedu));
   for (int rep = 0; rep < 10; ++rep) {
     const uint32_t k = 1 + rng.Next() % kUnitRows, n = 1 + rng.Next() % kUnitCols;
-    int8_t w[kUnitRows][kUnitCols] = {};
-    for (uint32_t r = 0; r < k; ++r)
-      for (uint32_t c = 0; c < n; ++c) w[r][c] = static_cast<int8_t>(rng.Next());
+    const bool u8 = rep % 2 == 1;
+    const uint32_t zp = rep == 1 ? 255 : rep == 3 ? 0 : rng.Next() % 256;
+    uint8_t bytes[kUnitRows][kUnitCols] = {};
+    int32_t w[kUnitRows][kUnitCols] = {};  // what the array must hold
+    for (uint32_t r = 0; r < kUnitRows; ++r)
+      for (uint32_t c = 0; c < kUnitCols; ++c) {
+        bytes[r][c] = rng.Next() & 0xFF;  // columns >= n: garbage on the bus
+        if (rep == 1 || rep == 3) bytes[r][c] = (r + c) % 2 ? 0 : 255;
+        if (r < k && c < n) w[r][c] = u8 ? int32_t{bytes[r][c]} - int32_t(zp) : int32_t{int8_t(bytes[r][c])};
+      }
     // LOAD_WEIGHTS: row r on the bus in cycle r + L (the read of cycle r).
-    const isa::Instruction lw = Insn(isa::LoadWeightsArgs{k, n, 0, kUnitCols});
+    const isa::Instruction lw = Insn(isa::LoadWeightsArgs{k, n, 0, kUnitCols, u8, u8 ? zp : 0});
     m->active_i = 1;
     for (uint64_t t = 0; t < UnitCycles(lw); ++t) {
       SetView(m.get(), lw, static_cast<uint32_t>(t));
       const int r = static_cast<int>(t) - isa::kMemReadLatency;
       for (int c = 0; c < kUnitCols; ++c)
-        SetBits(m->w_i, 8 * c, 8, r >= 0 && r < static_cast<int>(k) ? uint8_t(w[r][c]) : rng.Next() & 0xFF);
+        SetBits(m->w_i, 8 * c, 8, r >= 0 && r < static_cast<int>(k) ? bytes[r][c] : rng.Next() & 0xFF);
       Tick(m.get());
     }
     // MATMUL: vector i on the bus in cycle i + L.

@@ -177,13 +177,13 @@ module systole_vlanes
   assign rq_o = rq_out[ReqPad];
 
   // ---- VMACC lane --------------------------------------------------------------
-  logic signed [7:0]  vm_w_q [Cols];
-  logic signed [7:0]  vm_w_d [Cols];
+  logic signed [8:0]  vm_w_q [Cols];  // 9-bit: int8, or uint8 - w_zp (u8 = 1)
+  logic signed [8:0]  vm_w_d [Cols];
   logic signed [31:0] vm_q   [Cols];
   logic signed [31:0] vm_d   [Cols];
   always_comb begin
     for (int c = 0; c < Cols; c++) begin
-      vm_w_d[c] = pbuf_i[c];
+      vm_w_d[c] = f_vm.u8[0] ? $signed({1'b0, pbuf_i[c]} - {1'b0, f_vm.w_zp}) : 9'($signed(pbuf_i[c]));
       vm_d[c]   = (f_vm.accumulate[0] ? acc_i[c] : 32'sd0) +
                   (32'($signed(a_i[c]) * vm_w_q[c]) << f_vm.w_shift);
     end

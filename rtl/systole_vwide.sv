@@ -87,7 +87,7 @@ module systole_vwide
   logic [15:0] inner_q [Rows];
   logic [15:0] step_inner_q;
   logic [31:0] step_addr_q, step_wrap_q, rd_rem_q, wr_rem_q, rd_acc_q, wr_acc_q;
-  logic signed [7:0]  w_q  [Cols];
+  logic signed [8:0]  w_q  [Cols];  // 9-bit: int8, or uint8 - w_zp (u8 = 1)
   logic [Rows-1:0][Cols-1:0][31:0] sum_q;
 
   logic rd, wr;
@@ -160,7 +160,8 @@ module systole_vwide
   // verilator tracing_off
   always_ff @(posedge clk_i) begin
     if (busy_i && cls_i.vw && cnt_i == 32'(L))
-      for (int unsigned c = 0; c < Cols; c++) w_q[c] <= $signed(pbuf_i[c]);
+      for (int unsigned c = 0; c < Cols; c++)
+        w_q[c] <= f.u8[0] ? $signed({1'b0, pbuf_i[c]} - {1'b0, f.w_zp}) : 9'($signed(pbuf_i[c]));
     if (busy_i && cls_i.vw)
       for (int unsigned r = 0; r < Rows; r++)
         for (int unsigned c = 0; c < Cols; c++)

@@ -32,12 +32,14 @@ TEST(CycleTest, GemmTileMatchesClosedForm) {
     SCOPED_TRACE(::testing::Message() << s.R << "x" << s.C << " array, M=" << s.M);
     auto dev = MakeDevice(s);
     ASSERT_TRUE(dev.ok());
-    ProgramBuilder pb;
-    pb.Add(isa::LoadWeightsArgs{uint32_t(s.K), uint32_t(s.N), 0, uint32_t(s.N)});
-    pb.Add(isa::MatmulArgs{uint32_t(s.M), uint32_t(s.K), false, 0, 0, uint32_t(s.M), uint32_t(s.K), 0});
-    ASSERT_TRUE(pb.status().ok());
-    HostMemory host;
-    for (bool ff : {true, false}) {
+    // UINT8 weights (u8 = 1, the 9-bit weight path) load in the same cycles.
+    for (int variant = 0; variant < 4; ++variant) {
+      const bool u8 = variant >= 2, ff = variant % 2 == 0;
+      ProgramBuilder pb;
+      pb.Add(isa::LoadWeightsArgs{uint32_t(s.K), uint32_t(s.N), 0, uint32_t(s.N), u8, u8 ? 255u : 0u});
+      pb.Add(isa::MatmulArgs{uint32_t(s.M), uint32_t(s.K), false, 0, 0, uint32_t(s.M), uint32_t(s.K), 0});
+      ASSERT_TRUE(pb.status().ok());
+      HostMemory host;
       RunOptions opt;
       opt.fast_forward = ff;
       StatusOr<PerfCounters> r = (*dev)->Run(pb.words(), host, opt);
@@ -57,16 +59,22 @@ TEST(CycleTest, GemmTileMatchesClosedForm) {
 // accumulated into the same rows. Serially, LOAD_WEIGHTS + MATMUL twice costs
 // 2(R + 1) + 2(M + R + C); with PRELOAD_WEIGHTS the second weight load runs
 // inside the first MATMUL (its PBUF rows in that MATMUL's cycles 0..R-1), so
-// it costs 1 cycle instead of R + 1, and the MATMULs are unchanged.
+// it costs 1 cycle instead of R + 1, and the MATMULs are unchanged. The same
+// with UINT8 weight tiles (u8 = 1, w_zp: the 9-bit weight path) on both loads.
 TEST(CycleTest, ShadowWeightsHideTheSecondWeightLoad) {
-  for (Shape s : {Shape{8, 8, 1, 8, 8}, Shape{8, 8, 37, 5, 3}, Shape{16, 8, 9, 11, 7}, Shape{64, 64, 49, 64, 64}}) {
-    SCOPED_TRACE(::testing::Message() << s.R << "x" << s.C << " array, M=" << s.M);
+  const Shape shapes[] = {Shape{8, 8, 1, 8, 8}, Shape{8, 8, 37, 5, 3}, Shape{16, 8, 9, 11, 7},
+                         Shape{64, 64, 49, 64, 64}};
+  for (int variant = 0; variant < 8; ++variant) {
+    const Shape s = shapes[variant % 4];
+    const int u8 = variant / 4;
+    SCOPED_TRACE(::testing::Message() << s.R << "x" << s.C << " array, M=" << s.M << (u8 ? ", uint8 weights" : ""));
     auto dev = MakeDevice(s);
     ASSERT_TRUE(dev.ok());
     ProgramBuilder pb;
     const uint32_t w1 = uint32_t(s.K * s.N);
-    pb.Add(isa::LoadWeightsArgs{uint32_t(s.K), uint32_t(s.N), 0, uint32_t(s.N)});
-    pb.Add(isa::PreloadWeightsArgs{uint32_t(s.K), uint32_t(s.N), w1, uint32_t(s.N)});
+    const uint32_t zp = u8 ? 131u : 0u;
+    pb.Add(isa::LoadWeightsArgs{uint32_t(s.K), uint32_t(s.N), 0, uint32_t(s.N), uint32_t(u8), zp});
+    pb.Add(isa::PreloadWeightsArgs{uint32_t(s.K), uint32_t(s.N), w1, uint32_t(s.N), uint32_t(u8), zp});
     pb.Add(isa::MatmulArgs{uint32_t(s.M), uint32_t(s.K), false, 0, 0, uint32_t(s.M), uint32_t(s.K), 0});
     isa::MatmulArgs second{uint32_t(s.M), uint32_t(s.K), true, 0, uint32_t(s.M * s.K), uint32_t(s.M),
                            uint32_t(s.K), 0};

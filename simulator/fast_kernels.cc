@@ -39,7 +39,7 @@ void DotPortable(const int32_t* xp, int npairs, const int16_t* w16, int cpad, in
 
 #ifdef SYSTOLE_MAC_X86
 // vpmaddwd: per int32 lane, lo16(a)*lo16(b) + hi16(a)*hi16(b); the operands
-// are int8 values, so it never saturates.
+// are int8 activations and 9-bit weights, so it never saturates.
 __attribute__((target("avx2"))) void DotAvx2(const int32_t* xp, int npairs, const int16_t* w16, int cpad,
                                              int32_t* y) {
   for (int j = 0; j < cpad; j += 16) {
@@ -179,7 +179,7 @@ void RequantRow(RequantMode mode, const int32_t* acc, const int32_t* bias, const
   }
 }
 
-void PackedWeights::Pack(const int8_t* w, int k, int cols, int row_stride) {
+void PackedWeights::Pack(const int16_t* w, int k, int cols, int row_stride) {
   k_ = k;
   cols_ = cols;
   cpad_ = (cols + kLanePad - 1) / kLanePad * kLanePad;
@@ -187,7 +187,7 @@ void PackedWeights::Pack(const int8_t* w, int k, int cols, int row_stride) {
   w16_.assign(size_t(np) * cpad_ * 2, 0);
   for (int r = 0; r < k; ++r) {
     int16_t* dst = w16_.data() + size_t(r / 2) * cpad_ * 2 + (r % 2);
-    const int8_t* src = w + size_t(r) * row_stride;
+    const int16_t* src = w + size_t(r) * row_stride;
     for (int c = 0; c < cols; ++c) dst[2 * c] = src[c];
   }
   xpairs_.assign(size_t(np), 0);

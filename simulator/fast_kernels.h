@@ -6,12 +6,12 @@
 // time (AVX-512BW, AVX2, portable), all giving identical results.
 //
 // MATMUL: the MAC-array arithmetic, fast: the weights
-// (K x C int8, as LOAD_WEIGHTS left them) are packed once per instruction
-// into int16 row pairs, and each activation vector becomes C int32 dot
-// products of K int8 x int8 terms. Integer arithmetic, so every kernel
+// (K x C 9-bit signed values in int16, as LOAD_WEIGHTS left them) are packed
+// once per instruction into int16 row pairs, and each activation vector
+// becomes C int32 dot products of K int8 x 9-bit terms. Integer arithmetic, so every kernel
 // (AVX-512BW, AVX2, portable C++; chosen once per process from the CPU) gives
 // exactly the sums of the reference loop:
-//   y[c] = sum_{r < k} x[r] * w[r][c]   (|y| <= 256 * 2^14 < 2^23, no overflow)
+//   y[c] = sum_{r < k} x[r] * w[r][c]   (|y| <= 256 * 128 * 255 < 2^23, no overflow)
 #ifndef SYSTOLE_SIMULATOR_FAST_KERNELS_H_
 #define SYSTOLE_SIMULATOR_FAST_KERNELS_H_
 
@@ -23,8 +23,8 @@ namespace systole::sim {
 
 class PackedWeights {
  public:
-  // w: k rows of `cols` int8 weights, row r at w + r * row_stride.
-  void Pack(const int8_t* w, int k, int cols, int row_stride);
+  // w: k rows of `cols` weights in [-255, 255], row r at w + r * row_stride.
+  void Pack(const int16_t* w, int k, int cols, int row_stride);
   int k() const { return k_; }
   int cols() const { return cols_; }
   // Columns rounded up to the widest kernel's lane count; y has this many.

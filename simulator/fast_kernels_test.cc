@@ -39,8 +39,13 @@ TEST_P(MatmulKernelTest, EqualsTripleLoop) {
   const int shapes[][2] = {{1, 2}, {2, 2}, {3, 5}, {7, 16}, {16, 17}, {33, 40}, {64, 64}, {255, 256}, {256, 256}};
   for (const auto& shape : shapes) {
     const int k = shape[0], cols = shape[1], stride = cols + 3;
-    std::vector<int8_t> w(size_t(k) * stride);
-    for (int8_t& v : w) v = RandomInt8(rng);
+    // 9-bit weights (LOAD_WEIGHTS u8 = 1 gives [-255, 255]), extremes included.
+    std::vector<int16_t> w(size_t(k) * stride);
+    for (int16_t& v : w) {
+      const uint32_t pick = rng.Next() % 6;
+      v = pick == 0 ? int16_t{255} : pick == 1 ? int16_t{-255} : pick == 2 ? int16_t(int(rng.Next() % 511) - 255)
+                                                               : int16_t{RandomInt8(rng)};
+    }
     PackedWeights pw;
     pw.Pack(w.data(), k, cols, stride);
     ASSERT_GE(pw.padded_cols(), cols);

@@ -45,14 +45,23 @@ class Exec {
   int8_t p8(uint64_t addr) const { return static_cast<int8_t>(m_.pbuf[addr]); }
   int32_t* acc_row(uint32_t row) const { return m_.acc + size_t{row} * c_.cols; }
 
-  // W[r][c] = PBUF[pbuf_addr + r*w_stride + c] for r < k, c < n, else 0.
-  void FillWeights(std::vector<int8_t>* w, uint32_t k, uint32_t n, uint32_t pbuf_addr, uint32_t w_stride) const {
+  // A weight byte as the 9-bit signed value the array multiplies by: int8, or
+  // (u8 = 1) uint8 minus the weight zero point, in [-255, 255].
+  int16_t wt(uint64_t addr, uint32_t u8, uint32_t w_zp) const {
+    return static_cast<int16_t>(u8 ? int32_t{m_.pbuf[addr]} - static_cast<int32_t>(w_zp) : int32_t{p8(addr)});
+  }
+
+  // W[r][c] = wt(PBUF[pbuf_addr + r*w_stride + c]) for r < k, c < n, else 0.
+  void FillWeights(std::vector<int16_t>* w, uint32_t k, uint32_t n, uint32_t pbuf_addr, uint32_t w_stride,
+                   uint32_t u8, uint32_t w_zp) const {
     std::fill(w->begin(), w->end(), 0);
     for (uint32_t r = 0; r < k; ++r)
       for (uint32_t c = 0; c < n; ++c)
-        (*w)[size_t{r} * c_.cols + c] = p8(uint64_t{pbuf_addr} + uint64_t{r} * w_stride + c);
+        (*w)[size_t{r} * c_.cols + c] = wt(uint64_t{pbuf_addr} + uint64_t{r} * w_stride + c, u8, w_zp);
   }
-  void LoadWeights(const isa::LoadWeightsArgs& a) { FillWeights(&s_.weights, a.k, a.n, a.pbuf_addr, a.w_stride); }
+  void LoadWeights(const isa::LoadWeightsArgs& a) {
+    FillWeights(&s_.weights, a.k, a.n, a.pbuf_addr, a.w_stride, a.u8, a.w_zp);
+  }
 
   // y[c] = sum_{r < k} a8(addr + r) * weights[r][c] for every row, computed
   // by PackedWeights (fast_kernels.h); |sum| < 2^23: no overflow. ACC gets
@@ -63,7 +72,7 @@ class Exec {
     if (a.take_shadow) s_.weights = s_.shadow;
     if (s_.preload_pending) {
       const isa::PreloadWeightsArgs& p = s_.preload;
-      FillWeights(&s_.shadow, p.k, p.n, p.pbuf_addr, p.w_stride);
+      FillWeights(&s_.shadow, p.k, p.n, p.pbuf_addr, p.w_stride, p.u8, p.w_zp);
       s_.preload_pending = false;
     }
     PackedWeights pw;
@@ -130,8 +139,8 @@ class Exec {
       const uint64_t addr = PatternAddr(a.a_addr, i, a.a_inner_count, a.a_inner_stride, a.a_outer_stride);
       int32_t* acc = acc_row(a.acc_addr + i);
       for (uint32_t c = 0; c < a.n; ++c) {
-        const int32_t p = static_cast<int32_t>(static_cast<uint32_t>(int32_t{a8(addr + c)} * p8(uint64_t{a.w_addr} + c))
-                                               << a.w_shift);
+        const int32_t p = static_cast<int32_t>(
+            static_cast<uint32_t>(int32_t{a8(addr + c)} * wt(uint64_t{a.w_addr} + c, a.u8, a.w_zp)) << a.w_shift);
         acc[c] = a.accumulate ? WrapAdd(acc[c], p) : p;
       }
     }

@@ -49,8 +49,9 @@ struct DeviceMemory {
 
 // Architectural state inside the compute core.
 struct CoreState {
-  std::vector<int8_t> weights;  // R x C, row-major: the active set
-  std::vector<int8_t> shadow;   // R x C: the shadow set (PRELOAD_WEIGHTS)
+  // 9-bit signed weights (int8, or a UINT8 byte minus its zero point).
+  std::vector<int16_t> weights;  // R x C, row-major: the active set
+  std::vector<int16_t> shadow;   // R x C: the shadow set (PRELOAD_WEIGHTS)
   bool preload_pending = false;  // a PRELOAD_WEIGHTS waits for a MATMUL
   isa::PreloadWeightsArgs preload{};
   std::array<int32_t, isa::kNumVregs> vregs{};

@@ -27,6 +27,25 @@ std::vector<int8_t> RandVec(Xorshift32& rng, size_t n) {
   return v;
 }
 int8_t Clamp8(int32_t v, int lo, int hi) { return static_cast<int8_t>(std::min(std::max(v, lo), hi)); }
+// Half the GEMM / depthwise cases take their weights as UINT8 bytes with a
+// zero point (LOAD_WEIGHTS / VMACC u8 = 1): the byte b stands for b - zp, in
+// [-255, 255]. zp is 0, 255 or random (a third each).
+struct WeightMode {
+  bool u8 = false;
+  uint32_t zp = 0;
+  int32_t operator()(int8_t b) const {
+    return u8 ? int32_t{static_cast<uint8_t>(b)} - static_cast<int32_t>(zp) : int32_t{b};
+  }
+};
+WeightMode RandomWeightMode(Xorshift32& rng) {
+  WeightMode m;
+  m.u8 = rng.Next() % 2 == 0;
+  if (m.u8) {
+    const uint32_t pick = rng.Next() % 3;
+    m.zp = pick == 0 ? 0 : pick == 1 ? 255 : rng.Next() % 256;
+  }
+  return m;
+}
 void PutI32(std::vector<uint8_t>* b, int32_t v) {
   for (int i = 0; i < 4; ++i) b->push_back(static_cast<uint8_t>(static_cast<uint32_t>(v) >> (8 * i)));
 }
@@ -203,6 +222,8 @@ OpCase Gemm(const DeviceConfig& cfg, Xorshift32& rng, int M, int K, int N, bool 
   oc.name = StrFormat("gemm %dx%dx%d%s", M, K, N, dbuf ? " double-buffered" : "");
   const auto x = RandVec(rng, size_t(M) * K);
   const auto w = RandVec(rng, size_t(K) * N);
+  const WeightMode wt = RandomWeightMode(rng);
+  if (wt.u8) oc.name += StrFormat(" uint8 weights zp %u", wt.zp);
   const int zp_in = RandInt(rng, -128, 127);
   OutputStage os = RandomOutputStage(rng, N, K);
   // FULLY_CONNECTED: ruy (1), gemmlowp-style (0) or ruy x86 (3) rounding, or XNNPACK's fp32 (2).
@@ -215,14 +236,14 @@ OpCase Gemm(const DeviceConfig& cfg, Xorshift32& rng, int M, int K, int N, bool 
   for (int m = 0; m < M; ++m)
     for (int n = 0; n < N; ++n) {
       int32_t acc = 0;
-      for (int k = 0; k < K; ++k) acc += (x[m * K + k] - zp_in) * w[k * N + n];
+      for (int k = 0; k < K; ++k) acc += (x[m * K + k] - zp_in) * wt(w[k * N + n]);
       oc.expected[m * N + n] = os.Apply(acc, n);
     }
   // Fold the input zero point into the bias: the array multiplies raw int8.
   OutputStage folded = os;
   for (int n = 0; n < N; ++n) {
     int32_t sw = 0;
-    for (int k = 0; k < K; ++k) sw += w[k * N + n];
+    for (int k = 0; k < K; ++k) sw += wt(w[k * N + n]);
     folded.bias[n] -= zp_in * sw;
   }
   Emitter e(cfg, &oc);
@@ -256,7 +277,7 @@ OpCase Gemm(const DeviceConfig& cfg, Xorshift32& rng, int M, int K, int N, bool 
       for (int k0 = 0; k0 < K; k0 += R) {
         const int kk = std::min(R, K - k0);
         comp.push_back({{}, isa::LoadWeightsArgs{uint32_t(kk), uint32_t(nn), uint32_t(p_w + k0 * N + n0),
-                                                 uint32_t(N)}});
+                                                 uint32_t(N), wt.u8, wt.zp}});
         comp.push_back({{}, isa::MatmulArgs{uint32_t(mm), uint32_t(kk), k0 > 0, 0, uint32_t(a_x[s] + k0),
                                             uint32_t(mm), uint32_t(K), 0}});
       }
@@ -339,6 +360,9 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
                       g.same ? "same" : "valid");
   const auto x = RandVec(rng, size_t(g.H) * g.W * Cin);
   const auto w = RandVec(rng, size_t(Cout) * g.KH * g.KW * Cin);  // TFLite [Cout][KH][KW][Cin]
+  // UINT8 weights (u8 = 1) go through LOAD_WEIGHTS and PRELOAD_WEIGHTS alike.
+  const WeightMode wm = RandomWeightMode(rng);
+  if (wm.u8) oc.name += StrFormat(" uint8 weights zp %u", wm.zp);
   const int zp_in = RandInt(rng, -128, 127);
   OutputStage os = RandomOutputStage(rng, Cout, g.KH * g.KW * Cin);
   // CONV_2D: ruy (1), gemmlowp-style (0) or ruy x86 (3) rounding, or XNNPACK's fp32 (2).
@@ -357,14 +381,14 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
             const int iy = oy * g.S - g.pad_top + ky, ix = ox * g.S - g.pad_left + kx;
             if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
             for (int ci = 0; ci < Cin; ++ci)
-              acc += (x[(iy * g.W + ix) * Cin + ci] - zp_in) * w[((co * g.KH + ky) * g.KW + kx) * Cin + ci];
+              acc += (x[(iy * g.W + ix) * Cin + ci] - zp_in) * wm(w[((co * g.KH + ky) * g.KW + kx) * Cin + ci]);
           }
         oc.expected[(oy * g.OW + ox) * Cout + co] = os.Apply(acc, co);
       }
   OutputStage folded = os;
   for (int co = 0; co < Cout; ++co) {
     int32_t sw = 0;
-    for (int i = 0; i < g.KH * g.KW * Cin; ++i) sw += w[co * g.KH * g.KW * Cin + i];
+    for (int i = 0; i < g.KH * g.KW * Cin; ++i) sw += wm(w[co * g.KH * g.KW * Cin + i]);
     folded.bias[co] -= zp_in * sw;
   }
   Emitter e(cfg, &oc);
@@ -393,13 +417,14 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
                            uint32_t(g.S * Cin), uint32_t(g.S * g.Wp * Cin)};
         mm.take_shadow = !tiles.empty();
         tiles.push_back({isa::PreloadWeightsArgs{uint32_t(kk), uint32_t(nn),
-                                                 uint32_t(p_w + (t * Cin + ci0) * Cout + co0), uint32_t(Cout)},
+                                                 uint32_t(p_w + (t * Cin + ci0) * Cout + co0), uint32_t(Cout),
+                                                 wm.u8, wm.zp},
                          mm});
       }
     }
     for (size_t i = 0; i < tiles.size(); ++i) {
       const isa::PreloadWeightsArgs& w = tiles[i].first;
-      if (i == 0) e.Compute(isa::LoadWeightsArgs{w.k, w.n, w.pbuf_addr, w.w_stride});
+      if (i == 0) e.Compute(isa::LoadWeightsArgs{w.k, w.n, w.pbuf_addr, w.w_stride, w.u8, w.w_zp});
       if (i + 1 < tiles.size()) e.Compute(tiles[i + 1].first);
       e.Compute(tiles[i].second);
     }
@@ -420,6 +445,10 @@ OpCase Depthwise(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
                       g.same ? "same" : "valid");
   const auto x = RandVec(rng, size_t(g.H) * g.W * Ch);
   const auto w = RandVec(rng, size_t(g.KH) * g.KW * Ch);  // TFLite [1][KH][KW][Ch]
+  const WeightMode wt = RandomWeightMode(rng);
+  if (wt.u8) oc.name += StrFormat(" uint8 weights zp %u", wt.zp);
+  const bool wide = rng.Next() % 2 == 0;  // VMACC_WIDE or VMACC (the same results)
+  if (wide) oc.name += " (VMACC_WIDE)";
   const int zp_in = RandInt(rng, -128, 127);
   OutputStage os = RandomOutputStage(rng, Ch, g.KH * g.KW);
   if (rng.Next() % 3 == 0) MakeFp32(&os, rng, g.KH * g.KW);  // XNNPACK's fp32 depthwise
@@ -433,14 +462,14 @@ OpCase Depthwise(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
           for (int kx = 0; kx < g.KW; ++kx) {
             const int iy = oy * g.S - g.pad_top + ky, ix = ox * g.S - g.pad_left + kx;
             if (iy < 0 || iy >= g.H || ix < 0 || ix >= g.W) continue;
-            acc += (x[(iy * g.W + ix) * Ch + c] - zp_in) * w[(ky * g.KW + kx) * Ch + c];
+            acc += (x[(iy * g.W + ix) * Ch + c] - zp_in) * wt(w[(ky * g.KW + kx) * Ch + c]);
           }
         oc.expected[(oy * g.OW + ox) * Ch + c] = os.Apply(acc, c);
       }
   OutputStage folded = os;
   for (int c = 0; c < Ch; ++c) {
     int32_t sw = 0;
-    for (int t = 0; t < g.KH * g.KW; ++t) sw += w[t * Ch + c];
+    for (int t = 0; t < g.KH * g.KW; ++t) sw += wt(w[t * Ch + c]);
     folded.bias[c] -= zp_in * sw;
   }
   Emitter e(cfg, &oc);
@@ -453,9 +482,14 @@ OpCase Depthwise(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
     const uint32_t p_blk = e.ParamBlock(folded, c0, nn);
     for (int t = 0; t < g.KH * g.KW; ++t) {
       const int ky = t / g.KW, kx = t % g.KW;
-      e.Compute(isa::VmaccArgs{m, uint32_t(nn), t > 0, 0, uint32_t(a_in + (ky * g.Wp + kx) * Ch + c0),
-                               uint32_t(g.OW), uint32_t(g.S * Ch), uint32_t(g.S * g.Wp * Ch),
-                               uint32_t(p_w + t * Ch + c0)});
+      const isa::VmaccArgs v{m, uint32_t(nn), t > 0, 0, uint32_t(a_in + (ky * g.Wp + kx) * Ch + c0),
+                             uint32_t(g.OW), uint32_t(g.S * Ch), uint32_t(g.S * g.Wp * Ch),
+                             uint32_t(p_w + t * Ch + c0), 0, wt.u8, wt.zp};
+      if (wide)  // the same fields and results on the wide vector path
+        e.Compute(isa::VmaccWideArgs{v.m, v.n, v.accumulate, v.acc_addr, v.a_addr, v.a_inner_count,
+                                     v.a_inner_stride, v.a_outer_stride, v.w_addr, v.w_shift, v.u8, v.w_zp});
+      else
+        e.Compute(v);
     }
     e.Compute(isa::PostprocArgs{m, uint32_t(nn), 0, uint32_t(a_out + c0), uint32_t(Ch), p_blk, folded.zp,
                                 folded.act_min, folded.act_max, folded.single_round, folded.fp32, folded.half_up});
@@ -849,6 +883,74 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
       if (m.abuf[39] != 0 || m.abuf[40 + len] != 0) return std::string("wrote outside");
       for (uint32_t i = 0; i < len; ++i)
         if (int8_t(m.abuf[40 + i]) != -7) return StrFormat("byte %u", i);
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
+  {  // The 9-bit weight path: UINT8 weights with a zero point (u8 = 1) at the
+     // extremes: byte 255 with zp 0 (+255), byte 0 with zp 255 (-255), with
+     // activations -128 / 127; LOAD_WEIGHTS + MATMUL, PRELOAD_WEIGHTS (the
+     // shadow set, zp 200) taken by a later MATMUL, VMACC_WIDE and VMACC (the
+     // accumulating taps with a w_shift, VMACC's wrapping past 2^31).
+     // Columns >= n of the loaded weights are 0 (not -zp); lanes >= n untouched.
+    InsnTest t;
+    t.name = "LOAD_WEIGHTS/PRELOAD_WEIGHTS/VMACC uint8 weights (9-bit)";
+    const int k = R, n = std::max(1, C - 1), m = 4, mv = R + 1;
+    std::vector<uint8_t> w = rand_bytes(size_t(k) * n), a = rand_bytes(size_t(m) * k + 2 * size_t(mv) * C);
+    for (int r = 0; r < k; ++r)
+      for (int c = 0; c < n; ++c)
+        if ((r + c) % 3 != 2) w[size_t(r) * n + c] = (r + c) % 3 == 0 ? 255 : 0;
+    for (size_t i = 0; i < a.size(); ++i)
+      if (i % 5 != 4) a[i] = (i / 3) % 2 ? 0x80 : 0x7f;  // -128 / 127, a few random bytes
+    for (int r = 0; r < k; ++r) a[r] = 0x80;              // vector 0: all -128
+    for (int r = 0; r < k; ++r) a[size_t(k) + r] = 0x7f;  // vector 1: all 127
+    const uint32_t acc_vw = 16, acc_v = acc_vw + uint32_t(mv) + 1, a_v = uint32_t(m * k);
+    const uint32_t acc_s = acc_v + uint32_t(mv) + 2;  // the MATMUL on the preloaded shadow set
+    const int shift_vw = 5, shift_v = 23;
+    t.init = [w, a](DeviceMemory& mem) {
+      std::copy(w.begin(), w.end(), mem.pbuf.begin() + 64);
+      std::copy(a.begin(), a.end(), mem.abuf.begin());
+      for (auto& x : mem.acc) x = -9;
+    };
+    t.program.Add(isa::LoadWeightsArgs{uint32_t(k), uint32_t(n), 64, uint32_t(n), true, 0});
+    t.program.Add(isa::PreloadWeightsArgs{uint32_t(k), uint32_t(n), 64, uint32_t(n), true, 200});
+    t.program.Add(isa::MatmulArgs{uint32_t(m), uint32_t(k), false, 0, 0, uint32_t(m), uint32_t(k), 0});
+    t.program.Add(isa::LoadWeightsArgs{uint32_t(k), uint32_t(n), 64, uint32_t(n), true, 255});
+    t.program.Add(isa::MatmulArgs{uint32_t(m), uint32_t(k), false, 8, 0, uint32_t(m), uint32_t(k), 0});
+    isa::MatmulArgs take{uint32_t(m), uint32_t(k), false, acc_s, 0, uint32_t(m), uint32_t(k), 0};
+    take.take_shadow = true;
+    t.program.Add(take);
+    // Depthwise taps: row 0 of w as the lane weights; zp 255, then zp 0 accumulated.
+    t.program.Add(isa::VmaccWideArgs{uint32_t(mv), uint32_t(n), false, acc_vw, a_v, uint32_t(mv), uint32_t(C), 0,
+                                     64, 0, true, 255});
+    t.program.Add(isa::VmaccWideArgs{uint32_t(mv), uint32_t(n), true, acc_vw, a_v + uint32_t(mv * C),
+                                     uint32_t(mv), uint32_t(C), 0, 64 + uint32_t(n), shift_vw, true, 0});
+    t.program.Add(isa::VmaccArgs{uint32_t(mv), uint32_t(n), false, acc_v, a_v, uint32_t(mv), uint32_t(C), 0, 64,
+                                 0, true, 255});
+    t.program.Add(isa::VmaccArgs{uint32_t(mv), uint32_t(n), true, acc_v, a_v + uint32_t(mv * C), uint32_t(mv),
+                                 uint32_t(C), 0, 64 + uint32_t(n), shift_v, true, 0});
+    t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      auto at = [&](uint32_t row, int c) { return mem.acc[size_t(row) * C + c]; };
+      for (int i = 0; i < m; ++i)
+        for (int c = 0; c < C; ++c)
+          for (int zp : {0, 255, 200}) {
+            int32_t want = 0;
+            if (c < n)
+              for (int r = 0; r < k; ++r) want += int8_t(a[size_t(i) * k + r]) * (int(w[size_t(r) * n + c]) - zp);
+            const uint32_t row = (zp == 200 ? acc_s : zp ? 8u : 0u) + uint32_t(i);
+            if (at(row, c) != want) return StrFormat("matmul acc[%u][%d] = %d, want %d", row, c, at(row, c), want);
+          }
+      for (uint32_t base : {acc_vw, acc_v})
+        for (int i = 0; i <= mv; ++i)
+          for (int c = 0; c < C; ++c) {
+            int32_t want = -9;
+            if (c < n && i < mv)
+              want = AddShiftWrap(int8_t(a[a_v + size_t(i) * C + c]) * (int(w[size_t(c)]) - 255),
+                                  int8_t(a[a_v + size_t(mv + i) * C + c]) * int(w[size_t(n + c)]),
+                                  base == acc_vw ? shift_vw : shift_v);
+            if (at(base + uint32_t(i), c) != want)
+              return StrFormat("vmacc acc[%u][%d] = %d, want %d", base + i, c, at(base + uint32_t(i), c), want);
+          }
       return std::string();
     };
     tests.push_back(std::move(t));
@@ -1290,6 +1392,12 @@ std::vector<IllegalCase> IllegalPrograms(const DeviceConfig& cfg) {
       "PRELOAD_WEIGHTS: weights");
   one("preload_weights k > R", {{}, isa::PreloadWeightsArgs{uint32_t(cfg.rows + 1), 1, 0, 1}},
       StatusCode::kOutOfRange, "PRELOAD_WEIGHTS: k =");
+  one("load_weights w_zp without u8", {{}, isa::LoadWeightsArgs{2, 2, 0, 8, false, 7}}, StatusCode::kOutOfRange,
+      "w_zp is 7 but u8 = 0");
+  one("preload_weights w_zp without u8", {{}, isa::PreloadWeightsArgs{2, 2, 0, 8, false, 5}},
+      StatusCode::kOutOfRange, "PRELOAD_WEIGHTS: w_zp is 5 but u8 = 0");
+  one("vmacc_wide w_zp without u8", {{}, isa::VmaccWideArgs{1, 2, false, 0, 0, 1, 0, 0, 0, 0, false, 9}},
+      StatusCode::kOutOfRange, "w_zp is 9 but u8 = 0");
   one("postproc params past PBUF", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, P - 20, 0, -128, 127}},
       StatusCode::kOutOfRange, "outside PBUF");
   one("postproc act_min > act_max", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, 0, 0, 5, 4}}, StatusCode::kOutOfRange,

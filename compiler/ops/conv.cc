@@ -68,6 +68,8 @@ Status LowerAsGemm(PartitionCompiler& pc, int step, OpCode* oc) {
   // and depthwise kernels: TFLite's double rounding.
   g.requant = pc.XnnpackTakes(step) ? Requant::kFp32 : !uint8 && !dw ? pc.Int8GemmRequant() : Requant::kTwoStep;
   g.out_zp = DeviceZeroPoint(output);
+  g.u8 = uint8;  // UINT8 weights: one pass on the 9-bit weight path
+  g.w_zp = wzp;
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(cout, 0);
   const int ci_per = cin;
@@ -82,7 +84,7 @@ Status LowerAsGemm(PartitionCompiler& pc, int step, OpCode* oc) {
             wsum[co] += d[size_t(r) * cout + co];
           }
         const int64_t off = int64_t{ky} * dh * iv.row_pitch + int64_t{kx} * dwl * iv.pix_pitch + c0;
-        for (auto& part : SplitInt8(d)) g.slices.push_back(PartitionCompiler::Slice{off, k, std::move(part)});
+        g.AddSlices(off, k, d);
       }
   g.bias = FoldInputZeroPoint(bias, xzp, wsum);
   return pc.EmitGemm(step, g, oc);
@@ -120,8 +122,9 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
         break;
       }
 
-  // Parameters: per tap, the parts of its ch weights; then per channel tile
-  // bias/mult/shift.
+  // Parameters: per tap, the parts of its ch weights (INT8: one part; UINT8:
+  // the ch weight bytes, one part on the 9-bit path, VMACC u8 = 1 subtracting
+  // the weight zero point); then per channel tile bias/mult/shift.
   std::vector<uint8_t>& P = oc->params;
   std::vector<int64_t> wsum(ch, 0);
   struct Tap {
@@ -140,11 +143,9 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
       Tap t{int64_t{ky} * p->dilation_height_factor * iv.row_pitch +
                 int64_t{kx} * p->dilation_width_factor * iv.pix_pitch,
             {}};
-      for (auto& part : SplitInt8(d)) {
-        t.parts.push_back(static_cast<uint32_t>(P.size()));
-        for (int q = 0; q < pack; ++q)
-          for (int8_t v : part) P.push_back(static_cast<uint8_t>(v));
-      }
+      t.parts.push_back(static_cast<uint32_t>(P.size()));
+      for (int q = 0; q < pack; ++q)
+        for (int c = 0; c < ch; ++c) P.push_back(static_cast<uint8_t>(d[c] + wzp));  // int8 (wzp 0) or the uint8 byte
       taps.push_back(std::move(t));
     }
   const std::vector<int32_t> folded = FoldInputZeroPoint(bias, xzp, wsum);
@@ -179,6 +180,8 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
           v.a_inner_stride = static_cast<uint32_t>(int64_t{p->stride_width} * iv.pix_pitch * pack);
           v.a_outer_stride = static_cast<uint32_t>(outer);
           v.w_addr = part + static_cast<uint32_t>(c0);
+          v.u8 = uint8;
+          v.w_zp = static_cast<uint32_t>(wzp);
           oc->compute.push_back(Instruction{{}, v});
           oc->macs += uint64_t(m) * n;
           first = false;

@@ -54,6 +54,10 @@ Status LowerFullyConnected(PartitionCompiler& pc, int step, OpCode* oc) {
   RETURN_IF_ERROR(pc.ConvQuant(step, units, &g.mult, &g.shift, &g.act_min, &g.act_max, per_channel));
   g.requant = pc.XnnpackTakes(step) ? Requant::kFp32 : !uint8 ? pc.Int8GemmRequant() : Requant::kTwoStep;
   g.out_zp = DeviceZeroPoint(output);
+  // UINT8 weights: one pass on the 9-bit weight path (LOAD_WEIGHTS u8 = 1).
+  // INT8 weights with a zero point (d in [-255, 255]) still split into int8 parts.
+  g.u8 = filter->type == kTfLiteUInt8;
+  g.w_zp = g.u8 ? wzp : 0;
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(units, 0);
   for (int c0 = 0; c0 < depth; c0 += pc.R_) {
@@ -66,7 +70,7 @@ Status LowerFullyConnected(PartitionCompiler& pc, int step, OpCode* oc) {
         d[size_t(r) * units + u] = v;
         wsum[u] += v;
       }
-    for (auto& part : SplitInt8(d)) g.slices.push_back(PartitionCompiler::Slice{c0, k, std::move(part)});
+    g.AddSlices(c0, k, d);
   }
   g.bias = FoldInputZeroPoint(bias, xzp, wsum);
   // A row block per POSTPROC: rows are batches, one "pixel" each.

@@ -95,11 +95,14 @@ Status OpChecker::Weights(const TfLiteTensor* w, const TfLiteTensor* in) const {
     if (w->quantization.type == kTfLiteAffineQuantization && q != nullptr && q->scale != nullptr &&
         q->scale->size > 1)
       return Fail("per-channel UINT8 weights (TFLite supports per-channel only for INT8)");
+    // The 9-bit weight path subtracts an 8-bit zero point (LOAD_WEIGHTS / VMACC w_zp).
+    if (w->params.zero_point < 0 || w->params.zero_point > 255)
+      return Fail(StrFormat("UINT8 weight zero point %d outside [0, 255]", w->params.zero_point));
   }
   // Parameters are streamed per operator when the model's do not all fit,
   // so one operator's must fit half the parameter cache (double buffering).
-  const int64_t parts = w->type == kTfLiteUInt8 ? 3 : 1;  // uint8 weights split into int8 parts
-  const int64_t bytes = NumElements(w) * parts + 12 * int64_t{Dims(w)[0]} + 256;
+  // One byte a weight: UINT8 weights take the 9-bit weight path in one pass.
+  const int64_t bytes = NumElements(w) + 12 * int64_t{Dims(w)[0]} + 256;
   if (bytes > hw_.pbuf_bytes / 2)
     return Fail(StrFormat("weights of %lld bytes exceed half the %u-byte parameter cache",
                           static_cast<long long>(NumElements(w)), hw_.pbuf_bytes));

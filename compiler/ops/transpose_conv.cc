@@ -103,6 +103,8 @@ Status CheckTransposeConv(const OpChecker& op) {
     if (filter->quantization.type == kTfLiteAffineQuantization && q != nullptr && q->scale != nullptr &&
         q->scale->size > 1)
       return op.Fail("per-channel UINT8 weights");
+    if (filter->params.zero_point < 0 || filter->params.zero_point > 255)
+      return op.Fail("UINT8 weight zero point outside [0, 255]");
   }
   if (p->stride_height < 1 || p->stride_width < 1 || p->stride_height > 16 || p->stride_width > 16)
     return op.Fail("strides must be 1..16");
@@ -113,8 +115,7 @@ Status CheckTransposeConv(const OpChecker& op) {
       od[3] != Dims(filter)[0])
     return op.Fail("output shape does not match output_shape and the weights");
   // The weights of one phase and Cin tile, streamed per op, must fit half PBUF.
-  const int64_t parts = filter->type == kTfLiteUInt8 ? 2 : 1;
-  if (NumElements(filter) * parts + int64_t{12} * od[3] > op.hw().pbuf_bytes / 2)
+  if (NumElements(filter) + int64_t{12} * od[3] > op.hw().pbuf_bytes / 2)
     return op.Fail("weights do not fit half of the parameter cache");
   if (op.flavor() == TfliteFlavor::kXnnpack)
     return op.Fail("TFLite flavor xnnpack: XNNPACK's quantized deconvolution is not reproduced");
@@ -180,6 +181,8 @@ Status LowerTransposeConv(PartitionCompiler& pc, int step, OpCode* oc) {
       gm.out_zp = DeviceZeroPoint(output);
       gm.act_min = act_min, gm.act_max = act_max;
       gm.requant = Requant::kTwoStep;
+      gm.u8 = uint8;  // UINT8 weights: one pass on the 9-bit weight path
+      gm.w_zp = wzp;
       std::vector<int64_t> wsum(g.cout, 0);
       for (const Tap& ty : g.y.taps[py])
         for (const Tap& tx : g.x.taps[px])
@@ -192,11 +195,10 @@ Status LowerTransposeConv(PartitionCompiler& pc, int step, OpCode* oc) {
                 wsum[co] += d[size_t(r) * g.cout + co];
               }
             const int64_t off = int64_t{ty.d} * iv.row_pitch + int64_t{tx.d} * iv.pix_pitch + c0;
-            for (auto& part : SplitInt8(d))
-              gm.slices.push_back(PartitionCompiler::Slice{off, k, std::move(part)});
+            gm.AddSlices(off, k, d);
           }
       if (gm.slices.empty())  // no tap reaches this phase: bias only (a zero-weight pass)
-        gm.slices.push_back(PartitionCompiler::Slice{0, 1, std::vector<int8_t>(g.cout, 0)});
+        gm.slices.push_back(PartitionCompiler::Slice{0, 1, std::vector<int16_t>(g.cout, 0)});
       gm.bias = FoldInputZeroPoint(bias, xzp, wsum);
       RETURN_IF_ERROR(pc.EmitGemm(step, gm, oc));
     }

@@ -69,6 +69,37 @@ TEST(IsaTest, PreloadWeightsFieldsLandOnTheirBits) {
   EXPECT_EQ(back->as<PreloadWeightsArgs>().w_stride, 17u);
 }
 
+// The 9-bit weight path's fields (UINT8 weights with a zero point) next to
+// take_shadow and w_shift: LOAD_WEIGHTS / PRELOAD_WEIGHTS u8 on bit 48,
+// VMACC / VMACC_WIDE u8 on bit 54 (w_shift holds 49..53); w_zp on 56..63.
+TEST(IsaTest, Uint8WeightFieldsLandOnTheirBits) {
+  auto encode = [](const Instruction& insn) {
+    InsnWord w;
+    EXPECT_TRUE(Encode(insn, &w).ok());
+    return w;
+  };
+  const InsnWord lw = encode(Instruction{Deps{}, LoadWeightsArgs{4, 5, 0, 5, /*u8=*/1, /*w_zp=*/0xA7}});
+  EXPECT_EQ(GetBits(lw, 48, 1), 1u);
+  EXPECT_EQ(GetBits(lw, 56, 8), 0xA7u);
+  const InsnWord pre = encode(Instruction{Deps{}, PreloadWeightsArgs{4, 5, 0, 5, /*u8=*/1, /*w_zp=*/0xFF}});
+  EXPECT_EQ(GetBits(pre, 48, 1), 1u);
+  EXPECT_EQ(GetBits(pre, 56, 8), 0xFFu);
+  StatusOr<Instruction> back = Decode(pre);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->as<PreloadWeightsArgs>().u8, 1u);
+  EXPECT_EQ(back->as<PreloadWeightsArgs>().w_zp, 0xFFu);
+  VmaccArgs v{};
+  v.m = 1, v.n = 1, v.a_inner_count = 1, v.w_shift = 24, v.u8 = 1, v.w_zp = 0x81;
+  for (const InsnWord& w : {encode(Instruction{Deps{}, v}),
+                            encode(Instruction{Deps{}, VmaccWideArgs{1, 1, 0, 0, 0, 1, 0, 0, 0, 24, 1, 0x81}})}) {
+    EXPECT_EQ(GetBits(w, 49, 5), 24u);
+    EXPECT_EQ(GetBits(w, 54, 1), 1u);
+    EXPECT_EQ(GetBits(w, 56, 8), 0x81u);
+    StatusOr<Instruction> d = Decode(w);
+    ASSERT_TRUE(d.ok());
+  }
+}
+
 TEST(IsaTest, SignedFieldsSignExtend) {
   Instruction insn{Deps{}, PostprocArgs{1, 1, 0, 0, 1, 0, /*out_zp=*/-5, /*act_min=*/-128,
                                         /*act_max=*/127}};
