@@ -122,7 +122,7 @@ module systole_array #(
   always_ff @(posedge clk_i) begin
     logic [31:0] hist [Rows][RingN];  // sign-extended inputs
     logic [31:0] acc  [RingN][Cols];
-    logic [15:0] p;  // 16 bits: not a char in C++, which every store may alias
+    logic [15:0] p;  // ring index arithmetic in 16 bits, truncated to RingW bits
     if (en_i) begin
       p = 16'(ring_ptr);
       for (int unsigned r = 0; r < Rows; r++) hist[r][RingW'(p)] = act_valid_i ? 32'($signed(act_i[r])) : 32'd0;

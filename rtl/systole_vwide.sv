@@ -73,7 +73,6 @@ module systole_vwide
   logic [15:0] step_inner_q;
   logic [31:0] step_addr_q, step_wrap_q, rd_rem_q, wr_rem_q, rd_acc_q, wr_acc_q;
   logic signed [7:0]  w_q  [Cols];
-  logic [Rows-1:0][Cols-1:0][31:0] sum_q;
 
   logic rd, wr;
   assign rd = run && in_win(cnt_i, 32'd1, groups);
@@ -157,6 +156,9 @@ module systole_vwide
   assign accv_raddr_o = rd_acc_q;
 
   // ---- lanes: weights latched in cycle L, sums registered --------------------------
+  // The sums register is the output port itself: a register plus
+  // `assign accv_wdata_o = sum_q` made the Verilated model copy all R x C
+  // sums (16 KB at 64x64) on every clock (docs/rtl.md, "Simulation speed").
   // verilator tracing_off
   always_ff @(posedge clk_i) begin
     if (busy_i && cls_i.vw && cnt_i == 32'(L))
@@ -164,7 +166,7 @@ module systole_vwide
     if (busy_i && cls_i.vw)
       for (int unsigned r = 0; r < Rows; r++)
         for (int unsigned c = 0; c < Cols; c++)
-          sum_q[r][c] <= (f.accumulate[0] ? accv_rdata_i[r][c] : 32'd0) +
+          accv_wdata_o[r][c] <= (f.accumulate[0] ? accv_rdata_i[r][c] : 32'd0) +
                          (32'($signed(v_rdata_i[r][c]) * w_q[c]) << f.w_shift);
   end
   // verilator tracing_on
@@ -178,7 +180,6 @@ module systole_vwide
   // verilator tracing_on
   assign accv_we_o    = wr;
   assign accv_waddr_o = wr_acc_q;
-  assign accv_wdata_o = sum_q;
 
   // Deliberately unused: the weight address (systole_agen reads the taps), the
   // reserved bits and the classes of the other units.
