@@ -20,20 +20,19 @@
 //   * en_i = 0 freezes the datapath (skew, cells, deskew, valid): a clock gate
 //     for the cycles in which no MATMUL runs. The weights are not gated.
 //
-// Cell (r, c) holds the stationary weight w_q[r][c], an activation register
-// act_q[r][c] (to the right neighbour) and a partial-sum register
-// psum_q[r][c] (to the cell below):
+// Cell (r, c) holds the stationary weight w_q[r][c]; in a systolic array it
+// has an activation register act_q[r][c] (to the right neighbour) and a
+// partial-sum register psum_q[r][c] (to the cell below):
 //   act_q[r][c]  <= act_in(r, c)
 //   psum_q[r][c] <= psum_in(r, c) + act_in(r, c) * w_q[r][c]
-// The grid is written as loops over arrays, not as Rows x Cols cell
-// instances: the same netlist, but Verilator turns it into tight loops (the
-// 64x64 model simulates several times faster). Each row's cells are one
-// packed vector (act_q[r], psum_q[r]), so that the register update is a
-// copy of Rows wide words rather than of Rows x Cols elements; the skew and
-// deskew delays are rings with a write pointer instead of shifting chains
-// (docs/rtl.md, "Simulation speed": same cycle behaviour, ~1.6x faster at
-// 64x64). Datapath registers have no reset: the edges feed zeros, and no
-// result is valid before the fill.
+// This model keeps that cycle behaviour but stores the moving values where
+// they do not move: row r's inputs in a history ring (act_in(r, c) is row
+// r's input of r + c cycles ago) and each column's partial sums in a ring of
+// waves updated in place, which also serves as the deskew (see the datapath
+// block; docs/rtl.md, "Simulation speed"). The same values on the same
+// cycles, with no register-to-register copies per clock: the Verilated 64x64
+// model's clock is a loop of multiply-adds. Datapath registers have no reset:
+// the edges feed zeros, and no result is valid before the fill.
 module systole_array #(
   parameter int unsigned Rows = 16,  // K: input depth (activations per vector)
   parameter int unsigned Cols = 16,  // N: output channels
@@ -46,7 +45,7 @@ module systole_array #(
   // weight load port
   input  logic                       w_we_i,
   input  logic [RowIdxW-1:0]         w_row_i,
-  input  logic [Cols-1:0][8:0]       w_i,
+  input  logic [Cols-1:0][8:0]       w_i,  // 9-bit signed: int8, or UINT8 - w_zp
   input  logic                       s_we_i,
   input  logic                       take_i,
   // activation stream
@@ -63,76 +62,34 @@ module systole_array #(
     $error("systole_array: Cols=%0d out of range [2, 256]", Cols);
   end
 
-  logic signed [8:0]  w_q    [Rows][Cols];
-  logic signed [8:0]  s_q    [Rows][Cols];  // shadow weight set
-  logic signed [8:0]  w_row  [Cols];
-  // One packed vector per row: cell c of row r is act_q[r][c] / psum_q[r][c]
-  // (read through $signed()).
-  logic [Cols-1:0][7:0]  act_q  [Rows];
-  logic [Cols-1:0][7:0]  act_d  [Rows];
-  logic [Cols-1:0][31:0] psum_q [Rows];
-  logic [Cols-1:0][31:0] psum_d [Rows];
-  // Cell (0, 0) has its own registers (it is the only cell fed by a module
-  // input; act_q[0][0] / psum_q[0][0] are unused).
-  logic signed [7:0]  act00_d, act00_q;
-  logic signed [31:0] psum00_d, psum00_q;
-  // Skew and deskew delay lines as rings: every enabled cycle, row r's input
-  // (r >= 1) is written to skew_ring[r-1][ring_ptr] and column c's result
-  // (c < Cols-1) to dskw_ring[c][ring_ptr], then ring_ptr advances; a value
-  // delayed d cycles is read back at ring_ptr - d. The same delays as chains
-  // of d registers, but each cycle writes one entry per row and column
-  // instead of shifting every stage (docs/rtl.md: simulation speed).
-  localparam int unsigned RingW = $clog2(Rows > Cols ? Rows : Cols);
-  localparam int unsigned RingN = 1 << RingW;  // > every delay (<= max(Rows, Cols) - 1)
+  // Weights are held sign-extended to the 32 bits of the products (the same
+  // value; a simulator then multiplies without extending per cell).
+  logic [31:0] w_q   [Rows][Cols];
+  logic [31:0] s_q   [Rows][Cols];  // shadow weight set
+  logic [31:0] w_row [Cols];
+  // The datapath keeps the systolic array's cycle behaviour, stored the way
+  // a simulator (and a register-file implementation) handles best
+  // (docs/rtl.md, "Simulation speed"): cell (r, c) in cycle t multiplies
+  // x_r(t - r - c), row r's input of r + c enabled cycles ago (the skew
+  // delays it r, the cells to its left c more), and adds the partial sum
+  // that the cell above produced one cycle earlier. Both are rings behind one
+  // pointer `ring_ptr` (advanced every enabled cycle):
+  //   * hist[r][p]: row r's input of the cycle in which ring_ptr was p;
+  //   * acc[s][c]: the partial-sum wave of column c that entered row 0 when
+  //     ring_ptr was s. It moves one row down per cycle, so row r updates
+  //     acc[ring_ptr - r][c] in place (row 0 starts it); after row Rows-1 it
+  //     stays in its slot, which is what the deskew needs: column c's result
+  //     is read Cols-1-c cycles later from the same slot.
+  // RingN > Rows + Cols - 2 (the longest delay), so no slot is reused while
+  // it is still read.
+  localparam int unsigned RingW = $clog2(Rows + Cols - 1);
+  localparam int unsigned RingN = 1 << RingW;
   logic [RingW-1:0]   ring_ptr;
-  logic signed [7:0]  skew_ring [Rows-1][RingN];
-  logic signed [31:0] dskw_ring [Cols-1][RingN];
   logic [Latency-1:0] valid_q;
 
   // ---- weights ----------------------------------------------------------------
   always_comb begin
-    for (int unsigned c = 0; c < Cols; c++) w_row[c] = w_i[c];
-  end
-
-  // ---- cells ------------------------------------------------------------------
-  // Cell (0, 0) takes the input directly; every other cell reads registers
-  // only. Keeping the grid's logic free of module inputs lets Verilator
-  // evaluate it once per clock (after the edge) instead of also on every
-  // input change.
-  assign act00_d  = act_valid_i ? act_i[0] : 8'sd0;
-  assign psum00_d = 32'(act00_d * w_q[0][0]);
-  // Edges first (row 0, column 0), then the interior without any condition in
-  // the inner loop, so the C++ compiler can vectorise the 4096-cell update.
-  // The block's loop variables and `a` are not traced: a traced temporary
-  // stays a member of the Verilated model, which keeps the C++ compiler from
-  // holding it in a register (the same in the other units).
-  // verilator tracing_off
-  always_comb begin
-    logic signed [7:0] a;
-    act_d[0]  = {act_q[0][Cols-2:0], 8'h00};  // cell (0, 0): act00_q / psum00_q
-    psum_d[0][0] = 32'sd0;
-    for (int unsigned c = 1; c < Cols; c++) begin
-      a = (c == 1) ? act00_q : $signed(act_q[0][c - 1]);
-      psum_d[0][c] = 32'(a * w_q[0][c]);
-    end
-    act_d[0][1] = act00_q;
-    for (int unsigned r = 1; r < Rows; r++) begin
-      a = skew_ring[r - 1][ring_ptr - RingW'(r)];
-      act_d[r] = {act_q[r][Cols-2:0], a};
-      psum_d[r][0] = (r == 1 ? psum00_q : $signed(psum_q[r - 1][0])) + 32'(a * w_q[r][0]);
-      for (int unsigned c = 1; c < Cols; c++) begin
-        psum_d[r][c] = psum_q[r - 1][c] + 32'($signed(act_q[r][c - 1]) * w_q[r][c]);
-      end
-    end
-  end
-  // verilator tracing_on
-
-  // ---- deskew -----------------------------------------------------------------
-  always_comb begin
-    for (int unsigned c = 0; c < Cols; c++) begin
-      psum_o[c] = (c == Cols - 1) ? $signed(psum_q[Rows-1][c])
-                                  : dskw_ring[c == Cols - 1 ? 0 : c][ring_ptr - RingW'(Cols - 1 - c)];
-    end
+    for (int unsigned c = 0; c < Cols; c++) w_row[c] = 32'($signed(w_i[c]));
   end
 
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -152,16 +109,38 @@ module systole_array #(
     end
   end
 
+  // ---- cells, skew and deskew -------------------------------------------------
+  // hist and acc are the block's own registers: written with blocking
+  // assignments in the order of the dataflow (the input first, then the
+  // waves), each element once per cycle, so they are flops like any other
+  // (an element is read before it is written). Block-local, they need no
+  // shadow copy for a nonblocking update; psum_o is registered here from the
+  // updated waves, the value the deskew outputs held after the edge. The
+  // loop variables are not traced: a traced temporary stays a member of the
+  // Verilated model, which keeps the C++ compiler from holding it in a
+  // register (the same in the other units).
+  // verilator tracing_off
   always_ff @(posedge clk_i) begin
+    logic [31:0] hist [Rows][RingN];  // sign-extended inputs
+    logic [31:0] acc  [RingN][Cols];
+    logic [15:0] p;  // ring index arithmetic in 16 bits, truncated to RingW bits
     if (en_i) begin
-      for (int unsigned r = 1; r < Rows; r++) skew_ring[r - 1][ring_ptr] <= act_valid_i ? act_i[r] : 8'sd0;
-      act_q  <= act_d;
-      psum_q <= psum_d;
-      act00_q  <= act00_d;
-      psum00_q <= psum00_d;
-      for (int unsigned c = 0; c + 1 < Cols; c++) dskw_ring[c][ring_ptr] <= psum_q[Rows-1][c];
+      p = 16'(ring_ptr);
+      for (int unsigned r = 0; r < Rows; r++) hist[r][RingW'(p)] = act_valid_i ? 32'($signed(act_i[r])) : 32'd0;
+      for (int unsigned c = 0; c < Cols; c++) acc[RingW'(p)][c] = hist[0][RingW'(p - 16'(c))] * w_q[0][c];
+      for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
+        for (int unsigned c = 0; c < Cols; c++) begin
+          acc[RingW'(p - r)][c] += hist[RowIdxW'(r)][RingW'(p - r - 16'(c))] * w_q[RowIdxW'(r)][c];
+        end
+      end
+      // After this edge, column c shows the wave that left row Rows-1
+      // Cols-1-c cycles ago.
+      for (int unsigned c = 0; c < Cols; c++) begin
+        psum_o[c] <= acc[RingW'(p) - RingW'(Rows - 1 + Cols - 1 - c)][c];
+      end
     end
   end
+  // verilator tracing_on
 
   assign psum_valid_o = valid_q[Latency-1];
 endmodule

@@ -29,28 +29,31 @@ module systole_lut
   end
 
   logic [7:0] lut_q [LutBytes];
-  logic [7:0] lut_d [LutBytes];
   logic [7:0] out_q [Cols];
-  logic [7:0] out_d [Cols];
   logic       load;
   assign load = busy_i && is_lut_i && in_win(cnt_i, 32'(L), 32'(LutReads));
-  // Loop indices and block temporaries are not traced, so that the Verilated
-  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
+  // The table write and the lookups are computed in the clocked block, under
+  // the enables of the registers they feed (as combinational blocks they
+  // followed the read buses and ran on every input change; docs/rtl.md,
+  // "Simulation speed"). Loop indices and block temporaries are not traced,
+  // so that the Verilated model keeps them in C++ locals.
   // verilator tracing_off
-  always_comb begin
-    for (int c = 0; c < Cols; c++) out_d[c] = lut_q[a_i[c] ^ 8'h80];
-  end
-  always_comb begin
-    lut_d = lut_q;
-    for (int i = 0; i < LutBytes; i++) begin
-      if (32'(i / LutChunk) == cnt_i - 32'(L)) lut_d[i] = pbuf_i[i % LutChunk];
+  always_ff @(posedge clk_i) begin
+    logic [7:0] lut_d [LutBytes];
+    logic [7:0] out_d [Cols];
+    if (load) begin
+      lut_d = lut_q;
+      for (int i = 0; i < LutBytes; i++) begin
+        if (32'(i / LutChunk) == cnt_i - 32'(L)) lut_d[i] = pbuf_i[i % LutChunk];
+      end
+      lut_q <= lut_d;
+    end
+    if (busy_i && is_lut_i) begin
+      for (int c = 0; c < Cols; c++) out_d[c] = lut_q[a_i[c] ^ 8'h80];
+      out_q <= out_d;
     end
   end
   // verilator tracing_on
-  always_ff @(posedge clk_i) begin
-    if (load) lut_q <= lut_d;
-    if (busy_i && is_lut_i) out_q <= out_d;
-  end
   assign out_o = out_q;
 
   // Table reads never run past the table (the last read is partial).

@@ -50,56 +50,54 @@ module systole_pool
   logic signed [31:0] acc_q [Cols];  // running reduction
   logic signed [31:0] fin_q [Cols];  // the window's reduction (stage 1)
   logic signed [7:0]  out_q [Cols];  // the pooled pixel (stage 2)
-  logic signed [31:0] red_d [Cols];
-  logic signed [7:0]  out_d [Cols];
-  // Reduction with the tap arriving this cycle.
+  // Stage 1 (the reduction with the tap arriving this cycle) and stage 2 (AVG
+  // divide, clamp) are computed in the clocked block, under the enables of
+  // the registers they feed: as combinational blocks, stage 1 followed the
+  // read bus and stage 2 the instruction bus, so the simulator evaluated
+  // them on every input change, twice per clock, with or without a pool in
+  // flight (docs/rtl.md, "Simulation speed"). Same registers, same values.
   // Loop indices and block temporaries are not traced, so that the Verilated
-  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
+  // model keeps them in C++ locals.
   // verilator tracing_off
-  always_comb begin
-    for (int c = 0; c < Cols; c++) begin
-      logic signed [31:0] v;
-      v = 32'($signed(data_i[c]));
-      if (first_q)    red_d[c] = v;
-      else if (avg_i) red_d[c] = acc_q[c] + v;
-      else            red_d[c] = acc_q[c] > v ? acc_q[c] : v;
-    end
-  end
-  // verilator tracing_on
-  // Stage 2: AVG divide, clamp (a separate block: it does not depend on the
-  // read bus, so the simulator does not re-evaluate the dividers every cycle).
-  // verilator tracing_off
-  always_comb begin
-    for (int c = 0; c < Cols; c++) begin
-      logic signed [31:0] s, r;
-      logic [31:0] mag, q;
-      // TFLite's average: (s +- cnt/2) / cnt, truncating
-      // = sign(s) * ((|s| + cnt/2) / cnt); |s| <= 128 * 255 * 255 < 2^23. A
-      // divider per lane keeps the contract's 2-cycle latency; a reciprocal
-      // multiply set up per instruction would do in silicon.
-      // The divide sits under avg_i: the block follows the instruction bus,
-      // so the simulator evaluates it twice per cycle, and MAXPOOL (and every
-      // other instruction) then skips the Cols dividers (docs/rtl.md).
-      s   = fin_q[c];
-      mag = '0;
-      q   = '0;
-      r   = s;
-      if (avg_i) begin
-        mag = s < 0 ? 32'(-s) : 32'(s);
-        q   = (mag + 32'(taps_i[15:1])) / 32'(taps_i);
-        r   = s > 0 ? $signed(q) : -$signed(q);
-      end
-      if (r > 32'(act_max_i))      out_d[c] = act_max_i;
-      else if (r < 32'(act_min_i)) out_d[c] = act_min_i;
-      else                         out_d[c] = r[7:0];
-    end
-  end
-  // verilator tracing_on
   always_ff @(posedge clk_i) begin
-    if (rd_q)            acc_q <= red_d;
-    if (rd_q && last_q)  fin_q <= red_d;
-    if (fin_valid_q)     out_q <= out_d;
+    logic signed [31:0] red_d [Cols];
+    logic signed [7:0]  out_d [Cols];
+    if (rd_q) begin
+      for (int c = 0; c < Cols; c++) begin
+        logic signed [31:0] v;
+        v = 32'($signed(data_i[c]));
+        if (first_q)    red_d[c] = v;
+        else if (avg_i) red_d[c] = acc_q[c] + v;
+        else            red_d[c] = acc_q[c] > v ? acc_q[c] : v;
+      end
+      acc_q <= red_d;
+      if (last_q) fin_q <= red_d;
+    end
+    if (fin_valid_q) begin
+      for (int c = 0; c < Cols; c++) begin
+        logic signed [31:0] s, r;
+        logic [31:0] mag, q;
+        // TFLite's average: (s +- cnt/2) / cnt, truncating
+        // = sign(s) * ((|s| + cnt/2) / cnt); |s| <= 128 * 255 * 255 < 2^23. A
+        // divider per lane keeps the contract's 2-cycle latency; a reciprocal
+        // multiply set up per instruction would do in silicon.
+        s   = fin_q[c];
+        mag = '0;
+        q   = '0;
+        r   = s;
+        if (avg_i) begin
+          mag = s < 0 ? 32'(-s) : 32'(s);
+          q   = (mag + 32'(taps_i[15:1])) / 32'(taps_i);
+          r   = s > 0 ? $signed(q) : -$signed(q);
+        end
+        if (r > 32'(act_max_i))      out_d[c] = act_max_i;
+        else if (r < 32'(act_min_i)) out_d[c] = act_min_i;
+        else                         out_d[c] = r[7:0];
+      end
+      out_q <= out_d;
+    end
   end
+  // verilator tracing_on
   assign valid_o = valid_q;
   assign out_o   = out_q;
 

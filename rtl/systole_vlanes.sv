@@ -72,27 +72,32 @@ module systole_vlanes
   // ---- POSTPROC parameter vectors -----------------------------------------------
   logic [Cols-1:0][31:0] pbuf_words;  // the PBUF bus as C little-endian int32
   assign pbuf_words = pbuf_i;
-  // Per-lane registers here are written whole-array from a `_d` computed in
-  // always_comb (Verilator does not support nonblocking writes to array
-  // elements in loops it does not unroll, i.e. Cols > 64).
+  // Per-lane registers here are written whole-array from a `_d` computed
+  // with blocking assignments (Verilator does not support nonblocking writes
+  // to array elements in loops it does not unroll, i.e. Cols > 64).
   logic signed [31:0] bias_q [Cols];
   logic signed [31:0] mult_q [Cols];   // fixed-point multiplier, or the binary32 scale (fp32)
   logic signed [5:0]  shift_q [Cols];  // clamped to [-31, 31]
-  logic signed [31:0] pword_d [Cols];
-  logic signed [5:0]  pshift_d [Cols];
-  always_comb begin
-    for (int c = 0; c < Cols; c++) begin
-      pword_d[c] = pbuf_words[c];
-      if (pword_d[c] > 32'sd31)       pshift_d[c] = 6'sd31;
-      else if (pword_d[c] < -32'sd31) pshift_d[c] = -6'sd31;
-      else                            pshift_d[c] = pword_d[c][5:0];
+  // The three parameter words are taken from the PBUF bus in the clocked
+  // block, in their cycles only (a combinational copy and clamp of the bus
+  // was evaluated on every input change; docs/rtl.md, "Simulation speed").
+  // verilator tracing_off
+  always_ff @(posedge clk_i) begin
+    logic signed [31:0] pword_d [Cols];
+    logic signed [5:0]  pshift_d [Cols];
+    if (busy_i && cls_i.pp && cnt_i >= 32'(L) && cnt_i <= 32'(L + 2)) begin
+      for (int c = 0; c < Cols; c++) begin
+        pword_d[c] = pbuf_words[c];
+        if (pword_d[c] > 32'sd31)       pshift_d[c] = 6'sd31;
+        else if (pword_d[c] < -32'sd31) pshift_d[c] = -6'sd31;
+        else                            pshift_d[c] = pword_d[c][5:0];
+      end
+      if (cnt_i == 32'(L))     bias_q  <= pword_d;
+      if (cnt_i == 32'(L + 1)) mult_q  <= pword_d;
+      if (cnt_i == 32'(L + 2)) shift_q <= pshift_d;
     end
   end
-  always_ff @(posedge clk_i) begin
-    if (busy_i && cls_i.pp && cnt_i == 32'(L))     bias_q  <= pword_d;
-    if (busy_i && cls_i.pp && cnt_i == 32'(L + 1)) mult_q  <= pword_d;
-    if (busy_i && cls_i.pp && cnt_i == 32'(L + 2)) shift_q <= pshift_d;
-  end
+  // verilator tracing_on
 
   // ---- eltwise front (VADD/VSUB/VMUL) -------------------------------------------
   logic signed [7:0] elt_x1 [EltPad + 1][Cols];

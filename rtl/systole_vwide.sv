@@ -60,27 +60,12 @@ module systole_vwide
   assign run = cls_i.vw && active_i;
 
   // ---- pattern chain (cycle 0) -------------------------------------------------
-  logic [31:0] ch_addr  [Rows + 1];
-  logic [15:0] ch_inner [Rows + 1];
   logic [31:0] wrap_step;  // from the last pixel of a run to the first of the next
   assign wrap_step = f.a_outer_stride - (32'(f.a_inner_count) - 32'd1) * f.a_inner_stride;
-  // Loop indices and block temporaries are not traced, so that the Verilated
-  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
-  // verilator tracing_off
-  always_comb begin
-    ch_addr[0]  = f.a_addr;
-    ch_inner[0] = '0;
-    for (int unsigned r = 1; r <= Rows; r++) begin
-      if (ch_inner[r-1] + 16'd1 == f.a_inner_count) begin
-        ch_inner[r] = '0;
-        ch_addr[r]  = ch_addr[r-1] + wrap_step;
-      end else begin
-        ch_inner[r] = ch_inner[r-1] + 16'd1;
-        ch_addr[r]  = ch_addr[r-1] + f.a_inner_stride;
-      end
-    end
-  end
-  // verilator tracing_on
+  // The chain of the R rows' first addresses (ch_addr, ch_inner) is computed
+  // in the state block, in cycle 0 only: as a combinational block it
+  // followed the instruction bus and was evaluated on every input change
+  // (docs/rtl.md, "Simulation speed").
 
   // ---- state ---------------------------------------------------------------------
   logic [31:0] addr_q [Rows];
@@ -88,14 +73,17 @@ module systole_vwide
   logic [15:0] step_inner_q;
   logic [31:0] step_addr_q, step_wrap_q, rd_rem_q, wr_rem_q, rd_acc_q, wr_acc_q;
   logic signed [8:0]  w_q  [Cols];  // 9-bit: int8, or uint8 - w_zp (u8 = 1)
-  logic [Rows-1:0][Cols-1:0][31:0] sum_q;
 
   logic rd, wr;
   assign rd = run && in_win(cnt_i, 32'd1, groups);
   assign wr = run && in_win(cnt_i, 32'(1 + L + VmaccLatency), groups);
 
+  // Loop indices and block temporaries are not traced, so that the Verilated
+  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
   // verilator tracing_off
   always_ff @(posedge clk_i or negedge rst_ni) begin
+    logic [31:0] ch_addr  [Rows + 1];
+    logic [15:0] ch_inner [Rows + 1];
     if (!rst_ni) begin
       addr_q       <= '{default: '0};
       inner_q      <= '{default: '0};
@@ -107,6 +95,17 @@ module systole_vwide
       rd_acc_q     <= '0;
       wr_acc_q     <= '0;
     end else if (run && cnt_i == 32'd0) begin
+      ch_addr[0]  = f.a_addr;
+      ch_inner[0] = '0;
+      for (int unsigned r = 1; r <= Rows; r++) begin
+        if (ch_inner[r-1] + 16'd1 == f.a_inner_count) begin
+          ch_inner[r] = '0;
+          ch_addr[r]  = ch_addr[r-1] + wrap_step;
+        end else begin
+          ch_inner[r] = ch_inner[r-1] + 16'd1;
+          ch_addr[r]  = ch_addr[r-1] + f.a_inner_stride;
+        end
+      end
       for (int unsigned r = 0; r < Rows; r++) begin
         addr_q[r]  <= ch_addr[r];
         inner_q[r] <= ch_inner[r];
@@ -157,6 +156,9 @@ module systole_vwide
   assign accv_raddr_o = rd_acc_q;
 
   // ---- lanes: weights latched in cycle L, sums registered --------------------------
+  // The sums register is the output port itself: a register plus
+  // `assign accv_wdata_o = sum_q` made the Verilated model copy all R x C
+  // sums (16 KB at 64x64) on every clock (docs/rtl.md, "Simulation speed").
   // verilator tracing_off
   always_ff @(posedge clk_i) begin
     if (busy_i && cls_i.vw && cnt_i == 32'(L))
@@ -165,7 +167,7 @@ module systole_vwide
     if (busy_i && cls_i.vw)
       for (int unsigned r = 0; r < Rows; r++)
         for (int unsigned c = 0; c < Cols; c++)
-          sum_q[r][c] <= (f.accumulate[0] ? accv_rdata_i[r][c] : 32'd0) +
+          accv_wdata_o[r][c] <= (f.accumulate[0] ? accv_rdata_i[r][c] : 32'd0) +
                          (32'($signed(v_rdata_i[r][c]) * w_q[c]) << f.w_shift);
   end
   // verilator tracing_on
@@ -179,7 +181,6 @@ module systole_vwide
   // verilator tracing_on
   assign accv_we_o    = wr;
   assign accv_waddr_o = wr_acc_q;
-  assign accv_wdata_o = sum_q;
 
   // Deliberately unused: the weight address (systole_agen reads the taps), the
   // reserved bits and the classes of the other units.
