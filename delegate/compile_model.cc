@@ -417,6 +417,9 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
   std::vector<OpRow> op_rows;
   for (const Partition& p : r.plan.partitions)
     for (const Step& step : p.steps) AppendOpRows(step, &op_rows);
+  std::vector<OpCost> in_order;
+  for (const OpRow& o : op_rows) in_order.push_back(OpCost{o.op, o.macs, o.cycles});
+  const GemmShare gemm = GemmClassShare(in_order);
   std::stable_sort(op_rows.begin(), op_rows.end(), [](const OpRow& a, const OpRow& b) { return a.cycles > b.cycles; });
   if (!op_rows.empty()) {
     const size_t shown = verbose ? op_rows.size() : std::min<size_t>(op_rows.size(), kTopOps);
@@ -433,17 +436,11 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
                      static_cast<unsigned long long>(o.cycles), util.c_str());
     }
     // The array's share over the GEMM-class ops (what issue 14 measures).
-    uint64_t gemm_macs = 0, gemm_cycles = 0;
-    for (const OpRow& o : op_rows)
-      if (IsGemmClassOp(o.op)) {
-        gemm_macs += o.macs;
-        gemm_cycles += o.cycles;
-      }
-    if (gemm_cycles > 0)
+    if (gemm.cycles > 0)
       s += StrFormat("  Array utilization over CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED: %.1f %% "
                      "(%llu MACs in %llu cycles)\n",
-                     100.0 * static_cast<double>(gemm_macs) / (peak * static_cast<double>(gemm_cycles)),
-                     static_cast<unsigned long long>(gemm_macs), static_cast<unsigned long long>(gemm_cycles));
+                     100.0 * gemm.utilization(peak), static_cast<unsigned long long>(gemm.macs),
+                     static_cast<unsigned long long>(gemm.cycles));
     s += "\n";
   }
   s += StrFormat("On-chip memory used for caching model parameters: %s (of %s)\n",
@@ -459,6 +456,26 @@ std::string FormatCompileReport(const CompiledModel& r, const std::string& input
 
 bool IsGemmClassOp(const std::string& op) {
   return op == "CONV_2D" || op == "DEPTHWISE_CONV_2D" || op == "FULLY_CONNECTED";
+}
+
+GemmShare GemmClassShare(const std::vector<OpCost>& ops) {
+  GemmShare share;
+  // The record that holds the cycles of the ops after it that report none.
+  uint64_t group_cycles = 0;
+  bool group_counted = false;
+  for (const OpCost& o : ops) {
+    if (o.cycles > 0) {
+      group_cycles = o.cycles;
+      group_counted = false;
+    }
+    if (!IsGemmClassOp(o.op)) continue;
+    share.macs += o.macs;
+    if (o.cycles > 0 || (o.macs > 0 && !group_counted)) {
+      share.cycles += group_cycles;
+      group_counted = true;
+    }
+  }
+  return share;
 }
 
 }  // namespace systole::delegate

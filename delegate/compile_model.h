@@ -54,6 +54,27 @@ std::string DescribeOpsAsRanges(const std::vector<std::pair<std::string, int>>& 
 // CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED.
 bool IsGemmClassOp(const std::string& op);
 
+// One op's record in program order, for GemmClassShare.
+struct OpCost {
+  std::string op;
+  uint64_t macs = 0;
+  uint64_t cycles = 0;
+};
+
+// Issue 14's utilization figure: the MACs of the GEMM-class ops and the
+// cycles they take. Ops run as one cascaded group under the input DMA
+// (docs/tiling.md) report all the group's cycles in its first record and 0 in
+// the others; a group holding a GEMM-class op with MACs counts whole, the
+// cycles of its other ops too, so the figure errs low, never high.
+struct GemmShare {
+  uint64_t macs = 0;
+  uint64_t cycles = 0;
+  double utilization(double peak_macs_per_cycle) const {
+    return cycles ? static_cast<double>(macs) / (peak_macs_per_cycle * static_cast<double>(cycles)) : 0.0;
+  }
+};
+GemmShare GemmClassShare(const std::vector<OpCost>& in_program_order);
+
 }  // namespace systole::delegate
 
 #endif  // SYSTOLE_DELEGATE_COMPILE_MODEL_H_

@@ -156,6 +156,23 @@ TEST(SystoleDelegate, AheadOfTimeModelRunsWithAndWithoutTheDelegate) {
   EXPECT_NE(verbose.find("\n  MUL (op 1): denied by --deny MUL\n"), std::string::npos) << verbose;
 }
 
+// Issue 14's utilization figure with a cascaded group: PAD (op 1) carries
+// the cycles of itself and of the CONV_2D/DEPTHWISE_CONV_2D after it, which
+// report 0; the group counts once, whole. A lone FULLY_CONNECTED counts its
+// own cycles; an ADD outside any GEMM group does not count.
+TEST(CompileReport, GemmClassShareCountsCascadedGroupsWhole) {
+  using delegate::OpCost;
+  const std::vector<OpCost> ops = {
+      {"TRANSPOSE", 0, 0},  {"PAD", 0, 1000},   {"CONV_2D", 4000, 0}, {"DEPTHWISE_CONV_2D", 2000, 0},
+      {"ADD", 0, 50},       {"FULLY_CONNECTED", 640, 20}, {"RESHAPE", 0, 0}, {"SOFTMAX", 0, 30}};
+  const delegate::GemmShare share = delegate::GemmClassShare(ops);
+  EXPECT_EQ(share.macs, 6640u);
+  EXPECT_EQ(share.cycles, 1020u);
+  EXPECT_DOUBLE_EQ(share.utilization(4.0), 6640.0 / 4080.0);
+  EXPECT_EQ(delegate::GemmClassShare({}).cycles, 0u);
+  EXPECT_EQ(delegate::GemmClassShare({}).utilization(4.0), 0.0);
+}
+
 TEST(CompileReport, OpsAsRanges) {
   EXPECT_EQ(delegate::DescribeOpsAsRanges({}), "");
   EXPECT_EQ(delegate::DescribeOpsAsRanges({{"ADD", 3}}), "ADD (op 3)");

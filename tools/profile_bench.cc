@@ -38,14 +38,12 @@ void BM_ProfileMobileNetV2(benchmark::State& state, Backend backend, const char*
     latency_ms = p->total.latency_ms;
     // Issue 14's figure: the array's share over the GEMM-class layers, MACs /
     // (their cycles x R x C), each layer's cycles including its waits.
-    uint64_t macs = 0, layer_cycles = 0;
+    // Cascaded groups count whole (delegate::GemmClassShare).
+    std::vector<delegate::OpCost> in_order;
     for (const Layer& l : p->layers)
-      if (delegate::IsGemmClassOp(l.op)) {
-        macs += l.macs;
-        layer_cycles += l.cycles;
-      }
-    const double peak = static_cast<double>(p->config.rows) * p->config.cols;
-    gemm_utilization = layer_cycles ? static_cast<double>(macs) / (peak * static_cast<double>(layer_cycles)) : 0;
+      if (l.kind == Layer::Kind::kOp) in_order.push_back(delegate::OpCost{l.op, l.macs, l.cycles});
+    gemm_utilization =
+        delegate::GemmClassShare(in_order).utilization(static_cast<double>(p->config.rows) * p->config.cols);
   }
   state.counters["device_cycles"] = static_cast<double>(cycles);
   // Input DMA to the last output byte, parameters cached, at the configured
