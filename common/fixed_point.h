@@ -30,8 +30,10 @@ inline int32_t SaturatingRoundingDoublingHighMul(int32_t a, int32_t b) {
 }
 
 // gemmlowp RoundingDivideByPOT: x / 2^exponent rounded to nearest, ties away
-// from zero. exponent in [0, 31].
+// from zero. exponent in [0, 31]; a larger one (a malformed scale) gives 0,
+// the rounded quotient, instead of an undefined shift.
 inline int32_t RoundingDivideByPOT(int32_t x, int exponent) {
+  if (exponent > 31) return 0;
   const int32_t mask = static_cast<int32_t>((int64_t{1} << exponent) - 1);
   const int32_t remainder = x & mask;
   const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
@@ -44,8 +46,9 @@ inline int32_t MultiplyByQuantizedMultiplier(int32_t x, int32_t quantized_multip
                                              int shift) {
   const int left_shift = shift > 0 ? shift : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
-  // The left shift wraps like TFLite's int32 multiply (no UB: done unsigned).
-  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
+  // The left shift wraps like TFLite's int32 multiply (no UB: done unsigned;
+  // a shift of 32 or more, from a malformed scale, leaves 0).
+  const int32_t shifted = left_shift < 32 ? static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift) : 0;
   return RoundingDivideByPOT(
       SaturatingRoundingDoublingHighMul(shifted, quantized_multiplier), right_shift);
 }
@@ -74,7 +77,7 @@ inline int32_t MultiplyByQuantizedMultiplierSingleRound(int32_t x, int32_t quant
 inline int32_t MultiplyByQuantizedMultiplierRuyX86(int32_t x, int32_t quantized_multiplier, int shift) {
   const int left_shift = shift > 0 ? shift : 0;
   const int right_shift = shift > 0 ? 0 : -shift;
-  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
+  const int32_t shifted = left_shift < 32 ? static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift) : 0;
   const int64_t prod = static_cast<int64_t>(shifted) * quantized_multiplier + (int64_t{1} << 30);
   const int32_t high = static_cast<int32_t>(static_cast<uint64_t>(prod >> 31));
   if (right_shift <= 0) return high;
@@ -93,7 +96,7 @@ inline int32_t MultiplyByQuantizedMultiplierSmallerThanOneExp(
 // TFLite MultiplyByQuantizedMultiplierGreaterThanOne: left_shift >= 0.
 inline int32_t MultiplyByQuantizedMultiplierGreaterThanOne(
     int32_t x, int32_t quantized_multiplier, int left_shift) {
-  const int32_t shifted = static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift);
+  const int32_t shifted = left_shift < 32 ? static_cast<int32_t>(static_cast<uint32_t>(x) << left_shift) : 0;
   return SaturatingRoundingDoublingHighMul(shifted, quantized_multiplier);
 }
 

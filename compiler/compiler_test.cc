@@ -589,8 +589,12 @@ TEST(Compiler, TiledActivationsMatchCpu) {
       // Smaller buffers cascade fewer ops: more groups.
       EXPECT_GE(t.cascades, last_cascades) << where;
       last_cascades = t.cascades;
-      if (abuf == (12u << 10)) EXPECT_LT(t.cascades, 5) << where << ": no cascade";
-      if (abuf == (3u << 10)) EXPECT_EQ(t.cascades, 5) << where << ": every op its own group";
+      if (abuf == (12u << 10)) {
+        EXPECT_LT(t.cascades, 5) << where << ": no cascade";
+      }
+      if (abuf == (3u << 10)) {
+        EXPECT_EQ(t.cascades, 5) << where << ": every op its own group";
+      }
       std::printf("[tiled] %s: %d cascades, ABUF peak %llu, host traffic %llu, %llu cycles\n", where.c_str(),
                   t.cascades, static_cast<unsigned long long>(t.abuf_peak),
                   static_cast<unsigned long long>(t.host_traffic), static_cast<unsigned long long>(t.cycles));

@@ -44,7 +44,7 @@ TfLiteStatus Eval(TfLiteContext* context, TfLiteNode* node) {
       using To = decltype(to);
       const From* in = Data<From>(input);
       To* out = Data<To>(output);
-      for (int64_t i = 0; i < n; ++i) out[i] = ConvertValue<To>(in[i]);
+      for (int64_t i = 0; i < n; ++i) out[i] = ConvertValue<To>(LoadElement(in + i));
       return kTfLiteOk;
     });
   });

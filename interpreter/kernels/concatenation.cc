@@ -155,7 +155,8 @@ TfLiteStatus ConcatEval(TfLiteContext* context, TfLiteNode* node) {
         for (int64_t j = 0; j < copy; ++j) {
           const float product = static_cast<float>(in[j]) * scale;
           const float real = product + bias;
-          const int32_t value = static_cast<int32_t>(std::round(real)) + out_zp;
+          const int32_t value = static_cast<int32_t>(static_cast<uint32_t>(TruncToInt32X86(std::round(real))) +
+                                                      static_cast<uint32_t>(out_zp));
           out[j] = static_cast<uint8_t>(std::max(std::min(255, value), 0));
         }
       }

@@ -97,10 +97,10 @@ template <bool kMax, typename T, typename Out>
 void ArgEvalTyped(const ArgData& d, const T* in, Out* out) {
   for (int64_t o = 0; o < d.outer; ++o) {
     for (int64_t i = 0; i < d.inner; ++i) {
-      T best = in[o * d.axis_size * d.inner + i];
+      T best = LoadElement(in + o * d.axis_size * d.inner + i);
       Out best_index = 0;
       for (int64_t a = 1; a < d.axis_size; ++a) {
-        const T v = in[(o * d.axis_size + a) * d.inner + i];
+        const T v = LoadElement(in + (o * d.axis_size + a) * d.inner + i);
         if (kMax ? v > best : v < best) {
           best = v;
           best_index = static_cast<Out>(a);

@@ -58,7 +58,8 @@ TfLiteStatus CalculateActivationRangeQuantized(TfLiteContext* context,
   const int32_t zero_point = output->params.zero_point;
   // Same float arithmetic as TFLite: x / scale in float, rounded half away from zero.
   auto quantize = [scale, zero_point](float x) -> int32_t {
-    return zero_point + static_cast<int32_t>(std::round(x / scale));
+    return static_cast<int32_t>(static_cast<uint32_t>(zero_point) +
+                                static_cast<uint32_t>(TruncToInt32X86(std::round(x / scale))));
   };
   switch (activation) {
     case kTfLiteActRelu:

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 #include "common/fixed_point.h"
@@ -13,6 +14,25 @@
 
 namespace systole {
 namespace kernels {
+
+// static_cast<int32_t>(float) as x86-64 evaluates it (cvttss2si): truncation,
+// and INT32_MIN for NaN or a value out of range, where C++ leaves it
+// undefined. TFLite's kernels cast unchecked; malformed scales reach them.
+inline int32_t TruncToInt32X86(float v) {
+  if (!(v >= -2147483648.0f && v < 2147483648.0f)) return INT32_MIN;
+  return static_cast<int32_t>(v);
+}
+
+// Reads one element; a BOOL byte other than 0 or 1 (an untrusted tensor) is
+// true, without loading it as a bool (undefined for such bytes).
+template <typename T>
+inline T LoadElement(const T* p) {
+  if constexpr (std::is_same_v<T, bool>) {
+    return *reinterpret_cast<const unsigned char*>(p) != 0;
+  } else {
+    return *p;
+  }
+}
 
 // Reports through context->ReportError and returns kTfLiteError from the
 // enclosing function when `cond` is false. The message should name the rule.

@@ -65,11 +65,13 @@ void EvalTyped(const TfLiteTensor* input, TfLiteTensor* output) {
   for (int64_t r = 0; r < outer; ++r) {
     const T* x = in + r * depth;
     T* y = out + r * depth;
-    int32_t acc = 0;
+    // int32 wrap-around (no UB) for zero points outside the type's range.
+    uint32_t sum = 0;
     for (int c = 0; c < depth; ++c) {
-      const int32_t d = int32_t{x[c]} - zp;
-      acc += d * d;
+      const uint32_t d = static_cast<uint32_t>(int32_t{x[c]}) - static_cast<uint32_t>(zp);
+      sum += d * d;
     }
+    const int32_t acc = static_cast<int32_t>(sum);
     int32_t inv = 0;
     int shift = 0;
     InvSqrtQuantizedMultiplierExp(acc, -1, &inv, &shift);

@@ -156,7 +156,7 @@ TfLiteStatus Prepare(TfLiteContext* context, TfLiteNode* node, TfliteFlavor flav
     const float count = static_cast<float>(SizeOfDimension(input, 1) * SizeOfDimension(input, 2));
     float temp = static_cast<float>(in_zp) * in_scale / out_scale;
     temp = temp > 0 ? temp + 0.5f : temp - 0.5f;
-    data->bias = out_zp - static_cast<int32_t>(temp);
+    data->bias = static_cast<int32_t>(static_cast<uint32_t>(out_zp) - static_cast<uint32_t>(TruncToInt32X86(temp)));
     const float real_scale = in_scale / (count * out_scale);
     QuantizeMultiplier(static_cast<double>(real_scale), &data->multiplier, &data->shift);
   } else if (flavor != TfliteFlavor::kRuy) {

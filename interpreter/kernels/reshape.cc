@@ -108,7 +108,8 @@ TfLiteStatus ReshapePrepare(TfLiteContext* context, TfLiteNode* node) {
       SYSTOLE_KERNEL_ENSURE(context, shape[i] >= 0,
                             "RESHAPE: dimension %d of the new shape is %d; must be >= -1",
                             static_cast<int>(i), shape[i]);
-      out_elems *= shape[i];
+      SYSTOLE_KERNEL_ENSURE(context, !__builtin_mul_overflow(out_elems, int64_t{shape[i]}, &out_elems),
+                            "RESHAPE: the new shape has more than 2^63 elements");
     }
   }
   if (stretch != -1) {

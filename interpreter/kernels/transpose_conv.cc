@@ -138,20 +138,22 @@ void EvalTyped(const TfLiteTensor* filter, const TfLiteTensor* input, const TfLi
     for (int iy = 0; iy < in_h; ++iy)
       for (int ix = 0; ix < in_w; ++ix) {
         const T* px = in + ((static_cast<int64_t>(b) * in_h + iy) * in_w + ix) * cin;
-        const int oy0 = iy * params->stride_height - data->padding.height;
-        const int ox0 = ix * params->stride_width - data->padding.width;
+        // 64-bit: strides of a malformed model may overflow int.
+        const int64_t oy0 = int64_t{iy} * params->stride_height - data->padding.height;
+        const int64_t ox0 = int64_t{ix} * params->stride_width - data->padding.width;
         for (int ky = 0; ky < kh; ++ky) {
-          const int oy = oy0 + ky;
+          const int64_t oy = oy0 + ky;
           if (oy < 0 || oy >= out_h) continue;
           for (int kx = 0; kx < kw; ++kx) {
-            const int ox = ox0 + kx;
+            const int64_t ox = ox0 + kx;
             if (ox < 0 || ox >= out_w) continue;
             int32_t* acc = data->acc.data() + (static_cast<int64_t>(oy) * out_w + ox) * cout;
             for (int co = 0; co < cout; ++co) {
               const int32_t* wr = wd.data() + ((static_cast<int64_t>(co) * kh + ky) * kw + kx) * cin;
               uint32_t sum = static_cast<uint32_t>(acc[co]);  // int32 wrap-around, as TFLite's adds
               for (int ci = 0; ci < cin; ++ci)
-                sum += static_cast<uint32_t>((int32_t{px[ci]} - x_zp) * wr[ci]);
+                sum += (static_cast<uint32_t>(int32_t{px[ci]}) - static_cast<uint32_t>(x_zp)) *
+                       static_cast<uint32_t>(wr[ci]);
               acc[co] = static_cast<int32_t>(sum);
             }
           }
