@@ -252,7 +252,7 @@ Status Interpreter::Build() {
         const bool has_zp = q->zero_point() && q->zero_point()->size() > 0;
         for (int k = 0; k < ns; ++k) {
           a->scale->data[k] = q->scale()->Get(k);
-          a->zero_point->data[k] = has_zp ? static_cast<int>(q->zero_point()->Get(k)) : 0;
+          a->zero_point->data[k] = has_zp ? static_cast<int>(ZeroPointAt(*q, static_cast<unsigned>(k))) : 0;
         }
         a->quantized_dimension = q->quantized_dimension();
         t.quantization.type = kTfLiteAffineQuantization;

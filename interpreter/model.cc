@@ -1,6 +1,7 @@
 #include "interpreter/model.h"
 
 #include <algorithm>
+#include <cstring>
 #include <cstdio>
 #include <fstream>
 #include <limits>
@@ -228,6 +229,12 @@ Status Model::Validate() {
         CheckTensorIndexList(op->intermediates(), num_tensors, true, where + " intermediates"));
   }
   return Status::Ok();
+}
+
+int64_t ZeroPointAt(const tflite::QuantizationParameters& q, unsigned k) {
+  int64_t v = 0;
+  std::memcpy(&v, q.zero_point()->Data() + sizeof(int64_t) * k, sizeof v);
+  return flatbuffers::EndianScalar(v);
 }
 
 }  // namespace systole

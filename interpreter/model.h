@@ -69,6 +69,12 @@ size_t TensorTypeSize(tflite::TensorType type);
 // "CONV_2D", or "BUILTIN_<n>" for values outside the enum.
 std::string BuiltinOperatorName(tflite::BuiltinOperator op);
 
+// Element k of a quantization's int64 zero_point vector. The flatbuffer
+// verifier only checks a vector's length field for 4-byte alignment, so the
+// elements of a valid file may sit at any 4-byte boundary; read them bytewise
+// rather than as (possibly misaligned) int64_t.
+int64_t ZeroPointAt(const tflite::QuantizationParameters& q, unsigned k);
+
 }  // namespace systole
 
 #endif  // SYSTOLE_INTERPRETER_MODEL_H_

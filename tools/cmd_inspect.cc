@@ -28,7 +28,7 @@ std::string QuantString(const tflite::Tensor* t) {
   const tflite::QuantizationParameters* q = t->quantization();
   if (!q || !q->scale() || q->scale()->size() == 0) return "not quantized";
   if (q->scale()->size() == 1) {
-    const long long zp = q->zero_point() && q->zero_point()->size() ? q->zero_point()->Get(0) : 0;
+    const long long zp = q->zero_point() && q->zero_point()->size() ? ZeroPointAt(*q, 0) : 0;
     return StrFormat("q(%.9g, %lld)", static_cast<double>(q->scale()->Get(0)), zp);
   }
   float lo = q->scale()->Get(0), hi = lo;
