@@ -16,18 +16,24 @@
 // core; the core never frees them.
 //
 // Timing contract, for an instruction presented with Step(&insn) in a cycle t
-// in which Ready() is true (the valid/ready handshake completes in t):
-//   * the core is busy in cycles t .. t+T-1, T = ComputeCycles(insn, config)
-//     (arch/cycle_model.h, the formulas of docs/ISA.md);
+// in which Ready(insn) is true (the valid/ready handshake completes in t):
+//   * the instruction is busy in cycles t .. t+T-1, T = ComputeCycles(insn,
+//     config) (arch/cycle_model.h, the formulas of docs/ISA.md);
 //   * Step() returns true (the done pulse) in cycle t+T-1, and by then every
-//     memory write of the instruction has been made;
-//   * Ready() is true again from cycle t+T.
+//     memory write of the instruction has been made; except PRELOAD_WEIGHTS,
+//     which completes in its accept cycle without a done pulse;
+//   * the core accepts the next instruction from cycle t+O, O =
+//     ComputeIssueCycles(insn, config) (O = T except for MATMUL, whose drain
+//     overlaps the next MATMUL or PRELOAD_WEIGHTS), and any instruction other
+//     than MATMUL and PRELOAD_WEIGHTS only once every earlier one has
+//     completed (OverlapsMatmulDrain). Dones therefore come in program order,
+//     at most one per cycle.
 // Step(nullptr) means valid is low. While the core is idle the device may
 // leave out Step(nullptr) calls (RunOptions::fast_forward skips stretches in
 // which nothing can happen): an idle core must have no observable behaviour.
 // The device only presents an instruction
-// when Ready() is true and it has already checked it (see validate.h), so a
-// core may assume every field and address is in range.
+// when Ready() is true for it and it has already checked it (see validate.h),
+// so a core may assume every field and address is in range.
 #ifndef SYSTOLE_ARCH_COMPUTE_CORE_H_
 #define SYSTOLE_ARCH_COMPUTE_CORE_H_
 
@@ -63,14 +69,14 @@ class ComputeCore {
   // (the RTL) may implement a subset; the device rejects a program that uses
   // anything else with UNIMPLEMENTED at fetch, naming the opcode and the core.
   virtual bool Supports(isa::Opcode op) const { return true; }
-  // The core accepts an instruction in the current cycle (ready).
-  virtual bool Ready() const = 0;
-  // Advances one clock cycle; returns true in the cycle an instruction
-  // completes (done). See the timing contract above.
+  // The core would accept `next` in the current cycle (ready).
+  virtual bool Ready(const isa::Instruction& next) const = 0;
+  // Advances one clock cycle; returns true in the cycle an instruction other
+  // than PRELOAD_WEIGHTS completes (done). See the timing contract above.
   virtual bool Step(const isa::Instruction* insn) = 0;
   // Fast-forward support for event-driven simulation: how many of the next
-  // cycles are certain to be Step(nullptr) == false with no observable effect.
-  // A core that must be clocked every cycle (the RTL) returns 0.
+  // cycles are certain to be Step(nullptr) == false with no observable effect
+  // and no change of Ready(x) for any x. A core that must be clocked every cycle (the RTL) returns 0.
   virtual uint64_t SkippableCycles() const { return 0; }
   // Skips `cycles` <= SkippableCycles() cycles at once.
   virtual void Skip(uint64_t cycles) {}

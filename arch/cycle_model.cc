@@ -1,11 +1,23 @@
 #include "arch/cycle_model.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace systole::sim {
 namespace {
 uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 }  // namespace
+
+uint64_t ComputeIssueCycles(const isa::Instruction& insn, const CoreConfig& core) {
+  if (insn.opcode() != isa::Opcode::kMatmul) return ComputeCycles(insn, core);
+  const uint64_t m = insn.as<isa::MatmulArgs>().m;
+  const uint64_t R = core.rows, C = core.cols, L = isa::kMemReadLatency;
+  return std::max({m, R, C}) + L;
+}
+
+bool OverlapsMatmulDrain(isa::Opcode op) {
+  return op == isa::Opcode::kMatmul || op == isa::Opcode::kPreloadWeights;
+}
 
 uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core) {
   using isa::Opcode;

@@ -25,6 +25,9 @@ StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, con
   std::vector<uint64_t> arrivals[kNumTokenQueues];  // arrival cycle of each pushed token
   size_t popped[kNumTokenQueues] = {0, 0, 0, 0};
   uint64_t free_at[3] = {0, 0, 0};
+  // The compute core accepts a MATMUL or PRELOAD_WEIGHTS while earlier MATMULs
+  // drain (free_at = the issue interval); anything else waits for them too.
+  uint64_t drained_at = 0;
   Estimate est;
   uint64_t end_max = 0;
   for (;;) {
@@ -33,7 +36,9 @@ StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, con
       while (!queues[u].empty()) {
         const Item& it = queues[u].front();
         const TokenRoutes r = RoutesOf(it.insn.unit());
+        const bool compute = u == static_cast<int>(isa::Unit::kCompute);
         uint64_t start = std::max(it.visible, free_at[u]);
+        if (compute && !OverlapsMatmulDrain(it.insn.opcode())) start = std::max(start, drained_at);
         bool ready = true;
         for (auto [flag, q] : {std::pair{it.insn.deps.pop_prev, r.pop_prev},
                                std::pair{it.insn.deps.pop_next, r.pop_next}}) {
@@ -47,15 +52,15 @@ StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, con
         if (!ready) break;
         if (it.insn.deps.pop_prev) ++popped[r.pop_prev];
         if (it.insn.deps.pop_next) ++popped[r.pop_next];
-        const uint64_t t = u == static_cast<int>(isa::Unit::kCompute)
-                               ? ComputeCycles(it.insn, config.core())
-                               : DmaCycles(DmaBytes(it.insn), config);
+        const uint64_t t =
+            compute ? ComputeCycles(it.insn, config.core()) : DmaCycles(DmaBytes(it.insn), config);
         const uint64_t end = start + t - 1;
         if (spans) spans->push_back(InstructionSpan{u, it.visible - 1, start, t});
         (u == 0 ? est.load_busy : u == 1 ? est.compute_busy : est.store_busy) += t;
         if (it.insn.deps.push_prev) arrivals[r.push_prev].push_back(end + 1);
         if (it.insn.deps.push_next) arrivals[r.push_next].push_back(end + 1);
-        free_at[u] = end + 1;
+        free_at[u] = compute ? start + ComputeIssueCycles(it.insn, config.core()) : end + 1;
+        if (compute) drained_at = std::max(drained_at, end + 1);
         end_max = std::max(end_max, end + 1);
         queues[u].pop_front();
         progress = true;

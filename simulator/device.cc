@@ -24,6 +24,11 @@ struct Entry {
   uint64_t visible = 0;  // first cycle the unit may see it (fetch cycle + 1)
 };
 
+struct InFlight {  // an instruction in the compute core
+  Entry e;
+  uint64_t start = 0;  // accept cycle
+};
+
 struct TraceEvent {
   int unit;
   uint64_t pc, start, cycles;
@@ -54,7 +59,7 @@ class Engine {
         return End(FailedPrecondition("cycle %" PRIu64 ": token FIFO %d overflow (depth %d)", cycle_, q,
                                       c_.token_depth));
     }
-    const bool any_busy = dma_busy_[kLoad] || dma_busy_[kStore] || compute_busy_;
+    const bool any_busy = dma_busy_[kLoad] || dma_busy_[kStore] || !compute_inflight_.empty();
     if (!any_busy && pc_ == program_.size() && queues_[0].empty() && queues_[1].empty() &&
         queues_[2].empty()) {
       counters_.cycles = cycle_ + 1;
@@ -178,21 +183,27 @@ class Engine {
     return progress;
   }
 
+  // The compute core may hold several instructions (MATMULs whose drains
+  // overlap, compute_core.h); they complete in program order, one done pulse
+  // each, except PRELOAD_WEIGHTS, which completes in its accept cycle.
   bool ComputeUnit() {
     const isa::Instruction* offer = nullptr;
     bool progress = false;
-    if (!compute_busy_ && core_->Ready()) {
-      if (const Entry* e = Startable(kCompute)) {
-        compute_cur_ = *e;
-        queues_[kCompute].pop_front();
-        PopTokens(compute_cur_.insn, &tokens_);
-        compute_start_ = cycle_;
-        compute_busy_ = true;
-        offer = &compute_cur_.insn;
-        progress = true;
+    if (const Entry* e = Startable(kCompute); e != nullptr && core_->Ready(e->insn)) {
+      InFlight f{*e, cycle_};
+      queues_[kCompute].pop_front();
+      PopTokens(f.e.insn, &tokens_);
+      progress = true;
+      if (f.e.insn.opcode() == isa::Opcode::kPreloadWeights) {
+        ++counters_.compute.busy;
+        if (core_->Step(&f.e.insn)) CompleteHead();  // a MATMUL's drain ends
+        Complete(f);
+        return true;
       }
+      compute_inflight_.push_back(f);
+      offer = &compute_inflight_.back().e.insn;
     }
-    if (!compute_busy_) {
+    if (compute_inflight_.empty()) {
       CountWaiting(kCompute, 1);
       // An idle core with nothing offered has no observable behaviour; it is
       // still clocked so that an RTL core sees every cycle of the run.
@@ -201,15 +212,27 @@ class Engine {
     }
     ++counters_.compute.busy;
     if (core_->Step(offer)) {
-      PushTokens(compute_cur_.insn, &staged_);
-      counters_.macs += MacCount(compute_cur_.insn, c_.core());
-      ++counters_.compute.instructions;
-      trace_.push_back(TraceEvent{kCompute, compute_cur_.pc, compute_start_, cycle_ - compute_start_ + 1,
-                                  compute_cur_.insn.opcode()});
-      compute_busy_ = false;
+      CompleteHead();
       progress = true;
     }
     return progress;
+  }
+
+  void CompleteHead() {
+    if (compute_inflight_.empty()) {
+      End(Internal("cycle %" PRIu64 ": compute core '%s' signalled done with nothing in flight", cycle_,
+                   core_->Name()));
+      return;
+    }
+    Complete(compute_inflight_.front());
+    compute_inflight_.pop_front();
+  }
+
+  void Complete(const InFlight& f) {
+    PushTokens(f.e.insn, &staged_);
+    counters_.macs += MacCount(f.e.insn, c_.core());
+    ++counters_.compute.instructions;
+    trace_.push_back(TraceEvent{kCompute, f.e.pc, f.start, cycle_ - f.start + 1, f.e.insn.opcode()});
   }
 
   // Cycles from now (cycle_, not yet simulated) during which no unit can start
@@ -220,11 +243,10 @@ class Engine {
       if (u < 0 || static_cast<int>(queues_[u].size()) < c_.queue_depth) return 0;
     }
     for (int u = 0; u < 3; ++u) {
-      const bool busy = u == kCompute ? compute_busy_ : dma_busy_[u];
-      if (!busy && !queues_[u].empty()) {
-        const Entry& e = queues_[u].front();
-        if (e.visible > cycle_ || TokensReady(e.insn, tokens_)) return 0;
-      }
+      if (queues_[u].empty()) continue;
+      const Entry& e = queues_[u].front();
+      const bool can_take = u == kCompute ? core_->Ready(e.insn) : !dma_busy_[u];
+      if (can_take && (e.visible > cycle_ || TokensReady(e.insn, tokens_))) return 0;
     }
     uint64_t skip = UINT64_MAX;
     bool any = false;
@@ -233,7 +255,7 @@ class Engine {
         skip = std::min(skip, dma_end_[u] - cycle_);
         any = true;
       }
-    if (compute_busy_) {
+    if (!compute_inflight_.empty()) {
       skip = std::min(skip, core_->SkippableCycles());
       any = true;
     }
@@ -245,7 +267,7 @@ class Engine {
       if (dma_busy_[u]) unit_counters(u).busy += n;
       else CountWaiting(u, n);
     }
-    if (compute_busy_) {
+    if (!compute_inflight_.empty()) {
       counters_.compute.busy += n;
       core_->Skip(n);
     } else {
@@ -271,9 +293,7 @@ class Engine {
   bool dma_busy_[3] = {false, false, false};
   Entry dma_cur_[3];
   uint64_t dma_start_[3] = {0, 0, 0}, dma_end_[3] = {0, 0, 0};
-  bool compute_busy_ = false;
-  Entry compute_cur_;
-  uint64_t compute_start_ = 0;
+  std::deque<InFlight> compute_inflight_;
   PerfCounters counters_;
   std::vector<TraceEvent> trace_;
   bool finished_ = false;

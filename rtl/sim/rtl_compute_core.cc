@@ -87,7 +87,7 @@ class RtlCore final : public sim::ComputeCore {
     idle_ = m.insn_ready_o;
   }
 
-  bool Ready() const override { return model_->insn_ready_o; }
+  bool Ready(const isa::Instruction& next) const override { return model_->insn_ready_o; }  // TODO(pipe14)
 
   // One clock cycle: drive the handshake, evaluate the low phase (the core's
   // requests of this cycle are now on its outputs; capture them), rising
