@@ -15,6 +15,43 @@ uint64_t ComputeIssueCycles(const isa::Instruction& insn, const CoreConfig& core
   return std::max({m, R, C}) + L;
 }
 
+std::vector<uint64_t> AttributeComputeSpans(const std::vector<std::pair<uint64_t, uint64_t>>& start_cycles) {
+  std::vector<uint64_t> out(start_cycles.size(), 0);
+  uint64_t cursor = 0;       // end of the timeline so far
+  size_t setter = SIZE_MAX;  // the span whose end is the cursor
+  for (size_t i = 0; i < start_cycles.size(); ++i) {
+    const auto [start, len] = start_cycles[i];
+    const uint64_t end = start + len;
+    if (start < cursor && setter != SIZE_MAX) out[setter] -= std::min(end, cursor) - start;
+    out[i] = len;
+    if (end > cursor) {
+      cursor = end;
+      setter = i;
+    }
+  }
+  return out;
+}
+
+std::vector<uint64_t> ComputeTimeline(const std::vector<isa::Instruction>& seq, const CoreConfig& core) {
+  std::vector<std::pair<uint64_t, uint64_t>> spans;
+  std::vector<size_t> index;
+  uint64_t issue = 0, drained = 0;  // next accept; when every MATMUL has drained
+  for (size_t i = 0; i < seq.size(); ++i) {
+    const isa::Instruction& insn = seq[i];
+    if (insn.unit() != isa::Unit::kCompute) continue;
+    const uint64_t start = OverlapsMatmulDrain(insn.opcode()) ? issue : std::max(issue, drained);
+    const uint64_t len = ComputeCycles(insn, core);
+    issue = start + ComputeIssueCycles(insn, core);
+    drained = std::max(drained, start + len);
+    spans.emplace_back(start, len);
+    index.push_back(i);
+  }
+  const std::vector<uint64_t> a = AttributeComputeSpans(spans);
+  std::vector<uint64_t> out(seq.size(), 0);
+  for (size_t j = 0; j < a.size(); ++j) out[index[j]] = a[j];
+  return out;
+}
+
 bool OverlapsMatmulDrain(isa::Opcode op) {
   return op == isa::Opcode::kMatmul || op == isa::Opcode::kPreloadWeights;
 }
@@ -75,7 +112,7 @@ uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core) {
 uint64_t DmaBytes(const isa::Instruction& insn) {
   if (insn.opcode() == isa::Opcode::kLoad) {
     const auto& a = insn.as<isa::LoadArgs>();
-    return uint64_t{a.rows} * a.row_bytes;
+    return (uint64_t{a.extra_planes} + 1) * a.rows * a.row_bytes;
   }
   if (insn.opcode() == isa::Opcode::kStore) {
     const auto& a = insn.as<isa::StoreArgs>();

@@ -5,6 +5,8 @@
 #define SYSTOLE_ARCH_CYCLE_MODEL_H_
 
 #include <cstdint>
+#include <utility>
+#include <vector>
 
 #include "arch/device_config.h"
 #include "schema/isa/isa_generated.h"
@@ -23,6 +25,17 @@ uint64_t ComputeIssueCycles(const isa::Instruction& insn, const CoreConfig& core
 // Whether an instruction may be accepted while MATMULs drain (MATMUL and
 // PRELOAD_WEIGHTS); every other COMPUTE instruction waits for all of them.
 bool OverlapsMatmulDrain(isa::Opcode op);
+
+// The compute core's busy time, instruction by instruction, when nothing
+// waits for a token: entry i is the cycles instruction i adds to the core's
+// timeline (0 for LOAD/STORE). A MATMUL or PRELOAD_WEIGHTS accepted while a
+// MATMUL drains takes the overlapped cycles over from it (they count once).
+// The sum is the compute-only length of the sequence.
+std::vector<uint64_t> ComputeTimeline(const std::vector<isa::Instruction>& seq, const CoreConfig& core);
+
+// The same attribution for compute instructions that ran at the given
+// (start, cycles), in program order (a simulated or estimated schedule).
+std::vector<uint64_t> AttributeComputeSpans(const std::vector<std::pair<uint64_t, uint64_t>>& start_cycles);
 
 // Busy cycles of a LOAD/STORE moving `bytes` over the configured link:
 // latency + ceil(bytes * clock / bandwidth), at least 1.

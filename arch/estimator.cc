@@ -56,7 +56,11 @@ StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, con
             compute ? ComputeCycles(it.insn, config.core()) : DmaCycles(DmaBytes(it.insn), config);
         const uint64_t end = start + t - 1;
         if (spans) spans->push_back(InstructionSpan{u, it.visible - 1, start, t});
-        (u == 0 ? est.load_busy : u == 1 ? est.compute_busy : est.store_busy) += t;
+        if (compute) {  // the cycles in which anything is in flight (MATMULs overlap)
+          if (end + 1 > drained_at) est.compute_busy += end + 1 - std::max(start, drained_at);
+        } else {
+          (u == 0 ? est.load_busy : est.store_busy) += t;
+        }
         if (it.insn.deps.push_prev) arrivals[r.push_prev].push_back(end + 1);
         if (it.insn.deps.push_next) arrivals[r.push_next].push_back(end + 1);
         free_at[u] = compute ? start + ComputeIssueCycles(it.insn, config.core()) : end + 1;

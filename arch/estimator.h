@@ -23,7 +23,7 @@ namespace systole::sim {
 
 struct Estimate {
   uint64_t cycles = 0;
-  uint64_t compute_busy = 0;  // sum of compute-instruction cycles
+  uint64_t compute_busy = 0;  // cycles with a compute instruction in flight
   uint64_t load_busy = 0;
   uint64_t store_busy = 0;
 };

@@ -95,10 +95,12 @@ class Checker {
     if (!r.mapped()) return Fail("region", StrFormat("%u is not mapped by the host", a.region));
     if (a.rows == 0 || a.row_bytes == 0) return Status::Ok();
     const bool abuf = a.buffer == static_cast<uint32_t>(isa::Buffer::kAbuf);
-    const uint64_t sram_end = uint64_t{a.sram_addr} + uint64_t{a.rows - 1} * a.sram_stride + a.row_bytes;
+    const uint64_t sram_end = uint64_t{a.sram_addr} + uint64_t{a.extra_planes} * a.sram_plane_stride +
+                              uint64_t{a.rows - 1} * a.sram_stride + a.row_bytes;
     RETURN_IF_ERROR(Inside("sram range", a.sram_addr, sram_end,
                            abuf ? c_.abuf_bytes : c_.pbuf_bytes, abuf ? "ABUF" : "PBUF"));
-    const uint64_t host_end = uint64_t{a.host_offset} + uint64_t{a.rows - 1} * a.host_stride + a.row_bytes;
+    const uint64_t host_end = uint64_t{a.host_offset} + uint64_t{a.extra_planes} * a.host_plane_stride +
+                              uint64_t{a.rows - 1} * a.host_stride + a.row_bytes;
     return Host("host range", a.region, host_end, is_load);
   }
 

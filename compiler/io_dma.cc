@@ -24,6 +24,8 @@ isa::LoadArgs AbufLoad(int region, uint64_t host_off, uint64_t host_stride, uint
   return a;
 }
 
+constexpr int kMaxPlanes = 256;  // LOAD's extra_planes is 8 bits
+
 }  // namespace
 
 HostIo PartitionCompiler::BindHostRegions() const {
@@ -71,12 +73,18 @@ Status PartitionCompiler::InputLoads(const ParameterBlob& blob, const HostIo& io
       if (k > 0) groups->push_back(LoadGroup{});
       const int y0 = v.h * k / nb, y1 = v.h * (k + 1) / nb;
       if (transposed) {
-        // NCHW in host memory -> NHWC on chip: one strided DMA per channel.
+        // NCHW in host memory -> NHWC on chip: a strided 3-D DMA, one plane
+        // per channel (up to 256 planes per LOAD, one link transfer each).
         const int64_t plane = int64_t{v.h} * v.w;
-        for (int c = 0; c < v.c; ++c)
-          groups->back().loads.push_back(Instruction{
-              {}, AbufLoad(kRegionInput, b.offset + c * plane + int64_t{y0} * v.w, 1, Addr(v, y0, 0) + c,
-                           v.pix_pitch, static_cast<uint32_t>(int64_t{y1 - y0} * v.w), 1)});
+        for (int c0 = 0; c0 < v.c; c0 += kMaxPlanes) {
+          isa::LoadArgs a = AbufLoad(kRegionInput, b.offset + c0 * plane + int64_t{y0} * v.w, 1,
+                                     Addr(v, y0, 0) + c0, v.pix_pitch,
+                                     static_cast<uint32_t>(int64_t{y1 - y0} * v.w), 1);
+          a.extra_planes = static_cast<uint32_t>(std::min(kMaxPlanes, v.c - c0) - 1);
+          a.sram_plane_stride = 1;
+          a.host_plane_stride = static_cast<uint32_t>(plane);
+          groups->back().loads.push_back(Instruction{{}, a});
+        }
       } else {
         View rows = v;
         rows.offset += int64_t{y0} * v.row_pitch;

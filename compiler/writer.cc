@@ -147,14 +147,14 @@ StatusOr<CompiledPartition> PartitionCompiler::Write(const std::vector<OpCode>& 
   rep.input_bands = input_bands_ && input_bands_possible_ ? plan_.bands : 0;
   rep.cascaded_ops = schedule.cascaded_ops;
   const sim::CoreConfig core = hw_.core();
+  const std::vector<uint64_t> timeline = sim::ComputeTimeline(schedule.seq, core);
   for (size_t s = 0; s < ops.size(); ++s) {
     OpReport o;
     o.node_index = ops[s].node;
     o.op = ops[s].name;
     o.macs = ops[s].macs;
     const auto [first, count] = schedule.op_ranges[s];
-    for (uint64_t i = first; i < first + count; ++i)
-      if (schedule.seq[i].unit() == isa::Unit::kCompute) o.estimated_cycles += sim::ComputeCycles(schedule.seq[i], core);
+    for (uint64_t i = first; i < first + count; ++i) o.estimated_cycles += timeline[i];
     o.num_instructions = static_cast<int>(count);
     rep.macs += o.macs;
     rep.ops.push_back(o);

@@ -20,7 +20,9 @@
 #include <deque>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 
+#include "arch/cycle_model.h"
 #include "driver/device_internal.h"
 #include "driver/executable.h"
 #include "driver/transport.h"
@@ -441,6 +443,19 @@ StatusOr<RunStats> RunOne(Core& c, InferenceImpl& inf) {
         oc.first_cycle = UINT64_MAX;
         stats.ops.push_back(oc);
       }
+      // Compute cycles per op: each cycle once (a MATMUL accepted during the
+      // previous one's drain takes the overlapped cycles over, as in the
+      // compile report's estimate, sim::AttributeComputeSpans).
+      std::vector<const sim::InstructionSpan*> compute;
+      for (const sim::InstructionSpan& sp : spans)
+        if (sp.unit == static_cast<int>(isa::Unit::kCompute)) compute.push_back(&sp);
+      std::sort(compute.begin(), compute.end(),
+                [](const sim::InstructionSpan* a, const sim::InstructionSpan* b) { return a->pc < b->pc; });
+      std::vector<std::pair<uint64_t, uint64_t>> start_cycles;
+      for (const sim::InstructionSpan* sp : compute) start_cycles.emplace_back(sp->start, sp->cycles);
+      const std::vector<uint64_t> attributed = sim::AttributeComputeSpans(start_cycles);
+      std::unordered_map<uint64_t, uint64_t> cycles_of_pc;
+      for (size_t j = 0; j < compute.size(); ++j) cycles_of_pc[compute[j]->pc] = attributed[j];
       for (const sim::InstructionSpan& sp : spans) {
         auto it = std::upper_bound(e.ops.begin(), e.ops.end(), sp.pc,
                                    [](uint64_t pc, const ParsedOp& o) { return pc < o.first_instruction; });
@@ -448,7 +463,7 @@ StatusOr<RunStats> RunOne(Core& c, InferenceImpl& inf) {
         --it;
         if (sp.pc >= uint64_t{it->first_instruction} + it->num_instructions) continue;
         OpCycles& oc = stats.ops[it - e.ops.begin()];
-        if (sp.unit == static_cast<int>(isa::Unit::kCompute)) oc.compute_cycles += sp.cycles;
+        if (sp.unit == static_cast<int>(isa::Unit::kCompute)) oc.compute_cycles += cycles_of_pc[sp.pc];
         oc.first_cycle = std::min(oc.first_cycle, sp.start);
         oc.last_cycle = std::max(oc.last_cycle, sp.start + sp.cycles - 1);
       }

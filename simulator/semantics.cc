@@ -295,9 +295,11 @@ void ExecuteDma(const isa::Instruction& insn, const HostMemory& host, const Core
     const auto& a = insn.as<isa::LoadArgs>();
     const HostRegion& r = host.region(a.region);
     uint8_t* buf = a.buffer == static_cast<uint32_t>(isa::Buffer::kAbuf) ? mem.abuf : mem.pbuf;
-    for (uint32_t row = 0; row < a.rows; ++row)
-      std::memmove(buf + a.sram_addr + uint64_t{row} * a.sram_stride,
-                   r.data + a.host_offset + uint64_t{row} * a.host_stride, a.row_bytes);
+    for (uint64_t p = 0; p <= a.extra_planes; ++p)
+      for (uint32_t row = 0; row < a.rows; ++row)
+        std::memmove(buf + a.sram_addr + p * a.sram_plane_stride + uint64_t{row} * a.sram_stride,
+                     r.data + a.host_offset + p * a.host_plane_stride + uint64_t{row} * a.host_stride,
+                     a.row_bytes);
   } else if (insn.opcode() == Opcode::kStore) {
     const auto& a = insn.as<isa::StoreArgs>();
     const HostRegion& r = host.region(a.region);

@@ -177,15 +177,41 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
   };
   auto dma_bucket = [&](size_t pc, Stalls* s) -> uint64_t& { return is_param_load(pc) ? s->weight_load : s->link; };
   uint64_t cursor = 0;
+  size_t setter = SIZE_MAX;  // the compute pc whose end is the cursor
   std::vector<uint64_t> row_end(num_ops + 2, 0);
   int current_row = 0;
   for (size_t pc = 0; pc < n; ++pc) {
     if (program[pc].unit() != isa::Unit::kCompute) continue;
     const int r = owner[pc];
-    for (; current_row < r; ++current_row) row_end[current_row] = cursor;
+    for (; current_row < r; ++current_row) row_end[current_row] = std::min(cursor, start[pc]);
     Layer& row = rows[r];
     Stalls& st = row.stalls;
-    if (start[pc] < cursor) return Internal("profile: compute pc %zu starts before its predecessor ends", pc);
+    if (start[pc] < cursor) {
+      // Accepted while the MATMUL that set the cursor drains (pipelined
+      // issue): the overlapped cycles, counted there as fill/drain, are this
+      // instruction's.
+      if (setter == SIZE_MAX || program[setter].opcode() != isa::Opcode::kMatmul ||
+          !sim::OverlapsMatmulDrain(program[pc].opcode()))
+        return Internal("profile: compute pc %zu starts before its predecessor ends", pc);
+      const uint64_t moved = std::min(end(pc), cursor) - start[pc];
+      Layer& prow = rows[owner[setter]];
+      prow.busy_cycles -= moved;
+      prow.stalls.pipeline -= moved;
+      const uint64_t c = len[pc];
+      row.busy_cycles += c;
+      if (program[pc].opcode() == isa::Opcode::kMatmul) {
+        const uint64_t m = std::min<uint64_t>(program[pc].as<isa::MatmulArgs>().m, c);
+        row.array_cycles += m;
+        st.pipeline += c - m;
+      } else {
+        st.weight_load += c;
+      }
+      if (end(pc) > cursor) {
+        cursor = end(pc);
+        setter = pc;
+      }
+      continue;
+    }
     uint64_t gap_begin = cursor;
     const uint64_t gap_end = start[pc];
     // The token that arrived last decides what the wait was for.
@@ -227,6 +253,7 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
       default: st.vector_unit += c; break;
     }
     cursor = end(pc);
+    setter = pc;
   }
   for (; current_row <= static_cast<int>(num_ops); ++current_row) row_end[current_row] = cursor;
   if (run_cycles < cursor) return Internal("profile: the run ends before its last compute instruction");
