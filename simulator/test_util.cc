@@ -859,6 +859,25 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
     };
     tests.push_back(std::move(t));
   }
+  {  // LOAD: 3-D, three host planes interleaved into pixels (NCHW -> NHWC).
+    InsnTest t;
+    t.name = "LOAD 3-D";
+    t.host_in = rand_bytes(256);
+    isa::LoadArgs a{0, 0, 10, 1, 40, 3, 5, 1};  // 10 pixels, 1 byte each, pixel pitch 3
+    a.extra_planes = 2;
+    a.sram_plane_stride = 1;
+    a.host_plane_stride = 60;
+    t.program.Add(a);
+    const auto in = t.host_in;
+    t.check = [in](const DeviceMemory& m, const std::vector<uint8_t>&) {
+      for (int p = 0; p < 3; ++p)
+        for (int r = 0; r < 10; ++r)
+          if (m.abuf[40 + r * 3 + p] != in[5 + p * 60 + r]) return StrFormat("pixel %d channel %d", r, p);
+      if (m.abuf[40 + 30] != 0 || m.abuf[39] != 0) return std::string("ABUF outside the planes written");
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
   {  // STORE: 2-D ABUF -> host.
     InsnTest t;
     t.name = "STORE";
@@ -1459,6 +1478,16 @@ std::vector<IllegalCase> IllegalPrograms(const DeviceConfig& cfg) {
   one("store from PBUF", {{}, isa::StoreArgs{1, 2, 1, 4, 0, 4, 0, 4}}, StatusCode::kOutOfRange, "must be ABUF");
   one("load into ABUF past its end", {{}, isa::LoadArgs{0, 0, 1, 8, A - 4, 8, 0, 8}}, StatusCode::kOutOfRange,
       "outside ABUF");
+  {
+    isa::LoadArgs a{0, 0, 2, 4, 0, 4, 0, 4};
+    a.extra_planes = 3;
+    a.host_plane_stride = 1000;  // the first plane fits, the last one (at 3000) does not
+    one("load with its last plane past the host region", {{}, a}, StatusCode::kOutOfRange, "past host region 0");
+    isa::LoadArgs b{0, 0, 1, 8, 0, 8, 0, 8};
+    b.extra_planes = 1;
+    b.sram_plane_stride = A - 4;
+    one("load with its last plane past ABUF", {{}, b}, StatusCode::kOutOfRange, "outside ABUF");
+  }
   one("load with pop_prev", {{true, false, false, false}, isa::LoadArgs{0, 0, 0, 0, 0, 0, 0, 0}},
       StatusCode::kInvalidArgument, "no previous unit");
   one("store with push_next", {{false, false, false, true}, isa::StoreArgs{0, 2, 0, 0, 0, 0, 0, 0}},
