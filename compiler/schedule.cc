@@ -431,6 +431,9 @@ class Scheduler {
       for (int s = 0; s <= shared; ++s) out_.op_ranges[s] = {s < owner ? begin : hi, 0};
       out_.op_ranges[owner] = {begin, hi - begin};
       out_.cascaded_ops = shared + 1;
+      out_.insn_op.assign(out_.seq.size(), -1);
+      for (int s = 0; s <= shared; ++s)
+        for (uint64_t i : at[s]) out_.insn_op[i] = s;
     }
     for (size_t s = static_cast<size_t>(shared + 1); s < tail_from; ++s) {
       if (at[s].empty()) {

@@ -53,6 +53,10 @@ struct Schedule {
   // cascade interleaved share one range, given to the first of them with
   // compute instructions (the others get empty ranges), as tiled cascades.
   std::vector<std::pair<uint64_t, uint64_t>> op_ranges;
+  // Per instruction of seq inside the interleaved range, the op that emitted
+  // it (-1: none, or outside the range): the per-op figures of the compile
+  // report split the cascade by it. Empty without a cascade.
+  std::vector<int> insn_op;
   int cascaded_ops = 0;      // ops inside the interleaved range (0: none)
   int cascade_units = 0;     // pieces of compute moved ahead of the last input band
 };

@@ -83,9 +83,17 @@ std::vector<uint8_t> Flatbuffer(TfLiteContext* ctx, const CompileOptions& opts, 
   // The digest covers the other fields (schema/executable_digest.h): written
   // as zeros first, computed over the finished buffer, then filled in place.
   auto digest_v = fb.CreateVector(std::vector<uint8_t>(exe::kExecutableDigestBytes, 0));
+  flatbuffers::Offset<flatbuffers::Vector<uint16_t>> insn_ops_v = 0;
+  if (!schedule.insn_op.empty() && rep.ops.size() < exe::kNoOp) {
+    std::vector<uint16_t> v(schedule.seq.size(), exe::kNoOp);
+    for (size_t i = 0; i < schedule.insn_op.size() && i < v.size(); ++i)
+      if (schedule.insn_op[i] >= 0) v[i] = static_cast<uint16_t>(schedule.insn_op[i]);
+    insn_ops_v = fb.CreateVector(v);
+  }
   auto root = exe::CreateExecutable(fb, kExecutableFormatVersion, isa::kIsaVersion, cfg, chunks_v, params_v, ins_v,
                                     outs_v, io.input_bytes, io.output_bytes, static_cast<uint32_t>(scratch_bytes),
-                                    recs_v, stats, producer, static_cast<uint8_t>(opts.flavor), digest_v);
+                                    recs_v, stats, producer, static_cast<uint8_t>(opts.flavor), digest_v,
+                                    insn_ops_v);
   fb.Finish(root, exe::ExecutableIdentifier());
   std::vector<uint8_t> bytes(fb.GetBufferPointer(), fb.GetBufferPointer() + fb.GetSize());
   const exe::Executable* written = exe::GetExecutable(bytes.data());
@@ -148,13 +156,26 @@ StatusOr<CompiledPartition> PartitionCompiler::Write(const std::vector<OpCode>& 
   rep.cascaded_ops = schedule.cascaded_ops;
   const sim::CoreConfig core = hw_.core();
   const std::vector<uint64_t> timeline = sim::ComputeTimeline(schedule.seq, core);
+  // Each instruction's op: its op record's range, or inside a cascade the op
+  // that emitted it (Executable.instruction_ops; the driver's OpOf).
+  std::vector<uint64_t> op_cycles(ops.size(), 0);
+  {
+    std::vector<int> owner(schedule.seq.size(), -1);
+    for (size_t s = 0; s < ops.size(); ++s)
+      for (uint64_t i = schedule.op_ranges[s].first; i < schedule.op_ranges[s].first + schedule.op_ranges[s].second; ++i)
+        owner[i] = static_cast<int>(s);
+    for (size_t i = 0; i < schedule.insn_op.size(); ++i)
+      if (schedule.insn_op[i] >= 0) owner[i] = schedule.insn_op[i];
+    for (size_t i = 0; i < owner.size(); ++i)
+      if (owner[i] >= 0) op_cycles[owner[i]] += timeline[i];
+  }
   for (size_t s = 0; s < ops.size(); ++s) {
     OpReport o;
     o.node_index = ops[s].node;
     o.op = ops[s].name;
     o.macs = ops[s].macs;
     const auto [first, count] = schedule.op_ranges[s];
-    for (uint64_t i = first; i < first + count; ++i) o.estimated_cycles += timeline[i];
+    o.estimated_cycles = op_cycles[s];
     o.num_instructions = static_cast<int>(count);
     rep.macs += o.macs;
     rep.ops.push_back(o);

@@ -457,12 +457,9 @@ StatusOr<RunStats> RunOne(Core& c, InferenceImpl& inf) {
       std::unordered_map<uint64_t, uint64_t> cycles_of_pc;
       for (size_t j = 0; j < compute.size(); ++j) cycles_of_pc[compute[j]->pc] = attributed[j];
       for (const sim::InstructionSpan& sp : spans) {
-        auto it = std::upper_bound(e.ops.begin(), e.ops.end(), sp.pc,
-                                   [](uint64_t pc, const ParsedOp& o) { return pc < o.first_instruction; });
-        if (it == e.ops.begin()) continue;
-        --it;
-        if (sp.pc >= uint64_t{it->first_instruction} + it->num_instructions) continue;
-        OpCycles& oc = stats.ops[it - e.ops.begin()];
+        const int op = e.OpOf(sp.pc);
+        if (op < 0) continue;
+        OpCycles& oc = stats.ops[op];
         if (sp.unit == static_cast<int>(isa::Unit::kCompute)) oc.compute_cycles += cycles_of_pc[sp.pc];
         oc.first_cycle = std::min(oc.first_cycle, sp.start);
         oc.last_cycle = std::max(oc.last_cycle, sp.start + sp.cycles - 1);

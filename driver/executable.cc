@@ -350,7 +350,32 @@ StatusOr<std::unique_ptr<ParsedExecutable>> ParseExecutable(const uint8_t* data,
       e->ops.push_back(std::move(p));
     }
   }
+  if (const auto* v = fb.instruction_ops(); v != nullptr) {
+    const uint64_t n = e->inference.words.size();
+    if (v->size() != n)
+      return InvalidArgument("executable: instruction_ops has %u entries, the INFERENCE chunk %" PRIu64
+                             " instructions (one entry per instruction)",
+                             v->size(), n);
+    for (uint32_t i = 0; i < v->size(); ++i)
+      if (v->Get(i) != exe::kNoOp && v->Get(i) >= e->ops.size())
+        return OutOfRange("executable: instruction_ops[%u] = %u names no op record (%zu records; %u = none)", i,
+                          v->Get(i), e->ops.size(), exe::kNoOp);
+    e->instruction_ops.assign(v->begin(), v->end());
+  }
   return e;
+}
+
+int ParsedExecutable::OpOf(uint64_t pc) const {
+  if (!instruction_ops.empty()) {
+    if (pc >= instruction_ops.size()) return -1;
+    if (instruction_ops[pc] != exe::kNoOp) return instruction_ops[pc];
+  }
+  auto it = std::upper_bound(ops.begin(), ops.end(), pc,
+                             [](uint64_t p, const ParsedOp& o) { return p < o.first_instruction; });
+  if (it == ops.begin()) return -1;
+  --it;
+  if (pc >= uint64_t{it->first_instruction} + it->num_instructions) return -1;
+  return static_cast<int>(it - ops.begin());
 }
 
 Status VerifyExecutable(const uint8_t* data, size_t size) { return ParseExecutable(data, size).status(); }

@@ -63,6 +63,12 @@ class ParsedExecutable {
   uint64_t parameters_bytes = 0;
   uint32_t input_bytes = 0, output_bytes = 0, scratch_bytes = 0;
   std::vector<ParsedOp> ops;  // sorted, disjoint, inside the INFERENCE chunk
+  // Executable.instruction_ops: per INFERENCE instruction, its op (index into
+  // ops) or exe::kNoOp; empty when absent (the ranges of ops then decide).
+  std::vector<uint16_t> instruction_ops;
+  // The op of INFERENCE instruction pc (instruction_ops, else the range that
+  // holds it), or -1.
+  int OpOf(uint64_t pc) const;
   TfliteFlavor flavor = TfliteFlavor::kRuy;  // the TFLite arithmetic it reproduces
 
  private:

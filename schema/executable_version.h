@@ -20,6 +20,9 @@ namespace systole::exe {
 //      required
 inline constexpr uint32_t kExecutableFormatVersion = 2;
 
+// Executable.instruction_ops: an instruction no op emitted.
+inline constexpr uint16_t kNoOp = 0xFFFF;
+
 }  // namespace systole::exe
 
 #endif  // SYSTOLE_SCHEMA_EXECUTABLE_VERSION_H_

@@ -15,6 +15,7 @@
 #include "driver/driver.h"
 #include "interpreter/tensor_io.h"
 #include "schema/executable_generated.h"
+#include "schema/executable_version.h"
 #include "schema/tflite_generated.h"
 
 namespace systole::profile {
@@ -104,7 +105,8 @@ uint64_t OnChipBytes(const isa::Instruction& insn, const sim::CoreConfig& core) 
 
 StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& program,
                                        const std::vector<sim::InstructionSpan>& spans,
-                                       const std::vector<OpRange>& ops, uint64_t run_cycles,
+                                       const std::vector<OpRange>& ops, const std::vector<uint16_t>& insn_ops,
+                                       uint64_t run_cycles,
                                        const sim::DeviceConfig& config, std::vector<int>* owner_out) {
   const size_t n = program.size();
   const size_t num_ops = ops.size();
@@ -134,6 +136,9 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
       owner[pc] = (k == 0 && pc < ops[0].first) ? 0 : static_cast<int>(k) + 1;
     }
     if (num_ops == 0) std::fill(owner.begin(), owner.end(), 0);
+    // Inside a cascade, the op that emitted each instruction.
+    for (size_t pc = 0; pc < n && pc < insn_ops.size(); ++pc)
+      if (insn_ops[pc] != exe::kNoOp && insn_ops[pc] < num_ops) owner[pc] = insn_ops[pc] + 1;
   }
 
   // Token FIFOs: the j-th pop of a FIFO takes the j-th push (units run their
@@ -178,12 +183,9 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
   auto dma_bucket = [&](size_t pc, Stalls* s) -> uint64_t& { return is_param_load(pc) ? s->weight_load : s->link; };
   uint64_t cursor = 0;
   size_t setter = SIZE_MAX;  // the compute pc whose end is the cursor
-  std::vector<uint64_t> row_end(num_ops + 2, 0);
-  int current_row = 0;
   for (size_t pc = 0; pc < n; ++pc) {
     if (program[pc].unit() != isa::Unit::kCompute) continue;
     const int r = owner[pc];
-    for (; current_row < r; ++current_row) row_end[current_row] = std::min(cursor, start[pc]);
     Layer& row = rows[r];
     Stalls& st = row.stalls;
     if (start[pc] < cursor) {
@@ -255,20 +257,18 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
     cursor = end(pc);
     setter = pc;
   }
-  for (; current_row <= static_cast<int>(num_ops); ++current_row) row_end[current_row] = cursor;
   if (run_cycles < cursor) return Internal("profile: the run ends before its last compute instruction");
-  uint64_t prev = 0;
-  for (size_t r = 0; r <= num_ops; ++r) {
-    rows[r].start_cycle = prev;
-    rows[r].cycles = row_end[r] - prev;
-    prev = row_end[r];
-  }
   // The output row: compute's last instructions (the token to the store
   // unit, walked above), then the output transfers until the run ends.
-  Layer& out = rows[num_ops + 1];
-  out.start_cycle = prev;
-  out.cycles = run_cycles - prev;
-  out.stalls.link += run_cycles - cursor;
+  rows[num_ops + 1].stalls.link += run_cycles - cursor;
+  // Every cycle landed in one bucket of one row: a row's cycles are its
+  // buckets (rows interleaved by a cascade included), laid end to end.
+  uint64_t prev = 0;
+  for (Layer& row : rows) {
+    row.start_cycle = prev;
+    row.cycles = row.array_cycles + row.stalls.Sum();
+    prev += row.cycles;
+  }
   if (owner_out) *owner_out = std::move(owner);
   return rows;
 }
@@ -281,6 +281,7 @@ struct ExecView {
   std::vector<isa::InsnWord> param_words;  // PARAMETER_LOAD (may be empty)
   std::vector<isa::Instruction> program;
   std::vector<OpRange> ranges;
+  std::vector<uint16_t> insn_ops;  // Executable.instruction_ops (may be empty)
 };
 
 StatusOr<ExecView> ReadExecutable(const uint8_t* data, size_t size) {
@@ -299,6 +300,7 @@ StatusOr<ExecView> ReadExecutable(const uint8_t* data, size_t size) {
   }
   if (v.fb->ops())
     for (const exe::OpRecord* o : *v.fb->ops()) v.ranges.push_back(OpRange{o->first_instruction(), o->num_instructions()});
+  if (v.fb->instruction_ops()) v.insn_ops.assign(v.fb->instruction_ops()->begin(), v.fb->instruction_ops()->end());
   return v;
 }
 
@@ -453,7 +455,7 @@ StatusOr<Profile> ProfileModel(const std::string& path, const ProfileOptions& op
         run = std::move(r).value();
       }
       std::vector<int> owner;
-      ASSIGN_OR_RETURN(std::vector<Layer> rows, Attribute(v.program, run.spans, v.ranges, run.cycles, hw, &owner));
+      ASSIGN_OR_RETURN(std::vector<Layer> rows, Attribute(v.program, run.spans, v.ranges, v.insn_ops, run.cycles, hw, &owner));
       if (options.validate) {
         StepRun ref_run;
         if (options.backend == Backend::kSystemC) {
@@ -468,7 +470,7 @@ StatusOr<Profile> ProfileModel(const std::string& path, const ProfileOptions& op
           ref_run = std::move(r).value();
         }
         ASSIGN_OR_RETURN(std::vector<Layer> ref_rows,
-                         Attribute(v.program, ref_run.spans, v.ranges, ref_run.cycles, hw));
+                         Attribute(v.program, ref_run.spans, v.ranges, v.insn_ops, ref_run.cycles, hw));
         for (size_t i = 0; i < rows.size(); ++i) {
           rows[i].has_reference = true;
           rows[i].reference_cycles = ref_rows[i].cycles;

@@ -159,10 +159,19 @@ StatusOr<Profile> ProfileModel(const std::string& path, const ProfileOptions& op
 struct OpRange {
   uint64_t first = 0, count = 0;
 };
+// insn_ops (Executable.instruction_ops, may be empty) names the op of each
+// instruction a cascade interleaved; the ranges decide for the others.
 StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& program,
                                        const std::vector<sim::InstructionSpan>& spans,
-                                       const std::vector<OpRange>& ops, uint64_t run_cycles,
-                                       const sim::DeviceConfig& config, std::vector<int>* owner = nullptr);
+                                       const std::vector<OpRange>& ops, const std::vector<uint16_t>& insn_ops,
+                                       uint64_t run_cycles, const sim::DeviceConfig& config,
+                                       std::vector<int>* owner = nullptr);
+inline StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& program,
+                                              const std::vector<sim::InstructionSpan>& spans,
+                                              const std::vector<OpRange>& ops, uint64_t run_cycles,
+                                              const sim::DeviceConfig& config, std::vector<int>* owner = nullptr) {
+  return Attribute(program, spans, ops, {}, run_cycles, config, owner);
+}
 
 // Bytes an instruction reads and writes in ABUF, PBUF and the accumulators
 // (DMA: the bytes it writes or reads on chip).
