@@ -715,6 +715,18 @@ TEST(DriverVerify, MalformedExecutablesNameTheRule) {
       {"op records overlap",
        [](ExeSpec& s) { s.ops = {Op{0, "A", 0, 2, 0, 0}, Op{1, "B", 1, 2, 0, 0}}; },
        StatusCode::kInvalidArgument, "op record 1 (B): starts at instruction 1"},
+      {"instruction_ops of the wrong length",
+       [](ExeSpec& s) {
+         s.ops = {Op{0, "A", 0, 3, 0, 0}};
+         s.instruction_ops = std::vector<uint16_t>{0, 0};
+       },
+       StatusCode::kInvalidArgument, "instruction_ops has 2 entries, the INFERENCE chunk 3 instructions"},
+      {"instruction_ops naming no op",
+       [](ExeSpec& s) {
+         s.ops = {Op{0, "A", 0, 3, 0, 0}};
+         s.instruction_ops = std::vector<uint16_t>{0, 1, exe::kNoOp};
+       },
+       StatusCode::kOutOfRange, "instruction_ops[1] = 1 names no op record (1 records; 65535 = none)"},
   };
   for (const BadCase& c : cases) {
     SCOPED_TRACE(c.name);

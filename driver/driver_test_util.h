@@ -65,6 +65,7 @@ struct ExeSpec {
   // Unset: the digest of the contents, as the compiler writes it. Set: these
   // bytes verbatim (empty = no digest field).
   std::optional<std::vector<uint8_t>> digest;
+  std::optional<std::vector<uint16_t>> instruction_ops;  // unset: no field
 };
 
 // Fills the digest field (32 bytes, already in the buffer) with the digest of
@@ -131,7 +132,8 @@ inline std::vector<uint8_t> Build(const ExeSpec& s) {
   const std::vector<uint8_t> digest = s.digest.value_or(std::vector<uint8_t>(exe::kExecutableDigestBytes, 0));
   auto root = exe::CreateExecutableDirect(fbb, s.format_version, s.isa_version, config, &chunks, &s.parameters,
                                           &inputs, &outputs, s.input_bytes, s.output_bytes, s.scratch_bytes, &ops,
-                                          stats, s.producer.c_str(), s.flavor, digest.empty() ? nullptr : &digest);
+                                          stats, s.producer.c_str(), s.flavor, digest.empty() ? nullptr : &digest,
+                                          s.instruction_ops ? &*s.instruction_ops : nullptr);
   fbb.Finish(root, s.identifier.c_str());
   std::vector<uint8_t> b(fbb.GetBufferPointer(), fbb.GetBufferPointer() + fbb.GetSize());
   if (!s.digest.has_value()) SealDigest(&b);
