@@ -19,15 +19,16 @@
 // in which Ready(insn) is true (the valid/ready handshake completes in t):
 //   * the instruction is busy in cycles t .. t+T-1, T = ComputeCycles(insn,
 //     config) (arch/cycle_model.h, the formulas of docs/ISA.md);
-//   * Step() returns true (the done pulse) in cycle t+T-1, and by then every
-//     memory write of the instruction has been made; except PRELOAD_WEIGHTS,
-//     which completes in its accept cycle without a done pulse;
-//   * the core accepts the next instruction from cycle t+O, O =
-//     ComputeIssueCycles(insn, config) (O = T except for MATMUL, whose drain
-//     overlaps the next MATMUL or PRELOAD_WEIGHTS), and any instruction other
-//     than MATMUL and PRELOAD_WEIGHTS only once every earlier one has
-//     completed (OverlapsMatmulDrain). Dones therefore come in program order,
-//     at most one per cycle.
+//   * Step() reports its done in cycle t+T-1, and by then every memory write
+//     of the instruction has been made: on the array lane (kDoneArray) for a
+//     MATMUL, on the other lane (kDoneOther) for every other instruction but
+//     PRELOAD_WEIGHTS, which completes in its accept cycle without a done;
+//   * when the core accepts the next instruction follows the issue rules of
+//     arch/issue.h (IssueModel): the issue interval O = ComputeIssueCycles of
+//     the previous one, MATMULs overlapping each other's drain, a POSTPROC
+//     running beside MATMULs that touch none of its rows and bytes, and
+//     everything else waiting until nothing is in flight. Each lane's dones
+//     come in program order; the two lanes may complete in the same cycle.
 // Step(nullptr) means valid is low. While the core is idle the device may
 // leave out Step(nullptr) calls (RunOptions::fast_forward skips stretches in
 // which nothing can happen): an idle core must have no observable behaviour.
@@ -58,6 +59,10 @@ struct CoreMemories {
   uint32_t acc_rows = 0;
 };
 
+// Done lanes, the bits of ComputeCore::Step()'s result.
+inline constexpr uint32_t kDoneArray = 1;  // a MATMUL completed
+inline constexpr uint32_t kDoneOther = 2;  // any other instruction (not PRELOAD_WEIGHTS)
+
 class ComputeCore {
  public:
   virtual ~ComputeCore() = default;
@@ -71,11 +76,12 @@ class ComputeCore {
   virtual bool Supports(isa::Opcode op) const { return true; }
   // The core would accept `next` in the current cycle (ready).
   virtual bool Ready(const isa::Instruction& next) const = 0;
-  // Advances one clock cycle; returns true in the cycle an instruction other
-  // than PRELOAD_WEIGHTS completes (done). See the timing contract above.
-  virtual bool Step(const isa::Instruction* insn) = 0;
+  // Advances one clock cycle; returns the lanes on which an instruction
+  // completed in it (kDoneArray | kDoneOther, 0: none). See the timing
+  // contract above.
+  virtual uint32_t Step(const isa::Instruction* insn) = 0;
   // Fast-forward support for event-driven simulation: how many of the next
-  // cycles are certain to be Step(nullptr) == false with no observable effect
+  // cycles are certain to be Step(nullptr) == 0 with no observable effect
   // and no change of Ready(x) for any x. A core that must be clocked every cycle (the RTL) returns 0.
   virtual uint64_t SkippableCycles() const { return 0; }
   // Skips `cycles` <= SkippableCycles() cycles at once.

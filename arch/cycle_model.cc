@@ -3,16 +3,23 @@
 #include <algorithm>
 #include <cmath>
 
+#include "arch/issue.h"
+
 namespace systole::sim {
 namespace {
 uint64_t CeilDiv(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
 }  // namespace
 
 uint64_t ComputeIssueCycles(const isa::Instruction& insn, const CoreConfig& core) {
-  if (insn.opcode() != isa::Opcode::kMatmul) return ComputeCycles(insn, core);
-  const uint64_t m = insn.as<isa::MatmulArgs>().m;
   const uint64_t R = core.rows, C = core.cols, L = isa::kMemReadLatency;
-  return std::max({m, R, C}) + L;
+  switch (insn.opcode()) {
+    case isa::Opcode::kMatmul:
+      return std::max<uint64_t>({insn.as<isa::MatmulArgs>().m, R, C}) + L;
+    case isa::Opcode::kPostproc:
+      return 3;
+    default:
+      return ComputeCycles(insn, core);
+  }
 }
 
 std::vector<uint64_t> AttributeComputeSpans(const std::vector<std::pair<uint64_t, uint64_t>>& start_cycles) {
@@ -35,15 +42,13 @@ std::vector<uint64_t> AttributeComputeSpans(const std::vector<std::pair<uint64_t
 std::vector<uint64_t> ComputeTimeline(const std::vector<isa::Instruction>& seq, const CoreConfig& core) {
   std::vector<std::pair<uint64_t, uint64_t>> spans;
   std::vector<size_t> index;
-  uint64_t issue = 0, drained = 0;  // next accept; when every MATMUL has drained
+  IssueModel issue(core);
   for (size_t i = 0; i < seq.size(); ++i) {
     const isa::Instruction& insn = seq[i];
     if (insn.unit() != isa::Unit::kCompute) continue;
-    const uint64_t start = OverlapsMatmulDrain(insn.opcode()) ? issue : std::max(issue, drained);
-    const uint64_t len = ComputeCycles(insn, core);
-    issue = start + ComputeIssueCycles(insn, core);
-    drained = std::max(drained, start + len);
-    spans.emplace_back(start, len);
+    const uint64_t start = issue.EarliestAccept(insn, 0);
+    issue.Accept(insn, start);
+    spans.emplace_back(start, ComputeCycles(insn, core));
     index.push_back(i);
   }
   const std::vector<uint64_t> a = AttributeComputeSpans(spans);
@@ -52,9 +57,6 @@ std::vector<uint64_t> ComputeTimeline(const std::vector<isa::Instruction>& seq, 
   return out;
 }
 
-bool OverlapsMatmulDrain(isa::Opcode op) {
-  return op == isa::Opcode::kMatmul || op == isa::Opcode::kPreloadWeights;
-}
 
 uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core) {
   using isa::Opcode;

@@ -17,19 +17,17 @@ namespace systole::sim {
 uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core);
 
 // Issue interval O of a COMPUTE-unit instruction: the cycles from its accept
-// until the core may accept the next instruction of the array class (MATMUL,
-// PRELOAD_WEIGHTS). O = T except for MATMUL, whose drain (R + C - 1 + L
-// cycles) overlaps the next MATMUL: O = max(m, R, C) + L (docs/ISA.md).
+// until the core may accept the next instruction (arch/issue.h has the other
+// rules). O = T except for MATMUL, whose drain (R + C - 1 + L cycles) may
+// overlap what follows: O = max(m, R, C) + L; and POSTPROC, which runs on
+// beside what follows once it has read its parameter vectors: O = 3
+// (docs/ISA.md).
 uint64_t ComputeIssueCycles(const isa::Instruction& insn, const CoreConfig& core);
-
-// Whether an instruction may be accepted while MATMULs drain (MATMUL and
-// PRELOAD_WEIGHTS); every other COMPUTE instruction waits for all of them.
-bool OverlapsMatmulDrain(isa::Opcode op);
 
 // The compute core's busy time, instruction by instruction, when nothing
 // waits for a token: entry i is the cycles instruction i adds to the core's
-// timeline (0 for LOAD/STORE). A MATMUL or PRELOAD_WEIGHTS accepted while a
-// MATMUL drains takes the overlapped cycles over from it (they count once).
+// timeline (0 for LOAD/STORE). An instruction accepted while an earlier one
+// is still busy takes the overlapped cycles over from it (they count once).
 // The sum is the compute-only length of the sequence.
 std::vector<uint64_t> ComputeTimeline(const std::vector<isa::Instruction>& seq, const CoreConfig& core);
 

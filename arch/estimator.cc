@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "arch/cycle_model.h"
+#include "arch/issue.h"
 #include "arch/tokens.h"
 #include "arch/validate.h"
 
@@ -25,9 +26,9 @@ StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, con
   std::vector<uint64_t> arrivals[kNumTokenQueues];  // arrival cycle of each pushed token
   size_t popped[kNumTokenQueues] = {0, 0, 0, 0};
   uint64_t free_at[3] = {0, 0, 0};
-  // The compute core accepts a MATMUL or PRELOAD_WEIGHTS while earlier MATMULs
-  // drain (free_at = the issue interval); anything else waits for them too.
-  uint64_t drained_at = 0;
+  // The compute core's accept rules (MATMULs overlap, POSTPROC runs beside
+  // them): arch/issue.h.
+  IssueModel issue(config.core());
   Estimate est;
   uint64_t end_max = 0;
   for (;;) {
@@ -38,7 +39,6 @@ StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, con
         const TokenRoutes r = RoutesOf(it.insn.unit());
         const bool compute = u == static_cast<int>(isa::Unit::kCompute);
         uint64_t start = std::max(it.visible, free_at[u]);
-        if (compute && !OverlapsMatmulDrain(it.insn.opcode())) start = std::max(start, drained_at);
         bool ready = true;
         for (auto [flag, q] : {std::pair{it.insn.deps.pop_prev, r.pop_prev},
                                std::pair{it.insn.deps.pop_next, r.pop_next}}) {
@@ -50,21 +50,22 @@ StatusOr<Estimate> EstimateCycles(const std::vector<isa::InsnWord>& program, con
           start = std::max(start, arrivals[q][popped[q]]);
         }
         if (!ready) break;
+        if (compute) start = issue.EarliestAccept(it.insn, start);
         if (it.insn.deps.pop_prev) ++popped[r.pop_prev];
         if (it.insn.deps.pop_next) ++popped[r.pop_next];
         const uint64_t t =
             compute ? ComputeCycles(it.insn, config.core()) : DmaCycles(DmaBytes(it.insn), config);
         const uint64_t end = start + t - 1;
         if (spans) spans->push_back(InstructionSpan{u, it.visible - 1, start, t});
-        if (compute) {  // the cycles in which anything is in flight (MATMULs overlap)
-          if (end + 1 > drained_at) est.compute_busy += end + 1 - std::max(start, drained_at);
+        if (compute) {  // the cycles in which anything is in flight (instructions overlap)
+          if (end + 1 > issue.all_done()) est.compute_busy += end + 1 - std::max(start, issue.all_done());
+          issue.Accept(it.insn, start);
         } else {
           (u == 0 ? est.load_busy : est.store_busy) += t;
         }
         if (it.insn.deps.push_prev) arrivals[r.push_prev].push_back(end + 1);
         if (it.insn.deps.push_next) arrivals[r.push_next].push_back(end + 1);
-        free_at[u] = compute ? start + ComputeIssueCycles(it.insn, config.core()) : end + 1;
-        if (compute) drained_at = std::max(drained_at, end + 1);
+        if (!compute) free_at[u] = end + 1;
         end_max = std::max(end_max, end + 1);
         queues[u].pop_front();
         progress = true;

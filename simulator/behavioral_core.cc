@@ -4,56 +4,65 @@
 #include <deque>
 
 #include "arch/cycle_model.h"
+#include "arch/issue.h"
 #include "simulator/semantics.h"
 
 namespace systole::sim {
 namespace {
 
-// Semantics are sequential (docs/ISA.md): MATMUL and PRELOAD_WEIGHTS take
-// effect in their accept cycle, every other instruction in its done cycle.
-// That is program order, because anything but a MATMUL or PRELOAD_WEIGHTS is
-// accepted only after every earlier instruction has completed, and only
-// MATMULs are in flight together (their ACC writes are in order, and each
-// keeps the weights it was accepted with: the RTL's weight banks).
+// Semantics are sequential (docs/ISA.md). MATMUL, PRELOAD_WEIGHTS and
+// POSTPROC take effect in their accept cycle, every other instruction in its
+// done cycle. That is program order: an instruction of the last kind is
+// accepted only when nothing is in flight (and nothing is accepted before it
+// is done), and the instructions in flight together touch disjoint
+// accumulator rows and ABUF bytes where one writes what another uses
+// (arch/issue.h), with each MATMUL keeping the weights it was accepted with
+// (the RTL's weight banks).
 class BehavioralCore final : public ComputeCore {
  public:
-  BehavioralCore(const CoreConfig& c, const CoreMemories& m) : config_(c), mem_(m) { Reset(); }
+  BehavioralCore(const CoreConfig& c, const CoreMemories& m) : config_(c), mem_(m), issue_(c) { Reset(); }
   const char* Name() const override { return "behavioral"; }
   void Reset() override {
     state_.Reset(config_);
     now_ = 0;
-    issue_at_ = 0;
-    inflight_.clear();
+    issue_.Reset();
+    for (auto& l : lanes_) l.clear();
   }
-  bool Ready(const isa::Instruction& next) const override {
-    return now_ >= issue_at_ && (inflight_.empty() || OverlapsMatmulDrain(next.opcode()));
-  }
-  bool Step(const isa::Instruction* insn) override {
+  bool Ready(const isa::Instruction& next) const override { return issue_.EarliestAccept(next, now_) == now_; }
+  uint32_t Step(const isa::Instruction* insn) override {
     if (insn != nullptr) {
-      issue_at_ = now_ + ComputeIssueCycles(*insn, config_);
-      if (OverlapsMatmulDrain(insn->opcode())) ExecuteCompute(*insn, config_, mem_, &state_);
-      if (insn->opcode() != isa::Opcode::kPreloadWeights)
-        inflight_.push_back(InFlight{*insn, now_ + ComputeCycles(*insn, config_) - 1});
+      issue_.Accept(*insn, now_);
+      const isa::Opcode op = insn->opcode();
+      if (AtAccept(op)) ExecuteCompute(*insn, config_, mem_, &state_);
+      const DoneLane lane = DoneLaneOf(op);
+      if (lane != DoneLane::kNone)
+        lanes_[lane == DoneLane::kArray ? 0 : 1].push_back(InFlight{*insn, now_ + ComputeCycles(*insn, config_) - 1});
     }
-    bool done = false;
-    if (!inflight_.empty() && inflight_.front().done_at == now_) {
-      const isa::Instruction& head = inflight_.front().insn;
-      if (!OverlapsMatmulDrain(head.opcode())) ExecuteCompute(head, config_, mem_, &state_);
-      inflight_.pop_front();
-      done = true;
+    uint32_t done = 0;
+    for (int l = 0; l < 2; ++l) {
+      if (lanes_[l].empty() || lanes_[l].front().done_at != now_) continue;
+      const isa::Instruction& head = lanes_[l].front().insn;
+      if (!AtAccept(head.opcode())) ExecuteCompute(head, config_, mem_, &state_);
+      lanes_[l].pop_front();
+      done |= l == 0 ? kDoneArray : kDoneOther;
     }
     ++now_;
     return done;
   }
   uint64_t SkippableCycles() const override {
     uint64_t next = UINT64_MAX;
-    if (!inflight_.empty()) next = inflight_.front().done_at;
-    if (issue_at_ > now_) next = std::min(next, issue_at_);
+    for (const auto& l : lanes_)
+      if (!l.empty()) next = std::min(next, l.front().done_at);
+    const uint64_t free = issue_.issue_at();
+    if (free > now_) next = std::min(next, free);
     return next == UINT64_MAX ? 0 : next - now_;
   }
   void Skip(uint64_t cycles) override { now_ += cycles; }
 
  private:
+  static bool AtAccept(isa::Opcode op) {
+    return op == isa::Opcode::kMatmul || op == isa::Opcode::kPreloadWeights || op == isa::Opcode::kPostproc;
+  }
   struct InFlight {
     isa::Instruction insn;
     uint64_t done_at;  // the done cycle
@@ -61,9 +70,9 @@ class BehavioralCore final : public ComputeCore {
   CoreConfig config_;
   CoreMemories mem_;
   CoreState state_;
-  uint64_t now_ = 0;       // cycles stepped since Reset
-  uint64_t issue_at_ = 0;  // the first cycle the next instruction may be accepted
-  std::deque<InFlight> inflight_;
+  IssueModel issue_;
+  uint64_t now_ = 0;  // cycles stepped since Reset
+  std::deque<InFlight> lanes_[2];  // array lane (MATMUL), other lane
 };
 
 }  // namespace

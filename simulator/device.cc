@@ -7,6 +7,7 @@
 #include <systemc>
 
 #include "arch/cycle_model.h"
+#include "arch/issue.h"
 #include "arch/tokens.h"
 #include "arch/validate.h"
 #include "simulator/behavioral_core.h"
@@ -59,7 +60,7 @@ class Engine {
         return End(FailedPrecondition("cycle %" PRIu64 ": token FIFO %d overflow (depth %d)", cycle_, q,
                                       c_.token_depth));
     }
-    const bool any_busy = dma_busy_[kLoad] || dma_busy_[kStore] || !compute_inflight_.empty();
+    const bool any_busy = dma_busy_[kLoad] || dma_busy_[kStore] || ComputeInFlight();
     if (!any_busy && pc_ == program_.size() && queues_[0].empty() && queues_[1].empty() &&
         queues_[2].empty()) {
       counters_.cycles = cycle_ + 1;
@@ -183,27 +184,30 @@ class Engine {
     return progress;
   }
 
-  // The compute core may hold several instructions (MATMULs whose drains
-  // overlap, compute_core.h); they complete in program order, one done pulse
-  // each, except PRELOAD_WEIGHTS, which completes in its accept cycle.
+  // The compute core may hold several instructions (compute_core.h): they
+  // complete on two lanes, each in program order (MATMULs; everything else
+  // but PRELOAD_WEIGHTS, which completes in its accept cycle).
   bool ComputeUnit() {
     const isa::Instruction* offer = nullptr;
     bool progress = false;
+    bool preload = false;
+    InFlight accepted;
     if (const Entry* e = Startable(kCompute); e != nullptr && core_->Ready(e->insn)) {
-      InFlight f{*e, cycle_};
+      accepted = InFlight{*e, cycle_};
       queues_[kCompute].pop_front();
-      PopTokens(f.e.insn, &tokens_);
+      PopTokens(accepted.e.insn, &tokens_);
       progress = true;
-      if (f.e.insn.opcode() == isa::Opcode::kPreloadWeights) {
-        ++counters_.compute.busy;
-        if (core_->Step(&f.e.insn)) CompleteHead();  // a MATMUL's drain ends
-        Complete(f);
-        return true;
+      const DoneLane lane = DoneLaneOf(accepted.e.insn.opcode());
+      if (lane == DoneLane::kNone) {
+        preload = true;
+        offer = &accepted.e.insn;
+      } else {
+        std::deque<InFlight>& q = compute_lanes_[lane == DoneLane::kArray ? 0 : 1];
+        q.push_back(accepted);
+        offer = &q.back().e.insn;
       }
-      compute_inflight_.push_back(f);
-      offer = &compute_inflight_.back().e.insn;
     }
-    if (compute_inflight_.empty()) {
+    if (!preload && compute_lanes_[0].empty() && compute_lanes_[1].empty()) {
       CountWaiting(kCompute, 1);
       // An idle core with nothing offered has no observable behaviour; it is
       // still clocked so that an RTL core sees every cycle of the run.
@@ -211,21 +215,23 @@ class Engine {
       return false;
     }
     ++counters_.compute.busy;
-    if (core_->Step(offer)) {
-      CompleteHead();
-      progress = true;
-    }
-    return progress;
+    const uint32_t done = core_->Step(offer);
+    if (done & kDoneArray) CompleteHead(0);
+    if (done & kDoneOther) CompleteHead(1);
+    if (preload) Complete(accepted);
+    return progress || done != 0;
   }
 
-  void CompleteHead() {
-    if (compute_inflight_.empty()) {
-      End(Internal("cycle %" PRIu64 ": compute core '%s' signalled done with nothing in flight", cycle_,
-                   core_->Name()));
+  bool ComputeInFlight() const { return !compute_lanes_[0].empty() || !compute_lanes_[1].empty(); }
+
+  void CompleteHead(int lane) {
+    if (compute_lanes_[lane].empty()) {
+      End(Internal("cycle %" PRIu64 ": compute core '%s' signalled a done on the %s lane with nothing in flight there",
+                   cycle_, core_->Name(), lane == 0 ? "array" : "other"));
       return;
     }
-    Complete(compute_inflight_.front());
-    compute_inflight_.pop_front();
+    Complete(compute_lanes_[lane].front());
+    compute_lanes_[lane].pop_front();
   }
 
   void Complete(const InFlight& f) {
@@ -255,7 +261,7 @@ class Engine {
         skip = std::min(skip, dma_end_[u] - cycle_);
         any = true;
       }
-    if (!compute_inflight_.empty()) {
+    if (ComputeInFlight()) {
       skip = std::min(skip, core_->SkippableCycles());
       any = true;
     }
@@ -267,7 +273,7 @@ class Engine {
       if (dma_busy_[u]) unit_counters(u).busy += n;
       else CountWaiting(u, n);
     }
-    if (!compute_inflight_.empty()) {
+    if (ComputeInFlight()) {
       counters_.compute.busy += n;
       core_->Skip(n);
     } else {
@@ -293,7 +299,7 @@ class Engine {
   bool dma_busy_[3] = {false, false, false};
   Entry dma_cur_[3];
   uint64_t dma_start_[3] = {0, 0, 0}, dma_end_[3] = {0, 0, 0};
-  std::deque<InFlight> compute_inflight_;
+  std::deque<InFlight> compute_lanes_[2];  // in flight: MATMULs; the others
   PerfCounters counters_;
   std::vector<TraceEvent> trace_;
   bool finished_ = false;

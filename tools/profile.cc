@@ -188,33 +188,21 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
     const int r = owner[pc];
     Layer& row = rows[r];
     Stalls& st = row.stalls;
+    uint64_t gap_begin = cursor;
     if (start[pc] < cursor) {
-      // Accepted while the MATMUL that set the cursor drains (pipelined
-      // issue): the overlapped cycles, counted there as fill/drain, are this
-      // instruction's.
-      if (setter == SIZE_MAX || program[setter].opcode() != isa::Opcode::kMatmul ||
-          !sim::OverlapsMatmulDrain(program[pc].opcode()))
-        return Internal("profile: compute pc %zu starts before its predecessor ends", pc);
+      // Accepted while the instruction that set the cursor is still busy (a
+      // MATMUL's drain, a POSTPROC beside MATMULs): the overlapped cycles,
+      // counted there, are this instruction's.
+      if (setter == SIZE_MAX) return Internal("profile: compute pc %zu starts before cycle %zu", pc, size_t{cursor});
       const uint64_t moved = std::min(end(pc), cursor) - start[pc];
       Layer& prow = rows[owner[setter]];
       prow.busy_cycles -= moved;
-      prow.stalls.pipeline -= moved;
-      const uint64_t c = len[pc];
-      row.busy_cycles += c;
-      if (program[pc].opcode() == isa::Opcode::kMatmul) {
-        const uint64_t m = std::min<uint64_t>(program[pc].as<isa::MatmulArgs>().m, c);
-        row.array_cycles += m;
-        st.pipeline += c - m;
-      } else {
-        st.weight_load += c;
-      }
-      if (end(pc) > cursor) {
-        cursor = end(pc);
-        setter = pc;
-      }
-      continue;
+      uint64_t& bucket = program[setter].opcode() == isa::Opcode::kMatmul ? prow.stalls.pipeline
+                                                                             : prow.stalls.vector_unit;
+      if (bucket < moved) return Internal("profile: compute pc %zu overlaps pc %zu by more than its tail", pc, setter);
+      bucket -= moved;
+      gap_begin = start[pc];
     }
-    uint64_t gap_begin = cursor;
     const uint64_t gap_end = start[pc];
     // The token that arrived last decides what the wait was for.
     size_t waited = SIZE_MAX;
@@ -254,8 +242,10 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
       case isa::Opcode::kSetreg: st.dependencies += c; break;
       default: st.vector_unit += c; break;
     }
-    cursor = end(pc);
-    setter = pc;
+    if (end(pc) > cursor) {
+      cursor = end(pc);
+      setter = pc;
+    }
   }
   if (run_cycles < cursor) return Internal("profile: the run ends before its last compute instruction");
   // The output row: compute's last instructions (the token to the store

@@ -93,7 +93,7 @@ class RtlCore final : public sim::ComputeCore {
   // requests of this cycle are now on its outputs; capture them), rising
   // edge, then service the captured requests: writes land in the memories
   // (end of this cycle), reads are driven for the next cycle.
-  bool Step(const isa::Instruction* insn) override {
+  uint32_t Step(const isa::Instruction* insn) override {  // TODO(pipe14): lanes
     // An idle core with no instruction has no observable behaviour: every
     // datapath register it would clock is dead until the next accept.
     if (insn == nullptr && idle_) {
@@ -175,7 +175,7 @@ class RtlCore final : public sim::ComputeCore {
     if (req.abuf_v_req) CopyIn(m.abuf_v_rdata_i, rd_.abuf_v.data(), size_t(kRows) * kCols);
     if (req.accv_re) CopyIn(m.accv_rdata_i, rd_.accv.data(), sizeof(int32_t) * kRows * kCols);
     idle_ = m.insn_ready_o;
-    return done;
+    return done ? sim::kDoneOther : 0;
   }
 
  private:

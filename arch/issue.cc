@@ -1,0 +1,60 @@
+#include "arch/issue.h"
+
+#include <algorithm>
+
+#include "arch/cycle_model.h"
+#include "arch/validate.h"
+
+namespace systole::sim {
+
+DoneLane DoneLaneOf(isa::Opcode op) {
+  if (op == isa::Opcode::kPreloadWeights) return DoneLane::kNone;
+  return op == isa::Opcode::kMatmul ? DoneLane::kArray : DoneLane::kOther;
+}
+
+uint64_t IssueModel::EarliestAccept(const isa::Instruction& insn, uint64_t t) const {
+  uint64_t s = std::max(t, issue_at_);
+  switch (insn.opcode()) {
+    case isa::Opcode::kPreloadWeights:
+      break;
+    case isa::Opcode::kMatmul: {
+      const auto& a = insn.as<isa::MatmulArgs>();
+      const Range acc{a.acc_addr, uint64_t{a.acc_addr} + a.m};
+      const Range reads{a.a_addr, PatternEnd(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.k)};
+      if (post_ && post_done_ >= s && (acc.Overlaps(post_acc_) || reads.Overlaps(post_abuf_))) s = post_done_ + 1;
+      break;
+    }
+    case isa::Opcode::kPostproc: {
+      const auto& a = insn.as<isa::PostprocArgs>();
+      const Range acc{a.acc_addr, uint64_t{a.acc_addr} + a.m};
+      if (post_) s = std::max(s, post_done_ + 1);
+      for (const Matmul& m : matmuls_)
+        if (m.acc.Overlaps(acc)) s = std::max(s, m.done + 1);
+      break;
+    }
+    default:
+      s = std::max(s, all_done_);
+      break;
+  }
+  return s;
+}
+
+void IssueModel::Accept(const isa::Instruction& insn, uint64_t t) {
+  const uint64_t done = t + ComputeCycles(insn, core_) - 1;
+  issue_at_ = t + ComputeIssueCycles(insn, core_);
+  all_done_ = std::max(all_done_, done + 1);
+  while (!matmuls_.empty() && matmuls_.front().done < t) matmuls_.pop_front();
+  if (post_ && post_done_ < t) post_ = false;
+  if (insn.opcode() == isa::Opcode::kMatmul) {
+    const auto& a = insn.as<isa::MatmulArgs>();
+    matmuls_.push_back(Matmul{done, Range{a.acc_addr, uint64_t{a.acc_addr} + a.m}});
+  } else if (insn.opcode() == isa::Opcode::kPostproc) {
+    const auto& a = insn.as<isa::PostprocArgs>();
+    post_ = true;
+    post_done_ = done;
+    post_acc_ = Range{a.acc_addr, uint64_t{a.acc_addr} + a.m};
+    post_abuf_ = Range{a.dst_addr, uint64_t{a.dst_addr} + uint64_t{a.m - 1} * a.dst_stride + a.n};
+  }
+}
+
+}  // namespace systole::sim

@@ -1,0 +1,65 @@
+// The compute core's issue rules (docs/accelerator.md, "Compute-core
+// contract"), clock-free: given the instructions accepted so far, the first
+// cycle at which the next one may be accepted. The one copy used by the
+// behavioural core, the estimator and the compile report (the RTL sequencer
+// implements the same rules in systole_seq.sv).
+//
+// Three kinds of COMPUTE instruction:
+//   * MATMUL and PRELOAD_WEIGHTS (array): accepted while MATMULs drain;
+//   * POSTPROC (post-processing lane): accepted while MATMULs run, unless one
+//     of them writes an accumulator row it reads; at most one in flight;
+//   * everything else (serial): accepted only when nothing is in flight.
+// and, for every instruction, the issue interval O of the one before it
+// (ComputeIssueCycles). A MATMUL accepted while a POSTPROC runs must neither
+// write accumulator rows the POSTPROC reads nor read ABUF bytes it writes.
+#ifndef SYSTOLE_ARCH_ISSUE_H_
+#define SYSTOLE_ARCH_ISSUE_H_
+
+#include <cstdint>
+#include <deque>
+
+#include "arch/compute_core.h"
+#include "schema/isa/isa_generated.h"
+
+namespace systole::sim {
+
+// Which done signal an instruction completes on: MATMULs on the array lane,
+// every other instruction but PRELOAD_WEIGHTS (no done) on the other lane.
+// Each lane completes in program order; both may complete in one cycle.
+enum class DoneLane { kNone, kArray, kOther };
+DoneLane DoneLaneOf(isa::Opcode op);
+
+class IssueModel {
+ public:
+  explicit IssueModel(const CoreConfig& core) : core_(core) {}
+  void Reset() { *this = IssueModel(core_); }
+  // The first cycle >= t at which insn may be accepted.
+  uint64_t EarliestAccept(const isa::Instruction& insn, uint64_t t) const;
+  // Records insn as accepted in cycle t (t >= EarliestAccept(insn, t)).
+  void Accept(const isa::Instruction& insn, uint64_t t);
+  // One past the last done cycle of everything accepted so far.
+  uint64_t all_done() const { return all_done_; }
+  // The first cycle the issue interval of the last accept allows.
+  uint64_t issue_at() const { return issue_at_; }
+
+ private:
+  struct Range {
+    uint64_t begin = 0, end = 0;  // [begin, end)
+    bool Overlaps(const Range& o) const { return begin < o.end && o.begin < end; }
+  };
+  struct Matmul {
+    uint64_t done;  // done cycle
+    Range acc;      // accumulator rows written
+  };
+  CoreConfig core_;
+  uint64_t issue_at_ = 0;  // previous accept + its issue interval
+  uint64_t all_done_ = 0;
+  std::deque<Matmul> matmuls_;  // accepted, possibly still in flight
+  bool post_ = false;           // a POSTPROC was accepted (post_done_ says until when)
+  uint64_t post_done_ = 0;
+  Range post_acc_, post_abuf_;  // its accumulator rows, its ABUF writes
+};
+
+}  // namespace systole::sim
+
+#endif  // SYSTOLE_ARCH_ISSUE_H_
