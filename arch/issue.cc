@@ -53,7 +53,7 @@ void IssueModel::Accept(const isa::Instruction& insn, uint64_t t) {
     post_ = true;
     post_done_ = done;
     post_acc_ = Range{a.acc_addr, uint64_t{a.acc_addr} + a.m};
-    post_abuf_ = Range{a.dst_addr, uint64_t{a.dst_addr} + uint64_t{a.m - 1} * a.dst_stride + a.n};
+    post_abuf_ = Range{a.dst_addr, PostprocEnd(a)};
   }
 }
 

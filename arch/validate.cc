@@ -162,8 +162,7 @@ class Checker {
           return Fail("act_min", StrFormat("%d > act_max %d", a.act_min, a.act_max));
         if (a.fp32 && a.single_round)
           return Fail("single_round", "must be 0 when fp32 = 1 (the binary32 scale has no fixed-point rounding)");
-        RETURN_IF_ERROR(Inside("output", a.dst_addr, uint64_t{a.dst_addr} + uint64_t{a.m - 1} * a.dst_stride + a.n,
-                               c_.abuf_bytes, "ABUF"));
+        RETURN_IF_ERROR(Inside("output", a.dst_addr, PostprocEnd(a), c_.abuf_bytes, "ABUF"));
         return Inside("params", a.param_addr, uint64_t{a.param_addr} + 12ull * a.n, c_.pbuf_bytes, "PBUF");
       }
       case Opcode::kVmacc: return CheckVmacc(insn_.as<isa::VmaccArgs>());
@@ -270,6 +269,16 @@ Status DeviceConfig::Validate() const {
   if (queue_depth < 1 || token_depth < 1)
     return InvalidArgument("device config: queue and token depths must be >= 1");
   return Status::Ok();
+}
+
+uint64_t PostprocDst(const isa::PostprocArgs& a, uint64_t i) {
+  if (a.dst_row_len == 0) return a.dst_addr + i * a.dst_stride;
+  return a.dst_addr + (i / a.dst_row_len) * a.dst_row_pitch + (i % a.dst_row_len) * a.dst_stride;
+}
+
+uint64_t PostprocEnd(const isa::PostprocArgs& a) {
+  if (a.dst_row_len == 0) return uint64_t{a.dst_addr} + uint64_t{a.m - 1} * a.dst_stride + a.n;
+  return PatternEnd(a.dst_addr, a.m, a.dst_row_len, a.dst_stride, a.dst_row_pitch, a.n);
 }
 
 uint64_t PatternEnd(uint64_t base, uint64_t count, uint64_t inner, uint64_t stride, uint64_t outer,

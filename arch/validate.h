@@ -34,6 +34,11 @@ Status ValidateInstruction(const isa::Instruction& insn, const DeviceConfig& con
 uint64_t PatternEnd(uint64_t base, uint64_t count, uint64_t inner, uint64_t stride, uint64_t outer,
                     uint64_t width);
 
+// POSTPROC's output: the ABUF address of accumulator row i's first channel,
+// and one past the last byte it writes (docs/ISA.md: dst_row_len, dst_row_pitch).
+uint64_t PostprocDst(const isa::PostprocArgs& a, uint64_t i);
+uint64_t PostprocEnd(const isa::PostprocArgs& a);
+
 // The ABUF bytes an instruction reads, as [begin, end) spans (a 2-D pattern
 // as one span from its first to its last byte); none for instructions that
 // read no ABUF. For a validated instruction (the compiler uses it to place

@@ -98,7 +98,7 @@ void PartitionCompiler::EmitFill(const Root& r, OpCode* oc) {
 }
 
 void PartitionCompiler::EmitPostproc(const View& out, int oy0, int rows, int ow, int n0, int n, uint32_t param_rel,
-                                     int32_t zp, int32_t lo, int32_t hi, Requant requant, OpCode* oc) {
+                                     int32_t zp, int32_t lo, int32_t hi, Requant requant, OpCode* oc, int acc0) {
   auto one = [&](int acc_row, int64_t dst, int m) {
     isa::PostprocArgs p;
     p.m = static_cast<uint32_t>(m);
@@ -115,10 +115,16 @@ void PartitionCompiler::EmitPostproc(const View& out, int oy0, int rows, int ow,
     p.fp32 = requant == Requant::kFp32;
     oc->compute.push_back(Instruction{{}, p});
   };
-  if (out.row_pitch == int64_t{ow} * out.pix_pitch) {
-    one(0, Addr(out, oy0, 0) + n0, rows * ow);
+  if (out.row_pitch == int64_t{ow} * out.pix_pitch || rows == 1) {
+    one(acc0, Addr(out, oy0, 0) + n0, rows * ow);
+  } else if (ow < (1 << 13) && out.row_pitch < (1 << 24)) {
+    // Rows with padding columns between them: one POSTPROC, a 2-D output.
+    one(acc0, Addr(out, oy0, 0) + n0, rows * ow);
+    isa::PostprocArgs& p = oc->compute.back().as<isa::PostprocArgs>();
+    p.dst_row_len = static_cast<uint32_t>(ow);
+    p.dst_row_pitch = static_cast<uint32_t>(out.row_pitch);
   } else {
-    for (int r = 0; r < rows; ++r) one(r * ow, Addr(out, oy0 + r, 0) + n0, ow);
+    for (int r = 0; r < rows; ++r) one(acc0 + r * ow, Addr(out, oy0 + r, 0) + n0, ow);
   }
 }
 
@@ -209,9 +215,20 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
     isa::LoadWeightsArgs w;
     isa::MatmulArgs mm;
     int post_oy0 = -1, post_rows = 0, post_n0 = 0, post_n = 0, post_t = 0;  // POSTPROC after it
+    int post_acc = 0;  // its accumulator region
+    int oy0 = 0;       // its row block
   };
   std::vector<Step> steps;
-  for (const auto& [oy0, rows] : RowBlocks(0, g.oh, g.ow)) {
+  // Accumulator regions: (row block, Cout tile) group j accumulates in region
+  // j % regions, so that its POSTPROC, emitted after the next group's first
+  // MATMUL, runs beside that group's MATMULs (arch/issue.h: a POSTPROC and
+  // MATMULs on other accumulator rows overlap). Three regions when a row
+  // block of a third of the accumulators holds at least one output row.
+  const int regions = static_cast<int64_t>(g.ow) * 3 <= hw_.acc_rows ? 3
+                      : static_cast<int64_t>(g.ow) * 2 <= hw_.acc_rows ? 2 : 1;
+  const int64_t region_rows = hw_.acc_rows / regions;
+  int group = 0;
+  for (const auto& [oy0, rows] : RowBlocks(0, g.oh, g.ow, region_rows)) {
     const int m = rows * g.ow;
     for (int t = 0, n0 = 0; n0 < g.cout; n0 += C_, ++t) {
       const int n = std::min(C_, g.cout - n0);
@@ -225,11 +242,12 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
         st.w.w_stride = static_cast<uint32_t>(g.cout);
         st.w.u8 = g.u8;
         st.w.w_zp = static_cast<uint32_t>(g.w_zp);
+        st.oy0 = oy0;
         isa::MatmulArgs& mm = st.mm;
         mm.m = static_cast<uint32_t>(m);
         mm.k = static_cast<uint32_t>(s.k);
         mm.accumulate = !first;
-        mm.acc_addr = 0;
+        mm.acc_addr = static_cast<uint32_t>((group % regions) * region_rows);  // NOLINT
         const int64_t a = g.origin + oy0 * g.outer_stride + s.offset;
         if (a < 0 || a > UINT32_MAX) return Internal("%s: negative ABUF address", OpLabel(step).c_str());
         mm.a_addr = static_cast<uint32_t>(a);
@@ -241,6 +259,8 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
       }
       Step& last = steps.back();
       last.post_oy0 = oy0, last.post_rows = rows, last.post_n0 = n0, last.post_n = n, last.post_t = t;
+      last.post_acc = static_cast<int>((group % regions) * region_rows);
+      ++group;
     }
   }
   // Shadow weights (docs/accelerator.md): only the first tile is a
@@ -255,6 +275,11 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
     return a.k == b.k && a.n == b.n && a.pbuf_addr == b.pbuf_addr && a.w_stride == b.w_stride && a.u8 == b.u8 &&
            a.w_zp == b.w_zp;
   };
+  auto emit_post = [&](const Step& st) {
+    EmitPostproc(g.out, st.post_oy0, st.post_rows, g.ow, st.post_n0, st.post_n, tile_at[st.post_t], g.out_zp,
+                 g.act_min, g.act_max, g.requant, oc, st.post_acc);
+  };
+  long pending = -1;  // the step whose group's POSTPROC waits for the next group's first MATMUL
   for (size_t i = 0; i < steps.size(); ++i) {
     Step& st = steps[i];
     if (i == 0) oc->compute.push_back(Instruction{{}, st.w});
@@ -265,9 +290,16 @@ Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc
           Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride, nw.u8, nw.w_zp}});
     }
     oc->compute.push_back(Instruction{{}, st.mm});
-    if (st.post_oy0 >= 0)
-      EmitPostproc(g.out, st.post_oy0, st.post_rows, g.ow, st.post_n0, st.post_n, tile_at[st.post_t], g.out_zp,
-                   g.act_min, g.act_max, g.requant, oc);
+    // A group's POSTPROC follows the next group's first MATMUL (with one
+    // region: at once, before the next group overwrites the accumulators).
+    if (pending >= 0 && (i == 0 || steps[i - 1].post_oy0 >= 0)) {
+      emit_post(steps[pending]);
+      pending = -1;
+    }
+    if (st.post_oy0 >= 0) {
+      if (regions == 1 || i + 1 == steps.size() || CascadeCutAt(steps[i + 1].oy0)) emit_post(st);
+      else pending = static_cast<long>(i);
+    }
   }
   return Status::Ok();
 }

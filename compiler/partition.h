@@ -229,8 +229,10 @@ class PartitionCompiler {
   // Output rows of `ow` pixels per accumulator block.
   // With input bands, an op reading a partition input works in at least
   // kInputBands blocks, so its first block needs only the first band.
-  int RowsPerBlock(int oh, int ow) const {
-    int rows = std::max(1, std::min<int>(oh, std::min<int64_t>(hw_.acc_rows, 65535) / ow));
+  // acc_rows: the accumulator rows a block may use (0: all of them).
+  int RowsPerBlock(int oh, int ow, int64_t acc_rows = 0) const {
+    const int64_t acc = acc_rows > 0 ? acc_rows : hw_.acc_rows;
+    int rows = std::max(1, std::min<int>(oh, std::min<int64_t>(acc, 65535) / ow));
     if (input_bands_ && lowering_step_ >= 0) {
       // The op's activation input: its first input that is not a constant
       // (input 0, except TRANSPOSE_CONV's data at input 2).
@@ -248,15 +250,16 @@ class PartitionCompiler {
   // `ow` accumulator pixels works in: RowsPerBlock's uniform blocks, or
   // with the input cascade, blocks cut at the rows each input band makes
   // computable (cascade_cuts_), at most the accumulator's rows each.
-  std::vector<std::pair<int, int>> RowBlocks(int y0, int y1, int ow) const {
+  std::vector<std::pair<int, int>> RowBlocks(int y0, int y1, int ow, int64_t acc_rows = 0) const {
     std::vector<std::pair<int, int>> blocks;
     const auto cuts = cascade_cuts_.find(lowering_step_);
     if (band_.active || !plan_.cascade || cuts == cascade_cuts_.end()) {
-      const int rows = RowsPerBlock(y1 - y0, ow);
+      const int rows = RowsPerBlock(y1 - y0, ow, acc_rows);
       for (int y = y0; y < y1; y += rows) blocks.push_back({y, std::min(rows, y1 - y)});
       return blocks;
     }
-    const int most = std::max(1, std::min<int>(y1 - y0, std::min<int64_t>(hw_.acc_rows, 65535) / ow));
+    const int64_t acc = acc_rows > 0 ? acc_rows : hw_.acc_rows;
+    const int most = std::max(1, std::min<int>(y1 - y0, std::min<int64_t>(acc, 65535) / ow));
     std::vector<int> ends;
     for (int c : cuts->second)
       if (c > y0 && c < y1) ends.push_back(c);
@@ -271,6 +274,14 @@ class PartitionCompiler {
       y = e;
     }
     return blocks;
+  }
+  // Whether the op being lowered has a cascade cut at output row y (its
+  // compute splits into pieces there, which must carry no accumulator state
+  // across: a GEMM emits every POSTPROC before the cut).
+  bool CascadeCutAt(int y) const {
+    if (band_.active || !plan_.cascade) return false;
+    const auto cuts = cascade_cuts_.find(lowering_step_);
+    return cuts != cascade_cuts_.end() && std::find(cuts->second.begin(), cuts->second.end(), y) != cuts->second.end();
   }
   // With the input cascade: per step, the output rows computable from input
   // bands 0..k for each band but the last (compiler.cc).
@@ -378,8 +389,9 @@ class PartitionCompiler {
   };
   Status EmitGemm(int step, const Gemm& g, OpCode* oc);
   Gemm PackGemm(const Gemm& g) const;  // merges adjacent slices, packs pixels (emit.cc)
+  // acc0: the first accumulator row of the block (its region).
   void EmitPostproc(const View& out, int oy0, int rows, int ow, int n0, int n, uint32_t param_rel, int32_t zp,
-                    int32_t lo, int32_t hi, Requant requant, OpCode* oc);
+                    int32_t lo, int32_t hi, Requant requant, OpCode* oc, int acc0 = 0);
   // The requantization of an int8 CONV_2D / FULLY_CONNECTED GEMM in this
   // flavor's TFLite (ruy's portable or x86 kernels).
   Requant Int8GemmRequant() const {

@@ -107,7 +107,7 @@ Accesses AccessesOf(const Instruction& insn) {
       break;
     case isa::Opcode::kPostproc: {
       const auto& a = insn.as<isa::PostprocArgs>();
-      x.writes.push_back(span(a.dst_addr, uint64_t{a.m - 1} * a.dst_stride + a.n));
+      x.writes.push_back({a.dst_addr, sim::PostprocEnd(a)});
       break;
     }
     case isa::Opcode::kVadd:
@@ -161,13 +161,32 @@ std::vector<size_t> UnitEnds(const std::vector<Instruction>& compute) {
     }
   }
   std::vector<size_t> ends;
-  bool acc_dirty = false;  // accumulator rows written and not yet read out
+  // Accumulator rows written and not yet read out by a POSTPROC (a GEMM's
+  // POSTPROC may follow the next group's first MATMUL, in another region).
+  std::vector<char> dirty;
+  uint64_t dirty_rows = 0;
+  auto mark = [&](uint64_t begin, uint64_t count, bool d) {
+    if (dirty.size() < begin + count) dirty.resize(begin + count, 0);
+    for (uint64_t r = begin; r < begin + count; ++r)
+      if (dirty[r] != d) {
+        dirty[r] = d;
+        d ? ++dirty_rows : --dirty_rows;
+      }
+  };
   for (size_t i = 0; i < n; ++i) {
-    const isa::Opcode op = compute[i].opcode();
-    if (op == isa::Opcode::kMatmul || op == isa::Opcode::kVmacc || op == isa::Opcode::kVmaccWide) acc_dirty = true;
-    if (op == isa::Opcode::kPostproc) acc_dirty = false;
+    const Instruction& insn = compute[i];
+    const isa::Opcode op = insn.opcode();
+    switch (op) {
+      case isa::Opcode::kMatmul: mark(insn.as<isa::MatmulArgs>().acc_addr, insn.as<isa::MatmulArgs>().m, true); break;
+      case isa::Opcode::kVmacc: mark(insn.as<isa::VmaccArgs>().acc_addr, insn.as<isa::VmaccArgs>().m, true); break;
+      case isa::Opcode::kVmaccWide:
+        mark(insn.as<isa::VmaccWideArgs>().acc_addr, insn.as<isa::VmaccWideArgs>().m, true);
+        break;
+      case isa::Opcode::kPostproc: mark(insn.as<isa::PostprocArgs>().acc_addr, insn.as<isa::PostprocArgs>().m, false); break;
+      default: break;
+    }
     const bool weights_next = op == isa::Opcode::kLoadWeights || op == isa::Opcode::kPreloadWeights;
-    if (i + 1 == n || (!acc_dirty && !weights_next && !next_reads_acc[i + 1])) ends.push_back(i + 1);
+    if (i + 1 == n || (dirty_rows == 0 && !weights_next && !next_reads_acc[i + 1])) ends.push_back(i + 1);
   }
   return ends;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "arch/validate.h"
 #include "common/fixed_point.h"
 #include "common/inv_sqrt.h"
 #include "common/float32.h"
@@ -119,7 +120,7 @@ class Exec {
                                             : RequantMode::kDoubleRound;
     for (uint32_t i = 0; i < a.m; ++i)
       RequantRow(mode, acc_row(a.acc_addr + i), b, mu, sh, a.n, a.out_zp, a.act_min, a.act_max,
-                 m_.abuf + a.dst_addr + uint64_t{i} * a.dst_stride);
+                 m_.abuf + PostprocDst(a, i));
   }
 
   // out[i][c] = requant(acc[i][c] + bias[c], c) as a byte.
@@ -127,7 +128,7 @@ class Exec {
   void PostprocRows(const isa::PostprocArgs& a, const int32_t* bias, Requant requant) {
     for (uint32_t i = 0; i < a.m; ++i) {
       const int32_t* acc = acc_row(a.acc_addr + i);
-      uint8_t* out = m_.abuf + a.dst_addr + uint64_t{i} * a.dst_stride;
+      uint8_t* out = m_.abuf + PostprocDst(a, i);
       for (uint32_t c = 0; c < a.n; ++c) out[c] = static_cast<uint8_t>(requant(WrapAdd(acc[c], bias[c]), c));
     }
   }
