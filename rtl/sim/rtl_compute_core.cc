@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "arch/core_ports.h"
+#include "arch/cycle_model.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -84,10 +85,17 @@ class RtlCore final : public sim::ComputeCore {
     m.eval();
     m.rst_ni = 1;
     m.eval();
-    idle_ = m.insn_ready_o;
+    idle_ = m.drained_o;
   }
 
-  bool Ready(const isa::Instruction& next) const override { return model_->insn_ready_o; }  // TODO(pipe14)
+  // The contract's accept rule from the core's outputs after the last edge:
+  // the front end is free, and `next` may overlap the MATMUL drain or
+  // nothing is in flight (the RTL's own insn_ready_o is the same function of
+  // insn_i, which is not driven yet here).
+  bool Ready(const isa::Instruction& next) const override {
+    return model_->issue_ready_o &&
+           (sim::OverlapsMatmulDrain(next.opcode()) || model_->drained_o);
+  }
 
   // One clock cycle: drive the handshake, evaluate the low phase (the core's
   // requests of this cycle are now on its outputs; capture them), rising
@@ -174,7 +182,7 @@ class RtlCore final : public sim::ComputeCore {
     if (req.acc_re) CopyIn(m.acc_rdata_i, rd_.acc.data(), sizeof(int32_t) * kCols);
     if (req.abuf_v_req) CopyIn(m.abuf_v_rdata_i, rd_.abuf_v.data(), size_t(kRows) * kCols);
     if (req.accv_re) CopyIn(m.accv_rdata_i, rd_.accv.data(), sizeof(int32_t) * kRows * kCols);
-    idle_ = m.insn_ready_o;
+    idle_ = m.drained_o;
     return done;
   }
 
