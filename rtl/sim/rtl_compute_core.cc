@@ -81,6 +81,10 @@ class RtlCore final : public sim::ComputeCore {
     Model& m = *model_;
     m.clk_i = 0;
     m.insn_valid_i = 0;
+    // A falling edge of rst_ni even on the first call (a fresh model's
+    // rst_ni is already 0, and the asynchronous reset needs the edge).
+    m.rst_ni = 1;
+    m.eval();
     m.rst_ni = 0;
     m.eval();
     m.rst_ni = 1;
