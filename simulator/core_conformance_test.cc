@@ -119,6 +119,20 @@ TEST_P(CoreConformanceTest, RandomProgramsBitExactAndCycleIdentical) {
     ++ran;
     ASSERT_NO_FATAL_FAILURE(ExpectSameAsReference(**ref, **dut, oc));
   }
+  // Convolutions at a larger scale: runs of back-to-back MATMULs (a
+  // PRELOAD_WEIGHTS between each, take_shadow, accumulating into the same
+  // ACC rows) with m = OH * OW both below and above R + C, where the issue
+  // interval is max(m, R, C) + L and up to three MATMULs drain at once.
+  Xorshift32 conv_rng(testing::TestSeed("CoreConformanceTest.Conv", 35 + std::get<1>(GetParam())));
+  const int n = std::get<1>(GetParam());
+  for (int i = 0; i < 6; ++i) {
+    OpCase oc = testing::MakeCase(OpKind::kConv, config(), conv_rng, i % 2 == 0 ? 1 : (n <= 16 ? 3 : 6));
+    SCOPED_TRACE(::testing::Message() << core().name << " conv " << i << ": " << oc.name);
+    if (!Supported((*dut)->core(), oc.insns)) continue;
+    ++ran;
+    std::printf("%s: conv %s\n", core().name.c_str(), oc.name.c_str());
+    ASSERT_NO_FATAL_FAILURE(ExpectSameAsReference(**ref, **dut, oc));
+  }
   std::printf("%s: %d programs bit-exact and cycle-identical, %d skipped (unimplemented opcodes)\n",
               core().name.c_str(), ran, skipped);
   EXPECT_GT(ran, 0);
