@@ -98,6 +98,7 @@ module systole_array #(
   // RingN > Rows + Cols - 2 (the longest delay), so no slot is reused while
   // it is still read.
   localparam int unsigned RingW = $clog2(Rows + Cols - 1);
+  localparam int unsigned ColIdxW = $clog2(Cols);
   localparam int unsigned RingN = 1 << RingW;
   logic [RingW-1:0]   ring_ptr;
   logic [Latency-1:0] valid_q;
@@ -188,32 +189,55 @@ module systole_array #(
     logic [15:0] hist [Rows][RingN];  // inputs, sign-extended to 16 bits
     logic [31:0] acc  [RingN][Cols];
     logic [15:0] p;  // ring index arithmetic in 16 bits, truncated to RingW bits
-    int unsigned n1, n2;  // the row's column ranges: [0, n1) cur, [n1, n2) prev, [n2, Cols) pp
+    // The row's column ranges: [0, n1) cur, [n1, n2) prev, [n2, Cols) pp, and
+    // the three bank indices. 64-bit on purpose: the Verilated model keeps
+    // block variables as members, and a 64-bit member cannot alias the 32-bit
+    // partial sums the loops store, so the C++ compiler keeps these in
+    // registers instead of reloading them for every cell (an 8-bit bank
+    // index may alias anything; docs/rtl.md, "Weight banks").
+    longint unsigned n1, n2, bc, bp, bpp;
     if (en_i) begin
-      p = 16'(ring_ptr);
+      p   = 16'(ring_ptr);
+      bc  = 64'(cur_q);
+      bp  = 64'(prev_q);
+      bpp = 64'(pp_q);
+      a_bank_idx: assert ((bc | bp | bpp) < 64'd4);
       for (int unsigned r = 0; r < Rows; r++) hist[r][RingW'(p)] = act_valid_i ? 16'($signed(act_i[r])) : 16'd0;
-      n1 = a1 < Cols ? a1 : Cols;
-      n2 = a2 < Cols ? a2 : Cols;
-      for (int unsigned c = 0; c < n1; c++)
-        acc[RingW'(p)][c] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[cur_q][0][c]));
-      for (int unsigned c = n1; c < n2; c++)
-        acc[RingW'(p)][c] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[prev_q][0][c]));
-      for (int unsigned c = n2; c < Cols; c++)
-        acc[RingW'(p)][c] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[pp_q][0][c]));
-      for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
-        n1 = a1 <= 32'(r) ? 0 : (a1 - 32'(r) < Cols ? a1 - 32'(r) : Cols);
-        n2 = a2 <= 32'(r) ? 0 : (a2 - 32'(r) < Cols ? a2 - 32'(r) : Cols);
-        for (int unsigned c = 0; c < n1; c++) begin
-          acc[RingW'(p - r)][c] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
-                                   * 32'($signed(w_q[cur_q][RowIdxW'(r)][c]));
+      if (a1 == 32'(Latency)) begin
+        // Every cell works on a vector of time >= t_new (no take in the last
+        // R + C - 1 cycles): one bank, constant bounds.
+        for (int unsigned c = 0; c < Cols; c++)
+          acc[RingW'(p)][c] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bc)][0][c]));
+        for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
+          for (int unsigned c = 0; c < Cols; c++) begin
+            acc[RingW'(p - r)][c] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
+                                     * 32'($signed(w_q[2'(bc)][RowIdxW'(r)][c]));
+          end
         end
-        for (int unsigned c = n1; c < n2; c++) begin
-          acc[RingW'(p - r)][c] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
-                                   * 32'($signed(w_q[prev_q][RowIdxW'(r)][c]));
-        end
-        for (int unsigned c = n2; c < Cols; c++) begin
-          acc[RingW'(p - r)][c] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
-                                   * 32'($signed(w_q[pp_q][RowIdxW'(r)][c]));
+      end else begin
+        n1 = {32'd0, a1 < 32'(Cols) ? a1 : 32'(Cols)};
+        n2 = {32'd0, a2 < 32'(Cols) ? a2 : 32'(Cols)};
+        for (longint unsigned c = 0; c < n1; c++)
+          acc[RingW'(p)][ColIdxW'(c)] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bc)][0][ColIdxW'(c)]));
+        for (longint unsigned c = n1; c < n2; c++)
+          acc[RingW'(p)][ColIdxW'(c)] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bp)][0][ColIdxW'(c)]));
+        for (longint unsigned c = n2; c < 64'(Cols); c++)
+          acc[RingW'(p)][ColIdxW'(c)] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bpp)][0][ColIdxW'(c)]));
+        for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
+          n1 = {32'd0, a1 <= 32'(r) ? 32'd0 : (a1 - 32'(r) < 32'(Cols) ? a1 - 32'(r) : 32'(Cols))};
+          n2 = {32'd0, a2 <= 32'(r) ? 32'd0 : (a2 - 32'(r) < 32'(Cols) ? a2 - 32'(r) : 32'(Cols))};
+          for (longint unsigned c = 0; c < n1; c++) begin
+            acc[RingW'(p - r)][ColIdxW'(c)] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
+                                     * 32'($signed(w_q[2'(bc)][RowIdxW'(r)][ColIdxW'(c)]));
+          end
+          for (longint unsigned c = n1; c < n2; c++) begin
+            acc[RingW'(p - r)][ColIdxW'(c)] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
+                                     * 32'($signed(w_q[2'(bp)][RowIdxW'(r)][ColIdxW'(c)]));
+          end
+          for (longint unsigned c = n2; c < 64'(Cols); c++) begin
+            acc[RingW'(p - r)][ColIdxW'(c)] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
+                                     * 32'($signed(w_q[2'(bpp)][RowIdxW'(r)][ColIdxW'(c)]));
+          end
         end
       end
       // After this edge, column c shows the wave that left row Rows-1
