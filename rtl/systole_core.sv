@@ -33,7 +33,9 @@
 //   * systole_softmax  SOFTMAX: row sequencer, exponent table, binary32
 //                      datapath, divider (systole_fp32_div)
 //   * systole_vwide    VMACC_WIDE: R x C lanes on port V and the wide ACC ports
-//   * systole_wb       write-back: ABUF and ACC write ports
+//   * systole_wb       write-back: ABUF and ACC write ports, and the MATMUL
+//                      tracker (the ACC reads/writes and done of MATMULs
+//                      still draining after the front end moved on)
 // The units share systole_core_pkg (the datapath class, in_win()).
 module systole_core
   import systole_isa_pkg::*;
