@@ -7,7 +7,9 @@
 // cycle, whose requests come straight from insn_i); the data returns
 // MemReadLatency = 1 cycle later to the unit that asked. The schedule of every
 // instruction (which cycle reads what) is the compute-core contract:
-//   MATMUL       A: pixel i in cycle i (2-D pattern); ACC: row i in i + R + C - 1
+//   MATMUL       A: pixel i in cycle i (2-D pattern); its accumulate reads of
+//                ACC (row i in i + R + C - 1) come from the write-back's
+//                MATMUL tracker, as they outlast the front window
 //   POSTPROC     PBUF: bias, mult, shift vectors in cycles 0..2; ACC: row i in 3 + i
 //   VMACC        PBUF: tap weights in 0; A: pixel i in 1 + i; ACC: row i in 1 + i
 //   VMACC_WIDE   PBUF: tap weights in 0 (port V and the wide ACC ports: systole_vwide)
@@ -66,7 +68,11 @@ module systole_agen
   output logic        pool_first_o,
   output logic        pool_last_o
 );
-  localparam int unsigned ArrayLat = Rows + Cols - 1;
+  // Rows: the array depth (the MATMUL front window's reads no longer depend
+  // on it; the tracker in systole_wb times the accumulate reads).
+  if (Rows < 2) begin : gen_bad_rows
+    $error("systole_agen: Rows=%0d < 2", Rows);
+  end
   localparam int unsigned LutChunk = 4 * Cols;                              // table bytes per read
   localparam int unsigned LutReads = (LutBytes + LutChunk - 1) / LutChunk;  // P
   localparam int unsigned LutLast  = LutBytes - (LutReads - 1) * LutChunk;  // bytes of read P-1
@@ -281,10 +287,9 @@ module systole_agen
   // ---- ACC read port ---------------------------------------------------------------
   logic [31:0] acc_rd_q, acc_rd_d, acc_rd;
   logic        acc_re;
-  assign acc_rd = busy_i ? acc_rd_q : f_mm.acc_addr;  // same field in MATMUL/POSTPROC/VMACC
+  assign acc_rd = busy_i ? acc_rd_q : f_pp.acc_addr;  // same field in POSTPROC/VMACC
   always_comb begin
     unique case (1'b1)
-      cls_i.mm: acc_re = f_mm.accumulate[0] && in_win(cnt_i, 32'(ArrayLat), 32'(f_mm.m));
       cls_i.pp: acc_re = in_win(cnt_i, 32'd3, 32'(f_pp.m));
       cls_i.vm: acc_re = in_win(cnt_i, 32'd1, 32'(f_vm.m));
       default:  acc_re = 1'b0;

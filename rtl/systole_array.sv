@@ -5,17 +5,27 @@
 // Computes y[c] = sum_{r<Rows} x[r] * W[r][c] for a stream of input vectors x
 // (one per cycle), in 32-bit wrapping arithmetic.
 //
-//   * Weights: W[w_row_i][*] <= w_i when w_we_i (one row per cycle).
-//     Weights must not change while vectors that use them are in flight.
-//   * Shadow weights: S[w_row_i][*] <= w_i when s_we_i; take_i copies all of S
-//     into W (W <= S) at the end of its cycle. S is never read by a cell, so
-//     it may be written while vectors stream through W.
+//   * Weights per vector: every vector is multiplied by the weight set W
+//     that was active when it was presented, even while later vectors use a
+//     newer set (pipelined MATMULs, docs/rtl.md "Weight banks"). The sets
+//     live in three banks: cur (W of the vectors presented from t_new on),
+//     prev (from t_prev on), pp (older vectors; also the shadow set's bank
+//     while a preload is pending).
+//   * lw_i (LOAD_WEIGHTS' accept; only while no vector is in flight): the
+//     following w_we_i rows, W[w_row_i][*] <= w_i, go into a bank that does
+//     not hold S, which every later vector uses.
+//   * Shadow weights: s_we_i writes row w_row_i of S (bank sb); take_i makes
+//     W = S for the vectors presented after its cycle (cur <= sb; a no-op if
+//     W already is S). pre_i (in a take's cycle or alone): S moves to the
+//     bank no in-flight vector uses (pp), where the following s_we_i rows go.
+//     S is never read by a cell until it is taken.
 //   * Input: act_i is an UNSKEWED vector; the array skews it internally (row r
 //     is delayed r cycles) and feeds row r from the left; activations flow
 //     right, int32 partial sums flow down.
 //   * Output: psum_o is the DESKEWED result vector (column c delayed
 //     Cols-1-c cycles). A vector presented in cycle t appears on psum_o in
-//     cycle t + Latency (Latency = Rows + Cols - 1), flagged by psum_valid_o.
+//     cycle t + Latency (Latency = Rows + Cols - 1), flagged by psum_valid_o;
+//     psum_next_o flags the cycle before (a result on psum_o next cycle).
 //     Slots without act_valid_i are fed as zeros.
 //   * en_i = 0 freezes the datapath (skew, cells, deskew, valid): a clock gate
 //     for the cycles in which no MATMUL runs. The weights are not gated.
@@ -46,13 +56,16 @@ module systole_array #(
   input  logic                       w_we_i,
   input  logic [RowIdxW-1:0]         w_row_i,
   input  logic [Cols-1:0][8:0]       w_i,  // 9-bit signed: int8, or UINT8 - w_zp
+  input  logic                       lw_i,
   input  logic                       s_we_i,
   input  logic                       take_i,
+  input  logic                       pre_i,
   // activation stream
   input  logic                       act_valid_i,
   input  logic [Rows-1:0][7:0]       act_i,
   // result stream
   output logic                       psum_valid_o,
+  output logic                       psum_next_o,
   output logic [Cols-1:0][31:0]      psum_o
 );
   if (Rows < 2 || Rows > 256) begin : gen_bad_rows
@@ -67,8 +80,7 @@ module systole_array #(
   // products' 32 bits costs a simulator a few instructions per cell, the
   // smaller footprint saves more in cache misses; docs/rtl.md, "Simulation
   // speed"). The products and partial sums stay 32-bit.
-  logic [15:0] w_q   [Rows][Cols];
-  logic [15:0] s_q   [Rows][Cols];  // shadow weight set
+  logic [15:0] w_q   [3][Rows][Cols];  // the weight banks
   logic [15:0] w_row [Cols];
   // The datapath keeps the systolic array's cycle behaviour, stored the way
   // a simulator (and a register-file implementation) handles best
@@ -86,30 +98,80 @@ module systole_array #(
   // RingN > Rows + Cols - 2 (the longest delay), so no slot is reused while
   // it is still read.
   localparam int unsigned RingW = $clog2(Rows + Cols - 1);
+  localparam int unsigned ColIdxW = $clog2(Cols);
   localparam int unsigned RingN = 1 << RingW;
   logic [RingW-1:0]   ring_ptr;
   logic [Latency-1:0] valid_q;
+  // Enabled-cycle count (the time of a vector = the count of the cycle it is
+  // presented in; cell (r, c) in enabled cycle P works on the vector of time
+  // P - r - c) and the bank state: cur, prev, pp distinct (0..2); sb = S's
+  // bank (cur, or pp while a preload is pending; never prev).
+  logic [63:0] ecnt_q, t_new_q, t_prev_q, t_new_d, t_prev_d;
+  logic [1:0]  cur_q, prev_q, pp_q, sb_q, cur_d, prev_d, pp_d, sb_d;
+  assign ring_ptr = ecnt_q[RingW-1:0];
 
   // ---- weights ----------------------------------------------------------------
   always_comb begin
     for (int unsigned c = 0; c < Cols; c++) w_row[c] = 16'($signed(w_i[c]));
   end
 
+  always_comb begin
+    cur_d = cur_q; prev_d = prev_q; pp_d = pp_q; sb_d = sb_q;
+    t_new_d = t_new_q; t_prev_d = t_prev_q;
+    if (take_i && sb_q != cur_q) begin
+      cur_d    = sb_q;
+      prev_d   = cur_q;
+      pp_d     = 2'd3 - sb_q - cur_q;
+      t_prev_d = t_new_q;
+      t_new_d  = ecnt_q + (en_i ? 64'd1 : 64'd0);
+    end
+    if (pre_i) sb_d = pp_d;
+    if (lw_i) begin  // no vector in flight: every bank but S's is free
+      cur_d    = sb_q != cur_q ? cur_q : prev_q;
+      pp_d     = sb_q;
+      prev_d   = 2'd3 - cur_d - sb_q;
+      t_new_d  = ecnt_q;
+      t_prev_d = ecnt_q;
+    end
+  end
+
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) begin
-      w_q     <= '{default: '{default: '0}};
-      s_q     <= '{default: '{default: '0}};
-      valid_q <= '0;
-      ring_ptr <= '0;
+      w_q      <= '{default: '{default: '{default: '0}}};
+      valid_q  <= '0;
+      ecnt_q   <= '0;
+      t_new_q  <= '0;
+      t_prev_q <= '0;
+      cur_q    <= 2'd0;
+      prev_q   <= 2'd1;
+      pp_q     <= 2'd2;
+      sb_q     <= 2'd0;
     end else begin
-      if (take_i)      w_q <= s_q;
-      else if (w_we_i) w_q[w_row_i] <= w_row;
-      if (s_we_i) s_q[w_row_i] <= w_row;
+      if (w_we_i) w_q[cur_q][w_row_i] <= w_row;
+      if (s_we_i) w_q[sb_q][w_row_i] <= w_row;
+      cur_q    <= cur_d;
+      prev_q   <= prev_d;
+      pp_q     <= pp_d;
+      sb_q     <= sb_d;
+      t_new_q  <= t_new_d;
+      t_prev_q <= t_prev_d;
       if (en_i) begin
-        valid_q  <= {valid_q[Latency-2:0], act_valid_i};
-        ring_ptr <= ring_ptr + 1'b1;
+        valid_q <= {valid_q[Latency-2:0], act_valid_i};
+        ecnt_q  <= ecnt_q + 64'd1;
       end
     end
+  end
+
+  // Per cycle: how many of a row's cells (from column 0) work on a vector of
+  // time >= t_new (bank cur) and >= t_prev (cur or prev): n1, n2 of row r are
+  // clamp(a1 - r, 0, Cols), clamp(a2 - r, 0, Cols). t_new <= P + 1 always.
+  logic [31:0] a1, a2;
+  always_comb begin
+    logic [63:0] d1, d2;
+    d1 = ecnt_q + 64'd1 - t_new_q;
+    d2 = ecnt_q + 64'd1 - t_prev_q;
+    a1 = d1 > 64'(Latency) ? 32'(Latency) : 32'(d1);
+    a2 = d2 > 64'(Latency) ? 32'(Latency) : 32'(d2);
   end
 
   // ---- cells, skew and deskew -------------------------------------------------
@@ -127,14 +189,55 @@ module systole_array #(
     logic [15:0] hist [Rows][RingN];  // inputs, sign-extended to 16 bits
     logic [31:0] acc  [RingN][Cols];
     logic [15:0] p;  // ring index arithmetic in 16 bits, truncated to RingW bits
+    // The row's column ranges: [0, n1) cur, [n1, n2) prev, [n2, Cols) pp, and
+    // the three bank indices. 64-bit on purpose: the Verilated model keeps
+    // block variables as members, and a 64-bit member cannot alias the 32-bit
+    // partial sums the loops store, so the C++ compiler keeps these in
+    // registers instead of reloading them for every cell (an 8-bit bank
+    // index may alias anything; docs/rtl.md, "Weight banks").
+    longint unsigned n1, n2, bc, bp, bpp;
     if (en_i) begin
-      p = 16'(ring_ptr);
+      p   = 16'(ring_ptr);
+      bc  = 64'(cur_q);
+      bp  = 64'(prev_q);
+      bpp = 64'(pp_q);
+      a_bank_idx: assert ((bc | bp | bpp) < 64'd4);
       for (int unsigned r = 0; r < Rows; r++) hist[r][RingW'(p)] = act_valid_i ? 16'($signed(act_i[r])) : 16'd0;
-      for (int unsigned c = 0; c < Cols; c++) acc[RingW'(p)][c] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[0][c]));
-      for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
-        for (int unsigned c = 0; c < Cols; c++) begin
-          acc[RingW'(p - r)][c] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
-                                   * 32'($signed(w_q[RowIdxW'(r)][c]));
+      if (a1 == 32'(Latency)) begin
+        // Every cell works on a vector of time >= t_new (no take in the last
+        // R + C - 1 cycles): one bank, constant bounds.
+        for (int unsigned c = 0; c < Cols; c++)
+          acc[RingW'(p)][c] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bc)][0][c]));
+        for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
+          for (int unsigned c = 0; c < Cols; c++) begin
+            acc[RingW'(p - r)][c] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
+                                     * 32'($signed(w_q[2'(bc)][RowIdxW'(r)][c]));
+          end
+        end
+      end else begin
+        n1 = {32'd0, a1 < 32'(Cols) ? a1 : 32'(Cols)};
+        n2 = {32'd0, a2 < 32'(Cols) ? a2 : 32'(Cols)};
+        for (longint unsigned c = 0; c < n1; c++)
+          acc[RingW'(p)][ColIdxW'(c)] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bc)][0][ColIdxW'(c)]));
+        for (longint unsigned c = n1; c < n2; c++)
+          acc[RingW'(p)][ColIdxW'(c)] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bp)][0][ColIdxW'(c)]));
+        for (longint unsigned c = n2; c < 64'(Cols); c++)
+          acc[RingW'(p)][ColIdxW'(c)] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bpp)][0][ColIdxW'(c)]));
+        for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
+          n1 = {32'd0, a1 <= 32'(r) ? 32'd0 : (a1 - 32'(r) < 32'(Cols) ? a1 - 32'(r) : 32'(Cols))};
+          n2 = {32'd0, a2 <= 32'(r) ? 32'd0 : (a2 - 32'(r) < 32'(Cols) ? a2 - 32'(r) : 32'(Cols))};
+          for (longint unsigned c = 0; c < n1; c++) begin
+            acc[RingW'(p - r)][ColIdxW'(c)] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
+                                     * 32'($signed(w_q[2'(bc)][RowIdxW'(r)][ColIdxW'(c)]));
+          end
+          for (longint unsigned c = n1; c < n2; c++) begin
+            acc[RingW'(p - r)][ColIdxW'(c)] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
+                                     * 32'($signed(w_q[2'(bp)][RowIdxW'(r)][ColIdxW'(c)]));
+          end
+          for (longint unsigned c = n2; c < 64'(Cols); c++) begin
+            acc[RingW'(p - r)][ColIdxW'(c)] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
+                                     * 32'($signed(w_q[2'(bpp)][RowIdxW'(r)][ColIdxW'(c)]));
+          end
         end
       end
       // After this edge, column c shows the wave that left row Rows-1
@@ -147,4 +250,14 @@ module systole_array #(
   // verilator tracing_on
 
   assign psum_valid_o = valid_q[Latency-1];
+  assign psum_next_o  = valid_q[Latency-2];
+
+  // The banks stay a permutation; S is never in prev's bank (a take would
+  // then lose the weights of vectors in flight); a LOAD_WEIGHTS only on an
+  // empty pipeline; no two weight writes to one bank row in a cycle.
+  a_banks:   assert property (@(posedge clk_i) cur_q != prev_q && cur_q != pp_q && prev_q != pp_q
+                              && cur_q <= 2'd2 && prev_q <= 2'd2 && pp_q <= 2'd2);
+  a_sb:      assert property (@(posedge clk_i) sb_q != prev_q);
+  a_lw_idle: assert property (@(posedge clk_i) lw_i |-> valid_q == '0 && !act_valid_i);
+  a_we_once: assert property (@(posedge clk_i) !(w_we_i && s_we_i));
 endmodule

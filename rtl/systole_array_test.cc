@@ -1,8 +1,12 @@
 // Unit test of rtl/systole_array.sv: random weights, a random stream of input
 // vectors with gaps, results compared with a C++ int32 matrix product, and the
-// exact latency (Rows + Cols - 1 cycles) checked.
+// exact latency (Rows + Cols - 1 cycles) checked; and weights per vector: a
+// continuous stream while takes switch W every max(R, C) + 2 cycles and
+// preloads rewrite S behind them (the weight banks), each vector checked
+// against the weights active when it was presented.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -89,6 +93,100 @@ void RunRandomStream(int rows, int cols, uint32_t seed) {
       ASSERT_LT(cycle, 10000u);
     }
   }
+}
+
+// The pipelined-MATMUL schedule on the bare array: LOAD_WEIGHTS (lw_i, rows)
+// W0, a preload of W1 (pre_i alone, s_we rows); then one vector every cycle
+// while take_i + pre_i come every G = max(R, C) + 2 cycles (>= C + L and
+// >= R + L, as the ISA's issue interval guarantees): take k makes W = W_k for
+// the vectors presented after its cycle and starts the preload of W_{k+1},
+// whose rows are written in the cycles after it, while vectors of W_{k-1}
+// are still in the array. Every result must use its own vector's weights.
+template <typename Model>
+void RunWeightSwitches(int rows, int cols, uint32_t seed) {
+  Xorshift32 rng(seed);
+  VerilatedContext ctx;
+  auto m = std::make_unique<Model>(&ctx);
+  Reset(m.get());
+  m->en_i = 1;
+  const int latency = rows + cols - 1, gap = std::max(rows, cols) + 2, kSets = 6;
+  std::vector<std::vector<int16_t>> w(kSets, std::vector<int16_t>(rows * cols));
+  for (auto& set : w)
+    for (auto& v : set) v = int16_t(int(rng.Next() % 511) - 255);
+  auto drive_row = [&](int set, int r) {
+    m->w_row_i = r;
+    for (int c = 0; c < cols; ++c) SetBits(m->w_i, 9 * c, 9, static_cast<uint32_t>(w[set][r * cols + c]) & 0x1FF);
+  };
+  // Cycle plan: lw at 0, W0 rows 1..R; pre at R+1, W1 rows R+2..2R+1; the
+  // stream from 2R+2; take k (k = 1..kSets-1) at t_k = 2R+2 + 3 + (k-1)*gap
+  // with a preload of W_{k+1} (rows t_k+1+r) while k+1 < kSets.
+  const int start = 2 * rows + 2;
+  std::vector<int> take_at(kSets);
+  for (int k = 1; k < kSets; ++k) take_at[k] = start + 3 + (k - 1) * gap;
+  const int stream_end = take_at[kSets - 1] + gap;
+  struct Pending {
+    uint64_t due;
+    std::vector<int32_t> y;
+  };
+  std::deque<Pending> pending;
+  int active = 0, received = 0;
+  for (uint64_t cycle = 0; cycle < uint64_t(stream_end + latency + 2);) {
+    const int t = int(cycle);
+    m->lw_i = t == 0;
+    m->w_we_i = t >= 1 && t <= rows;
+    m->pre_i = t == rows + 1;
+    m->s_we_i = t >= rows + 2 && t <= 2 * rows + 1;
+    m->take_i = 0;
+    if (m->w_we_i) drive_row(0, t - 1);
+    if (m->s_we_i) drive_row(1, t - rows - 2);
+    for (int k = 1; k < kSets; ++k) {
+      if (t == take_at[k]) {
+        m->take_i = 1;
+        m->pre_i = k + 1 < kSets;
+      }
+      if (k + 1 < kSets && t > take_at[k] && t <= take_at[k] + rows) {
+        m->s_we_i = 1;
+        drive_row(k + 1, t - take_at[k] - 1);
+      }
+    }
+    const bool send = t >= start && t < stream_end;
+    m->act_valid_i = send;
+    std::vector<int8_t> x(rows);
+    for (int r = 0; r < rows; ++r) {
+      x[r] = static_cast<int8_t>(rng.NextByte());
+      SetBits(m->act_i, 8 * r, 8, static_cast<uint8_t>(x[r]));
+    }
+    if (send) {
+      std::vector<int32_t> y(cols, 0);
+      for (int c = 0; c < cols; ++c)
+        for (int r = 0; r < rows; ++r) y[c] += int32_t{x[r]} * int32_t{w[active][r * cols + c]};
+      pending.push_back({cycle + latency, std::move(y)});
+    }
+    for (int k = 1; k < kSets; ++k)
+      if (t == take_at[k]) active = k;  // vectors after this cycle
+    Tick(m.get());
+    ++cycle;
+    m->eval();
+    if (m->psum_valid_o) {
+      ASSERT_FALSE(pending.empty()) << "unexpected output at cycle " << cycle;
+      ASSERT_EQ(pending.front().due, cycle) << "latency mismatch";
+      for (int c = 0; c < cols; ++c)
+        ASSERT_EQ(static_cast<int32_t>(GetBits(m->psum_o, 32 * c, 32)), pending.front().y[c])
+            << "vector " << received << " column " << c;
+      pending.pop_front();
+      ++received;
+    }
+  }
+  EXPECT_TRUE(pending.empty());
+  EXPECT_EQ(received, stream_end - start);
+}
+
+TEST(SystoleArray, WeightsPerVector8x8) {
+  RunWeightSwitches<Vsystole_array_8x8>(8, 8, TestSeed("SystoleArray.WeightsPerVector8x8", 4));
+}
+
+TEST(SystoleArray, WeightsPerVector5x12) {
+  RunWeightSwitches<Vsystole_array_5x12>(5, 12, TestSeed("SystoleArray.WeightsPerVector5x12", 5));
 }
 
 TEST(SystoleArray, Random8x8) {

@@ -3,8 +3,13 @@
 // compute-core contract (docs/accelerator.md, "Compute-core contract").
 //
 // Handshake: an instruction is accepted in a cycle t with insn_valid_i &&
-// insn_ready_o. The core is busy in cycles t .. t+T-1 (cycle 0 = the accept
-// cycle), pulses done_o in cycle t+T-1 and raises insn_ready_o again in t+T.
+// insn_ready_o. The instruction is busy in cycles t .. t+T-1 (cycle 0 = the
+// accept cycle) and pulses done_o in cycle t+T-1 (PRELOAD_WEIGHTS: no done).
+// The front end is free again (issue_ready_o) in t+O, O = the issue interval
+// (= T, except MATMUL: max(m, R, C) + L, its drain overlaps what follows);
+// drained_o: nothing in flight. insn_ready_o = issue_ready_o && (insn_i is a
+// MATMUL or PRELOAD_WEIGHTS, or drained_o): only those two may start while
+// MATMULs drain. Dones come in program order, at most one per cycle.
 // Cycle 0 of the schedule is the accept cycle itself, so the sequencer works on
 // a view of the current instruction that is insn_i while idle and the
 // instruction register while busy (`insn`, `cnt` below); reads of cycle 0 are
@@ -28,7 +33,9 @@
 //   * systole_softmax  SOFTMAX: row sequencer, exponent table, binary32
 //                      datapath, divider (systole_fp32_div)
 //   * systole_vwide    VMACC_WIDE: R x C lanes on port V and the wide ACC ports
-//   * systole_wb       write-back: ABUF and ACC write ports
+//   * systole_wb       write-back: ABUF and ACC write ports, and the MATMUL
+//                      tracker (the ACC reads/writes and done of MATMULs
+//                      still draining after the front end moved on)
 // The units share systole_core_pkg (the datapath class, in_win()).
 module systole_core
   import systole_isa_pkg::*;
@@ -44,7 +51,10 @@ module systole_core
   input  logic                    insn_valid_i,
   input  insn_t                   insn_i,
   output logic                    insn_ready_o,
-  output logic                    done_o,
+  output logic                    issue_ready_o,
+  output logic                    drained_o,
+  output logic                    done_mm_o,     // a MATMUL completed (array lane)
+  output logic                    done_other_o,  // any other instruction (PRELOAD_WEIGHTS: none)
   // ABUF read port A (max(R, C) bytes)
   output logic                    abuf_a_req_o,
   output logic [31:0]             abuf_a_addr_o,
@@ -112,16 +122,19 @@ module systole_core
   logic signed [31:0] vreg [NumVregs];
   preload_weights_t   pre;
   logic               pre_run;
+  logic               seq_done, mm_done, mm_empty, mm_re;
+  logic [31:0]        mm_raddr;
   systole_seq #(.Rows(Rows), .Cols(Cols)) u_seq (
-    .clk_i, .rst_ni, .insn_valid_i, .insn_i, .insn_ready_o, .done_o,
+    .clk_i, .rst_ni, .insn_valid_i, .insn_i, .drained_i (mm_empty),
+    .insn_ready_o, .issue_ready_o, .drained_o, .done_o (seq_done),
     .accept_o (accept), .busy_o (busy), .active_o (active), .insn_o (insn), .cnt_o (cnt),
     .cls_o (cls), .chunks_o (chunks), .taps_o (taps), .vreg_o (vreg),
     .pre_o (pre), .pre_run_o (pre_run)
   );
 
   // ---- read ports ----------------------------------------------------------------
-  logic        sm_rd, pool_first, pool_last;
-  logic [31:0] sm_addr;
+  logic        sm_rd, pool_first, pool_last, agen_acc_re;
+  logic [31:0] sm_addr, agen_acc_raddr;
   systole_agen #(.Rows(Rows), .Cols(Cols)) u_agen (
     .clk_i, .rst_ni,
     .accept_i (accept), .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt),
@@ -130,19 +143,19 @@ module systole_core
     .abuf_a_req_o, .abuf_a_addr_o, .abuf_a_len_o,
     .abuf_b_req_o, .abuf_b_addr_o, .abuf_b_len_o,
     .pbuf_req_o, .pbuf_addr_o, .pbuf_len_o,
-    .acc_re_o, .acc_raddr_o,
+    .acc_re_o (agen_acc_re), .acc_raddr_o (agen_acc_raddr),
     .pool_first_o (pool_first), .pool_last_o (pool_last)
   );
 
   // ---- units -----------------------------------------------------------------------
-  logic                  psum_valid;
+  logic                  psum_valid, psum_next;
   logic [Cols-1:0][31:0] psum;
   systole_feed #(.Rows(Rows), .Cols(Cols)) u_feed (
     .clk_i, .rst_ni,
     .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt), .cls_i (cls),
     .pre_i (pre), .pre_run_i (pre_run),
-    .w_i (pbuf_rdata_i[Cols-1:0]), .act_i (abuf_a_rdata_i[Rows-1:0]),
-    .psum_valid_o (psum_valid), .psum_o (psum)
+    .w_i (pbuf_rdata_i[Cols-1:0]), .act_i (abuf_a_rdata_i[Rows-1:0]), .drain_i (!mm_empty),
+    .psum_valid_o (psum_valid), .psum_next_o (psum_next), .psum_o (psum)
   );
 
   logic signed [7:0]  rq [Cols];
@@ -208,11 +221,24 @@ module systole_core
     .accept_i (accept), .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt),
     .cls_i (cls), .chunks_i (chunks),
     .rq_i (rq), .lut_i (lut), .pool_valid_i (pool_valid), .pool_i (pool),
-    .sm_we_i (sm_we), .sm_i (sm_out), .psum_valid_i (psum_valid), .psum_i (psum),
-    .vm_i (vm), .acc_rdata_i,
+    .sm_we_i (sm_we), .sm_i (sm_out), .psum_valid_i (psum_valid), .psum_next_i (psum_next),
+    .psum_i (psum), .vm_i (vm), .acc_rdata_i,
     .abuf_we_o, .abuf_waddr_o, .abuf_wlen_o, .abuf_wdata_o,
-    .acc_we_o, .acc_waddr_o, .acc_wmask_o, .acc_wdata_o
+    .acc_we_o, .acc_waddr_o, .acc_wmask_o, .acc_wdata_o,
+    .mm_re_o (mm_re), .mm_raddr_o (mm_raddr), .mm_done_o (mm_done), .mm_empty_o (mm_empty)
   );
+
+  // The ACC read port: MATMUL accumulate reads (tracker) or POSTPROC/VMACC
+  // (agen), never both (those start only once every MATMUL has drained).
+  assign acc_re_o    = agen_acc_re || mm_re;
+  assign acc_raddr_o = mm_re ? mm_raddr : agen_acc_raddr;
+  // done lanes (compute_core.h): a MATMUL's last ACC write; the sequencer's
+  // (not MATMUL, not PRELOAD_WEIGHTS). A serial instruction starts only on an
+  // empty tracker, so today they never pulse together.
+  assign done_mm_o    = mm_done;
+  assign done_other_o = seq_done;
+  a_acc_port: assert property (@(posedge clk_i) !(agen_acc_re && mm_re));
+  a_one_done: assert property (@(posedge clk_i) !(seq_done && mm_done));
 
   // Deliberately unused: bytes of the wide read buses beyond what a lane uses.
   logic unused_ok;

@@ -16,8 +16,11 @@
 //                 pre_run_i (it performs the pending PRELOAD_WEIGHTS pre_i):
 //                 shadow row r is written in cycle r + 1, like LOAD_WEIGHTS
 //                 (the same 9-bit convert, with pre_i's k, n, u8 and w_zp)
-// No handshake: the data arrive in fixed cycles. The array is clock-gated
-// (en) outside MATMUL, so it holds its pipeline between instructions.
+// No handshake: the data arrive in fixed cycles. MATMULs overlap: the next
+// one may start while earlier ones drain (drain_i: results still in the
+// array); each vector keeps the weights of its own MATMUL (the array's weight
+// banks). The array is clock-gated (en) when neither a MATMUL's front window
+// runs nor results drain, so it holds its pipeline between instructions.
 module systole_feed
   import systole_isa_pkg::*;
   import systole_core_pkg::*;
@@ -36,7 +39,9 @@ module systole_feed
   input  logic                  pre_run_i,  // this MATMUL performs it
   input  logic [Cols-1:0][7:0]  w_i,     // PBUF read data (a weight row)
   input  logic [Rows-1:0][7:0]  act_i,   // ABUF port A read data (an activation vector)
+  input  logic                  drain_i,  // MATMUL results still in the array
   output logic                  psum_valid_o,
+  output logic                  psum_next_o,
   output logic [Cols-1:0][31:0] psum_o
 );
   localparam int unsigned L       = MemReadLatency;
@@ -71,9 +76,11 @@ module systole_feed
     end
   end
 
-  logic s_we, take;
-  assign s_we = busy_i && cls_i.mm && pre_run_i && in_win(cnt_i, 32'(L), 32'(Rows));
-  assign take = active_i && !busy_i && cls_i.mm && f_mm.take_shadow[0];
+  logic s_we, take, lw_start, pre_start;
+  assign s_we      = busy_i && cls_i.mm && pre_run_i && in_win(cnt_i, 32'(L), 32'(Rows));
+  assign take      = active_i && !busy_i && cls_i.mm && f_mm.take_shadow[0];
+  assign pre_start = active_i && !busy_i && cls_i.mm && pre_run_i;
+  assign lw_start  = active_i && !busy_i && cls_i.lw;
 
   logic act_valid;
   assign act_valid = busy_i && cls_i.mm && in_win(cnt_i, 32'(L), 32'(f_mm.m));
@@ -81,15 +88,18 @@ module systole_feed
   systole_array #(.Rows(Rows), .Cols(Cols)) u_array (
     .clk_i,
     .rst_ni,
-    .en_i         (active_i && cls_i.mm),
+    .en_i         ((active_i && cls_i.mm) || drain_i),
     .w_we_i       (w_we),
     .w_row_i      (w_row),
     .w_i          (w_data),
+    .lw_i         (lw_start),
     .s_we_i       (s_we),
     .take_i       (take),
+    .pre_i        (pre_start),
     .act_valid_i  (act_valid),
     .act_i,
     .psum_valid_o,
+    .psum_next_o,
     .psum_o
   );
 

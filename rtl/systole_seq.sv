@@ -3,16 +3,26 @@
 // executes SETREG (the vector configuration registers live here).
 //
 // Handshake (the compute-core contract, docs/accelerator.md): an instruction is
-// accepted in cycle t when insn_valid_i && insn_ready_o. The core is busy in
-// cycles t .. t+T-1 (cycle 0 = the accept cycle), done_o pulses in t+T-1 and
-// insn_ready_o rises again in t+T. T comes from compute_last_cycle() of the
-// ISA package, which gen_isa.py generates from the "cycles" formulas of
-// schema/isa/isa.json: the sequencer has no cycle table of its own.
+// accepted in cycle t when insn_valid_i && insn_ready_o. The front end (this
+// sequencer) is busy in cycles t .. t+O-1 (cycle 0 = the accept cycle), O =
+// the issue interval, compute_issue_last_cycle() + 1 of the ISA package, which
+// gen_isa.py generates from the "issue" (else "cycles") formulas of
+// schema/isa/isa.json: the sequencer has no cycle table of its own. O = T
+// (the busy cycles, compute_last_cycle() + 1) except for MATMUL, whose drain
+// (the array's results and their ACC writes) runs on in the write-back's
+// MATMUL tracker (systole_wb) after the front end is free.
+//   issue_ready_o  the front end is free (cycle t+O on)
+//   drained_o      nothing is in flight: the front end is free and the
+//                  MATMUL tracker is empty (drained_i)
+//   insn_ready_o   issue_ready_o && (MATMUL or PRELOAD_WEIGHTS offered, or
+//                  drained_o): any other instruction waits for the drain
+//   done_o         in t+T-1 of every instruction but MATMUL (the tracker's
+//                  done) and PRELOAD_WEIGHTS (no done pulse)
 //
 // Outputs to the units (all combinational, valid in every cycle):
 //   accept_o  the accept cycle (cycle 0)
-//   busy_o    cycles 1 .. T-1 of a multi-cycle instruction
-//   active_o  busy_o, or an instruction offered (cycle 0 if it is accepted)
+//   busy_o    cycles 1 .. O-1 of a multi-cycle instruction
+//   active_o  busy_o or accept_o
 //   insn_o    the current instruction: insn_i while idle, the register while busy
 //   cnt_o     the current cycle within it, 0 in the accept cycle
 //   cls_o     its datapath class (one-hot or zero)
@@ -34,7 +44,10 @@ module systole_seq
   input  logic               rst_ni,
   input  logic               insn_valid_i,
   input  insn_t              insn_i,
+  input  logic               drained_i,  // the MATMUL tracker is empty
   output logic               insn_ready_o,
+  output logic               issue_ready_o,
+  output logic               drained_o,
   output logic               done_o,
   output logic               accept_o,
   output logic               busy_o,
@@ -52,20 +65,23 @@ module systole_seq
   logic        busy_q, busy_d;
   insn_t       insn_q, insn_d;
   logic [31:0] cnt_q, cnt_d;    // cycle index in the instruction
-  logic [31:0] last_q, last_d;  // T - 1
+  logic [31:0] last_q, last_d;  // O - 1
 
-  logic        accept, active;
+  logic        accept, active, ready, overlaps;
   insn_t       insn;
   logic [31:0] cnt, last;
-  opcode_e     op;
+  opcode_e     op, op_i;
 
-  assign accept = insn_valid_i && !busy_q;
-  assign active = busy_q || insn_valid_i;
-  assign insn   = busy_q ? insn_q : insn_i;
-  assign cnt    = busy_q ? cnt_q : 32'd0;
-  assign op     = opcode_e'(insn[OpcodeLsb +: OpcodeWidth]);
-  // The cycle table: isa.json's formulas (generated into systole_isa_pkg).
-  assign last   = compute_last_cycle(insn, Rows, Cols);
+  assign op_i     = opcode_e'(insn_i[OpcodeLsb +: OpcodeWidth]);
+  assign overlaps = op_i == OpMatmul || op_i == OpPreloadWeights;
+  assign ready    = !busy_q && (overlaps || drained_i);
+  assign accept   = insn_valid_i && ready;
+  assign active   = busy_q || accept;
+  assign insn     = busy_q ? insn_q : insn_i;
+  assign cnt      = busy_q ? cnt_q : 32'd0;
+  assign op       = opcode_e'(insn[OpcodeLsb +: OpcodeWidth]);
+  // The issue table: isa.json's formulas (generated into systole_isa_pkg).
+  assign last     = compute_issue_last_cycle(insn, Rows, Cols);
 
   always_comb begin
     busy_d = busy_q;
@@ -97,8 +113,12 @@ module systole_seq
     end
   end
 
-  assign insn_ready_o = !busy_q;
-  assign done_o       = active && (busy_q ? cnt_q == last_q : last == 32'd0);
+  assign insn_ready_o  = ready;
+  assign issue_ready_o = !busy_q;
+  assign drained_o     = !busy_q && drained_i;
+  // O = T for all but MATMUL (done from the tracker) and PRELOAD_WEIGHTS (none).
+  assign done_o = active && (busy_q ? cnt_q == last_q : last == 32'd0)
+                  && op != OpMatmul && op != OpPreloadWeights;
   assign accept_o     = accept;
   assign busy_o       = busy_q;
   assign active_o     = active;
@@ -196,14 +216,17 @@ module systole_seq
   assign pre_run_o = cls.mm && (busy_q ? run_q : pend_q);
 
   // ---- assertions -------------------------------------------------------------------
-  // At most one datapath per instruction; the counter never passes T - 1; a
+  // At most one datapath per instruction; the counter never passes O - 1; a
   // busy core neither accepts nor loses its instruction; done_o is followed by
-  // insn_ready_o (the core is never busy past its done cycle).
+  // issue_ready_o (the front end is never busy past a done cycle); O = T for
+  // every instruction that is not MATMUL.
   a_cls_onehot: assert property (@(posedge clk_i) $onehot0(cls));
   a_cnt_range:  assert property (@(posedge clk_i) busy_q |-> cnt_q <= last_q);
   a_no_accept:  assert property (@(posedge clk_i) busy_q |-> !accept);
   a_done_ready: assert property (@(posedge clk_i) done_o |-> !busy_d);
-  a_busy_done:  assert property (@(posedge clk_i) busy_q && !done_o |-> busy_d);
+  a_busy_done:  assert property (@(posedge clk_i) busy_q && !done_o && op != OpMatmul |-> busy_d);
+  a_issue_eq_t: assert property (@(posedge clk_i)
+                                 accept && op != OpMatmul |-> last == compute_last_cycle(insn, Rows, Cols));
 
   logic unused_ok;
   assign unused_ok = ^{f_el, f_pool, f_set};

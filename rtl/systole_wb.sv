@@ -9,11 +9,26 @@
 //   VFILL       chunk j (the fill value) in j, at dst + j*C
 //   pools       a pixel (pool_i) when pool_valid_i, at dst + i*dst_stride, n bytes
 //   SOFTMAX     a byte (sm_i) when sm_we_i, at dst + j
-//   MATMUL      ACC row i (= psum_i + ACC if accumulate) in i + L + R + C - 1
+//   MATMUL      ACC row i (= psum_i + ACC if accumulate) in i + L + R + C - 1,
+//               and its accumulate read of ACC row i one cycle earlier: from
+//               the MATMUL tracker below (mm_*), not the sequencer's count
 //   VMACC       ACC row i (vm_i, lanes < n) in i + 1 + L + VMACC_LATENCY
 // Chunks are C bytes except the last (len mod C). The pointers are loaded from
 // the instruction in the accept cycle (which writes only for VFILL). No
 // handshake: the memories accept a write every cycle.
+//
+// MATMUL tracker: MATMULs overlap (the front end takes the next one while
+// earlier ones drain), so their ACC traffic follows the array's result
+// stream, not the sequencer. A FIFO of {acc_addr, accumulate, m}, pushed at
+// each MATMUL accept; a write cursor (entry, row) advances at each
+// psum_valid_i (the result row leaves the array: the ACC write), a read
+// cursor at each psum_next_i (a result next cycle: its accumulate read).
+// Results leave the array in program order, one row per cycle, so the
+// cursors walk the entries in order; the read of the first row of a MATMUL
+// may share a cycle with the write of the previous one's last row. The last
+// write of a MATMUL pops its entry and pulses mm_done_o (its done cycle,
+// accept + T - 1). mm_empty_o: no MATMUL in flight. At most
+// ceil(T / O) <= 3 MATMULs are in flight; the FIFO holds 4.
 module systole_wb
   import systole_isa_pkg::*;
   import systole_core_pkg::*;
@@ -39,6 +54,7 @@ module systole_wb
   input  logic                  sm_we_i,
   input  logic [7:0]            sm_i,
   input  logic                  psum_valid_i,
+  input  logic                  psum_next_i,
   input  logic [Cols-1:0][31:0] psum_i,
   input  logic signed [31:0]    vm_i [Cols],
   input  logic [Cols-1:0][31:0] acc_rdata_i,   // ACC read data (MATMUL accumulate)
@@ -51,10 +67,19 @@ module systole_wb
   output logic                  acc_we_o,
   output logic [31:0]           acc_waddr_o,
   output logic [Cols-1:0]       acc_wmask_o,
-  output logic [Cols-1:0][31:0] acc_wdata_o
+  output logic [Cols-1:0][31:0] acc_wdata_o,
+  // MATMUL tracker: accumulate reads (ACC read port), done, empty
+  output logic                  mm_re_o,
+  output logic [31:0]           mm_raddr_o,
+  output logic                  mm_done_o,
+  output logic                  mm_empty_o
 );
+  // Rows: the array depth (the MATMUL writes follow the array's result
+  // stream, psum_valid_i, not a count of R + C).
+  if (Rows < 2) begin : gen_bad_rows
+    $error("systole_wb: Rows=%0d < 2", Rows);
+  end
   localparam int unsigned L        = MemReadLatency;
-  localparam int unsigned ArrayLat = Rows + Cols - 1;
   localparam int unsigned LutReads = (LutBytes + 4 * Cols - 1) / (4 * Cols);
 
   matmul_t   f_mm;
@@ -151,31 +176,72 @@ module systole_wb
   assign abuf_waddr_o = wr_ptr;
   assign abuf_wlen_o  = wlen;
 
+  // ---- MATMUL tracker ----------------------------------------------------------
+  localparam int unsigned TrkN = 4;
+  logic [31:0] trk_addr_q [TrkN];
+  logic [15:0] trk_m_q    [TrkN];
+  logic        trk_acc_q  [TrkN];
+  logic [1:0]  trk_head_q, trk_rd_q, trk_tail_q;   // write entry, read entry, next free
+  logic [2:0]  trk_cnt_q;
+  logic [15:0] trk_wi_q, trk_ri_q;                 // row of the write / read cursor
+  logic        trk_push, trk_pop, trk_rnext;
+  assign trk_push  = accept_i && cls_i.mm;
+  assign trk_pop   = psum_valid_i && trk_wi_q + 16'd1 == trk_m_q[trk_head_q];
+  assign trk_rnext = psum_next_i && trk_ri_q + 16'd1 == trk_m_q[trk_rd_q];
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      trk_addr_q <= '{default: '0};
+      trk_m_q    <= '{default: '0};
+      trk_acc_q  <= '{default: '0};
+      trk_head_q <= '0;
+      trk_rd_q   <= '0;
+      trk_tail_q <= '0;
+      trk_cnt_q  <= '0;
+      trk_wi_q   <= '0;
+      trk_ri_q   <= '0;
+    end else begin
+      if (trk_push) begin
+        trk_addr_q[trk_tail_q] <= f_mm.acc_addr;
+        trk_m_q[trk_tail_q]    <= f_mm.m;
+        trk_acc_q[trk_tail_q]  <= f_mm.accumulate[0];
+        trk_tail_q             <= trk_tail_q + 2'd1;
+      end
+      trk_cnt_q <= trk_cnt_q + (trk_push ? 3'd1 : 3'd0) - (trk_pop ? 3'd1 : 3'd0);
+      if (psum_valid_i) begin
+        trk_wi_q <= trk_pop ? 16'd0 : trk_wi_q + 16'd1;
+        if (trk_pop) trk_head_q <= trk_head_q + 2'd1;
+      end
+      if (psum_next_i) begin
+        trk_ri_q <= trk_rnext ? 16'd0 : trk_ri_q + 16'd1;
+        if (trk_rnext) trk_rd_q <= trk_rd_q + 2'd1;
+      end
+    end
+  end
+  assign mm_re_o    = psum_next_i && trk_acc_q[trk_rd_q];
+  assign mm_raddr_o = trk_addr_q[trk_rd_q] + 32'(trk_ri_q);
+  assign mm_done_o  = trk_pop;
+  assign mm_empty_o = trk_cnt_q == 3'd0;
+
   // ---- ACC write port ------------------------------------------------------------
   logic [31:0] acc_wr_q, acc_wr_d, acc_wr;
   logic        acc_we;
-  assign acc_wr = busy_i ? acc_wr_q : f_mm.acc_addr;  // same field in MATMUL/VMACC
+  assign acc_wr = busy_i ? acc_wr_q : f_vm.acc_addr;
   always_comb begin
-    unique case (1'b1)
-      cls_i.mm: acc_we = in_win(cnt_i, 32'(ArrayLat + L), 32'(f_mm.m));
-      cls_i.vm: acc_we = in_win(cnt_i, 32'(1 + L + VmaccLatency), 32'(f_vm.m));
-      default:  acc_we = 1'b0;
-    endcase
-    acc_we   = acc_we && active_i;
+    acc_we   = cls_i.vm && active_i && in_win(cnt_i, 32'(1 + L + VmaccLatency), 32'(f_vm.m));
     acc_wr_d = !active_i ? acc_wr_q : (acc_we ? acc_wr + 32'd1 : acc_wr);
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) acc_wr_q <= '0;
     else         acc_wr_q <= acc_wr_d;
   end
-  assign acc_we_o    = acc_we;
-  assign acc_waddr_o = acc_wr;
+  assign acc_we_o    = acc_we || psum_valid_i;
+  assign acc_waddr_o = psum_valid_i ? trk_addr_q[trk_head_q] + 32'(trk_wi_q) : acc_wr;
   // verilator tracing_off
   always_comb begin
     for (int c = 0; c < Cols; c++) begin
-      if (cls_i.mm) begin
+      if (psum_valid_i) begin
         acc_wmask_o[c] = 1'b1;
-        acc_wdata_o[c] = (f_mm.accumulate[0] ? acc_rdata_i[c] : 32'd0) + psum_i[c];
+        acc_wdata_o[c] = (trk_acc_q[trk_head_q] ? acc_rdata_i[c] : 32'd0) + psum_i[c];
       end else begin
         acc_wmask_o[c] = 32'(c) < 32'(f_vm.n);
         acc_wdata_o[c] = vm_i[c];
@@ -186,13 +252,17 @@ module systole_wb
 
   // ---- assertions ------------------------------------------------------------------
   // Writes only while an instruction runs; a chunked write never exceeds the
-  // lanes; the MATMUL write window is exactly where the array's results are.
+  // lanes; MATMUL results only for a tracked MATMUL, never beside a VMACC
+  // write; the tracker never overflows.
   a_we_active:  assert property (@(posedge clk_i) abuf_we_o |-> active_i);
   a_chunk_len:  assert property (@(posedge clk_i)
                                  abuf_we_o && (cls_i.elt || cls_i.lut || cls_i.fill)
                                  |-> abuf_wlen_o <= 16'(Cols));
-  a_acc_active: assert property (@(posedge clk_i) acc_we_o |-> active_i);
-  a_mm_psum:    assert property (@(posedge clk_i) acc_we_o && cls_i.mm |-> psum_valid_i);
+  a_acc_active: assert property (@(posedge clk_i) acc_we |-> active_i);
+  a_mm_psum:    assert property (@(posedge clk_i) psum_valid_i |-> !acc_we && trk_cnt_q != 3'd0);
+  a_mm_next:    assert property (@(posedge clk_i) psum_next_i |-> trk_cnt_q != 3'd0);
+  a_trk_full:   assert property (@(posedge clk_i) trk_push |-> trk_cnt_q < 3'(TrkN)
+                                 || (trk_pop && trk_cnt_q == 3'(TrkN)));
 
   logic unused_ok;
   assign unused_ok = ^{f_mm, f_pp, f_vm, f_el, f_lut, f_fill, f_pool, f_sm, cls_i.lw, cls_i.vw};

@@ -29,6 +29,7 @@ class WbTest : public ::testing::Test {
     m_->pool_valid_i = 0;
     m_->sm_we_i = 0;
     m_->psum_valid_i = 0;
+    m_->psum_next_i = 0;
     Reset(m_.get());
   }
   // Cycle t of insn: view, then `drive` sets the unit results; returns after eval.
@@ -142,8 +143,10 @@ TEST_F(WbTest, AccWrites) {
     for (uint32_t t = 0; t < UnitCycles(insn); ++t) {
       const bool we = t >= w0 && t < w0 + a.m;
       std::vector<uint32_t> psum(kUnitCols), acc(kUnitCols);
+      const bool next = t + 1 >= w0 && t + 1 < w0 + a.m;
       Cycle(insn, t, [&] {
         m_->psum_valid_i = we;
+        m_->psum_next_i = next;
         for (int c = 0; c < kUnitCols; ++c) {
           psum[c] = rng.Next();
           acc[c] = rng.Next();
@@ -152,6 +155,11 @@ TEST_F(WbTest, AccWrites) {
         }
       });
       ASSERT_EQ(m_->acc_we_o != 0, we) << t;
+      // The tracker: accumulate reads one cycle ahead, done at the last write.
+      EXPECT_EQ(m_->mm_re_o != 0, next && accumulate) << t;
+      if (next && accumulate) EXPECT_EQ(m_->mm_raddr_o, a.acc_addr + t + 1 - w0);
+      EXPECT_EQ(m_->mm_done_o != 0, t == w0 + a.m - 1) << t;
+      EXPECT_EQ(m_->mm_empty_o != 0, t == 0) << t;
       if (we) {
         EXPECT_EQ(m_->acc_waddr_o, a.acc_addr + t - w0);
         EXPECT_EQ(m_->acc_wmask_o, 0xFFu);
@@ -163,6 +171,8 @@ TEST_F(WbTest, AccWrites) {
     }
   }
   m_->psum_valid_i = 0;
+  m_->psum_next_i = 0;
+  EXPECT_EQ(m_->mm_empty_o, 1);
   isa::VmaccArgs v;
   v.a_inner_count = 1;
   v.m = 3;
@@ -181,6 +191,56 @@ TEST_F(WbTest, AccWrites) {
       EXPECT_EQ(m_->acc_wmask_o, 0x1Fu);
       for (int c = 0; c < kUnitCols; ++c) EXPECT_EQ(GetBits(m_->acc_wdata_o, 32 * c, 32), 1000 * t + c);
     }
+    Tick(m_.get());
+  }
+}
+
+// Overlapping MATMULs (the front end accepts the next one while earlier ones
+// drain): the tracker keeps each one's acc_addr/accumulate/m; the result
+// stream is back to back, so the read of a MATMUL's first row shares a cycle
+// with the write of the previous one's last row; one done per MATMUL, at its
+// last write; three in flight at once.
+TEST_F(WbTest, TrackerFollowsOverlappingMatmuls) {
+  const isa::MatmulArgs mm[3] = {{2, 8, true, 100, 0, 2, 8, 0}, {3, 8, false, 200, 0, 3, 8, 0},
+                                 {1, 8, true, 300, 0, 1, 8, 0}};
+  // Rows of the result stream: (matmul, row), results from cycle 20 on.
+  std::vector<std::pair<int, uint32_t>> rows;
+  for (int j = 0; j < 3; ++j)
+    for (uint32_t i = 0; i < mm[j].m; ++i) rows.push_back({j, i});
+  const uint32_t first = 20;
+  for (uint32_t t = 0; t < first + rows.size() + 2; ++t) {
+    const isa::Instruction insn = Insn(t < 3 ? mm[t] : isa::MatmulArgs{});
+    SetView(m_.get(), Insn(isa::NopArgs{}), 0);
+    if (t < 3) SetView(m_.get(), insn, 0);
+    m_->accept_i = t < 3;
+    m_->active_i = t < 3;
+    const bool we = t >= first && t < first + rows.size();
+    const bool next = t + 1 >= first && t + 1 < first + rows.size();
+    m_->psum_valid_i = we;
+    m_->psum_next_i = next;
+    for (int c = 0; c < kUnitCols; ++c) {
+      SetBits(m_->psum_i, 32 * c, 32, 10 * t + c);
+      SetBits(m_->acc_rdata_i, 32 * c, 32, 1000);
+    }
+    m_->clk_i = 0;
+    m_->eval();
+    ASSERT_EQ(m_->acc_we_o != 0, we) << t;
+    if (we) {
+      const auto [j, i] = rows[t - first];
+      EXPECT_EQ(m_->acc_waddr_o, mm[j].acc_addr + i) << t;
+      EXPECT_EQ(GetBits(m_->acc_wdata_o, 32 * 3, 32), 10 * t + 3 + (mm[j].accumulate ? 1000 : 0)) << t;
+      EXPECT_EQ(m_->mm_done_o != 0, i + 1 == mm[j].m) << t;
+    } else {
+      EXPECT_EQ(m_->mm_done_o, 0) << t;
+    }
+    if (next) {
+      const auto [j, i] = rows[t + 1 - first];
+      EXPECT_EQ(m_->mm_re_o != 0, mm[j].accumulate) << t;
+      if (mm[j].accumulate) EXPECT_EQ(m_->mm_raddr_o, mm[j].acc_addr + i) << t;
+    } else {
+      EXPECT_EQ(m_->mm_re_o, 0) << t;
+    }
+    EXPECT_EQ(m_->mm_empty_o != 0, t == 0 || t >= first + rows.size()) << t;
     Tick(m_.get());
   }
 }

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <vector>
 
+#include "arch/cycle_model.h"
 #include "arch/program.h"
 #include "simulator/behavioral_core.h"
 #include "simulator/device.h"
@@ -118,9 +119,146 @@ TEST_P(CoreConformanceTest, RandomProgramsBitExactAndCycleIdentical) {
     ++ran;
     ASSERT_NO_FATAL_FAILURE(ExpectSameAsReference(**ref, **dut, oc));
   }
+  // Convolutions at a larger scale: runs of back-to-back MATMULs (a
+  // PRELOAD_WEIGHTS between each, take_shadow, accumulating into the same
+  // ACC rows) with m = OH * OW both below and above R + C, where the issue
+  // interval is max(m, R, C) + L and up to three MATMULs drain at once.
+  Xorshift32 conv_rng(testing::TestSeed("CoreConformanceTest.Conv", 35 + std::get<1>(GetParam())));
+  const int n = std::get<1>(GetParam());
+  for (int i = 0; i < 6; ++i) {
+    OpCase oc = testing::MakeCase(OpKind::kConv, config(), conv_rng, i % 2 == 0 ? 1 : (n <= 16 ? 3 : 6));
+    SCOPED_TRACE(::testing::Message() << core().name << " conv " << i << ": " << oc.name);
+    if (!Supported((*dut)->core(), oc.insns)) continue;
+    ++ran;
+    std::printf("%s: conv %s\n", core().name.c_str(), oc.name.c_str());
+    ASSERT_NO_FATAL_FAILURE(ExpectSameAsReference(**ref, **dut, oc));
+  }
   std::printf("%s: %d programs bit-exact and cycle-identical, %d skipped (unimplemented opcodes)\n",
               core().name.c_str(), ran, skipped);
   EXPECT_GT(ran, 0);
+}
+
+// Pipelined MATMUL issue (ISA 6), on the core directly: a run of back-to-back
+// MATMULs where the weights change at every one (LOAD_WEIGHTS, then a
+// PRELOAD_WEIGHTS ahead of each MATMUL, taken by the next with take_shadow),
+// some accumulating into the rows the previous one wrote, m small (1..5, the
+// issue interval is then max(R, C) + L) and large (> R + C). Each
+// instruction is presented in the first cycle Ready(next) allows; the accept
+// cycles must follow the contract (t, t + O, ...; a LOAD_WEIGHTS waits for
+// the drain) and the done pulses come at accept + T - 1 (none for
+// PRELOAD_WEIGHTS). The ACC rows are checked against a plain C++ matmul with
+// the weights each MATMUL was accepted with.
+TEST_P(CoreConformanceTest, PipelinedMatmulsKeepTheirOwnWeights) {
+  const DeviceConfig dc = config();
+  const int R = dc.core().rows, C = dc.core().cols;
+  Xorshift32 rng(testing::TestSeed("CoreConformanceTest.Pipelined", 5 + std::get<1>(GetParam())));
+  const int kSets = 8;  // weight tiles in PBUF, [R][C] int8 each
+  std::vector<uint8_t> abuf(1 << 16), pbuf(size_t(kSets) * R * C);
+  for (auto& b : abuf) b = static_cast<uint8_t>(rng.Next());
+  for (auto& b : pbuf) b = static_cast<uint8_t>(rng.Next());
+  const uint32_t acc_rows = 2048;
+  std::vector<int32_t> acc(size_t(acc_rows) * C, 0x5A5A5A5A);
+  std::vector<int32_t> want = acc;
+  CoreMemories mem{abuf.data(), uint32_t(abuf.size()), pbuf.data(), uint32_t(pbuf.size()), acc.data(), acc_rows};
+  auto made = core().factory(dc.core(), mem);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ComputeCore& cc = **made;
+
+  // The program, and the reference: W (active) and S (shadow) as int weights.
+  using Tile = std::vector<int32_t>;  // [R][C]
+  auto tile = [&](int set, int k, int n) {
+    Tile t(size_t(R) * C, 0);
+    for (int r = 0; r < k; ++r)
+      for (int c = 0; c < n; ++c) t[r * C + c] = static_cast<int8_t>(pbuf[(size_t(set) * R + r) * C + c]);
+    return t;
+  };
+  ProgramBuilder pb;
+  Tile W(size_t(R) * C, 0), S = W;
+  bool pending = false;
+  isa::PreloadWeightsArgs pend{};
+  auto preload = [&](int set, int k, int n) {
+    pend = isa::PreloadWeightsArgs{uint32_t(k), uint32_t(n), uint32_t(set * R * C), uint32_t(C)};
+    pending = true;
+    pb.Add(pend);
+  };
+  auto load = [&](int set) {
+    pb.Add(isa::LoadWeightsArgs{uint32_t(R), uint32_t(C), uint32_t(set * R * C), uint32_t(C)});
+    W = tile(set, R, C);
+  };
+  uint32_t a_next = 0;
+  auto matmul = [&](int m, int k, bool take, bool accumulate, uint32_t acc_addr) {
+    isa::MatmulArgs mm{uint32_t(m), uint32_t(k), accumulate, acc_addr, a_next, uint32_t(m), uint32_t(k), 0};
+    mm.take_shadow = take;
+    pb.Add(mm);
+    if (take) W = S;
+    for (int i = 0; i < m; ++i)
+      for (int c = 0; c < C; ++c) {
+        int32_t y = 0;
+        for (int r = 0; r < k; ++r) y += int32_t(int8_t(abuf[a_next + i * k + r])) * W[r * C + c];
+        int32_t& dst = want[size_t(acc_addr + i) * C + c];
+        dst = accumulate ? int32_t(uint32_t(dst) + uint32_t(y)) : y;
+      }
+    if (pending) S = tile(int(pend.pbuf_addr / (R * C)), int(pend.k), int(pend.n));
+    pending = false;
+    a_next += uint32_t(m * k);
+  };
+  const int big = R + C + 3;
+  load(0);
+  preload(1, R, C);
+  matmul(3, R, false, false, 0);      // W0; performs preload 1
+  preload(2, R - 1, C - 1);
+  matmul(1, R, true, false, 16);      // W1; preload 2 (zero-filled edges)
+  preload(3, R, C);
+  matmul(5, R, true, true, 14);       // W2; accumulates onto rows 14..18 (16 from W1)
+  preload(4, R, C);
+  matmul(big, R, true, false, 100);   // W3, m > R + C
+  preload(5, R, C);
+  matmul(2, R, true, true, 100 + big - 1);  // W4 onto the last row of the previous
+  matmul(4, R - 2, true, true, 100);  // W5 (taken); no preload pending
+  preload(6, R, C);
+  matmul(2 * big, R, true, false, 400);   // take again: a no-op (W = S = W5); performs preload 6
+  matmul(3, R, true, false, 800);     // W6
+  load(7);                            // serial: waits for the drain
+  matmul(2, R, false, true, 800);     // W7
+  ASSERT_TRUE(pb.status().ok()) << pb.status().ToString();
+  const std::vector<isa::Instruction>& prog = pb.instructions();
+
+  // Expected accepts and dones from the contract formulas.
+  std::vector<uint64_t> want_accept, want_done;
+  uint64_t issue_at = 0, drained_at = 0;
+  for (const isa::Instruction& in : prog) {
+    uint64_t t = issue_at;
+    if (!OverlapsMatmulDrain(in.opcode())) t = std::max(t, drained_at);
+    want_accept.push_back(t);
+    issue_at = t + ComputeIssueCycles(in, dc.core());
+    const uint64_t done = t + ComputeCycles(in, dc.core()) - 1;
+    if (in.opcode() != isa::Opcode::kPreloadWeights) want_done.push_back(done);
+    drained_at = std::max(drained_at, done + 1);
+  }
+  std::vector<uint64_t> accept, dones;
+  size_t next = 0;
+  for (uint64_t cycle = 0; cycle < 100000 && (next < prog.size() || dones.size() < want_done.size()); ++cycle) {
+    const isa::Instruction* in = nullptr;
+    if (next < prog.size() && cc.Ready(prog[next])) {
+      in = &prog[next++];
+      accept.push_back(cycle);
+    }
+    if (cc.Step(in)) dones.push_back(cycle);
+  }
+  EXPECT_EQ(accept, want_accept);
+  EXPECT_EQ(dones, want_done);
+  // The MATMUL run really overlaps: a MATMUL after a MATMUL (or after the
+  // PRELOAD_WEIGHTS that follows one) starts max(m, R, C) + L after it.
+  for (size_t i = 0; i + 1 < prog.size(); ++i) {
+    if (prog[i].opcode() != isa::Opcode::kMatmul) continue;
+    const uint64_t o = std::max<uint64_t>({prog[i].as<isa::MatmulArgs>().m, uint64_t(R), uint64_t(C)}) +
+                       isa::kMemReadLatency;
+    if (prog[i + 1].opcode() != isa::Opcode::kLoadWeights && i + 1 < accept.size())
+      EXPECT_EQ(accept[i + 1] - accept[i], o) << "instruction " << i + 1;
+  }
+  for (uint32_t row = 0; row < acc_rows; ++row)
+    for (int c = 0; c < C; ++c)
+      ASSERT_EQ(acc[size_t(row) * C + c], want[size_t(row) * C + c]) << "ACC row " << row << " lane " << c;
 }
 
 // RunOptions::cancel on every core (`systole profile --backend rtl`'s Ctrl-C):

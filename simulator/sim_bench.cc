@@ -101,8 +101,14 @@ BENCHMARK(BM_SystemC)
 // random bytes instead of zeros, so that the MAC arithmetic is real work for
 // the behavioural core (it skips zero activations); fast_forward as above
 // (off: every cycle ticked; on: the behavioural core's busy cycles skipped).
+//
+// weight_tiles: instead of two long MATMULs, LOAD_WEIGHTS then 64 MATMULs of
+// m = n, each taking the weights a PRELOAD_WEIGHTS just before it loaded
+// (take_shadow) and accumulating: back-to-back pipelined issue (ISA 6), a
+// take every n + 1 cycles, so the RTL array always has vectors of two or
+// three weight sets in flight (its split, three-bank inner loop).
 void RunComputeBound(benchmark::State& state, int n, const CoreFactory& factory, bool fp32 = false,
-                     bool random_data = false, bool fast_forward = false) {
+                     bool random_data = false, bool fast_forward = false, bool weight_tiles = false) {
   DeviceConfig cfg = DeviceConfig::Small(n);
   cfg.abuf_bytes = cfg.pbuf_bytes = 1u << 20;
   cfg.acc_rows = 4096;
@@ -143,9 +149,19 @@ void RunComputeBound(benchmark::State& state, int n, const CoreFactory& factory,
     }
   }
   ProgramBuilder pb;
-  for (int rep = 0; rep < 2; ++rep) {
+  if (weight_tiles) {
     pb.Add(isa::LoadWeightsArgs{uint32_t(n), uint32_t(n), 0, uint32_t(n)});
-    pb.Add(isa::MatmulArgs{m, uint32_t(n), rep > 0, 0, 0, m, uint32_t(n), 0});
+    for (int t = 0; t < 64; ++t) {
+      pb.Add(isa::PreloadWeightsArgs{uint32_t(n), uint32_t(n), uint32_t(((t + 1) % 8) * n * n), uint32_t(n)});
+      isa::MatmulArgs mm{uint32_t(n), uint32_t(n), t > 0, 0, uint32_t(t * n), uint32_t(n), uint32_t(n), 0};
+      mm.take_shadow = t > 0;
+      pb.Add(mm);
+    }
+  } else {
+    for (int rep = 0; rep < 2; ++rep) {
+      pb.Add(isa::LoadWeightsArgs{uint32_t(n), uint32_t(n), 0, uint32_t(n)});
+      pb.Add(isa::MatmulArgs{m, uint32_t(n), rep > 0, 0, 0, m, uint32_t(n), 0});
+    }
   }
   pb.Add(isa::PostprocArgs{m, uint32_t(n), 0, 0, uint32_t(n), 0, 0, -128, 127, !fp32, fp32});
   HostMemory host;
@@ -190,6 +206,16 @@ void BM_SystemC_Rtl_ComputeBound(benchmark::State& state) {
                   [](const CoreConfig& c, const CoreMemories& m) { return rtl::MakeRtlComputeCore(c, m, {}); });
 }
 BENCHMARK(BM_SystemC_Rtl_ComputeBound)->UseRealTime()->ArgNames({"array"})->Arg(16)->Arg(64)->Unit(
+    benchmark::kMillisecond);
+
+// Back-to-back MATMULs with a take and a preload each (weight_tiles above).
+void BM_SystemC_Rtl_ComputeBoundTakes(benchmark::State& state) {
+  RunComputeBound(
+      state, static_cast<int>(state.range(0)),
+      [](const CoreConfig& c, const CoreMemories& m) { return rtl::MakeRtlComputeCore(c, m, {}); }, false,
+      false, false, true);
+}
+BENCHMARK(BM_SystemC_Rtl_ComputeBoundTakes)->UseRealTime()->ArgNames({"array"})->Arg(16)->Arg(64)->Unit(
     benchmark::kMillisecond);
 
 // The same stream on random operands (ABUF and PBUF hold random bytes): the

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "arch/core_ports.h"
+#include "arch/cycle_model.h"
 #include "verilated.h"
 #include "verilated_fst_c.h"
 
@@ -80,20 +81,32 @@ class RtlCore final : public sim::ComputeCore {
     Model& m = *model_;
     m.clk_i = 0;
     m.insn_valid_i = 0;
+    // A falling edge of rst_ni even on the first call (a fresh model's
+    // rst_ni is already 0, and the asynchronous reset needs the edge).
+    m.rst_ni = 1;
+    m.eval();
     m.rst_ni = 0;
     m.eval();
     m.rst_ni = 1;
     m.eval();
-    idle_ = m.insn_ready_o;
+    idle_ = m.drained_o;
   }
 
-  bool Ready(const isa::Instruction& next) const override { return model_->insn_ready_o; }  // TODO(pipe14)
+  // The contract's accept rule from the core's outputs after the last edge:
+  // the front end is free, and `next` may overlap the MATMUL drain or
+  // nothing is in flight (the RTL's own insn_ready_o is the same function of
+  // insn_i, which is not driven yet here).
+  bool Ready(const isa::Instruction& next) const override {
+    return model_->issue_ready_o &&
+           (next.opcode() == isa::Opcode::kMatmul || next.opcode() == isa::Opcode::kPreloadWeights ||
+            model_->drained_o);
+  }
 
   // One clock cycle: drive the handshake, evaluate the low phase (the core's
   // requests of this cycle are now on its outputs; capture them), rising
   // edge, then service the captured requests: writes land in the memories
   // (end of this cycle), reads are driven for the next cycle.
-  uint32_t Step(const isa::Instruction* insn) override {  // TODO(pipe14): lanes
+  uint32_t Step(const isa::Instruction* insn) override {
     // An idle core with no instruction has no observable behaviour: every
     // datapath register it would clock is dead until the next accept.
     if (insn == nullptr && idle_) {
@@ -159,7 +172,7 @@ class RtlCore final : public sim::ComputeCore {
       req.accv_wmask = accv_wmask_;
       req.accv_wdata = accv_wdata_.data();
     }
-    const bool done = m.done_o;
+    const uint32_t done = (m.done_mm_o ? sim::kDoneArray : 0u) | (m.done_other_o ? sim::kDoneOther : 0u);
 
     m.clk_i = 1;
     m.eval();
@@ -174,8 +187,8 @@ class RtlCore final : public sim::ComputeCore {
     if (req.acc_re) CopyIn(m.acc_rdata_i, rd_.acc.data(), sizeof(int32_t) * kCols);
     if (req.abuf_v_req) CopyIn(m.abuf_v_rdata_i, rd_.abuf_v.data(), size_t(kRows) * kCols);
     if (req.accv_re) CopyIn(m.accv_rdata_i, rd_.accv.data(), sizeof(int32_t) * kRows * kCols);
-    idle_ = m.insn_ready_o;
-    return done ? sim::kDoneOther : 0;
+    idle_ = m.drained_o;
+    return done;
   }
 
  private:

@@ -26,6 +26,8 @@ inline void Tick(Model* m) {
 template <typename Model>
 inline void Reset(Model* m) {
   m->clk_i = 0;
+  m->rst_ni = 1;  // a falling edge even on a fresh model (rst_ni starts at 0)
+  m->eval();
   m->rst_ni = 0;
   m->eval();
   m->rst_ni = 1;

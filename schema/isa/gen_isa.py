@@ -489,10 +489,11 @@ def sv_cycles_expr(formula, ins, consts):
     expression over the instruction word insn (its fields, sliced at their
     Lsb/Width parameters), the function arguments R and C and the package's
     constants. Grammar: sums and products
-    of numbers, names and parenthesised terms, and ceil(a/b) (an exact ceiling
-    division, computed in 33 bits so that a 32-bit a cannot overflow)."""
+    of numbers, names and parenthesised terms, ceil(a/b) (an exact ceiling
+    division, computed in 33 bits so that a 32-bit a cannot overflow) and
+    max(a, b, ...) (unsigned)."""
     fields = {f["name"]: f for f in ins["fields"]}
-    toks = re.findall(r"[A-Za-z_][A-Za-z_0-9]*|\d+|[-+*/()]", formula)
+    toks = re.findall(r"[A-Za-z_][A-Za-z_0-9]*|\d+|[-+*/(),]", formula)
     if "".join(toks) != re.sub(r"\s+", "", formula):
         raise SpecError(f"{ins['name']}: cannot parse cycles formula {formula!r}")
     pos = [0]
@@ -520,6 +521,15 @@ def sv_cycles_expr(formula, ins, consts):
             b = expr()
             take(")")
             return f"32'((33'({a}) + 33'({b}) - 33'd1) / 33'({b}))"
+        if t == "max":
+            take("(")
+            e = expr()
+            while peek() == ",":
+                take(",")
+                b = expr()
+                e = f"((({e}) > ({b})) ? ({e}) : ({b}))"
+            take(")")
+            return e
         if t.isdigit():
             return f"32'd{t}"
         if t in ("R", "C"):
@@ -568,6 +578,23 @@ def gen_sv_cycles(spec):
     for ins in comp:
         w(f"      Op{camel(ins['name'])}:")
         w(f"        t = {sv_cycles_expr(ins['cycles'], ins, consts)};")
+    w("      default: t = 32'd1;")
+    w("    endcase")
+    w("    return t - 32'd1;")
+    w("  endfunction")
+    w("")
+    w("  // O - 1 of a COMPUTE instruction on an R x C core: its issue interval (the")
+    w("  // \"issue\" formula in isa.json; = the \"cycles\" formula where it has none)")
+    w("  // minus one. The core accepts the next instruction O cycles after this one.")
+    w("  function automatic logic [31:0] compute_issue_last_cycle(insn_t insn, int unsigned R,")
+    w("                                                           int unsigned C);")
+    w("    logic [31:0] t;")
+    w("    logic        unused_bits;  // the fields no formula reads")
+    w("    unused_bits = ^insn;")
+    w("    unique case (opcode_e'(insn[OpcodeLsb +: OpcodeWidth]))")
+    for ins in comp:
+        w(f"      Op{camel(ins['name'])}:")
+        w(f"        t = {sv_cycles_expr(ins.get('issue', ins['cycles']), ins, consts)};")
     w("      default: t = 32'd1;")
     w("    endcase")
     w("    return t - 32'd1;")
@@ -703,15 +730,17 @@ def gen_doc(spec):
     w("")
     w("## Opcodes")
     w("")
-    w("| opcode | name | unit | cycles (compute-core busy cycles / DMA) |")
-    w("|---|---|---|---|")
+    w("| opcode | name | unit | cycles (compute-core busy cycles / DMA) | issue interval (compute core) |")
+    w("|---|---|---|---|---|")
     for ins in spec["instructions"]:
-        w(f"| {ins['opcode']} | [`{ins['name']}`](#{ins['name'].lower()}) | {ins['unit']} | `{ins['cycles']}` |")
+        issue = f"`{ins['issue']}`" if "issue" in ins else ("= cycles" if ins["unit"] == "COMPUTE" else "")
+        w(f"| {ins['opcode']} | [`{ins['name']}`](#{ins['name'].lower()}) | {ins['unit']} | `{ins['cycles']}` | {issue} |")
     w("")
     for ins in spec["instructions"]:
         w(f"### {ins['name']}")
         w("")
-        w(f"Opcode {ins['opcode']}, unit {ins['unit']}, cycles `{ins['cycles']}`.")
+        issue = f", issue interval `{ins['issue']}`" if "issue" in ins else ""
+        w(f"Opcode {ins['opcode']}, unit {ins['unit']}, cycles `{ins['cycles']}`{issue}.")
         w("")
         w(ins["doc"])
         w("")
