@@ -261,6 +261,22 @@ TEST(Schedule, UnitsEndWhereNoAccumulatorStateIsLive) {
   // Never right after a weight load or preload.
   const Instruction pre{{}, isa::PreloadWeightsArgs{1, 1, 64, 1}};
   EXPECT_EQ(UnitEnds({lw(), mm(false), pp, pre, mm(false), pp}), (std::vector<size_t>{3, 6}));
+  // Accumulator regions (a GEMM's POSTPROC after the next group's first
+  // MATMUL): no end while any region holds sums not read out, even right
+  // after a POSTPROC or before a MATMUL that overwrites.
+  auto mm_at = [&](bool acc, uint32_t row) {
+    Instruction i = mm(acc);
+    i.as<isa::MatmulArgs>().acc_addr = row;
+    return i;
+  };
+  auto pp_at = [&](uint32_t row) {
+    Instruction i = pp;
+    i.as<isa::PostprocArgs>().acc_addr = row;
+    return i;
+  };
+  EXPECT_EQ(UnitEnds({lw(), mm_at(false, 0), mm_at(false, 8), pp_at(0), mm_at(false, 16), pp_at(8), pp_at(16),
+                      mm_at(false, 0), pp_at(0)}),
+            (std::vector<size_t>{7, 9}));
 }
 
 // Units of one op run apart (the input cascade): each gets the weights its

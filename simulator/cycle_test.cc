@@ -106,6 +106,62 @@ TEST(CycleTest, ShadowWeightsHideTheSecondWeightLoad) {
   }
 }
 
+// A POSTPROC runs beside MATMULs on other accumulator rows (arch/issue.h):
+// on a 16x16 array, MATMUL A (rows 0..M-1), MATMUL B (rows 64..), POSTPROC of
+// A, MATMUL C (rows 128..) and the POSTPROC of B. Worked out from the
+// formulas (L = 1, REQUANT_LATENCY = 5): MATMUL T = M + R + C, issue interval
+// O = max(M, R, C) + 1; POSTPROC T = M + 9, O = 3.
+//   A at 0; B at O = M + 1 (M >= 16); A is done at M + 31, B's interval ends at
+//   2M + 2: POSTPROC(A) at 2M + 2; C at 2M + 5 (3 later: beside it);
+//   POSTPROC(B) waits for B's done (2M + 32) and for POSTPROC(A)'s
+//   (3M + 10): at max(2M + 33, 3M + 11, C's interval end 3M + 6).
+// With C on A's rows instead, C must wait for POSTPROC(A) to finish.
+TEST(CycleTest, PostprocRunsBesideMatmulsOnOtherRows) {
+  const Shape s{16, 16, 40, 16, 16};
+  const uint64_t M = s.M, T_mm = M + s.R + s.C, T_pp = M + 9;
+  for (bool conflict : {false, true}) {
+    SCOPED_TRACE(conflict ? "MATMUL C on POSTPROC(A)'s rows" : "MATMUL C on its own rows");
+    auto dev = MakeDevice(s);
+    ASSERT_TRUE(dev.ok());
+    ProgramBuilder pb;
+    auto mm = [&](uint32_t acc, uint32_t a) {
+      pb.Add(isa::MatmulArgs{uint32_t(M), uint32_t(s.K), false, acc, a, uint32_t(M), uint32_t(s.K), 0});
+    };
+    auto pp = [&](uint32_t acc, uint32_t dst) {
+      pb.Add(isa::PostprocArgs{uint32_t(M), uint32_t(s.N), acc, dst, uint32_t(s.N), 0, 0, -128, 127});
+    };
+    pb.Add(isa::LoadWeightsArgs{uint32_t(s.K), uint32_t(s.N), 0, uint32_t(s.N)});
+    mm(0, 0);
+    mm(64, 0);
+    pp(0, 4096);
+    mm(conflict ? 0 : 128, 0);
+    pp(64, 8192);
+    ASSERT_TRUE(pb.status().ok());
+    const uint64_t lw = s.R + 1;  // LOAD_WEIGHTS first (serial), then the timeline above shifted by lw
+    const uint64_t pa = lw + 2 * M + 2, c = conflict ? pa + T_pp : pa + 3;
+    const uint64_t pb_start = std::max({lw + 2 * M + 33, pa + T_pp, c + M + 1});
+    const uint64_t end = std::max({c + T_mm, pb_start + T_pp});
+    HostMemory host;
+    std::vector<InstructionSpan> spans;
+    for (bool ff : {true, false}) {
+      RunOptions opt;
+      opt.fast_forward = ff;
+      opt.spans = &spans;
+      spans.clear();
+      StatusOr<PerfCounters> r = (*dev)->Run(pb.words(), host, opt);
+      ASSERT_TRUE(r.ok()) << r.status().ToString();
+      EXPECT_EQ(r->cycles, 1 + end);  // one cycle of fetch first
+      std::vector<uint64_t> start(6, 0);
+      for (const InstructionSpan& sp : spans) start[sp.pc] = sp.start - 1;
+      EXPECT_EQ(start, (std::vector<uint64_t>{0, lw, lw + M + 1, pa, c, pb_start}));
+    }
+    std::vector<InstructionSpan> est_spans;
+    StatusOr<Estimate> est = EstimateCycles(pb.words(), ArrayConfig(s), host, &est_spans);
+    ASSERT_TRUE(est.ok()) << est.status().ToString();
+    EXPECT_EQ(est->cycles, 1 + end);
+  }
+}
+
 TEST(CycleTest, DmaTimeFollowsTheLinkModel) {
   // 1 MB over USB 3 (400 MB/s, 20 us) at 500 MHz: 10000 + 1250000 cycles.
   DeviceConfig cfg = DeviceConfig::Small(8);
