@@ -270,15 +270,38 @@ std::string ToChromeTrace(const Profile& p) {
                           {"args", {{"cycles", l.cycles}, {"macs", l.macs}, {"utilization", l.utilization},
                                     {"partition", l.partition}}}});
   }
+  // Compute instructions overlap (a MATMUL's drain, a POSTPROC beside
+  // MATMULs): each goes on the first compute track free at its start, so
+  // that every track's slices nest (Perfetto rejects partial overlaps).
+  std::vector<uint64_t> track_end;  // per compute track, in run-offset cycles
+  auto compute_tid = [&](uint64_t start, uint64_t end) {
+    size_t k = 0;
+    while (k < track_end.size() && track_end[k] > start) ++k;
+    if (k == track_end.size()) {
+      track_end.push_back(0);
+      if (k > 0) meta(static_cast<int>(10 + k), StrFormat("compute unit (overlapping %zu)", k).c_str());
+    }
+    track_end[k] = end;
+    return k == 0 ? 3 : static_cast<int>(10 + k);
+  };
   for (const ExecutableRun& r : p.runs) {
-    for (const sim::InstructionSpan& s : r.spans) {
+    std::vector<const sim::InstructionSpan*> order;
+    for (const sim::InstructionSpan& s : r.spans) order.push_back(&s);
+    std::stable_sort(order.begin(), order.end(), [](const sim::InstructionSpan* a, const sim::InstructionSpan* b) {
+      return a->start < b->start;
+    });
+    for (const sim::InstructionSpan* sp : order) {
+      const sim::InstructionSpan& s = *sp;
       const isa::Instruction& insn = r.program[s.pc];
       const Layer& l = p.layers[r.owner[s.pc]];
       const std::string layer = l.op_index >= 0 ? StrFormat("%s #%d", l.op.c_str(), l.op_index) : l.op;
       const double ts = static_cast<double>(r.offset + s.start) * us_per_cycle;
       const double dur = static_cast<double>(s.cycles) * us_per_cycle;
       Json args{{"pc", s.pc}, {"cycles", s.cycles}, {"layer", layer}, {"partition", r.partition}};
-      events.push_back(Json{{"ph", "X"}, {"pid", 1}, {"tid", 2 + s.unit}, {"name", isa::OpcodeName(insn.opcode())},
+      const int tid = s.unit == static_cast<int>(isa::Unit::kCompute)
+                          ? compute_tid(r.offset + s.start, r.offset + s.start + s.cycles)
+                          : 2 + s.unit;
+      events.push_back(Json{{"ph", "X"}, {"pid", 1}, {"tid", tid}, {"name", isa::OpcodeName(insn.opcode())},
                             {"cat", layer}, {"ts", ts}, {"dur", dur}, {"args", args}});
       if (insn.opcode() == isa::Opcode::kLoad || insn.opcode() == isa::Opcode::kStore) {
         const bool down = insn.opcode() == isa::Opcode::kLoad;

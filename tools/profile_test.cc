@@ -3,6 +3,7 @@
 // invariants, total.cycles against the delegate's device counters
 // (`systole run --device sim`), the reports (golden text, JSON keys, trace),
 // and RTL = SystemC cycle for cycle when the build has the RTL core.
+#include <map>
 #include <gtest/gtest.h>
 
 #include <dirent.h>
@@ -367,24 +368,39 @@ TEST(ProfileTest, CpuOpsListedWithReason) {
       << FormatText(*p);
 }
 
-// The trace: one slice per instruction on its unit's track, one per DMA on
-// a link track, one per layer.
+// The trace: one slice per instruction on its unit's track (compute
+// instructions that overlap on further compute tracks, tids 11..), one per DMA
+// on a link track, one per layer; no two slices of a track overlap partially.
 TEST(ProfileTest, ChromeTraceHasEveryInstruction) {
   ProfileOptions o = Options(Backend::kSystemC, "tiny");
   o.keep_runs = true;
   StatusOr<Profile> p = ProfileModel(BuiltinModelPath(), o);
   ASSERT_TRUE(p.ok());
   const nlohmann::json t = nlohmann::json::parse(ToChromeTrace(*p));
-  size_t per_tid[8] = {};
+  std::map<int, size_t> per_tid;
+  std::map<int, std::vector<std::pair<double, double>>> slices;
+  size_t overlapping = 0;
   for (const auto& e : t["traceEvents"])
-    if (e["ph"] == "X") ++per_tid[e["tid"].get<int>()];
+    if (e["ph"] == "X") {
+      const int tid = e["tid"].get<int>();
+      ++per_tid[tid];
+      if (tid > 10) ++overlapping;
+      slices[tid].push_back({e["ts"].get<double>(), e["ts"].get<double>() + e["dur"].get<double>()});
+    }
+  for (auto& [tid, v] : slices) {
+    std::sort(v.begin(), v.end());
+    for (size_t i = 1; i < v.size(); ++i)
+      EXPECT_FALSE(v[i].first < v[i - 1].second - 1e-9 && v[i].second > v[i - 1].second + 1e-9)
+          << "track " << tid << ": partial overlap at " << v[i].first;
+  }
+  EXPECT_GT(overlapping, 0u) << "no compute instruction overlapped another (pipelined MATMULs)";
   uint64_t insns = 0, dma = 0;
   for (const ExecutableRun& r : p->runs) {
     insns += r.spans.size();
     for (const isa::Instruction& i : r.program)
       dma += i.opcode() == isa::Opcode::kLoad || i.opcode() == isa::Opcode::kStore;
   }
-  EXPECT_EQ(per_tid[2] + per_tid[3] + per_tid[4], insns);
+  EXPECT_EQ(per_tid[2] + per_tid[3] + per_tid[4] + overlapping, insns);
   EXPECT_EQ(per_tid[5] + per_tid[6], dma);
   EXPECT_GT(per_tid[1], 0u);
   EXPECT_EQ(insns, p->total.instructions);
