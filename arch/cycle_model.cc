@@ -23,19 +23,34 @@ uint64_t ComputeIssueCycles(const isa::Instruction& insn, const CoreConfig& core
 }
 
 std::vector<uint64_t> AttributeComputeSpans(const std::vector<std::pair<uint64_t, uint64_t>>& start_cycles) {
-  std::vector<uint64_t> out(start_cycles.size(), 0);
-  uint64_t cursor = 0;       // end of the timeline so far
-  size_t setter = SIZE_MAX;  // the span whose end is the cursor
-  for (size_t i = 0; i < start_cycles.size(); ++i) {
-    const auto [start, len] = start_cycles[i];
-    const uint64_t end = start + len;
-    if (start < cursor && setter != SIZE_MAX) out[setter] -= std::min(end, cursor) - start;
-    out[i] = len;
-    if (end > cursor) {
-      cursor = end;
-      setter = i;
+  // Each busy cycle belongs to the latest-started instruction busy in it.
+  // Starts are in program order (non-decreasing); `active` holds the
+  // instructions that may still be busy, oldest first.
+  const size_t n = start_cycles.size();
+  std::vector<uint64_t> out(n, 0);
+  std::vector<size_t> active;
+  auto end = [&](size_t j) { return start_cycles[j].first + start_cycles[j].second; };
+  // Hands [from, to) to its owners: the newest active instruction until it
+  // ends, then the newest one still busy, ...
+  auto assign = [&](uint64_t from, uint64_t to) {
+    uint64_t cur = from;
+    for (size_t k = active.size(); k-- > 0 && cur < to;) {
+      const uint64_t e = std::min(end(active[k]), to);
+      if (e > cur) {
+        out[active[k]] += e - cur;
+        cur = e;
+      }
     }
+    std::vector<size_t> still;
+    for (size_t j : active)
+      if (end(j) > to) still.push_back(j);
+    active.swap(still);
+  };
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0) assign(start_cycles[i - 1].first, std::max(start_cycles[i].first, start_cycles[i - 1].first));
+    active.push_back(i);
   }
+  if (n > 0) assign(start_cycles[n - 1].first, UINT64_MAX);
   return out;
 }
 

@@ -181,28 +181,29 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
            program[pc].as<isa::LoadArgs>().buffer == static_cast<uint32_t>(isa::Buffer::kPbuf);
   };
   auto dma_bucket = [&](size_t pc, Stalls* s) -> uint64_t& { return is_param_load(pc) ? s->weight_load : s->link; };
-  uint64_t cursor = 0;
-  size_t setter = SIZE_MAX;  // the compute pc whose end is the cursor
+  uint64_t cursor = 0;  // the end of the busiest compute instruction so far
+  std::vector<uint64_t> own(n, 0);  // each compute pc's share of the timeline
+  {
+    std::vector<std::pair<uint64_t, uint64_t>> sc;
+    std::vector<size_t> pcs;
+    for (size_t pc = 0; pc < n; ++pc)
+      if (program[pc].unit() == isa::Unit::kCompute) {
+        sc.emplace_back(start[pc], len[pc]);
+        pcs.push_back(pc);
+      }
+    const std::vector<uint64_t> a = sim::AttributeComputeSpans(sc);
+    for (size_t j = 0; j < a.size(); ++j) own[pcs[j]] = a[j];
+  }
   for (size_t pc = 0; pc < n; ++pc) {
     if (program[pc].unit() != isa::Unit::kCompute) continue;
     const int r = owner[pc];
     Layer& row = rows[r];
     Stalls& st = row.stalls;
-    uint64_t gap_begin = cursor;
-    if (start[pc] < cursor) {
-      // Accepted while the instruction that set the cursor is still busy (a
-      // MATMUL's drain, a POSTPROC beside MATMULs): the overlapped cycles,
-      // counted there, are this instruction's.
-      if (setter == SIZE_MAX) return Internal("profile: compute pc %zu starts before cycle %zu", pc, size_t{cursor});
-      const uint64_t moved = std::min(end(pc), cursor) - start[pc];
-      Layer& prow = rows[owner[setter]];
-      prow.busy_cycles -= moved;
-      uint64_t& bucket = program[setter].opcode() == isa::Opcode::kMatmul ? prow.stalls.pipeline
-                                                                             : prow.stalls.vector_unit;
-      if (bucket < moved) return Internal("profile: compute pc %zu overlaps pc %zu by more than its tail", pc, setter);
-      bucket -= moved;
-      gap_begin = start[pc];
-    }
+    // Accepted while earlier ones are still busy (a MATMUL's drain, a
+    // POSTPROC beside MATMULs): no gap, and only its own cycles count
+    // (sim::AttributeComputeSpans: each cycle is the latest-started busy
+    // instruction's).
+    uint64_t gap_begin = std::min(cursor, start[pc]);
     const uint64_t gap_end = start[pc];
     // The token that arrived last decides what the wait was for.
     size_t waited = SIZE_MAX;
@@ -227,7 +228,7 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
       gap_begin = arrive;
     }
     st.dependencies += gap_end - gap_begin;  // fetch (full queues) or nothing popped late
-    const uint64_t c = len[pc];
+    const uint64_t c = own[pc];
     row.busy_cycles += c;
     switch (program[pc].opcode()) {
       case isa::Opcode::kMatmul: {
@@ -242,10 +243,7 @@ StatusOr<std::vector<Layer>> Attribute(const std::vector<isa::Instruction>& prog
       case isa::Opcode::kSetreg: st.dependencies += c; break;
       default: st.vector_unit += c; break;
     }
-    if (end(pc) > cursor) {
-      cursor = end(pc);
-      setter = pc;
-    }
+    cursor = std::max(cursor, end(pc));
   }
   if (run_cycles < cursor) return Internal("profile: the run ends before its last compute instruction");
   // The output row: compute's last instructions (the token to the store
