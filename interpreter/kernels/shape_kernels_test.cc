@@ -138,6 +138,14 @@ TEST(ShapeKernelsTest, ReshapeAndSqueezeRefuseBadShapes) {
     ExpectRejected(&mb, "input has 6 elements but the new shape has 8");
   }
   {
+    // Three dimensions of 2^31 - 1: the element count overflows int64 (the
+    // fuzzer's case; without the check, undefined behaviour).
+    ModelBuilder mb;
+    XAndConstInt32(&mb, tflite::BuiltinOperator_RESHAPE, 1, {2, 3}, "shape", {3},
+                   {2147483647, 2147483647, 2147483647}, {1, 1, 1});
+    ExpectRejected(&mb, "the new shape has more than 2^63 elements");
+  }
+  {
     ModelBuilder mb;
     const Quant q = Quant::PerTensor(0.1f, 0);
     const int x = mb.AddTensor("x", kI8, {1, 3}, q);
