@@ -400,10 +400,26 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
         wt[(t * Cin + ci) * Cout + co] = static_cast<uint8_t>(w[(co * g.KH * g.KW + t) * Cin + ci]);
   const uint32_t p_w = e.Param(wt);
   const uint32_t a_in = StageInput(e, g, Cin, x, zp_in);
-  const uint32_t a_out = e.AllocA(g.OH * g.OW * Cout);
+  // The output: packed, or (2-D POSTPROC, dst_row_len = OW) image rows of
+  // OW pixels with pad_px spare pixels at their end.
+  const bool two_d = rng.Next() % 2 == 0;
+  const int pad_px = two_d ? RandInt(rng, 0, 2) : 0;
+  const uint32_t pitch = uint32_t((g.OW + pad_px) * Cout);
+  const uint32_t a_out = e.AllocA(g.OH * pitch);
   const uint32_t m = g.OH * g.OW;
+  // Cout tiles: each in its own accumulator region (rotating, when they fit)
+  // with its POSTPROC after the next tile's first MATMUL, so that it runs
+  // beside that tile's MATMULs; or all in rows 0.. with the POSTPROC right
+  // after the tile's last MATMUL (it waits for that MATMUL's rows).
+  const int co_tiles = (Cout + C - 1) / C;
+  const int regions = std::min(co_tiles, 3);
+  const bool rotate = rng.Next() % 2 == 0 && uint64_t(regions) * m <= cfg.acc_rows;
+  if (two_d) oc.name += StrFormat(" 2-D out +%d px", pad_px);
+  if (rotate) oc.name += " rotating ACC";
+  std::vector<Instruction> deferred;  // the previous tile's POSTPROC
   for (int co0 = 0; co0 < Cout; co0 += C) {
     const int nn = std::min(C, Cout - co0);
+    const uint32_t acc_base = rotate ? uint32_t((co0 / C) % regions) * m : 0;
     const uint32_t p_blk = e.ParamBlock(folded, co0, nn);
     // Shadow weights: the first tile is a LOAD_WEIGHTS, every later one a
     // PRELOAD_WEIGHTS ahead of the previous MATMUL, taken by its own.
@@ -412,7 +428,7 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
       const int ky = t / g.KW, kx = t % g.KW;
       for (int ci0 = 0; ci0 < Cin; ci0 += R) {
         const int kk = std::min(R, Cin - ci0);
-        isa::MatmulArgs mm{m, uint32_t(kk), t > 0 || ci0 > 0, 0,
+        isa::MatmulArgs mm{m, uint32_t(kk), t > 0 || ci0 > 0, acc_base,
                            uint32_t(a_in + (ky * g.Wp + kx) * Cin + ci0), uint32_t(g.OW),
                            uint32_t(g.S * Cin), uint32_t(g.S * g.Wp * Cin)};
         mm.take_shadow = !tiles.empty();
@@ -427,11 +443,23 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
       if (i == 0) e.Compute(isa::LoadWeightsArgs{w.k, w.n, w.pbuf_addr, w.w_stride, w.u8, w.w_zp});
       if (i + 1 < tiles.size()) e.Compute(tiles[i + 1].first);
       e.Compute(tiles[i].second);
+      if (i == 0) {
+        for (const Instruction& d : deferred) e.compute.push_back(d);
+        deferred.clear();
+      }
     }
-    e.Compute(isa::PostprocArgs{m, uint32_t(nn), 0, uint32_t(a_out + co0), uint32_t(Cout), p_blk, folded.zp,
-                                folded.act_min, folded.act_max, folded.single_round, folded.fp32, folded.half_up});
+    isa::PostprocArgs pp{m, uint32_t(nn), acc_base, uint32_t(a_out + co0), uint32_t(Cout), p_blk, folded.zp,
+                         folded.act_min, folded.act_max, folded.single_round, folded.fp32, folded.half_up};
+    if (two_d) {
+      pp.dst_row_len = uint32_t(g.OW);
+      pp.dst_row_pitch = pitch;
+    }
+    if (rotate) deferred.push_back(Instruction{{}, pp});
+    else e.Compute(pp);
   }
-  e.stores.push_back(Emitter::Store(0, a_out, 1, m * Cout, 0, 0));
+  for (const Instruction& d : deferred) e.compute.push_back(d);
+  e.stores.push_back(two_d ? Emitter::Store(0, a_out, g.OH, g.OW * Cout, g.OW * Cout, pitch)
+                           : Emitter::Store(0, a_out, 1, m * Cout, 0, 0));
   e.Finish();
   return oc;
 }
