@@ -1128,6 +1128,48 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
     };
     tests.push_back(std::move(t));
   }
+  {  // POSTPROC 2-D output (dst_row_len > 0): rows of dst_row_len pixels,
+    // dst_row_pitch apart, pixels dst_stride apart; n < C; the bytes around
+    // each pixel (padding columns, row gaps) must keep their fill.
+    InsnTest t;
+    t.name = "POSTPROC 2-D";
+    const int n = C > 2 ? C - 1 : C, m = 11;
+    const uint32_t row_len = 3, stride = uint32_t(n + 2), pitch = 3 * stride + 5, dst = 500;
+    std::vector<int32_t> acc(size_t(m) * C), bias(n), mult(n), shift(n);
+    for (auto& x : acc) x = static_cast<int32_t>(rng.Next()) >> RandInt(rng, 8, 20);
+    for (int c = 0; c < n; ++c) {
+      bias[c] = RandInt(rng, -5000, 5000);
+      QuantizeMultiplier(RandReal(rng, 1e-4, 2.0), &mult[c], &shift[c]);
+    }
+    t.init = [=](DeviceMemory& mem) {
+      std::copy(acc.begin(), acc.end(), mem.acc.begin() + 5 * C);
+      std::fill(mem.abuf.begin() + dst, mem.abuf.begin() + dst + 4 * pitch, 0xA5);
+      for (int c = 0; c < n; ++c) {
+        SetI32(&mem.pbuf[64 + 4 * c], bias[c]);
+        SetI32(&mem.pbuf[64 + 4 * n + 4 * c], mult[c]);
+        SetI32(&mem.pbuf[64 + 8 * n + 4 * c], shift[c]);
+      }
+    };
+    isa::PostprocArgs pp{uint32_t(m), uint32_t(n), 5, dst, stride, 64, 4, -90, 100};
+    pp.dst_row_len = row_len;
+    pp.dst_row_pitch = pitch;
+    t.program.Add(pp);
+    t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      std::vector<int> want(4 * pitch, 0xA5);
+      for (int i = 0; i < m; ++i)
+        for (int c = 0; c < n; ++c) {
+          const int32_t x = static_cast<int32_t>(uint32_t(acc[i * C + c]) + uint32_t(bias[c]));
+          const int32_t v = MultiplyByQuantizedMultiplier(x, mult[c], std::min(shift[c], 31));
+          // dst(i) = dst + (i / row_len) * pitch + (i % row_len) * stride (ISA.md)
+          want[(i / row_len) * pitch + (i % row_len) * stride + c] = uint8_t(Clamp8(v + 4, -90, 100));
+        }
+      for (uint32_t b = 0; b < 4 * pitch; ++b)
+        if (mem.abuf[dst + b] != want[b])
+          return StrFormat("ABUF[dst + %u] = %d, want %d", b, mem.abuf[dst + b], want[b]);
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
   {  // POSTPROC fp32: binary32 scales (every special class), junk shifts,
     // accumulators at the conversion's rounding boundaries and ties, several
     // zero points and clamps; against XNNPACK's order on the host FPU.
@@ -1447,6 +1489,12 @@ std::vector<IllegalCase> IllegalPrograms(const DeviceConfig& cfg) {
       StatusCode::kOutOfRange, "w_zp is 9 but u8 = 0");
   one("postproc params past PBUF", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, P - 20, 0, -128, 127}},
       StatusCode::kOutOfRange, "outside PBUF");
+  {  // 2-D output: rows 0..1 at 0, 2..3 at A/2, 4..5 at A (past ABUF); as 1-D it would fit
+    isa::PostprocArgs pp{6, 2, 0, 0, 2, 0, 0, -128, 127};
+    pp.dst_row_len = 2;
+    pp.dst_row_pitch = A / 2;
+    one("postproc 2-D output past ABUF", {{}, pp}, StatusCode::kOutOfRange, "POSTPROC: output");
+  }
   one("postproc act_min > act_max", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, 0, 0, 5, 4}}, StatusCode::kOutOfRange,
       "act_min");
   one("postproc fp32 with single_round", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, 0, 0, -128, 127, true, true}},
