@@ -37,6 +37,8 @@ struct CoreRequests {
   const uint8_t* abuf_wdata = nullptr;
   bool acc_re = false;
   uint32_t acc_raddr = 0;
+  bool accp_re = false;  // ACC read port P (POSTPROC beside MATMULs)
+  uint32_t accp_raddr = 0;
   bool acc_we = false;
   uint32_t acc_waddr = 0;
   const int32_t* acc_wdata = nullptr;  // C lanes
@@ -63,7 +65,7 @@ struct CoreRequests {
 // Data for the next cycle; sized by Resize(config).
 struct CoreReadData {
   std::vector<uint8_t> abuf_a, abuf_b, pbuf;
-  std::vector<int32_t> acc;
+  std::vector<int32_t> acc, accp;
   std::vector<uint8_t> abuf_v;  // R x C
   std::vector<int32_t> accv;    // R x C
   void Resize(const CoreConfig& c) {
@@ -73,6 +75,7 @@ struct CoreReadData {
     abuf_b.assign(c.cols, 0);
     pbuf.assign(4 * c.cols, 0);
     acc.assign(c.cols, 0);
+    accp.assign(c.cols, 0);
   }
 };
 
@@ -99,6 +102,10 @@ inline Status ServiceCorePorts(const CoreConfig& c, const CoreMemories& m, const
   if (r.acc_re) {
     if (r.acc_raddr >= m.acc_rows) fail("ACC read", r.acc_raddr, 1);
     else std::memcpy(out->acc.data(), m.acc + size_t{r.acc_raddr} * c.cols, sizeof(int32_t) * c.cols);
+  }
+  if (r.accp_re) {
+    if (r.accp_raddr >= m.acc_rows) fail("ACC read P", r.accp_raddr, 1);
+    else std::memcpy(out->accp.data(), m.acc + size_t{r.accp_raddr} * c.cols, sizeof(int32_t) * c.cols);
   }
   if (r.abuf_v_req) {
     std::fill(out->abuf_v.begin(), out->abuf_v.end(), 0);

@@ -1,7 +1,9 @@
 // systole_agen: address generation for the compute core's read ports: ABUF port
 // A (activations, elements, pool taps), ABUF port B (second VADD..VMUL
 // operand), PBUF (weights, POSTPROC parameters, VMACC taps, VLUT and SOFTMAX
-// tables) and the ACC read port (MATMUL accumulate, POSTPROC, VMACC).
+// tables), the ACC read port (VMACC; MATMUL accumulate reads come from the
+// write-back's tracker) and ACC read port P (POSTPROC, from the
+// post-processing lane's view pp_*_i, as it runs beside MATMULs).
 //
 // Requests are combinational from the sequencer's view (cycle 0 = the accept
 // cycle, whose requests come straight from insn_i); the data returns
@@ -10,7 +12,8 @@
 //   MATMUL       A: pixel i in cycle i (2-D pattern); its accumulate reads of
 //                ACC (row i in i + R + C - 1) come from the write-back's
 //                MATMUL tracker, as they outlast the front window
-//   POSTPROC     PBUF: bias, mult, shift vectors in cycles 0..2; ACC: row i in 3 + i
+//   POSTPROC     PBUF: bias, mult, shift vectors in cycles 0..2 (the front
+//                end's issue interval); ACC port P: row i in 3 + i (post lane)
 //   VMACC        PBUF: tap weights in 0; A: pixel i in 1 + i; ACC: row i in 1 + i
 //   VMACC_WIDE   PBUF: tap weights in 0 (port V and the wide ACC ports: systole_vwide)
 //   VADD..VMUL   A and B: chunk j in cycle j (C elements a chunk)
@@ -46,6 +49,11 @@ module systole_agen
   input  logic [15:0] taps_i,
   input  preload_weights_t pre_i,
   input  logic        pre_run_i,
+  // post-processing lane view (systole_seq)
+  input  logic        pp_busy_i,
+  input  logic        pp_active_i,
+  input  insn_t       pp_insn_i,
+  input  logic [31:0] pp_cnt_i,
   // SOFTMAX and VL2NORM element reads (from the unit running)
   input  logic        sm_rd_i,
   input  logic [31:0] sm_addr_i,
@@ -64,6 +72,9 @@ module systole_agen
   // ACC read port
   output logic        acc_re_o,
   output logic [31:0] acc_raddr_o,
+  // ACC read port P
+  output logic        accp_re_o,
+  output logic [31:0] accp_raddr_o,
   // pool window flags of this cycle's port A read
   output logic        pool_first_o,
   output logic        pool_last_o
@@ -287,14 +298,9 @@ module systole_agen
   // ---- ACC read port ---------------------------------------------------------------
   logic [31:0] acc_rd_q, acc_rd_d, acc_rd;
   logic        acc_re;
-  assign acc_rd = busy_i ? acc_rd_q : f_pp.acc_addr;  // same field in POSTPROC/VMACC
+  assign acc_rd = busy_i ? acc_rd_q : f_vm.acc_addr;
   always_comb begin
-    unique case (1'b1)
-      cls_i.pp: acc_re = in_win(cnt_i, 32'd3, 32'(f_pp.m));
-      cls_i.vm: acc_re = in_win(cnt_i, 32'd1, 32'(f_vm.m));
-      default:  acc_re = 1'b0;
-    endcase
-    acc_re   = acc_re && active_i;
+    acc_re   = cls_i.vm && active_i && in_win(cnt_i, 32'd1, 32'(f_vm.m));
     acc_rd_d = !active_i ? acc_rd_q : (acc_re ? acc_rd + 32'd1 : acc_rd);
   end
   always_ff @(posedge clk_i or negedge rst_ni) begin
@@ -303,6 +309,21 @@ module systole_agen
   end
   assign acc_re_o    = acc_re;
   assign acc_raddr_o = acc_rd;
+
+  // ---- ACC read port P (POSTPROC, post lane) -----------------------------------------
+  postproc_t   f_ppl;
+  logic [31:0] accp_rd_q, accp_rd_d, accp_rd;
+  logic        accp_re;
+  assign f_ppl   = postproc_t'(pp_insn_i);
+  assign accp_rd = pp_busy_i ? accp_rd_q : f_ppl.acc_addr;
+  assign accp_re = pp_active_i && in_win(pp_cnt_i, 32'd3, 32'(f_ppl.m));
+  assign accp_rd_d = !pp_active_i ? accp_rd_q : (accp_re ? accp_rd + 32'd1 : accp_rd);
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) accp_rd_q <= '0;
+    else         accp_rd_q <= accp_rd_d;
+  end
+  assign accp_re_o    = accp_re;
+  assign accp_raddr_o = accp_rd;
 
   // ---- assertions -------------------------------------------------------------------
   // Requests only while an instruction runs; port B only beside port A; the
@@ -317,5 +338,5 @@ module systole_agen
                                 abuf_a_req_o && (cls_i.elt || cls_i.lut) |-> a_len <= 16'(Cols));
 
   logic unused_ok;
-  assign unused_ok = ^{f_lw, f_mm, f_pp, f_vm, f_el, f_lut, f_pool, f_sm, cls_i.fill, pre_i};
+  assign unused_ok = ^{f_lw, f_mm, f_pp, f_vm, f_el, f_lut, f_pool, f_sm, f_ppl, cls_i.fill, pre_i};
 endmodule

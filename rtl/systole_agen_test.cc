@@ -32,6 +32,8 @@ struct Cycle {
   Req a, b, p;
   bool acc_re;
   uint32_t acc_addr;
+  bool accp_re;  // ACC read port P (POSTPROC, post lane view)
+  uint32_t accp_addr;
   bool first, last;
 };
 
@@ -46,9 +48,16 @@ std::vector<Cycle> RunInsn(Vsystole_agen* m, const isa::Instruction& insn) {
   uint32_t len = static_cast<uint32_t>(w.w[0] >> 32);
   m->chunks_i = (uint64_t{len} + kUnitCols - 1) / kUnitCols;
   m->taps_i = ((w.w[0] >> 48) & 0xFF) * ((w.w[0] >> 56) & 0xFF);
+  const bool pp = insn.opcode() == isa::Opcode::kPostproc;
   for (uint64_t t = 0; t < t_end; ++t) {
     SetView(m, insn, static_cast<uint32_t>(t));
     m->accept_i = t == 0;
+    // A POSTPROC's post-lane view (in the core the front end moves on after
+    // cycle 2; the lane's view holds the POSTPROC to the end).
+    m->pp_active_i = pp;
+    m->pp_busy_i = pp && t > 0;
+    m->pp_cnt_i = pp ? static_cast<uint32_t>(t) : 0;
+    SetInsnPort(m->pp_insn_i, pp ? insn : Insn(isa::NopArgs{}));
     m->clk_i = 0;
     m->eval();
     out.push_back({{m->abuf_a_req_o != 0, m->abuf_a_addr_o, m->abuf_a_len_o},
@@ -56,6 +65,8 @@ std::vector<Cycle> RunInsn(Vsystole_agen* m, const isa::Instruction& insn) {
                    {m->pbuf_req_o != 0, m->pbuf_addr_o, m->pbuf_len_o},
                    m->acc_re_o != 0,
                    m->acc_raddr_o,
+                   m->accp_re_o != 0,
+                   m->accp_raddr_o,
                    m->pool_first_o != 0,
                    m->pool_last_o != 0});
     Tick(m);
@@ -149,7 +160,8 @@ TEST_F(AgenTest, PbufReads) {
   // LOAD_WEIGHTS: k rows at w_stride.
   cyc = RunInsn(m_.get(), Insn(isa::LoadWeightsArgs{5, 7, 64, 12}));
   for (uint32_t t = 0; t < cyc.size(); ++t) EXPECT_EQ(cyc[t].p, (Req{t < 5, 64 + 12 * t, 7})) << t;
-  // POSTPROC: bias, mult, shift (n int32 each), then ACC rows from cycle 3.
+  // POSTPROC: bias, mult, shift (n int32 each), then ACC rows from cycle 3
+  // on port P (the main ACC read port stays free for MATMUL accumulates).
   isa::PostprocArgs pp;
   pp.m = 4;
   pp.n = 6;
@@ -158,8 +170,9 @@ TEST_F(AgenTest, PbufReads) {
   cyc = RunInsn(m_.get(), Insn(pp));
   for (uint32_t t = 0; t < cyc.size(); ++t) {
     EXPECT_EQ(cyc[t].p, (Req{t < 3, 200 + 24 * t, 24})) << t;
-    EXPECT_EQ(cyc[t].acc_re, t >= 3 && t < 7) << t;
-    if (cyc[t].acc_re) EXPECT_EQ(cyc[t].acc_addr, 9 + t - 3);
+    EXPECT_FALSE(cyc[t].acc_re) << t;
+    EXPECT_EQ(cyc[t].accp_re, t >= 3 && t < 7) << t;
+    if (cyc[t].accp_re) EXPECT_EQ(cyc[t].accp_addr, 9 + t - 3);
   }
 }
 

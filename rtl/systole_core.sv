@@ -79,6 +79,10 @@ module systole_core
   output logic                    acc_re_o,
   output logic [31:0]             acc_raddr_o,
   input  logic [Cols-1:0][31:0]   acc_rdata_i,
+  // ACC read port P (POSTPROC; C x int32, row addressed)
+  output logic                    accp_re_o,
+  output logic [31:0]             accp_raddr_o,
+  input  logic [Cols-1:0][31:0]   accp_rdata_i,
   // ACC write port (C x int32, lane mask)
   output logic                    acc_we_o,
   output logic [31:0]             acc_waddr_o,
@@ -122,15 +126,40 @@ module systole_core
   logic signed [31:0] vreg [NumVregs];
   preload_weights_t   pre;
   logic               pre_run;
-  logic               seq_done, mm_done, mm_empty, mm_re;
+  logic               seq_done, mm_done, mm_empty, mm_re, mm_hit;
   logic [31:0]        mm_raddr;
+  logic [63:0]        acc_q_lo, acc_q_hi;
+  logic               pp_busy, pp_active, pp_done;
+  insn_t              pp_insn;
+  logic [31:0]        pp_cnt;
   systole_seq #(.Rows(Rows), .Cols(Cols)) u_seq (
     .clk_i, .rst_ni, .insn_valid_i, .insn_i, .drained_i (mm_empty),
+    .mm_hit_i (mm_hit), .acc_q_lo_o (acc_q_lo), .acc_q_hi_o (acc_q_hi),
     .insn_ready_o, .issue_ready_o, .drained_o, .done_o (seq_done),
     .accept_o (accept), .busy_o (busy), .active_o (active), .insn_o (insn), .cnt_o (cnt),
     .cls_o (cls), .chunks_o (chunks), .taps_o (taps), .vreg_o (vreg),
-    .pre_o (pre), .pre_run_o (pre_run)
+    .pre_o (pre), .pre_run_o (pre_run),
+    .pp_busy_o (pp_busy), .pp_active_o (pp_active),
+    .pp_insn_o (pp_insn), .pp_cnt_o (pp_cnt), .pp_done_o (pp_done)
   );
+
+  // The view of the units a POSTPROC shares with serial instructions (the
+  // requant bank, the ABUF write port): the post lane's while a POSTPROC is in
+  // flight, else the front end's. A POSTPROC overlaps only MATMULs and
+  // PRELOAD_WEIGHTS, which use neither.
+  logic      v_busy, v_active;
+  insn_t     v_insn;
+  logic [31:0] v_cnt;
+  op_class_t v_cls, pp_cls;
+  always_comb begin
+    pp_cls    = '0;
+    pp_cls.pp = 1'b1;
+  end
+  assign v_busy   = pp_active ? pp_busy : busy;
+  assign v_active = pp_active || active;
+  assign v_insn   = pp_active ? pp_insn : insn;
+  assign v_cnt    = pp_active ? pp_cnt : cnt;
+  assign v_cls    = pp_active ? pp_cls : cls;
 
   // ---- read ports ----------------------------------------------------------------
   logic        sm_rd, pool_first, pool_last, agen_acc_re;
@@ -139,11 +168,13 @@ module systole_core
     .clk_i, .rst_ni,
     .accept_i (accept), .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt),
     .cls_i (cls), .chunks_i (chunks), .taps_i (taps), .pre_i (pre), .pre_run_i (pre_run),
+    .pp_busy_i (pp_busy), .pp_active_i (pp_active), .pp_insn_i (pp_insn), .pp_cnt_i (pp_cnt),
     .sm_rd_i (sm_rd), .sm_addr_i (sm_addr),
     .abuf_a_req_o, .abuf_a_addr_o, .abuf_a_len_o,
     .abuf_b_req_o, .abuf_b_addr_o, .abuf_b_len_o,
     .pbuf_req_o, .pbuf_addr_o, .pbuf_len_o,
     .acc_re_o (agen_acc_re), .acc_raddr_o (agen_acc_raddr),
+    .accp_re_o, .accp_raddr_o,
     .pool_first_o (pool_first), .pool_last_o (pool_last)
   );
 
@@ -162,9 +193,9 @@ module systole_core
   logic signed [31:0] vm [Cols];
   systole_vlanes #(.Cols(Cols)) u_vlanes (
     .clk_i, .rst_ni,
-    .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt), .cls_i (cls),
+    .busy_i (v_busy), .active_i (v_active), .insn_i (v_insn), .cnt_i (v_cnt), .cls_i (v_cls),
     .vreg_i (vreg), .pbuf_i (pbuf_rdata_i), .a_i (abuf_a_rdata_i[Cols-1:0]),
-    .b_i (abuf_b_rdata_i), .acc_i (acc_rdata_i),
+    .b_i (abuf_b_rdata_i), .acc_i (acc_rdata_i), .accp_i (accp_rdata_i),
     .rq_o (rq), .vm_o (vm)
   );
 
@@ -220,6 +251,8 @@ module systole_core
     .clk_i, .rst_ni,
     .accept_i (accept), .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt),
     .cls_i (cls), .chunks_i (chunks),
+    .ab_busy_i (v_busy), .ab_active_i (v_active), .ab_insn_i (v_insn), .ab_cnt_i (v_cnt),
+    .ab_cls_i (v_cls), .q_lo_i (acc_q_lo), .q_hi_i (acc_q_hi), .mm_hit_o (mm_hit),
     .rq_i (rq), .lut_i (lut), .pool_valid_i (pool_valid), .pool_i (pool),
     .sm_we_i (sm_we), .sm_i (sm_out), .psum_valid_i (psum_valid), .psum_next_i (psum_next),
     .psum_i (psum), .vm_i (vm), .acc_rdata_i,
@@ -228,17 +261,19 @@ module systole_core
     .mm_re_o (mm_re), .mm_raddr_o (mm_raddr), .mm_done_o (mm_done), .mm_empty_o (mm_empty)
   );
 
-  // The ACC read port: MATMUL accumulate reads (tracker) or POSTPROC/VMACC
-  // (agen), never both (those start only once every MATMUL has drained).
+  // The ACC read port: MATMUL accumulate reads (tracker) or VMACC (agen),
+  // never both (VMACC starts only once every MATMUL has drained). POSTPROC
+  // reads on port P.
   assign acc_re_o    = agen_acc_re || mm_re;
   assign acc_raddr_o = mm_re ? mm_raddr : agen_acc_raddr;
-  // done lanes (compute_core.h): a MATMUL's last ACC write; the sequencer's
-  // (not MATMUL, not PRELOAD_WEIGHTS). A serial instruction starts only on an
-  // empty tracker, so today they never pulse together.
+  // done lanes (compute_core.h): a MATMUL's last ACC write; the post lane's
+  // (POSTPROC) or the sequencer's (serial instructions). A serial
+  // instruction runs alone, so its done never meets another; a POSTPROC's
+  // may meet a MATMUL's.
   assign done_mm_o    = mm_done;
-  assign done_other_o = seq_done;
+  assign done_other_o = seq_done || pp_done;
   a_acc_port: assert property (@(posedge clk_i) !(agen_acc_re && mm_re));
-  a_one_done: assert property (@(posedge clk_i) !(seq_done && mm_done));
+  a_one_done: assert property (@(posedge clk_i) !(seq_done && (mm_done || pp_done)));
 
   // Deliberately unused: bytes of the wide read buses beyond what a lane uses.
   logic unused_ok;

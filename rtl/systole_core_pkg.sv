@@ -22,4 +22,18 @@ package systole_core_pkg;
   function automatic logic in_win(logic [31:0] c, logic [31:0] lo, logic [31:0] n);
     return c >= lo && c - lo < n;
   endfunction
+
+  // One past the last byte of `count` runs of `width` bytes laid out as runs
+  // of `inner` (0 counts as 1), `stride` apart, the runs `outer` apart: the
+  // ABUF end of a MATMUL's reads and of a 2-D POSTPROC's writes (PatternEnd
+  // in arch/validate.cc; 64-bit, wrapping like it). count >= 1.
+  function automatic logic [63:0] pattern_end(logic [63:0] base, logic [63:0] count,
+                                              logic [63:0] inner, logic [63:0] stride,
+                                              logic [63:0] outer, logic [63:0] width);
+    logic [63:0] in1, runs, per_run;
+    in1     = inner == 64'd0 ? 64'd1 : inner;
+    runs    = (count + in1 - 64'd1) / in1;
+    per_run = count < in1 ? count : in1;
+    return base + (runs - 64'd1) * outer + (per_run - 64'd1) * stride + width;
+  endfunction
 endpackage

@@ -10,14 +10,31 @@
 // schema/isa/isa.json: the sequencer has no cycle table of its own. O = T
 // (the busy cycles, compute_last_cycle() + 1) except for MATMUL, whose drain
 // (the array's results and their ACC writes) runs on in the write-back's
-// MATMUL tracker (systole_wb) after the front end is free.
+// MATMUL tracker (systole_wb) after the front end is free, and POSTPROC
+// (O = 3), which runs on in the post-processing lane below.
 //   issue_ready_o  the front end is free (cycle t+O on)
-//   drained_o      nothing is in flight: the front end is free and the
-//                  MATMUL tracker is empty (drained_i)
-//   insn_ready_o   issue_ready_o && (MATMUL or PRELOAD_WEIGHTS offered, or
-//                  drained_o): any other instruction waits for the drain
+//   drained_o      nothing is in flight: the front end is free, the MATMUL
+//                  tracker is empty (drained_i) and the post lane is idle
+//   insn_ready_o   issue_ready_o and the accept rule of insn_i (arch/issue.h,
+//                  IssueModel, the one C++ copy of it):
+//                    PRELOAD_WEIGHTS  always;
+//                    MATMUL    no POSTPROC in flight, or its ACC rows and
+//                              its ABUF reads miss the POSTPROC's ACC rows
+//                              and ABUF writes (ranges latched at the
+//                              POSTPROC's accept);
+//                    POSTPROC  no POSTPROC in flight and no in-flight MATMUL
+//                              writes its ACC rows (mm_hit_i: the tracker,
+//                              queried with acc_q_lo_o .. acc_q_hi_o);
+//                    others    drained_o.
 //   done_o         in t+T-1 of every instruction but MATMUL (the tracker's
-//                  done) and PRELOAD_WEIGHTS (no done pulse)
+//                  done), POSTPROC (pp_done_o) and PRELOAD_WEIGHTS (none)
+//
+// Post-processing lane: a second instruction register and cycle counter,
+// loaded at a POSTPROC's accept, counting its T cycles while the front end
+// takes the next instructions (from cycle 3 on). Its view (pp_*_o, like the
+// front end's below) drives the POSTPROC datapath: ACC read port P (agen),
+// the requant bank (vlanes) and the ABUF write port (wb); pp_done_o in its
+// cycle T-1. At most one POSTPROC is in flight.
 //
 // Outputs to the units (all combinational, valid in every cycle):
 //   accept_o  the accept cycle (cycle 0)
@@ -45,6 +62,9 @@ module systole_seq
   input  logic               insn_valid_i,
   input  insn_t              insn_i,
   input  logic               drained_i,  // the MATMUL tracker is empty
+  input  logic               mm_hit_i,   // an in-flight MATMUL writes ACC rows [acc_q_lo_o, acc_q_hi_o)
+  output logic [63:0]        acc_q_lo_o,
+  output logic [63:0]        acc_q_hi_o,
   output logic               insn_ready_o,
   output logic               issue_ready_o,
   output logic               drained_o,
@@ -59,7 +79,13 @@ module systole_seq
   output logic [15:0]        taps_o,
   output logic signed [31:0] vreg_o [NumVregs],
   output preload_weights_t   pre_o,
-  output logic               pre_run_o
+  output logic               pre_run_o,
+  // post-processing lane
+  output logic               pp_busy_o,
+  output logic               pp_active_o,
+  output insn_t              pp_insn_o,
+  output logic [31:0]        pp_cnt_o,
+  output logic               pp_done_o
 );
   // ---- instruction register, cycle counter -----------------------------------
   logic        busy_q, busy_d;
@@ -67,14 +93,15 @@ module systole_seq
   logic [31:0] cnt_q, cnt_d;    // cycle index in the instruction
   logic [31:0] last_q, last_d;  // O - 1
 
-  logic        accept, active, ready, overlaps;
+  logic        accept, active, ready;
   insn_t       insn;
   logic [31:0] cnt, last;
   opcode_e     op, op_i;
 
+  logic        pp_busy_q;
+  logic        rule_ok;
   assign op_i     = opcode_e'(insn_i[OpcodeLsb +: OpcodeWidth]);
-  assign overlaps = op_i == OpMatmul || op_i == OpPreloadWeights;
-  assign ready    = !busy_q && (overlaps || drained_i);
+  assign ready    = !busy_q && rule_ok;
   assign accept   = insn_valid_i && ready;
   assign active   = busy_q || accept;
   assign insn     = busy_q ? insn_q : insn_i;
@@ -115,15 +142,107 @@ module systole_seq
 
   assign insn_ready_o  = ready;
   assign issue_ready_o = !busy_q;
-  assign drained_o     = !busy_q && drained_i;
-  // O = T for all but MATMUL (done from the tracker) and PRELOAD_WEIGHTS (none).
+  assign drained_o     = !busy_q && drained_i && !pp_busy_q;
+  // O = T for all but MATMUL (done from the tracker), POSTPROC (the post
+  // lane's done) and PRELOAD_WEIGHTS (none).
   assign done_o = active && (busy_q ? cnt_q == last_q : last == 32'd0)
-                  && op != OpMatmul && op != OpPreloadWeights;
+                  && op != OpMatmul && op != OpPreloadWeights && op != OpPostproc;
   assign accept_o     = accept;
   assign busy_o       = busy_q;
   assign active_o     = active;
   assign insn_o       = insn;
   assign cnt_o        = cnt;
+
+  // ---- post-processing lane ----------------------------------------------------
+  // The POSTPROC's ACC rows and ABUF write range, latched at its accept (the
+  // MATMUL accept rule compares against them).
+  postproc_t   f_pp_i, f_ppq;
+  matmul_t     f_mm_i;
+  insn_t       pp_insn_q, pp_insn_d;
+  logic        pp_busy_d, pp_accept, pp_active;
+  logic [31:0] pp_cnt_q, pp_cnt_d, pp_last_q, pp_last_d;
+  logic [63:0] pp_ab_lo_q, pp_ab_hi_q, pp_ab_lo_d, pp_ab_hi_d;
+  assign f_pp_i    = postproc_t'(insn_i);
+  assign f_mm_i    = matmul_t'(insn_i);
+  assign f_ppq     = postproc_t'(pp_insn_q);
+  assign pp_accept = accept && op_i == OpPostproc;
+  assign pp_active = pp_accept || pp_busy_q;
+  // verilator tracing_off
+  always_comb begin
+    pp_busy_d  = pp_busy_q;
+    pp_insn_d  = pp_insn_q;
+    pp_cnt_d   = pp_cnt_q;
+    pp_last_d  = pp_last_q;
+    pp_ab_lo_d = pp_ab_lo_q;
+    pp_ab_hi_d = pp_ab_hi_q;
+    if (pp_accept) begin
+      pp_last_d  = compute_last_cycle(insn_i, Rows, Cols);
+      pp_busy_d  = pp_last_d != 32'd0;
+      pp_insn_d  = insn_i;
+      pp_cnt_d   = 32'd1;
+      pp_ab_lo_d = 64'(f_pp_i.dst_addr);
+      pp_ab_hi_d = f_pp_i.dst_row_len == '0
+                   ? 64'(f_pp_i.dst_addr) + (64'(f_pp_i.m) - 64'd1) * 64'(f_pp_i.dst_stride) + 64'(f_pp_i.n)
+                   : pattern_end(64'(f_pp_i.dst_addr), 64'(f_pp_i.m), 64'(f_pp_i.dst_row_len),
+                                 64'(f_pp_i.dst_stride), 64'(f_pp_i.dst_row_pitch), 64'(f_pp_i.n));
+    end else if (pp_busy_q) begin
+      pp_busy_d = pp_cnt_q != pp_last_q;
+      pp_cnt_d  = pp_cnt_q + 32'd1;
+    end
+  end
+  // verilator tracing_on
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pp_busy_q  <= 1'b0;
+      pp_insn_q  <= '0;
+      pp_cnt_q   <= '0;
+      pp_last_q  <= '0;
+      pp_ab_lo_q <= '0;
+      pp_ab_hi_q <= '0;
+    end else begin
+      pp_busy_q  <= pp_busy_d;
+      pp_insn_q  <= pp_insn_d;
+      pp_cnt_q   <= pp_cnt_d;
+      pp_last_q  <= pp_last_d;
+      pp_ab_lo_q <= pp_ab_lo_d;
+      pp_ab_hi_q <= pp_ab_hi_d;
+    end
+  end
+  assign pp_busy_o   = pp_busy_q;
+  assign pp_active_o = pp_active;
+  assign pp_insn_o   = pp_busy_q ? pp_insn_q : insn_i;
+  assign pp_cnt_o    = pp_busy_q ? pp_cnt_q : 32'd0;
+  assign pp_done_o   = pp_active && (pp_busy_q ? pp_cnt_q == pp_last_q : pp_last_d == 32'd0);
+
+  // ---- accept rule (arch/issue.h) ---------------------------------------------
+  // A POSTPROC is in flight in cycle t iff its done cycle >= t: pp_busy_q.
+  assign acc_q_lo_o = 64'(f_pp_i.acc_addr);
+  assign acc_q_hi_o = 64'(f_pp_i.acc_addr) + 64'(f_pp_i.m);
+  logic [63:0] mm_acc_hi, mm_rd_hi, pp_acc_lo, pp_acc_hi;
+  // verilator tracing_off
+  always_comb begin
+    rule_ok   = drained_i && !pp_busy_q;
+    pp_acc_lo = '0;
+    pp_acc_hi = '0;
+    mm_acc_hi = '0;
+    mm_rd_hi  = '0;
+    if (op_i == OpPreloadWeights) rule_ok = 1'b1;
+    if (op_i == OpPostproc) rule_ok = !pp_busy_q && !mm_hit_i;
+    if (op_i == OpMatmul) begin
+      rule_ok = 1'b1;
+      if (pp_busy_q) begin
+        pp_acc_lo = 64'(f_ppq.acc_addr);
+        pp_acc_hi = 64'(f_ppq.acc_addr) + 64'(f_ppq.m);
+        mm_acc_hi = 64'(f_mm_i.acc_addr) + 64'(f_mm_i.m);
+        mm_rd_hi  = pattern_end(64'(f_mm_i.a_addr), 64'(f_mm_i.m), 64'(f_mm_i.a_inner_count),
+                                64'(f_mm_i.a_inner_stride), 64'(f_mm_i.a_outer_stride), 64'(f_mm_i.k));
+        if ((64'(f_mm_i.acc_addr) < pp_acc_hi && pp_acc_lo < mm_acc_hi) ||
+            (64'(f_mm_i.a_addr) < pp_ab_hi_q && pp_ab_lo_q < mm_rd_hi))
+          rule_ok = 1'b0;
+      end
+    end
+  end
+  // verilator tracing_on
 
   // ---- decode ---------------------------------------------------------------------
   op_class_t cls;
@@ -224,10 +343,14 @@ module systole_seq
   a_cnt_range:  assert property (@(posedge clk_i) busy_q |-> cnt_q <= last_q);
   a_no_accept:  assert property (@(posedge clk_i) busy_q |-> !accept);
   a_done_ready: assert property (@(posedge clk_i) done_o |-> !busy_d);
-  a_busy_done:  assert property (@(posedge clk_i) busy_q && !done_o && op != OpMatmul |-> busy_d);
+  a_busy_done:  assert property (@(posedge clk_i)
+                                 busy_q && !done_o && op != OpMatmul && op != OpPostproc |-> busy_d);
   a_issue_eq_t: assert property (@(posedge clk_i)
-                                 accept && op != OpMatmul |-> last == compute_last_cycle(insn, Rows, Cols));
+                                 accept && op != OpMatmul && op != OpPostproc
+                                 |-> last == compute_last_cycle(insn, Rows, Cols));
+  a_pp_cnt:     assert property (@(posedge clk_i) pp_busy_q |-> pp_cnt_q <= pp_last_q);
+  a_pp_one:     assert property (@(posedge clk_i) pp_busy_q |-> !pp_accept);
 
   logic unused_ok;
-  assign unused_ok = ^{f_el, f_pool, f_set};
+  assign unused_ok = ^{f_el, f_pool, f_set, f_pp_i, f_ppq, f_mm_i};
 endmodule

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "Vsystole_seq.h"
+#include "arch/issue.h"
+#include "arch/validate.h"
 #include "common/xorshift32.h"
 #include "rtl/sim/rtl_test_util.h"
 #include "rtl/sim/rtl_unit_test_util.h"
@@ -27,14 +29,18 @@ class SeqTest : public ::testing::Test {
     m_ = std::make_unique<Vsystole_seq>(&ctx_);
     m_->insn_valid_i = 0;
     m_->drained_i = 1;
+    m_->mm_hit_i = 0;
     Reset(m_.get());
   }
 
   // Offers `insn` for one cycle and runs it until the front end is free;
-  // returns O (= T but for MATMUL).
+  // returns O (= T but for MATMUL and POSTPROC). A POSTPROC then runs on in
+  // the post lane: its done (pp_done_o) comes in cycle T - 1, and the lane's
+  // view holds it throughout.
   uint64_t RunInsn(const isa::Instruction& insn) {
     const uint32_t cls = ClassOf(insn.opcode());
-    const bool mm = insn.opcode() == isa::Opcode::kMatmul;
+    const bool pp = insn.opcode() == isa::Opcode::kPostproc;
+    const bool mm = insn.opcode() == isa::Opcode::kMatmul || pp;
     EXPECT_EQ(m_->insn_ready_o, 1);
     m_->insn_valid_i = 1;
     SetInsnPort(m_->insn_i, insn);
@@ -64,6 +70,23 @@ class SeqTest : public ::testing::Test {
     m_->eval();
     EXPECT_EQ(m_->issue_ready_o, 1);
     EXPECT_EQ(m_->active_o, 0);
+    if (pp) {  // the post lane: cycles O .. T-1, done in T-1
+      const uint64_t T = UnitCycles(insn);
+      for (uint64_t c = t + 1; c < T; ++c) {
+        m_->clk_i = 0;
+        m_->eval();
+        EXPECT_EQ(m_->pp_busy_o, 1) << "cycle " << c;
+        EXPECT_EQ(m_->pp_cnt_o, c) << "cycle " << c;
+        EXPECT_EQ(m_->pp_done_o, c == T - 1 ? 1 : 0) << "cycle " << c;
+        EXPECT_EQ(m_->drained_o, 0) << "cycle " << c;
+        for (int i = 0; i < 4; ++i) EXPECT_EQ(GetBits(m_->pp_insn_o, 64 * i, 64), EncodeInsn(insn).w[i]);
+        Tick(m_.get());
+      }
+      m_->clk_i = 0;
+      m_->eval();
+      EXPECT_EQ(m_->pp_busy_o, 0);
+      EXPECT_EQ(m_->drained_o, 1);
+    }
     return t + 1;
   }
 
@@ -141,7 +164,7 @@ TEST_F(SeqTest, CyclesMatchTheCycleModel) {
     }
     if (const auto* p = std::get_if<isa::MaxpoolArgs>(&insn.args)) EXPECT_EQ(m_->taps_o, p->kh * p->kw);
     EXPECT_EQ(RunInsn(insn), sim::ComputeIssueCycles(insn, sim::CoreConfig{kUnitRows, kUnitCols}));
-    if (insn.opcode() != isa::Opcode::kMatmul) EXPECT_EQ(sim::ComputeIssueCycles(insn, sim::CoreConfig{kUnitRows, kUnitCols}), UnitCycles(insn));
+    if (insn.opcode() != isa::Opcode::kMatmul && insn.opcode() != isa::Opcode::kPostproc) EXPECT_EQ(sim::ComputeIssueCycles(insn, sim::CoreConfig{kUnitRows, kUnitCols}), UnitCycles(insn));
   }
 }
 
@@ -185,6 +208,91 @@ TEST_F(SeqTest, OnlyMatmulAndPreloadOverlapTheDrain) {
   m_->clk_i = 0;
   m_->eval();
   EXPECT_EQ(m_->drained_o, 1);
+}
+
+// The post lane and the accept rule of arch/issue.h: while a POSTPROC runs,
+// another POSTPROC and every serial instruction wait; a MATMUL waits iff its
+// ACC rows meet the POSTPROC's or its ABUF reads (2-D pattern) meet the
+// POSTPROC's ABUF writes (2-D output: PostprocEnd, not dst + m*stride);
+// PRELOAD_WEIGHTS never waits. Once the lane is idle a POSTPROC waits only
+// while the tracker reports an in-flight MATMUL on its rows (mm_hit_i, for
+// the rows acc_q_lo_o .. acc_q_hi_o). Each verdict against IssueModel.
+TEST_F(SeqTest, PostprocLaneAcceptRule) {
+  const sim::CoreConfig core{kUnitRows, kUnitCols};
+  // rows 10..15; output rows of 2 pixels, 500 bytes apart: [1000, 2012)
+  isa::PostprocArgs p;
+  p.m = 6;
+  p.n = 4;
+  p.acc_addr = 10;
+  p.dst_addr = 1000;
+  p.dst_stride = 8;
+  p.dst_row_len = 2;
+  p.dst_row_pitch = 500;
+  ASSERT_EQ(sim::PostprocEnd(p), 2012u);
+  const isa::Instruction post = Insn(p);
+  auto offer = [&](const isa::Instruction& insn) {
+    m_->insn_valid_i = 0;
+    SetInsnPort(m_->insn_i, insn);
+    m_->clk_i = 0;
+    m_->eval();
+    return m_->insn_ready_o != 0;
+  };
+  // Accept the POSTPROC, step over its issue interval (3).
+  ASSERT_TRUE(offer(post));
+  m_->insn_valid_i = 1;
+  m_->clk_i = 0;
+  m_->eval();
+  Tick(m_.get());
+  m_->insn_valid_i = 0;
+  sim::IssueModel model(core);
+  model.Accept(post, 0);
+  for (int t = 1; t < 3; ++t) {
+    EXPECT_FALSE(offer(Insn(isa::PreloadWeightsArgs{8, 8, 0, 8}))) << t;
+    Tick(m_.get());
+  }
+  auto mm = [](uint32_t m, uint32_t acc, uint32_t a, uint32_t inner, uint32_t stride, uint32_t outer) {
+    return Insn(isa::MatmulArgs{m, 8, false, acc, a, inner, stride, outer});
+  };
+  struct Case {
+    const char* what;
+    isa::Instruction insn;
+    bool ready;
+  };
+  const Case cases[] = {
+      {"other rows, other bytes", mm(4, 16, 0, 4, 8, 0), true},
+      {"rows below", mm(10, 0, 0, 10, 8, 0), true},
+      {"last row meets", mm(3, 15, 0, 3, 8, 0), false},
+      {"first row meets", mm(1, 10, 0, 1, 8, 0), false},
+      {"reads into the 2-D output", mm(2, 100, 1900, 2, 8, 0), false},
+      {"reads just past it", mm(2, 100, 2012, 2, 8, 0), true},
+      {"reads just before it", mm(1, 100, 992, 1, 8, 0), true},
+      {"2-D read pattern reaches it", mm(4, 100, 0, 2, 8, 1500), false},
+      {"preload", Insn(isa::PreloadWeightsArgs{8, 8, 0, 8}), true},
+      {"second postproc", post, false},
+      {"serial vfill", Insn(isa::VfillArgs{0, 5, 5000}), false},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    EXPECT_EQ(offer(c.insn), c.ready);
+    EXPECT_EQ(model.EarliestAccept(c.insn, 3) == 3, c.ready);  // the C++ rule agrees
+  }
+  EXPECT_EQ(m_->drained_o, 0);
+  // Run the lane out; then the tracker's verdict decides for a POSTPROC.
+  while (m_->pp_busy_o) {
+    Tick(m_.get());
+    m_->clk_i = 0;
+    m_->eval();
+  }
+  EXPECT_TRUE(offer(post));
+  EXPECT_EQ(m_->acc_q_lo_o, 10u);
+  EXPECT_EQ(m_->acc_q_hi_o, 16u);
+  m_->mm_hit_i = 1;
+  EXPECT_FALSE(offer(post));
+  m_->mm_hit_i = 0;
+  m_->drained_i = 0;
+  EXPECT_TRUE(offer(post));  // a POSTPROC may start while MATMULs drain
+  EXPECT_FALSE(offer(Insn(isa::VfillArgs{0, 5, 5000})));
+  m_->drained_i = 1;
 }
 
 TEST_F(SeqTest, SetregWritesOneToThreeRegisters) {

@@ -16,6 +16,9 @@
 //             registers plus the bank: rq_o ELTWISE_LATENCY later
 //   VMACC     weights latched in cycle L; vm_o is row i's result in
 //             1 + i + L + VMACC_LATENCY (registered)
+// The view (busy_i .. cls_i) is the post-processing lane's while a POSTPROC
+// is in flight, else the front end's (systole_core muxes them; a serial
+// VADD..VMUL or VMACC never overlaps a POSTPROC).
 // No handshake, no valid bits: the sequencer's schedule says when rq_o and vm_o
 // hold a result (systole_wb). The pipelines are clock-enabled only while an
 // instruction using them is in flight.
@@ -36,7 +39,8 @@ module systole_vlanes
   input  logic [4*Cols-1:0][7:0]   pbuf_i,        // PBUF read data
   input  logic [Cols-1:0][7:0]     a_i,           // ABUF port A read data
   input  logic [Cols-1:0][7:0]     b_i,           // ABUF port B read data
-  input  logic [Cols-1:0][31:0]    acc_i,         // ACC read data
+  input  logic [Cols-1:0][31:0]    acc_i,         // ACC read data (VMACC)
+  input  logic [Cols-1:0][31:0]    accp_i,        // ACC read port P data (POSTPROC)
   output logic signed [7:0]        rq_o [Cols],
   output logic signed [31:0]       vm_o [Cols]
 );
@@ -162,7 +166,7 @@ module systole_vlanes
       .clk_i, .rst_ni,
       .en_i           (rq_en),
       .valid_i        (1'b0),
-      .acc_i          (cls_i.pp ? acc_i[c] : elt_y[c]),
+      .acc_i          (cls_i.pp ? accp_i[c] : elt_y[c]),
       .bias_i         (cls_i.pp ? bias_q[c] : 32'sd0),
       .mult_i         (cls_i.pp ? mult_q[c] : vreg_i[VRegOutMult]),
       .shift_i        (cls_i.pp ? shift_q[c] : vreg_i[VRegOutShift][5:0]),

@@ -32,10 +32,13 @@ class VlanesTest : public ::testing::Test {
     Reset(m_.get());
   }
   void SetVreg(isa::VReg r, int32_t v) { m_->vreg_i[static_cast<int>(r)] = static_cast<uint32_t>(v); }
-  void Bus(int lane, int32_t a, int32_t b, int32_t acc) {
+  // acc on the ACC read port (VMACC) or on port P (POSTPROC); the other port
+  // gets its complement, so that reading the wrong one fails.
+  void Bus(int lane, int32_t a, int32_t b, int32_t acc, bool port_p = false) {
     SetBits(m_->a_i, 8 * lane, 8, static_cast<uint8_t>(a));
     SetBits(m_->b_i, 8 * lane, 8, static_cast<uint8_t>(b));
-    SetBits(m_->acc_i, 32 * lane, 32, static_cast<uint32_t>(acc));
+    SetBits(m_->acc_i, 32 * lane, 32, static_cast<uint32_t>(port_p ? ~acc : acc));
+    SetBits(m_->accp_i, 32 * lane, 32, static_cast<uint32_t>(port_p ? acc : ~acc));
   }
   VerilatedContext ctx_;  // own context (other tests delete theirs)
   std::unique_ptr<Vsystole_vlanes> m_;
@@ -68,7 +71,7 @@ TEST_F(VlanesTest, Postproc) {
     for (int c = 0; c < kUnitCols; ++c) {
       const int32_t word = p == 0 ? bias[c] : p == 1 ? mult[c] : p == 2 ? shift[c] : int32_t(rng.Next());
       SetBits(m_->pbuf_i, 32 * c, 32, static_cast<uint32_t>(word));
-      Bus(c, 0, 0, i >= 0 && i < int(a.m) ? acc[i][c] : int32_t(rng.Next()));
+      Bus(c, 0, 0, i >= 0 && i < int(a.m) ? acc[i][c] : int32_t(rng.Next()), true);
     }
     m_->clk_i = 0;
     m_->eval();

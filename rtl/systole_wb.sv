@@ -3,7 +3,10 @@
 // the units' results, with the write pointers.
 //
 // Schedule (cnt_i; L = MemReadLatency):
-//   POSTPROC    row i (rq_i) in 3 + L + REQUANT_LATENCY + i, at dst + i*dst_stride, n bytes
+//   POSTPROC    row i (rq_i) in 3 + L + REQUANT_LATENCY + i, n bytes at dst(i) =
+//               dst + i*dst_stride (dst_row_len = 0) or dst + (i / dst_row_len)*
+//               dst_row_pitch + (i % dst_row_len)*dst_stride (a row base and a
+//               column count, no divider)
 //   VADD..VMUL  chunk j (rq_i) in L + ELTWISE_LATENCY + j, at dst + j*C
 //   VLUT        chunk j (lut_i) in P + L + LUT_LATENCY + j, at dst + j*C
 //   VFILL       chunk j (the fill value) in j, at dst + j*C
@@ -15,7 +18,10 @@
 //   VMACC       ACC row i (vm_i, lanes < n) in i + 1 + L + VMACC_LATENCY
 // Chunks are C bytes except the last (len mod C). The pointers are loaded from
 // the instruction in the accept cycle (which writes only for VFILL). No
-// handshake: the memories accept a write every cycle.
+// handshake: the memories accept a write every cycle. The ABUF write port
+// follows the ab_* view: the post-processing lane's while a POSTPROC is in
+// flight (it runs beside MATMULs, which never write ABUF), else the front
+// end's (systole_core muxes them).
 //
 // MATMUL tracker: MATMULs overlap (the front end takes the next one while
 // earlier ones drain), so their ACC traffic follows the array's result
@@ -46,6 +52,16 @@ module systole_wb
   input  logic [31:0]           cnt_i,
   input  op_class_t             cls_i,
   input  logic [31:0]           chunks_i,
+  // ABUF write view (post lane while a POSTPROC is in flight, else the above)
+  input  logic                  ab_busy_i,
+  input  logic                  ab_active_i,
+  input  insn_t                 ab_insn_i,
+  input  logic [31:0]           ab_cnt_i,
+  input  op_class_t             ab_cls_i,
+  // accept rule query: does an in-flight MATMUL write ACC rows [q_lo_i, q_hi_i)?
+  input  logic [63:0]           q_lo_i,
+  input  logic [63:0]           q_hi_i,
+  output logic                  mm_hit_o,
   // unit results
   input  logic signed [7:0]     rq_i [Cols],
   input  logic [7:0]            lut_i [Cols],
@@ -91,16 +107,17 @@ module systole_wb
   maxpool_t  f_pool;
   softmax_t  f_sm;
   assign f_mm   = matmul_t'(insn_i);
-  assign f_pp   = postproc_t'(insn_i);
+  assign f_pp   = postproc_t'(ab_insn_i);
   assign f_vm   = vmacc_t'(insn_i);
-  assign f_el   = vadd_t'(insn_i);
-  assign f_lut  = vlut_t'(insn_i);
-  assign f_fill = vfill_t'(insn_i);
-  assign f_pool = maxpool_t'(insn_i);
-  assign f_sm   = softmax_t'(insn_i);
+  assign f_el   = vadd_t'(ab_insn_i);
+  assign f_lut  = vlut_t'(ab_insn_i);
+  assign f_fill = vfill_t'(ab_insn_i);
+  assign f_pool = maxpool_t'(ab_insn_i);
+  assign f_sm   = softmax_t'(ab_insn_i);
 
   // ---- ABUF write port -----------------------------------------------------------
-  logic [31:0] wr_ptr_q, wr_rem_q, wr_ptr_d, wr_rem_d, wr_ptr, wr_rem, wr_step;
+  logic [31:0] wr_ptr_q, wr_rem_q, wr_ptr_d, wr_rem_d, wr_ptr, wr_rem, wr_step, wr_next;
+  logic [31:0] row_q, row_d, row, col_q, col_d, col;  // POSTPROC 2-D: row base, column
   logic        we;
   logic [15:0] wlen;
   // Loop indices and block temporaries are not traced, so that the Verilated
@@ -108,57 +125,76 @@ module systole_wb
   // verilator tracing_off
   always_comb begin
     wr_ptr  = wr_ptr_q;
-    wr_rem  = busy_i ? wr_rem_q : f_el.len;
+    wr_rem  = ab_busy_i ? wr_rem_q : f_el.len;
     wr_step = 32'(Cols);
+    row     = row_q;
+    col     = col_q;
     we      = 1'b0;
     wlen    = wr_rem < 32'(Cols) ? 16'(wr_rem) : 16'(Cols);
     abuf_wdata_o = '0;
     unique case (1'b1)
-      cls_i.pp: begin
-        we = in_win(cnt_i, 32'(3 + L + RequantLatency), 32'(f_pp.m));
-        if (!busy_i) wr_ptr = f_pp.dst_addr;
+      ab_cls_i.pp: begin
+        we = in_win(ab_cnt_i, 32'(3 + L + RequantLatency), 32'(f_pp.m));
+        if (!ab_busy_i) begin
+          wr_ptr = f_pp.dst_addr;
+          row    = f_pp.dst_addr;
+          col    = 32'd0;
+        end
         wr_step = f_pp.dst_stride;
         wlen    = f_pp.n;
         for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = rq_i[c];
       end
-      cls_i.elt: begin
-        we = in_win(cnt_i, 32'(L + EltwiseLatency), chunks_i);
-        if (!busy_i) wr_ptr = f_el.dst;
+      ab_cls_i.elt: begin
+        we = in_win(ab_cnt_i, 32'(L + EltwiseLatency), chunks_i);
+        if (!ab_busy_i) wr_ptr = f_el.dst;
         for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = rq_i[c];
       end
-      cls_i.lut: begin
-        we = in_win(cnt_i, 32'(LutReads + L + LutLatency), chunks_i);
-        if (!busy_i) wr_ptr = f_lut.dst;
+      ab_cls_i.lut: begin
+        we = in_win(ab_cnt_i, 32'(LutReads + L + LutLatency), chunks_i);
+        if (!ab_busy_i) wr_ptr = f_lut.dst;
         for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = lut_i[c];
       end
-      cls_i.fill: begin
-        we = cnt_i < chunks_i;
-        if (!busy_i) wr_ptr = f_fill.dst;
+      ab_cls_i.fill: begin
+        we = ab_cnt_i < chunks_i;
+        if (!ab_busy_i) wr_ptr = f_fill.dst;
         for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = f_fill.value;
       end
-      cls_i.pool: begin
+      ab_cls_i.pool: begin
         we = pool_valid_i;
-        if (!busy_i) wr_ptr = f_pool.dst_addr;
+        if (!ab_busy_i) wr_ptr = f_pool.dst_addr;
         wr_step = 32'(f_pool.dst_stride);
         wlen    = f_pool.n;
         for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = pool_i[c];
       end
-      cls_i.sm, cls_i.l2: begin  // VL2NORM's dst sits where SOFTMAX's does
+      ab_cls_i.sm, ab_cls_i.l2: begin  // VL2NORM's dst sits where SOFTMAX's does
         we = sm_we_i;
-        if (!busy_i) wr_ptr = f_sm.dst;  // rows are contiguous: dst + r*len + j
+        if (!ab_busy_i) wr_ptr = f_sm.dst;  // rows are contiguous: dst + r*len + j
         wr_step = 32'd1;
         wlen    = 16'd1;
         abuf_wdata_o[0] = sm_i;
       end
       default: ;
     endcase
-    we = we && active_i;
+    we = we && ab_active_i;
     // Next pointers: past this cycle's write; loaded in the accept cycle (the
-    // pools write their first pixel long after it).
+    // pools write their first pixel long after it). A 2-D POSTPROC moves to
+    // the next image row after dst_row_len pixels.
+    wr_next = wr_ptr + wr_step;
+    row_d   = row;
+    col_d   = col + 32'd1;
+    if (ab_cls_i.pp && f_pp.dst_row_len != '0 && col_d == 32'(f_pp.dst_row_len)) begin
+      row_d   = row + 32'(f_pp.dst_row_pitch);
+      col_d   = 32'd0;
+      wr_next = row_d;
+    end
+    if (!we) begin
+      row_d = row;
+      col_d = col;
+    end
     wr_ptr_d = wr_ptr_q;
     wr_rem_d = wr_rem_q;
-    if (accept_i || we) begin
-      wr_ptr_d = we ? wr_ptr + wr_step : wr_ptr;
+    if ((ab_active_i && !ab_busy_i) || we) begin
+      wr_ptr_d = we ? wr_next : wr_ptr;
       wr_rem_d = we ? wr_rem - 32'(wlen) : wr_rem;
     end
   end
@@ -167,9 +203,13 @@ module systole_wb
     if (!rst_ni) begin
       wr_ptr_q <= '0;
       wr_rem_q <= '0;
+      row_q    <= '0;
+      col_q    <= '0;
     end else begin
       wr_ptr_q <= wr_ptr_d;
       wr_rem_q <= wr_rem_d;
+      row_q    <= row_d;
+      col_q    <= col_d;
     end
   end
   assign abuf_we_o    = we;
@@ -221,6 +261,18 @@ module systole_wb
   assign mm_raddr_o = trk_addr_q[trk_rd_q] + 32'(trk_ri_q);
   assign mm_done_o  = trk_pop;
   assign mm_empty_o = trk_cnt_q == 3'd0;
+  // Entry j is in flight iff it lies within cnt entries of the head (an entry
+  // pops in its MATMUL's done cycle, so it is in flight through that cycle).
+  // verilator tracing_off
+  always_comb begin
+    mm_hit_o = 1'b0;
+    for (int j = 0; j < TrkN; j++) begin
+      if (3'(2'(j) - trk_head_q) < trk_cnt_q && 64'(trk_addr_q[j]) < q_hi_i &&
+          q_lo_i < 64'(trk_addr_q[j]) + 64'(trk_m_q[j]))
+        mm_hit_o = 1'b1;
+    end
+  end
+  // verilator tracing_on
 
   // ---- ACC write port ------------------------------------------------------------
   logic [31:0] acc_wr_q, acc_wr_d, acc_wr;
@@ -254,9 +306,9 @@ module systole_wb
   // Writes only while an instruction runs; a chunked write never exceeds the
   // lanes; MATMUL results only for a tracked MATMUL, never beside a VMACC
   // write; the tracker never overflows.
-  a_we_active:  assert property (@(posedge clk_i) abuf_we_o |-> active_i);
+  a_we_active:  assert property (@(posedge clk_i) abuf_we_o |-> ab_active_i);
   a_chunk_len:  assert property (@(posedge clk_i)
-                                 abuf_we_o && (cls_i.elt || cls_i.lut || cls_i.fill)
+                                 abuf_we_o && (ab_cls_i.elt || ab_cls_i.lut || ab_cls_i.fill)
                                  |-> abuf_wlen_o <= 16'(Cols));
   a_acc_active: assert property (@(posedge clk_i) acc_we |-> active_i);
   a_mm_psum:    assert property (@(posedge clk_i) psum_valid_i |-> !acc_we && trk_cnt_q != 3'd0);
@@ -265,5 +317,6 @@ module systole_wb
                                  || (trk_pop && trk_cnt_q == 3'(TrkN)));
 
   logic unused_ok;
-  assign unused_ok = ^{f_mm, f_pp, f_vm, f_el, f_lut, f_fill, f_pool, f_sm, cls_i.lw, cls_i.vw};
+  assign unused_ok = ^{f_mm, f_pp, f_vm, f_el, f_lut, f_fill, f_pool, f_sm, cls_i, ab_cls_i.lw,
+                       ab_cls_i.vw, ab_cls_i.mm, ab_cls_i.vm, cnt_i[0]};
 endmodule

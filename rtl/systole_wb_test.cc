@@ -33,11 +33,21 @@ class WbTest : public ::testing::Test {
     Reset(m_.get());
   }
   // Cycle t of insn: view, then `drive` sets the unit results; returns after eval.
+  // The ABUF write view = the sequencer's view (in the core: the post lane's
+  // while a POSTPROC runs, which is the same view for a POSTPROC run alone).
+  void SetAbView() {
+    m_->ab_busy_i = m_->busy_i;
+    m_->ab_active_i = m_->active_i;
+    m_->ab_cnt_i = m_->cnt_i;
+    m_->ab_cls_i = m_->cls_i;
+    for (size_t i = 0; i < sizeof(m_->insn_i) / sizeof(m_->insn_i[0]); ++i) m_->ab_insn_i[i] = m_->insn_i[i];
+  }
   template <typename Drive>
   void Cycle(const isa::Instruction& insn, uint32_t t, Drive drive) {
     SetView(m_.get(), insn, t);
     m_->accept_i = t == 0;
     m_->active_i = 1;
+    SetAbView();
     const isa::InsnWord w = EncodeInsn(insn);
     m_->chunks_i = ((w.w[0] >> 32) + kUnitCols - 1) / kUnitCols;
     drive();
@@ -85,6 +95,33 @@ TEST_F(WbTest, PostprocRows) {
     Tick(m_.get());
   }
   EXPECT_EQ(rows, 6);
+}
+
+// A 2-D POSTPROC: row i at dst + (i / row_len) * pitch + (i % row_len) * stride.
+TEST_F(WbTest, PostprocRows2D) {
+  isa::PostprocArgs a;
+  a.m = 8;
+  a.n = 3;
+  a.dst_addr = 64;
+  a.dst_stride = 5;
+  a.dst_row_len = 3;
+  a.dst_row_pitch = 100;
+  const isa::Instruction insn = Insn(a);
+  const uint32_t w0 = 3 + L + isa::kRequantLatency;
+  int rows = 0;
+  for (uint32_t t = 0; t < UnitCycles(insn); ++t) {
+    Cycle(insn, t, [] {});
+    const bool we = t >= w0 && t < w0 + a.m;
+    ASSERT_EQ(m_->abuf_we_o != 0, we) << t;
+    if (we) {
+      const uint32_t i = t - w0;
+      EXPECT_EQ(m_->abuf_waddr_o, a.dst_addr + (i / 3) * 100 + (i % 3) * 5) << "row " << i;
+      EXPECT_EQ(m_->abuf_wlen_o, a.n);
+      ++rows;
+    }
+    Tick(m_.get());
+  }
+  EXPECT_EQ(rows, 8);
 }
 
 TEST_F(WbTest, PoolAndSoftmaxFollowTheirResults) {
@@ -223,6 +260,20 @@ TEST_F(WbTest, TrackerFollowsOverlappingMatmuls) {
       SetBits(m_->acc_rdata_i, 32 * c, 32, 1000);
     }
     m_->clk_i = 0;
+    // The accept-rule query: an entry is in flight from the cycle after its
+    // accept through its last write.
+    auto hit = [&](uint64_t lo, uint64_t hi) {
+      m_->q_lo_i = lo;
+      m_->q_hi_i = hi;
+      m_->eval();
+      return m_->mm_hit_o != 0;
+    };
+    EXPECT_EQ(hit(200, 203), t >= 2 && t <= first + 4) << t;   // MATMUL 1's rows
+    EXPECT_EQ(hit(202, 250), t >= 2 && t <= first + 4) << t;   // its last row
+    EXPECT_EQ(hit(101, 102), t >= 1 && t <= first + 1) << t;   // MATMUL 0's last row
+    EXPECT_EQ(hit(300, 301), t >= 3 && t <= first + 5) << t;   // MATMUL 2
+    EXPECT_FALSE(hit(98, 100)) << t;                           // just below MATMUL 0
+    EXPECT_FALSE(hit(203, 300)) << t;                          // between 1 and 2
     m_->eval();
     ASSERT_EQ(m_->acc_we_o != 0, we) << t;
     if (we) {

@@ -6,6 +6,7 @@
 // (SYSTOLE_HAVE_RTL_CORE, set by simulator/CMakeLists.txt).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -14,6 +15,8 @@
 #include "arch/cycle_model.h"
 #include "arch/issue.h"
 #include "arch/program.h"
+#include "arch/validate.h"
+#include "common/fixed_point.h"
 #include "simulator/behavioral_core.h"
 #include "simulator/device.h"
 #include "simulator/test_util.h"
@@ -260,6 +263,138 @@ TEST_P(CoreConformanceTest, PipelinedMatmulsKeepTheirOwnWeights) {
   for (uint32_t row = 0; row < acc_rows; ++row)
     for (int c = 0; c < C; ++c)
       ASSERT_EQ(acc[size_t(row) * C + c], want[size_t(row) * C + c]) << "ACC row " << row << " lane " << c;
+}
+
+// POSTPROC beside MATMULs (ISA 6), on the core directly: POSTPROCs in one
+// accumulator region while MATMULs write another, and every case of the
+// accept rule (arch/issue.h): a POSTPROC waiting for the MATMUL that writes
+// its rows, a MATMUL waiting for the POSTPROC reading its rows, a MATMUL
+// waiting for the POSTPROC writing the ABUF bytes it reads (and computing on
+// them), two POSTPROCs back to back, POSTPROCs and MATMULs that may overlap,
+// 2-D POSTPROC outputs. Accept and done cycles against IssueModel, whether
+// each instruction waited against what the rule says for it, ACC and ABUF
+// against a plain sequential C++ reference.
+TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
+  const DeviceConfig dc = config();
+  const int R = dc.core().rows, C = dc.core().cols;
+  Xorshift32 rng(testing::TestSeed("CoreConformanceTest.Postproc", 9 + std::get<1>(GetParam())));
+  std::vector<uint8_t> abuf(1 << 18), pbuf(size_t(R) * C + 12 * size_t(C));
+  for (auto& b : abuf) b = static_cast<uint8_t>(rng.Next());
+  for (auto& b : pbuf) b = static_cast<uint8_t>(rng.Next());
+  // Output stage parameters (bias, mult, shift per lane) after the weights.
+  const uint32_t p_par = uint32_t(R * C);
+  std::vector<int32_t> bias(C), mult(C), shift(C);
+  for (int c = 0; c < C; ++c) {
+    bias[c] = int32_t(rng.Next() % 20001) - 10000;
+    QuantizeMultiplier(0.00005 + 0.00002 * c, &mult[c], &shift[c]);
+    auto put = [&](uint32_t at, int32_t v) {
+      for (int b = 0; b < 4; ++b) pbuf[at + b] = uint8_t(uint32_t(v) >> (8 * b));
+    };
+    put(p_par + 4 * c, bias[c]);
+    put(p_par + 4 * C + 4 * c, mult[c]);
+    put(p_par + 8 * C + 4 * c, shift[c]);
+  }
+  const uint32_t acc_rows = 2048;
+  std::vector<int32_t> acc(size_t(acc_rows) * C, 0x5A5A5A5A);
+  std::vector<uint8_t> want_abuf = abuf;
+  std::vector<int32_t> want_acc = acc;
+  CoreMemories mem{abuf.data(), uint32_t(abuf.size()), pbuf.data(), uint32_t(pbuf.size()), acc.data(), acc_rows};
+  auto made = core().factory(dc.core(), mem);
+  ASSERT_TRUE(made.ok()) << made.status().ToString();
+  ComputeCore& cc = **made;
+
+  // The program and its sequential reference (the weights: tile 0 of PBUF).
+  ProgramBuilder pb;
+  pb.Add(isa::LoadWeightsArgs{uint32_t(R), uint32_t(C), 0, uint32_t(C)});
+  uint32_t a_next = 0;
+  auto alloc = [&](uint32_t bytes) {
+    const uint32_t at = a_next;
+    a_next += (bytes + 63) / 64 * 64;
+    return at;
+  };
+  auto matmul = [&](uint32_t m, uint32_t acc_addr, uint32_t a_addr) {
+    pb.Add(isa::MatmulArgs{m, uint32_t(R), false, acc_addr, a_addr, m, uint32_t(R), 0});
+    for (uint32_t i = 0; i < m; ++i)
+      for (int c = 0; c < C; ++c) {
+        int32_t y = 0;
+        for (int r = 0; r < R; ++r)
+          y += int32_t(int8_t(want_abuf[a_addr + i * R + r])) * int32_t(int8_t(pbuf[r * C + c]));
+        want_acc[size_t(acc_addr + i) * C + c] = y;
+      }
+  };
+  auto postproc = [&](uint32_t m, uint32_t acc_addr, uint32_t dst, uint32_t row_len, uint32_t pitch) {
+    isa::PostprocArgs a{m, uint32_t(C), acc_addr, dst, uint32_t(C), p_par, -7, -120, 110};
+    a.dst_row_len = row_len;
+    a.dst_row_pitch = pitch;
+    pb.Add(a);
+    for (uint32_t i = 0; i < m; ++i)
+      for (int c = 0; c < C; ++c) {
+        const int32_t x = int32_t(uint32_t(want_acc[size_t(acc_addr + i) * C + c]) + uint32_t(bias[c]));
+        const int32_t v = MultiplyByQuantizedMultiplier(x, mult[c], std::min(shift[c], 31)) - 7;
+        const uint32_t at = row_len == 0 ? dst + i * C : dst + (i / row_len) * pitch + (i % row_len) * C;
+        want_abuf[at + c] = uint8_t(int8_t(std::clamp(v, -120, 110)));
+      }
+  };
+  const uint32_t big = uint32_t(R + C + 3);
+  const uint32_t A0 = alloc(big * R), A1 = alloc(big * R), A2 = alloc(big * R), A3 = alloc(2 * big * R);
+  const uint32_t D1 = alloc(big * C), D2 = alloc((big / 3 + 1) * (3 * C + 5)), D3 = alloc(4 * C),
+                 D4 = alloc((big / 5 + 1) * (5 * C + 3)), D5 = alloc(3 * C), D6 = alloc(big * C);
+  ASSERT_LE(a_next, abuf.size());
+  // index: expectation (w = waits beyond the issue interval, - = does not)
+  matmul(big, 0, A0);                     // 1
+  postproc(big, 0, D1, 0, 0);             // 2 w: M1 writes its rows
+  matmul(big, 200, A1);                   // 3 -: other region, other bytes
+  matmul(3, 1, A2);                       // 4 w: writes rows POSTPROC 2 reads
+  postproc(big, 200, D2, 3, 3 * C + 5);   // 5 (2-D) waits for M3 if it still drains
+  matmul(4, 400, D2 + C);                 // 6 w: reads bytes POSTPROC 5 writes
+  postproc(4, 400, D3, 0, 0);             // 7 w: M6 writes its rows
+  postproc(big, 200, D4, 5, 5 * C + 3);   // 8 w: POSTPROC 7 in flight (2-D)
+  matmul(big, 600, A2);                   // 9 -: beside POSTPROC 8
+  postproc(3, 0, D5, 0, 0);               // 10 w: POSTPROC 8 in flight
+  matmul(2 * big, 1000, A3);              // 11 -: beside POSTPROC 10
+  postproc(big, 600, D6, 2, 2 * C);       // 12 -: beside MATMUL 11 (2-D, no padding)
+  ASSERT_TRUE(pb.status().ok()) << pb.status().ToString();
+  const std::vector<isa::Instruction>& prog = pb.instructions();
+  // Every instruction is valid for this memory (2-D ranges inside ABUF).
+  for (const isa::Instruction& in : prog)
+    if (in.opcode() == isa::Opcode::kPostproc) ASSERT_LE(PostprocEnd(in.as<isa::PostprocArgs>()), abuf.size());
+
+  std::vector<uint64_t> want_accept, want_done;
+  std::vector<bool> waited;
+  IssueModel issue(dc.core());
+  for (const isa::Instruction& in : prog) {
+    const uint64_t t = issue.EarliestAccept(in, 0);
+    waited.push_back(t > issue.issue_at());
+    issue.Accept(in, t);
+    want_accept.push_back(t);
+    want_done.push_back(t + ComputeCycles(in, dc.core()) - 1);
+  }
+  for (size_t i : {2, 4, 6, 7, 8, 10}) EXPECT_TRUE(waited[i]) << "instruction " << i << " should wait";
+  for (size_t i : {3, 9, 11, 12}) EXPECT_FALSE(waited[i]) << "instruction " << i << " should not wait";
+  std::sort(want_done.begin(), want_done.end());
+  std::vector<uint64_t> accept, dones;
+  size_t next = 0;
+  bool both = false;  // a POSTPROC and a MATMUL completed in one cycle
+  for (uint64_t cycle = 0; cycle < 100000 && (next < prog.size() || dones.size() < want_done.size()); ++cycle) {
+    const isa::Instruction* in = nullptr;
+    if (next < prog.size() && cc.Ready(prog[next])) {
+      in = &prog[next++];
+      accept.push_back(cycle);
+    }
+    const uint32_t done = cc.Step(in);
+    if (done & kDoneArray) dones.push_back(cycle);
+    if (done & kDoneOther) dones.push_back(cycle);
+    both = both || done == (kDoneArray | kDoneOther);
+  }
+  EXPECT_EQ(accept, want_accept);
+  EXPECT_EQ(dones, want_done);
+  std::printf("%s %dx%d: %zu instructions in %llu cycles%s\n", core().name.c_str(), R, C, prog.size(),
+              static_cast<unsigned long long>(dones.empty() ? 0 : dones.back() + 1),
+              both ? ", a POSTPROC and a MATMUL done in one cycle" : "");
+  for (uint32_t row = 0; row < acc_rows; ++row)
+    for (int c = 0; c < C; ++c)
+      ASSERT_EQ(acc[size_t(row) * C + c], want_acc[size_t(row) * C + c]) << "ACC row " << row << " lane " << c;
+  for (size_t i = 0; i < abuf.size(); ++i) ASSERT_EQ(int(abuf[i]), int(want_abuf[i])) << "ABUF byte " << i;
 }
 
 // RunOptions::cancel on every core (`systole profile --backend rtl`'s Ctrl-C):

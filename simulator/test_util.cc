@@ -400,10 +400,26 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
         wt[(t * Cin + ci) * Cout + co] = static_cast<uint8_t>(w[(co * g.KH * g.KW + t) * Cin + ci]);
   const uint32_t p_w = e.Param(wt);
   const uint32_t a_in = StageInput(e, g, Cin, x, zp_in);
-  const uint32_t a_out = e.AllocA(g.OH * g.OW * Cout);
+  // The output: packed, or (2-D POSTPROC, dst_row_len = OW) image rows of
+  // OW pixels with pad_px spare pixels at their end.
+  const bool two_d = rng.Next() % 2 == 0;
+  const int pad_px = two_d ? RandInt(rng, 0, 2) : 0;
+  const uint32_t pitch = uint32_t((g.OW + pad_px) * Cout);
+  const uint32_t a_out = e.AllocA(g.OH * pitch);
   const uint32_t m = g.OH * g.OW;
+  // Cout tiles: each in its own accumulator region (rotating, when they fit)
+  // with its POSTPROC after the next tile's first MATMUL, so that it runs
+  // beside that tile's MATMULs; or all in rows 0.. with the POSTPROC right
+  // after the tile's last MATMUL (it waits for that MATMUL's rows).
+  const int co_tiles = (Cout + C - 1) / C;
+  const int regions = std::min(co_tiles, 3);
+  const bool rotate = rng.Next() % 2 == 0 && uint64_t(regions) * m <= cfg.acc_rows;
+  if (two_d) oc.name += StrFormat(" 2-D out +%d px", pad_px);
+  if (rotate) oc.name += " rotating ACC";
+  std::vector<Instruction> deferred;  // the previous tile's POSTPROC
   for (int co0 = 0; co0 < Cout; co0 += C) {
     const int nn = std::min(C, Cout - co0);
+    const uint32_t acc_base = rotate ? uint32_t((co0 / C) % regions) * m : 0;
     const uint32_t p_blk = e.ParamBlock(folded, co0, nn);
     // Shadow weights: the first tile is a LOAD_WEIGHTS, every later one a
     // PRELOAD_WEIGHTS ahead of the previous MATMUL, taken by its own.
@@ -412,7 +428,7 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
       const int ky = t / g.KW, kx = t % g.KW;
       for (int ci0 = 0; ci0 < Cin; ci0 += R) {
         const int kk = std::min(R, Cin - ci0);
-        isa::MatmulArgs mm{m, uint32_t(kk), t > 0 || ci0 > 0, 0,
+        isa::MatmulArgs mm{m, uint32_t(kk), t > 0 || ci0 > 0, acc_base,
                            uint32_t(a_in + (ky * g.Wp + kx) * Cin + ci0), uint32_t(g.OW),
                            uint32_t(g.S * Cin), uint32_t(g.S * g.Wp * Cin)};
         mm.take_shadow = !tiles.empty();
@@ -427,11 +443,23 @@ OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
       if (i == 0) e.Compute(isa::LoadWeightsArgs{w.k, w.n, w.pbuf_addr, w.w_stride, w.u8, w.w_zp});
       if (i + 1 < tiles.size()) e.Compute(tiles[i + 1].first);
       e.Compute(tiles[i].second);
+      if (i == 0) {
+        for (const Instruction& d : deferred) e.compute.push_back(d);
+        deferred.clear();
+      }
     }
-    e.Compute(isa::PostprocArgs{m, uint32_t(nn), 0, uint32_t(a_out + co0), uint32_t(Cout), p_blk, folded.zp,
-                                folded.act_min, folded.act_max, folded.single_round, folded.fp32, folded.half_up});
+    isa::PostprocArgs pp{m, uint32_t(nn), acc_base, uint32_t(a_out + co0), uint32_t(Cout), p_blk, folded.zp,
+                         folded.act_min, folded.act_max, folded.single_round, folded.fp32, folded.half_up};
+    if (two_d) {
+      pp.dst_row_len = uint32_t(g.OW);
+      pp.dst_row_pitch = pitch;
+    }
+    if (rotate) deferred.push_back(Instruction{{}, pp});
+    else e.Compute(pp);
   }
-  e.stores.push_back(Emitter::Store(0, a_out, 1, m * Cout, 0, 0));
+  for (const Instruction& d : deferred) e.compute.push_back(d);
+  e.stores.push_back(two_d ? Emitter::Store(0, a_out, g.OH, g.OW * Cout, g.OW * Cout, pitch)
+                           : Emitter::Store(0, a_out, 1, m * Cout, 0, 0));
   e.Finish();
   return oc;
 }
@@ -1100,6 +1128,48 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
     };
     tests.push_back(std::move(t));
   }
+  {  // POSTPROC 2-D output (dst_row_len > 0): rows of dst_row_len pixels,
+    // dst_row_pitch apart, pixels dst_stride apart; n < C; the bytes around
+    // each pixel (padding columns, row gaps) must keep their fill.
+    InsnTest t;
+    t.name = "POSTPROC 2-D";
+    const int n = C > 2 ? C - 1 : C, m = 11;
+    const uint32_t row_len = 3, stride = uint32_t(n + 2), pitch = 3 * stride + 5, dst = 500;
+    std::vector<int32_t> acc(size_t(m) * C), bias(n), mult(n), shift(n);
+    for (auto& x : acc) x = static_cast<int32_t>(rng.Next()) >> RandInt(rng, 8, 20);
+    for (int c = 0; c < n; ++c) {
+      bias[c] = RandInt(rng, -5000, 5000);
+      QuantizeMultiplier(RandReal(rng, 1e-4, 2.0), &mult[c], &shift[c]);
+    }
+    t.init = [=](DeviceMemory& mem) {
+      std::copy(acc.begin(), acc.end(), mem.acc.begin() + 5 * C);
+      std::fill(mem.abuf.begin() + dst, mem.abuf.begin() + dst + 4 * pitch, 0xA5);
+      for (int c = 0; c < n; ++c) {
+        SetI32(&mem.pbuf[64 + 4 * c], bias[c]);
+        SetI32(&mem.pbuf[64 + 4 * n + 4 * c], mult[c]);
+        SetI32(&mem.pbuf[64 + 8 * n + 4 * c], shift[c]);
+      }
+    };
+    isa::PostprocArgs pp{uint32_t(m), uint32_t(n), 5, dst, stride, 64, 4, -90, 100};
+    pp.dst_row_len = row_len;
+    pp.dst_row_pitch = pitch;
+    t.program.Add(pp);
+    t.check = [=](const DeviceMemory& mem, const std::vector<uint8_t>&) {
+      std::vector<int> want(4 * pitch, 0xA5);
+      for (int i = 0; i < m; ++i)
+        for (int c = 0; c < n; ++c) {
+          const int32_t x = static_cast<int32_t>(uint32_t(acc[i * C + c]) + uint32_t(bias[c]));
+          const int32_t v = MultiplyByQuantizedMultiplier(x, mult[c], std::min(shift[c], 31));
+          // dst(i) = dst + (i / row_len) * pitch + (i % row_len) * stride (ISA.md)
+          want[(i / row_len) * pitch + (i % row_len) * stride + c] = uint8_t(Clamp8(v + 4, -90, 100));
+        }
+      for (uint32_t b = 0; b < 4 * pitch; ++b)
+        if (mem.abuf[dst + b] != want[b])
+          return StrFormat("ABUF[dst + %u] = %d, want %d", b, mem.abuf[dst + b], want[b]);
+      return std::string();
+    };
+    tests.push_back(std::move(t));
+  }
   {  // POSTPROC fp32: binary32 scales (every special class), junk shifts,
     // accumulators at the conversion's rounding boundaries and ties, several
     // zero points and clamps; against XNNPACK's order on the host FPU.
@@ -1419,6 +1489,12 @@ std::vector<IllegalCase> IllegalPrograms(const DeviceConfig& cfg) {
       StatusCode::kOutOfRange, "w_zp is 9 but u8 = 0");
   one("postproc params past PBUF", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, P - 20, 0, -128, 127}},
       StatusCode::kOutOfRange, "outside PBUF");
+  {  // 2-D output: rows 0..1 at 0, 2..3 at A/2, 4..5 at A (past ABUF); as 1-D it would fit
+    isa::PostprocArgs pp{6, 2, 0, 0, 2, 0, 0, -128, 127};
+    pp.dst_row_len = 2;
+    pp.dst_row_pitch = A / 2;
+    one("postproc 2-D output past ABUF", {{}, pp}, StatusCode::kOutOfRange, "POSTPROC: output");
+  }
   one("postproc act_min > act_max", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, 0, 0, 5, 4}}, StatusCode::kOutOfRange,
       "act_min");
   one("postproc fp32 with single_round", {{}, isa::PostprocArgs{1, 2, 0, 0, 2, 0, 0, -128, 127, true, true}},

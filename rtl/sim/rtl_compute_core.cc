@@ -92,14 +92,20 @@ class RtlCore final : public sim::ComputeCore {
     idle_ = m.drained_o;
   }
 
-  // The contract's accept rule from the core's outputs after the last edge:
-  // the front end is free, and `next` may overlap the MATMUL drain or
-  // nothing is in flight (the RTL's own insn_ready_o is the same function of
-  // insn_i, which is not driven yet here).
+  // The contract's accept rule (arch/issue.h) is the RTL's own insn_ready_o,
+  // a combinational function of insn_i and the state after the last edge:
+  // drive `next` on insn_i (insn_valid_i low, no edge) and evaluate. Only
+  // once the front end is free (issue_ready_o): before, nothing is accepted.
   bool Ready(const isa::Instruction& next) const override {
-    return model_->issue_ready_o &&
-           (next.opcode() == isa::Opcode::kMatmul || next.opcode() == isa::Opcode::kPreloadWeights ||
-            model_->drained_o);
+    Model& m = *model_;
+    if (!m.issue_ready_o) return false;
+    if (next.opcode() == isa::Opcode::kPreloadWeights) return true;
+    isa::InsnWord word;
+    if (!isa::Encode(next, &word).ok()) return true;  // Step reports it
+    m.insn_valid_i = 0;
+    CopyIn(m.insn_i, word.w, sizeof(word.w));
+    m.eval();
+    return m.insn_ready_o;
   }
 
   // One clock cycle: drive the handshake, evaluate the low phase (the core's
@@ -138,6 +144,8 @@ class RtlCore final : public sim::ComputeCore {
     }
     req.acc_re = m.acc_re_o;
     req.acc_raddr = m.acc_raddr_o;
+    req.accp_re = m.accp_re_o;
+    req.accp_raddr = m.accp_raddr_o;
     req.acc_we = m.acc_we_o;
     if (req.acc_we) {
       req.acc_waddr = m.acc_waddr_o;
@@ -185,6 +193,7 @@ class RtlCore final : public sim::ComputeCore {
     if (req.abuf_b.req) CopyIn(m.abuf_b_rdata_i, rd_.abuf_b.data(), kCols);
     if (req.pbuf.req) CopyIn(m.pbuf_rdata_i, rd_.pbuf.data(), 4 * kCols);
     if (req.acc_re) CopyIn(m.acc_rdata_i, rd_.acc.data(), sizeof(int32_t) * kCols);
+    if (req.accp_re) CopyIn(m.accp_rdata_i, rd_.accp.data(), sizeof(int32_t) * kCols);
     if (req.abuf_v_req) CopyIn(m.abuf_v_rdata_i, rd_.abuf_v.data(), size_t(kRows) * kCols);
     if (req.accv_re) CopyIn(m.accv_rdata_i, rd_.accv.data(), sizeof(int32_t) * kRows * kCols);
     idle_ = m.drained_o;
