@@ -257,8 +257,9 @@ TEST_P(CoreConformanceTest, PipelinedMatmulsKeepTheirOwnWeights) {
     if (prog[i].opcode() != isa::Opcode::kMatmul) continue;
     const uint64_t o = std::max<uint64_t>({prog[i].as<isa::MatmulArgs>().m, uint64_t(R), uint64_t(C)}) +
                        isa::kMemReadLatency;
-    if (prog[i + 1].opcode() != isa::Opcode::kLoadWeights && i + 1 < accept.size())
+    if (prog[i + 1].opcode() != isa::Opcode::kLoadWeights && i + 1 < accept.size()) {
       EXPECT_EQ(accept[i + 1] - accept[i], o) << "instruction " << i + 1;
+    }
   }
   for (uint32_t row = 0; row < acc_rows; ++row)
     for (int c = 0; c < C; ++c)
@@ -356,8 +357,11 @@ TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
   ASSERT_TRUE(pb.status().ok()) << pb.status().ToString();
   const std::vector<isa::Instruction>& prog = pb.instructions();
   // Every instruction is valid for this memory (2-D ranges inside ABUF).
-  for (const isa::Instruction& in : prog)
-    if (in.opcode() == isa::Opcode::kPostproc) ASSERT_LE(PostprocEnd(in.as<isa::PostprocArgs>()), abuf.size());
+  for (const isa::Instruction& in : prog) {
+    if (in.opcode() == isa::Opcode::kPostproc) {
+      ASSERT_LE(PostprocEnd(in.as<isa::PostprocArgs>()), abuf.size());
+    }
+  }
 
   std::vector<uint64_t> want_accept, want_done;
   std::vector<bool> waited;
