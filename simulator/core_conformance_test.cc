@@ -142,6 +142,31 @@ TEST_P(CoreConformanceTest, RandomProgramsBitExactAndCycleIdentical) {
   EXPECT_GT(ran, 0);
 }
 
+// Clocks `prog` through the core directly, presenting each instruction in
+// the first cycle Ready(next) allows, until `dones` done pulses have come:
+// the accept cycles, the done cycles (one entry per lane's pulse) and whether
+// both lanes ever pulsed in one cycle.
+struct CoreRun {
+  std::vector<uint64_t> accept, dones;
+  bool both_lanes = false;
+};
+CoreRun ClockThroughCore(ComputeCore& cc, const std::vector<isa::Instruction>& prog, size_t dones) {
+  CoreRun r;
+  size_t next = 0;
+  for (uint64_t cycle = 0; cycle < 100000 && (next < prog.size() || r.dones.size() < dones); ++cycle) {
+    const isa::Instruction* in = nullptr;
+    if (next < prog.size() && cc.Ready(prog[next])) {
+      in = &prog[next++];
+      r.accept.push_back(cycle);
+    }
+    const uint32_t done = cc.Step(in);
+    if (done & kDoneArray) r.dones.push_back(cycle);
+    if (done & kDoneOther) r.dones.push_back(cycle);
+    r.both_lanes = r.both_lanes || done == (kDoneArray | kDoneOther);
+  }
+  return r;
+}
+
 // Pipelined MATMUL issue (ISA 6), on the core directly: a run of back-to-back
 // MATMULs where the weights change at every one (LOAD_WEIGHTS, then a
 // PRELOAD_WEIGHTS ahead of each MATMUL, taken by the next with take_shadow),
@@ -237,18 +262,9 @@ TEST_P(CoreConformanceTest, PipelinedMatmulsKeepTheirOwnWeights) {
     if (in.opcode() != isa::Opcode::kPreloadWeights) want_done.push_back(t + ComputeCycles(in, dc.core()) - 1);
   }
   std::sort(want_done.begin(), want_done.end());
-  std::vector<uint64_t> accept, dones;
-  size_t next = 0;
-  for (uint64_t cycle = 0; cycle < 100000 && (next < prog.size() || dones.size() < want_done.size()); ++cycle) {
-    const isa::Instruction* in = nullptr;
-    if (next < prog.size() && cc.Ready(prog[next])) {
-      in = &prog[next++];
-      accept.push_back(cycle);
-    }
-    const uint32_t done = cc.Step(in);
-    if (done & kDoneArray) dones.push_back(cycle);
-    if (done & kDoneOther) dones.push_back(cycle);
-  }
+  const CoreRun run = ClockThroughCore(cc, prog, want_done.size());
+  const std::vector<uint64_t>& accept = run.accept;
+  const std::vector<uint64_t>& dones = run.dones;
   EXPECT_EQ(accept, want_accept);
   EXPECT_EQ(dones, want_done);
   // The MATMUL run really overlaps: a MATMUL after a MATMUL (or after the
@@ -376,20 +392,10 @@ TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
   for (size_t i : {2, 4, 6, 7, 8, 10}) EXPECT_TRUE(waited[i]) << "instruction " << i << " should wait";
   for (size_t i : {3, 9, 11, 12}) EXPECT_FALSE(waited[i]) << "instruction " << i << " should not wait";
   std::sort(want_done.begin(), want_done.end());
-  std::vector<uint64_t> accept, dones;
-  size_t next = 0;
-  bool both = false;  // a POSTPROC and a MATMUL completed in one cycle
-  for (uint64_t cycle = 0; cycle < 100000 && (next < prog.size() || dones.size() < want_done.size()); ++cycle) {
-    const isa::Instruction* in = nullptr;
-    if (next < prog.size() && cc.Ready(prog[next])) {
-      in = &prog[next++];
-      accept.push_back(cycle);
-    }
-    const uint32_t done = cc.Step(in);
-    if (done & kDoneArray) dones.push_back(cycle);
-    if (done & kDoneOther) dones.push_back(cycle);
-    both = both || done == (kDoneArray | kDoneOther);
-  }
+  const CoreRun run = ClockThroughCore(cc, prog, want_done.size());
+  const std::vector<uint64_t>& accept = run.accept;
+  const std::vector<uint64_t>& dones = run.dones;
+  const bool both = run.both_lanes;  // a POSTPROC and a MATMUL completed in one cycle
   EXPECT_EQ(accept, want_accept);
   EXPECT_EQ(dones, want_done);
   std::printf("%s %dx%d: %zu instructions in %llu cycles%s\n", core().name.c_str(), R, C, prog.size(),
