@@ -350,11 +350,21 @@ uint32_t StageInput(Emitter& e, const ConvGeom& g, int ch, const std::vector<int
 OpCase Conv(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
   const int R = cfg.rows, C = cfg.cols;
   ConvGeom g = RandomGeom(rng, scale);
-  const int Cin = RandInt(rng, 1, R + R / 2);
+  int Cin = RandInt(rng, 1, R + R / 2);
   int Cout = RandInt(rng, 1, C + C / 2);
   // The weights (KH*KW*Cin*Cout bytes) must fit in PBUF: a 3x3 kernel at 64x64
   // can need 83 KB, more than the 64 KiB test buffers.
   while (size_t(g.KH) * g.KW * Cin * Cout > cfg.pbuf_bytes / 2 && Cout > 1) Cout = (Cout + 1) / 2;
+  // The input (with room for its padding border) and the output (with up to
+  // two spare pixels per row) must fit in ABUF too: at 64x64 a large random
+  // geometry with wide channels did not (SYSTOLE_SEED=1 and 2).
+  auto abuf_need = [&] {
+    return size_t(g.H + g.KH) * (g.W + g.KW) * Cin + size_t(g.OH) * (g.OW + 2) * Cout + 1024;
+  };
+  while (abuf_need() > cfg.abuf_bytes * 3 / 4 && (Cin > 1 || Cout > 1)) {
+    if (Cin >= Cout) Cin = (Cin + 1) / 2;
+    else Cout = (Cout + 1) / 2;
+  }
   OpCase oc;
   oc.name = StrFormat("conv %dx%dx%d -> %d, k%dx%d s%d %s", g.H, g.W, Cin, Cout, g.KH, g.KW, g.S,
                       g.same ? "same" : "valid");
