@@ -236,15 +236,33 @@ module systole_core
   assign sm_we   = cls.l2 ? l2_we : smu_we;
   assign sm_out  = cls.l2 ? l2_out : smu_out;
 
+  logic              vw_en, vw_acc;
+  logic [4:0]        vw_shift;
+  logic signed [8:0] vw_w [Cols];
   systole_vwide #(.Rows(Rows), .Cols(Cols)) u_vwide (
     .clk_i, .rst_ni,
     .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt), .cls_i (cls),
     .pbuf_i (pbuf_rdata_i[Cols-1:0]),
     .v_req_o (abuf_v_req_o), .v_rows_o (abuf_v_rows_o), .v_addr_o (abuf_v_addr_o),
-    .v_len_o (abuf_v_len_o), .v_rdata_i (abuf_v_rdata_i),
-    .accv_re_o, .accv_raddr_o, .accv_rrows_o, .accv_rdata_i,
-    .accv_we_o, .accv_waddr_o, .accv_wrows_o, .accv_wmask_o, .accv_wdata_o
+    .v_len_o (abuf_v_len_o),
+    .accv_re_o, .accv_raddr_o, .accv_rrows_o,
+    .accv_we_o, .accv_waddr_o, .accv_wrows_o, .accv_wmask_o,
+    .lane_en_o (vw_en), .lane_acc_o (vw_acc), .lane_shift_o (vw_shift), .lane_w_o (vw_w)
   );
+  // VMACC_WIDE's R x C lanes and sums register (controls from systole_vwide).
+  // The register is the output port itself, in this, the top module: held in
+  // systole_vwide as its output port, the Verilated model copied all R x C
+  // sums (16 KB at 64x64) into this port on every clock (docs/rtl.md,
+  // "Simulation speed").
+  // verilator tracing_off
+  always_ff @(posedge clk_i) begin
+    if (vw_en)
+      for (int unsigned r = 0; r < Rows; r++)
+        for (int unsigned c = 0; c < Cols; c++)
+          accv_wdata_o[r][c] <= (vw_acc ? accv_rdata_i[r][c] : 32'd0) +
+                                (32'($signed(abuf_v_rdata_i[r][c]) * vw_w[c]) << vw_shift);
+  end
+  // verilator tracing_on
 
   // ---- write ports --------------------------------------------------------------
   systole_wb #(.Rows(Rows), .Cols(Cols)) u_wb (

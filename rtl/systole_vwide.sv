@@ -34,18 +34,23 @@ module systole_vwide
   output logic [Rows-1:0]                   v_rows_o,
   output logic [Rows-1:0][31:0]             v_addr_o,
   output logic [15:0]                       v_len_o,
-  input  logic [Rows-1:0][Cols-1:0][7:0]    v_rdata_i,
   // ACC wide read port
   output logic                              accv_re_o,
   output logic [31:0]                       accv_raddr_o,
   output logic [Rows-1:0]                   accv_rrows_o,
-  input  logic [Rows-1:0][Cols-1:0][31:0]   accv_rdata_i,
   // ACC wide write port
   output logic                              accv_we_o,
   output logic [31:0]                       accv_waddr_o,
   output logic [Rows-1:0]                   accv_wrows_o,
   output logic [Cols-1:0]                   accv_wmask_o,
-  output logic [Rows-1:0][Cols-1:0][31:0]   accv_wdata_o
+  // (write data: the sums register in systole_core, from the read data of
+  // port V and the ACC wide read port and these lane controls: in a cycle
+  // with lane_en_o, sum[r][c] <= (lane_acc_o ? accv_rdata[r][c] : 0) +
+  // ((v_rdata[r][c] * lane_w_o[c]) << lane_shift_o); see the lanes below)
+  output logic                              lane_en_o,
+  output logic                              lane_acc_o,
+  output logic [4:0]                        lane_shift_o,
+  output logic signed [8:0]                 lane_w_o [Cols]
 );
   localparam int unsigned L = MemReadLatency;
   if (VmaccLatency != 1) begin : gen_bad_latency
@@ -156,21 +161,21 @@ module systole_vwide
   assign accv_raddr_o = rd_acc_q;
 
   // ---- lanes: weights latched in cycle L, sums registered --------------------------
-  // The sums register is the output port itself: a register plus
-  // `assign accv_wdata_o = sum_q` made the Verilated model copy all R x C
-  // sums (16 KB at 64x64) on every clock (docs/rtl.md, "Simulation speed").
+  // The R x C sums register is systole_core's accv_wdata_o port itself, updated
+  // there from these controls. Held here, as this unit's output port, the
+  // Verilated model copied all R x C sums (16 KB at 64x64) from this port to
+  // the core's on every clock (docs/rtl.md, "Simulation speed").
   // verilator tracing_off
   always_ff @(posedge clk_i) begin
     if (busy_i && cls_i.vw && cnt_i == 32'(L))
       for (int unsigned c = 0; c < Cols; c++)
         w_q[c] <= f.u8[0] ? $signed({1'b0, pbuf_i[c]} - {1'b0, f.w_zp}) : 9'($signed(pbuf_i[c]));
-    if (busy_i && cls_i.vw)
-      for (int unsigned r = 0; r < Rows; r++)
-        for (int unsigned c = 0; c < Cols; c++)
-          accv_wdata_o[r][c] <= (f.accumulate[0] ? accv_rdata_i[r][c] : 32'd0) +
-                         (32'($signed(v_rdata_i[r][c]) * w_q[c]) << f.w_shift);
   end
   // verilator tracing_on
+  assign lane_en_o    = busy_i && cls_i.vw;
+  assign lane_acc_o   = f.accumulate[0];
+  assign lane_shift_o = 5'(f.w_shift);
+  assign lane_w_o     = w_q;
 
   // ---- write ---------------------------------------------------------------------------
   // verilator tracing_off
