@@ -81,7 +81,6 @@ module systole_array #(
   // smaller footprint saves more in cache misses; docs/rtl.md, "Simulation
   // speed"). The products and partial sums stay 32-bit.
   logic [15:0] w_q   [3][Rows][Cols];  // the weight banks
-  logic [15:0] w_row [Cols];
   // The datapath keeps the systolic array's cycle behaviour, stored the way
   // a simulator (and a register-file implementation) handles best
   // (docs/rtl.md, "Simulation speed"): cell (r, c) in cycle t multiplies
@@ -112,10 +111,6 @@ module systole_array #(
 
   // ---- weights ----------------------------------------------------------------
   always_comb begin
-    for (int unsigned c = 0; c < Cols; c++) w_row[c] = 16'($signed(w_i[c]));
-  end
-
-  always_comb begin
     cur_d = cur_q; prev_d = prev_q; pp_d = pp_q; sb_d = sb_q;
     t_new_d = t_new_q; t_prev_d = t_prev_q;
     if (take_i && sb_q != cur_q) begin
@@ -135,7 +130,9 @@ module systole_array #(
     end
   end
 
+  // verilator tracing_off
   always_ff @(posedge clk_i or negedge rst_ni) begin
+    logic [15:0] w_row [Cols];
     if (!rst_ni) begin
       w_q      <= '{default: '{default: '{default: '0}}};
       valid_q  <= '0;
@@ -147,8 +144,14 @@ module systole_array #(
       pp_q     <= 2'd2;
       sb_q     <= 2'd0;
     end else begin
-      if (w_we_i) w_q[cur_q][w_row_i] <= w_row;
-      if (s_we_i) w_q[sb_q][w_row_i] <= w_row;
+      // The written row, sign-extended, formed only in a cycle that writes
+      // (as a combinational block it followed w_i in both evaluations of
+      // every clock; docs/rtl.md, "Simulation speed").
+      if (w_we_i || s_we_i) begin
+        for (int unsigned c = 0; c < Cols; c++) w_row[c] = 16'($signed(w_i[c]));
+        if (w_we_i) w_q[cur_q][w_row_i] <= w_row;
+        if (s_we_i) w_q[sb_q][w_row_i] <= w_row;
+      end
       cur_q    <= cur_d;
       prev_q   <= prev_d;
       pp_q     <= pp_d;
@@ -161,6 +164,7 @@ module systole_array #(
       end
     end
   end
+  // verilator tracing_on
 
   // Per cycle: how many of a row's cells (from column 0) work on a vector of
   // time >= t_new (bank cur) and >= t_prev (cur or prev): n1, n2 of row r are

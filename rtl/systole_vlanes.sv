@@ -187,20 +187,21 @@ module systole_vlanes
 
   // ---- VMACC lane --------------------------------------------------------------
   logic signed [8:0]  vm_w_q [Cols];  // 9-bit: int8, or uint8 - w_zp (u8 = 1)
-  logic signed [8:0]  vm_w_d [Cols];
   logic signed [31:0] vm_q   [Cols];
-  logic signed [31:0] vm_d   [Cols];
-  always_comb begin
-    for (int c = 0; c < Cols; c++) begin
-      vm_w_d[c] = f_vm.u8[0] ? $signed({1'b0, pbuf_i[c]} - {1'b0, f_vm.w_zp}) : 9'($signed(pbuf_i[c]));
-      vm_d[c]   = (f_vm.accumulate[0] ? acc_i[c] : 32'sd0) +
-                  (32'($signed(a_i[c]) * vm_w_q[c]) << f_vm.w_shift);
-    end
-  end
+  // The lanes' next values are computed in the clocked block, under the
+  // enables of the registers they feed: as a combinational block they
+  // followed the inputs and ran in both evaluations of every clock
+  // (docs/rtl.md, "Simulation speed").
+  // verilator tracing_off
   always_ff @(posedge clk_i) begin
-    if (busy_i && cls_i.vm && cnt_i == 32'(L)) vm_w_q <= vm_w_d;
-    if (busy_i && cls_i.vm)                    vm_q   <= vm_d;
+    if (busy_i && cls_i.vm && cnt_i == 32'(L))
+      for (int c = 0; c < Cols; c++)
+        vm_w_q[c] <= f_vm.u8[0] ? $signed({1'b0, pbuf_i[c]} - {1'b0, f_vm.w_zp}) : 9'($signed(pbuf_i[c]));
+    if (busy_i && cls_i.vm)
+      for (int c = 0; c < Cols; c++)
+        vm_q[c] <= (f_vm.accumulate[0] ? acc_i[c] : 32'sd0) + (32'($signed(a_i[c]) * vm_w_q[c]) << f_vm.w_shift);
   end
+  // verilator tracing_on
   assign vm_o = vm_q;
 
   // The lanes serve one instruction class at a time.
