@@ -134,7 +134,8 @@ void PartitionCompiler::EmitPostproc(const View& out, int oy0, int rows, int ow,
 // Two packings that fill more of the array with the same GEMM:
 //  * slices adjacent in ABUF (a window's kx taps when the input's pixels are
 //    dense, e.g. a Cin = 3 first layer) merge into one slice of up to R rows;
-//  * with cout <= C/2, P neighbouring output pixels share an accumulator row:
+//  * with cout <= C/2 (or, for a narrow K, with cout > C/2 when fewer rows
+//    stream in all: PackGemm), P neighbouring output pixels share an accumulator row:
 //    vector j reads the union of their windows ((P-1)*inner_stride + k bytes),
 //    column p*cout + co holds pixel p's channel co (the filter shifted down by
 //    p*inner_stride rows), and POSTPROC writes the P pixels' channels as one
@@ -159,11 +160,22 @@ PartitionCompiler::Gemm PartitionCompiler::PackGemm(const Gemm& in) const {
   if (g.inner_stride > 0 && g.out.pix_pitch == g.cout) {
     int max_k = 0;
     for (const Slice& s : g.slices) max_k = std::max(max_k, s.k);
+    auto fits = [&](int p) { return g.ow % p == 0 && (p - 1) * g.inner_stride + max_k <= R_; };
     for (int p = C_ / g.cout; p >= 2; --p)
-      if (g.ow % p == 0 && (p - 1) * g.inner_stride + max_k <= R_) {
+      if (fits(p)) {
         pack = p;
         break;
       }
+    // Wider than the array (cout > C/2, a narrow K): P pixels in P*cout
+    // columns, several Cout tiles, when that streams fewer rows in all, e.g.
+    // Cin 16 -> Cout 96: 2 tiles of m rows unpacked, 3 tiles of m/2 rows with
+    // P = 2 (the array's rows hold 2 x 16 of the K). Rows streamed per output
+    // image row: ceil(P*cout / C) tiles x ow/P.
+    if (pack == 1) {
+      auto rows = [&](int p) { return int64_t{(p * g.cout + C_ - 1) / C_} * (g.ow / p); };
+      for (int p = 2; (p - 1) * g.inner_stride + max_k <= R_; ++p)
+        if (fits(p) && rows(p) < rows(pack)) pack = p;
+    }
   }
   if (pack == 1) return g;
   const int n = pack * g.cout;
