@@ -602,6 +602,78 @@ TEST(Compiler, TiledActivationsMatchCpu) {
   }
 }
 
+// A 1x1 convolution with a narrow K and a wide output (Cin 16 -> Cout 96, as
+// MobileNetV2's first expansion) packs 2 output pixels per accumulator row on
+// the 64x64 array: K rows 2 x 16, 192 columns in 3 Cout tiles, half the rows
+// (PackGemm). Unpacked it would stream every row through 2 Cout tiles with 16
+// of the 64 rows used. Outputs equal the CPU interpreter's.
+TEST(Compiler, NarrowKPacksPixelsAcrossCoutTiles) {
+  using namespace systole::testing;
+  ModelBuilder b;
+  const auto i8 = tflite::TensorType_INT8;
+  const int cin = 16, cout = 96, h = 6, w = 10;
+  const int x = b.AddTensor("x", i8, {1, h, w, cin}, Quant::PerTensor(0.05f, 3));
+  const int wt = b.AddConstTensor("w", i8, {cout, 1, 1, cin}, RandomInt8Data(size_t(cout) * cin, 21, -100, 100),
+                                  Quant::PerTensor(0.02f, 0));
+  const int bias = b.AddConstTensor("b", tflite::TensorType_INT32, {cout}, RandomInt32Data(cout, 22, -2000, 2000),
+                                    Quant::PerTensor(0.05f * 0.02f, 0));
+  const int y = b.AddTensor("y", i8, {1, h, w, cout}, Quant::PerTensor(0.1f, -5));
+  Conv2DOptions o;
+  o.padding = tflite::Padding_VALID;
+  b.AddOperator(tflite::BuiltinOperator_CONV_2D, 3, {x, wt, bias}, {y}, o);
+  b.SetInputs({x});
+  b.SetOutputs({y});
+  ASSERT_TRUE(b.ok()) << b.error();
+  const std::string path = systole::testing::TempPath("narrow_k_pack.tflite");
+  ASSERT_TRUE(b.FinishToFile(path));
+
+  StatusOr<Outputs> cpu = RunModel(path, 4, nullptr);
+  ASSERT_TRUE(cpu.ok()) << cpu.status().ToString();
+  StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName("edge");
+  ASSERT_TRUE(hw.ok());
+  TestDelegate t;
+  t.base.Prepare = DelegatePrepare;
+  t.options.hw = *hw;
+  t.device = std::move(driver::Device::Open("sim", *hw)).value();
+  StatusOr<Outputs> acc = RunModel(path, 4, &t);
+  ASSERT_TRUE(acc.ok()) << acc.status().ToString() << " / " << t.error;
+  EXPECT_EQ(t.ops_on_device, 1);
+  EXPECT_EQ(cpu->data, acc->data);
+
+  StatusOr<std::unique_ptr<Model>> model = Model::FromFile(path);
+  ASSERT_TRUE(model.ok());
+  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
+  StatusOr<std::unique_ptr<Interpreter>> interp = Interpreter::Create(**model, resolver);
+  ASSERT_TRUE(interp.ok());
+  ASSERT_TRUE((*interp)->AllocateTensors().ok());
+  CompileOptions opts;
+  opts.flavor = TfliteFlavor::kRuy;
+  opts.hw = *hw;
+  PartitionSpec spec;
+  spec.nodes = (*interp)->execution_plan();
+  spec.inputs = (*interp)->inputs();
+  spec.outputs = (*interp)->outputs();
+  StatusOr<CompiledPartition> c = CompilePartition((*interp)->context(), spec, opts);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const exe::Executable* e = exe::GetExecutable(c->executable.data());
+  int matmuls = 0, rows = 0;
+  for (const auto* chunk : *e->chunks()) {
+    std::vector<isa::InsnWord> words(chunk->instructions()->size() / sizeof(isa::InsnWord));
+    std::memcpy(words.data(), chunk->instructions()->data(), words.size() * sizeof(isa::InsnWord));
+    for (const isa::InsnWord& word : words) {
+      StatusOr<isa::Instruction> insn = isa::Decode(word);
+      ASSERT_TRUE(insn.ok());
+      if (insn->opcode() != isa::Opcode::kMatmul) continue;
+      const auto& a = insn->as<isa::MatmulArgs>();
+      EXPECT_EQ(a.k, 2u * cin) << "two pixels' 16 input channels in one vector";
+      ++matmuls;
+      rows += static_cast<int>(a.m);
+    }
+  }
+  EXPECT_EQ(matmuls, 3) << "one MATMUL per Cout tile of the 192 packed columns";
+  EXPECT_EQ(rows, 3 * h * w / 2) << "half the pixels' rows through each of the 3 tiles (unpacked: 2 x 60)";
+}
+
 // Compiling the same partition twice gives the same bytes.
 TEST(Compiler, Deterministic) {
   const std::string path = ModelPath("pretrainedResnet_quant.tflite");
