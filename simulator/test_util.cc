@@ -731,6 +731,28 @@ OpCase Softmax(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
   return oc;
 }
 
+// VL2NORM on random rows: int8 or uint8 rounding, any input zero point,
+// sometimes one row all at the zero point (sum 0), in place or not.
+OpCase L2Norm(const DeviceConfig& cfg, Xorshift32& rng, int scale) {
+  const int m = RandInt(rng, 1, 4 * scale), len = RandInt(rng, 1, (3 * cfg.cols + 5) * scale);
+  const bool uint8 = rng.Next() & 1;
+  const int in_zp = RandInt(rng, -128, 127);
+  auto x = RandVec(rng, size_t(m) * len);
+  if (rng.Next() % 3 == 0)
+    for (int j = 0; j < len; ++j) x[j] = static_cast<int8_t>(in_zp);
+  OpCase oc;
+  oc.name = StrFormat("l2norm %dx%d %s zp %d", m, len, uint8 ? "uint8" : "int8", in_zp);
+  oc.expected = L2NormReference(x, len, uint8, in_zp);
+  Emitter e(cfg, &oc);
+  const uint32_t a_in = e.AllocA(m * len);
+  const uint32_t a_out = (rng.Next() & 1) ? a_in : e.AllocA(m * len);
+  e.loads.push_back(Emitter::Load(isa::Buffer::kAbuf, 0, e.HostInput(x), a_in, 1, m * len, 0, 0));
+  e.Compute(isa::Vl2normArgs{uint32_t(m), uint32_t(len), uint8, a_in, a_out, in_zp});
+  e.stores.push_back(Emitter::Store(0, a_out, 1, m * len, 0, 0));
+  e.Finish();
+  return oc;
+}
+
 }  // namespace
 
 std::vector<uint32_t> SoftmaxTable(float input_scale, float beta) {
@@ -738,6 +760,25 @@ std::vector<uint32_t> SoftmaxTable(float input_scale, float beta) {
   const float s = -input_scale * beta;
   for (int v = 0; v <= 255; ++v) table[255 - v] = f32::Bits(std::exp(s * static_cast<float>(v)));
   return table;
+}
+
+std::vector<int8_t> L2NormReference(const std::vector<int8_t>& x, int len, bool uint8, int in_zp) {
+  std::vector<int8_t> out(x.size());
+  for (size_t r = 0; r * len < x.size(); ++r) {
+    const int8_t* in = &x[r * len];
+    int32_t sum = 0;
+    for (int j = 0; j < len; ++j) sum += (in[j] - in_zp) * (in[j] - in_zp);
+    int32_t inv = 0;
+    int shift = 0;
+    InvSqrtQuantizedMultiplierExp(sum, -1, &inv, &shift);
+    for (int j = 0; j < len; ++j) {
+      const int32_t d = in[j] - in_zp;
+      const int32_t q = uint8 ? MultiplyByQuantizedMultiplierSmallerThanOneExp(128 * d, inv, shift)
+                              : MultiplyByQuantizedMultiplier(d, inv, shift + 7);
+      out[r * len + j] = static_cast<int8_t>(std::min(std::max(q, -128), 127));
+    }
+  }
+  return out;
 }
 
 std::vector<int8_t> SoftmaxReference(const std::vector<int8_t>& x, int len, const std::vector<uint32_t>& table,
@@ -787,6 +828,7 @@ const char* OpKindName(OpKind k) {
     case OpKind::kMul: return "mul";
     case OpKind::kLut: return "lut";
     case OpKind::kSoftmax: return "softmax";
+    case OpKind::kL2Norm: return "l2norm";
     case OpKind::kNumKinds: break;
   }
   return "?";
@@ -812,6 +854,7 @@ OpCase MakeCase(OpKind kind, const DeviceConfig& cfg, Xorshift32& rng, int scale
     case OpKind::kMul: return Eltwise(cfg, rng, kind, scale);
     case OpKind::kLut: return Lut(cfg, rng, scale);
     case OpKind::kSoftmax: return Softmax(cfg, rng, scale);
+    case OpKind::kL2Norm: return L2Norm(cfg, rng, scale);
     case OpKind::kNumKinds: break;
   }
   std::abort();
@@ -1400,23 +1443,8 @@ std::vector<InsnTest> InstructionTests(const DeviceConfig& cfg, uint32_t seed) {
       }
       x[size_t(l2.len)] = static_cast<uint8_t>(l2.in_zp + (l2.in_zp < 127 ? 1 : -1));
     }
-    std::vector<uint8_t> want(bytes);
-    for (int r = 0; r < l2.m; ++r) {
-      int32_t sum = 0;
-      for (int j = 0; j < l2.len; ++j) {
-        const int32_t d = int8_t(x[size_t(r) * l2.len + j]) - l2.in_zp;
-        sum += d * d;
-      }
-      int32_t inv = 0;
-      int shift = 0;
-      InvSqrtQuantizedMultiplierExp(sum, -1, &inv, &shift);
-      for (int j = 0; j < l2.len; ++j) {
-        const int32_t d = int8_t(x[size_t(r) * l2.len + j]) - l2.in_zp;
-        const int32_t q = l2.uint8 ? MultiplyByQuantizedMultiplierSmallerThanOneExp(128 * d, inv, shift)
-                                   : MultiplyByQuantizedMultiplier(d, inv, shift + 7);
-        want[size_t(r) * l2.len + j] = static_cast<uint8_t>(std::min(std::max(q, -128), 127));
-      }
-    }
+    const std::vector<int8_t> ref = L2NormReference(std::vector<int8_t>(x.begin(), x.end()), l2.len, l2.uint8, l2.in_zp);
+    const std::vector<uint8_t> want(ref.begin(), ref.end());
     const uint32_t src = 64 + (rng.Next() % 8), dst = l2.in_place ? src : uint32_t(src + bytes + 40);
     t.init = [=](DeviceMemory& mem) { std::copy(x.begin(), x.end(), mem.abuf.begin() + src); };
     t.program.Add(isa::Vl2normArgs{uint32_t(l2.m), uint32_t(l2.len), l2.uint8, src, dst, l2.in_zp});

@@ -34,7 +34,7 @@ struct OpCase {
   std::vector<int8_t> expected;        // reference output (host region 2)
 };
 
-enum class OpKind { kGemm, kConv, kDepthwise, kMaxPool, kAvgPool, kAdd, kSub, kMul, kLut, kSoftmax, kNumKinds };
+enum class OpKind { kGemm, kConv, kDepthwise, kMaxPool, kAvgPool, kAdd, kSub, kMul, kLut, kSoftmax, kL2Norm, kNumKinds };
 const char* OpKindName(OpKind k);
 
 // A random legal case of the given kind sized for `config` (any R, C >= 2 and
@@ -52,6 +52,12 @@ OpCase MakeGemm(const DeviceConfig& config, Xorshift32& rng, int m, int k, int n
 // int conversions saturate and NaN converts to 0.
 std::vector<int8_t> SoftmaxReference(const std::vector<int8_t>& x, int len, const std::vector<uint32_t>& table,
                                      uint32_t scale_bits, bool trunc_round, int out_zp);
+// TFLite's L2_NORMALIZATION (reference_integer_ops::L2Normalization for
+// int8, reference_ops for uint8 as value - 128 with the device's zero point),
+// as VL2NORM defines it: rows of `len` bytes, d = x - in_zp, per row the sum
+// of d^2 and its inverse square root (common/inv_sqrt.h), each output
+// clamp(requantized d) in [-128, 127].
+std::vector<int8_t> L2NormReference(const std::vector<int8_t>& x, int len, bool uint8, int in_zp);
 // TFLite's PopulateSoftmaxLookupTable: entry 255 - v = expf(-input_scale * beta * v).
 std::vector<uint32_t> SoftmaxTable(float input_scale, float beta);
 
