@@ -58,6 +58,10 @@ bool UseMatmulKernelForTesting(const std::string& name);
 enum class RequantMode { kDoubleRound, kSingleRound, kHalfUp };
 void RequantRow(RequantMode mode, const int32_t* acc, const int32_t* bias, const int32_t* mult,
                 const int32_t* shift, uint32_t n, int32_t out_zp, int32_t lo, int32_t hi, uint8_t* out);
+// Tests: makes RequantRow's single-rounding mode use one kernel ("portable":
+// the auto-vectorised loop, "avx2": the AVX2 intrinsics; "" = the one chosen
+// for this CPU). False (and no change) when this CPU or build lacks it.
+bool UseRequantKernelForTesting(const std::string& name);
 
 }  // namespace systole::sim
 

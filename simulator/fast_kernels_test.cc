@@ -78,7 +78,13 @@ int32_t Reference(RequantMode mode, int32_t v, int32_t m, int32_t s) {
   return 0;
 }
 
-TEST(FastKernelsTest, RequantRowEqualsFixedPoint) {
+class RequantKernelTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void TearDown() override { UseRequantKernelForTesting(""); }
+};
+
+TEST_P(RequantKernelTest, RequantRowEqualsFixedPoint) {
+  if (!UseRequantKernelForTesting(GetParam())) GTEST_SKIP() << GetParam() << " not available on this CPU";
   Xorshift32 rng(TestSeed("RequantRowEqualsFixedPoint", 0x51e7));
   const int32_t special[] = {0, 1, -1, INT32_MIN, INT32_MAX, 1 << 30, -(1 << 30), 12345, -98765};
   auto pick = [&](int32_t random) {
@@ -110,6 +116,9 @@ TEST(FastKernelsTest, RequantRowEqualsFixedPoint) {
     }
   }
 }
+INSTANTIATE_TEST_SUITE_P(Kernels, RequantKernelTest, ::testing::Values("portable", "avx2"));
+
+TEST(FastKernelsTest, UnknownRequantKernelIsRefused) { EXPECT_FALSE(UseRequantKernelForTesting("sse9")); }
 
 }  // namespace
 }  // namespace systole::sim
