@@ -166,9 +166,9 @@ module systole_array #(
   end
   // verilator tracing_on
 
-  // Per cycle: how many of a row's cells (from column 0) work on a vector of
-  // time >= t_new (bank cur) and >= t_prev (cur or prev): n1, n2 of row r are
-  // clamp(a1 - r, 0, Cols), clamp(a2 - r, 0, Cols). t_new <= P + 1 always.
+  // Per cycle: the cells on diagonals d = r + c < a1 work on vectors of time
+  // >= t_new (bank cur), those on d < a2 on vectors of time >= t_prev (cur
+  // or prev); the rest on older ones (pp). t_new <= P + 1 always.
   logic [31:0] a1, a2;
   always_comb begin
     logic [63:0] d1, d2;
@@ -192,56 +192,49 @@ module systole_array #(
   always_ff @(posedge clk_i) begin
     logic [15:0] hist [Rows][RingN];  // inputs, sign-extended to 16 bits
     logic [31:0] acc  [RingN][Cols];
+    // Each cell's active weight (the weight register of a systolic array's
+    // cell): the weight of the bank its vector uses. A take or a load starts
+    // a wave at diagonal 0 (cell (r, c) is on diagonal r + c) that copies
+    // the new set into the cells it passes, one diagonal per enabled cycle,
+    // in the cycle the first vector of that set reaches the diagonal: the
+    // cells on diagonals d < a1 work on vectors of cur, the diagonal a1 - 1
+    // joined this cycle. The wave of the set before it (prev, on diagonals
+    // [a1, a2)) goes on at diagonal a2 - 1 where a take interrupted it.
+    // Cells beyond a2 keep what they hold, the pp set's weights (or, with
+    // no vector of pp in flight, weights nobody uses). A loaded row is
+    // written to its cells directly (below).
+    logic [15:0] wa   [Rows][Cols];
     logic [15:0] p;  // ring index arithmetic in 16 bits, truncated to RingW bits
-    // The row's column ranges: [0, n1) cur, [n1, n2) prev, [n2, Cols) pp, and
-    // the three bank indices. 64-bit on purpose: the Verilated model keeps
-    // block variables as members, and a 64-bit member cannot alias the 32-bit
-    // partial sums the loops store, so the C++ compiler keeps these in
-    // registers instead of reloading them for every cell (an 8-bit bank
-    // index may alias anything; docs/rtl.md, "Weight banks").
-    longint unsigned n1, n2, bc, bp, bpp;
+    // The diagonals of the two waves and the bank indices. 64-bit on
+    // purpose: the Verilated model keeps block variables as members, and a
+    // 64-bit member cannot alias the 16- and 32-bit arrays the loops store,
+    // so the C++ compiler keeps these in registers (docs/rtl.md, "Weight banks").
+    longint unsigned d1, d2, bc, bp;
     if (en_i) begin
       p   = 16'(ring_ptr);
       bc  = 64'(cur_q);
       bp  = 64'(prev_q);
-      bpp = 64'(pp_q);
-      a_bank_idx: assert ((bc | bp | bpp) < 64'd4);
+      a_bank_idx: assert (bc < 64'd3 && bp < 64'd3);
       for (int unsigned r = 0; r < Rows; r++) hist[r][RingW'(p)] = act_valid_i ? 16'($signed(act_i[r])) : 16'd0;
-      if (a1 == 32'(Latency)) begin
-        // Every cell works on a vector of time >= t_new (no take in the last
-        // R + C - 1 cycles): one bank, constant bounds.
-        for (int unsigned c = 0; c < Cols; c++)
-          acc[RingW'(p)][c] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bc)][0][c]));
-        for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
-          for (int unsigned c = 0; c < Cols; c++) begin
-            acc[RingW'(p - r)][c] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
-                                     * 32'($signed(w_q[2'(bc)][RowIdxW'(r)][c]));
-          end
-        end
-      end else begin
-        n1 = {32'd0, a1 < 32'(Cols) ? a1 : 32'(Cols)};
-        n2 = {32'd0, a2 < 32'(Cols) ? a2 : 32'(Cols)};
-        for (longint unsigned c = 0; c < n1; c++)
-          acc[RingW'(p)][ColIdxW'(c)] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bc)][0][ColIdxW'(c)]));
-        for (longint unsigned c = n1; c < n2; c++)
-          acc[RingW'(p)][ColIdxW'(c)] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bp)][0][ColIdxW'(c)]));
-        for (longint unsigned c = n2; c < 64'(Cols); c++)
-          acc[RingW'(p)][ColIdxW'(c)] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(w_q[2'(bpp)][0][ColIdxW'(c)]));
-        for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
-          n1 = {32'd0, a1 <= 32'(r) ? 32'd0 : (a1 - 32'(r) < 32'(Cols) ? a1 - 32'(r) : 32'(Cols))};
-          n2 = {32'd0, a2 <= 32'(r) ? 32'd0 : (a2 - 32'(r) < 32'(Cols) ? a2 - 32'(r) : 32'(Cols))};
-          for (longint unsigned c = 0; c < n1; c++) begin
-            acc[RingW'(p - r)][ColIdxW'(c)] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
-                                     * 32'($signed(w_q[2'(bc)][RowIdxW'(r)][ColIdxW'(c)]));
-          end
-          for (longint unsigned c = n1; c < n2; c++) begin
-            acc[RingW'(p - r)][ColIdxW'(c)] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
-                                     * 32'($signed(w_q[2'(bp)][RowIdxW'(r)][ColIdxW'(c)]));
-          end
-          for (longint unsigned c = n2; c < 64'(Cols); c++) begin
-            acc[RingW'(p - r)][ColIdxW'(c)] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
-                                     * 32'($signed(w_q[2'(bpp)][RowIdxW'(r)][ColIdxW'(c)]));
-          end
+      // The waves: prev's first (a diagonal both would write is cur's).
+      if (a2 > a1) begin
+        d2 = 64'(a2) - 64'd1;
+        for (int unsigned r = 0; r < Rows; r++)
+          if (d2 >= 64'(r) && d2 - 64'(r) < 64'(Cols))
+            wa[r][ColIdxW'(d2 - 64'(r))] = w_q[2'(bp)][r][ColIdxW'(d2 - 64'(r))];
+      end
+      if (a1 != 32'd0) begin
+        d1 = 64'(a1) - 64'd1;
+        for (int unsigned r = 0; r < Rows; r++)
+          if (d1 >= 64'(r) && d1 - 64'(r) < 64'(Cols))
+            wa[r][ColIdxW'(d1 - 64'(r))] = w_q[2'(bc)][r][ColIdxW'(d1 - 64'(r))];
+      end
+      for (int unsigned c = 0; c < Cols; c++)
+        acc[RingW'(p)][c] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(wa[0][c]));
+      for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
+        for (int unsigned c = 0; c < Cols; c++) begin
+          acc[RingW'(p - r)][c] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
+                                   * 32'($signed(wa[RowIdxW'(r)][c]));
         end
       end
       // After this edge, column c shows the wave that left row Rows-1
@@ -250,6 +243,11 @@ module systole_array #(
         psum_o[c] <= acc[RingW'(p) - RingW'(Rows - 1 + Cols - 1 - c)][c];
       end
     end
+    // A row written into the active set (LOAD_WEIGHTS: no vector in flight,
+    // every later one uses it) goes to the row's cells at once, whatever the
+    // waves; enabled or not, after the waves of this cycle.
+    if (w_we_i)
+      for (int unsigned c = 0; c < Cols; c++) wa[w_row_i][c] = 16'($signed(w_i[c]));
   end
   // verilator tracing_on
 
