@@ -30,7 +30,8 @@
 //   * en_i = 0 freezes the datapath (skew, cells, deskew, valid): a clock gate
 //     for the cycles in which no MATMUL runs. The weights are not gated.
 //
-// Cell (r, c) holds the stationary weight w_q[r][c]; in a systolic array it
+// Cell (r, c) holds its stationary weight (wa[r][c], from the bank of the
+// vector it works on; see the datapath block); in a systolic array it
 // has an activation register act_q[r][c] (to the right neighbour) and a
 // partial-sum register psum_q[r][c] (to the cell below):
 //   act_q[r][c]  <= act_in(r, c)
