@@ -13,7 +13,8 @@
 //     parameter block with PBUF addresses relative to the block.
 //  5. Schedule (schedule.h): the INFERENCE chunk with input loads, streamed
 //     parameter loads, compute and output stores, tokens between them.
-//  6. Write (writer.cc): estimate, report and the executable flatbuffer.
+//  6. Write (writer.cc): estimate and report; WriteExecutable: the executable
+//     flatbuffer (of the plan CompilePartition keeps).
 #ifndef SYSTOLE_COMPILER_PARTITION_H_
 #define SYSTOLE_COMPILER_PARTITION_H_
 
@@ -146,6 +147,24 @@ struct ParameterBlob {
   std::map<int, uint32_t> const_at;  // constant tensor -> offset
 };
 
+// A compiled partition whose executable flatbuffer is not made yet: Write
+// keeps what goes into it, WriteExecutable makes it. CompilePartition
+// compiles a partition in several plans and compares their reports, so only
+// the chosen plan's executable is made (and digested).
+struct PendingPartition {
+  CompiledPartition result;  // the report; `executable` is empty
+  std::vector<isa::InsnWord> inference, parameter_load;  // the encoded chunks
+  ParameterBlob blob;
+  HostIo io;
+  bool cache = false;
+  uint64_t scratch_bytes = 0;
+  uint64_t instructions = 0;  // of the INFERENCE chunk
+  std::vector<std::pair<uint64_t, uint64_t>> op_ranges;  // Schedule::op_ranges
+  std::vector<int> insn_op;                              // Schedule::insn_op
+};
+// The executable of `p` (writer.cc): `p.result` with its flatbuffer.
+CompiledPartition WriteExecutable(TfLiteContext* ctx, const CompileOptions& opts, PendingPartition p);
+
 // One op's lowering.
 struct OpCode {
   int node = 0;
@@ -203,12 +222,13 @@ class PartitionCompiler {
       : ctx_(ctx), spec_(spec), opts_(opts), hw_(opts.hw), R_(hw_.rows), C_(hw_.cols), input_bands_(plan.bands > 0),
         plan_(plan) {}
 
-  StatusOr<CompiledPartition> Run();
+  // The executable is made afterwards, by WriteExecutable.
+  StatusOr<PendingPartition> Run();
   // The partition with every activation in host memory and every op in row
   // bands (tiling.cc, docs/tiling.md): for partitions whose layout does not
   // fit ABUF (Run failed with abuf_overflow()).
   // `cascade` false: every op its own group (each intermediate through host memory).
-  StatusOr<CompiledPartition> RunTiled(bool cascade = true);
+  StatusOr<PendingPartition> RunTiled(bool cascade = true);
   // After Run(): whether it failed because the activations do not fit ABUF.
   bool abuf_overflow() const { return abuf_overflow_; }
   // After Run(): whether this partition can load its input in bands (one
@@ -335,9 +355,9 @@ class PartitionCompiler {
   // ---- the executable (writer.cc)
   ParameterBlob PackParameters(const std::vector<OpCode>& ops) const;
   // Encodes the chunks, estimates (validating the program against the
-  // configuration) and writes the report and the executable.
-  StatusOr<CompiledPartition> Write(const std::vector<OpCode>& ops, const ParameterBlob& blob, const HostIo& io,
-                                    bool cache, uint32_t pbuf_half, const Schedule& schedule) const;
+  // configuration) and writes the report; keeps what the executable needs.
+  StatusOr<PendingPartition> Write(const std::vector<OpCode>& ops, ParameterBlob blob, const HostIo& io, bool cache,
+                                   uint32_t pbuf_half, const Schedule& schedule) const;
 
   // ---- emit helpers (emit.cc)
   // Writes the broadcast of `src` (dims sd) to the contiguous `dst` (dims od)
