@@ -192,7 +192,7 @@ uint32_t AddIdentityLut(std::vector<uint8_t>* params);
 // bias'[c] = bias[c] - zx * sum(w[.][c]), wrapping like TFLite's int32 accumulators.
 std::vector<int32_t> FoldInputZeroPoint(const TfLiteTensor* bias, int32_t zx, const std::vector<int64_t>& wsum);
 // Splits device-space weights d (int16 range) into int8 parts whose sum is d.
-std::vector<std::vector<int8_t>> SplitInt8(const std::vector<int32_t>& d);
+std::vector<std::vector<int16_t>> SplitInt8(const std::vector<int32_t>& d);
 
 // Appends the POSTPROC parameter blocks of `channels` output channels, one per
 // tile of `tile` channels: bias[n], mult[n], shift[n] (int32, 4-aligned).
@@ -407,8 +407,8 @@ class PartitionCompiler {
     // one slice when u8, else d split into int8 parts whose sum is d (SplitInt8).
     void AddSlices(int64_t offset, int k, const std::vector<int32_t>& d);
   };
-  Status EmitGemm(int step, const Gemm& g, OpCode* oc);
-  Gemm PackGemm(const Gemm& g) const;  // merges adjacent slices, packs pixels (emit.cc)
+  Status EmitGemm(int step, Gemm g, OpCode* oc);
+  Gemm PackGemm(Gemm g) const;  // merges adjacent slices, packs pixels (emit.cc)
   // acc0: the first accumulator row of the block (its region).
   void EmitPostproc(const View& out, int oy0, int rows, int ow, int n0, int n, uint32_t param_rel, int32_t zp,
                     int32_t lo, int32_t hi, Requant requant, OpCode* oc, int acc0 = 0);

@@ -7,6 +7,7 @@
 // run on the wide vector path (VMACC_WIDE: R pixels a cycle).
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "common/fixed_point.h"
@@ -87,7 +88,7 @@ Status LowerAsGemm(PartitionCompiler& pc, int step, OpCode* oc) {
         g.AddSlices(off, k, d);
       }
   g.bias = FoldInputZeroPoint(bias, xzp, wsum);
-  return pc.EmitGemm(step, g, oc);
+  return pc.EmitGemm(step, std::move(g), oc);
 }
 
 Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {

@@ -1,6 +1,7 @@
 // FULLY_CONNECTED: the GEMM of conv.cc with one "pixel" per batch row.
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "common/fixed_point.h"
@@ -74,7 +75,7 @@ Status LowerFullyConnected(PartitionCompiler& pc, int step, OpCode* oc) {
   }
   g.bias = FoldInputZeroPoint(bias, xzp, wsum);
   // A row block per POSTPROC: rows are batches, one "pixel" each.
-  return pc.EmitGemm(step, g, oc);
+  return pc.EmitGemm(step, std::move(g), oc);
 }
 
 }  // namespace systole::compiler
