@@ -113,10 +113,13 @@ StatusOr<AbufAllocation> AllocateAbufPhased(std::vector<Root>* roots_ptr, uint32
   size_t nphases = 1;
   for (const PhaseSpans& p : phases) nphases = std::max(nphases, p.size());
   // Root i's spans in phase k (whole root when unknown).
-  auto spans = [&](int i, size_t k) -> std::vector<std::pair<int64_t, int64_t>> {
-    if (static_cast<size_t>(i) < phases.size() && !phases[i].empty())
-      return k < phases[i].size() ? phases[i][k] : std::vector<std::pair<int64_t, int64_t>>{};
-    return {{0, roots[i].bytes}};
+  using Spans = std::vector<std::pair<int64_t, int64_t>>;
+  const Spans none;
+  std::vector<Spans> whole(roots.size());
+  for (size_t i = 0; i < roots.size(); ++i) whole[i] = {{0, roots[i].bytes}};
+  auto spans = [&](int i, size_t k) -> const Spans& {
+    if (static_cast<size_t>(i) < phases.size() && !phases[i].empty()) return k < phases[i].size() ? phases[i][k] : none;
+    return whole[i];
   };
   // May `later` at `la` share bytes with `earlier` (dead before) at `ea`?
   auto compatible = [&](int later, int64_t la, int earlier, int64_t ea) {

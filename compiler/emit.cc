@@ -207,9 +207,10 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
     Align(&P, 4);
     slice_at.push_back(static_cast<uint32_t>(P.size()));
     // UINT8: the weight bytes themselves (d + w_zp in [0, 255]; packing's zeros become w_zp).
+    const int32_t zp = g.u8 ? g.w_zp : 0;
     const size_t at = P.size();
     P.resize(at + s.w.size());
-    for (size_t i = 0; i < s.w.size(); ++i) P[at + i] = static_cast<uint8_t>(g.u8 ? s.w[i] + g.w_zp : s.w[i]);
+    std::transform(s.w.begin(), s.w.end(), P.begin() + at, [zp](int16_t v) { return static_cast<uint8_t>(v + zp); });
   }
   const std::vector<uint32_t> tile_at = AddRequantTiles(
       &P, g.cout, C_, [&](int c) { return g.bias[c]; }, [&](int c) { return g.mult[c]; },
