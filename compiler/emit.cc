@@ -50,7 +50,9 @@ std::vector<int32_t> FoldInputZeroPoint(const TfLiteTensor* bias, int32_t zx, co
 std::vector<std::vector<int16_t>> SplitInt8(const std::vector<int32_t>& d) {
   std::vector<std::vector<int16_t>> parts;
   // Weights already in the int8 range (the usual case) are their only part.
-  if (std::all_of(d.begin(), d.end(), [](int32_t v) { return v >= -128 && v <= 127; })) {
+  int32_t lo = 0, hi = 0;
+  for (int32_t v : d) lo = std::min(lo, v), hi = std::max(hi, v);  // no early exit: vectorizes
+  if (lo >= -128 && hi <= 127) {
     parts.emplace_back(d.begin(), d.end());
     return parts;
   }
@@ -202,6 +204,9 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
     oc->macs += uint64_t(unpacked.oh) * unpacked.ow * s.k * unpacked.cout;
   const Gemm g = PackGemm(std::move(unpacked));
   std::vector<uint8_t>& P = oc->params;
+  size_t weight_bytes = 0;
+  for (const Slice& s : g.slices) weight_bytes += s.w.size() + 3;
+  P.reserve(P.size() + weight_bytes);
   std::vector<uint32_t> slice_at;
   for (const Slice& s : g.slices) {
     Align(&P, 4);

@@ -16,14 +16,15 @@ namespace {
 
 // The whole INFERENCE chunk's cycles by the analytic estimator, on host
 // regions of the executable's sizes (it also validates every instruction).
+// The estimator only reads the regions' sizes and permissions: the parameter
+// blob is mapped in place (read-only), not copied.
 StatusOr<sim::Estimate> EstimateInference(const std::vector<isa::InsnWord>& words, const sim::DeviceConfig& hw,
-                                          const std::vector<uint8_t>& blob, const HostIo& io,
-                                          uint64_t scratch_bytes) {
+                                          std::vector<uint8_t>* blob, const HostIo& io, uint64_t scratch_bytes) {
   std::vector<uint8_t> in_buf(std::max<uint32_t>(io.input_bytes, 1)), out_buf(std::max<uint32_t>(io.output_bytes, 1));
-  std::vector<uint8_t> blob_copy = blob;
-  if (blob_copy.empty()) blob_copy.resize(1);
+  uint8_t no_params = 0;
   sim::HostMemory host;
-  RETURN_IF_ERROR(host.Map(kRegionParams, blob_copy.data(), blob_copy.size(), true, false));
+  RETURN_IF_ERROR(host.Map(kRegionParams, blob->empty() ? &no_params : blob->data(), std::max<size_t>(blob->size(), 1),
+                           true, false));
   RETURN_IF_ERROR(host.Map(kRegionInput, in_buf.data(), in_buf.size(), true, false));
   RETURN_IF_ERROR(host.Map(kRegionOutput, out_buf.data(), out_buf.size(), false, true));
   std::vector<uint8_t> scratch_buf(scratch_bytes);
@@ -106,6 +107,9 @@ ParameterBlob PartitionCompiler::PackParameters(const std::vector<OpCode>& ops) 
   ParameterBlob blob;
   std::vector<uint8_t>& bytes = blob.bytes;
   blob.block_at.assign(ops.size(), 0);
+  size_t op_bytes = 0;
+  for (const OpCode& op : ops) op_bytes += op.params.size() + 63;
+  bytes.reserve(op_bytes);
   for (size_t s = 0; s < ops.size(); ++s) {
     Align(&bytes, 64);
     blob.block_at[s] = static_cast<uint32_t>(bytes.size());
@@ -135,7 +139,7 @@ StatusOr<PendingPartition> PartitionCompiler::Write(const std::vector<OpCode>& o
     for (const Instruction& i : LinearParameterLoads(0, 0, blob.pbuf_part, {}, {})) parameter_load.Add(i);
   RETURN_IF_ERROR(inference.status());
   RETURN_IF_ERROR(parameter_load.status());
-  ASSIGN_OR_RETURN(sim::Estimate est, EstimateInference(inference.words(), hw_, blob.bytes, io, scratch_bytes_));
+  ASSIGN_OR_RETURN(sim::Estimate est, EstimateInference(inference.words(), hw_, &blob.bytes, io, scratch_bytes_));
 
   PendingPartition result;
   CompileReport& rep = result.result.report;
