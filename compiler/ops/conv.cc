@@ -74,13 +74,16 @@ Status LowerAsGemm(PartitionCompiler& pc, int step, OpCode* oc) {
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(cout, 0);
   const int ci_per = cin;
+  std::vector<int32_t> d;
   for (int ky = 0; ky < kh; ++ky)
     for (int kx = 0; kx < kw; ++kx)
       for (int c0 = 0; c0 < ci_per; c0 += pc.R_) {
         const int k = std::min(pc.R_, ci_per - c0);
-        std::vector<int32_t> d(size_t(k) * cout);
-        for (int r = 0; r < k; ++r)
-          for (int co = 0; co < cout; ++co) {
+        d.resize(size_t(k) * cout);  // every element is written below
+        // Output channel by channel: a CONV_2D filter holds each one's input
+        // channels consecutively.
+        for (int co = 0; co < cout; ++co)
+          for (int r = 0; r < k; ++r) {
             d[size_t(r) * cout + co] = weight(co, ky, kx, c0 + r);
             wsum[co] += d[size_t(r) * cout + co];
           }

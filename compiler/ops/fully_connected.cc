@@ -61,11 +61,13 @@ Status LowerFullyConnected(PartitionCompiler& pc, int step, OpCode* oc) {
   g.w_zp = g.u8 ? wzp : 0;
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(units, 0);
+  std::vector<int32_t> d;
   for (int c0 = 0; c0 < depth; c0 += pc.R_) {
     const int k = std::min(pc.R_, depth - c0);
-    std::vector<int32_t> d(size_t(k) * units);
-    for (int r = 0; r < k; ++r)
-      for (int u = 0; u < units; ++u) {
+    d.resize(size_t(k) * units);  // every element is written below
+    // Unit by unit: each reads k consecutive filter bytes.
+    for (int u = 0; u < units; ++u)
+      for (int r = 0; r < k; ++r) {
         const int64_t i = int64_t{u} * depth + c0 + r;
         const int32_t v = uint8 ? int32_t{filter->data.uint8[i]} - wzp : int32_t{filter->data.int8[i]} - wzp;
         d[size_t(r) * units + u] = v;
