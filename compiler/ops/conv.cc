@@ -80,10 +80,8 @@ Status LowerAsGemm(PartitionCompiler& pc, int step, OpCode* oc) {
       for (int c0 = 0; c0 < ci_per; c0 += pc.R_) {
         const int k = std::min(pc.R_, ci_per - c0);
         d.resize(size_t(k) * cout);  // every element is written below
-        // Output channel by channel: a CONV_2D filter holds each one's input
-        // channels consecutively.
-        for (int co = 0; co < cout; ++co)
-          for (int r = 0; r < k; ++r) {
+        for (int r = 0; r < k; ++r)
+          for (int co = 0; co < cout; ++co) {
             d[size_t(r) * cout + co] = weight(co, ky, kx, c0 + r);
             wsum[co] += d[size_t(r) * cout + co];
           }

@@ -65,9 +65,8 @@ Status LowerFullyConnected(PartitionCompiler& pc, int step, OpCode* oc) {
   for (int c0 = 0; c0 < depth; c0 += pc.R_) {
     const int k = std::min(pc.R_, depth - c0);
     d.resize(size_t(k) * units);  // every element is written below
-    // Unit by unit: each reads k consecutive filter bytes.
-    for (int u = 0; u < units; ++u)
-      for (int r = 0; r < k; ++r) {
+    for (int r = 0; r < k; ++r)
+      for (int u = 0; u < units; ++u) {
         const int64_t i = int64_t{u} * depth + c0 + r;
         const int32_t v = uint8 ? int32_t{filter->data.uint8[i]} - wzp : int32_t{filter->data.int8[i]} - wzp;
         d[size_t(r) * units + u] = v;
