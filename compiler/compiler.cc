@@ -364,8 +364,11 @@ StatusOr<CompiledPartition> CompilePartition(TfLiteContext* context, const Parti
   // Compiled twice, with the partition input loaded whole and in row bands
   // overlapping the first layers; the estimator picks (each band costs the
   // link's per-transfer latency, so banding wins only when compute can hide it).
-  // Only the kept plan's executable is written.
+  // Only the kept plan's executable is written; the plans share the GEMM
+  // weights gathered from the filters.
+  PartitionCompiler::GemmWeightCache gemm_weights;
   PartitionCompiler first(context, partition, options);
+  first.gemm_weights_ = &gemm_weights;
   StatusOr<PendingPartition> whole = first.Run();
   // Activations that do not fit ABUF: every op in row bands through host
   // memory (docs/tiling.md). When tiling cannot take the partition, the
@@ -380,7 +383,9 @@ StatusOr<CompiledPartition> CompilePartition(TfLiteContext* context, const Parti
   PendingPartition best = std::move(*whole);
   if (!first.input_bands_possible() || !options.input_bands) return WriteExecutable(context, options, std::move(best));
   for (const InputPlan& plan : InputPlans()) {
-    StatusOr<PendingPartition> banded = PartitionCompiler(context, partition, options, plan).Run();
+    PartitionCompiler banded_compiler(context, partition, options, plan);
+    banded_compiler.gemm_weights_ = &gemm_weights;
+    StatusOr<PendingPartition> banded = banded_compiler.Run();
     if (banded.ok() && banded->result.report.estimated_cycles < best.result.report.estimated_cycles)
       best = std::move(*banded);
   }

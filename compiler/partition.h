@@ -409,6 +409,33 @@ class PartitionCompiler {
   };
   Status EmitGemm(int step, Gemm g, OpCode* oc);
   Gemm PackGemm(Gemm g) const;  // merges adjacent slices, packs pixels (emit.cc)
+  // A CONV_2D or FULLY_CONNECTED GEMM's weight slices and per-column weight
+  // sums as gathered from its filter: they depend only on the op and its
+  // input view's pitches (the slices' offsets). CompilePartition shares one
+  // cache between the compilations of a partition in its input plans, so
+  // each filter is gathered and split once.
+  struct GemmWeights {
+    int64_t row_pitch = 0, pix_pitch = 0;
+    std::vector<Slice> slices;
+    std::vector<int64_t> wsum;
+  };
+  using GemmWeightCache = std::map<int, GemmWeights>;  // by step
+  // Fills g->slices and *wsum (zeros on entry) for `step` reading view `in`:
+  // from the cache when it holds them for these pitches, else by gather()
+  // (and the cache keeps a copy).
+  template <typename Gather>
+  void GemmWeightsOf(int step, const View& in, Gemm* g, std::vector<int64_t>* wsum, Gather gather) {
+    if (gemm_weights_ != nullptr) {
+      const auto it = gemm_weights_->find(step);
+      if (it != gemm_weights_->end() && it->second.row_pitch == in.row_pitch && it->second.pix_pitch == in.pix_pitch) {
+        g->slices = it->second.slices;
+        *wsum = it->second.wsum;
+        return;
+      }
+    }
+    gather();
+    if (gemm_weights_ != nullptr) (*gemm_weights_)[step] = GemmWeights{in.row_pitch, in.pix_pitch, g->slices, *wsum};
+  }
   // acc0: the first accumulator row of the block (its region).
   void EmitPostproc(const View& out, int oy0, int rows, int ow, int n0, int n, uint32_t param_rel, int32_t zp,
                     int32_t lo, int32_t hi, Requant requant, OpCode* oc, int acc0 = 0);
@@ -468,6 +495,7 @@ class PartitionCompiler {
   // Loads/stores between ops (spills, DMA transposes) share the load unit's
   // token stream with streamed parameter blocks: only with cached parameters.
   bool mid_dma_ = false;
+  GemmWeightCache* gemm_weights_ = nullptr;  // shared by CompilePartition's plans (GemmWeightsOf)
 
  private:
   // PlanLayout's steps (layout.cc).
