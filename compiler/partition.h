@@ -191,7 +191,8 @@ std::vector<uint8_t> IdentityLut();
 uint32_t AddIdentityLut(std::vector<uint8_t>* params);
 // bias'[c] = bias[c] - zx * sum(w[.][c]), wrapping like TFLite's int32 accumulators.
 std::vector<int32_t> FoldInputZeroPoint(const TfLiteTensor* bias, int32_t zx, const std::vector<int64_t>& wsum);
-// Splits device-space weights d (int16 range) into int8 parts whose sum is d.
+// Splits device-space weights d (int16 range) into int8 parts whose sum is d
+// (each part's values held as int16, as Gemm slices keep them).
 std::vector<std::vector<int16_t>> SplitInt8(const std::vector<int32_t>& d);
 
 // Appends the POSTPROC parameter blocks of `channels` output channels, one per
