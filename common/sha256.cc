@@ -21,6 +21,20 @@ constexpr uint32_t kRoundConstants[64] = {
 
 inline uint32_t Rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
 
+// One round. The caller rotates the roles of the eight working variables
+// instead of moving them: the round's d and h are the ones it changes
+// (d + t1 becomes the next e, t1 + t2 the next a).
+inline void Round(uint32_t a, uint32_t b, uint32_t c, uint32_t& d, uint32_t e, uint32_t f, uint32_t g,
+                  uint32_t& h, uint32_t k, uint32_t w) {
+  const uint32_t s1 = Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25);
+  const uint32_t ch = g ^ (e & (f ^ g));  // (e & f) ^ (~e & g)
+  const uint32_t t1 = h + s1 + ch + k + w;
+  const uint32_t s0 = Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22);
+  const uint32_t maj = (a & b) | (c & (a | b));  // (a & b) ^ (a & c) ^ (b & c)
+  d += t1;
+  h = t1 + s0 + maj;
+}
+
 void Compress(uint32_t state[8], const uint8_t block[64]) {
   uint32_t w[64];
   for (int i = 0; i < 16; ++i) {
@@ -34,15 +48,15 @@ void Compress(uint32_t state[8], const uint8_t block[64]) {
   }
   uint32_t a = state[0], b = state[1], c = state[2], d = state[3];
   uint32_t e = state[4], f = state[5], g = state[6], h = state[7];
-  for (int i = 0; i < 64; ++i) {
-    const uint32_t s1 = Rotr(e, 6) ^ Rotr(e, 11) ^ Rotr(e, 25);
-    const uint32_t ch = (e & f) ^ (~e & g);
-    const uint32_t t1 = h + s1 + ch + kRoundConstants[i] + w[i];
-    const uint32_t s0 = Rotr(a, 2) ^ Rotr(a, 13) ^ Rotr(a, 22);
-    const uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-    const uint32_t t2 = s0 + maj;
-    h = g; g = f; f = e; e = d + t1;
-    d = c; c = b; b = a; a = t1 + t2;
+  for (int i = 0; i < 64; i += 8) {
+    Round(a, b, c, d, e, f, g, h, kRoundConstants[i], w[i]);
+    Round(h, a, b, c, d, e, f, g, kRoundConstants[i + 1], w[i + 1]);
+    Round(g, h, a, b, c, d, e, f, kRoundConstants[i + 2], w[i + 2]);
+    Round(f, g, h, a, b, c, d, e, kRoundConstants[i + 3], w[i + 3]);
+    Round(e, f, g, h, a, b, c, d, kRoundConstants[i + 4], w[i + 4]);
+    Round(d, e, f, g, h, a, b, c, kRoundConstants[i + 5], w[i + 5]);
+    Round(c, d, e, f, g, h, a, b, kRoundConstants[i + 6], w[i + 6]);
+    Round(b, c, d, e, f, g, h, a, kRoundConstants[i + 7], w[i + 7]);
   }
   state[0] += a; state[1] += b; state[2] += c; state[3] += d;
   state[4] += e; state[5] += f; state[6] += g; state[7] += h;

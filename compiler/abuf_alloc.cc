@@ -113,10 +113,13 @@ StatusOr<AbufAllocation> AllocateAbufPhased(std::vector<Root>* roots_ptr, uint32
   size_t nphases = 1;
   for (const PhaseSpans& p : phases) nphases = std::max(nphases, p.size());
   // Root i's spans in phase k (whole root when unknown).
-  auto spans = [&](int i, size_t k) -> std::vector<std::pair<int64_t, int64_t>> {
-    if (static_cast<size_t>(i) < phases.size() && !phases[i].empty())
-      return k < phases[i].size() ? phases[i][k] : std::vector<std::pair<int64_t, int64_t>>{};
-    return {{0, roots[i].bytes}};
+  using Spans = std::vector<std::pair<int64_t, int64_t>>;
+  const Spans none;
+  std::vector<Spans> whole(roots.size());
+  for (size_t i = 0; i < roots.size(); ++i) whole[i] = {{0, roots[i].bytes}};
+  auto spans = [&](int i, size_t k) -> const Spans& {
+    if (static_cast<size_t>(i) < phases.size() && !phases[i].empty()) return k < phases[i].size() ? phases[i][k] : none;
+    return whole[i];
   };
   // May `later` at `la` share bytes with `earlier` (dead before) at `ea`?
   auto compatible = [&](int later, int64_t la, int earlier, int64_t ea) {
@@ -144,22 +147,30 @@ StatusOr<AbufAllocation> AllocateAbufPhased(std::vector<Root>* roots_ptr, uint32
     std::sort(candidates.begin(), candidates.end());
     candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
     if (u.first < top_down_before) std::reverse(candidates.begin(), candidates.end());
+    // The placed roots' byte ranges, those alive with this one apart (no
+    // address may overlap them) from the dead ones (only where the phases
+    // allow).
+    struct Range {
+      int64_t begin, end;
+      int root;
+    };
+    std::vector<Range> live, dead;
+    for (const auto& [o, addr] : placed) {
+      const Range range{addr, addr + roots[o->root].bytes, o->root};
+      if (!(o->last < u.first || u.last < o->first)) live.push_back(range);
+      else dead.push_back(range);
+    }
     // Where the phases allow; else anywhere the lifetimes allow (the cascade
     // then runs this root's work later).
     int64_t found = -1;
     for (int strict = 1; strict >= 0 && found < 0; --strict)
       for (int64_t at : candidates) {
         if (at < 0 || at + bytes > abuf_bytes) continue;
-        bool ok = true;
-        for (const auto& [o, addr] : placed) {
-          const int64_t oe = addr + roots[o->root].bytes;
-          if (at >= oe || addr >= at + bytes) continue;  // disjoint
-          const bool live = !(o->last < u.first || u.last < o->first);
-          if (live || (strict && !compatible(u.root, at, o->root, addr))) {
-            ok = false;
-            break;
-          }
-        }
+        auto overlaps = [&](const Range& o) { return at < o.end && o.begin < at + bytes; };
+        bool ok = std::none_of(live.begin(), live.end(), overlaps);
+        if (ok && strict)
+          ok = std::none_of(dead.begin(), dead.end(),
+                            [&](const Range& o) { return overlaps(o) && !compatible(u.root, at, o.root, o.begin); });
         if (ok) {
           found = at;
           if (!strict) {

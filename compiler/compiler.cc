@@ -271,7 +271,7 @@ Status PartitionCompiler::LowerAll(OpCode* pre, std::vector<OpCode>* ops) {
   return Status::Ok();
 }
 
-StatusOr<CompiledPartition> PartitionCompiler::Run() {
+StatusOr<PendingPartition> PartitionCompiler::Run() {
   RETURN_IF_ERROR(ReadGraph());
   RETURN_IF_ERROR(PlanLayout());
   CascadeCuts();
@@ -316,7 +316,7 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   std::vector<OpCode> ops;
   RETURN_IF_ERROR(LowerAll(&pre, &ops));
 
-  const ParameterBlob blob = PackParameters(ops);
+  ParameterBlob blob = PackParameters(ops);
   const bool cache = opts_.cache_parameters && blob.pbuf_part <= hw_.pbuf_bytes;
   const uint32_t half = (hw_.pbuf_bytes / 2) / 64 * 64;
   if (!cache && mid_dma_)
@@ -355,7 +355,7 @@ StatusOr<CompiledPartition> PartitionCompiler::Run() {
   si.cascade = plan_.cascade;
   RETURN_IF_ERROR(OutputStores(io, &si.stores));
   ASSIGN_OR_RETURN(Schedule schedule, ScheduleInference(si));
-  return Write(ops, blob, io, cache, half, schedule);
+  return Write(ops, std::move(blob), io, cache, half, schedule);
 }
 
 StatusOr<CompiledPartition> CompilePartition(TfLiteContext* context, const PartitionSpec& partition,
@@ -364,24 +364,32 @@ StatusOr<CompiledPartition> CompilePartition(TfLiteContext* context, const Parti
   // Compiled twice, with the partition input loaded whole and in row bands
   // overlapping the first layers; the estimator picks (each band costs the
   // link's per-transfer latency, so banding wins only when compute can hide it).
+  // Only the kept plan's executable is written; the plans share the GEMM
+  // weights gathered from the filters.
+  PartitionCompiler::GemmWeightCache gemm_weights;
   PartitionCompiler first(context, partition, options);
-  StatusOr<CompiledPartition> whole = first.Run();
+  first.gemm_weights_ = &gemm_weights;
+  StatusOr<PendingPartition> whole = first.Run();
   // Activations that do not fit ABUF: every op in row bands through host
   // memory (docs/tiling.md). When tiling cannot take the partition, the
   // layout's error stands.
   if (!whole.ok() && first.abuf_overflow()) {
-    StatusOr<CompiledPartition> tiled = PartitionCompiler(context, partition, options).RunTiled();
-    if (tiled.ok()) return tiled;
-    if (tiled.status().code() != StatusCode::kUnimplemented) return tiled;
-    return whole;
+    StatusOr<PendingPartition> tiled = PartitionCompiler(context, partition, options).RunTiled();
+    if (tiled.ok()) return WriteExecutable(context, options, std::move(*tiled));
+    if (tiled.status().code() != StatusCode::kUnimplemented) return tiled.status();
+    return whole.status();
   }
-  if (!whole.ok() || !first.input_bands_possible() || !options.input_bands) return whole;
-  StatusOr<CompiledPartition> best = std::move(whole);
+  if (!whole.ok()) return whole.status();
+  PendingPartition best = std::move(*whole);
+  if (!first.input_bands_possible() || !options.input_bands) return WriteExecutable(context, options, std::move(best));
   for (const InputPlan& plan : InputPlans()) {
-    StatusOr<CompiledPartition> banded = PartitionCompiler(context, partition, options, plan).Run();
-    if (banded.ok() && banded->report.estimated_cycles < best->report.estimated_cycles) best = std::move(banded);
+    PartitionCompiler banded_compiler(context, partition, options, plan);
+    banded_compiler.gemm_weights_ = &gemm_weights;
+    StatusOr<PendingPartition> banded = banded_compiler.Run();
+    if (banded.ok() && banded->result.report.estimated_cycles < best.result.report.estimated_cycles)
+      best = std::move(*banded);
   }
-  return best;
+  return WriteExecutable(context, options, std::move(best));
 }
 
 }  // namespace systole::compiler

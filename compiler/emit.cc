@@ -2,6 +2,7 @@
 // (partition.h): fills, POSTPROC, the GEMM on the array, copies by VLUT.
 #include <algorithm>
 #include <functional>
+#include <utility>
 
 #include "common/fixed_point.h"
 #include "compiler/partition.h"
@@ -46,15 +47,22 @@ std::vector<int32_t> FoldInputZeroPoint(const TfLiteTensor* bias, int32_t zx, co
 }
 
 // Splits device-space weights d (int16 range) into int8 parts whose sum is d.
-std::vector<std::vector<int8_t>> SplitInt8(const std::vector<int32_t>& d) {
-  std::vector<std::vector<int8_t>> parts;
+std::vector<std::vector<int16_t>> SplitInt8(const std::vector<int32_t>& d) {
+  std::vector<std::vector<int16_t>> parts;
+  // Weights already in the int8 range (the usual case) are their only part.
+  int32_t lo = 0, hi = 0;
+  for (int32_t v : d) lo = std::min(lo, v), hi = std::max(hi, v);  // no early exit: vectorizes
+  if (lo >= -128 && hi <= 127) {
+    parts.emplace_back(d.begin(), d.end());
+    return parts;
+  }
   std::vector<int32_t> rest = d;
   do {
-    std::vector<int8_t> p(rest.size());
+    std::vector<int16_t> p(rest.size());
     bool more = false;
     for (size_t i = 0; i < rest.size(); ++i) {
       const int32_t v = std::min(127, std::max(-128, rest[i]));
-      p[i] = static_cast<int8_t>(v);
+      p[i] = static_cast<int16_t>(v);
       rest[i] -= v;
       more |= rest[i] != 0;
     }
@@ -69,8 +77,7 @@ void PartitionCompiler::Gemm::AddSlices(int64_t offset, int k, const std::vector
     slices.push_back(Slice{offset, k, std::vector<int16_t>(d.begin(), d.end())});
     return;
   }
-  for (const auto& part : SplitInt8(d))
-    slices.push_back(Slice{offset, k, std::vector<int16_t>(part.begin(), part.end())});
+  for (std::vector<int16_t>& part : SplitInt8(d)) slices.push_back(Slice{offset, k, std::move(part)});
 }
 
 void PartitionCompiler::EmitFill(const Root& r, OpCode* oc) {
@@ -142,10 +149,10 @@ void PartitionCompiler::EmitPostproc(const View& out, int oy0, int rows, int ow,
 //    contiguous run of P*cout bytes (parameters repeated P times).
 // Both only regroup the same products into the same int32 sums (wrapping
 // addition is associative), so the results are bit-identical.
-PartitionCompiler::Gemm PartitionCompiler::PackGemm(const Gemm& in) const {
-  Gemm g = in;
+PartitionCompiler::Gemm PartitionCompiler::PackGemm(Gemm g) const {
+  std::vector<Slice> in = std::move(g.slices);
   g.slices.clear();
-  for (const Slice& s : in.slices) {
+  for (Slice& s : in) {
     if (!g.slices.empty()) {
       Slice& last = g.slices.back();
       if (last.offset + last.k == s.offset && last.k + s.k <= R_) {
@@ -154,7 +161,7 @@ PartitionCompiler::Gemm PartitionCompiler::PackGemm(const Gemm& in) const {
         continue;
       }
     }
-    g.slices.push_back(s);
+    g.slices.push_back(std::move(s));
   }
   int pack = 1;
   if (g.inner_stride > 0 && g.out.pix_pitch == g.cout) {
@@ -204,17 +211,23 @@ PartitionCompiler::Gemm PartitionCompiler::PackGemm(const Gemm& in) const {
   return g;
 }
 
-Status PartitionCompiler::EmitGemm(int step, const Gemm& packed_from, OpCode* oc) {
-  const Gemm g = PackGemm(packed_from);
-  for (const Slice& s : packed_from.slices)  // useful MACs (packing adds zero weights)
-    oc->macs += uint64_t(packed_from.oh) * packed_from.ow * s.k * packed_from.cout;
+Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
+  for (const Slice& s : unpacked.slices)  // useful MACs (packing adds zero weights)
+    oc->macs += uint64_t(unpacked.oh) * unpacked.ow * s.k * unpacked.cout;
+  const Gemm g = PackGemm(std::move(unpacked));
   std::vector<uint8_t>& P = oc->params;
+  size_t weight_bytes = 0;
+  for (const Slice& s : g.slices) weight_bytes += s.w.size() + 3;
+  P.reserve(P.size() + weight_bytes);
   std::vector<uint32_t> slice_at;
   for (const Slice& s : g.slices) {
     Align(&P, 4);
     slice_at.push_back(static_cast<uint32_t>(P.size()));
     // UINT8: the weight bytes themselves (d + w_zp in [0, 255]; packing's zeros become w_zp).
-    for (int16_t v : s.w) P.push_back(static_cast<uint8_t>(g.u8 ? v + g.w_zp : v));
+    const int32_t zp = g.u8 ? g.w_zp : 0;
+    const size_t at = P.size();
+    P.resize(at + s.w.size());
+    std::transform(s.w.begin(), s.w.end(), P.begin() + at, [zp](int16_t v) { return static_cast<uint8_t>(v + zp); });
   }
   const std::vector<uint32_t> tile_at = AddRequantTiles(
       &P, g.cout, C_, [&](int c) { return g.bias[c]; }, [&](int c) { return g.mult[c]; },

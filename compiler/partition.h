@@ -13,7 +13,8 @@
 //     parameter block with PBUF addresses relative to the block.
 //  5. Schedule (schedule.h): the INFERENCE chunk with input loads, streamed
 //     parameter loads, compute and output stores, tokens between them.
-//  6. Write (writer.cc): estimate, report and the executable flatbuffer.
+//  6. Write (writer.cc): estimate and report; WriteExecutable: the executable
+//     flatbuffer (of the plan CompilePartition keeps).
 #ifndef SYSTOLE_COMPILER_PARTITION_H_
 #define SYSTOLE_COMPILER_PARTITION_H_
 
@@ -146,6 +147,24 @@ struct ParameterBlob {
   std::map<int, uint32_t> const_at;  // constant tensor -> offset
 };
 
+// A compiled partition whose executable flatbuffer is not made yet: Write
+// keeps what goes into it, WriteExecutable makes it. CompilePartition
+// compiles a partition in several plans and compares their reports, so only
+// the chosen plan's executable is made (and digested).
+struct PendingPartition {
+  CompiledPartition result;  // the report; `executable` is empty
+  std::vector<isa::InsnWord> inference, parameter_load;  // the encoded chunks
+  ParameterBlob blob;
+  HostIo io;
+  bool cache = false;
+  uint64_t scratch_bytes = 0;
+  uint64_t instructions = 0;  // of the INFERENCE chunk
+  std::vector<std::pair<uint64_t, uint64_t>> op_ranges;  // Schedule::op_ranges
+  std::vector<int> insn_op;                              // Schedule::insn_op
+};
+// The executable of `p` (writer.cc): `p.result` with its flatbuffer.
+CompiledPartition WriteExecutable(TfLiteContext* ctx, const CompileOptions& opts, PendingPartition p);
+
 // One op's lowering.
 struct OpCode {
   int node = 0;
@@ -172,8 +191,9 @@ std::vector<uint8_t> IdentityLut();
 uint32_t AddIdentityLut(std::vector<uint8_t>* params);
 // bias'[c] = bias[c] - zx * sum(w[.][c]), wrapping like TFLite's int32 accumulators.
 std::vector<int32_t> FoldInputZeroPoint(const TfLiteTensor* bias, int32_t zx, const std::vector<int64_t>& wsum);
-// Splits device-space weights d (int16 range) into int8 parts whose sum is d.
-std::vector<std::vector<int8_t>> SplitInt8(const std::vector<int32_t>& d);
+// Splits device-space weights d (int16 range) into int8 parts whose sum is d
+// (each part's values held as int16, as Gemm slices keep them).
+std::vector<std::vector<int16_t>> SplitInt8(const std::vector<int32_t>& d);
 
 // Appends the POSTPROC parameter blocks of `channels` output channels, one per
 // tile of `tile` channels: bias[n], mult[n], shift[n] (int32, 4-aligned).
@@ -203,12 +223,13 @@ class PartitionCompiler {
       : ctx_(ctx), spec_(spec), opts_(opts), hw_(opts.hw), R_(hw_.rows), C_(hw_.cols), input_bands_(plan.bands > 0),
         plan_(plan) {}
 
-  StatusOr<CompiledPartition> Run();
+  // The executable is made afterwards, by WriteExecutable.
+  StatusOr<PendingPartition> Run();
   // The partition with every activation in host memory and every op in row
   // bands (tiling.cc, docs/tiling.md): for partitions whose layout does not
   // fit ABUF (Run failed with abuf_overflow()).
   // `cascade` false: every op its own group (each intermediate through host memory).
-  StatusOr<CompiledPartition> RunTiled(bool cascade = true);
+  StatusOr<PendingPartition> RunTiled(bool cascade = true);
   // After Run(): whether it failed because the activations do not fit ABUF.
   bool abuf_overflow() const { return abuf_overflow_; }
   // After Run(): whether this partition can load its input in bands (one
@@ -335,9 +356,9 @@ class PartitionCompiler {
   // ---- the executable (writer.cc)
   ParameterBlob PackParameters(const std::vector<OpCode>& ops) const;
   // Encodes the chunks, estimates (validating the program against the
-  // configuration) and writes the report and the executable.
-  StatusOr<CompiledPartition> Write(const std::vector<OpCode>& ops, const ParameterBlob& blob, const HostIo& io,
-                                    bool cache, uint32_t pbuf_half, const Schedule& schedule) const;
+  // configuration) and writes the report; keeps what the executable needs.
+  StatusOr<PendingPartition> Write(const std::vector<OpCode>& ops, ParameterBlob blob, const HostIo& io, bool cache,
+                                   uint32_t pbuf_half, const Schedule& schedule) const;
 
   // ---- emit helpers (emit.cc)
   // Writes the broadcast of `src` (dims sd) to the contiguous `dst` (dims od)
@@ -387,8 +408,35 @@ class PartitionCompiler {
     // one slice when u8, else d split into int8 parts whose sum is d (SplitInt8).
     void AddSlices(int64_t offset, int k, const std::vector<int32_t>& d);
   };
-  Status EmitGemm(int step, const Gemm& g, OpCode* oc);
-  Gemm PackGemm(const Gemm& g) const;  // merges adjacent slices, packs pixels (emit.cc)
+  Status EmitGemm(int step, Gemm g, OpCode* oc);
+  Gemm PackGemm(Gemm g) const;  // merges adjacent slices, packs pixels (emit.cc)
+  // A CONV_2D or FULLY_CONNECTED GEMM's weight slices and per-column weight
+  // sums as gathered from its filter: they depend only on the op and its
+  // input view's pitches (the slices' offsets). CompilePartition shares one
+  // cache between the compilations of a partition in its input plans, so
+  // each filter is gathered and split once.
+  struct GemmWeights {
+    int64_t row_pitch = 0, pix_pitch = 0;
+    std::vector<Slice> slices;
+    std::vector<int64_t> wsum;
+  };
+  using GemmWeightCache = std::map<int, GemmWeights>;  // by step
+  // Fills g->slices and *wsum (zeros on entry) for `step` reading view `in`:
+  // from the cache when it holds them for these pitches, else by gather()
+  // (and the cache keeps a copy).
+  template <typename Gather>
+  void GemmWeightsOf(int step, const View& in, Gemm* g, std::vector<int64_t>* wsum, Gather gather) {
+    if (gemm_weights_ != nullptr) {
+      const auto it = gemm_weights_->find(step);
+      if (it != gemm_weights_->end() && it->second.row_pitch == in.row_pitch && it->second.pix_pitch == in.pix_pitch) {
+        g->slices = it->second.slices;
+        *wsum = it->second.wsum;
+        return;
+      }
+    }
+    gather();
+    if (gemm_weights_ != nullptr) (*gemm_weights_)[step] = GemmWeights{in.row_pitch, in.pix_pitch, g->slices, *wsum};
+  }
   // acc0: the first accumulator row of the block (its region).
   void EmitPostproc(const View& out, int oy0, int rows, int ow, int n0, int n, uint32_t param_rel, int32_t zp,
                     int32_t lo, int32_t hi, Requant requant, OpCode* oc, int acc0 = 0);
@@ -448,6 +496,7 @@ class PartitionCompiler {
   // Loads/stores between ops (spills, DMA transposes) share the load unit's
   // token stream with streamed parameter blocks: only with cached parameters.
   bool mid_dma_ = false;
+  GemmWeightCache* gemm_weights_ = nullptr;  // shared by CompilePartition's plans (GemmWeightsOf)
 
  private:
   // PlanLayout's steps (layout.cc).

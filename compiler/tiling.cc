@@ -149,7 +149,7 @@ isa::LoadArgs Load(const Home& h, uint64_t host_off, uint64_t host_stride, uint6
 
 }  // namespace
 
-StatusOr<CompiledPartition> PartitionCompiler::RunTiled(bool cascade) {
+StatusOr<PendingPartition> PartitionCompiler::RunTiled(bool cascade) {
   RETURN_IF_ERROR(ReadGraph());
   // What tiling handles: convolutions (a halo of rows) and same-shape
   // elementwise ops on activations (no halo).
@@ -360,7 +360,7 @@ StatusOr<CompiledPartition> PartitionCompiler::RunTiled(bool cascade) {
     }
   }
 
-  const ParameterBlob blob = PackParameters(codes);
+  ParameterBlob blob = PackParameters(codes);
   if (!opts_.cache_parameters || blob.pbuf_part > hw_.pbuf_bytes)
     return OutOfRange("tiled activations need cached parameters: %llu bytes of parameters%s",
                       static_cast<unsigned long long>(blob.pbuf_part),
@@ -486,7 +486,7 @@ StatusOr<CompiledPartition> PartitionCompiler::RunTiled(bool cascade) {
   tiled_ = true;
   tiled_groups_ = groups.size();
   const uint32_t half = (hw_.pbuf_bytes / 2) / 64 * 64;
-  return Write(codes, blob, io, /*cache=*/true, half, sch);
+  return Write(codes, std::move(blob), io, /*cache=*/true, half, sch);
 }
 
 }  // namespace systole::compiler

@@ -16,14 +16,15 @@ namespace {
 
 // The whole INFERENCE chunk's cycles by the analytic estimator, on host
 // regions of the executable's sizes (it also validates every instruction).
+// The estimator only reads the regions' sizes and permissions: the parameter
+// blob is mapped in place (read-only), not copied.
 StatusOr<sim::Estimate> EstimateInference(const std::vector<isa::InsnWord>& words, const sim::DeviceConfig& hw,
-                                          const std::vector<uint8_t>& blob, const HostIo& io,
-                                          uint64_t scratch_bytes) {
+                                          std::vector<uint8_t>* blob, const HostIo& io, uint64_t scratch_bytes) {
   std::vector<uint8_t> in_buf(std::max<uint32_t>(io.input_bytes, 1)), out_buf(std::max<uint32_t>(io.output_bytes, 1));
-  std::vector<uint8_t> blob_copy = blob;
-  if (blob_copy.empty()) blob_copy.resize(1);
+  uint8_t no_params = 0;
   sim::HostMemory host;
-  RETURN_IF_ERROR(host.Map(kRegionParams, blob_copy.data(), blob_copy.size(), true, false));
+  RETURN_IF_ERROR(host.Map(kRegionParams, blob->empty() ? &no_params : blob->data(), std::max<size_t>(blob->size(), 1),
+                           true, false));
   RETURN_IF_ERROR(host.Map(kRegionInput, in_buf.data(), in_buf.size(), true, false));
   RETURN_IF_ERROR(host.Map(kRegionOutput, out_buf.data(), out_buf.size(), false, true));
   std::vector<uint8_t> scratch_buf(scratch_bytes);
@@ -31,14 +32,12 @@ StatusOr<sim::Estimate> EstimateInference(const std::vector<isa::InsnWord>& word
   return sim::EstimateCycles(words, hw, host);
 }
 
-struct Encoded {
-  sim::ProgramBuilder inference, parameter_load;
-};
-
-// The executable flatbuffer of the encoded chunks and the report.
-std::vector<uint8_t> Flatbuffer(TfLiteContext* ctx, const CompileOptions& opts, const Encoded& enc,
-                                const ParameterBlob& blob, const HostIo& io, bool cache, uint64_t scratch_bytes,
-                                const Schedule& schedule, const CompileReport& rep) {
+// The executable flatbuffer of a pending partition's chunks and report.
+std::vector<uint8_t> Flatbuffer(TfLiteContext* ctx, const CompileOptions& opts, const PendingPartition& p) {
+  const ParameterBlob& blob = p.blob;
+  const HostIo& io = p.io;
+  const bool cache = p.cache;
+  const CompileReport& rep = p.result.report;
   const sim::DeviceConfig& hw = opts.hw;
   flatbuffers::FlatBufferBuilder fb(1 << 16);
   auto words_bytes = [&](const std::vector<isa::InsnWord>& w) {
@@ -48,8 +47,8 @@ std::vector<uint8_t> Flatbuffer(TfLiteContext* ctx, const CompileOptions& opts, 
   };
   std::vector<flatbuffers::Offset<exe::Chunk>> chunks;
   if (cache && !blob.bytes.empty())
-    chunks.push_back(exe::CreateChunk(fb, exe::ChunkKind_PARAMETER_LOAD, words_bytes(enc.parameter_load.words())));
-  chunks.push_back(exe::CreateChunk(fb, exe::ChunkKind_INFERENCE, words_bytes(enc.inference.words())));
+    chunks.push_back(exe::CreateChunk(fb, exe::ChunkKind_PARAMETER_LOAD, words_bytes(p.parameter_load)));
+  chunks.push_back(exe::CreateChunk(fb, exe::ChunkKind_INFERENCE, words_bytes(p.inference)));
   auto chunks_v = fb.CreateVector(chunks);
   fb.ForceVectorAlignment(blob.bytes.size(), 1, 16);
   auto params_v = fb.CreateVector(blob.bytes);
@@ -69,8 +68,8 @@ std::vector<uint8_t> Flatbuffer(TfLiteContext* ctx, const CompileOptions& opts, 
   std::vector<flatbuffers::Offset<exe::OpRecord>> recs;
   for (size_t s = 0; s < rep.ops.size(); ++s) {
     recs.push_back(exe::CreateOpRecord(fb, rep.ops[s].node_index, fb.CreateString(rep.ops[s].op),
-                                       static_cast<uint32_t>(schedule.op_ranges[s].first),
-                                       static_cast<uint32_t>(schedule.op_ranges[s].second), rep.ops[s].macs,
+                                       static_cast<uint32_t>(p.op_ranges[s].first),
+                                       static_cast<uint32_t>(p.op_ranges[s].second), rep.ops[s].macs,
                                        rep.ops[s].estimated_cycles));
   }
   auto recs_v = fb.CreateVector(recs);
@@ -84,14 +83,14 @@ std::vector<uint8_t> Flatbuffer(TfLiteContext* ctx, const CompileOptions& opts, 
   // as zeros first, computed over the finished buffer, then filled in place.
   auto digest_v = fb.CreateVector(std::vector<uint8_t>(exe::kExecutableDigestBytes, 0));
   flatbuffers::Offset<flatbuffers::Vector<uint16_t>> insn_ops_v = 0;
-  if (!schedule.insn_op.empty() && rep.ops.size() < exe::kNoOp) {
-    std::vector<uint16_t> v(schedule.seq.size(), exe::kNoOp);
-    for (size_t i = 0; i < schedule.insn_op.size() && i < v.size(); ++i)
-      if (schedule.insn_op[i] >= 0) v[i] = static_cast<uint16_t>(schedule.insn_op[i]);
+  if (!p.insn_op.empty() && rep.ops.size() < exe::kNoOp) {
+    std::vector<uint16_t> v(p.instructions, exe::kNoOp);
+    for (size_t i = 0; i < p.insn_op.size() && i < v.size(); ++i)
+      if (p.insn_op[i] >= 0) v[i] = static_cast<uint16_t>(p.insn_op[i]);
     insn_ops_v = fb.CreateVector(v);
   }
   auto root = exe::CreateExecutable(fb, kExecutableFormatVersion, isa::kIsaVersion, cfg, chunks_v, params_v, ins_v,
-                                    outs_v, io.input_bytes, io.output_bytes, static_cast<uint32_t>(scratch_bytes),
+                                    outs_v, io.input_bytes, io.output_bytes, static_cast<uint32_t>(p.scratch_bytes),
                                     recs_v, stats, producer, static_cast<uint8_t>(opts.flavor), digest_v,
                                     insn_ops_v);
   fb.Finish(root, exe::ExecutableIdentifier());
@@ -108,6 +107,9 @@ ParameterBlob PartitionCompiler::PackParameters(const std::vector<OpCode>& ops) 
   ParameterBlob blob;
   std::vector<uint8_t>& bytes = blob.bytes;
   blob.block_at.assign(ops.size(), 0);
+  size_t op_bytes = 0;
+  for (const OpCode& op : ops) op_bytes += op.params.size() + 63;
+  bytes.reserve(op_bytes);
   for (size_t s = 0; s < ops.size(); ++s) {
     Align(&bytes, 64);
     blob.block_at[s] = static_cast<uint32_t>(bytes.size());
@@ -128,19 +130,19 @@ ParameterBlob PartitionCompiler::PackParameters(const std::vector<OpCode>& ops) 
   return blob;
 }
 
-StatusOr<CompiledPartition> PartitionCompiler::Write(const std::vector<OpCode>& ops, const ParameterBlob& blob,
-                                                     const HostIo& io, bool cache, uint32_t pbuf_half,
-                                                     const Schedule& schedule) const {
-  Encoded enc;
-  for (const Instruction& i : schedule.seq) enc.inference.Add(i);
+StatusOr<PendingPartition> PartitionCompiler::Write(const std::vector<OpCode>& ops, ParameterBlob blob,
+                                                    const HostIo& io, bool cache, uint32_t pbuf_half,
+                                                    const Schedule& schedule) const {
+  sim::ProgramBuilder inference, parameter_load;
+  for (const Instruction& i : schedule.seq) inference.Add(i);
   if (cache && blob.pbuf_part > 0)
-    for (const Instruction& i : LinearParameterLoads(0, 0, blob.pbuf_part, {}, {})) enc.parameter_load.Add(i);
-  RETURN_IF_ERROR(enc.inference.status());
-  RETURN_IF_ERROR(enc.parameter_load.status());
-  ASSIGN_OR_RETURN(sim::Estimate est, EstimateInference(enc.inference.words(), hw_, blob.bytes, io, scratch_bytes_));
+    for (const Instruction& i : LinearParameterLoads(0, 0, blob.pbuf_part, {}, {})) parameter_load.Add(i);
+  RETURN_IF_ERROR(inference.status());
+  RETURN_IF_ERROR(parameter_load.status());
+  ASSIGN_OR_RETURN(sim::Estimate est, EstimateInference(inference.words(), hw_, &blob.bytes, io, scratch_bytes_));
 
-  CompiledPartition result;
-  CompileReport& rep = result.report;
+  PendingPartition result;
+  CompileReport& rep = result.result.report;
   rep.estimated_cycles = est.cycles;
   rep.cached_parameter_bytes = cache ? blob.pbuf_part : 0;
   rep.streamed_parameter_bytes = cache ? 0 : blob.pbuf_part;
@@ -180,8 +182,21 @@ StatusOr<CompiledPartition> PartitionCompiler::Write(const std::vector<OpCode>& 
     rep.macs += o.macs;
     rep.ops.push_back(o);
   }
-  result.executable = Flatbuffer(ctx_, opts_, enc, blob, io, cache, scratch_bytes_, schedule, rep);
+  result.inference = inference.words();
+  result.parameter_load = parameter_load.words();
+  result.blob = std::move(blob);
+  result.io = io;
+  result.cache = cache;
+  result.scratch_bytes = scratch_bytes_;
+  result.instructions = schedule.seq.size();
+  result.op_ranges = schedule.op_ranges;
+  result.insn_op = schedule.insn_op;
   return result;
+}
+
+CompiledPartition WriteExecutable(TfLiteContext* ctx, const CompileOptions& opts, PendingPartition p) {
+  p.result.executable = Flatbuffer(ctx, opts, p);
+  return std::move(p.result);
 }
 
 }  // namespace systole::compiler

@@ -7,6 +7,7 @@
 // run on the wide vector path (VMACC_WIDE: R pixels a cycle).
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "common/fixed_point.h"
@@ -73,21 +74,24 @@ Status LowerAsGemm(PartitionCompiler& pc, int step, OpCode* oc) {
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(cout, 0);
   const int ci_per = cin;
-  for (int ky = 0; ky < kh; ++ky)
-    for (int kx = 0; kx < kw; ++kx)
-      for (int c0 = 0; c0 < ci_per; c0 += pc.R_) {
-        const int k = std::min(pc.R_, ci_per - c0);
-        std::vector<int32_t> d(size_t(k) * cout);
-        for (int r = 0; r < k; ++r)
-          for (int co = 0; co < cout; ++co) {
-            d[size_t(r) * cout + co] = weight(co, ky, kx, c0 + r);
-            wsum[co] += d[size_t(r) * cout + co];
-          }
-        const int64_t off = int64_t{ky} * dh * iv.row_pitch + int64_t{kx} * dwl * iv.pix_pitch + c0;
-        g.AddSlices(off, k, d);
-      }
+  pc.GemmWeightsOf(step, iv, &g, &wsum, [&] {
+    std::vector<int32_t> d;
+    for (int ky = 0; ky < kh; ++ky)
+      for (int kx = 0; kx < kw; ++kx)
+        for (int c0 = 0; c0 < ci_per; c0 += pc.R_) {
+          const int k = std::min(pc.R_, ci_per - c0);
+          d.resize(size_t(k) * cout);  // every element is written below
+          for (int r = 0; r < k; ++r)
+            for (int co = 0; co < cout; ++co) {
+              d[size_t(r) * cout + co] = weight(co, ky, kx, c0 + r);
+              wsum[co] += d[size_t(r) * cout + co];
+            }
+          const int64_t off = int64_t{ky} * dh * iv.row_pitch + int64_t{kx} * dwl * iv.pix_pitch + c0;
+          g.AddSlices(off, k, d);
+        }
+  });
   g.bias = FoldInputZeroPoint(bias, xzp, wsum);
-  return pc.EmitGemm(step, g, oc);
+  return pc.EmitGemm(step, std::move(g), oc);
 }
 
 Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {

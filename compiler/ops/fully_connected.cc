@@ -1,6 +1,7 @@
 // FULLY_CONNECTED: the GEMM of conv.cc with one "pixel" per batch row.
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "common/fixed_point.h"
@@ -60,21 +61,24 @@ Status LowerFullyConnected(PartitionCompiler& pc, int step, OpCode* oc) {
   g.w_zp = g.u8 ? wzp : 0;
   const int32_t xzp = DeviceZeroPoint(input);
   std::vector<int64_t> wsum(units, 0);
-  for (int c0 = 0; c0 < depth; c0 += pc.R_) {
-    const int k = std::min(pc.R_, depth - c0);
-    std::vector<int32_t> d(size_t(k) * units);
-    for (int r = 0; r < k; ++r)
-      for (int u = 0; u < units; ++u) {
-        const int64_t i = int64_t{u} * depth + c0 + r;
-        const int32_t v = uint8 ? int32_t{filter->data.uint8[i]} - wzp : int32_t{filter->data.int8[i]} - wzp;
-        d[size_t(r) * units + u] = v;
-        wsum[u] += v;
-      }
-    g.AddSlices(c0, k, d);
-  }
+  pc.GemmWeightsOf(step, iv, &g, &wsum, [&] {
+    std::vector<int32_t> d;
+    for (int c0 = 0; c0 < depth; c0 += pc.R_) {
+      const int k = std::min(pc.R_, depth - c0);
+      d.resize(size_t(k) * units);  // every element is written below
+      for (int r = 0; r < k; ++r)
+        for (int u = 0; u < units; ++u) {
+          const int64_t i = int64_t{u} * depth + c0 + r;
+          const int32_t v = uint8 ? int32_t{filter->data.uint8[i]} - wzp : int32_t{filter->data.int8[i]} - wzp;
+          d[size_t(r) * units + u] = v;
+          wsum[u] += v;
+        }
+      g.AddSlices(c0, k, d);
+    }
+  });
   g.bias = FoldInputZeroPoint(bias, xzp, wsum);
   // A row block per POSTPROC: rows are batches, one "pixel" each.
-  return pc.EmitGemm(step, g, oc);
+  return pc.EmitGemm(step, std::move(g), oc);
 }
 
 }  // namespace systole::compiler

@@ -12,6 +12,7 @@
 // or the legacy per-tensor one (uint8) (interpreter/kernels/transpose_conv.cc).
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "compiler/ops/op.h"
@@ -200,7 +201,7 @@ Status LowerTransposeConv(PartitionCompiler& pc, int step, OpCode* oc) {
       if (gm.slices.empty())  // no tap reaches this phase: bias only (a zero-weight pass)
         gm.slices.push_back(PartitionCompiler::Slice{0, 1, std::vector<int16_t>(g.cout, 0)});
       gm.bias = FoldInputZeroPoint(bias, xzp, wsum);
-      RETURN_IF_ERROR(pc.EmitGemm(step, gm, oc));
+      RETURN_IF_ERROR(pc.EmitGemm(step, std::move(gm), oc));
     }
   return Status::Ok();
 }
