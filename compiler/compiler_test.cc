@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -184,6 +185,44 @@ StatusOr<Outputs> RunModel(const std::string& path, uint32_t seed, TestDelegate*
   return o;
 }
 
+// `d` compiles for `hw` and runs on the in-process simulator.
+Status UseSimulator(TestDelegate* d, const sim::DeviceConfig& hw) {
+  d->base.Prepare = DelegatePrepare;
+  d->options.hw = hw;
+  ASSIGN_OR_RETURN(d->device, driver::Device::Open("sim", hw));
+  return Status::Ok();
+}
+
+// The model at `path` compiled whole, as one partition.
+StatusOr<CompiledPartition> CompileWholeModel(const std::string& path, const CompileOptions& opts) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Model> model, Model::FromFile(path));
+  BuiltinOpResolver resolver(opts.flavor);
+  ASSIGN_OR_RETURN(std::unique_ptr<Interpreter> interp, Interpreter::Create(*model, resolver));
+  RETURN_IF_ERROR(interp->AllocateTensors());
+  PartitionSpec spec;
+  spec.nodes = interp->execution_plan();
+  spec.inputs = interp->inputs();
+  spec.outputs = interp->outputs();
+  return CompilePartition(interp->context(), spec, opts);
+}
+
+// The instructions of an executable's chunks, in order (of one kind, or all).
+StatusOr<std::vector<isa::Instruction>> ChunkInstructions(const std::vector<uint8_t>& executable,
+                                                          std::optional<exe::ChunkKind> kind = std::nullopt) {
+  std::vector<isa::Instruction> out;
+  for (const auto* chunk : *exe::GetExecutable(executable.data())->chunks()) {
+    if (kind && chunk->kind() != *kind) continue;
+    // Copied out: flatbuffer vectors of bytes carry no alignment for the words.
+    std::vector<isa::InsnWord> words(chunk->instructions()->size() / sizeof(isa::InsnWord));
+    std::memcpy(words.data(), chunk->instructions()->data(), words.size() * sizeof(isa::InsnWord));
+    for (const isa::InsnWord& word : words) {
+      ASSIGN_OR_RETURN(isa::Instruction insn, isa::Decode(word));
+      out.push_back(insn);
+    }
+  }
+  return out;
+}
+
 // (model, configuration): "edge", "tiny" (16x16), "streamed" (edge with
 // parameters streamed per operator instead of cached).
 class ModelOnDevice : public ::testing::TestWithParam<std::tuple<std::string, std::string>> {};
@@ -225,12 +264,9 @@ TEST_P(ModelOnDevice, MatchesCpu) {
     hw->abuf_bytes = hi;
   }
   TestDelegate d;
-  d.base.Prepare = DelegatePrepare;
-  d.options.hw = *hw;
   d.options.cache_parameters = config != "streamed";
-  StatusOr<std::unique_ptr<driver::Device>> dev = driver::Device::Open("sim", *hw);
-  ASSERT_TRUE(dev.ok()) << dev.status().ToString();
-  d.device = std::move(*dev);
+  const Status sim = UseSimulator(&d, *hw);
+  ASSERT_TRUE(sim.ok()) << sim.ToString();
   StatusOr<Outputs> cpu = RunModel(path, 1, nullptr);
   ASSERT_TRUE(cpu.ok()) << cpu.status().ToString();
   StatusOr<Outputs> acc = RunModel(path, 1, &d);
@@ -272,37 +308,19 @@ TEST(Compiler, InputBandsWhenTheEstimatorSaysSo) {
   const std::string path = ModelPath("mobilenet_v1_0.25_128_quant.tflite");
   if (!std::filesystem::exists(path)) GTEST_SKIP() << "no " << path;
   auto input_tokens = [&](const sim::LinkConfig& link) -> int {
-    StatusOr<std::unique_ptr<Model>> model = Model::FromFile(path);
-    EXPECT_TRUE(model.ok());
-    BuiltinOpResolver resolver(TfliteFlavor::kRuy);
-    StatusOr<std::unique_ptr<Interpreter>> interp = Interpreter::Create(**model, resolver);
-    EXPECT_TRUE(interp.ok());
-    EXPECT_TRUE((*interp)->AllocateTensors().ok());
     CompileOptions opts;
     opts.flavor = TfliteFlavor::kRuy;
     opts.hw.link = link;
-    PartitionSpec spec;
-    spec.nodes = (*interp)->execution_plan();
-    spec.inputs = (*interp)->inputs();
-    spec.outputs = (*interp)->outputs();
-    StatusOr<CompiledPartition> c = CompilePartition((*interp)->context(), spec, opts);
+    StatusOr<CompiledPartition> c = CompileWholeModel(path, opts);
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     if (!c.ok()) return -1;
-    const exe::Executable* e = exe::GetExecutable(c->executable.data());
+    StatusOr<std::vector<isa::Instruction>> insns = ChunkInstructions(c->executable, exe::ChunkKind_INFERENCE);
+    EXPECT_TRUE(insns.ok()) << insns.status().ToString();
+    if (!insns.ok()) return -1;
     int tokens = 0;
-    for (const auto* chunk : *e->chunks()) {
-      if (chunk->kind() != exe::ChunkKind_INFERENCE) continue;
-      // Copied out: flatbuffer vectors of bytes carry no alignment for the words.
-      std::vector<isa::InsnWord> w(chunk->instructions()->size() / sizeof(isa::InsnWord));
-      std::memcpy(w.data(), chunk->instructions()->data(), w.size() * sizeof(isa::InsnWord));
-      for (size_t i = 0; i < w.size(); ++i) {
-        StatusOr<isa::Instruction> insn = isa::Decode(w[i]);
-        EXPECT_TRUE(insn.ok());
-        if (insn.ok() && insn->opcode() == isa::Opcode::kLoad && insn->deps.push_next &&
-            insn->as<isa::LoadArgs>().region == 1)
-          ++tokens;
-      }
-    }
+    for (const isa::Instruction& insn : *insns)
+      if (insn.opcode() == isa::Opcode::kLoad && insn.deps.push_next && insn.as<isa::LoadArgs>().region == 1)
+        ++tokens;
     return tokens;
   };
   EXPECT_GT(input_tokens(sim::LinkConfig::PcieGen2x1()), 1);
@@ -329,10 +347,8 @@ TEST(Compiler, InputCascadeUnderTheInputDma) {
   sim::DeviceConfig hw;
   hw.link = sim::LinkConfig::PcieGen2x1();
   auto run = [&](bool bands, TestDelegate* d) -> StatusOr<Outputs> {
-    d->base.Prepare = DelegatePrepare;
-    d->options.hw = hw;
     d->options.input_bands = bands;
-    ASSIGN_OR_RETURN(d->device, driver::Device::Open("sim", hw));
+    RETURN_IF_ERROR(UseSimulator(d, hw));
     return RunModel(path, 3, d);
   };
   TestDelegate whole, cascaded;
@@ -419,47 +435,38 @@ TEST(Compiler, Uint8WeightsTakeOnePass) {
   ASSERT_FALSE(zps.empty());
   CompileOptions opts;
   opts.flavor = TfliteFlavor::kRuy;
-  PartitionSpec spec;
-  spec.nodes = (*interp)->execution_plan();
-  spec.inputs = (*interp)->inputs();
-  spec.outputs = (*interp)->outputs();
-  StatusOr<CompiledPartition> c = CompilePartition((*interp)->context(), spec, opts);
+  StatusOr<CompiledPartition> c = CompileWholeModel(path, opts);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  const exe::Executable* e = exe::GetExecutable(c->executable.data());
+  StatusOr<std::vector<isa::Instruction>> insns = ChunkInstructions(c->executable);
+  ASSERT_TRUE(insns.ok()) << insns.status().ToString();
   int load_weights = 0, preloads = 0, takes = 0, matmuls = 0, vmacc = 0;
   std::set<uint32_t> group;  // a_addr of the MATMULs accumulating into the current ACC rows
   auto known_zp = [&](uint32_t zp) { return std::find(zps.begin(), zps.end(), zp) != zps.end(); };
-  for (const auto* chunk : *e->chunks()) {
-    std::vector<isa::InsnWord> w(chunk->instructions()->size() / sizeof(isa::InsnWord));
-    std::memcpy(w.data(), chunk->instructions()->data(), w.size() * sizeof(isa::InsnWord));
-    for (const isa::InsnWord& word : w) {
-      StatusOr<isa::Instruction> insn = isa::Decode(word);
-      ASSERT_TRUE(insn.ok());
-      if (insn->opcode() == isa::Opcode::kLoadWeights) {
-        const auto& a = insn->as<isa::LoadWeightsArgs>();
-        EXPECT_TRUE(a.u8);
-        EXPECT_TRUE(known_zp(a.w_zp)) << a.w_zp;
-        ++load_weights;
-      }
-      if (insn->opcode() == isa::Opcode::kPreloadWeights) {
-        const auto& a = insn->as<isa::PreloadWeightsArgs>();
-        EXPECT_TRUE(a.u8);
-        EXPECT_TRUE(known_zp(a.w_zp)) << a.w_zp;
-        ++preloads;
-      }
-      if (insn->opcode() == isa::Opcode::kMatmul) {
-        const auto& a = insn->as<isa::MatmulArgs>();
-        ++matmuls;
-        if (a.take_shadow) ++takes;
-        if (!a.accumulate) group.clear();
-        EXPECT_TRUE(group.insert(a.a_addr).second) << "a second pass over ABUF " << a.a_addr;
-      }
-      if (insn->opcode() == isa::Opcode::kVmaccWide) {
-        const auto& a = insn->as<isa::VmaccWideArgs>();
-        EXPECT_TRUE(a.u8);
-        EXPECT_TRUE(known_zp(a.w_zp)) << a.w_zp;
-        ++vmacc;
-      }
+  for (const isa::Instruction& insn : *insns) {
+    if (insn.opcode() == isa::Opcode::kLoadWeights) {
+      const auto& a = insn.as<isa::LoadWeightsArgs>();
+      EXPECT_TRUE(a.u8);
+      EXPECT_TRUE(known_zp(a.w_zp)) << a.w_zp;
+      ++load_weights;
+    }
+    if (insn.opcode() == isa::Opcode::kPreloadWeights) {
+      const auto& a = insn.as<isa::PreloadWeightsArgs>();
+      EXPECT_TRUE(a.u8);
+      EXPECT_TRUE(known_zp(a.w_zp)) << a.w_zp;
+      ++preloads;
+    }
+    if (insn.opcode() == isa::Opcode::kMatmul) {
+      const auto& a = insn.as<isa::MatmulArgs>();
+      ++matmuls;
+      if (a.take_shadow) ++takes;
+      if (!a.accumulate) group.clear();
+      EXPECT_TRUE(group.insert(a.a_addr).second) << "a second pass over ABUF " << a.a_addr;
+    }
+    if (insn.opcode() == isa::Opcode::kVmaccWide) {
+      const auto& a = insn.as<isa::VmaccWideArgs>();
+      EXPECT_TRUE(a.u8);
+      EXPECT_TRUE(known_zp(a.w_zp)) << a.w_zp;
+      ++vmacc;
     }
   }
   EXPECT_GT(load_weights, 0);
@@ -502,9 +509,7 @@ TEST(Compiler, TransposeRoundTripThroughHost) {
   StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName("tiny");
   ASSERT_TRUE(hw.ok());
   TestDelegate d;
-  d.base.Prepare = DelegatePrepare;
-  d.options.hw = *hw;
-  d.device = std::move(driver::Device::Open("sim", *hw)).value();
+  ASSERT_TRUE(UseSimulator(&d, *hw).ok());
   StatusOr<Outputs> cpu = RunModel(path, 7, nullptr);
   StatusOr<Outputs> acc = RunModel(path, 7, &d);
   ASSERT_TRUE(cpu.ok() && acc.ok()) << d.error;
@@ -573,9 +578,7 @@ TEST(Compiler, TiledActivationsMatchCpu) {
       ASSERT_TRUE(hw.ok());
       hw->abuf_bytes = abuf;
       TestDelegate t;
-      t.base.Prepare = DelegatePrepare;
-      t.options.hw = *hw;
-      t.device = std::move(driver::Device::Open("sim", *hw)).value();
+      ASSERT_TRUE(UseSimulator(&t, *hw).ok());
       StatusOr<Outputs> acc = RunModel(path, 5, &t);
       ASSERT_TRUE(acc.ok()) << acc.status().ToString() << " / " << t.error;
       EXPECT_TRUE(t.error.empty()) << t.error;
@@ -632,43 +635,26 @@ TEST(Compiler, NarrowKPacksPixelsAcrossCoutTiles) {
   StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName("edge");
   ASSERT_TRUE(hw.ok());
   TestDelegate t;
-  t.base.Prepare = DelegatePrepare;
-  t.options.hw = *hw;
-  t.device = std::move(driver::Device::Open("sim", *hw)).value();
+  ASSERT_TRUE(UseSimulator(&t, *hw).ok());
   StatusOr<Outputs> acc = RunModel(path, 4, &t);
   ASSERT_TRUE(acc.ok()) << acc.status().ToString() << " / " << t.error;
   EXPECT_EQ(t.ops_on_device, 1);
   EXPECT_EQ(cpu->data, acc->data);
 
-  StatusOr<std::unique_ptr<Model>> model = Model::FromFile(path);
-  ASSERT_TRUE(model.ok());
-  BuiltinOpResolver resolver(TfliteFlavor::kRuy);
-  StatusOr<std::unique_ptr<Interpreter>> interp = Interpreter::Create(**model, resolver);
-  ASSERT_TRUE(interp.ok());
-  ASSERT_TRUE((*interp)->AllocateTensors().ok());
   CompileOptions opts;
   opts.flavor = TfliteFlavor::kRuy;
   opts.hw = *hw;
-  PartitionSpec spec;
-  spec.nodes = (*interp)->execution_plan();
-  spec.inputs = (*interp)->inputs();
-  spec.outputs = (*interp)->outputs();
-  StatusOr<CompiledPartition> c = CompilePartition((*interp)->context(), spec, opts);
+  StatusOr<CompiledPartition> c = CompileWholeModel(path, opts);
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  const exe::Executable* e = exe::GetExecutable(c->executable.data());
+  StatusOr<std::vector<isa::Instruction>> insns = ChunkInstructions(c->executable);
+  ASSERT_TRUE(insns.ok()) << insns.status().ToString();
   int matmuls = 0, rows = 0;
-  for (const auto* chunk : *e->chunks()) {
-    std::vector<isa::InsnWord> words(chunk->instructions()->size() / sizeof(isa::InsnWord));
-    std::memcpy(words.data(), chunk->instructions()->data(), words.size() * sizeof(isa::InsnWord));
-    for (const isa::InsnWord& word : words) {
-      StatusOr<isa::Instruction> insn = isa::Decode(word);
-      ASSERT_TRUE(insn.ok());
-      if (insn->opcode() != isa::Opcode::kMatmul) continue;
-      const auto& a = insn->as<isa::MatmulArgs>();
-      EXPECT_EQ(a.k, 2u * cin) << "two pixels' 16 input channels in one vector";
-      ++matmuls;
-      rows += static_cast<int>(a.m);
-    }
+  for (const isa::Instruction& insn : *insns) {
+    if (insn.opcode() != isa::Opcode::kMatmul) continue;
+    const auto& a = insn.as<isa::MatmulArgs>();
+    EXPECT_EQ(a.k, 2u * cin) << "two pixels' 16 input channels in one vector";
+    ++matmuls;
+    rows += static_cast<int>(a.m);
   }
   EXPECT_EQ(matmuls, 3) << "one MATMUL per Cout tile of the 192 packed columns";
   EXPECT_EQ(rows, 3 * h * w / 2) << "half the pixels' rows through each of the 3 tiles (unpacked: 2 x 60)";
