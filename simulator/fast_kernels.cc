@@ -227,26 +227,23 @@ SYSTOLE_SIMD_CLONES void RequantHalfUp(const int32_t* acc, const int32_t* bias, 
   }
 }
 
-}  // namespace
-
-bool UseMatmulKernelForTesting(const std::string& name) {
-  if (name.empty()) {
-    g_dot = PickKernel();
-    return true;
-  }
-  DotFn f = KernelByName(name);
-  if (f != nullptr) g_dot = f;
+// Tests: the kernel called `name` ("" = the one picked for this CPU) into
+// `*slot`; false and no change when this CPU or build lacks it.
+template <typename Fn>
+bool SelectKernel(const std::string& name, Fn (*by_name)(const std::string&), Fn (*pick)(), Fn* slot) {
+  const Fn f = name.empty() ? pick() : by_name(name);
+  if (f != nullptr) *slot = f;
   return f != nullptr;
 }
 
+}  // namespace
+
+bool UseMatmulKernelForTesting(const std::string& name) {
+  return SelectKernel(name, KernelByName, PickKernel, &g_dot);
+}
+
 bool UseRequantKernelForTesting(const std::string& name) {
-  if (name.empty()) {
-    g_requant_single = PickRequantKernel();
-    return true;
-  }
-  RequantFn f = RequantKernelByName(name);
-  if (f != nullptr) g_requant_single = f;
-  return f != nullptr;
+  return SelectKernel(name, RequantKernelByName, PickRequantKernel, &g_requant_single);
 }
 
 void RequantRow(RequantMode mode, const int32_t* acc, const int32_t* bias, const int32_t* mult,
