@@ -361,9 +361,10 @@ StatusOr<PendingPartition> PartitionCompiler::Run() {
 StatusOr<CompiledPartition> CompilePartition(TfLiteContext* context, const PartitionSpec& partition,
                                              const CompileOptions& options) {
   RETURN_IF_ERROR(options.hw.Validate());
-  // Compiled twice, with the partition input loaded whole and in row bands
-  // overlapping the first layers; the estimator picks (each band costs the
-  // link's per-transfer latency, so banding wins only when compute can hide it).
+  // Compiled with the partition input loaded whole and with each input-band
+  // plan of InputPlans() (row bands overlapping the first layers); the
+  // estimator picks (each band costs the link's per-transfer latency, so
+  // banding wins only when compute can hide it).
   // Only the kept plan's executable is written; the plans share the GEMM
   // weights gathered from the filters.
   PartitionCompiler::GemmWeightCache gemm_weights;
