@@ -76,11 +76,13 @@ module systole_array #(
     $error("systole_array: Cols=%0d out of range [2, 256]", Cols);
   end
 
-  // Weights (and the input history below) are held sign-extended to 16 bits:
-  // the same value in half the memory of 32 bits (the extension to the
-  // products' 32 bits costs a simulator a few instructions per cell, the
-  // smaller footprint saves more in cache misses; docs/rtl.md, "Simulation
-  // speed"). The products and partial sums stay 32-bit.
+  // The weight banks hold the 9-bit weights sign-extended to 16 bits (they
+  // are read only by the weight waves below). The operands the cells
+  // multiply, the input history and each cell's active weight, are held
+  // sign-extended to the products' 32 bits: a 32-bit product of two
+  // sign-extended values is the signed product, so the multiply-add needs no
+  // sign extension per cell, which cost a simulator more than the larger
+  // footprint (docs/rtl.md, "Simulation speed", sixth round).
   logic [15:0] w_q   [3][Rows][Cols];  // the weight banks
   // The datapath keeps the systolic array's cycle behaviour, stored the way
   // a simulator (and a register-file implementation) handles best
@@ -191,7 +193,7 @@ module systole_array #(
   // register (the same in the other units).
   // verilator tracing_off
   always_ff @(posedge clk_i) begin
-    logic [15:0] hist [Rows][RingN];  // inputs, sign-extended to 16 bits
+    logic [31:0] hist [Rows][RingN];  // inputs, sign-extended to 32 bits
     logic [31:0] acc  [RingN][Cols];
     // Each cell's active weight (the weight register of a systolic array's
     // cell): the weight of the bank its vector uses. A take or a load starts
@@ -204,7 +206,7 @@ module systole_array #(
     // Cells beyond a2 keep what they hold, the pp set's weights (or, with
     // no vector of pp in flight, weights nobody uses). A loaded row is
     // written to its cells directly (below).
-    logic [15:0] wa   [Rows][Cols];
+    logic [31:0] wa   [Rows][Cols];
     logic [15:0] p;  // ring index arithmetic in 16 bits, truncated to RingW bits
     // The diagonals of the two waves and the bank indices. 64-bit on
     // purpose: the Verilated model keeps block variables as members, and a
@@ -216,26 +218,25 @@ module systole_array #(
       bc  = 64'(cur_q);
       bp  = 64'(prev_q);
       a_bank_idx: assert (bc < 64'd3 && bp < 64'd3);
-      for (int unsigned r = 0; r < Rows; r++) hist[r][RingW'(p)] = act_valid_i ? 16'($signed(act_i[r])) : 16'd0;
+      for (int unsigned r = 0; r < Rows; r++) hist[r][RingW'(p)] = act_valid_i ? 32'($signed(act_i[r])) : 32'd0;
       // The waves: prev's first (a diagonal both would write is cur's).
       if (a2 > a1) begin
         d2 = 64'(a2) - 64'd1;
         for (int unsigned r = 0; r < Rows; r++)
           if (d2 >= 64'(r) && d2 - 64'(r) < 64'(Cols))
-            wa[r][ColIdxW'(d2 - 64'(r))] = w_q[2'(bp)][r][ColIdxW'(d2 - 64'(r))];
+            wa[r][ColIdxW'(d2 - 64'(r))] = 32'($signed(w_q[2'(bp)][r][ColIdxW'(d2 - 64'(r))]));
       end
       if (a1 != 32'd0) begin
         d1 = 64'(a1) - 64'd1;
         for (int unsigned r = 0; r < Rows; r++)
           if (d1 >= 64'(r) && d1 - 64'(r) < 64'(Cols))
-            wa[r][ColIdxW'(d1 - 64'(r))] = w_q[2'(bc)][r][ColIdxW'(d1 - 64'(r))];
+            wa[r][ColIdxW'(d1 - 64'(r))] = 32'($signed(w_q[2'(bc)][r][ColIdxW'(d1 - 64'(r))]));
       end
       for (int unsigned c = 0; c < Cols; c++)
-        acc[RingW'(p)][c] = 32'($signed(hist[0][RingW'(p - 16'(c))])) * 32'($signed(wa[0][c]));
+        acc[RingW'(p)][c] = hist[0][RingW'(p - 16'(c))] * wa[0][c];
       for (shortint unsigned r = 1; r < 16'(Rows); r++) begin
         for (int unsigned c = 0; c < Cols; c++) begin
-          acc[RingW'(p - r)][c] += 32'($signed(hist[RowIdxW'(r)][RingW'(p - r - 16'(c))]))
-                                   * 32'($signed(wa[RowIdxW'(r)][c]));
+          acc[RingW'(p - r)][c] += hist[RowIdxW'(r)][RingW'(p - r - 16'(c))] * wa[RowIdxW'(r)][c];
         end
       end
       // After this edge, column c shows the wave that left row Rows-1
@@ -248,7 +249,7 @@ module systole_array #(
     // every later one uses it) goes to the row's cells at once, whatever the
     // waves; enabled or not, after the waves of this cycle.
     if (w_we_i)
-      for (int unsigned c = 0; c < Cols; c++) wa[w_row_i][c] = 16'($signed(w_i[c]));
+      for (int unsigned c = 0; c < Cols; c++) wa[w_row_i][c] = 32'($signed(w_i[c]));
   end
   // verilator tracing_on
 
