@@ -126,7 +126,7 @@ module systole_core
   logic signed [31:0] vreg [NumVregs];
   preload_weights_t   pre;
   logic               pre_run;
-  logic               seq_done, mm_done, mm_empty, mm_re, mm_hit;
+  logic               seq_done, mm_done, mm_empty, mm_re, mm_hit, acc_add;
   logic [31:0]        mm_raddr;
   logic [63:0]        acc_q_lo, acc_q_hi;
   logic               pp_busy, pp_active, pp_done;
@@ -273,11 +273,22 @@ module systole_core
     .ab_cls_i (v_cls), .q_lo_i (acc_q_lo), .q_hi_i (acc_q_hi), .mm_hit_o (mm_hit),
     .rq_i (rq), .lut_i (lut), .pool_valid_i (pool_valid), .pool_i (pool),
     .sm_we_i (sm_we), .sm_i (sm_out), .psum_valid_i (psum_valid), .psum_next_i (psum_next),
-    .psum_i (psum), .vm_i (vm), .acc_rdata_i,
     .abuf_we_o, .abuf_waddr_o, .abuf_wlen_o, .abuf_wdata_o,
-    .acc_we_o, .acc_waddr_o, .acc_wmask_o, .acc_wdata_o,
+    .acc_we_o, .acc_waddr_o, .acc_wmask_o, .acc_add_o (acc_add),
     .mm_re_o (mm_re), .mm_raddr_o (mm_raddr), .mm_done_o (mm_done), .mm_empty_o (mm_empty)
   );
+
+  // The ACC write data: a MATMUL's result row (plus the ACC read data when it
+  // accumulates) or the VMACC lanes' sums, as systole_wb selects. Formed
+  // here, at the core's port: an inlined unit's output port wired to a
+  // top-level port is copied by the Verilated model in every evaluation
+  // (docs/rtl.md, "Simulation speed").
+  // verilator tracing_off
+  always_comb begin
+    for (int unsigned c = 0; c < Cols; c++)
+      acc_wdata_o[c] = psum_valid ? (acc_add ? acc_rdata_i[c] : 32'd0) + psum[c] : vm[c];
+  end
+  // verilator tracing_on
 
   // The ACC read port: MATMUL accumulate reads (tracker) or VMACC (agen),
   // never both (VMACC starts only once every MATMUL has drained). POSTPROC

@@ -57,6 +57,16 @@ module systole_vwide
     $error("systole_vwide: built for VMACC_LATENCY 1, ISA says %0d", VmaccLatency);
   end
 
+  // Masks of the low n rows or columns (all of them for n >= the count).
+  localparam logic [Rows-1:0] AllRows = '1;
+  localparam logic [Cols-1:0] AllCols = '1;
+  function automatic logic [Rows-1:0] low_rows(logic [31:0] n);
+    return n >= 32'(Rows) ? AllRows : AllRows >> (32'(Rows) - n);
+  endfunction
+  function automatic logic [Cols-1:0] low_cols(logic [31:0] n);
+    return n >= 32'(Cols) ? AllCols : AllCols >> (32'(Cols) - n);
+  endfunction
+
   vmacc_wide_t f;
   assign f = vmacc_wide_t'(insn_i);
   logic [31:0] groups;
@@ -148,12 +158,13 @@ module systole_vwide
   // ---- read requests -------------------------------------------------------------
   // verilator tracing_off
   always_comb begin
-    for (int unsigned r = 0; r < Rows; r++) begin
-      v_rows_o[r]     = rd && 32'(r) < rd_rem_q;
-      accv_rrows_o[r] = rd && f.accumulate[0] && 32'(r) < rd_rem_q;
-      v_addr_o[r]     = addr_q[r];
-    end
+    for (int unsigned r = 0; r < Rows; r++) v_addr_o[r] = addr_q[r];
   end
+  // Row r takes part while r < the rows left: the mask of the low rd_rem_q
+  // bits, formed by one shift (a compare per row cost a simulator a few
+  // instructions per row in both evaluations of every clock).
+  assign v_rows_o     = rd ? low_rows(rd_rem_q) : '0;
+  assign accv_rrows_o = rd && f.accumulate[0] ? low_rows(rd_rem_q) : '0;
   // verilator tracing_on
   assign v_req_o      = rd;
   assign v_len_o      = f.n;
@@ -179,10 +190,8 @@ module systole_vwide
 
   // ---- write ---------------------------------------------------------------------------
   // verilator tracing_off
-  always_comb begin
-    for (int unsigned r = 0; r < Rows; r++) accv_wrows_o[r] = wr && 32'(r) < wr_rem_q;
-    for (int unsigned c = 0; c < Cols; c++) accv_wmask_o[c] = 32'(c) < 32'(f.n);
-  end
+  assign accv_wrows_o = wr ? low_rows(wr_rem_q) : '0;
+  assign accv_wmask_o = low_cols(32'(f.n));
   // verilator tracing_on
   assign accv_we_o    = wr;
   assign accv_waddr_o = wr_acc_q;

@@ -12,10 +12,10 @@
 //   VFILL       chunk j (the fill value) in j, at dst + j*C
 //   pools       a pixel (pool_i) when pool_valid_i, at dst + i*dst_stride, n bytes
 //   SOFTMAX     a byte (sm_i) when sm_we_i, at dst + j
-//   MATMUL      ACC row i (= psum_i + ACC if accumulate) in i + L + R + C - 1,
+//   MATMUL      ACC row i (= psum + ACC if accumulate) in i + L + R + C - 1,
 //               and its accumulate read of ACC row i one cycle earlier: from
 //               the MATMUL tracker below (mm_*), not the sequencer's count
-//   VMACC       ACC row i (vm_i, lanes < n) in i + 1 + L + VMACC_LATENCY
+//   VMACC       ACC row i (vm, lanes < n) in i + 1 + L + VMACC_LATENCY
 // Chunks are C bytes except the last (len mod C). The pointers are loaded from
 // the instruction in the accept cycle (which writes only for VFILL). No
 // handshake: the memories accept a write every cycle. The ABUF write port
@@ -71,9 +71,6 @@ module systole_wb
   input  logic [7:0]            sm_i,
   input  logic                  psum_valid_i,
   input  logic                  psum_next_i,
-  input  logic [Cols-1:0][31:0] psum_i,
-  input  logic signed [31:0]    vm_i [Cols],
-  input  logic [Cols-1:0][31:0] acc_rdata_i,   // ACC read data (MATMUL accumulate)
   // ABUF write port
   output logic                  abuf_we_o,
   output logic [31:0]           abuf_waddr_o,
@@ -83,7 +80,13 @@ module systole_wb
   output logic                  acc_we_o,
   output logic [31:0]           acc_waddr_o,
   output logic [Cols-1:0]       acc_wmask_o,
-  output logic [Cols-1:0][31:0] acc_wdata_o,
+  // (write data: formed in systole_core from these selects, the array's
+  // result row psum, the ACC read data and the VMACC lanes' vm:
+  // acc_wdata[c] = psum_valid_i ? (acc_add_o ? acc_rdata[c] : 0) + psum[c]
+  //                             : vm[c]. Formed here, as this unit's output
+  // port, the Verilated model copied the row to the core's port in every
+  // evaluation; docs/rtl.md, "Simulation speed")
+  output logic                  acc_add_o,     // the MATMUL row adds the ACC read data
   // MATMUL tracker: accumulate reads (ACC read port), done, empty
   output logic                  mm_re_o,
   output logic [31:0]           mm_raddr_o,
@@ -288,19 +291,13 @@ module systole_wb
   end
   assign acc_we_o    = acc_we || psum_valid_i;
   assign acc_waddr_o = psum_valid_i ? trk_addr_q[trk_head_q] + 32'(trk_wi_q) : acc_wr;
-  // verilator tracing_off
-  always_comb begin
-    for (int c = 0; c < Cols; c++) begin
-      if (psum_valid_i) begin
-        acc_wmask_o[c] = 1'b1;
-        acc_wdata_o[c] = (trk_acc_q[trk_head_q] ? acc_rdata_i[c] : 32'd0) + psum_i[c];
-      end else begin
-        acc_wmask_o[c] = 32'(c) < 32'(f_vm.n);
-        acc_wdata_o[c] = vm_i[c];
-      end
-    end
-  end
-  // verilator tracing_on
+  // A VMACC row writes lanes < n: the mask of the low n bits, by one shift
+  // (a compare per lane cost a simulator a few instructions per lane in both
+  // evaluations of every clock).
+  localparam logic [Cols-1:0] AllCols = '1;
+  assign acc_wmask_o = psum_valid_i || 32'(f_vm.n) >= 32'(Cols) ? AllCols
+                                                                 : AllCols >> (32'(Cols) - 32'(f_vm.n));
+  assign acc_add_o   = trk_acc_q[trk_head_q];
 
   // ---- assertions ------------------------------------------------------------------
   // Writes only while an instruction runs; a chunked write never exceeds the
