@@ -44,7 +44,6 @@ module systole_softmax
   output logic [7:0]             out_o
 );
   localparam int unsigned L         = MemReadLatency;
-  localparam int unsigned SmEntries = SoftmaxTableBytes / 4;                      // 256 binary32
   localparam int unsigned SmChunk   = 4 * Cols;                                   // bytes per read
   localparam int unsigned SmReads   = (SoftmaxTableBytes + SmChunk - 1) / SmChunk;  // P
   localparam logic [31:0] F32One    = 32'h3F80_0000;  // 1.0f
@@ -83,27 +82,24 @@ module systole_softmax
   );
 
   // ---- exponent table -----------------------------------------------------------------
-  logic [Cols-1:0][31:0] pbuf_words;  // the PBUF bus as C little-endian words
-  logic [31:0]           tbl_q [SmEntries];
-  logic [31:0]           tbl_d [SmEntries];
-  logic                  tbl_load;
-  assign pbuf_words = pbuf_i;
-  assign tbl_load   = busy_i && is_sm_i && in_win(cnt_i, 32'(L), 32'(SmReads));
-  // Loop indices and block temporaries are not traced, so that the Verilated
-  // model keeps them in C++ locals (docs/rtl.md, "Simulation speed").
+  // The table (SoftmaxTableBytes / 4 = 256 binary32 entries), one row per
+  // read: entry k is word k % Cols of row k / Cols. Each read writes its row,
+  // nothing else (a next-state copy of the whole table followed the
+  // instruction port: a simulator copied the 256 words in both evaluations
+  // of every clock; docs/rtl.md, "Simulation speed", sixth round).
+  localparam int unsigned RowW = SmReads > 1 ? $clog2(SmReads) : 1;
+  logic [31:0] tbl_q [SmReads][Cols];
+  logic        tbl_load;
+  assign tbl_load = busy_i && is_sm_i && in_win(cnt_i, 32'(L), 32'(SmReads));
   // verilator tracing_off
-  always_comb begin
-    tbl_d = tbl_q;
+  always_ff @(posedge clk_i) begin
+    logic [31:0] row [Cols];  // the PBUF bus as C little-endian words
     if (tbl_load) begin
-      for (int k = 0; k < SmEntries; k++) begin
-        if (32'(k / Cols) == cnt_i - 32'(L)) tbl_d[k] = pbuf_words[k % Cols];
-      end
+      for (int unsigned j = 0; j < Cols; j++) row[j] = pbuf_i[4 * j +: 4];
+      tbl_q[RowW'(cnt_i - 32'(L))] <= row;
     end
   end
   // verilator tracing_on
-  always_ff @(posedge clk_i) begin
-    if (tbl_load) tbl_q <= tbl_d;
-  end
 
   // ---- datapath ------------------------------------------------------------------------
   // What the element arriving this cycle was read for.
@@ -125,7 +121,7 @@ module systole_softmax
   logic [7:0]        idx;
   logic [31:0]       e;
   assign idx = 8'(10'sd255 - 10'(mx_q) + 10'(x_i));
-  assign e   = tbl_q[idx];
+  assign e   = tbl_q[RowW'(32'(idx) / Cols)][32'(idx) % Cols];
 
   // The output byte of element e: p = Mul(e, inv), rounded (trunc_round = 0:
   // half away from zero; 1: truncate p + 0.5), + out_zp in 34 bits, clamped to
