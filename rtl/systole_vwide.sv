@@ -160,12 +160,12 @@ module systole_vwide
   always_comb begin
     for (int unsigned r = 0; r < Rows; r++) v_addr_o[r] = addr_q[r];
   end
+  // verilator tracing_on
   // Row r takes part while r < the rows left: the mask of the low rd_rem_q
   // bits, formed by one shift (a compare per row cost a simulator a few
   // instructions per row in both evaluations of every clock).
   assign v_rows_o     = rd ? low_rows(rd_rem_q) : '0;
   assign accv_rrows_o = rd && f.accumulate[0] ? low_rows(rd_rem_q) : '0;
-  // verilator tracing_on
   assign v_req_o      = rd;
   assign v_len_o      = f.n;
   assign accv_re_o    = rd && f.accumulate[0];
@@ -189,10 +189,8 @@ module systole_vwide
   assign lane_w_o     = w_q;
 
   // ---- write ---------------------------------------------------------------------------
-  // verilator tracing_off
   assign accv_wrows_o = wr ? low_rows(wr_rem_q) : '0;
   assign accv_wmask_o = low_cols(32'(f.n));
-  // verilator tracing_on
   assign accv_we_o    = wr;
   assign accv_waddr_o = wr_acc_q;
 

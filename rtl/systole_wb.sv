@@ -83,9 +83,9 @@ module systole_wb
   // (write data: formed in systole_core from these selects, the array's
   // result row psum, the ACC read data and the VMACC lanes' vm:
   // acc_wdata[c] = psum_valid_i ? (acc_add_o ? acc_rdata[c] : 0) + psum[c]
-  //                             : vm[c]. Formed here, as this unit's output
-  // port, the Verilated model copied the row to the core's port in every
-  // evaluation; docs/rtl.md, "Simulation speed")
+  //                             : vm[c]. While this unit formed it as its
+  // own output port, the Verilated model copied the row to the core's port
+  // in every evaluation; docs/rtl.md, "Simulation speed")
   output logic                  acc_add_o,     // the MATMUL row adds the ACC read data
   // MATMUL tracker: accumulate reads (ACC read port), done, empty
   output logic                  mm_re_o,
