@@ -19,6 +19,7 @@
 
 #include "common/test_temp.h"
 #include "common/fixed_point.h"
+#include "arch/issue.h"
 #include "compiler/compiler.h"
 #include "compiler/graph.h"
 #include "interpreter/interpreter.h"
@@ -658,6 +659,72 @@ TEST(Compiler, NarrowKPacksPixelsAcrossCoutTiles) {
   }
   EXPECT_EQ(matmuls, 3) << "one MATMUL per Cout tile of the 192 packed columns";
   EXPECT_EQ(rows, 3 * h * w / 2) << "half the pixels' rows through each of the 3 tiles (unpacked: 2 x 60)";
+}
+
+// A 1x1 convolution with one MATMUL per (row block, Cout tile) group: 32 -> 16
+// at 48x48 packs 2 pixels per accumulator row (1,152 rows, 24 per output row),
+// which one accumulator region (1,365 rows) would hold whole, and then its one
+// POSTPROC (1,152 cycles) could only follow the one MATMUL. EmitGemm times
+// smaller row blocks with the core's issue rules and takes the fastest: each
+// block's POSTPROC runs beside the next block's MATMUL, so the compute stream
+// takes little more than its MATMUL rows. Outputs equal the CPU interpreter's.
+TEST(Compiler, RowBlocksHidePostprocBehindMatmuls) {
+  using namespace systole::testing;
+  ModelBuilder b;
+  const auto i8 = tflite::TensorType_INT8;
+  const int cin = 32, cout = 16, h = 48, w = 48;
+  const int x = b.AddTensor("x", i8, {1, h, w, cin}, Quant::PerTensor(0.05f, 3));
+  const int wt = b.AddConstTensor("w", i8, {cout, 1, 1, cin}, RandomInt8Data(size_t(cout) * cin, 31, -100, 100),
+                                  Quant::PerTensor(0.02f, 0));
+  const int bias = b.AddConstTensor("b", tflite::TensorType_INT32, {cout}, RandomInt32Data(cout, 32, -2000, 2000),
+                                    Quant::PerTensor(0.05f * 0.02f, 0));
+  const int y = b.AddTensor("y", i8, {1, h, w, cout}, Quant::PerTensor(0.1f, -5));
+  Conv2DOptions o;
+  o.padding = tflite::Padding_VALID;
+  b.AddOperator(tflite::BuiltinOperator_CONV_2D, 3, {x, wt, bias}, {y}, o);
+  b.SetInputs({x});
+  b.SetOutputs({y});
+  ASSERT_TRUE(b.ok()) << b.error();
+  const std::string path = systole::testing::TempPath("row_blocks.tflite");
+  ASSERT_TRUE(b.FinishToFile(path));
+
+  StatusOr<Outputs> cpu = RunModel(path, 5, nullptr);
+  ASSERT_TRUE(cpu.ok()) << cpu.status().ToString();
+  StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName("edge");
+  ASSERT_TRUE(hw.ok());
+  TestDelegate t;
+  ASSERT_TRUE(UseSimulator(&t, *hw).ok());
+  StatusOr<Outputs> acc = RunModel(path, 5, &t);
+  ASSERT_TRUE(acc.ok()) << acc.status().ToString() << " / " << t.error;
+  EXPECT_EQ(t.ops_on_device, 1);
+  EXPECT_EQ(cpu->data, acc->data);
+
+  CompileOptions opts;
+  opts.flavor = TfliteFlavor::kRuy;
+  opts.hw = *hw;
+  StatusOr<CompiledPartition> c = CompileWholeModel(path, opts);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  StatusOr<std::vector<isa::Instruction>> insns = ChunkInstructions(c->executable, exe::ChunkKind_INFERENCE);
+  ASSERT_TRUE(insns.ok()) << insns.status().ToString();
+  // The compute instructions alone, accepted as early as the issue rules allow.
+  sim::IssueModel issue(hw->core());
+  uint64_t at = 0, rows = 0;
+  int postprocs = 0;
+  for (const isa::Instruction& insn : *insns) {
+    const isa::Opcode op = insn.opcode();
+    if (op != isa::Opcode::kMatmul && op != isa::Opcode::kPostproc && op != isa::Opcode::kLoadWeights &&
+        op != isa::Opcode::kPreloadWeights)
+      continue;
+    if (op == isa::Opcode::kMatmul) rows += insn.as<isa::MatmulArgs>().m;
+    if (op == isa::Opcode::kPostproc) ++postprocs;
+    at = issue.EarliestAccept(insn, at);
+    issue.Accept(insn, at);
+  }
+  EXPECT_EQ(rows, uint64_t{h} * w / 2) << "2 pixels per accumulator row, one Cout tile";
+  EXPECT_GT(postprocs, 2);
+  // Serial, it would be 2 x 1,152 rows plus the latencies; hidden, the
+  // MATMUL rows plus one block's POSTPROC and the fill and drain.
+  EXPECT_LT(issue.all_done(), rows + rows / 4 + 300) << postprocs << " POSTPROCs";
 }
 
 // Compiling the same partition twice gives the same bytes.

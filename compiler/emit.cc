@@ -4,6 +4,7 @@
 #include <functional>
 #include <utility>
 
+#include "arch/issue.h"
 #include "common/fixed_point.h"
 #include "compiler/partition.h"
 #include "common/float32.h"
@@ -11,6 +12,9 @@
 #include "schema/tflite_generated.h"
 
 namespace systole::compiler {
+
+// EmitGemm tries row blocks of a region, a half, ... 1/kMaxBlockSplit of it.
+constexpr int kMaxBlockSplit = 16;
 
 void PutI32(std::vector<uint8_t>* v, int32_t x) {
   const uint32_t u = static_cast<uint32_t>(x);
@@ -243,7 +247,6 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
     int post_acc = 0;  // its accumulator region
     int oy0 = 0;       // its row block
   };
-  std::vector<Step> steps;
   // Accumulator regions: (row block, Cout tile) group j accumulates in region
   // j % regions, so that its POSTPROC, emitted after the next group's first
   // MATMUL, runs beside that group's MATMULs (arch/issue.h: a POSTPROC and
@@ -252,81 +255,119 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
   const int regions = static_cast<int64_t>(g.ow) * 3 <= hw_.acc_rows ? 3
                       : static_cast<int64_t>(g.ow) * 2 <= hw_.acc_rows ? 2 : 1;
   const int64_t region_rows = hw_.acc_rows / regions;
-  int group = 0;
-  for (const auto& [oy0, rows] : RowBlocks(0, g.oh, g.ow, region_rows)) {
-    const int m = rows * g.ow;
-    for (int t = 0, n0 = 0; n0 < g.cout; n0 += C_, ++t) {
-      const int n = std::min(C_, g.cout - n0);
-      bool first = true;
-      for (size_t si = 0; si < g.slices.size(); ++si) {
-        const Slice& s = g.slices[si];
-        Step st;
-        st.w.k = static_cast<uint32_t>(s.k);
-        st.w.n = static_cast<uint32_t>(n);
-        st.w.pbuf_addr = slice_at[si] + static_cast<uint32_t>(n0);
-        st.w.w_stride = static_cast<uint32_t>(g.cout);
-        st.w.u8 = g.u8;
-        st.w.w_zp = static_cast<uint32_t>(g.w_zp);
-        st.oy0 = oy0;
-        isa::MatmulArgs& mm = st.mm;
-        mm.m = static_cast<uint32_t>(m);
-        mm.k = static_cast<uint32_t>(s.k);
-        mm.accumulate = !first;
-        mm.acc_addr = static_cast<uint32_t>((group % regions) * region_rows);  // NOLINT
-        const int64_t a = g.origin + oy0 * g.outer_stride + s.offset;
-        if (a < 0 || a > UINT32_MAX) return Internal("%s: negative ABUF address", OpLabel(step).c_str());
-        mm.a_addr = static_cast<uint32_t>(a);
-        mm.a_inner_count = static_cast<uint32_t>(g.ow);
-        mm.a_inner_stride = static_cast<uint32_t>(g.inner_stride);
-        mm.a_outer_stride = static_cast<uint32_t>(g.outer_stride);
-        steps.push_back(st);
-        first = false;
+  // The op's instructions with row blocks of at most block_pixels
+  // accumulator rows each (whole output rows; at most a region).
+  auto emit = [&](int64_t block_pixels) -> Status {
+    std::vector<Step> steps;
+    int group = 0;
+    for (const auto& [oy0, rows] : RowBlocks(0, g.oh, g.ow, block_pixels)) {
+      const int m = rows * g.ow;
+      for (int t = 0, n0 = 0; n0 < g.cout; n0 += C_, ++t) {
+        const int n = std::min(C_, g.cout - n0);
+        bool first = true;
+        for (size_t si = 0; si < g.slices.size(); ++si) {
+          const Slice& s = g.slices[si];
+          Step st;
+          st.w.k = static_cast<uint32_t>(s.k);
+          st.w.n = static_cast<uint32_t>(n);
+          st.w.pbuf_addr = slice_at[si] + static_cast<uint32_t>(n0);
+          st.w.w_stride = static_cast<uint32_t>(g.cout);
+          st.w.u8 = g.u8;
+          st.w.w_zp = static_cast<uint32_t>(g.w_zp);
+          st.oy0 = oy0;
+          isa::MatmulArgs& mm = st.mm;
+          mm.m = static_cast<uint32_t>(m);
+          mm.k = static_cast<uint32_t>(s.k);
+          mm.accumulate = !first;
+          mm.acc_addr = static_cast<uint32_t>((group % regions) * region_rows);  // NOLINT
+          const int64_t a = g.origin + oy0 * g.outer_stride + s.offset;
+          if (a < 0 || a > UINT32_MAX) return Internal("%s: negative ABUF address", OpLabel(step).c_str());
+          mm.a_addr = static_cast<uint32_t>(a);
+          mm.a_inner_count = static_cast<uint32_t>(g.ow);
+          mm.a_inner_stride = static_cast<uint32_t>(g.inner_stride);
+          mm.a_outer_stride = static_cast<uint32_t>(g.outer_stride);
+          steps.push_back(st);
+          first = false;
+        }
+        Step& last = steps.back();
+        last.post_oy0 = oy0, last.post_rows = rows, last.post_n0 = n0, last.post_n = n, last.post_t = t;
+        last.post_acc = static_cast<int>((group % regions) * region_rows);
+        ++group;
       }
-      Step& last = steps.back();
-      last.post_oy0 = oy0, last.post_rows = rows, last.post_n0 = n0, last.post_n = n, last.post_t = t;
-      last.post_acc = static_cast<int>((group % regions) * region_rows);
-      ++group;
     }
-  }
-  // Shadow weights (docs/accelerator.md): only the first tile is a
-  // LOAD_WEIGHTS; every later distinct tile is a PRELOAD_WEIGHTS issued before
-  // the MATMUL ahead of it (which fills the shadow set while it streams) and
-  // taken by its own MATMUL (take_shadow). A tile equal to the active one is
-  // neither reloaded nor taken. Everything stays inside this op, whose PBUF
-  // block is resident for all of its compute instructions. (The input
-  // cascade may run the op's row blocks apart; the scheduler then gives each
-  // piece its own weights: compiler/schedule.cc SplitWeightState.)
-  auto same = [](const isa::LoadWeightsArgs& a, const isa::LoadWeightsArgs& b) {
-    return a.k == b.k && a.n == b.n && a.pbuf_addr == b.pbuf_addr && a.w_stride == b.w_stride && a.u8 == b.u8 &&
-           a.w_zp == b.w_zp;
+    // Shadow weights (docs/accelerator.md): only the first tile is a
+    // LOAD_WEIGHTS; every later distinct tile is a PRELOAD_WEIGHTS issued before
+    // the MATMUL ahead of it (which fills the shadow set while it streams) and
+    // taken by its own MATMUL (take_shadow). A tile equal to the active one is
+    // neither reloaded nor taken. Everything stays inside this op, whose PBUF
+    // block is resident for all of its compute instructions. (The input
+    // cascade may run the op's row blocks apart; the scheduler then gives each
+    // piece its own weights: compiler/schedule.cc SplitWeightState.)
+    auto same = [](const isa::LoadWeightsArgs& a, const isa::LoadWeightsArgs& b) {
+      return a.k == b.k && a.n == b.n && a.pbuf_addr == b.pbuf_addr && a.w_stride == b.w_stride && a.u8 == b.u8 &&
+             a.w_zp == b.w_zp;
+    };
+    auto emit_post = [&](const Step& st) {
+      EmitPostproc(g.out, st.post_oy0, st.post_rows, g.ow, st.post_n0, st.post_n, tile_at[st.post_t], g.out_zp,
+                   g.act_min, g.act_max, g.requant, oc, st.post_acc);
+    };
+    long pending = -1;  // the step whose group's POSTPROC waits for the next group's first MATMUL
+    for (size_t i = 0; i < steps.size(); ++i) {
+      Step& st = steps[i];
+      if (i == 0) oc->compute.push_back(Instruction{{}, st.w});
+      st.mm.take_shadow = i > 0 && !same(st.w, steps[i - 1].w);
+      if (i + 1 < steps.size() && !same(steps[i + 1].w, st.w)) {
+        const isa::LoadWeightsArgs& nw = steps[i + 1].w;
+        oc->compute.push_back(
+            Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride, nw.u8, nw.w_zp}});
+      }
+      oc->compute.push_back(Instruction{{}, st.mm});
+      // A group's POSTPROC follows the next group's first MATMUL (with one
+      // region: at once, before the next group overwrites the accumulators).
+      if (pending >= 0 && (i == 0 || steps[i - 1].post_oy0 >= 0)) {
+        emit_post(steps[pending]);
+        pending = -1;
+      }
+      if (st.post_oy0 >= 0) {
+        if (regions == 1 || i + 1 == steps.size() || CascadeCutAt(steps[i + 1].oy0)) emit_post(st);
+        else pending = static_cast<long>(i);
+      }
+    }
+    return Status::Ok();
   };
-  auto emit_post = [&](const Step& st) {
-    EmitPostproc(g.out, st.post_oy0, st.post_rows, g.ow, st.post_n0, st.post_n, tile_at[st.post_t], g.out_zp,
-                 g.act_min, g.act_max, g.requant, oc, st.post_acc);
+  // The row block size. A group's POSTPROC runs beside the next group's
+  // MATMULs, but the last group's runs alone, and so does every POSTPROC
+  // that waits for the one before it (one in flight): with few large groups
+  // (a whole region each) the post-processing of an op with one MATMUL per
+  // group is as long as its MATMULs and mostly serial. Smaller blocks hide
+  // more of it, at the cost of more instructions and their fixed latencies.
+  // Each candidate (a region, a half, a third ... down to one output row) is
+  // timed by the core's own issue rules (arch/issue.h) over the op's compute
+  // instructions alone; the fastest wins, ties to the larger block.
+  const size_t base = oc->compute.size();
+  auto cycles = [&]() {
+    sim::IssueModel issue(sim::CoreConfig{R_, C_});
+    uint64_t t = 0;
+    for (size_t i = base; i < oc->compute.size(); ++i) {
+      t = issue.EarliestAccept(oc->compute[i], t);
+      issue.Accept(oc->compute[i], t);
+    }
+    return issue.all_done();
   };
-  long pending = -1;  // the step whose group's POSTPROC waits for the next group's first MATMUL
-  for (size_t i = 0; i < steps.size(); ++i) {
-    Step& st = steps[i];
-    if (i == 0) oc->compute.push_back(Instruction{{}, st.w});
-    st.mm.take_shadow = i > 0 && !same(st.w, steps[i - 1].w);
-    if (i + 1 < steps.size() && !same(steps[i + 1].w, st.w)) {
-      const isa::LoadWeightsArgs& nw = steps[i + 1].w;
-      oc->compute.push_back(
-          Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride, nw.u8, nw.w_zp}});
-    }
-    oc->compute.push_back(Instruction{{}, st.mm});
-    // A group's POSTPROC follows the next group's first MATMUL (with one
-    // region: at once, before the next group overwrites the accumulators).
-    if (pending >= 0 && (i == 0 || steps[i - 1].post_oy0 >= 0)) {
-      emit_post(steps[pending]);
-      pending = -1;
-    }
-    if (st.post_oy0 >= 0) {
-      if (regions == 1 || i + 1 == steps.size() || CascadeCutAt(steps[i + 1].oy0)) emit_post(st);
-      else pending = static_cast<long>(i);
-    }
+  int64_t best = region_rows;
+  uint64_t best_cycles = UINT64_MAX;
+  int last_rows = -1;
+  for (int d = 1; d <= kMaxBlockSplit; ++d) {
+    const int rows = static_cast<int>(std::max<int64_t>(1, region_rows / d / g.ow));
+    if (rows == last_rows) continue;
+    last_rows = rows;
+    RETURN_IF_ERROR(emit(int64_t{rows} * g.ow));
+    const uint64_t c = cycles();
+    oc->compute.erase(oc->compute.begin() + static_cast<std::ptrdiff_t>(base), oc->compute.end());
+    if (c < best_cycles) best = int64_t{rows} * g.ow, best_cycles = c;
+    if (rows == 1) break;
   }
-  return Status::Ok();
+  return emit(best);
 }
 
 Status PartitionCompiler::ConvQuant(int step, int cout, std::vector<int32_t>* mult, std::vector<int32_t>* shift,
