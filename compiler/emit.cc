@@ -256,8 +256,9 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
                       : static_cast<int64_t>(g.ow) * 2 <= hw_.acc_rows ? 2 : 1;
   const int64_t region_rows = hw_.acc_rows / regions;
   // The op's instructions with row blocks of at most block_pixels
-  // accumulator rows each (whole output rows; at most a region).
-  auto emit = [&](int64_t block_pixels) -> Status {
+  // accumulator rows each (whole output rows; at most a region), into
+  // out->compute.
+  auto emit = [&](int64_t block_pixels, OpCode* out) -> Status {
     std::vector<Step> steps;
     int group = 0;
     for (const auto& [oy0, rows] : RowBlocks(0, g.oh, g.ow, block_pixels)) {
@@ -309,19 +310,19 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
     };
     auto emit_post = [&](const Step& st) {
       EmitPostproc(g.out, st.post_oy0, st.post_rows, g.ow, st.post_n0, st.post_n, tile_at[st.post_t], g.out_zp,
-                   g.act_min, g.act_max, g.requant, oc, st.post_acc);
+                   g.act_min, g.act_max, g.requant, out, st.post_acc);
     };
     long pending = -1;  // the step whose group's POSTPROC waits for the next group's first MATMUL
     for (size_t i = 0; i < steps.size(); ++i) {
       Step& st = steps[i];
-      if (i == 0) oc->compute.push_back(Instruction{{}, st.w});
+      if (i == 0) out->compute.push_back(Instruction{{}, st.w});
       st.mm.take_shadow = i > 0 && !same(st.w, steps[i - 1].w);
       if (i + 1 < steps.size() && !same(steps[i + 1].w, st.w)) {
         const isa::LoadWeightsArgs& nw = steps[i + 1].w;
-        oc->compute.push_back(
+        out->compute.push_back(
             Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride, nw.u8, nw.w_zp}});
       }
-      oc->compute.push_back(Instruction{{}, st.mm});
+      out->compute.push_back(Instruction{{}, st.mm});
       // A group's POSTPROC follows the next group's first MATMUL (with one
       // region: at once, before the next group overwrites the accumulators).
       if (pending >= 0 && (i == 0 || steps[i - 1].post_oy0 >= 0)) {
@@ -341,33 +342,31 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
   // (a whole region each) the post-processing of an op with one MATMUL per
   // group is as long as its MATMULs and mostly serial. Smaller blocks hide
   // more of it, at the cost of more instructions and their fixed latencies.
-  // Each candidate (a region, a half, a third ... down to one output row) is
-  // timed by the core's own issue rules (arch/issue.h) over the op's compute
-  // instructions alone; the fastest wins, ties to the larger block.
-  const size_t base = oc->compute.size();
-  auto cycles = [&]() {
-    sim::IssueModel issue(sim::CoreConfig{R_, C_});
-    uint64_t t = 0;
-    for (size_t i = base; i < oc->compute.size(); ++i) {
-      t = issue.EarliestAccept(oc->compute[i], t);
-      issue.Accept(oc->compute[i], t);
-    }
-    return issue.all_done();
-  };
-  int64_t best = region_rows;
+  // Each candidate (a region, a half, a third ... 1/kMaxBlockSplit of it, at
+  // least one output row) is timed by the core's own issue rules
+  // (arch/issue.h) over the op's compute instructions alone; the fastest
+  // wins, ties to the larger block. Each is emitted once, the winner kept.
+  OpCode best;
   uint64_t best_cycles = UINT64_MAX;
   int last_rows = -1;
   for (int d = 1; d <= kMaxBlockSplit; ++d) {
     const int rows = static_cast<int>(std::max<int64_t>(1, region_rows / d / g.ow));
     if (rows == last_rows) continue;
     last_rows = rows;
-    RETURN_IF_ERROR(emit(int64_t{rows} * g.ow));
-    const uint64_t c = cycles();
-    oc->compute.erase(oc->compute.begin() + static_cast<std::ptrdiff_t>(base), oc->compute.end());
-    if (c < best_cycles) best = int64_t{rows} * g.ow, best_cycles = c;
+    OpCode trial;
+    RETURN_IF_ERROR(emit(int64_t{rows} * g.ow, &trial));
+    sim::IssueModel issue(hw_.core());
+    uint64_t t = 0;
+    for (const Instruction& insn : trial.compute) {
+      t = issue.EarliestAccept(insn, t);
+      issue.Accept(insn, t);
+    }
+    const uint64_t c = issue.all_done();
+    if (c < best_cycles) best = std::move(trial), best_cycles = c;
     if (rows == 1) break;
   }
-  return emit(best);
+  oc->compute.insert(oc->compute.end(), best.compute.begin(), best.compute.end());
+  return Status::Ok();
 }
 
 Status PartitionCompiler::ConvQuant(int step, int cout, std::vector<int32_t>* mult, std::vector<int32_t>* shift,
