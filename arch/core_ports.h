@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "arch/compute_core.h"
+#include "schema/isa/isa_generated.h"
 #include "common/status.h"
 
 namespace systole::sim {
@@ -37,8 +38,20 @@ struct CoreRequests {
   const uint8_t* abuf_wdata = nullptr;
   bool acc_re = false;
   uint32_t acc_raddr = 0;
-  bool accp_re = false;  // ACC read port P (POSTPROC beside MATMULs)
+  // ACC read port P (POSTPROC beside MATMULs): rows accp_raddr + g for every
+  // g < isa::kPostprocRows with accp_rows[g] (P x C int32, row-major; other
+  // rows of the bus are 0).
+  bool accp_re = false;
   uint32_t accp_raddr = 0;
+  const bool* accp_rows = nullptr;  // kPostprocRows flags
+  // ABUF write port P (POSTPROC): abuf_p_len bytes from row g of the
+  // kPostprocRows x C byte bus to abuf_p_addr[g], for every g with
+  // abuf_p_rows[g].
+  bool abuf_p_we = false;
+  uint32_t abuf_p_len = 0;
+  const bool* abuf_p_rows = nullptr;      // kPostprocRows flags
+  const uint32_t* abuf_p_addr = nullptr;  // kPostprocRows addresses
+  const uint8_t* abuf_p_wdata = nullptr;  // kPostprocRows x C
   bool acc_we = false;
   uint32_t acc_waddr = 0;
   const int32_t* acc_wdata = nullptr;  // C lanes
@@ -65,7 +78,7 @@ struct CoreRequests {
 // Data for the next cycle; sized by Resize(config).
 struct CoreReadData {
   std::vector<uint8_t> abuf_a, abuf_b, pbuf;
-  std::vector<int32_t> acc, accp;
+  std::vector<int32_t> acc, accp;  // accp: kPostprocRows x C
   std::vector<uint8_t> abuf_v;  // R x C
   std::vector<int32_t> accv;    // R x C
   void Resize(const CoreConfig& c) {
@@ -75,7 +88,7 @@ struct CoreReadData {
     abuf_b.assign(c.cols, 0);
     pbuf.assign(4 * c.cols, 0);
     acc.assign(c.cols, 0);
-    accp.assign(c.cols, 0);
+    accp.assign(size_t{isa::kPostprocRows} * c.cols, 0);
   }
 };
 
@@ -104,8 +117,16 @@ inline Status ServiceCorePorts(const CoreConfig& c, const CoreMemories& m, const
     else std::memcpy(out->acc.data(), m.acc + size_t{r.acc_raddr} * c.cols, sizeof(int32_t) * c.cols);
   }
   if (r.accp_re) {
-    if (r.accp_raddr >= m.acc_rows) fail("ACC read P", r.accp_raddr, 1);
-    else std::memcpy(out->accp.data(), m.acc + size_t{r.accp_raddr} * c.cols, sizeof(int32_t) * c.cols);
+    std::fill(out->accp.begin(), out->accp.end(), 0);
+    for (uint32_t g = 0; g < isa::kPostprocRows; ++g) {
+      if (!r.accp_rows[g]) continue;
+      const uint64_t a = uint64_t{r.accp_raddr} + g;
+      if (a >= m.acc_rows) {
+        fail("ACC read P", a, 1);
+        continue;
+      }
+      std::memcpy(out->accp.data() + size_t{g} * c.cols, m.acc + a * c.cols, sizeof(int32_t) * c.cols);
+    }
   }
   if (r.abuf_v_req) {
     std::fill(out->abuf_v.begin(), out->abuf_v.end(), 0);
@@ -135,6 +156,17 @@ inline Status ServiceCorePorts(const CoreConfig& c, const CoreMemories& m, const
     const uint64_t len = std::min<uint64_t>(r.abuf_wlen, c.cols);
     if (uint64_t{r.abuf_waddr} + len > m.abuf_bytes) fail("ABUF write", r.abuf_waddr, len);
     else std::memcpy(m.abuf + r.abuf_waddr, r.abuf_wdata, len);
+  }
+  if (r.abuf_p_we) {
+    const uint64_t len = std::min<uint64_t>(r.abuf_p_len, c.cols);
+    for (uint32_t g = 0; g < isa::kPostprocRows; ++g) {
+      if (!r.abuf_p_rows[g]) continue;
+      if (uint64_t{r.abuf_p_addr[g]} + len > m.abuf_bytes) {
+        fail("ABUF write P", r.abuf_p_addr[g], len);
+        continue;
+      }
+      std::memcpy(m.abuf + r.abuf_p_addr[g], r.abuf_p_wdata + size_t{g} * c.cols, len);
+    }
   }
   if (r.acc_we) {
     if (r.acc_waddr >= m.acc_rows) {

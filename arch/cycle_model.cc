@@ -86,7 +86,7 @@ uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core) {
     case Opcode::kMatmul:
       return insn.as<isa::MatmulArgs>().m + R + C - 1 + L;
     case Opcode::kPostproc:
-      return insn.as<isa::PostprocArgs>().m + 3 + L + isa::kRequantLatency;
+      return CeilDiv(insn.as<isa::PostprocArgs>().m, isa::kPostprocRows) + 3 + L + isa::kRequantLatency;
     case Opcode::kVmacc:
       return insn.as<isa::VmaccArgs>().m + 1 + L + isa::kVmaccLatency;
     case Opcode::kVmaccWide:

@@ -38,14 +38,16 @@ TEST(IssueModel, PostprocAndMatmulsWaitOnlyForWhatTheyTouch) {
   s.Accept(a, 0);
   EXPECT_EQ(s.EarliestAccept(mm(20, 100, 0), 0), 21u);   // pipelined
   EXPECT_EQ(s.EarliestAccept(pp(20, 0, 1000), 0), 36u);  // waits for A's rows
-  EXPECT_EQ(s.EarliestAccept(pp(20, 50, 1000), 0), 21u); // other rows: at the issue interval
+  EXPECT_EQ(s.EarliestAccept(pp(80, 50, 1000), 0), 21u); // other rows: at the issue interval
   EXPECT_EQ(s.EarliestAccept(isa::Instruction{{}, isa::NopArgs{}}, 0), 36u);  // serial: A done
-  s.Accept(pp(20, 50, 1000), 21);  // T = 29: busy until 49, O = 3
-  EXPECT_EQ(s.EarliestAccept(mm(20, 100, 0), 0), 24u);   // beside it
-  EXPECT_EQ(s.EarliestAccept(mm(20, 60, 0), 0), 50u);    // on its rows
-  EXPECT_EQ(s.EarliestAccept(mm(20, 100, 1000), 0), 50u);  // reads its output
-  EXPECT_EQ(s.EarliestAccept(pp(4, 200, 2000), 0), 50u); // one POSTPROC at a time
-  EXPECT_EQ(s.EarliestAccept(mm(20, 100, 0), 60), 60u);  // later than asked: as asked
+  // T = ceil(80 / POSTPROC_ROWS) + 9 = 29 (rows 50..129): busy until 49, O = 3
+  static_assert(isa::kPostprocRows == 4, "the cycles below assume 4 rows a cycle");
+  s.Accept(pp(80, 50, 1000), 21);
+  EXPECT_EQ(s.EarliestAccept(mm(20, 200, 0), 0), 24u);   // beside it
+  EXPECT_EQ(s.EarliestAccept(mm(20, 120, 0), 0), 50u);   // on its rows
+  EXPECT_EQ(s.EarliestAccept(mm(20, 200, 1000), 0), 50u);  // reads its output
+  EXPECT_EQ(s.EarliestAccept(pp(4, 300, 2000), 0), 50u); // one POSTPROC at a time
+  EXPECT_EQ(s.EarliestAccept(mm(20, 200, 0), 60), 60u);  // later than asked: as asked
 }
 
 }  // namespace

@@ -13,7 +13,8 @@
 //                ACC (row i in i + R + C - 1) come from the write-back's
 //                MATMUL tracker, as they outlast the front window
 //   POSTPROC     PBUF: bias, mult, shift vectors in cycles 0..2 (the front
-//                end's issue interval); ACC port P: row i in 3 + i (post lane)
+//                end's issue interval); ACC port P: rows jP .. jP+P-1 in 3 + j
+//                (P = POSTPROC_ROWS; the last group's rows < m; post lane)
 //   VMACC        PBUF: tap weights in 0; A: pixel i in 1 + i; ACC: row i in 1 + i
 //   VMACC_WIDE   PBUF: tap weights in 0 (port V and the wide ACC ports: systole_vwide)
 //   VADD..VMUL   A and B: chunk j in cycle j (C elements a chunk)
@@ -72,9 +73,10 @@ module systole_agen
   // ACC read port
   output logic        acc_re_o,
   output logic [31:0] acc_raddr_o,
-  // ACC read port P
+  // ACC read port P (rows accp_raddr_o + g with accp_rows_o[g])
   output logic        accp_re_o,
   output logic [31:0] accp_raddr_o,
+  output logic [PostprocRows-1:0] accp_rows_o,
   // pool window flags of this cycle's port A read
   output logic        pool_first_o,
   output logic        pool_last_o
@@ -312,12 +314,18 @@ module systole_agen
 
   // ---- ACC read port P (POSTPROC, post lane) -----------------------------------------
   postproc_t   f_ppl;
-  logic [31:0] accp_rd_q, accp_rd_d, accp_rd;
+  logic [31:0] accp_rd_q, accp_rd_d, accp_rd, accp_groups, accp_left;
   logic        accp_re;
   assign f_ppl   = postproc_t'(pp_insn_i);
   assign accp_rd = pp_busy_i ? accp_rd_q : f_ppl.acc_addr;
-  assign accp_re = pp_active_i && in_win(pp_cnt_i, 32'd3, 32'(f_ppl.m));
-  assign accp_rd_d = !pp_active_i ? accp_rd_q : (accp_re ? accp_rd + 32'd1 : accp_rd);
+  assign accp_groups = (32'(f_ppl.m) + 32'(PostprocRows) - 32'd1) / 32'(PostprocRows);
+  assign accp_re = pp_active_i && in_win(pp_cnt_i, 32'd3, accp_groups);
+  assign accp_rd_d = !pp_active_i ? accp_rd_q : (accp_re ? accp_rd + 32'(PostprocRows) : accp_rd);
+  // rows of this group: m - (cnt - 3) * P, at most P
+  assign accp_left = 32'(f_ppl.m) - (pp_cnt_i - 32'd3) * 32'(PostprocRows);
+  for (genvar g = 0; g < PostprocRows; g++) begin : gen_accp_rows
+    assign accp_rows_o[g] = accp_re && accp_left > 32'(g);
+  end
   always_ff @(posedge clk_i or negedge rst_ni) begin
     if (!rst_ni) accp_rd_q <= '0;
     else         accp_rd_q <= accp_rd_d;

@@ -7,6 +7,7 @@
 // and POSTPROC's three parameter vectors.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -34,6 +35,7 @@ struct Cycle {
   uint32_t acc_addr;
   bool accp_re;  // ACC read port P (POSTPROC, post lane view)
   uint32_t accp_addr;
+  uint32_t accp_rows;  // its row flags
   bool first, last;
 };
 
@@ -67,6 +69,7 @@ std::vector<Cycle> RunInsn(Vsystole_agen* m, const isa::Instruction& insn) {
                    m->acc_raddr_o,
                    m->accp_re_o != 0,
                    m->accp_raddr_o,
+                   m->accp_rows_o,
                    m->pool_first_o != 0,
                    m->pool_last_o != 0});
     Tick(m);
@@ -161,9 +164,11 @@ TEST_F(AgenTest, PbufReads) {
   cyc = RunInsn(m_.get(), Insn(isa::LoadWeightsArgs{5, 7, 64, 12}));
   for (uint32_t t = 0; t < cyc.size(); ++t) EXPECT_EQ(cyc[t].p, (Req{t < 5, 64 + 12 * t, 7})) << t;
   // POSTPROC: bias, mult, shift (n int32 each), then ACC rows from cycle 3
-  // on port P (the main ACC read port stays free for MATMUL accumulates).
+  // on port P, POSTPROC_ROWS a cycle (the main ACC read port stays free for
+  // MATMUL accumulates); the last group has the rows left.
+  constexpr uint32_t P = isa::kPostprocRows;
   isa::PostprocArgs pp;
-  pp.m = 4;
+  pp.m = 2 * P + 1;
   pp.n = 6;
   pp.acc_addr = 9;
   pp.param_addr = 200;
@@ -171,8 +176,11 @@ TEST_F(AgenTest, PbufReads) {
   for (uint32_t t = 0; t < cyc.size(); ++t) {
     EXPECT_EQ(cyc[t].p, (Req{t < 3, 200 + 24 * t, 24})) << t;
     EXPECT_FALSE(cyc[t].acc_re) << t;
-    EXPECT_EQ(cyc[t].accp_re, t >= 3 && t < 7) << t;
-    if (cyc[t].accp_re) EXPECT_EQ(cyc[t].accp_addr, 9 + t - 3);
+    EXPECT_EQ(cyc[t].accp_re, t >= 3 && t < 6) << t;
+    if (!cyc[t].accp_re) continue;
+    EXPECT_EQ(cyc[t].accp_addr, 9 + (t - 3) * P) << t;
+    const uint32_t rows = std::min(P, pp.m - (t - 3) * P);
+    EXPECT_EQ(cyc[t].accp_rows, (1u << rows) - 1) << t;
   }
 }
 

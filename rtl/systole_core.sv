@@ -70,6 +70,13 @@ module systole_core
   output logic [31:0]             abuf_waddr_o,
   output logic [15:0]             abuf_wlen_o,
   output logic [Cols-1:0][7:0]    abuf_wdata_o,
+  // ABUF write port P (POSTPROC: POSTPROC_ROWS rows of C bytes, one address
+  // per row, abuf_p_len_o bytes in each row with its flag)
+  output logic                                   abuf_p_we_o,
+  output logic [PostprocRows-1:0]                abuf_p_rows_o,
+  output logic [PostprocRows-1:0][31:0]          abuf_p_addr_o,
+  output logic [15:0]                            abuf_p_len_o,
+  output logic [PostprocRows-1:0][Cols-1:0][7:0] abuf_p_wdata_o,
   // PBUF read port (4*C bytes)
   output logic                    pbuf_req_o,
   output logic [31:0]             pbuf_addr_o,
@@ -79,10 +86,12 @@ module systole_core
   output logic                    acc_re_o,
   output logic [31:0]             acc_raddr_o,
   input  logic [Cols-1:0][31:0]   acc_rdata_i,
-  // ACC read port P (POSTPROC; C x int32, row addressed)
+  // ACC read port P (POSTPROC; rows accp_raddr_o + g with accp_rows_o[g],
+  // g < POSTPROC_ROWS, C x int32 each)
   output logic                    accp_re_o,
   output logic [31:0]             accp_raddr_o,
-  input  logic [Cols-1:0][31:0]   accp_rdata_i,
+  output logic [PostprocRows-1:0] accp_rows_o,
+  input  logic [PostprocRows-1:0][Cols-1:0][31:0] accp_rdata_i,
   // ACC write port (C x int32, lane mask)
   output logic                    acc_we_o,
   output logic [31:0]             acc_waddr_o,
@@ -144,7 +153,7 @@ module systole_core
   );
 
   // The view of the units a POSTPROC shares with serial instructions (the
-  // requant bank, the ABUF write port): the post lane's while a POSTPROC is in
+  // requant bank's row group 0; systole_wb's view): the post lane's while a POSTPROC is in
   // flight, else the front end's. A POSTPROC overlaps only MATMULs and
   // PRELOAD_WEIGHTS, which use neither.
   logic      v_busy, v_active;
@@ -174,7 +183,7 @@ module systole_core
     .abuf_b_req_o, .abuf_b_addr_o, .abuf_b_len_o,
     .pbuf_req_o, .pbuf_addr_o, .pbuf_len_o,
     .acc_re_o (agen_acc_re), .acc_raddr_o (agen_acc_raddr),
-    .accp_re_o, .accp_raddr_o,
+    .accp_re_o, .accp_raddr_o, .accp_rows_o,
     .pool_first_o (pool_first), .pool_last_o (pool_last)
   );
 
@@ -189,7 +198,7 @@ module systole_core
     .psum_valid_o (psum_valid), .psum_next_o (psum_next), .psum_o (psum)
   );
 
-  logic signed [7:0]  rq [Cols];
+  logic signed [7:0]  rq [PostprocRows][Cols];
   logic signed [31:0] vm [Cols];
   systole_vlanes #(.Cols(Cols)) u_vlanes (
     .clk_i, .rst_ni,
@@ -274,6 +283,7 @@ module systole_core
     .rq_i (rq), .lut_i (lut), .pool_valid_i (pool_valid), .pool_i (pool),
     .sm_we_i (sm_we), .sm_i (sm_out), .psum_valid_i (psum_valid), .psum_next_i (psum_next),
     .abuf_we_o, .abuf_waddr_o, .abuf_wlen_o, .abuf_wdata_o,
+    .abuf_p_we_o, .abuf_p_rows_o, .abuf_p_addr_o, .abuf_p_len_o, .abuf_p_wdata_o,
     .acc_we_o, .acc_waddr_o, .acc_wmask_o, .acc_add_o (acc_add),
     .mm_re_o (mm_re), .mm_raddr_o (mm_raddr), .mm_done_o (mm_done), .mm_empty_o (mm_empty)
   );

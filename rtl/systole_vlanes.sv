@@ -1,17 +1,20 @@
 // systole_vlanes: the Cols-wide vector lanes of POSTPROC, VADD/VSUB/VMUL and
 // VMACC.
 //
-//   requant bank   Cols x systole_requant, shared by POSTPROC (per-channel bias,
-//                  mult, shift from PBUF; with fp32 the mult vector holds
-//                  binary32 scales) and VADD..VMUL (output rescale from the
-//                  vector registers); rq_o is its int8 result vector
+//   requant bank   POSTPROC_ROWS x Cols systole_requant: POSTPROC requantizes
+//                  POSTPROC_ROWS accumulator rows a cycle (per-channel bias,
+//                  mult, shift from PBUF, shared by the rows; with fp32 the
+//                  mult vector holds binary32 scales); row group 0 is shared
+//                  with VADD..VMUL (output rescale from the vector
+//                  registers); rq_o[g] is group g's int8 result vector
 //   eltwise front  Cols x 2 systole_mbqm: the ADD/SUB input rescales, the MUL
 //                  product riding in the tag; feeds the requant bank
 //   VMACC lane     ACC + a * w per lane (w: the tap weights); vm_o
 //
 // Schedule (cnt_i; data arrive MemReadLatency = L = 1 after systole_agen's read):
-//   POSTPROC  bias, mult, shift vectors latched in cycles L, L+1, L+2; ACC row i
-//             enters the bank in 3 + i + L, rq_o holds it REQUANT_LATENCY later
+//   POSTPROC  bias, mult, shift vectors latched in cycles L, L+1, L+2; ACC rows
+//             jP .. jP+P-1 (P = POSTPROC_ROWS; row jP+g in group g) enter the
+//             bank in 3 + j + L, rq_o holds them REQUANT_LATENCY later
 //   VADD..    chunk j enters in j + L; the front (4 stages) plus EltPad pad
 //             registers plus the bank: rq_o ELTWISE_LATENCY later
 //   VMACC     weights latched in cycle L; vm_o is row i's result in
@@ -40,8 +43,8 @@ module systole_vlanes
   input  logic [Cols-1:0][7:0]     a_i,           // ABUF port A read data
   input  logic [Cols-1:0][7:0]     b_i,           // ABUF port B read data
   input  logic [Cols-1:0][31:0]    acc_i,         // ACC read data (VMACC)
-  input  logic [Cols-1:0][31:0]    accp_i,        // ACC read port P data (POSTPROC)
-  output logic signed [7:0]        rq_o [Cols],
+  input  logic [PostprocRows-1:0][Cols-1:0][31:0] accp_i,  // ACC read port P data (POSTPROC)
+  output logic signed [7:0]        rq_o [PostprocRows][Cols],
   output logic signed [31:0]       vm_o [Cols]
 );
   // Pipeline depths implemented here. Constants above them are met by padding.
@@ -124,9 +127,10 @@ module systole_vlanes
   logic signed [31:0] elt_y [Cols];  // combined front result, into the requant bank
   // Clock enables of the lane pipelines: only while an instruction using them
   // is in flight (they are flushed by the schedule, not by valid bits).
-  logic elt_en, rq_en;
+  logic elt_en, rq_en, rqp_en;
   assign elt_en = active_i && cls_i.elt;
   assign rq_en  = active_i && (cls_i.elt || cls_i.pp);
+  assign rqp_en = active_i && cls_i.pp;
   logic signed [31:0] in1_off, in2_off;
   logic [4:0]         left_shift;
   logic               elt_sub, elt_mul;
@@ -159,6 +163,8 @@ module systole_vlanes
   end
 
   // ---- requant bank (POSTPROC, eltwise output stage) ------------------------------
+  // Group 0 serves both; groups 1 .. POSTPROC_ROWS-1 only POSTPROC (clocked
+  // only while one is in flight).
   logic signed [7:0] rq_out [ReqPad + 1][Cols];
   for (genvar c = 0; c < Cols; c++) begin : gen_requant
     logic unused_valid;
@@ -166,7 +172,7 @@ module systole_vlanes
       .clk_i, .rst_ni,
       .en_i           (rq_en),
       .valid_i        (1'b0),
-      .acc_i          (cls_i.pp ? accp_i[c] : elt_y[c]),
+      .acc_i          (cls_i.pp ? accp_i[0][c] : elt_y[c]),
       .bias_i         (cls_i.pp ? bias_q[c] : 32'sd0),
       .mult_i         (cls_i.pp ? mult_q[c] : vreg_i[VRegOutMult]),
       .shift_i        (cls_i.pp ? shift_q[c] : vreg_i[VRegOutShift][5:0]),
@@ -183,7 +189,34 @@ module systole_vlanes
   for (genvar s = 0; s < ReqPad; s++) begin : gen_req_pad
     always_ff @(posedge clk_i) if (rq_en) rq_out[s+1] <= rq_out[s];
   end
-  assign rq_o = rq_out[ReqPad];
+  assign rq_o[0] = rq_out[ReqPad];
+  for (genvar g = 1; g < PostprocRows; g++) begin : gen_requant_rows
+    logic signed [7:0] rqg_out [ReqPad + 1][Cols];
+    for (genvar c = 0; c < Cols; c++) begin : gen_lane
+      logic unused_valid;
+      systole_requant #(.ShiftW(6)) u_requant (
+        .clk_i, .rst_ni,
+        .en_i           (rqp_en),
+        .valid_i        (1'b0),
+        .acc_i          (accp_i[g][c]),
+        .bias_i         (bias_q[c]),
+        .mult_i         (mult_q[c]),
+        .shift_i        (shift_q[c]),
+        .single_round_i (f_pp.single_round[0]),
+        .half_up_i      (f_pp.half_up[0]),
+        .fp32_i         (f_pp.fp32[0]),
+        .zero_point_i   (32'(f_pp.out_zp)),
+        .act_min_i      (f_pp.act_min),
+        .act_max_i      (f_pp.act_max),
+        .valid_o        (unused_valid),
+        .out_o          (rqg_out[0][c])
+      );
+    end
+    for (genvar s = 0; s < ReqPad; s++) begin : gen_req_pad
+      always_ff @(posedge clk_i) if (rqp_en) rqg_out[s+1] <= rqg_out[s];
+    end
+    assign rq_o[g] = rqg_out[ReqPad];
+  end
 
   // ---- VMACC lane --------------------------------------------------------------
   logic signed [8:0]  vm_w_q [Cols];  // 9-bit: int8, or uint8 - w_zp (u8 = 1)

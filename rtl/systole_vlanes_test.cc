@@ -1,7 +1,8 @@
 // Block test of rtl/systole_vlanes.sv (8 lanes): whole instructions through the
 // lanes with the operands on the read buses in the cycles the schedule
 // delivers them, results checked in the cycles systole_wb writes them:
-// POSTPROC (per-channel bias, multiplier, shift from PBUF; common/fixed_point.h),
+// POSTPROC (per-channel bias, multiplier, shift from PBUF; common/fixed_point.h;
+// POSTPROC_ROWS accumulator rows a cycle, a short last group),
 // VADD and VMUL (input rescales, output rescale, clamp from the vector
 // registers; TFLite's reference arithmetic) and VMACC (with and without
 // accumulate).
@@ -32,13 +33,17 @@ class VlanesTest : public ::testing::Test {
     Reset(m_.get());
   }
   void SetVreg(isa::VReg r, int32_t v) { m_->vreg_i[static_cast<int>(r)] = static_cast<uint32_t>(v); }
-  // acc on the ACC read port (VMACC) or on port P (POSTPROC); the other port
-  // gets its complement, so that reading the wrong one fails.
+  // acc on the ACC read port (VMACC) or on row 0 of port P (POSTPROC); the
+  // other port gets its complement, so that reading the wrong one fails.
   void Bus(int lane, int32_t a, int32_t b, int32_t acc, bool port_p = false) {
     SetBits(m_->a_i, 8 * lane, 8, static_cast<uint8_t>(a));
     SetBits(m_->b_i, 8 * lane, 8, static_cast<uint8_t>(b));
     SetBits(m_->acc_i, 32 * lane, 32, static_cast<uint32_t>(port_p ? ~acc : acc));
-    SetBits(m_->accp_i, 32 * lane, 32, static_cast<uint32_t>(port_p ? acc : ~acc));
+    SetPortP(0, lane, port_p ? acc : ~acc);
+  }
+  // Row g of ACC read port P, lane `lane`.
+  void SetPortP(int g, int lane, int32_t acc) {
+    SetBits(m_->accp_i, 32 * (g * kUnitCols + lane), 32, static_cast<uint32_t>(acc));
   }
   VerilatedContext ctx_;  // own context (other tests delete theirs)
   std::unique_ptr<Vsystole_vlanes> m_;
@@ -47,7 +52,8 @@ class VlanesTest : public ::testing::Test {
 TEST_F(VlanesTest, Postproc) {
   Xorshift32 rng(TestSeed("VlanesTest.Postproc", 0x9b1u));
   isa::PostprocArgs a;
-  a.m = 12;
+  constexpr int P = isa::kPostprocRows;
+  a.m = 3 * P + 2;  // a short last group
   a.n = kUnitCols;
   a.out_zp = -3;
   a.act_min = -100;
@@ -63,28 +69,40 @@ TEST_F(VlanesTest, Postproc) {
   std::vector<std::vector<int32_t>> acc(a.m, std::vector<int32_t>(kUnitCols));
   for (auto& row : acc)
     for (int32_t& v : row) v = static_cast<int32_t>(rng.Next()) >> (rng.Next() % 24);
+  const int groups = (int(a.m) + P - 1) / P;
+  int checked = 0;
   m_->active_i = 1;
   for (uint64_t t = 0; t < UnitCycles(insn); ++t) {
     SetView(m_.get(), insn, static_cast<uint32_t>(t));
     const int p = static_cast<int>(t) - L;  // parameter vector arriving
-    const int i = static_cast<int>(t) - 3 - L;  // ACC row arriving
+    const int j = static_cast<int>(t) - 3 - L;  // ACC row group arriving
     for (int c = 0; c < kUnitCols; ++c) {
       const int32_t word = p == 0 ? bias[c] : p == 1 ? mult[c] : p == 2 ? shift[c] : int32_t(rng.Next());
       SetBits(m_->pbuf_i, 32 * c, 32, static_cast<uint32_t>(word));
-      Bus(c, 0, 0, i >= 0 && i < int(a.m) ? acc[i][c] : int32_t(rng.Next()), true);
+      Bus(c, 0, 0, 0, true);
+      for (int g = 0; g < P; ++g) {
+        const int i = j * P + g;
+        SetPortP(g, c, j >= 0 && i < int(a.m) ? acc[i][c] : int32_t(rng.Next()));
+      }
     }
     m_->clk_i = 0;
     m_->eval();
-    const int out = static_cast<int>(t) - 3 - L - isa::kRequantLatency;  // row written
-    if (out >= 0 && out < int(a.m)) {
-      for (int c = 0; c < kUnitCols; ++c) {
-        const int32_t x = static_cast<int32_t>(uint32_t(acc[out][c]) + uint32_t(bias[c]));
-        const int32_t y = MultiplyByQuantizedMultiplier(x, mult[c], std::clamp(shift[c], -31, 31)) + a.out_zp;
-        EXPECT_EQ(int8_t(m_->rq_o[c]), std::clamp<int32_t>(y, a.act_min, a.act_max)) << "row " << out << " lane " << c;
+    const int out = static_cast<int>(t) - 3 - L - isa::kRequantLatency;  // group written
+    if (out >= 0 && out < groups) {
+      for (int g = 0; g < P && out * P + g < int(a.m); ++g) {
+        const int i = out * P + g;
+        for (int c = 0; c < kUnitCols; ++c) {
+          const int32_t x = static_cast<int32_t>(uint32_t(acc[i][c]) + uint32_t(bias[c]));
+          const int32_t y = MultiplyByQuantizedMultiplier(x, mult[c], std::clamp(shift[c], -31, 31)) + a.out_zp;
+          EXPECT_EQ(int8_t(m_->rq_o[g][c]), std::clamp<int32_t>(y, a.act_min, a.act_max))
+              << "row " << i << " lane " << c;
+        }
+        ++checked;
       }
     }
     Tick(m_.get());
   }
+  EXPECT_EQ(checked, int(a.m));
   m_->active_i = 0;
 }
 
@@ -137,7 +155,7 @@ TEST_F(VlanesTest, VaddAndVmul) {
             const int32_t y2 = MultiplyByQuantizedMultiplier(v2 * (1 << 20), 1288490189, 0);
             raw = MultiplyByQuantizedMultiplier(y1 + y2, 1677721600, -20);
           }
-          EXPECT_EQ(int8_t(m_->rq_o[c]), std::clamp<int32_t>(raw + 5, -120, 110))
+          EXPECT_EQ(int8_t(m_->rq_o[0][c]), std::clamp<int32_t>(raw + 5, -120, 110))
               << (mul ? "VMUL" : "VADD") << " chunk " << out << " lane " << c;
         }
       }

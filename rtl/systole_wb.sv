@@ -1,13 +1,14 @@
-// systole_wb: write-back. Drives the ABUF write port (POSTPROC, VADD..VMUL,
-// VLUT, VFILL, the pools, SOFTMAX) and the ACC write port (MATMUL, VMACC) from
-// the units' results, with the write pointers.
+// systole_wb: write-back. Drives the ABUF write port (VADD..VMUL, VLUT,
+// VFILL, the pools, SOFTMAX), the ABUF write port P (POSTPROC) and the ACC
+// write port (MATMUL, VMACC) from the units' results, with the write pointers.
 //
-// Schedule (cnt_i; L = MemReadLatency):
-//   POSTPROC    row i (rq_i) in 3 + L + REQUANT_LATENCY + i, n bytes at dst(i) =
+// Schedule (cnt_i; L = MemReadLatency; P = POSTPROC_ROWS):
+//   POSTPROC    port P: rows jP .. jP+P-1 (rq_i[0..P-1]; rows < m) in
+//               3 + L + REQUANT_LATENCY + j, n bytes each at dst(i) =
 //               dst + i*dst_stride (dst_row_len = 0) or dst + (i / dst_row_len)*
 //               dst_row_pitch + (i % dst_row_len)*dst_stride (a row base and a
-//               column count, no divider)
-//   VADD..VMUL  chunk j (rq_i) in L + ELTWISE_LATENCY + j, at dst + j*C
+//               column count walked P rows a cycle, no divider)
+//   VADD..VMUL  chunk j (rq_i[0]) in L + ELTWISE_LATENCY + j, at dst + j*C
 //   VLUT        chunk j (lut_i) in P + L + LUT_LATENCY + j, at dst + j*C
 //   VFILL       chunk j (the fill value) in j, at dst + j*C
 //   pools       a pixel (pool_i) when pool_valid_i, at dst + i*dst_stride, n bytes
@@ -63,7 +64,7 @@ module systole_wb
   input  logic [63:0]           q_hi_i,
   output logic                  mm_hit_o,
   // unit results
-  input  logic signed [7:0]     rq_i [Cols],
+  input  logic signed [7:0]     rq_i [PostprocRows][Cols],
   input  logic [7:0]            lut_i [Cols],
   input  logic                  pool_valid_i,
   input  logic signed [7:0]     pool_i [Cols],
@@ -76,6 +77,12 @@ module systole_wb
   output logic [31:0]           abuf_waddr_o,
   output logic [15:0]           abuf_wlen_o,
   output logic [Cols-1:0][7:0]  abuf_wdata_o,
+  // ABUF write port P (POSTPROC: row g at abuf_p_addr_o[g] with abuf_p_rows_o[g])
+  output logic                                   abuf_p_we_o,
+  output logic [PostprocRows-1:0]                abuf_p_rows_o,
+  output logic [PostprocRows-1:0][31:0]          abuf_p_addr_o,
+  output logic [15:0]                            abuf_p_len_o,
+  output logic [PostprocRows-1:0][Cols-1:0][7:0] abuf_p_wdata_o,
   // ACC write port
   output logic                  acc_we_o,
   output logic [31:0]           acc_waddr_o,
@@ -120,7 +127,6 @@ module systole_wb
 
   // ---- ABUF write port -----------------------------------------------------------
   logic [31:0] wr_ptr_q, wr_rem_q, wr_ptr_d, wr_rem_d, wr_ptr, wr_rem, wr_step, wr_next;
-  logic [31:0] row_q, row_d, row, col_q, col_d, col;  // POSTPROC 2-D: row base, column
   logic        we;
   logic [15:0] wlen;
   // Loop indices and block temporaries are not traced, so that the Verilated
@@ -130,27 +136,14 @@ module systole_wb
     wr_ptr  = wr_ptr_q;
     wr_rem  = ab_busy_i ? wr_rem_q : f_el.len;
     wr_step = 32'(Cols);
-    row     = row_q;
-    col     = col_q;
     we      = 1'b0;
     wlen    = wr_rem < 32'(Cols) ? 16'(wr_rem) : 16'(Cols);
     abuf_wdata_o = '0;
     unique case (1'b1)
-      ab_cls_i.pp: begin
-        we = in_win(ab_cnt_i, 32'(3 + L + RequantLatency), 32'(f_pp.m));
-        if (!ab_busy_i) begin
-          wr_ptr = f_pp.dst_addr;
-          row    = f_pp.dst_addr;
-          col    = 32'd0;
-        end
-        wr_step = f_pp.dst_stride;
-        wlen    = f_pp.n;
-        for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = rq_i[c];
-      end
       ab_cls_i.elt: begin
         we = in_win(ab_cnt_i, 32'(L + EltwiseLatency), chunks_i);
         if (!ab_busy_i) wr_ptr = f_el.dst;
-        for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = rq_i[c];
+        for (int c = 0; c < Cols; c++) abuf_wdata_o[c] = rq_i[0][c];
       end
       ab_cls_i.lut: begin
         we = in_win(ab_cnt_i, 32'(LutReads + L + LutLatency), chunks_i);
@@ -180,20 +173,8 @@ module systole_wb
     endcase
     we = we && ab_active_i;
     // Next pointers: past this cycle's write; loaded in the accept cycle (the
-    // pools write their first pixel long after it). A 2-D POSTPROC moves to
-    // the next image row after dst_row_len pixels.
+    // pools write their first pixel long after it).
     wr_next = wr_ptr + wr_step;
-    row_d   = row;
-    col_d   = col + 32'd1;
-    if (ab_cls_i.pp && f_pp.dst_row_len != '0 && col_d == 32'(f_pp.dst_row_len)) begin
-      row_d   = row + 32'(f_pp.dst_row_pitch);
-      col_d   = 32'd0;
-      wr_next = row_d;
-    end
-    if (!we) begin
-      row_d = row;
-      col_d = col;
-    end
     wr_ptr_d = wr_ptr_q;
     wr_rem_d = wr_rem_q;
     if ((ab_active_i && !ab_busy_i) || we) begin
@@ -206,18 +187,73 @@ module systole_wb
     if (!rst_ni) begin
       wr_ptr_q <= '0;
       wr_rem_q <= '0;
-      row_q    <= '0;
-      col_q    <= '0;
     end else begin
       wr_ptr_q <= wr_ptr_d;
       wr_rem_q <= wr_rem_d;
-      row_q    <= row_d;
-      col_q    <= col_d;
     end
   end
   assign abuf_we_o    = we;
   assign abuf_waddr_o = wr_ptr;
   assign abuf_wlen_o  = wlen;
+
+  // ---- ABUF write port P (POSTPROC) ------------------------------------------------
+  // A walker (pointer, row base, column, rows left), loaded in the accept
+  // cycle, gives the P addresses of a cycle's group; a 2-D POSTPROC moves to
+  // the next image row after dst_row_len pixels.
+  logic [31:0] pw_ptr_q, pw_row_q, pw_col_q, pw_rem_q, pw_ptr_d, pw_row_d, pw_col_d, pw_rem_d;
+  logic        pw_we;
+  // verilator tracing_off
+  always_comb begin
+    logic [31:0] ptr, row, col, rem;
+    ptr = pw_ptr_q;
+    row = pw_row_q;
+    col = pw_col_q;
+    rem = pw_rem_q;
+    if (!ab_busy_i) begin
+      ptr = f_pp.dst_addr;
+      row = f_pp.dst_addr;
+      col = 32'd0;
+      rem = 32'(f_pp.m);
+    end
+    pw_we = ab_active_i && ab_cls_i.pp &&
+            in_win(ab_cnt_i, 32'(3 + L + RequantLatency),
+                   (32'(f_pp.m) + 32'(PostprocRows) - 32'd1) / 32'(PostprocRows));
+    pw_rem_d = rem - 32'(PostprocRows);
+    for (int g = 0; g < PostprocRows; g++) begin
+      abuf_p_addr_o[g] = ptr;
+      abuf_p_rows_o[g] = pw_we && rem > 32'(g);
+      for (int c = 0; c < Cols; c++) abuf_p_wdata_o[g][c] = rq_i[g][c];
+      col = col + 32'd1;
+      if (f_pp.dst_row_len != '0 && col == 32'(f_pp.dst_row_len)) begin
+        row = row + 32'(f_pp.dst_row_pitch);
+        col = 32'd0;
+        ptr = row;
+      end else begin
+        ptr = ptr + f_pp.dst_stride;
+      end
+    end
+    pw_ptr_d = ptr;
+    pw_row_d = row;
+    pw_col_d = col;
+  end
+  // verilator tracing_on
+  // Loaded in the accept cycle (its write window starts later), advanced a
+  // group in each write cycle.
+  always_ff @(posedge clk_i or negedge rst_ni) begin
+    if (!rst_ni) begin
+      pw_ptr_q <= '0;
+      pw_row_q <= '0;
+      pw_col_q <= '0;
+      pw_rem_q <= '0;
+    end else if (ab_active_i && ab_cls_i.pp && (!ab_busy_i || pw_we)) begin
+      pw_ptr_q <= pw_we ? pw_ptr_d : f_pp.dst_addr;
+      pw_row_q <= pw_we ? pw_row_d : f_pp.dst_addr;
+      pw_col_q <= pw_we ? pw_col_d : 32'd0;
+      pw_rem_q <= pw_we ? pw_rem_d : 32'(f_pp.m);
+    end
+  end
+  assign abuf_p_we_o  = pw_we;
+  assign abuf_p_len_o = f_pp.n;
 
   // ---- MATMUL tracker ----------------------------------------------------------
   localparam int unsigned TrkN = 4;

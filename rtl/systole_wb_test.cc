@@ -1,11 +1,13 @@
 // Block test of rtl/systole_wb.sv (8x8): the write ports over whole
 // instructions: VFILL's chunks (short last chunk, fill byte), POSTPROC's rows
-// (window 3 + L + REQUANT_LATENCY + i, dst + i * dst_stride, n bytes, the
-// requant bank's vector), the pools' and SOFTMAX's result-driven writes (pixel
+// on port P (group j = rows jP .. jP+P-1 in 3 + L + REQUANT_LATENCY + j,
+// P = POSTPROC_ROWS, row i at dst + i * dst_stride or its 2-D pattern, n bytes,
+// the requant bank's row-group vectors), the pools' and SOFTMAX's result-driven writes (pixel
 // stride; contiguous bytes), MATMUL's ACC rows (accumulate adds the ACC read
 // data) and VMACC's lane mask.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -70,31 +72,50 @@ TEST_F(WbTest, VfillChunks) {
   }
 }
 
+constexpr uint32_t P = isa::kPostprocRows;
+
+// Checks one cycle of write port P against the rows it must write: rows
+// [first, first + count) of the POSTPROC at the addresses dst(i).
+template <typename Model, typename Dst>
+void ExpectPortP(const Model& m, uint32_t first, uint32_t count, uint32_t n, Dst dst, uint32_t t) {
+  ASSERT_EQ(m.abuf_p_we_o != 0, count > 0) << t;
+  EXPECT_EQ(m.abuf_we_o, 0) << t;  // POSTPROC never uses the serial write port
+  for (uint32_t g = 0; g < P; ++g) {
+    EXPECT_EQ((m.abuf_p_rows_o >> g) & 1u, g < count ? 1u : 0u) << "cycle " << t << " row " << g;
+    if (g >= count) continue;
+    EXPECT_EQ(GetBits(m.abuf_p_addr_o, 32 * g, 32), dst(first + g)) << "row " << first + g;
+  }
+  if (count > 0) EXPECT_EQ(m.abuf_p_len_o, n);
+}
+
 TEST_F(WbTest, PostprocRows) {
   isa::PostprocArgs a;
-  a.m = 6;
+  a.m = 7;  // two groups at P = 4: 4 rows, then 3
   a.n = 5;
   a.dst_addr = 1000;
   a.dst_stride = 40;
   const isa::Instruction insn = Insn(a);
   const uint32_t w0 = 3 + L + isa::kRequantLatency;
-  int rows = 0;
+  const uint32_t groups = (a.m + P - 1) / P;
+  ASSERT_EQ(UnitCycles(insn), w0 + groups);
+  uint32_t rows = 0;
   for (uint32_t t = 0; t < UnitCycles(insn); ++t) {
     Cycle(insn, t, [&] {
-      for (int c = 0; c < kUnitCols; ++c) m_->rq_i[c] = static_cast<uint8_t>(t * 16 + c);
+      for (uint32_t g = 0; g < P; ++g)
+        for (int c = 0; c < kUnitCols; ++c) m_->rq_i[g][c] = static_cast<uint8_t>(t * 32 + g * 8 + c);
     });
-    const bool we = t >= w0 && t < w0 + a.m;
-    ASSERT_EQ(m_->abuf_we_o != 0, we) << t;
-    if (we) {
-      EXPECT_EQ(m_->abuf_waddr_o, a.dst_addr + (t - w0) * a.dst_stride);
-      EXPECT_EQ(m_->abuf_wlen_o, a.n);
-      for (int c = 0; c < kUnitCols; ++c) EXPECT_EQ(GetBits(m_->abuf_wdata_o, 8 * c, 8), (t * 16 + c) & 0xFF);
-      ++rows;
-    }
+    const bool we = t >= w0 && t < w0 + groups;
+    const uint32_t first = we ? (t - w0) * P : 0;
+    const uint32_t count = we ? std::min(P, a.m - first) : 0;
+    ExpectPortP(*m_, first, count, a.n, [&](uint32_t i) { return a.dst_addr + i * a.dst_stride; }, t);
+    for (uint32_t g = 0; g < count; ++g)
+      for (int c = 0; c < kUnitCols; ++c)
+        EXPECT_EQ(GetBits(m_->abuf_p_wdata_o, 8 * (g * kUnitCols + c), 8), (t * 32 + g * 8 + c) & 0xFF);
+    rows += count;
     EXPECT_EQ(m_->acc_we_o, 0);
     Tick(m_.get());
   }
-  EXPECT_EQ(rows, 6);
+  EXPECT_EQ(rows, 7u);
 }
 
 // A 2-D POSTPROC: row i at dst + (i / row_len) * pitch + (i % row_len) * stride.
@@ -108,20 +129,18 @@ TEST_F(WbTest, PostprocRows2D) {
   a.dst_row_pitch = 100;
   const isa::Instruction insn = Insn(a);
   const uint32_t w0 = 3 + L + isa::kRequantLatency;
-  int rows = 0;
+  const uint32_t groups = (a.m + P - 1) / P;
+  uint32_t rows = 0;
   for (uint32_t t = 0; t < UnitCycles(insn); ++t) {
     Cycle(insn, t, [] {});
-    const bool we = t >= w0 && t < w0 + a.m;
-    ASSERT_EQ(m_->abuf_we_o != 0, we) << t;
-    if (we) {
-      const uint32_t i = t - w0;
-      EXPECT_EQ(m_->abuf_waddr_o, a.dst_addr + (i / 3) * 100 + (i % 3) * 5) << "row " << i;
-      EXPECT_EQ(m_->abuf_wlen_o, a.n);
-      ++rows;
-    }
+    const bool we = t >= w0 && t < w0 + groups;
+    const uint32_t first = we ? (t - w0) * P : 0;
+    const uint32_t count = we ? std::min(P, a.m - first) : 0;
+    ExpectPortP(*m_, first, count, a.n, [&](uint32_t i) { return a.dst_addr + (i / 3) * 100 + (i % 3) * 5; }, t);
+    rows += count;
     Tick(m_.get());
   }
-  EXPECT_EQ(rows, 8);
+  EXPECT_EQ(rows, 8u);
 }
 
 TEST_F(WbTest, PoolAndSoftmaxFollowTheirResults) {

@@ -288,9 +288,12 @@ TEST_P(CoreConformanceTest, PipelinedMatmulsKeepTheirOwnWeights) {
 // its rows, a MATMUL waiting for the POSTPROC reading its rows, a MATMUL
 // waiting for the POSTPROC writing the ABUF bytes it reads (and computing on
 // them), two POSTPROCs back to back, POSTPROCs and MATMULs that may overlap,
-// 2-D POSTPROC outputs. Accept and done cycles against IssueModel, whether
-// each instruction waited against what the rule says for it, ACC and ABUF
-// against a plain sequential C++ reference.
+// 2-D POSTPROC outputs, row groups of POSTPROC_ROWS with a short last one.
+// Accept and done cycles against IssueModel, whether each instruction waited
+// against what the rule says for it, ACC and ABUF against a plain sequential
+// C++ reference. (A POSTPROC that must still be in flight when a later
+// instruction comes has POSTPROC_ROWS x the rows of the MATMUL before that
+// instruction: it requantizes POSTPROC_ROWS rows a cycle.)
 TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
   const DeviceConfig dc = config();
   const int R = dc.core().rows, C = dc.core().cols;
@@ -311,7 +314,9 @@ TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
     put(p_par + 4 * C + 4 * c, mult[c]);
     put(p_par + 8 * C + 4 * c, shift[c]);
   }
-  const uint32_t acc_rows = 2048;
+  const uint32_t P = isa::kPostprocRows;
+  const uint32_t big = uint32_t(R + C + 3), S = (P * big + 63) / 64 * 64;  // S: region stride
+  const uint32_t acc_rows = 4 * S + 2 * big;
   std::vector<int32_t> acc(size_t(acc_rows) * C, 0x5A5A5A5A);
   std::vector<uint8_t> want_abuf = abuf;
   std::vector<int32_t> want_acc = acc;
@@ -352,24 +357,23 @@ TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
         want_abuf[at + c] = uint8_t(int8_t(std::clamp(v, -120, 110)));
       }
   };
-  const uint32_t big = uint32_t(R + C + 3);
   const uint32_t A0 = alloc(big * R), A1 = alloc(big * R), A2 = alloc(big * R), A3 = alloc(2 * big * R);
-  const uint32_t D1 = alloc(big * C), D2 = alloc((big / 3 + 1) * (3 * C + 5)), D3 = alloc(4 * C),
-                 D4 = alloc((big / 5 + 1) * (5 * C + 3)), D5 = alloc(3 * C), D6 = alloc(big * C);
+  const uint32_t D1 = alloc(P * big * C), D2 = alloc((big / 3 + 1) * (3 * C + 5)), D3 = alloc(4 * C),
+                 D4 = alloc((P * big / 5 + 1) * (5 * C + 3)), D5 = alloc(3 * C), D6 = alloc(big * C);
   ASSERT_LE(a_next, abuf.size());
   // index: expectation (w = waits beyond the issue interval, - = does not)
-  matmul(big, 0, A0);                     // 1
-  postproc(big, 0, D1, 0, 0);             // 2 w: M1 writes its rows
-  matmul(big, 200, A1);                   // 3 -: other region, other bytes
-  matmul(3, 1, A2);                       // 4 w: writes rows POSTPROC 2 reads
-  postproc(big, 200, D2, 3, 3 * C + 5);   // 5 (2-D) waits for M3 if it still drains
-  matmul(4, 400, D2 + C);                 // 6 w: reads bytes POSTPROC 5 writes
-  postproc(4, 400, D3, 0, 0);             // 7 w: M6 writes its rows
-  postproc(big, 200, D4, 5, 5 * C + 3);   // 8 w: POSTPROC 7 in flight (2-D)
-  matmul(big, 600, A2);                   // 9 -: beside POSTPROC 8
-  postproc(3, 0, D5, 0, 0);               // 10 w: POSTPROC 8 in flight
-  matmul(2 * big, 1000, A3);              // 11 -: beside POSTPROC 10
-  postproc(big, 600, D6, 2, 2 * C);       // 12 -: beside MATMUL 11 (2-D, no padding)
+  matmul(big, 0, A0);                        // 1
+  postproc(P * big, 0, D1, 0, 0);            // 2 w: M1 writes its rows
+  matmul(big, S, A1);                        // 3 -: other region, other bytes
+  matmul(3, 1, A2);                          // 4 w: writes rows POSTPROC 2 reads
+  postproc(big, S, D2, 3, 3 * C + 5);        // 5 (2-D) waits for M3 if it still drains
+  matmul(4, 2 * S, D2 + C);                  // 6 w: reads bytes POSTPROC 5 writes
+  postproc(4, 2 * S, D3, 0, 0);              // 7 w: M6 writes its rows
+  postproc(P * big, S, D4, 5, 5 * C + 3);    // 8 w: POSTPROC 7 in flight (2-D)
+  matmul(big, 3 * S, A2);                    // 9 -: beside POSTPROC 8
+  postproc(3, 0, D5, 0, 0);                  // 10 w: POSTPROC 8 in flight
+  matmul(2 * big, 4 * S, A3);                // 11 -: beside POSTPROC 10
+  postproc(big, 3 * S, D6, 2, 2 * C);        // 12 -: beside MATMUL 11 (2-D, no padding)
   ASSERT_TRUE(pb.status().ok()) << pb.status().ToString();
   const std::vector<isa::Instruction>& prog = pb.instructions();
   // Every instruction is valid for this memory (2-D ranges inside ABUF).

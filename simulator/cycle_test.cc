@@ -110,15 +110,15 @@ TEST(CycleTest, ShadowWeightsHideTheSecondWeightLoad) {
 // on a 16x16 array, MATMUL A (rows 0..M-1), MATMUL B (rows 64..), POSTPROC of
 // A, MATMUL C (rows 128..) and the POSTPROC of B. Worked out from the
 // formulas (L = 1, REQUANT_LATENCY = 5): MATMUL T = M + R + C, issue interval
-// O = max(M, R, C) + 1; POSTPROC T = M + 9, O = 3.
+// O = max(M, R, C) + 1; POSTPROC T = ceil(M / POSTPROC_ROWS) + 9 = Tp, O = 3.
 //   A at 0; B at O = M + 1 (M >= 16); A is done at M + 31, B's interval ends at
 //   2M + 2: POSTPROC(A) at 2M + 2; C at 2M + 5 (3 later: beside it);
 //   POSTPROC(B) waits for B's done (2M + 32) and for POSTPROC(A)'s
-//   (3M + 10): at max(2M + 33, 3M + 11, C's interval end 3M + 6).
+//   (2M + 1 + Tp): at max(2M + 33, 2M + 2 + Tp, C's interval end 3M + 6).
 // With C on A's rows instead, C must wait for POSTPROC(A) to finish.
 TEST(CycleTest, PostprocRunsBesideMatmulsOnOtherRows) {
   const Shape s{16, 16, 40, 16, 16};
-  const uint64_t M = s.M, T_mm = M + s.R + s.C, T_pp = M + 9;
+  const uint64_t M = s.M, T_mm = M + s.R + s.C, T_pp = (M + isa::kPostprocRows - 1) / isa::kPostprocRows + 9;
   for (bool conflict : {false, true}) {
     SCOPED_TRACE(conflict ? "MATMUL C on POSTPROC(A)'s rows" : "MATMUL C on its own rows");
     auto dev = MakeDevice(s);

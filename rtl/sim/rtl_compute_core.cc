@@ -145,7 +145,21 @@ class RtlCore final : public sim::ComputeCore {
     req.acc_re = m.acc_re_o;
     req.acc_raddr = m.acc_raddr_o;
     req.accp_re = m.accp_re_o;
-    req.accp_raddr = m.accp_raddr_o;
+    if (req.accp_re) {
+      req.accp_raddr = m.accp_raddr_o;
+      UnpackBits(m.accp_rows_o, isa::kPostprocRows, accp_rows_);
+      req.accp_rows = accp_rows_;
+    }
+    req.abuf_p_we = m.abuf_p_we_o;
+    if (req.abuf_p_we) {
+      req.abuf_p_len = m.abuf_p_len_o;
+      UnpackBits(m.abuf_p_rows_o, isa::kPostprocRows, abuf_p_rows_);
+      CopyOut(m.abuf_p_addr_o, abuf_p_addr_, sizeof(abuf_p_addr_));
+      CopyOut(m.abuf_p_wdata_o, abuf_p_wdata_.data(), abuf_p_wdata_.size());
+      req.abuf_p_rows = abuf_p_rows_;
+      req.abuf_p_addr = abuf_p_addr_;
+      req.abuf_p_wdata = abuf_p_wdata_.data();
+    }
     req.acc_we = m.acc_we_o;
     if (req.acc_we) {
       req.acc_waddr = m.acc_waddr_o;
@@ -193,7 +207,7 @@ class RtlCore final : public sim::ComputeCore {
     if (req.abuf_b.req) CopyIn(m.abuf_b_rdata_i, rd_.abuf_b.data(), kCols);
     if (req.pbuf.req) CopyIn(m.pbuf_rdata_i, rd_.pbuf.data(), 4 * kCols);
     if (req.acc_re) CopyIn(m.acc_rdata_i, rd_.acc.data(), sizeof(int32_t) * kCols);
-    if (req.accp_re) CopyIn(m.accp_rdata_i, rd_.accp.data(), sizeof(int32_t) * kCols);
+    if (req.accp_re) CopyIn(m.accp_rdata_i, rd_.accp.data(), sizeof(int32_t) * isa::kPostprocRows * kCols);
     if (req.abuf_v_req) CopyIn(m.abuf_v_rdata_i, rd_.abuf_v.data(), size_t(kRows) * kCols);
     if (req.accv_re) CopyIn(m.accv_rdata_i, rd_.accv.data(), sizeof(int32_t) * kRows * kCols);
     idle_ = m.drained_o;
@@ -231,6 +245,9 @@ class RtlCore final : public sim::ComputeCore {
   std::vector<int32_t> accv_wdata_;
   uint32_t v_addr_[kRows] = {};
   bool v_rows_[kRows] = {}, accv_rrows_[kRows] = {}, accv_wrows_[kRows] = {}, accv_wmask_[kCols] = {};
+  bool accp_rows_[isa::kPostprocRows] = {}, abuf_p_rows_[isa::kPostprocRows] = {};
+  uint32_t abuf_p_addr_[isa::kPostprocRows] = {};
+  std::vector<uint8_t> abuf_p_wdata_ = std::vector<uint8_t>(size_t{isa::kPostprocRows} * kCols);
   uint64_t cycle_ = 0;
   bool idle_ = true;
   bool reported_ = false;
