@@ -131,6 +131,24 @@ module systole_vlanes
   assign elt_en = active_i && cls_i.elt;
   assign rq_en  = active_i && (cls_i.elt || cls_i.pp);
   assign rqp_en = active_i && cls_i.pp;
+  // The lane banks run on gated clocks: a latch-based clock gate each (the
+  // enable is sampled while the clock is low, so the gated clock cannot
+  // glitch), the same cycles as the enables above. Gated, the banks cost
+  // nothing while idle, in silicon and in the Verilated model, whose lane
+  // processes are then not even called (with an enable they were called for
+  // every lane in every clock: 4 x C requant lanes made the 64x64 model 4x
+  // slower; docs/rtl.md, "Simulation speed").
+  logic elt_en_l, rq_en_l, rqp_en_l, elt_clk, rq_clk, rqp_clk;
+  always_latch begin
+    if (!clk_i) begin
+      elt_en_l = elt_en;
+      rq_en_l  = rq_en;
+      rqp_en_l = rqp_en;
+    end
+  end
+  assign elt_clk = clk_i && elt_en_l;
+  assign rq_clk  = clk_i && rq_en_l;
+  assign rqp_clk = clk_i && rqp_en_l;
   logic signed [31:0] in1_off, in2_off;
   logic [4:0]         left_shift;
   logic               elt_sub, elt_mul;
@@ -148,13 +166,13 @@ module systole_vlanes
     assign v2   = 32'(elt_x2[EltPad][c]) + in2_off;
     assign prod = v1 * v2;
     systole_mbqm #(.ShiftW(6), .TagW(32)) u_in1 (
-      .clk_i, .rst_ni, .en_i (elt_en), .valid_i (1'b0),
+      .clk_i (elt_clk), .rst_ni, .en_i (1'b1), .valid_i (1'b0),
       .x_i (v1 <<< left_shift), .mult_i (vreg_i[VRegIn1Mult]),
       .shift_i (vreg_i[VRegIn1Shift][5:0]), .single_round_i (1'b0), .half_up_i (1'b0),
       .tag_i (prod), .valid_o (unused_v), .y_o (y1), .tag_o (prod_d)
     );
     systole_mbqm #(.ShiftW(6), .TagW(1)) u_in2 (
-      .clk_i, .rst_ni, .en_i (elt_en), .valid_i (1'b0),
+      .clk_i (elt_clk), .rst_ni, .en_i (1'b1), .valid_i (1'b0),
       .x_i (v2 <<< left_shift), .mult_i (vreg_i[VRegIn2Mult]),
       .shift_i (vreg_i[VRegIn2Shift][5:0]), .single_round_i (1'b0), .half_up_i (1'b0),
       .tag_i (1'b0), .valid_o (unused_v2), .y_o (y2), .tag_o (unused_t)
@@ -169,8 +187,9 @@ module systole_vlanes
   for (genvar c = 0; c < Cols; c++) begin : gen_requant
     logic unused_valid;
     systole_requant #(.ShiftW(6)) u_requant (
-      .clk_i, .rst_ni,
-      .en_i           (rq_en),
+      .clk_i          (rq_clk),
+      .rst_ni,
+      .en_i           (1'b1),
       .valid_i        (1'b0),
       .acc_i          (cls_i.pp ? accp_i[0][c] : elt_y[c]),
       .bias_i         (cls_i.pp ? bias_q[c] : 32'sd0),
@@ -195,8 +214,9 @@ module systole_vlanes
     for (genvar c = 0; c < Cols; c++) begin : gen_lane
       logic unused_valid;
       systole_requant #(.ShiftW(6)) u_requant (
-        .clk_i, .rst_ni,
-        .en_i           (rqp_en),
+        .clk_i          (rqp_clk),
+        .rst_ni,
+        .en_i           (1'b1),
         .valid_i        (1'b0),
         .acc_i          (accp_i[g][c]),
         .bias_i         (bias_q[c]),
