@@ -679,6 +679,33 @@ TEST(Compiler, NarrowKPacksPixelsAcrossCoutTiles) {
   EXPECT_EQ(rows, 3 * h * w / 2) << "half the pixels' rows through each of the 3 tiles (unpacked: 2 x 60)";
 }
 
+// A 1x1 convolution with a deep K and a narrow output (Cin 144 -> Cout 24, as
+// MobileNetV2's 56x56 projection) packs 2 output pixels per accumulator row on
+// the 64x64 array: their windows are 288 contiguous input bytes, cut into
+// slices of 64, 64, 64, 64 and 32 rows of the block-diagonal 288 x 48 filter
+// (PackGemm, deep K). Unpacked it would stream every pixel through 3 slices
+// (64, 64, 16 rows) with 24 of the 64 columns used: 96 rows against 80.
+// Outputs equal the CPU interpreter's.
+TEST(Compiler, DeepKPacksPixels) {
+  const int cin = 144, cout = 24, h = 4, w = 8;
+  const std::vector<isa::Instruction> insns =
+      RunsOnEdgeAndCompiles(OneByOneConvModel("deep_k_pack", cin, cout, h, w, 41), 6);
+  ASSERT_FALSE(insns.empty());
+  std::vector<uint32_t> ks;
+  uint32_t rows = 0;
+  for (const isa::Instruction& insn : insns) {
+    if (insn.opcode() == isa::Opcode::kMatmul) {
+      ks.push_back(insn.as<isa::MatmulArgs>().k);
+      rows += insn.as<isa::MatmulArgs>().m;
+    }
+    if (insn.opcode() == isa::Opcode::kPostproc) {
+      EXPECT_EQ(insn.as<isa::PostprocArgs>().n, 2u * cout);
+    }
+  }
+  EXPECT_EQ(ks, (std::vector<uint32_t>{64, 64, 64, 64, 32})) << "the 2 x 144 bytes of two pixels in 5 slices";
+  EXPECT_EQ(rows, 5u * h * w / 2) << "half the pixels' rows through 5 slices (unpacked: 3 x 32)";
+}
+
 // A 1x1 convolution with one MATMUL per (row block, Cout tile) group: 32 -> 16
 // at 48x48 packs 2 pixels per accumulator row (1,152 rows, 24 per output row),
 // which one accumulator region (1,365 rows) would hold whole, and then its one

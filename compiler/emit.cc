@@ -15,6 +15,8 @@ namespace systole::compiler {
 
 // EmitGemm tries row blocks of a region, a half, ... 1/kMaxBlockSplit of it.
 constexpr int kMaxBlockSplit = 16;
+// PackGemm packs at most this many pixels of a deep-K window.
+constexpr int kMaxDeepPack = 8;
 
 void PutI32(std::vector<uint8_t>* v, int32_t x) {
   const uint32_t u = static_cast<uint32_t>(x);
@@ -150,8 +152,12 @@ void PartitionCompiler::EmitPostproc(const View& out, int oy0, int rows, int ow,
 //    vector j reads the union of their windows ((P-1)*inner_stride + k bytes),
 //    column p*cout + co holds pixel p's channel co (the filter shifted down by
 //    p*inner_stride rows), and POSTPROC writes the P pixels' channels as one
-//    contiguous run of P*cout bytes (parameters repeated P times).
-// Both only regroup the same products into the same int32 sums (wrapping
+//    contiguous run of P*cout bytes (parameters repeated P times);
+//  * a deep K (a dense window of K > R contiguous bytes, e.g. a 1x1
+//    convolution with Cin 144 -> Cout 24): P pixels' windows are P*K
+//    contiguous bytes, cut into slices of R rows of the block-diagonal
+//    (P*K) x (P*cout) filter, when that streams fewer rows in all.
+// All only regroup the same products into the same int32 sums (wrapping
 // addition is associative), so the results are bit-identical.
 PartitionCompiler::Gemm PartitionCompiler::PackGemm(Gemm g) const {
   std::vector<Slice> in = std::move(g.slices);
@@ -188,17 +194,59 @@ PartitionCompiler::Gemm PartitionCompiler::PackGemm(Gemm g) const {
         if (fits(p) && rows(p) < rows(pack)) pack = p;
     }
   }
+  // Deep K: the slices (merged above) cover the window [o0, o0 + K) without
+  // gaps and the next pixel's window starts right after it (inner_stride
+  // = K), so P pixels read P*K contiguous bytes. Rows streamed per output
+  // image row: ceil(P*K / R) slices x ceil(P*cout / C) tiles x ow/P.
+  bool deep = false;
+  int64_t deep_k = 0;
+  if (pack == 1 && g.inner_stride > R_ && g.out.pix_pitch == g.cout && !g.slices.empty()) {
+    bool dense = true;
+    for (const Slice& s : g.slices) {
+      dense = dense && s.offset == g.slices[0].offset + deep_k;
+      deep_k += s.k;
+    }
+    if (dense && deep_k == g.inner_stride) {
+      auto ceil = [](int64_t a, int64_t b) { return (a + b - 1) / b; };
+      auto rows = [&](int p) { return ceil(p * deep_k, R_) * ceil(int64_t{p} * g.cout, C_) * (g.ow / p); };
+      int64_t best = static_cast<int64_t>(g.slices.size()) * ceil(g.cout, C_) * g.ow;
+      for (int p = 2; p <= kMaxDeepPack; ++p)
+        if (g.ow % p == 0 && rows(p) < best) {
+          best = rows(p);
+          pack = p;
+          deep = true;
+        }
+    }
+  }
   if (pack == 1) return g;
   const int n = pack * g.cout;
-  for (Slice& s : g.slices) {
-    const int k = static_cast<int>((pack - 1) * g.inner_stride) + s.k;
-    std::vector<int16_t> w(size_t(k) * n, 0);
-    for (int p = 0; p < pack; ++p)
-      for (int r = 0; r < s.k; ++r)
+  if (deep) {
+    std::vector<int16_t> whole;  // the K x cout filter, the slices in order
+    whole.reserve(size_t(deep_k) * g.cout);
+    for (const Slice& s : g.slices) whole.insert(whole.end(), s.w.begin(), s.w.end());
+    const int64_t o0 = g.slices[0].offset, total = pack * deep_k;
+    g.slices.clear();
+    for (int64_t at = 0; at < total; at += R_) {
+      Slice s{o0 + at, static_cast<int>(std::min<int64_t>(R_, total - at)), {}};
+      s.w.assign(size_t(s.k) * n, 0);
+      for (int r = 0; r < s.k; ++r) {
+        const int64_t row = at + r, p = row / deep_k, kk = row % deep_k;  // pixel p's input channel kk
         for (int co = 0; co < g.cout; ++co)
-          w[(size_t(r) + size_t(p * g.inner_stride)) * n + size_t(p * g.cout + co)] = s.w[size_t(r) * g.cout + co];
-    s.k = k;
-    s.w = std::move(w);
+          s.w[size_t(r) * n + size_t(p * g.cout + co)] = whole[size_t(kk) * g.cout + co];
+      }
+      g.slices.push_back(std::move(s));
+    }
+  } else {
+    for (Slice& s : g.slices) {
+      const int k = static_cast<int>((pack - 1) * g.inner_stride) + s.k;
+      std::vector<int16_t> w(size_t(k) * n, 0);
+      for (int p = 0; p < pack; ++p)
+        for (int r = 0; r < s.k; ++r)
+          for (int co = 0; co < g.cout; ++co)
+            w[(size_t(r) + size_t(p * g.inner_stride)) * n + size_t(p * g.cout + co)] = s.w[size_t(r) * g.cout + co];
+      s.k = k;
+      s.w = std::move(w);
+    }
   }
   auto rep = [&](std::vector<int32_t>& v) {
     std::vector<int32_t> r(n);
