@@ -116,18 +116,20 @@ inline Status ServiceCorePorts(const CoreConfig& c, const CoreMemories& m, const
     if (r.acc_raddr >= m.acc_rows) fail("ACC read", r.acc_raddr, 1);
     else std::memcpy(out->acc.data(), m.acc + size_t{r.acc_raddr} * c.cols, sizeof(int32_t) * c.cols);
   }
-  if (r.accp_re) {
-    std::fill(out->accp.begin(), out->accp.end(), 0);
-    for (uint32_t g = 0; g < isa::kPostprocRows; ++g) {
-      if (!r.accp_rows[g]) continue;
-      const uint64_t a = uint64_t{r.accp_raddr} + g;
+  // Rows raddr + i (i < n, with flag i) of ACC into row i of a wide bus.
+  auto read_rows = [&](uint32_t raddr, const bool* flags, uint32_t n, std::vector<int32_t>* bus, const char* port) {
+    std::fill(bus->begin(), bus->end(), 0);
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!flags[i]) continue;
+      const uint64_t a = uint64_t{raddr} + i;
       if (a >= m.acc_rows) {
-        fail("ACC read P", a, 1);
+        fail(port, a, 1);
         continue;
       }
-      std::memcpy(out->accp.data() + size_t{g} * c.cols, m.acc + a * c.cols, sizeof(int32_t) * c.cols);
+      std::memcpy(bus->data() + size_t{i} * c.cols, m.acc + a * c.cols, sizeof(int32_t) * c.cols);
     }
-  }
+  };
+  if (r.accp_re) read_rows(r.accp_raddr, r.accp_rows, isa::kPostprocRows, &out->accp, "ACC read P");
   if (r.abuf_v_req) {
     std::fill(out->abuf_v.begin(), out->abuf_v.end(), 0);
     const uint64_t len = std::min<uint64_t>(r.abuf_v_len, c.cols);
@@ -140,18 +142,7 @@ inline Status ServiceCorePorts(const CoreConfig& c, const CoreMemories& m, const
       std::memcpy(out->abuf_v.data() + size_t(row) * c.cols, m.abuf + r.abuf_v_addr[row], len);
     }
   }
-  if (r.accv_re) {
-    std::fill(out->accv.begin(), out->accv.end(), 0);
-    for (int row = 0; row < c.rows; ++row) {
-      if (!r.accv_rrows[row]) continue;
-      const uint64_t a = uint64_t{r.accv_raddr} + row;
-      if (a >= m.acc_rows) {
-        fail("ACC wide read", a, 1);
-        continue;
-      }
-      std::memcpy(out->accv.data() + size_t(row) * c.cols, m.acc + a * c.cols, sizeof(int32_t) * c.cols);
-    }
-  }
+  if (r.accv_re) read_rows(r.accv_raddr, r.accv_rrows, uint32_t(c.rows), &out->accv, "ACC wide read");
   if (r.abuf_we) {
     const uint64_t len = std::min<uint64_t>(r.abuf_wlen, c.cols);
     if (uint64_t{r.abuf_waddr} + len > m.abuf_bytes) fail("ABUF write", r.abuf_waddr, len);

@@ -181,61 +181,38 @@ module systole_vlanes
   end
 
   // ---- requant bank (POSTPROC, eltwise output stage) ------------------------------
-  // Group 0 serves both; groups 1 .. POSTPROC_ROWS-1 only POSTPROC (clocked
-  // only while one is in flight).
-  logic signed [7:0] rq_out [ReqPad + 1][Cols];
-  for (genvar c = 0; c < Cols; c++) begin : gen_requant
-    logic unused_valid;
-    systole_requant #(.ShiftW(6)) u_requant (
-      .clk_i          (rq_clk),
-      .rst_ni,
-      .en_i           (1'b1),
-      .valid_i        (1'b0),
-      .acc_i          (cls_i.pp ? accp_i[0][c] : elt_y[c]),
-      .bias_i         (cls_i.pp ? bias_q[c] : 32'sd0),
-      .mult_i         (cls_i.pp ? mult_q[c] : vreg_i[VRegOutMult]),
-      .shift_i        (cls_i.pp ? shift_q[c] : vreg_i[VRegOutShift][5:0]),
-      .single_round_i (cls_i.pp && f_pp.single_round[0]),
-      .half_up_i      (cls_i.pp && f_pp.half_up[0]),
-      .fp32_i         (cls_i.pp && f_pp.fp32[0]),
-      .zero_point_i   (cls_i.pp ? 32'(f_pp.out_zp) : vreg_i[VRegOutZp]),
-      .act_min_i      (cls_i.pp ? f_pp.act_min : act_min),
-      .act_max_i      (cls_i.pp ? f_pp.act_max : act_max),
-      .valid_o        (unused_valid),
-      .out_o          (rq_out[0][c])
-    );
-  end
-  for (genvar s = 0; s < ReqPad; s++) begin : gen_req_pad
-    always_ff @(posedge clk_i) if (rq_en) rq_out[s+1] <= rq_out[s];
-  end
-  assign rq_o[0] = rq_out[ReqPad];
-  for (genvar g = 1; g < PostprocRows; g++) begin : gen_requant_rows
-    logic signed [7:0] rqg_out [ReqPad + 1][Cols];
+  // Row group g requantizes POSTPROC row jP+g; group 0 also serves VADD..VMUL
+  // (on rq_clk), groups 1 .. POSTPROC_ROWS-1 only POSTPROC (on rqp_clk).
+  logic signed [7:0] rq_out [PostprocRows][ReqPad + 1][Cols];
+  for (genvar g = 0; g < PostprocRows; g++) begin : gen_requant_rows
+    localparam bit Shared = g == 0;
+    logic elt;  // this cycle's operands are VADD..VMUL's
+    assign elt = Shared && !cls_i.pp;
     for (genvar c = 0; c < Cols; c++) begin : gen_lane
       logic unused_valid;
       systole_requant #(.ShiftW(6)) u_requant (
-        .clk_i          (rqp_clk),
+        .clk_i          (Shared ? rq_clk : rqp_clk),
         .rst_ni,
         .en_i           (1'b1),
         .valid_i        (1'b0),
-        .acc_i          (accp_i[g][c]),
-        .bias_i         (bias_q[c]),
-        .mult_i         (mult_q[c]),
-        .shift_i        (shift_q[c]),
-        .single_round_i (f_pp.single_round[0]),
-        .half_up_i      (f_pp.half_up[0]),
-        .fp32_i         (f_pp.fp32[0]),
-        .zero_point_i   (32'(f_pp.out_zp)),
-        .act_min_i      (f_pp.act_min),
-        .act_max_i      (f_pp.act_max),
+        .acc_i          (elt ? elt_y[c] : accp_i[g][c]),
+        .bias_i         (elt ? 32'sd0 : bias_q[c]),
+        .mult_i         (elt ? vreg_i[VRegOutMult] : mult_q[c]),
+        .shift_i        (elt ? vreg_i[VRegOutShift][5:0] : shift_q[c]),
+        .single_round_i (!elt && f_pp.single_round[0]),
+        .half_up_i      (!elt && f_pp.half_up[0]),
+        .fp32_i         (!elt && f_pp.fp32[0]),
+        .zero_point_i   (elt ? vreg_i[VRegOutZp] : 32'(f_pp.out_zp)),
+        .act_min_i      (elt ? act_min : f_pp.act_min),
+        .act_max_i      (elt ? act_max : f_pp.act_max),
         .valid_o        (unused_valid),
-        .out_o          (rqg_out[0][c])
+        .out_o          (rq_out[g][0][c])
       );
     end
     for (genvar s = 0; s < ReqPad; s++) begin : gen_req_pad
-      always_ff @(posedge clk_i) if (rqp_en) rqg_out[s+1] <= rqg_out[s];
+      always_ff @(posedge clk_i) if (Shared ? rq_en : rqp_en) rq_out[g][s+1] <= rq_out[g][s];
     end
-    assign rq_o[g] = rqg_out[ReqPad];
+    assign rq_o[g] = rq_out[g][ReqPad];
   end
 
   // ---- VMACC lane --------------------------------------------------------------
