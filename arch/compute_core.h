@@ -21,14 +21,16 @@
 //     config) (arch/cycle_model.h, the formulas of docs/ISA.md);
 //   * Step() reports its done in cycle t+T-1, and by then every memory write
 //     of the instruction has been made: on the array lane (kDoneArray) for a
-//     MATMUL, on the other lane (kDoneOther) for every other instruction but
-//     PRELOAD_WEIGHTS, which completes in its accept cycle without a done;
+//     MATMUL, on the post lane (kDonePost) for a POSTPROC, on the other lane
+//     (kDoneOther) for every other instruction but PRELOAD_WEIGHTS, which
+//     completes in its accept cycle without a done;
 //   * when the core accepts the next instruction follows the issue rules of
 //     arch/issue.h (IssueModel): the issue interval O = ComputeIssueCycles of
 //     the previous one, MATMULs overlapping each other's drain, a POSTPROC
-//     running beside MATMULs that touch none of its rows and bytes, and
-//     everything else waiting until nothing is in flight. Each lane's dones
-//     come in program order; the two lanes may complete in the same cycle.
+//     running beside MATMULs that touch none of its rows and bytes, a
+//     VMACC_WIDE beside a POSTPROC likewise, and everything else waiting
+//     until nothing is in flight. Each lane's dones come in program order;
+//     the lanes may complete in the same cycle.
 // Step(nullptr) means valid is low. While the core is idle the device may
 // leave out Step(nullptr) calls (RunOptions::fast_forward skips stretches in
 // which nothing can happen): an idle core must have no observable behaviour.
@@ -59,9 +61,10 @@ struct CoreMemories {
   uint32_t acc_rows = 0;
 };
 
-// Done lanes, the bits of ComputeCore::Step()'s result.
+// Done lanes, the bits of ComputeCore::Step()'s result (arch/issue.h DoneBit).
 inline constexpr uint32_t kDoneArray = 1;  // a MATMUL completed
-inline constexpr uint32_t kDoneOther = 2;  // any other instruction (not PRELOAD_WEIGHTS)
+inline constexpr uint32_t kDoneOther = 2;  // any other instruction (not PRELOAD_WEIGHTS, not POSTPROC)
+inline constexpr uint32_t kDonePost = 4;   // a POSTPROC completed
 
 class ComputeCore {
  public:
@@ -77,7 +80,7 @@ class ComputeCore {
   // The core would accept `next` in the current cycle (ready).
   virtual bool Ready(const isa::Instruction& next) const = 0;
   // Advances one clock cycle; returns the lanes on which an instruction
-  // completed in it (kDoneArray | kDoneOther, 0: none). See the timing
+  // completed in it (kDoneArray | kDoneOther | kDonePost, 0: none). See the timing
   // contract above.
   virtual uint32_t Step(const isa::Instruction* insn) = 0;
   // Fast-forward support for event-driven simulation: how many of the next

@@ -9,6 +9,7 @@ namespace systole::sim {
 
 DoneLane DoneLaneOf(isa::Opcode op) {
   if (op == isa::Opcode::kPreloadWeights) return DoneLane::kNone;
+  if (op == isa::Opcode::kPostproc) return DoneLane::kPost;
   return op == isa::Opcode::kMatmul ? DoneLane::kArray : DoneLane::kOther;
 }
 
@@ -32,6 +33,17 @@ uint64_t IssueModel::EarliestAccept(const isa::Instruction& insn, uint64_t t) co
         if (m.acc.Overlaps(acc)) s = std::max(s, m.done + 1);
       break;
     }
+    case isa::Opcode::kVmaccWide: {
+      // Serial, but beside a POSTPROC on other rows and bytes: it uses the
+      // wide ports and the array's multipliers, the POSTPROC port P and the
+      // requantization lanes.
+      const auto& a = insn.as<isa::VmaccWideArgs>();
+      s = std::max(s, other_done_);
+      const Range acc{a.acc_addr, uint64_t{a.acc_addr} + a.m};
+      const Range reads{a.a_addr, PatternEnd(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n)};
+      if (post_ && post_done_ >= s && (acc.Overlaps(post_acc_) || reads.Overlaps(post_abuf_))) s = post_done_ + 1;
+      break;
+    }
     default:
       s = std::max(s, all_done_);
       break;
@@ -43,6 +55,7 @@ void IssueModel::Accept(const isa::Instruction& insn, uint64_t t) {
   const uint64_t done = t + ComputeCycles(insn, core_) - 1;
   issue_at_ = t + ComputeIssueCycles(insn, core_);
   all_done_ = std::max(all_done_, done + 1);
+  if (insn.opcode() != isa::Opcode::kPostproc) other_done_ = std::max(other_done_, done + 1);
   while (!matmuls_.empty() && matmuls_.front().done < t) matmuls_.pop_front();
   if (post_ && post_done_ < t) post_ = false;
   if (insn.opcode() == isa::Opcode::kMatmul) {

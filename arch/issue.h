@@ -8,10 +8,12 @@
 //   * MATMUL and PRELOAD_WEIGHTS (array): accepted while MATMULs drain;
 //   * POSTPROC (post-processing lane): accepted while MATMULs run, unless one
 //     of them writes an accumulator row it reads; at most one in flight;
-//   * everything else (serial): accepted only when nothing is in flight.
+//   * everything else (serial): accepted only when nothing is in flight,
+//     except that VMACC_WIDE (ISA 7) may start beside a POSTPROC.
 // and, for every instruction, the issue interval O of the one before it
-// (ComputeIssueCycles). A MATMUL accepted while a POSTPROC runs must neither
-// write accumulator rows the POSTPROC reads nor read ABUF bytes it writes.
+// (ComputeIssueCycles). A MATMUL or VMACC_WIDE accepted while a POSTPROC runs
+// must neither write accumulator rows the POSTPROC reads nor read ABUF bytes
+// it writes.
 #ifndef SYSTOLE_ARCH_ISSUE_H_
 #define SYSTOLE_ARCH_ISSUE_H_
 
@@ -24,10 +26,16 @@
 namespace systole::sim {
 
 // Which done signal an instruction completes on: MATMULs on the array lane,
-// every other instruction but PRELOAD_WEIGHTS (no done) on the other lane.
-// Each lane completes in program order; both may complete in one cycle.
-enum class DoneLane { kNone, kArray, kOther };
+// POSTPROCs on the post lane, every other instruction but PRELOAD_WEIGHTS (no
+// done) on the other lane. Each lane completes in program order; all three
+// may complete in one cycle. DoneBit: the lane's bit of ComputeCore::Step().
+enum class DoneLane { kNone, kArray, kOther, kPost };
 DoneLane DoneLaneOf(isa::Opcode op);
+inline constexpr int kDoneLanes = 3;
+constexpr int DoneLaneIndex(DoneLane l) { return static_cast<int>(l) - 1; }  // 0 .. kDoneLanes-1
+constexpr uint32_t DoneBit(DoneLane l) { return 1u << DoneLaneIndex(l); }
+static_assert(DoneBit(DoneLane::kArray) == kDoneArray && DoneBit(DoneLane::kOther) == kDoneOther &&
+              DoneBit(DoneLane::kPost) == kDonePost);
 
 class IssueModel {
  public:
@@ -54,6 +62,7 @@ class IssueModel {
   CoreConfig core_;
   uint64_t issue_at_ = 0;  // previous accept + its issue interval
   uint64_t all_done_ = 0;
+  uint64_t other_done_ = 0;  // one past the last done cycle of all but POSTPROCs
   std::deque<Matmul> matmuls_;  // accepted, possibly still in flight
   bool post_ = false;           // a POSTPROC was accepted (post_done_ says until when)
   uint64_t post_done_ = 0;

@@ -50,5 +50,31 @@ TEST(IssueModel, PostprocAndMatmulsWaitOnlyForWhatTheyTouch) {
   EXPECT_EQ(s.EarliestAccept(mm(20, 200, 0), 60), 60u);  // later than asked: as asked
 }
 
+// ISA 7: a VMACC_WIDE (serial) starts beside a POSTPROC unless it writes the
+// POSTPROC's rows or reads its output, but still after every other
+// instruction; POSTPROCs complete on their own done lane.
+TEST(IssueModel, VmaccWideBesidePostproc) {
+  CoreConfig core{8, 8};
+  auto pp = [](uint32_t m, uint32_t acc, uint32_t dst) {
+    return isa::Instruction{{}, isa::PostprocArgs{m, 8, acc, dst, 8, 0, 0, -128, 127}};
+  };
+  auto vw = [](uint32_t m, uint32_t acc, uint32_t a) {
+    isa::VmaccWideArgs v;
+    v.m = m, v.n = 8, v.acc_addr = acc, v.a_addr = a, v.a_inner_count = m, v.a_inner_stride = 8;
+    return isa::Instruction{{}, v};
+  };
+  EXPECT_EQ(DoneLaneOf(isa::Opcode::kPostproc), DoneLane::kPost);
+  EXPECT_EQ(DoneLaneOf(isa::Opcode::kVmaccWide), DoneLane::kOther);
+  IssueModel s(core);
+  s.Accept(pp(80, 0, 1000), 0);  // T = 20 + 9 = 29: busy until 28, O = 3
+  EXPECT_EQ(s.EarliestAccept(vw(16, 100, 0), 0), 3u);     // beside it
+  EXPECT_EQ(s.EarliestAccept(vw(16, 70, 0), 0), 29u);     // writes its rows
+  EXPECT_EQ(s.EarliestAccept(vw(16, 100, 1600), 0), 29u); // reads its output
+  EXPECT_EQ(s.EarliestAccept(isa::Instruction{{}, isa::NopArgs{}}, 0), 29u);  // others: everything done
+  s.Accept(vw(16, 100, 0), 3);  // T = ceil(16/8) + 3 = 5: done in 7
+  EXPECT_EQ(s.EarliestAccept(vw(16, 200, 0), 0), 8u);     // serial after the first
+  EXPECT_EQ(s.EarliestAccept(pp(4, 300, 3000), 0), 29u);  // one POSTPROC at a time
+}
+
 }  // namespace
 }  // namespace systole::sim

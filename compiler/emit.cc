@@ -403,18 +403,22 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
     last_rows = rows;
     OpCode trial;
     RETURN_IF_ERROR(emit(int64_t{rows} * g.ow, &trial));
-    sim::IssueModel issue(hw_.core());
-    uint64_t t = 0;
-    for (const Instruction& insn : trial.compute) {
-      t = issue.EarliestAccept(insn, t);
-      issue.Accept(insn, t);
-    }
-    const uint64_t c = issue.all_done();
+    const uint64_t c = ComputeCycles(trial.compute);
     if (c < best_cycles) best = std::move(trial), best_cycles = c;
     if (rows == 1) break;
   }
   oc->compute.insert(oc->compute.end(), best.compute.begin(), best.compute.end());
   return Status::Ok();
+}
+
+uint64_t PartitionCompiler::ComputeCycles(const std::vector<Instruction>& compute) const {
+  sim::IssueModel issue(hw_.core());
+  uint64_t t = 0;
+  for (const Instruction& insn : compute) {
+    t = issue.EarliestAccept(insn, t);
+    issue.Accept(insn, t);
+  }
+  return issue.all_done();
 }
 
 Status PartitionCompiler::ConvQuant(int step, int cout, std::vector<int32_t>* mult, std::vector<int32_t>* shift,

@@ -409,6 +409,10 @@ class PartitionCompiler {
     void AddSlices(int64_t offset, int k, const std::vector<int32_t>& d);
   };
   Status EmitGemm(int step, Gemm g, OpCode* oc);
+  // The cycles of `compute` alone, each instruction accepted as early as the
+  // core's issue rules allow (arch/issue.h; no DMA): how EmitGemm and the
+  // depthwise lowering compare their row-block candidates.
+  uint64_t ComputeCycles(const std::vector<Instruction>& compute) const;
   Gemm PackGemm(Gemm g) const;  // merges adjacent slices, packs pixels (emit.cc)
   // A CONV_2D or FULLY_CONNECTED GEMM's weight slices and per-column weight
   // sums as gathered from its filter: they depend only on the op and its

@@ -55,6 +55,7 @@ module systole_core
   output logic                    drained_o,
   output logic                    done_mm_o,     // a MATMUL completed (array lane)
   output logic                    done_other_o,  // any other instruction (PRELOAD_WEIGHTS: none)
+  output logic                    done_pp_o,     // a POSTPROC completed (post lane)
   // ABUF read port A (max(R, C) bytes)
   output logic                    abuf_a_req_o,
   output logic [31:0]             abuf_a_addr_o,
@@ -305,14 +306,15 @@ module systole_core
   // reads on port P.
   assign acc_re_o    = agen_acc_re || mm_re;
   assign acc_raddr_o = mm_re ? mm_raddr : agen_acc_raddr;
-  // done lanes (compute_core.h): a MATMUL's last ACC write; the post lane's
-  // (POSTPROC) or the sequencer's (serial instructions). A serial
-  // instruction runs alone, so its done never meets another; a POSTPROC's
-  // may meet a MATMUL's.
+  // done lanes (compute_core.h): a MATMUL's last ACC write; the sequencer's
+  // (serial instructions); the post lane's (POSTPROC). A serial instruction
+  // runs beside nothing but (VMACC_WIDE) a POSTPROC, so its done never meets
+  // a MATMUL's; a POSTPROC's may meet a MATMUL's or a VMACC_WIDE's.
   assign done_mm_o    = mm_done;
-  assign done_other_o = seq_done || pp_done;
+  assign done_other_o = seq_done;
+  assign done_pp_o    = pp_done;
   a_acc_port: assert property (@(posedge clk_i) !(agen_acc_re && mm_re));
-  a_one_done: assert property (@(posedge clk_i) !(seq_done && (mm_done || pp_done)));
+  a_one_done: assert property (@(posedge clk_i) !(seq_done && mm_done));
 
   // Deliberately unused: bytes of the wide read buses beyond what a lane uses.
   logic unused_ok;

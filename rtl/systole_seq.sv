@@ -25,6 +25,9 @@
 //                    POSTPROC  no POSTPROC in flight and no in-flight MATMUL
 //                              writes its ACC rows (mm_hit_i: the tracker,
 //                              queried with acc_q_lo_o .. acc_q_hi_o);
+//                    VMACC_WIDE  no MATMUL in flight (drained_i), and no
+//                              POSTPROC, or its ACC rows and ABUF reads miss
+//                              the POSTPROC's (as MATMUL; ISA 7);
 //                    others    drained_o.
 //   done_o         in t+T-1 of every instruction but MATMUL (the tracker's
 //                  done), POSTPROC (pp_done_o) and PRELOAD_WEIGHTS (none)
@@ -158,12 +161,14 @@ module systole_seq
   // MATMUL accept rule compares against them).
   postproc_t   f_pp_i, f_ppq;
   matmul_t     f_mm_i;
+  vmacc_wide_t f_vw_i;
   insn_t       pp_insn_q, pp_insn_d;
   logic        pp_busy_d, pp_accept, pp_active;
   logic [31:0] pp_cnt_q, pp_cnt_d, pp_last_q, pp_last_d;
   logic [63:0] pp_ab_lo_q, pp_ab_hi_q, pp_ab_lo_d, pp_ab_hi_d;
   assign f_pp_i    = postproc_t'(insn_i);
   assign f_mm_i    = matmul_t'(insn_i);
+  assign f_vw_i    = vmacc_wide_t'(insn_i);
   assign f_ppq     = postproc_t'(pp_insn_q);
   assign pp_accept = accept && op_i == OpPostproc;
   assign pp_active = pp_accept || pp_busy_q;
@@ -218,26 +223,37 @@ module systole_seq
   // A POSTPROC is in flight in cycle t iff its done cycle >= t: pp_busy_q.
   assign acc_q_lo_o = 64'(f_pp_i.acc_addr);
   assign acc_q_hi_o = 64'(f_pp_i.acc_addr) + 64'(f_pp_i.m);
-  logic [63:0] mm_acc_hi, mm_rd_hi, pp_acc_lo, pp_acc_hi;
+  logic [63:0] mm_acc_hi, mm_rd_hi, pp_acc_lo, pp_acc_hi, vw_acc_hi, vw_rd_hi;
   // verilator tracing_off
   always_comb begin
     rule_ok   = drained_i && !pp_busy_q;
-    pp_acc_lo = '0;
-    pp_acc_hi = '0;
+    pp_acc_lo = 64'(f_ppq.acc_addr);
+    pp_acc_hi = 64'(f_ppq.acc_addr) + 64'(f_ppq.m);
     mm_acc_hi = '0;
     mm_rd_hi  = '0;
+    vw_acc_hi = '0;
+    vw_rd_hi  = '0;
     if (op_i == OpPreloadWeights) rule_ok = 1'b1;
     if (op_i == OpPostproc) rule_ok = !pp_busy_q && !mm_hit_i;
     if (op_i == OpMatmul) begin
       rule_ok = 1'b1;
       if (pp_busy_q) begin
-        pp_acc_lo = 64'(f_ppq.acc_addr);
-        pp_acc_hi = 64'(f_ppq.acc_addr) + 64'(f_ppq.m);
         mm_acc_hi = 64'(f_mm_i.acc_addr) + 64'(f_mm_i.m);
         mm_rd_hi  = pattern_end(64'(f_mm_i.a_addr), 64'(f_mm_i.m), 64'(f_mm_i.a_inner_count),
                                 64'(f_mm_i.a_inner_stride), 64'(f_mm_i.a_outer_stride), 64'(f_mm_i.k));
         if ((64'(f_mm_i.acc_addr) < pp_acc_hi && pp_acc_lo < mm_acc_hi) ||
             (64'(f_mm_i.a_addr) < pp_ab_hi_q && pp_ab_lo_q < mm_rd_hi))
+          rule_ok = 1'b0;
+      end
+    end
+    if (op_i == OpVmaccWide) begin
+      rule_ok = drained_i;
+      if (pp_busy_q) begin
+        vw_acc_hi = 64'(f_vw_i.acc_addr) + 64'(f_vw_i.m);
+        vw_rd_hi  = pattern_end(64'(f_vw_i.a_addr), 64'(f_vw_i.m), 64'(f_vw_i.a_inner_count),
+                                64'(f_vw_i.a_inner_stride), 64'(f_vw_i.a_outer_stride), 64'(f_vw_i.n));
+        if ((64'(f_vw_i.acc_addr) < pp_acc_hi && pp_acc_lo < vw_acc_hi) ||
+            (64'(f_vw_i.a_addr) < pp_ab_hi_q && pp_ab_lo_q < vw_rd_hi))
           rule_ok = 1'b0;
       end
     end
@@ -352,5 +368,5 @@ module systole_seq
   a_pp_one:     assert property (@(posedge clk_i) pp_busy_q |-> !pp_accept);
 
   logic unused_ok;
-  assign unused_ok = ^{f_el, f_pool, f_set, f_pp_i, f_ppq, f_mm_i};
+  assign unused_ok = ^{f_el, f_pool, f_set, f_pp_i, f_ppq, f_mm_i, f_vw_i};
 endmodule

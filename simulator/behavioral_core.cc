@@ -13,8 +13,9 @@ namespace {
 // Semantics are sequential (docs/ISA.md). MATMUL, PRELOAD_WEIGHTS and
 // POSTPROC take effect in their accept cycle, every other instruction in its
 // done cycle. That is program order: an instruction of the last kind is
-// accepted only when nothing is in flight (and nothing is accepted before it
-// is done), and the instructions in flight together touch disjoint
+// accepted only when nothing is in flight (VMACC_WIDE: nothing but a
+// POSTPROC, already applied) and nothing is accepted before it is done, and
+// the instructions in flight together touch disjoint
 // accumulator rows and ABUF bytes where one writes what another uses
 // (arch/issue.h), with each MATMUL keeping the weights it was accepted with
 // (the RTL's weight banks).
@@ -36,15 +37,15 @@ class BehavioralCore final : public ComputeCore {
       if (AtAccept(op)) ExecuteCompute(*insn, config_, mem_, &state_);
       const DoneLane lane = DoneLaneOf(op);
       if (lane != DoneLane::kNone)
-        lanes_[lane == DoneLane::kArray ? 0 : 1].push_back(InFlight{*insn, now_ + ComputeCycles(*insn, config_) - 1});
+        lanes_[DoneLaneIndex(lane)].push_back(InFlight{*insn, now_ + ComputeCycles(*insn, config_) - 1});
     }
     uint32_t done = 0;
-    for (int l = 0; l < 2; ++l) {
+    for (int l = 0; l < kDoneLanes; ++l) {
       if (lanes_[l].empty() || lanes_[l].front().done_at != now_) continue;
       const isa::Instruction& head = lanes_[l].front().insn;
       if (!AtAccept(head.opcode())) ExecuteCompute(head, config_, mem_, &state_);
       lanes_[l].pop_front();
-      done |= l == 0 ? kDoneArray : kDoneOther;
+      done |= 1u << l;
     }
     ++now_;
     return done;
@@ -72,7 +73,7 @@ class BehavioralCore final : public ComputeCore {
   CoreState state_;
   IssueModel issue_;
   uint64_t now_ = 0;  // cycles stepped since Reset
-  std::deque<InFlight> lanes_[2];  // array lane (MATMUL), other lane
+  std::deque<InFlight> lanes_[kDoneLanes];  // by DoneLaneIndex: array (MATMUL), other, post (POSTPROC)
 };
 
 }  // namespace

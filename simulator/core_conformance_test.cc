@@ -160,9 +160,9 @@ CoreRun ClockThroughCore(ComputeCore& cc, const std::vector<isa::Instruction>& p
       r.accept.push_back(cycle);
     }
     const uint32_t done = cc.Step(in);
-    if (done & kDoneArray) r.dones.push_back(cycle);
-    if (done & kDoneOther) r.dones.push_back(cycle);
-    r.both_lanes = r.both_lanes || done == (kDoneArray | kDoneOther);
+    for (uint32_t bit : {kDoneArray, kDoneOther, kDonePost})
+      if (done & bit) r.dones.push_back(cycle);
+    r.both_lanes = r.both_lanes || (done & (done - 1)) != 0;
   }
   return r;
 }
@@ -288,8 +288,10 @@ TEST_P(CoreConformanceTest, PipelinedMatmulsKeepTheirOwnWeights) {
 // its rows, a MATMUL waiting for the POSTPROC reading its rows, a MATMUL
 // waiting for the POSTPROC writing the ABUF bytes it reads (and computing on
 // them), two POSTPROCs back to back, POSTPROCs and MATMULs that may overlap,
-// 2-D POSTPROC outputs, row groups of POSTPROC_ROWS with a short last one.
-// Accept and done cycles against IssueModel, whether each instruction waited
+// 2-D POSTPROC outputs, row groups of POSTPROC_ROWS with a short last one;
+// and (ISA 7) VMACC_WIDE beside a POSTPROC, waiting when it writes rows the
+// POSTPROC reads or reads bytes it writes (the two completing on their own
+// done lanes, in either order). Accept and done cycles against IssueModel, whether each instruction waited
 // against what the rule says for it, ACC and ABUF against a plain sequential
 // C++ reference. (A POSTPROC that must still be in flight when a later
 // instruction comes has POSTPROC_ROWS x the rows of the MATMUL before that
@@ -316,7 +318,7 @@ TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
   }
   const uint32_t P = isa::kPostprocRows;
   const uint32_t big = uint32_t(R + C + 3), S = (P * big + 63) / 64 * 64;  // S: region stride
-  const uint32_t acc_rows = 4 * S + 2 * big;
+  const uint32_t acc_rows = 6 * S;
   std::vector<int32_t> acc(size_t(acc_rows) * C, 0x5A5A5A5A);
   std::vector<uint8_t> want_abuf = abuf;
   std::vector<int32_t> want_acc = acc;
@@ -344,6 +346,26 @@ TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
         want_acc[size_t(acc_addr + i) * C + c] = y;
       }
   };
+  // VMACC_WIDE with the tap weights of PBUF row 0 (the weight tile's first row), vectors C bytes apart.
+  auto vmacc_wide = [&](uint32_t m, uint32_t acc_addr, uint32_t a_addr, bool accumulate) {
+    isa::VmaccWideArgs v;
+    v.m = m;
+    v.n = uint32_t(C);
+    v.accumulate = accumulate;
+    v.acc_addr = acc_addr;
+    v.a_addr = a_addr;
+    v.a_inner_count = m;
+    v.a_inner_stride = uint32_t(C);
+    v.a_outer_stride = 0;
+    v.w_addr = 0;
+    pb.Add(v);
+    for (uint32_t i = 0; i < m; ++i)
+      for (int c = 0; c < C; ++c) {
+        const uint32_t p = uint32_t(int32_t(int8_t(want_abuf[a_addr + i * C + c])) * int32_t(int8_t(pbuf[c])));
+        int32_t& a = want_acc[size_t(acc_addr + i) * C + c];
+        a = int32_t((accumulate ? uint32_t(a) : 0u) + p);
+      }
+  };
   auto postproc = [&](uint32_t m, uint32_t acc_addr, uint32_t dst, uint32_t row_len, uint32_t pitch) {
     isa::PostprocArgs a{m, uint32_t(C), acc_addr, dst, uint32_t(C), p_par, -7, -120, 110};
     a.dst_row_len = row_len;
@@ -359,7 +381,8 @@ TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
   };
   const uint32_t A0 = alloc(big * R), A1 = alloc(big * R), A2 = alloc(big * R), A3 = alloc(2 * big * R);
   const uint32_t D1 = alloc(P * big * C), D2 = alloc((big / 3 + 1) * (3 * C + 5)), D3 = alloc(4 * C),
-                 D4 = alloc((P * big / 5 + 1) * (5 * C + 3)), D5 = alloc(3 * C), D6 = alloc(big * C);
+                 D4 = alloc((P * big / 5 + 1) * (5 * C + 3)), D5 = alloc(3 * C), D6 = alloc(big * C),
+                 D7 = alloc(P * big * C), D8 = alloc(P * big * C);
   ASSERT_LE(a_next, abuf.size());
   // index: expectation (w = waits beyond the issue interval, - = does not)
   matmul(big, 0, A0);                        // 1
@@ -374,6 +397,12 @@ TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
   postproc(3, 0, D5, 0, 0);                  // 10 w: POSTPROC 8 in flight
   matmul(2 * big, 4 * S, A3);                // 11 -: beside POSTPROC 10
   postproc(big, 3 * S, D6, 2, 2 * C);        // 12 -: beside MATMUL 11 (2-D, no padding)
+  // VMACC_WIDE (serial) beside a POSTPROC (ISA 7)
+  postproc(P * big, 4 * S, D7, 0, 0);        // 13 w: M11 writes its rows
+  vmacc_wide(big, 2 * S, A1, false);         // 14 -: beside POSTPROC 13
+  vmacc_wide(4, 4 * S + 1, A2, true);        // 15 w: writes rows POSTPROC 13 reads
+  postproc(P * big, 2 * S, D8, 0, 0);        // 16 -: VW 15 waited for POSTPROC 13
+  vmacc_wide(4, 5 * S, D8 + C, false);       // 17 w: reads bytes POSTPROC 16 writes
   ASSERT_TRUE(pb.status().ok()) << pb.status().ToString();
   const std::vector<isa::Instruction>& prog = pb.instructions();
   // Every instruction is valid for this memory (2-D ranges inside ABUF).
@@ -393,18 +422,18 @@ TEST_P(CoreConformanceTest, PostprocBesideMatmuls) {
     want_accept.push_back(t);
     want_done.push_back(t + ComputeCycles(in, dc.core()) - 1);
   }
-  for (size_t i : {2, 4, 6, 7, 8, 10}) EXPECT_TRUE(waited[i]) << "instruction " << i << " should wait";
-  for (size_t i : {3, 9, 11, 12}) EXPECT_FALSE(waited[i]) << "instruction " << i << " should not wait";
+  for (size_t i : {2, 4, 6, 7, 8, 10, 13, 15, 17}) EXPECT_TRUE(waited[i]) << "instruction " << i << " should wait";
+  for (size_t i : {3, 9, 11, 12, 14, 16}) EXPECT_FALSE(waited[i]) << "instruction " << i << " should not wait";
   std::sort(want_done.begin(), want_done.end());
   const CoreRun run = ClockThroughCore(cc, prog, want_done.size());
   const std::vector<uint64_t>& accept = run.accept;
   const std::vector<uint64_t>& dones = run.dones;
-  const bool both = run.both_lanes;  // a POSTPROC and a MATMUL completed in one cycle
+  const bool both = run.both_lanes;  // two lanes completed in one cycle
   EXPECT_EQ(accept, want_accept);
   EXPECT_EQ(dones, want_done);
   std::printf("%s %dx%d: %zu instructions in %llu cycles%s\n", core().name.c_str(), R, C, prog.size(),
               static_cast<unsigned long long>(dones.empty() ? 0 : dones.back() + 1),
-              both ? ", a POSTPROC and a MATMUL done in one cycle" : "");
+              both ? ", two lanes done in one cycle" : "");
   for (uint32_t row = 0; row < acc_rows; ++row)
     for (int c = 0; c < C; ++c)
       ASSERT_EQ(acc[size_t(row) * C + c], want_acc[size_t(row) * C + c]) << "ACC row " << row << " lane " << c;

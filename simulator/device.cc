@@ -202,12 +202,12 @@ class Engine {
         preload = true;
         offer = &accepted.e.insn;
       } else {
-        std::deque<InFlight>& q = compute_lanes_[lane == DoneLane::kArray ? 0 : 1];
+        std::deque<InFlight>& q = compute_lanes_[DoneLaneIndex(lane)];
         q.push_back(accepted);
         offer = &q.back().e.insn;
       }
     }
-    if (!preload && compute_lanes_[0].empty() && compute_lanes_[1].empty()) {
+    if (!preload && !ComputeInFlight()) {
       CountWaiting(kCompute, 1);
       // An idle core with nothing offered has no observable behaviour; it is
       // still clocked so that an RTL core sees every cycle of the run.
@@ -216,18 +216,22 @@ class Engine {
     }
     ++counters_.compute.busy;
     const uint32_t done = core_->Step(offer);
-    if (done & kDoneArray) CompleteHead(0);
-    if (done & kDoneOther) CompleteHead(1);
+    for (int l = 0; l < kDoneLanes; ++l)
+      if (done & (1u << l)) CompleteHead(l);
     if (preload) Complete(accepted);
     return progress || done != 0;
   }
 
-  bool ComputeInFlight() const { return !compute_lanes_[0].empty() || !compute_lanes_[1].empty(); }
+  bool ComputeInFlight() const {
+    for (const auto& q : compute_lanes_)
+      if (!q.empty()) return true;
+    return false;
+  }
 
   void CompleteHead(int lane) {
     if (compute_lanes_[lane].empty()) {
       End(Internal("cycle %" PRIu64 ": compute core '%s' signalled a done on the %s lane with nothing in flight there",
-                   cycle_, core_->Name(), lane == 0 ? "array" : "other"));
+                   cycle_, core_->Name(), lane == 0 ? "array" : lane == 1 ? "other" : "post"));
       return;
     }
     Complete(compute_lanes_[lane].front());
@@ -299,7 +303,7 @@ class Engine {
   bool dma_busy_[3] = {false, false, false};
   Entry dma_cur_[3];
   uint64_t dma_start_[3] = {0, 0, 0}, dma_end_[3] = {0, 0, 0};
-  std::deque<InFlight> compute_lanes_[2];  // in flight: MATMULs; the others
+  std::deque<InFlight> compute_lanes_[kDoneLanes];  // in flight, by DoneLaneIndex: MATMULs; others; POSTPROCs
   PerfCounters counters_;
   std::vector<TraceEvent> trace_;
   bool finished_ = false;

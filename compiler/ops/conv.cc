@@ -18,6 +18,10 @@
 namespace systole::compiler {
 namespace {
 
+// LowerDepthwiseVmacc tries row blocks of an accumulator half down to
+// 1/kMaxDepthwiseSplit of it.
+constexpr int kMaxDepthwiseSplit = 8;
+
 Status LowerAsGemm(PartitionCompiler& pc, int step, OpCode* oc) {
   const TfLiteTensor* input = pc.T(pc.in(step, 0));
   const TfLiteTensor* filter = pc.T(pc.in(step, 1));
@@ -164,36 +168,62 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
   if (packed_ow > static_cast<int>(pc.hw_.acc_rows)) return pc.OpError(step, "output row longer than the accumulator");
   int y0 = 0, y1 = oh;  // all output rows, or a tiled partition's band
   pc.OutputRows(oh, &y0, &y1);
-  const std::vector<std::pair<int, int>> blocks = pc.RowBlocks(y0, y1, packed_ow);
   const int64_t origin = pc.Addr(iv, -pv.height, -pv.width);
   const int64_t outer = int64_t{p->stride_height} * iv.row_pitch;
-  for (int t = 0, c0 = 0; c0 < lanes; c0 += pc.C_, ++t) {
-    const int n = std::min(pc.C_, lanes - c0);
-    for (const auto& [oy0, rows] : blocks) {
-      const int m = rows * packed_ow;
-      bool first = true;
-      for (const Tap& tap : taps)
-        for (uint32_t part : tap.parts) {
-          isa::VmaccWideArgs v;  // R pixels a cycle on the array's R x C lanes
-          v.m = static_cast<uint32_t>(m);
-          v.n = static_cast<uint32_t>(n);
-          v.accumulate = !first;
-          v.acc_addr = 0;
-          v.a_addr = static_cast<uint32_t>(origin + oy0 * outer + tap.off + c0);
-          v.a_inner_count = static_cast<uint32_t>(packed_ow);
-          v.a_inner_stride = static_cast<uint32_t>(int64_t{p->stride_width} * iv.pix_pitch * pack);
-          v.a_outer_stride = static_cast<uint32_t>(outer);
-          v.w_addr = part + static_cast<uint32_t>(c0);
-          v.u8 = uint8;
-          v.w_zp = static_cast<uint32_t>(wzp);
-          oc->compute.push_back(Instruction{{}, v});
-          oc->macs += uint64_t(m) * n;
-          first = false;
-        }
-      pc.EmitPostproc(packed_ov, oy0, rows, packed_ow, c0, n, tile_at[t], DeviceZeroPoint(output), lo, hi,
-                      pc.XnnpackTakes(step) ? Requant::kFp32 : Requant::kTwoStep, oc);
+  // (row block, channel tile) groups alternate between two accumulator
+  // halves, so that a group's POSTPROC runs beside the next group's
+  // VMACC_WIDEs (arch/issue.h, ISA 7). The block size is timed like
+  // EmitGemm's: a half, a third ... 1/kMaxDepthwiseSplit of it (whole output
+  // rows), the fastest under the issue rules kept.
+  const int regions = int64_t{packed_ow} * 2 <= pc.hw_.acc_rows ? 2 : 1;
+  const int64_t region_rows = pc.hw_.acc_rows / regions;
+  auto emit = [&](int64_t block_pixels, OpCode* out) {
+    int group = 0;
+    for (int t = 0, c0 = 0; c0 < lanes; c0 += pc.C_, ++t) {
+      const int n = std::min(pc.C_, lanes - c0);
+      for (const auto& [oy0, rows] : pc.RowBlocks(y0, y1, packed_ow, block_pixels)) {
+        const int m = rows * packed_ow;
+        const int acc0 = static_cast<int>((group++ % regions) * region_rows);
+        bool first = true;
+        for (const Tap& tap : taps)
+          for (uint32_t part : tap.parts) {
+            isa::VmaccWideArgs v;  // R pixels a cycle on the array's R x C lanes
+            v.m = static_cast<uint32_t>(m);
+            v.n = static_cast<uint32_t>(n);
+            v.accumulate = !first;
+            v.acc_addr = static_cast<uint32_t>(acc0);
+            v.a_addr = static_cast<uint32_t>(origin + oy0 * outer + tap.off + c0);
+            v.a_inner_count = static_cast<uint32_t>(packed_ow);
+            v.a_inner_stride = static_cast<uint32_t>(int64_t{p->stride_width} * iv.pix_pitch * pack);
+            v.a_outer_stride = static_cast<uint32_t>(outer);
+            v.w_addr = part + static_cast<uint32_t>(c0);
+            v.u8 = uint8;
+            v.w_zp = static_cast<uint32_t>(wzp);
+            out->compute.push_back(Instruction{{}, v});
+            first = false;
+          }
+        pc.EmitPostproc(packed_ov, oy0, rows, packed_ow, c0, n, tile_at[t], DeviceZeroPoint(output), lo, hi,
+                        pc.XnnpackTakes(step) ? Requant::kFp32 : Requant::kTwoStep, out, acc0);
+      }
     }
+  };
+  OpCode best;
+  uint64_t best_cycles = UINT64_MAX;
+  int last_rows = -1;
+  for (int d = 1; d <= kMaxDepthwiseSplit; ++d) {
+    const int rows = static_cast<int>(std::max<int64_t>(1, region_rows / d / packed_ow));
+    if (rows == last_rows) continue;
+    last_rows = rows;
+    OpCode trial;
+    emit(int64_t{rows} * packed_ow, &trial);
+    const uint64_t c = pc.ComputeCycles(trial.compute);
+    if (c < best_cycles) best = std::move(trial), best_cycles = c;
+    if (rows == 1) break;
   }
+  oc->compute.insert(oc->compute.end(), best.compute.begin(), best.compute.end());
+  uint64_t parts = 0;  // VMACC_WIDEs per group: each tap's parts
+  for (const Tap& tap : taps) parts += tap.parts.size();
+  oc->macs += parts * uint64_t(y1 - y0) * uint64_t(packed_ow) * uint64_t(lanes);
   return Status::Ok();
 }
 

@@ -194,7 +194,8 @@ class RtlCore final : public sim::ComputeCore {
       req.accv_wmask = accv_wmask_;
       req.accv_wdata = accv_wdata_.data();
     }
-    const uint32_t done = (m.done_mm_o ? sim::kDoneArray : 0u) | (m.done_other_o ? sim::kDoneOther : 0u);
+    const uint32_t done = (m.done_mm_o ? sim::kDoneArray : 0u) | (m.done_other_o ? sim::kDoneOther : 0u) |
+                          (m.done_pp_o ? sim::kDonePost : 0u);
 
     m.clk_i = 1;
     m.eval();
