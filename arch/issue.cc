@@ -20,9 +20,7 @@ uint64_t IssueModel::EarliestAccept(const isa::Instruction& insn, uint64_t t) co
       break;
     case isa::Opcode::kMatmul: {
       const auto& a = insn.as<isa::MatmulArgs>();
-      const Range acc{a.acc_addr, uint64_t{a.acc_addr} + a.m};
-      const Range reads{a.a_addr, PatternEnd(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.k)};
-      if (post_ && post_done_ >= s && (acc.Overlaps(post_acc_) || reads.Overlaps(post_abuf_))) s = post_done_ + 1;
+      s = BesidePost(a, a.k, s);
       break;
     }
     case isa::Opcode::kPostproc: {
@@ -38,10 +36,7 @@ uint64_t IssueModel::EarliestAccept(const isa::Instruction& insn, uint64_t t) co
       // wide ports and the array's multipliers, the POSTPROC port P and the
       // requantization lanes.
       const auto& a = insn.as<isa::VmaccWideArgs>();
-      s = std::max(s, other_done_);
-      const Range acc{a.acc_addr, uint64_t{a.acc_addr} + a.m};
-      const Range reads{a.a_addr, PatternEnd(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, a.n)};
-      if (post_ && post_done_ >= s && (acc.Overlaps(post_acc_) || reads.Overlaps(post_abuf_))) s = post_done_ + 1;
+      s = BesidePost(a, a.n, std::max(s, other_done_));
       break;
     }
     default:

@@ -21,6 +21,7 @@
 #include <deque>
 
 #include "arch/compute_core.h"
+#include "arch/validate.h"
 #include "schema/isa/isa_generated.h"
 
 namespace systole::sim {
@@ -59,6 +60,17 @@ class IssueModel {
     uint64_t done;  // done cycle
     Range acc;      // accumulator rows written
   };
+  // The first cycle >= s at which an instruction writing ACC rows
+  // [acc_addr, acc_addr + m) and reading the ABUF pattern of `width`-byte
+  // vectors at a_addr (MATMUL, VMACC_WIDE) may start beside the POSTPROC in
+  // flight: s, or after the POSTPROC if it touches its rows or output.
+  template <typename Args>
+  uint64_t BesidePost(const Args& a, uint64_t width, uint64_t s) const {
+    const Range acc{a.acc_addr, uint64_t{a.acc_addr} + a.m};
+    const Range reads{a.a_addr, PatternEnd(a.a_addr, a.m, a.a_inner_count, a.a_inner_stride, a.a_outer_stride, width)};
+    if (post_ && post_done_ >= s && (acc.Overlaps(post_acc_) || reads.Overlaps(post_abuf_))) return post_done_ + 1;
+    return s;
+  }
   CoreConfig core_;
   uint64_t issue_at_ = 0;  // previous accept + its issue interval
   uint64_t all_done_ = 0;

@@ -394,21 +394,7 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
   // least one output row) is timed by the core's own issue rules
   // (arch/issue.h) over the op's compute instructions alone; the fastest
   // wins, ties to the larger block. Each is emitted once, the winner kept.
-  OpCode best;
-  uint64_t best_cycles = UINT64_MAX;
-  int last_rows = -1;
-  for (int d = 1; d <= kMaxBlockSplit; ++d) {
-    const int rows = static_cast<int>(std::max<int64_t>(1, region_rows / d / g.ow));
-    if (rows == last_rows) continue;
-    last_rows = rows;
-    OpCode trial;
-    RETURN_IF_ERROR(emit(int64_t{rows} * g.ow, &trial));
-    const uint64_t c = ComputeCycles(trial.compute);
-    if (c < best_cycles) best = std::move(trial), best_cycles = c;
-    if (rows == 1) break;
-  }
-  oc->compute.insert(oc->compute.end(), best.compute.begin(), best.compute.end());
-  return Status::Ok();
+  return AppendFastestRowBlocks(region_rows, g.ow, kMaxBlockSplit, emit, oc);
 }
 
 uint64_t PartitionCompiler::ComputeCycles(const std::vector<Instruction>& compute) const {

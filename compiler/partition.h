@@ -413,6 +413,29 @@ class PartitionCompiler {
   // core's issue rules allow (arch/issue.h; no DMA): how EmitGemm and the
   // depthwise lowering compare their row-block candidates.
   uint64_t ComputeCycles(const std::vector<Instruction>& compute) const;
+  // Emits an op's compute instructions with row blocks of region_rows,
+  // region_rows / 2 ... region_rows / max_split accumulator rows (whole output
+  // rows of `ow` pixels, at least one; each distinct size once) through
+  // emit(block_pixels, &trial) -> Status, times each with ComputeCycles and
+  // appends the fastest to oc->compute (ties to the larger block).
+  template <typename Emit>
+  Status AppendFastestRowBlocks(int64_t region_rows, int ow, int max_split, Emit emit, OpCode* oc) const {
+    OpCode best;
+    uint64_t best_cycles = UINT64_MAX;
+    int last_rows = -1;
+    for (int d = 1; d <= max_split; ++d) {
+      const int rows = static_cast<int>(std::max<int64_t>(1, region_rows / d / ow));
+      if (rows == last_rows) continue;
+      last_rows = rows;
+      OpCode trial;
+      RETURN_IF_ERROR(emit(int64_t{rows} * ow, &trial));
+      const uint64_t c = ComputeCycles(trial.compute);
+      if (c < best_cycles) best = std::move(trial), best_cycles = c;
+      if (rows == 1) break;
+    }
+    oc->compute.insert(oc->compute.end(), best.compute.begin(), best.compute.end());
+    return Status::Ok();
+  }
   Gemm PackGemm(Gemm g) const;  // merges adjacent slices, packs pixels (emit.cc)
   // A CONV_2D or FULLY_CONNECTED GEMM's weight slices and per-column weight
   // sums as gathered from its filter: they depend only on the op and its

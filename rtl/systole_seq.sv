@@ -223,40 +223,30 @@ module systole_seq
   // A POSTPROC is in flight in cycle t iff its done cycle >= t: pp_busy_q.
   assign acc_q_lo_o = 64'(f_pp_i.acc_addr);
   assign acc_q_hi_o = 64'(f_pp_i.acc_addr) + 64'(f_pp_i.m);
-  logic [63:0] mm_acc_hi, mm_rd_hi, pp_acc_lo, pp_acc_hi, vw_acc_hi, vw_rd_hi;
+  logic [63:0] pp_acc_lo, pp_acc_hi;
+  assign pp_acc_lo = 64'(f_ppq.acc_addr);
+  assign pp_acc_hi = 64'(f_ppq.acc_addr) + 64'(f_ppq.m);
+  // Whether an instruction writing ACC rows [acc, acc + m) and reading the
+  // ABUF pattern of `width`-byte vectors at a (MATMUL, VMACC_WIDE) touches the
+  // in-flight POSTPROC's ACC rows or ABUF writes.
+  function automatic logic hits_post(logic [63:0] acc, logic [63:0] m, logic [63:0] a, logic [63:0] inner,
+                                     logic [63:0] stride, logic [63:0] outer, logic [63:0] width);
+    return (acc < pp_acc_hi && pp_acc_lo < acc + m) ||
+           (a < pp_ab_hi_q && pp_ab_lo_q < pattern_end(a, m, inner, stride, outer, width));
+  endfunction
   // verilator tracing_off
   always_comb begin
-    rule_ok   = drained_i && !pp_busy_q;
-    pp_acc_lo = 64'(f_ppq.acc_addr);
-    pp_acc_hi = 64'(f_ppq.acc_addr) + 64'(f_ppq.m);
-    mm_acc_hi = '0;
-    mm_rd_hi  = '0;
-    vw_acc_hi = '0;
-    vw_rd_hi  = '0;
+    rule_ok = drained_i && !pp_busy_q;
     if (op_i == OpPreloadWeights) rule_ok = 1'b1;
     if (op_i == OpPostproc) rule_ok = !pp_busy_q && !mm_hit_i;
-    if (op_i == OpMatmul) begin
-      rule_ok = 1'b1;
-      if (pp_busy_q) begin
-        mm_acc_hi = 64'(f_mm_i.acc_addr) + 64'(f_mm_i.m);
-        mm_rd_hi  = pattern_end(64'(f_mm_i.a_addr), 64'(f_mm_i.m), 64'(f_mm_i.a_inner_count),
-                                64'(f_mm_i.a_inner_stride), 64'(f_mm_i.a_outer_stride), 64'(f_mm_i.k));
-        if ((64'(f_mm_i.acc_addr) < pp_acc_hi && pp_acc_lo < mm_acc_hi) ||
-            (64'(f_mm_i.a_addr) < pp_ab_hi_q && pp_ab_lo_q < mm_rd_hi))
-          rule_ok = 1'b0;
-      end
-    end
-    if (op_i == OpVmaccWide) begin
-      rule_ok = drained_i;
-      if (pp_busy_q) begin
-        vw_acc_hi = 64'(f_vw_i.acc_addr) + 64'(f_vw_i.m);
-        vw_rd_hi  = pattern_end(64'(f_vw_i.a_addr), 64'(f_vw_i.m), 64'(f_vw_i.a_inner_count),
-                                64'(f_vw_i.a_inner_stride), 64'(f_vw_i.a_outer_stride), 64'(f_vw_i.n));
-        if ((64'(f_vw_i.acc_addr) < pp_acc_hi && pp_acc_lo < vw_acc_hi) ||
-            (64'(f_vw_i.a_addr) < pp_ab_hi_q && pp_ab_lo_q < vw_rd_hi))
-          rule_ok = 1'b0;
-      end
-    end
+    if (op_i == OpMatmul)
+      rule_ok = !pp_busy_q || !hits_post(64'(f_mm_i.acc_addr), 64'(f_mm_i.m), 64'(f_mm_i.a_addr),
+                                         64'(f_mm_i.a_inner_count), 64'(f_mm_i.a_inner_stride),
+                                         64'(f_mm_i.a_outer_stride), 64'(f_mm_i.k));
+    if (op_i == OpVmaccWide)
+      rule_ok = drained_i && (!pp_busy_q || !hits_post(64'(f_vw_i.acc_addr), 64'(f_vw_i.m), 64'(f_vw_i.a_addr),
+                                                       64'(f_vw_i.a_inner_count), 64'(f_vw_i.a_inner_stride),
+                                                       64'(f_vw_i.a_outer_stride), 64'(f_vw_i.n)));
   end
   // verilator tracing_on
 

@@ -177,7 +177,7 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
   // rows), the fastest under the issue rules kept.
   const int regions = int64_t{packed_ow} * 2 <= pc.hw_.acc_rows ? 2 : 1;
   const int64_t region_rows = pc.hw_.acc_rows / regions;
-  auto emit = [&](int64_t block_pixels, OpCode* out) {
+  auto emit = [&](int64_t block_pixels, OpCode* out) -> Status {
     int group = 0;
     for (int t = 0, c0 = 0; c0 < lanes; c0 += pc.C_, ++t) {
       const int n = std::min(pc.C_, lanes - c0);
@@ -206,21 +206,9 @@ Status LowerDepthwiseVmacc(PartitionCompiler& pc, int step, OpCode* oc) {
                         pc.XnnpackTakes(step) ? Requant::kFp32 : Requant::kTwoStep, out, acc0);
       }
     }
+    return Status::Ok();
   };
-  OpCode best;
-  uint64_t best_cycles = UINT64_MAX;
-  int last_rows = -1;
-  for (int d = 1; d <= kMaxDepthwiseSplit; ++d) {
-    const int rows = static_cast<int>(std::max<int64_t>(1, region_rows / d / packed_ow));
-    if (rows == last_rows) continue;
-    last_rows = rows;
-    OpCode trial;
-    emit(int64_t{rows} * packed_ow, &trial);
-    const uint64_t c = pc.ComputeCycles(trial.compute);
-    if (c < best_cycles) best = std::move(trial), best_cycles = c;
-    if (rows == 1) break;
-  }
-  oc->compute.insert(oc->compute.end(), best.compute.begin(), best.compute.end());
+  RETURN_IF_ERROR(pc.AppendFastestRowBlocks(region_rows, packed_ow, kMaxDepthwiseSplit, emit, oc));
   uint64_t parts = 0;  // VMACC_WIDEs per group: each tap's parts
   for (const Tap& tap : taps) parts += tap.parts.size();
   oc->macs += parts * uint64_t(y1 - y0) * uint64_t(packed_ow) * uint64_t(lanes);
