@@ -742,6 +742,50 @@ TEST(Compiler, RowBlocksHidePostprocBehindMatmuls) {
   EXPECT_LT(cycles, rows + rows / 4 + 300) << postprocs << " POSTPROCs";
 }
 
+// A 1x1 convolution on a 7x7 map with a deep K (Cin 160 -> Cout 320, as
+// MobileNetV2's last blocks): each (row block, Cout tile) group is 3 MATMULs
+// of m = 49, and a group's sums are complete m + R + C - 1 + L = 177 cycles
+// after its last MATMUL was accepted, more than two MATMUL issue intervals.
+// Its POSTPROC must wait for them; placed right after the next group's first
+// MATMUL (as before), it held up the MATMULs behind it for the difference
+// in every group. EmitGemm places it after the MATMULs that span the drain,
+// so the compute stream takes its MATMUL issue intervals plus one drain and
+// one POSTPROC. Outputs equal the CPU interpreter's.
+TEST(Compiler, PostprocWaitsBehindMatmulsForItsSums) {
+  const int cin = 160, cout = 320, h = 7, w = 7;
+  const std::vector<isa::Instruction> insns =
+      RunsOnEdgeAndCompiles(OneByOneConvModel("post_waits", cin, cout, h, w, 51), 7);
+  ASSERT_FALSE(insns.empty());
+  StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName("edge");
+  ASSERT_TRUE(hw.ok());
+  std::vector<isa::Instruction> gemm;
+  uint64_t issue = 0, last_drain = 0, last_post = 0;
+  int postprocs = 0, matmuls = 0;
+  for (const isa::Instruction& insn : insns) {
+    const isa::Opcode op = insn.opcode();
+    if (op != isa::Opcode::kMatmul && op != isa::Opcode::kPostproc && op != isa::Opcode::kLoadWeights &&
+        op != isa::Opcode::kPreloadWeights)
+      continue;
+    if (op == isa::Opcode::kMatmul || op == isa::Opcode::kPreloadWeights || op == isa::Opcode::kLoadWeights)
+      issue += sim::ComputeIssueCycles(insn, hw->core());
+    if (op == isa::Opcode::kMatmul) {
+      ++matmuls;
+      last_drain = sim::ComputeCycles(insn, hw->core()) - sim::ComputeIssueCycles(insn, hw->core());
+    }
+    if (op == isa::Opcode::kPostproc) {
+      ++postprocs;
+      last_post = sim::ComputeCycles(insn, hw->core());
+    }
+    gemm.push_back(insn);
+  }
+  uint64_t cycles = 0;
+  for (uint64_t c : sim::ComputeTimeline(gemm, hw->core())) cycles += c;
+  EXPECT_EQ(matmuls, 3 * 5) << "3 K slices (64, 64, 32) x 5 Cout tiles";
+  EXPECT_EQ(postprocs, 5);
+  // Right after the next group's first MATMUL: 1,384 cycles against 1,188 (ISA 7).
+  EXPECT_LE(cycles, issue + last_drain + last_post + 40) << "issue " << issue << ", drain " << last_drain;
+}
+
 // Compiling the same partition twice gives the same bytes.
 TEST(Compiler, Deterministic) {
   const std::string path = ModelPath("pretrainedResnet_quant.tflite");

@@ -1,9 +1,11 @@
 // Instruction and parameter-block helpers the op lowerings share
 // (partition.h): fills, POSTPROC, the GEMM on the array, copies by VLUT.
 #include <algorithm>
+#include <deque>
 #include <functional>
 #include <utility>
 
+#include "arch/cycle_model.h"
 #include "arch/issue.h"
 #include "common/fixed_point.h"
 #include "compiler/partition.h"
@@ -296,9 +298,9 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
     int oy0 = 0;       // its row block
   };
   // Accumulator regions: (row block, Cout tile) group j accumulates in region
-  // j % regions, so that its POSTPROC, emitted after the next group's first
-  // MATMUL, runs beside that group's MATMULs (arch/issue.h: a POSTPROC and
-  // MATMULs on other accumulator rows overlap). Three regions when a row
+  // j % regions, so that its POSTPROC, emitted after the later groups'
+  // MATMULs that span its sums' drain, runs beside them (arch/issue.h: a
+  // POSTPROC and MATMULs on other accumulator rows overlap). Three regions when a row
   // block of a third of the accumulators holds at least one output row.
   const int regions = static_cast<int64_t>(g.ow) * 3 <= hw_.acc_rows ? 3
                       : static_cast<int64_t>(g.ow) * 2 <= hw_.acc_rows ? 2 : 1;
@@ -360,28 +362,61 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
       EmitPostproc(g.out, st.post_oy0, st.post_rows, g.ow, st.post_n0, st.post_n, tile_at[st.post_t], g.out_zp,
                    g.act_min, g.act_max, g.requant, out, st.post_acc);
     };
-    long pending = -1;  // the step whose group's POSTPROC waits for the next group's first MATMUL
+    // A group's POSTPROC waits in `pending` until the MATMULs issued since
+    // its group's last one span that MATMUL's drain (its sums are complete:
+    // the POSTPROC is then accepted without stalling the array, arch/issue.h),
+    // or until a MATMUL is about to write its accumulator region again. With
+    // one region it follows its group at once. Pending POSTPROCs go out in
+    // order (one is in flight at a time).
+    struct Pending {
+      size_t step;
+      uint64_t elapsed;  // issue cycles since its group's last MATMUL was issued
+      uint64_t drain;    // that MATMUL's cycles
+    };
+    std::deque<Pending> pending;
+    const sim::CoreConfig core = hw_.core();
+    auto flush_until = [&](size_t count) {
+      for (; count > 0 && !pending.empty(); --count) {
+        emit_post(steps[pending.front().step]);
+        pending.pop_front();
+      }
+    };
+    auto advance = [&](const Instruction& insn) {
+      const uint64_t t = sim::ComputeIssueCycles(insn, core);
+      for (Pending& p : pending) p.elapsed += t;
+      size_t ready = 0;
+      while (ready < pending.size() && pending[ready].elapsed >= pending[ready].drain) ++ready;
+      flush_until(ready);
+    };
     for (size_t i = 0; i < steps.size(); ++i) {
       Step& st = steps[i];
       if (i == 0) out->compute.push_back(Instruction{{}, st.w});
       st.mm.take_shadow = i > 0 && !same(st.w, steps[i - 1].w);
+      // A POSTPROC whose region this MATMUL writes goes first (and every one before it).
+      for (size_t q = pending.size(); q-- > 0;)
+        if (steps[pending[q].step].post_acc == static_cast<int>(st.mm.acc_addr)) {
+          flush_until(q + 1);
+          break;
+        }
       if (i + 1 < steps.size() && !same(steps[i + 1].w, st.w)) {
         const isa::LoadWeightsArgs& nw = steps[i + 1].w;
         out->compute.push_back(
             Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride, nw.u8, nw.w_zp}});
+        advance(out->compute.back());
       }
       out->compute.push_back(Instruction{{}, st.mm});
-      // A group's POSTPROC follows the next group's first MATMUL (with one
-      // region: at once, before the next group overwrites the accumulators).
-      if (pending >= 0 && (i == 0 || steps[i - 1].post_oy0 >= 0)) {
-        emit_post(steps[pending]);
-        pending = -1;
-      }
+      const Instruction& mm = out->compute.back();
+      advance(mm);
       if (st.post_oy0 >= 0) {
-        if (regions == 1 || i + 1 == steps.size() || CascadeCutAt(steps[i + 1].oy0)) emit_post(st);
-        else pending = static_cast<long>(i);
+        if (regions == 1 || i + 1 == steps.size() || CascadeCutAt(steps[i + 1].oy0)) {
+          flush_until(pending.size());
+          emit_post(st);
+        } else {
+          pending.push_back({i, sim::ComputeIssueCycles(mm, core), sim::ComputeCycles(mm, core)});
+        }
       }
     }
+    flush_until(pending.size());
     return Status::Ok();
   };
   // The row block size. A group's POSTPROC runs beside the next group's
