@@ -29,10 +29,18 @@ struct ByteReadReq {
   uint32_t len = 0;
 };
 
+// The PBUF read port: `len` contiguous bytes (up to 4*C; rows = 1), or
+// (rows > 1, a MATMUL's preload: PRELOAD_ROWS weight rows a cycle) `rows`
+// rows of `len` <= C bytes at addr + g*stride into bus bytes g*C ...
+struct PbufReadReq : ByteReadReq {
+  uint32_t rows = 1;
+  uint32_t stride = 0;
+};
+
 struct CoreRequests {
   ByteReadReq abuf_a;  // up to max(R, C) bytes
   ByteReadReq abuf_b;  // up to C bytes
-  ByteReadReq pbuf;    // up to 4*C bytes
+  PbufReadReq pbuf;    // up to 4*C bytes
   bool abuf_we = false;
   uint32_t abuf_waddr = 0, abuf_wlen = 0;  // up to C bytes
   const uint8_t* abuf_wdata = nullptr;
@@ -111,7 +119,21 @@ inline Status ServiceCorePorts(const CoreConfig& c, const CoreMemories& m, const
   };
   read(r.abuf_a, m.abuf, m.abuf_bytes, &out->abuf_a, "ABUF A");
   read(r.abuf_b, m.abuf, m.abuf_bytes, &out->abuf_b, "ABUF B");
-  read(r.pbuf, m.pbuf, m.pbuf_bytes, &out->pbuf, "PBUF");
+  if (r.pbuf.rows <= 1) {
+    read(r.pbuf, m.pbuf, m.pbuf_bytes, &out->pbuf, "PBUF");
+  } else if (r.pbuf.req) {
+    std::fill(out->pbuf.begin(), out->pbuf.end(), 0);
+    const uint32_t rows = std::min<uint32_t>(r.pbuf.rows, 4);
+    const uint64_t len = std::min<uint64_t>(r.pbuf.len, c.cols);
+    for (uint32_t g = 0; g < rows; ++g) {
+      const uint64_t a = uint64_t{r.pbuf.addr} + uint64_t{g} * r.pbuf.stride;
+      if (a + len > m.pbuf_bytes) {
+        fail("PBUF", a, len);
+        continue;
+      }
+      std::memcpy(out->pbuf.data() + size_t{g} * c.cols, m.pbuf + a, len);
+    }
+  }
   if (r.acc_re) {
     if (r.acc_raddr >= m.acc_rows) fail("ACC read", r.acc_raddr, 1);
     else std::memcpy(out->acc.data(), m.acc + size_t{r.acc_raddr} * c.cols, sizeof(int32_t) * c.cols);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 namespace systole::sim {
 namespace {
 
@@ -39,8 +41,38 @@ TEST(CorePortsTest, ReadFirstZeroFillAndRangeErrors) {
   EXPECT_EQ(acc[9], 0);
 
   CoreRequests bad;
-  bad.pbuf = {true, 60, 8};
+  bad.pbuf.req = true;
+  bad.pbuf.addr = 60;
+  bad.pbuf.len = 8;
   EXPECT_EQ(ServiceCorePorts(c, m, bad, &d).code(), StatusCode::kInternal);
+}
+
+// A MATMUL's preload reads PRELOAD_ROWS weight rows a cycle: `rows` rows of
+// len bytes, `stride` apart in PBUF, row g into bus bytes g*C ..; bytes past
+// len in each row are 0. A row past PBUF's end is an error.
+TEST(CorePortsTest, PbufStridedRows) {
+  const CoreConfig c{4, 8};
+  std::vector<uint8_t> abuf(64), pbuf(128);
+  std::vector<int32_t> acc(2 * 8);
+  for (int i = 0; i < 128; ++i) pbuf[i] = static_cast<uint8_t>(i);
+  CoreMemories m{abuf.data(), 64, pbuf.data(), 128, acc.data(), 2};
+  CoreReadData d;
+  d.Resize(c);
+  std::fill(d.pbuf.begin(), d.pbuf.end(), 0xEE);
+  CoreRequests r;
+  r.pbuf.req = true;
+  r.pbuf.addr = 5;
+  r.pbuf.len = 6;
+  r.pbuf.rows = 3;
+  r.pbuf.stride = 20;
+  ASSERT_TRUE(ServiceCorePorts(c, m, r, &d).ok());
+  for (int g = 0; g < 4; ++g)
+    for (int b = 0; b < 8; ++b) {
+      const int want = g < 3 && b < 6 ? 5 + 20 * g + b : 0;
+      EXPECT_EQ(d.pbuf[size_t(g) * 8 + b], want) << "row " << g << " byte " << b;
+    }
+  r.pbuf.addr = 90;  // row 2 at 130: past the end
+  EXPECT_EQ(ServiceCorePorts(c, m, r, &d).code(), StatusCode::kInternal);
 }
 
 }  // namespace

@@ -14,7 +14,12 @@ uint64_t ComputeIssueCycles(const isa::Instruction& insn, const CoreConfig& core
   const uint64_t R = core.rows, C = core.cols, L = isa::kMemReadLatency;
   switch (insn.opcode()) {
     case isa::Opcode::kMatmul:
-      return std::max<uint64_t>({insn.as<isa::MatmulArgs>().m, R, C}) + L;
+      // Its vectors, its preload (PRELOAD_ROWS weight rows a cycle) and at
+      // most WEIGHT_BANKS - 1 weight sets entering the cells (R + C - 1
+      // diagonals each) at once (ISA 8).
+      return std::max<uint64_t>({insn.as<isa::MatmulArgs>().m, CeilDiv(R, isa::kPreloadRows),
+                                 CeilDiv(R + C - 2, isa::kWeightBanks - 1)}) +
+             L;
     case isa::Opcode::kPostproc:
       return 3;
     default:

@@ -19,7 +19,8 @@ uint64_t ComputeCycles(const isa::Instruction& insn, const CoreConfig& core);
 // Issue interval O of a COMPUTE-unit instruction: the cycles from its accept
 // until the core may accept the next instruction (arch/issue.h has the other
 // rules). O = T except for MATMUL, whose drain (R + C - 1 + L cycles) may
-// overlap what follows: O = max(m, R, C) + L; and POSTPROC, which runs on
+// overlap what follows: O = max(m, ceil(R / PRELOAD_ROWS),
+// ceil((R + C - 2) / (WEIGHT_BANKS - 1))) + L (ISA 8); and POSTPROC, which runs on
 // beside what follows once it has read its parameter vectors: O = 3
 // (docs/ISA.md).
 uint64_t ComputeIssueCycles(const isa::Instruction& insn, const CoreConfig& core);

@@ -24,7 +24,9 @@
 //                systole_softmax (sm_rd_i, sm_addr_i)
 //   LOAD_WEIGHTS PBUF: row r in r < k
 //   MATMUL       PBUF (pre_run_i: it performs the pending PRELOAD_WEIGHTS
-//                pre_i): shadow row r in r < k
+//                pre_i): shadow rows P*j .. P*j + P-1 (those < k; P =
+//                PRELOAD_ROWS) in cycle j, one read of pbuf_rows_o rows of
+//                len bytes, pbuf_stride_o apart
 // Port A's 2-D pattern: addr(i) = base + (i / inner_count) * outer_stride +
 // (i % inner_count) * inner_stride; the pools walk their kh x kw window in each
 // pixel. pool_first_o / pool_last_o flag the first / last tap of a window, for
@@ -70,6 +72,8 @@ module systole_agen
   output logic        pbuf_req_o,
   output logic [31:0] pbuf_addr_o,
   output logic [15:0] pbuf_len_o,
+  output logic [2:0]  pbuf_rows_o,    // rows of len bytes (row g into bus bytes g*Cols ..);
+  output logic [31:0] pbuf_stride_o,  // 1: len contiguous bytes (up to 4*Cols)
   // ACC read port
   output logic        acc_re_o,
   output logic [31:0] acc_raddr_o,
@@ -249,21 +253,30 @@ module systole_agen
   assign pool_last_o   = pool_last;
 
   // ---- PBUF port ------------------------------------------------------------------
-  logic [31:0] p_ptr_q, p_ptr_d, p_ptr, p_step;
+  logic [31:0] p_ptr_q, p_ptr_d, p_ptr, p_step, p_stride, p_left;
   logic        p_req;
   logic [15:0] p_len;
+  logic [2:0]  p_rows;
   always_comb begin
-    p_req  = 1'b0;
-    p_len  = '0;
-    p_step = '0;
-    p_ptr  = p_ptr_q;
+    p_req    = 1'b0;
+    p_len    = '0;
+    p_step   = '0;
+    p_ptr    = p_ptr_q;
+    p_rows   = 3'd1;
+    p_stride = '0;
+    p_left   = '0;
     unique case (1'b1)
       cls_i.lw: begin
         p_req = cnt_i < 32'(f_lw.k); p_len = f_lw.n; p_step = f_lw.w_stride;
         if (!busy_i) p_ptr = f_lw.pbuf_addr;
       end
       cls_i.mm: if (pre_run_i) begin
-        p_req = cnt_i < 32'(pre_i.k); p_len = pre_i.n; p_step = pre_i.w_stride;
+        p_left   = 32'(pre_i.k) - cnt_i * 32'(PreloadRows);  // rows from P*cnt on
+        p_req    = cnt_i * 32'(PreloadRows) < 32'(pre_i.k);
+        p_len    = pre_i.n;
+        p_rows   = p_left < 32'(PreloadRows) ? 3'(p_left) : 3'(PreloadRows);
+        p_stride = pre_i.w_stride;
+        p_step   = pre_i.w_stride * 32'(PreloadRows);
         if (!busy_i) p_ptr = pre_i.pbuf_addr;
       end
       cls_i.pp: begin
@@ -296,6 +309,8 @@ module systole_agen
   assign pbuf_req_o  = p_req;
   assign pbuf_addr_o = p_ptr;
   assign pbuf_len_o  = p_len;
+  assign pbuf_rows_o   = p_rows;
+  assign pbuf_stride_o = p_stride;
 
   // ---- ACC read port ---------------------------------------------------------------
   logic [31:0] acc_rd_q, acc_rd_d, acc_rd;

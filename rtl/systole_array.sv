@@ -6,19 +6,22 @@
 // (one per cycle), in 32-bit wrapping arithmetic.
 //
 //   * Weights per vector: every vector is multiplied by the weight set W
-//     that was active when it was presented, even while later vectors use a
-//     newer set (pipelined MATMULs, docs/rtl.md "Weight banks"). The sets
-//     live in three banks: cur (W of the vectors presented from t_new on),
-//     prev (from t_prev on), pp (older vectors; also the shadow set's bank
-//     while a preload is pending).
+//     that was active when it was presented, even while later vectors use
+//     newer sets (pipelined MATMULs, docs/rtl.md "Weight banks"). A set
+//     reaches the cells as a wave, one diagonal per enabled cycle, just
+//     ahead of its first vector; the sets whose waves still move live in
+//     WeightBanks banks (ISA 8: WEIGHT_BANKS), one of which holds the shadow
+//     set S.
 //   * lw_i (LOAD_WEIGHTS' accept; only while no vector is in flight): the
-//     following w_we_i rows, W[w_row_i][*] <= w_i, go into a bank that does
-//     not hold S, which every later vector uses.
-//   * Shadow weights: s_we_i writes row w_row_i of S (bank sb); take_i makes
-//     W = S for the vectors presented after its cycle (cur <= sb; a no-op if
-//     W already is S). pre_i (in a take's cycle or alone): S moves to the
-//     bank no in-flight vector uses (pp), where the following s_we_i rows go.
-//     S is never read by a cell until it is taken.
+//     following w_we_i rows, W[w_row_i][*] <= w_i, go into the cells at once
+//     (no wave, no bank; S keeps its bank).
+//   * Shadow weights: s_we_i writes the PreloadRows rows s_row_i + g of S
+//     (g < PreloadRows, those below Rows; bank sb); take_i makes W = S for
+//     the vectors presented after its cycle (a wave from sb; a no-op if W
+//     already is S). pre_i (in a take's cycle or alone): S moves to a bank
+//     no moving wave reads, where the following s_we_i rows go. The issue
+//     interval (ISA 8) keeps one free: at most WeightBanks - 1 waves move at
+//     once. S is never read by a cell until it is taken.
 //   * Input: act_i is an UNSKEWED vector; the array skews it internally (row r
 //     is delayed r cycles) and feeds row r from the left; activations flow
 //     right, int32 partial sums flow down.
@@ -47,18 +50,23 @@
 module systole_array #(
   parameter int unsigned Rows = 16,  // K: input depth (activations per vector)
   parameter int unsigned Cols = 16,  // N: output channels
+  parameter int unsigned PreloadRows = 4,  // shadow rows per s_we_i (ISA PRELOAD_ROWS)
+  parameter int unsigned WeightBanks = 9,  // weight sets held at once (ISA WEIGHT_BANKS)
   localparam int unsigned RowIdxW = Rows > 1 ? $clog2(Rows) : 1,
   localparam int unsigned Latency = Rows + Cols - 1
 ) (
   input  logic                       clk_i,
   input  logic                       rst_ni,
   input  logic                       en_i,
-  // weight load port
+  // weight load port (LOAD_WEIGHTS: one row into the cells)
   input  logic                       w_we_i,
   input  logic [RowIdxW-1:0]         w_row_i,
   input  logic [Cols-1:0][8:0]       w_i,  // 9-bit signed: int8, or UINT8 - w_zp
   input  logic                       lw_i,
+  // shadow port (the preload a MATMUL performs: PreloadRows rows of S)
   input  logic                       s_we_i,
+  input  logic [RowIdxW-1:0]         s_row_i,
+  input  logic [PreloadRows-1:0][Cols-1:0][8:0] s_i,
   input  logic                       take_i,
   input  logic                       pre_i,
   // activation stream
@@ -75,6 +83,12 @@ module systole_array #(
   if (Cols < 2 || Cols > 256) begin : gen_bad_cols
     $error("systole_array: Cols=%0d out of range [2, 256]", Cols);
   end
+  if (WeightBanks < 3 || WeightBanks > 16) begin : gen_bad_banks
+    $error("systole_array: WeightBanks=%0d out of range [3, 16]", WeightBanks);
+  end
+  if (PreloadRows < 1 || PreloadRows > Rows) begin : gen_bad_preload
+    $error("systole_array: PreloadRows=%0d out of range [1, Rows]", PreloadRows);
+  end
 
   // The weight banks hold the 9-bit weights sign-extended to 16 bits (they
   // are read only by the weight waves below). The operands the cells
@@ -83,7 +97,12 @@ module systole_array #(
   // sign-extended values is the signed product, so the multiply-add needs no
   // sign extension per cell, which cost a simulator more than the larger
   // footprint (docs/rtl.md, "Simulation speed", sixth round).
-  logic [15:0] w_q   [3][Rows][Cols];  // the weight banks
+  localparam int unsigned NB = WeightBanks;
+  localparam int unsigned BankW = $clog2(NB);
+  // Wave slots: the waves of up to NB - 1 taken sets, and the reset wave.
+  localparam int unsigned NW = NB + 1;
+  localparam int unsigned SlotW = $clog2(NW);
+  logic [15:0] w_q   [NB][Rows][Cols];  // the weight banks
   // The datapath keeps the systolic array's cycle behaviour, stored the way
   // a simulator (and a register-file implementation) handles best
   // (docs/rtl.md, "Simulation speed"): cell (r, c) in cycle t multiplies
@@ -106,61 +125,85 @@ module systole_array #(
   logic [Latency-1:0] valid_q;
   // Enabled-cycle count (the time of a vector = the count of the cycle it is
   // presented in; cell (r, c) in enabled cycle P works on the vector of time
-  // P - r - c) and the bank state: cur, prev, pp distinct (0..2); sb = S's
-  // bank (cur, or pp while a preload is pending; never prev).
-  logic [63:0] ecnt_q, t_new_q, t_prev_q, t_new_d, t_prev_d;
-  logic [1:0]  cur_q, prev_q, pp_q, sb_q, cur_d, prev_d, pp_d, sb_d;
+  // P - r - c) and the waves: slot j (valid wv_q[j]) copies diagonal
+  // P - wt_q[j] of bank wb_q[j] into the cells in enabled cycle P, for
+  // diagonals 0 .. Latency-1: wt_q is the time of the set's first vector.
+  // sb = S's bank; s_act: W is S (a take is a no-op).
+  logic [63:0]       ecnt_q;
+  logic [63:0]       wt_q [NW];
+  logic [BankW-1:0]  wb_q [NW];
+  logic [NW-1:0]     wv_q, wv_d, wv_run;
+  logic [SlotW-1:0]  wp_q, wp_d;
+  logic [BankW-1:0]  sb_q, sb_d;
+  logic              s_act_q, s_act_d, take_new, bank_ok;
   assign ring_ptr = ecnt_q[RingW-1:0];
 
   // ---- weights ----------------------------------------------------------------
   always_comb begin
-    cur_d = cur_q; prev_d = prev_q; pp_d = pp_q; sb_d = sb_q;
-    t_new_d = t_new_q; t_prev_d = t_prev_q;
-    if (take_i && sb_q != cur_q) begin
-      cur_d    = sb_q;
-      prev_d   = cur_q;
-      pp_d     = 2'd3 - sb_q - cur_q;
-      t_prev_d = t_new_q;
-      t_new_d  = ecnt_q + (en_i ? 64'd1 : 64'd0);
+    logic [NB-1:0] in_use;
+    wp_d = wp_q; sb_d = sb_q; s_act_d = s_act_q;
+    // A wave ends with the cycle that copies its last diagonal.
+    for (int unsigned j = 0; j < NW; j++)
+      wv_run[j] = wv_q[j] && !(en_i && ecnt_q - wt_q[j] >= 64'(Latency) - 64'd1);
+    wv_d = wv_run;
+    take_new = take_i && !s_act_q;
+    if (take_new) begin
+      wv_d[wp_q] = 1'b1;
+      wp_d       = wp_q == SlotW'(NW - 1) ? '0 : wp_q + SlotW'(1);
+      s_act_d    = 1'b1;
     end
-    if (pre_i) sb_d = pp_d;
-    if (lw_i) begin  // no vector in flight: every bank but S's is free
-      cur_d    = sb_q != cur_q ? cur_q : prev_q;
-      pp_d     = sb_q;
-      prev_d   = 2'd3 - cur_d - sb_q;
-      t_new_d  = ecnt_q;
-      t_prev_d = ecnt_q;
+    // pre: S moves to the lowest bank that neither a moving wave nor S reads.
+    in_use = '0;
+    in_use[sb_q] = 1'b1;
+    for (int unsigned j = 0; j < NW; j++)
+      if (wv_run[j]) in_use[wb_q[j]] = 1'b1;
+    bank_ok = 1'b0;
+    if (pre_i) begin
+      s_act_d = 1'b0;
+      for (int b = int'(NB) - 1; b >= 0; b--)
+        if (!in_use[b]) begin
+          sb_d    = BankW'(b);
+          bank_ok = 1'b1;
+        end
+    end
+    if (lw_i) begin  // no vector in flight: no wave is needed; W is the loaded set
+      wv_d    = '0;
+      s_act_d = 1'b0;
     end
   end
 
   // verilator tracing_off
   always_ff @(posedge clk_i or negedge rst_ni) begin
-    logic [15:0] w_row [Cols];
+    logic [15:0] s_rows [PreloadRows][Cols];
     if (!rst_ni) begin
-      w_q      <= '{default: '{default: '{default: '0}}};
-      valid_q  <= '0;
-      ecnt_q   <= '0;
-      t_new_q  <= '0;
-      t_prev_q <= '0;
-      cur_q    <= 2'd0;
-      prev_q   <= 2'd1;
-      pp_q     <= 2'd2;
-      sb_q     <= 2'd0;
+      w_q     <= '{default: '{default: '{default: '0}}};
+      valid_q <= '0;
+      ecnt_q  <= '0;
+      // The reset wave: W = S = bank 0 = zeros, entering from time 0.
+      wt_q    <= '{default: '0};
+      wb_q    <= '{default: '0};
+      wv_q    <= NW'(1);
+      wp_q    <= SlotW'(1);
+      sb_q    <= '0;
+      s_act_q <= 1'b1;
     end else begin
-      // The written row, sign-extended, formed only in a cycle that writes
-      // (as a combinational block it followed w_i in both evaluations of
+      // The written rows, sign-extended, formed only in a cycle that writes
+      // (as a combinational block it followed s_i in both evaluations of
       // every clock; docs/rtl.md, "Simulation speed").
-      if (w_we_i || s_we_i) begin
-        for (int unsigned c = 0; c < Cols; c++) w_row[c] = 16'($signed(w_i[c]));
-        if (w_we_i) w_q[cur_q][w_row_i] <= w_row;
-        if (s_we_i) w_q[sb_q][w_row_i] <= w_row;
+      if (s_we_i) begin
+        for (int unsigned g = 0; g < PreloadRows; g++)
+          for (int unsigned c = 0; c < Cols; c++) s_rows[g][c] = 16'($signed(s_i[g][c]));
+        for (int unsigned g = 0; g < PreloadRows; g++)
+          if (32'(s_row_i) + 32'(g) < 32'(Rows)) w_q[sb_q][32'(s_row_i) + 32'(g)] <= s_rows[g];
       end
-      cur_q    <= cur_d;
-      prev_q   <= prev_d;
-      pp_q     <= pp_d;
-      sb_q     <= sb_d;
-      t_new_q  <= t_new_d;
-      t_prev_q <= t_prev_d;
+      if (take_new) begin
+        wt_q[wp_q] <= ecnt_q + (en_i ? 64'd1 : 64'd0);
+        wb_q[wp_q] <= sb_q;
+      end
+      wv_q    <= wv_d;
+      wp_q    <= wp_d;
+      sb_q    <= sb_d;
+      s_act_q <= s_act_d;
       if (en_i) begin
         valid_q <= {valid_q[Latency-2:0], act_valid_i};
         ecnt_q  <= ecnt_q + 64'd1;
@@ -168,18 +211,6 @@ module systole_array #(
     end
   end
   // verilator tracing_on
-
-  // Per cycle: the cells on diagonals d = r + c < a1 work on vectors of time
-  // >= t_new (bank cur), those on d < a2 on vectors of time >= t_prev (cur
-  // or prev); the rest on older ones (pp). t_new <= P + 1 always.
-  logic [31:0] a1, a2;
-  always_comb begin
-    logic [63:0] d1, d2;
-    d1 = ecnt_q + 64'd1 - t_new_q;
-    d2 = ecnt_q + 64'd1 - t_prev_q;
-    a1 = d1 > 64'(Latency) ? 32'(Latency) : 32'(d1);
-    a2 = d2 > 64'(Latency) ? 32'(Latency) : 32'(d2);
-  end
 
   // ---- cells, skew and deskew -------------------------------------------------
   // hist and acc are the block's own registers: written with blocking
@@ -196,41 +227,32 @@ module systole_array #(
     logic [31:0] hist [Rows][RingN];  // inputs, sign-extended to 32 bits
     logic [31:0] acc  [RingN][Cols];
     // Each cell's active weight (the weight register of a systolic array's
-    // cell): the weight of the bank its vector uses. A take or a load starts
-    // a wave at diagonal 0 (cell (r, c) is on diagonal r + c) that copies
-    // the new set into the cells it passes, one diagonal per enabled cycle,
-    // in the cycle the first vector of that set reaches the diagonal: the
-    // cells on diagonals d < a1 work on vectors of cur, the diagonal a1 - 1
-    // joined this cycle. The wave of the set before it (prev, on diagonals
-    // [a1, a2)) goes on at diagonal a2 - 1 where a take interrupted it.
-    // Cells beyond a2 keep what they hold, the pp set's weights (or, with
-    // no vector of pp in flight, weights nobody uses). A loaded row is
-    // written to its cells directly (below).
+    // cell): the weight of the set its vector uses. A set's wave copies it
+    // into the cells one diagonal (cell (r, c) is on diagonal r + c) per
+    // enabled cycle, in the cycle the set's first vector reaches the
+    // diagonal; waves of later sets follow behind it, so the cells between
+    // two waves hold the older set. A loaded row is written to its cells
+    // directly (below).
     logic [31:0] wa   [Rows][Cols];
     logic [15:0] p;  // ring index arithmetic in 16 bits, truncated to RingW bits
-    // The diagonals of the two waves and the bank indices. 64-bit on
+    // A wave's diagonal, its first and last row and its bank. 64-bit on
     // purpose: the Verilated model keeps block variables as members, and a
     // 64-bit member cannot alias the 16- and 32-bit arrays the loops store,
     // so the C++ compiler keeps these in registers (docs/rtl.md, "Weight banks").
-    longint unsigned d1, d2, bc, bp;
+    longint unsigned d, r0, r1, bk;
     if (en_i) begin
-      p   = 16'(ring_ptr);
-      bc  = 64'(cur_q);
-      bp  = 64'(prev_q);
-      a_bank_idx: assert (bc < 64'd3 && bp < 64'd3);
+      p = 16'(ring_ptr);
       for (int unsigned r = 0; r < Rows; r++) hist[r][RingW'(p)] = act_valid_i ? 32'($signed(act_i[r])) : 32'd0;
-      // The waves: prev's first (a diagonal both would write is cur's).
-      if (a2 > a1) begin
-        d2 = 64'(a2) - 64'd1;
-        for (int unsigned r = 0; r < Rows; r++)
-          if (d2 >= 64'(r) && d2 - 64'(r) < 64'(Cols))
-            wa[r][ColIdxW'(d2 - 64'(r))] = 32'($signed(w_q[2'(bp)][r][ColIdxW'(d2 - 64'(r))]));
-      end
-      if (a1 != 32'd0) begin
-        d1 = 64'(a1) - 64'd1;
-        for (int unsigned r = 0; r < Rows; r++)
-          if (d1 >= 64'(r) && d1 - 64'(r) < 64'(Cols))
-            wa[r][ColIdxW'(d1 - 64'(r))] = 32'($signed(w_q[2'(bc)][r][ColIdxW'(d1 - 64'(r))]));
+      for (int unsigned j = 0; j < NW; j++) begin
+        if (wv_q[j]) begin
+          d  = ecnt_q - wt_q[j];
+          bk = 64'(wb_q[j]);
+          a_wave_bank: assert (bk < 64'(NB) && d < 64'(Latency));
+          r0 = d >= 64'(Cols) ? d - 64'(Cols) + 64'd1 : 64'd0;
+          r1 = d < 64'(Rows) - 64'd1 ? d : 64'(Rows) - 64'd1;
+          for (longint unsigned r = r0; r <= r1; r++)
+            wa[RowIdxW'(r)][ColIdxW'(d - r)] = 32'($signed(w_q[BankW'(bk)][RowIdxW'(r)][ColIdxW'(d - r)]));
+        end
       end
       for (int unsigned c = 0; c < Cols; c++)
         acc[RingW'(p)][c] = hist[0][RingW'(p - 16'(c))] * wa[0][c];
@@ -245,9 +267,9 @@ module systole_array #(
         psum_o[c] <= acc[RingW'(p) - RingW'(Rows - 1 + Cols - 1 - c)][c];
       end
     end
-    // A row written into the active set (LOAD_WEIGHTS: no vector in flight,
-    // every later one uses it) goes to the row's cells at once, whatever the
-    // waves; enabled or not, after the waves of this cycle.
+    // A row written by LOAD_WEIGHTS (no vector in flight, every later one
+    // uses it) goes to the row's cells at once; enabled or not, after the
+    // waves of this cycle.
     if (w_we_i)
       for (int unsigned c = 0; c < Cols; c++) wa[w_row_i][c] = 32'($signed(w_i[c]));
   end
@@ -256,12 +278,11 @@ module systole_array #(
   assign psum_valid_o = valid_q[Latency-1];
   assign psum_next_o  = valid_q[Latency-2];
 
-  // The banks stay a permutation; S is never in prev's bank (a take would
-  // then lose the weights of vectors in flight); a LOAD_WEIGHTS only on an
-  // empty pipeline; no two weight writes to one bank row in a cycle.
-  a_banks:   assert property (@(posedge clk_i) cur_q != prev_q && cur_q != pp_q && prev_q != pp_q
-                              && cur_q <= 2'd2 && prev_q <= 2'd2 && pp_q <= 2'd2);
-  a_sb:      assert property (@(posedge clk_i) sb_q != prev_q);
-  a_lw_idle: assert property (@(posedge clk_i) lw_i |-> valid_q == '0 && !act_valid_i);
-  a_we_once: assert property (@(posedge clk_i) !(w_we_i && s_we_i));
+  // A pre always finds a free bank (the issue interval keeps at most
+  // WeightBanks - 1 waves moving); a take never reuses a moving wave's slot;
+  // a LOAD_WEIGHTS only on an empty pipeline; one weight write a cycle.
+  a_bank_free: assert property (@(posedge clk_i) pre_i |-> bank_ok);
+  a_slot_free: assert property (@(posedge clk_i) take_new |-> !wv_run[wp_q]);
+  a_lw_idle:   assert property (@(posedge clk_i) lw_i |-> valid_q == '0 && !act_valid_i);
+  a_we_once:   assert property (@(posedge clk_i) !(w_we_i && s_we_i));
 endmodule

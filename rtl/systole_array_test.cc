@@ -1,9 +1,10 @@
 // Unit test of rtl/systole_array.sv: random weights, a random stream of input
 // vectors with gaps, results compared with a C++ int32 matrix product, and the
 // exact latency (Rows + Cols - 1 cycles) checked; and weights per vector: a
-// continuous stream while takes switch W every max(R, C) + 2 cycles and
-// preloads rewrite S behind them (the weight banks), each vector checked
-// against the weights active when it was presented.
+// continuous stream while takes switch W as often as the ISA 8 issue interval
+// allows and preloads rewrite S behind them, PRELOAD_ROWS rows a cycle (the
+// weight banks), each vector checked against the weights active when it was
+// presented.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -14,9 +15,11 @@
 
 #include "Vsystole_array_5x12.h"
 #include "Vsystole_array_8x8.h"
+#include "Vsystole_array_8x8_b3.h"
 #include "common/xorshift32.h"
 #include "rtl/sim/rtl_test_util.h"
 #include "rtl/sim/vl_bits.h"
+#include "schema/isa/isa_generated.h"
 
 namespace systole::rtl {
 namespace {
@@ -41,6 +44,10 @@ void RunRandomStream(int rows, int cols, uint32_t seed) {
       for (auto& v : w) v = (rng.Next() & 1) ? -255 : 255;
     }
     m->act_valid_i = 0;
+    Tick(m.get());  // the last result (shown now) leaves the pipeline
+    m->lw_i = 1;    // LOAD_WEIGHTS' accept (nothing in flight), its rows after it
+    Tick(m.get());
+    m->lw_i = 0;
     for (int r = 0; r < rows; ++r) {
       m->w_we_i = 1;
       m->w_row_i = r;
@@ -96,20 +103,28 @@ void RunRandomStream(int rows, int cols, uint32_t seed) {
 }
 
 // The pipelined-MATMUL schedule on the bare array: LOAD_WEIGHTS (lw_i, rows)
-// W0, a preload of W1 (pre_i alone, s_we rows); then one vector every cycle
-// while take_i + pre_i come every G = max(R, C) + 2 cycles (>= C + L and
-// >= R + L, as the ISA's issue interval guarantees): take k makes W = W_k for
-// the vectors presented after its cycle and starts the preload of W_{k+1},
-// whose rows are written in the cycles after it, while vectors of W_{k-1}
-// are still in the array. Every result must use its own vector's weights.
+// W0, a preload of W1 (pre_i alone, s_we groups of PRELOAD_ROWS rows); then
+// one vector every cycle while take_i + pre_i come every G cycles, the ISA 8
+// issue interval at m <= G - L: max(ceil(R/P), ceil((R+C-2)/(WEIGHT_BANKS-1)))
+// + L. Take k makes W = W_k for the vectors presented after its cycle and
+// starts the preload of W_{k+1}, whose groups are written in the cycles after
+// it, while vectors of up to WEIGHT_BANKS - 1 earlier sets are still in the
+// array (their waves still moving). 16 sets: the wave slots and the banks are
+// reused several times. Every result must use its own vector's weights.
+// (`banks`: the model's WeightBanks; the 8x8 model with 3 banks uses every
+// bank at the bound.)
 template <typename Model>
-void RunWeightSwitches(int rows, int cols, uint32_t seed) {
+void RunWeightSwitches(int rows, int cols, uint32_t seed, int banks = isa::kWeightBanks) {
+  constexpr int kP = 4;  // the array's PreloadRows default (ISA 8)
+  static_assert(kP == isa::kPreloadRows);
+  const int kBanks = banks;
   Xorshift32 rng(seed);
   VerilatedContext ctx;
   auto m = std::make_unique<Model>(&ctx);
   Reset(m.get());
   m->en_i = 1;
-  const int latency = rows + cols - 1, gap = std::max(rows, cols) + 2, kSets = 6;
+  const int latency = rows + cols - 1, groups = (rows + kP - 1) / kP, kSets = 16;
+  const int gap = std::max(groups, (rows + cols - 2 + kBanks - 2) / (kBanks - 1)) + 1;
   std::vector<std::vector<int16_t>> w(kSets, std::vector<int16_t>(rows * cols));
   for (auto& set : w)
     for (auto& v : set) v = int16_t(int(rng.Next() % 511) - 255);
@@ -117,10 +132,21 @@ void RunWeightSwitches(int rows, int cols, uint32_t seed) {
     m->w_row_i = r;
     for (int c = 0; c < cols; ++c) SetBits(m->w_i, 9 * c, 9, static_cast<uint32_t>(w[set][r * cols + c]) & 0x1FF);
   };
-  // Cycle plan: lw at 0, W0 rows 1..R; pre at R+1, W1 rows R+2..2R+1; the
-  // stream from 2R+2; take k (k = 1..kSets-1) at t_k = 2R+2 + 3 + (k-1)*gap
-  // with a preload of W_{k+1} (rows t_k+1+r) while k+1 < kSets.
-  const int start = 2 * rows + 2;
+  // Shadow group j: rows kP*j + g on bus row g (rows past R: garbage the array must drop).
+  auto drive_group = [&](int set, int j) {
+    m->s_row_i = kP * j;
+    for (int g = 0; g < kP; ++g) {
+      const int r = kP * j + g;
+      for (int c = 0; c < cols; ++c)
+        SetBits(m->s_i, 9 * (g * cols + c), 9,
+                r < rows ? static_cast<uint32_t>(w[set][r * cols + c]) & 0x1FF : rng.Next() & 0x1FF);
+    }
+  };
+  // Cycle plan: lw at 0, W0 rows 1..R; pre at R+1, W1 groups R+2 ..
+  // R+1+groups; the stream from `start`; take k (k = 1..kSets-1) at t_k =
+  // start + 3 + (k-1)*gap with a preload of W_{k+1} (groups t_k+1+j) while
+  // k+1 < kSets.
+  const int start = rows + 2 + groups;
   std::vector<int> take_at(kSets);
   for (int k = 1; k < kSets; ++k) take_at[k] = start + 3 + (k - 1) * gap;
   const int stream_end = take_at[kSets - 1] + gap;
@@ -135,18 +161,18 @@ void RunWeightSwitches(int rows, int cols, uint32_t seed) {
     m->lw_i = t == 0;
     m->w_we_i = t >= 1 && t <= rows;
     m->pre_i = t == rows + 1;
-    m->s_we_i = t >= rows + 2 && t <= 2 * rows + 1;
+    m->s_we_i = t >= rows + 2 && t <= rows + 1 + groups;
     m->take_i = 0;
     if (m->w_we_i) drive_row(0, t - 1);
-    if (m->s_we_i) drive_row(1, t - rows - 2);
+    if (m->s_we_i) drive_group(1, t - rows - 2);
     for (int k = 1; k < kSets; ++k) {
       if (t == take_at[k]) {
         m->take_i = 1;
         m->pre_i = k + 1 < kSets;
       }
-      if (k + 1 < kSets && t > take_at[k] && t <= take_at[k] + rows) {
+      if (k + 1 < kSets && t > take_at[k] && t <= take_at[k] + groups) {
         m->s_we_i = 1;
-        drive_row(k + 1, t - take_at[k] - 1);
+        drive_group(k + 1, t - take_at[k] - 1);
       }
     }
     const bool send = t >= start && t < stream_end;
@@ -172,7 +198,7 @@ void RunWeightSwitches(int rows, int cols, uint32_t seed) {
       ASSERT_EQ(pending.front().due, cycle) << "latency mismatch";
       for (int c = 0; c < cols; ++c)
         ASSERT_EQ(static_cast<int32_t>(GetBits(m->psum_o, 32 * c, 32)), pending.front().y[c])
-            << "vector " << received << " column " << c;
+            << "vector " << received << " column " << c << " (gap " << gap << ")";
       pending.pop_front();
       ++received;
     }
@@ -187,6 +213,10 @@ TEST(SystoleArray, WeightsPerVector8x8) {
 
 TEST(SystoleArray, WeightsPerVector5x12) {
   RunWeightSwitches<Vsystole_array_5x12>(5, 12, TestSeed("SystoleArray.WeightsPerVector5x12", 5));
+}
+
+TEST(SystoleArray, WeightsPerVector8x8ThreeBanks) {
+  RunWeightSwitches<Vsystole_array_8x8_b3>(8, 8, TestSeed("SystoleArray.WeightsPerVector8x8ThreeBanks", 6), 3);
 }
 
 TEST(SystoleArray, Random8x8) {

@@ -6,7 +6,7 @@
 // insn_ready_o. The instruction is busy in cycles t .. t+T-1 (cycle 0 = the
 // accept cycle) and pulses done_o in cycle t+T-1 (PRELOAD_WEIGHTS: no done).
 // The front end is free again (issue_ready_o) in t+O, O = the issue interval
-// (= T, except MATMUL: max(m, R, C) + L, its drain overlaps what follows);
+// (= T, except MATMUL: max(m, ceil(R/PRELOAD_ROWS), ceil((R+C-2)/(WEIGHT_BANKS-1))) + L (ISA 8), its drain overlaps what follows);
 // drained_o: nothing in flight. insn_ready_o = issue_ready_o && (insn_i is a
 // MATMUL or PRELOAD_WEIGHTS, or drained_o): only those two may start while
 // MATMULs drain. Dones come in program order, at most one per cycle.
@@ -78,10 +78,13 @@ module systole_core
   output logic [PostprocRows-1:0][31:0]          abuf_p_addr_o,
   output logic [15:0]                            abuf_p_len_o,
   output logic [PostprocRows-1:0][Cols-1:0][7:0] abuf_p_wdata_o,
-  // PBUF read port (4*C bytes)
+  // PBUF read port (4*C bytes; pbuf_rows_o > 1: that many rows of len bytes,
+  // pbuf_stride_o apart, row g into bytes g*C ..)
   output logic                    pbuf_req_o,
   output logic [31:0]             pbuf_addr_o,
   output logic [15:0]             pbuf_len_o,
+  output logic [2:0]              pbuf_rows_o,
+  output logic [31:0]             pbuf_stride_o,
   input  logic [4*Cols-1:0][7:0]  pbuf_rdata_i,
   // ACC read port (C x int32, row addressed)
   output logic                    acc_re_o,
@@ -122,6 +125,9 @@ module systole_core
   end
   if (Cols < 2 || Cols > MaxDim) begin : gen_bad_cols
     $error("systole_core: Cols=%0d out of range [2, %0d]", Cols, MaxDim);
+  end
+  if (PreloadRows < 1 || PreloadRows > 4) begin : gen_bad_preload_rows
+    $error("systole_core: PRELOAD_ROWS = %0d does not fit the 4*C-byte PBUF port", PreloadRows);
   end
   if (MemReadLatency != 1) begin : gen_bad_mem_latency
     $error("systole_core: built for MEM_READ_LATENCY = 1, ISA says %0d", MemReadLatency);
@@ -182,7 +188,7 @@ module systole_core
     .sm_rd_i (sm_rd), .sm_addr_i (sm_addr),
     .abuf_a_req_o, .abuf_a_addr_o, .abuf_a_len_o,
     .abuf_b_req_o, .abuf_b_addr_o, .abuf_b_len_o,
-    .pbuf_req_o, .pbuf_addr_o, .pbuf_len_o,
+    .pbuf_req_o, .pbuf_addr_o, .pbuf_len_o, .pbuf_rows_o, .pbuf_stride_o,
     .acc_re_o (agen_acc_re), .acc_raddr_o (agen_acc_raddr),
     .accp_re_o, .accp_raddr_o, .accp_rows_o,
     .pool_first_o (pool_first), .pool_last_o (pool_last)
@@ -195,7 +201,7 @@ module systole_core
     .clk_i, .rst_ni,
     .busy_i (busy), .active_i (active), .insn_i (insn), .cnt_i (cnt), .cls_i (cls),
     .pre_i (pre), .pre_run_i (pre_run),
-    .w_i (pbuf_rdata_i[Cols-1:0]), .act_i (abuf_a_rdata_i[Rows-1:0]), .drain_i (!mm_empty),
+    .w_i (pbuf_rdata_i[PreloadRows*Cols-1:0]), .act_i (abuf_a_rdata_i[Rows-1:0]), .drain_i (!mm_empty),
     .psum_valid_o (psum_valid), .psum_next_o (psum_next), .psum_o (psum)
   );
 

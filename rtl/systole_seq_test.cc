@@ -1,7 +1,8 @@
 // Block test of rtl/systole_seq.sv (8x8): for random instructions of every
 // COMPUTE opcode, the handshake (insn_ready_o low from the accept for the
 // issue interval O; done_o exactly once, in cycle T-1 = O-1, except MATMUL:
-// no done from the sequencer, its front end free after O = max(m, R, C) + L)
+// no done from the sequencer, its front end free after O = max(m, ceil(R/4),
+// ceil((R+C-2)/8)) + L, ISA 8)
 // with T and O checked against the C++ cycle model (arch/cycle_model.cc; the
 // RTL's come from compute_issue_last_cycle(), generated from the "issue" /
 // "cycles" formulas of schema/isa/isa.json), the drain rule (with the MATMUL
@@ -202,8 +203,10 @@ TEST_F(SeqTest, OnlyMatmulAndPreloadOverlapTheDrain) {
   Tick(m_.get());
   m_->insn_valid_i = 0;
   EXPECT_EQ(m_->issue_ready_o, 1);
-  // A MATMUL is accepted while the drain goes on: busy for max(m, R, C) + L.
-  EXPECT_EQ(RunInsn(Insn(isa::MatmulArgs{3, 8, false, 0, 0, 3, 8, 0})), uint64_t(kUnitRows + 1));
+  // A MATMUL is accepted while the drain goes on: busy for max(m, ceil(R/4),
+  // ceil((R+C-2)/8)) + L (ISA 8): m = 3 on 8x8 gives 3 + 1.
+  static_assert(kUnitRows == 8 && kUnitCols == 8 && isa::kPreloadRows == 4 && isa::kWeightBanks == 9);
+  EXPECT_EQ(RunInsn(Insn(isa::MatmulArgs{3, 8, false, 0, 0, 3, 8, 0})), uint64_t{3 + 1});
   m_->drained_i = 1;
   m_->clk_i = 0;
   m_->eval();

@@ -256,12 +256,15 @@ module systole_wb
   assign abuf_p_len_o = f_pp.n;
 
   // ---- MATMUL tracker ----------------------------------------------------------
-  localparam int unsigned TrkN = 4;
+  // Up to WEIGHT_BANKS MATMULs drain at once (the issue interval keeps at
+  // most WEIGHT_BANKS - 1 weight sets entering the cells; a MATMUL is in
+  // flight for at most its issue interval + R + C - 1 cycles); 16 entries.
+  localparam int unsigned TrkN = 16;
   logic [31:0] trk_addr_q [TrkN];
   logic [15:0] trk_m_q    [TrkN];
   logic        trk_acc_q  [TrkN];
-  logic [1:0]  trk_head_q, trk_rd_q, trk_tail_q;   // write entry, read entry, next free
-  logic [2:0]  trk_cnt_q;
+  logic [3:0]  trk_head_q, trk_rd_q, trk_tail_q;   // write entry, read entry, next free
+  logic [4:0]  trk_cnt_q;
   logic [15:0] trk_wi_q, trk_ri_q;                 // row of the write / read cursor
   logic        trk_push, trk_pop, trk_rnext;
   assign trk_push  = accept_i && cls_i.mm;
@@ -283,30 +286,30 @@ module systole_wb
         trk_addr_q[trk_tail_q] <= f_mm.acc_addr;
         trk_m_q[trk_tail_q]    <= f_mm.m;
         trk_acc_q[trk_tail_q]  <= f_mm.accumulate[0];
-        trk_tail_q             <= trk_tail_q + 2'd1;
+        trk_tail_q             <= trk_tail_q + 4'd1;
       end
-      trk_cnt_q <= trk_cnt_q + (trk_push ? 3'd1 : 3'd0) - (trk_pop ? 3'd1 : 3'd0);
+      trk_cnt_q <= trk_cnt_q + (trk_push ? 5'd1 : 5'd0) - (trk_pop ? 5'd1 : 5'd0);
       if (psum_valid_i) begin
         trk_wi_q <= trk_pop ? 16'd0 : trk_wi_q + 16'd1;
-        if (trk_pop) trk_head_q <= trk_head_q + 2'd1;
+        if (trk_pop) trk_head_q <= trk_head_q + 4'd1;
       end
       if (psum_next_i) begin
         trk_ri_q <= trk_rnext ? 16'd0 : trk_ri_q + 16'd1;
-        if (trk_rnext) trk_rd_q <= trk_rd_q + 2'd1;
+        if (trk_rnext) trk_rd_q <= trk_rd_q + 4'd1;
       end
     end
   end
   assign mm_re_o    = psum_next_i && trk_acc_q[trk_rd_q];
   assign mm_raddr_o = trk_addr_q[trk_rd_q] + 32'(trk_ri_q);
   assign mm_done_o  = trk_pop;
-  assign mm_empty_o = trk_cnt_q == 3'd0;
+  assign mm_empty_o = trk_cnt_q == 5'd0;
   // Entry j is in flight iff it lies within cnt entries of the head (an entry
   // pops in its MATMUL's done cycle, so it is in flight through that cycle).
   // verilator tracing_off
   always_comb begin
     mm_hit_o = 1'b0;
     for (int j = 0; j < TrkN; j++) begin
-      if (3'(2'(j) - trk_head_q) < trk_cnt_q && 64'(trk_addr_q[j]) < q_hi_i &&
+      if (5'(4'(j) - trk_head_q) < trk_cnt_q && 64'(trk_addr_q[j]) < q_hi_i &&
           q_lo_i < 64'(trk_addr_q[j]) + 64'(trk_m_q[j]))
         mm_hit_o = 1'b1;
     end
@@ -344,10 +347,10 @@ module systole_wb
                                  abuf_we_o && (ab_cls_i.elt || ab_cls_i.lut || ab_cls_i.fill)
                                  |-> abuf_wlen_o <= 16'(Cols));
   a_acc_active: assert property (@(posedge clk_i) acc_we |-> active_i);
-  a_mm_psum:    assert property (@(posedge clk_i) psum_valid_i |-> !acc_we && trk_cnt_q != 3'd0);
-  a_mm_next:    assert property (@(posedge clk_i) psum_next_i |-> trk_cnt_q != 3'd0);
-  a_trk_full:   assert property (@(posedge clk_i) trk_push |-> trk_cnt_q < 3'(TrkN)
-                                 || (trk_pop && trk_cnt_q == 3'(TrkN)));
+  a_mm_psum:    assert property (@(posedge clk_i) psum_valid_i |-> !acc_we && trk_cnt_q != 5'd0);
+  a_mm_next:    assert property (@(posedge clk_i) psum_next_i |-> trk_cnt_q != 5'd0);
+  a_trk_full:   assert property (@(posedge clk_i) trk_push |-> trk_cnt_q < 5'(TrkN)
+                                 || (trk_pop && trk_cnt_q == 5'(TrkN)));
 
   logic unused_ok;
   assign unused_ok = ^{f_mm, f_pp, f_vm, f_el, f_lut, f_fill, f_pool, f_sm, cls_i, ab_cls_i.lw,

@@ -126,7 +126,8 @@ TEST_P(CoreConformanceTest, RandomProgramsBitExactAndCycleIdentical) {
   // Convolutions at a larger scale: runs of back-to-back MATMULs (a
   // PRELOAD_WEIGHTS between each, take_shadow, accumulating into the same
   // ACC rows) with m = OH * OW both below and above R + C, where the issue
-  // interval is max(m, R, C) + L and up to three MATMULs drain at once.
+  // interval is max(m, ceil(R/4), ceil((R+C-2)/8)) + L (ISA 8) and up to
+  // WEIGHT_BANKS MATMULs drain at once.
   Xorshift32 conv_rng(testing::TestSeed("CoreConformanceTest.Conv", 35 + std::get<1>(GetParam())));
   const int n = std::get<1>(GetParam());
   for (int i = 0; i < 6; ++i) {
@@ -171,7 +172,8 @@ CoreRun ClockThroughCore(ComputeCore& cc, const std::vector<isa::Instruction>& p
 // MATMULs where the weights change at every one (LOAD_WEIGHTS, then a
 // PRELOAD_WEIGHTS ahead of each MATMUL, taken by the next with take_shadow),
 // some accumulating into the rows the previous one wrote, m small (1..5, the
-// issue interval is then max(R, C) + L) and large (> R + C). Each
+// issue interval is then that of the preload and the weight banks, ISA 8),
+// including a burst of 15 MATMULs of m = 1, and large (> R + C). Each
 // instruction is presented in the first cycle Ready(next) allows; the accept
 // cycles must follow the contract (t, t + O, ...; a LOAD_WEIGHTS waits for
 // the drain) and the done pulses come at accept + T - 1 (none for
@@ -247,6 +249,14 @@ TEST_P(CoreConformanceTest, PipelinedMatmulsKeepTheirOwnWeights) {
   preload(6, R, C);
   matmul(2 * big, R, true, false, 400);   // take again: a no-op (W = S = W5); performs preload 6
   matmul(3, R, true, false, 800);     // W6
+  // A FULLY_CONNECTED-like burst (ISA 8): 14 MATMULs of m = 1, each taking
+  // the set preloaded by the one before, one issue interval apart: as many
+  // weight sets in flight as the banks allow, the banks and wave slots reused.
+  for (int j = 0; j < 14; ++j) {
+    preload(1 + (j % 6), j % 3 == 2 ? R - 3 : R, C);
+    matmul(1, R, true, j % 4 == 3, 900 + j - (j % 4 == 3 ? 1 : 0));
+  }
+  matmul(1, R, true, false, 950);     // takes the last preload
   load(7);                            // serial: waits for the drain
   matmul(2, R, false, true, 800);     // W7
   ASSERT_TRUE(pb.status().ok()) << pb.status().ToString();
@@ -268,11 +278,14 @@ TEST_P(CoreConformanceTest, PipelinedMatmulsKeepTheirOwnWeights) {
   EXPECT_EQ(accept, want_accept);
   EXPECT_EQ(dones, want_done);
   // The MATMUL run really overlaps: a MATMUL after a MATMUL (or after the
-  // PRELOAD_WEIGHTS that follows one) starts max(m, R, C) + L after it.
+  // PRELOAD_WEIGHTS that follows one) starts max(m, ceil(R / PRELOAD_ROWS),
+  // ceil((R + C - 2) / (WEIGHT_BANKS - 1))) + L after it (ISA 8).
   for (size_t i = 0; i + 1 < prog.size(); ++i) {
     if (prog[i].opcode() != isa::Opcode::kMatmul) continue;
-    const uint64_t o = std::max<uint64_t>({prog[i].as<isa::MatmulArgs>().m, uint64_t(R), uint64_t(C)}) +
-                       isa::kMemReadLatency;
+    const uint64_t o =
+        std::max<uint64_t>({prog[i].as<isa::MatmulArgs>().m, (uint64_t(R) + isa::kPreloadRows - 1) / isa::kPreloadRows,
+                            (uint64_t(R) + C - 2 + isa::kWeightBanks - 2) / (isa::kWeightBanks - 1)}) +
+        isa::kMemReadLatency;
     if (prog[i + 1].opcode() != isa::Opcode::kLoadWeights && i + 1 < accept.size()) {
       EXPECT_EQ(accept[i + 1] - accept[i], o) << "instruction " << i + 1;
     }

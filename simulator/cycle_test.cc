@@ -59,7 +59,7 @@ TEST(CycleTest, GemmTileMatchesClosedForm) {
 // Shadow weights (docs/accelerator.md): a K-split GEMM tile, two weight tiles
 // accumulated into the same rows. Serially, LOAD_WEIGHTS + MATMUL twice costs
 // 2(R + 1) + 2(M + R + C); with PRELOAD_WEIGHTS the second weight load runs
-// inside the first MATMUL (its PBUF rows in that MATMUL's cycles 0..R-1), so
+// inside the first MATMUL (its PBUF rows, four a cycle, in that MATMUL's cycles 0..ceil(R/4)-1), so
 // it costs 1 cycle instead of R + 1, and the MATMULs are unchanged. The same
 // with UINT8 weight tiles (u8 = 1, w_zp: the 9-bit weight path) on both loads.
 TEST(CycleTest, ShadowWeightsHideTheSecondWeightLoad) {
@@ -85,9 +85,10 @@ TEST(CycleTest, ShadowWeightsHideTheSecondWeightLoad) {
     HostMemory host;
     const uint64_t load_weights = s.R + 1, preload = 1;
     const uint64_t matmul = s.R + s.M + (s.C - 1) + 1;  // fill, stream, drain, memory latency
-    // The second MATMUL is accepted max(M, R, C) + 1 cycles after the first
-    // (pipelined issue): its fill runs under the first one's drain.
-    const uint64_t issue = std::max({s.M, s.R, s.C}) + 1;
+    // The second MATMUL is accepted max(M, ceil(R/4), ceil((R+C-2)/8)) + 1
+    // cycles after the first (pipelined issue, ISA 8): its fill runs under
+    // the first one's drain.
+    const uint64_t issue = std::max({s.M, (s.R + 3) / 4, (s.R + s.C - 2 + 7) / 8}) + 1;
     const uint64_t busy = load_weights + preload + issue + matmul;
     EXPECT_EQ(busy + s.R + (matmul - issue), 2 * load_weights + 2 * matmul);  // R + drain saved
     for (bool ff : {true, false}) {

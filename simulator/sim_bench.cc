@@ -106,7 +106,8 @@ BENCHMARK(BM_SystemC)
 // m = n, each taking the weights a PRELOAD_WEIGHTS just before it loaded
 // (take_shadow) and accumulating: back-to-back pipelined issue (ISA 6), a
 // take every n + 1 cycles, so the RTL array always has vectors of two or
-// three weight sets in flight (its split, three-bank inner loop).
+// three weight sets in flight (two or three weight waves moving; ISA 8 allows
+// up to eight).
 void RunComputeBound(benchmark::State& state, int n, const CoreFactory& factory, bool fp32 = false,
                      bool random_data = false, bool fast_forward = false, bool weight_tiles = false) {
   DeviceConfig cfg = DeviceConfig::Small(n);

@@ -134,7 +134,11 @@ class RtlCore final : public sim::ComputeCore {
     sim::CoreRequests req;
     req.abuf_a = {m.abuf_a_req_o != 0, m.abuf_a_addr_o, m.abuf_a_len_o};
     req.abuf_b = {m.abuf_b_req_o != 0, m.abuf_b_addr_o, m.abuf_b_len_o};
-    req.pbuf = {m.pbuf_req_o != 0, m.pbuf_addr_o, m.pbuf_len_o};
+    req.pbuf.req = m.pbuf_req_o != 0;
+    req.pbuf.addr = m.pbuf_addr_o;
+    req.pbuf.len = m.pbuf_len_o;
+    req.pbuf.rows = m.pbuf_rows_o;
+    req.pbuf.stride = m.pbuf_stride_o;
     req.abuf_we = m.abuf_we_o;
     if (req.abuf_we) {
       req.abuf_waddr = m.abuf_waddr_o;
