@@ -7,14 +7,30 @@
 namespace systole::sim {
 namespace {
 
-TEST(CorePortsTest, ReadFirstZeroFillAndRangeErrors) {
+// The memories of a 4x8 core: ABUF and PBUF hold the low byte of their
+// addresses, ACC two rows of zeros.
+struct Memories {
+  Memories(size_t abuf_bytes, size_t pbuf_bytes) : abuf(abuf_bytes), pbuf(pbuf_bytes), acc(2 * 8) {
+    for (size_t i = 0; i < abuf.size(); ++i) abuf[i] = static_cast<uint8_t>(i);
+    for (size_t i = 0; i < pbuf.size(); ++i) pbuf[i] = static_cast<uint8_t>(i);
+    d.Resize(c);
+  }
+  CoreMemories view() {
+    return {abuf.data(), uint32_t(abuf.size()), pbuf.data(), uint32_t(pbuf.size()), acc.data(), 2};
+  }
   const CoreConfig c{4, 8};
-  std::vector<uint8_t> abuf(64), pbuf(64);
-  std::vector<int32_t> acc(2 * 8);
-  for (int i = 0; i < 64; ++i) abuf[i] = static_cast<uint8_t>(i);
-  CoreMemories m{abuf.data(), 64, pbuf.data(), 64, acc.data(), 2};
-  CoreReadData d;
-  d.Resize(c);
+  std::vector<uint8_t> abuf, pbuf;
+  std::vector<int32_t> acc;
+  CoreReadData d;  // the read data of the last ServiceCorePorts
+};
+
+TEST(CorePortsTest, ReadFirstZeroFillAndRangeErrors) {
+  Memories mem(64, 64);
+  const CoreConfig& c = mem.c;
+  std::vector<uint8_t>& abuf = mem.abuf;
+  std::vector<int32_t>& acc = mem.acc;
+  CoreReadData& d = mem.d;
+  const CoreMemories m = mem.view();
   CoreRequests r;
   r.abuf_a = {true, 10, 3};
   const uint8_t w[8] = {100, 101, 102, 103, 104, 105, 106, 107};
@@ -51,13 +67,10 @@ TEST(CorePortsTest, ReadFirstZeroFillAndRangeErrors) {
 // len bytes, `stride` apart in PBUF, row g into bus bytes g*C ..; bytes past
 // len in each row are 0. A row past PBUF's end is an error.
 TEST(CorePortsTest, PbufStridedRows) {
-  const CoreConfig c{4, 8};
-  std::vector<uint8_t> abuf(64), pbuf(128);
-  std::vector<int32_t> acc(2 * 8);
-  for (int i = 0; i < 128; ++i) pbuf[i] = static_cast<uint8_t>(i);
-  CoreMemories m{abuf.data(), 64, pbuf.data(), 128, acc.data(), 2};
-  CoreReadData d;
-  d.Resize(c);
+  Memories mem(64, 128);
+  const CoreConfig& c = mem.c;
+  CoreReadData& d = mem.d;
+  const CoreMemories m = mem.view();
   std::fill(d.pbuf.begin(), d.pbuf.end(), 0xEE);
   CoreRequests r;
   r.pbuf.req = true;

@@ -398,14 +398,15 @@ Status PartitionCompiler::EmitGemm(int step, Gemm unpacked, OpCode* oc) {
           flush_until(q + 1);
           break;
         }
+      // (advance may emit POSTPROCs into out->compute: no references into it.)
       if (i + 1 < steps.size() && !same(steps[i + 1].w, st.w)) {
         const isa::LoadWeightsArgs& nw = steps[i + 1].w;
-        out->compute.push_back(
-            Instruction{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride, nw.u8, nw.w_zp}});
-        advance(out->compute.back());
+        const Instruction pre{{}, isa::PreloadWeightsArgs{nw.k, nw.n, nw.pbuf_addr, nw.w_stride, nw.u8, nw.w_zp}};
+        out->compute.push_back(pre);
+        advance(pre);
       }
-      out->compute.push_back(Instruction{{}, st.mm});
-      const Instruction& mm = out->compute.back();
+      const Instruction mm{{}, st.mm};
+      out->compute.push_back(mm);
       advance(mm);
       if (st.post_oy0 >= 0) {
         if (regions == 1 || i + 1 == steps.size() || CascadeCutAt(steps[i + 1].oy0)) {

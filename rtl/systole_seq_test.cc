@@ -163,9 +163,14 @@ TEST_F(SeqTest, CyclesMatchTheCycleModel) {
     if (const auto* v = std::get_if<isa::VaddArgs>(&insn.args)) {
       EXPECT_EQ(m_->chunks_o, (v->len + kUnitCols - 1) / kUnitCols);
     }
-    if (const auto* p = std::get_if<isa::MaxpoolArgs>(&insn.args)) EXPECT_EQ(m_->taps_o, p->kh * p->kw);
-    EXPECT_EQ(RunInsn(insn), sim::ComputeIssueCycles(insn, sim::CoreConfig{kUnitRows, kUnitCols}));
-    if (insn.opcode() != isa::Opcode::kMatmul && insn.opcode() != isa::Opcode::kPostproc) EXPECT_EQ(sim::ComputeIssueCycles(insn, sim::CoreConfig{kUnitRows, kUnitCols}), UnitCycles(insn));
+    if (const auto* p = std::get_if<isa::MaxpoolArgs>(&insn.args)) {
+      EXPECT_EQ(m_->taps_o, p->kh * p->kw);
+    }
+    const sim::CoreConfig core{kUnitRows, kUnitCols};
+    EXPECT_EQ(RunInsn(insn), sim::ComputeIssueCycles(insn, core));
+    if (insn.opcode() != isa::Opcode::kMatmul && insn.opcode() != isa::Opcode::kPostproc) {
+      EXPECT_EQ(sim::ComputeIssueCycles(insn, core), UnitCycles(insn));
+    }
   }
 }
 
