@@ -706,6 +706,26 @@ TEST(Compiler, DeepKPacksPixels) {
   EXPECT_EQ(rows, 5u * h * w / 2) << "half the pixels' rows through 5 slices (unpacked: 3 x 32)";
 }
 
+// The GEMM's compute instructions of `insns` (LOAD_WEIGHTS, PRELOAD_WEIGHTS,
+// MATMUL, POSTPROC) alone, in order.
+std::vector<isa::Instruction> GemmInstructions(const std::vector<isa::Instruction>& insns) {
+  std::vector<isa::Instruction> gemm;
+  for (const isa::Instruction& insn : insns) {
+    const isa::Opcode op = insn.opcode();
+    if (op == isa::Opcode::kMatmul || op == isa::Opcode::kPostproc || op == isa::Opcode::kLoadWeights ||
+        op == isa::Opcode::kPreloadWeights)
+      gemm.push_back(insn);
+  }
+  return gemm;
+}
+
+// The cycles of `compute` accepted as early as the core's issue rules allow.
+uint64_t TimelineCycles(const std::vector<isa::Instruction>& compute, const sim::CoreConfig& core) {
+  uint64_t cycles = 0;
+  for (uint64_t c : sim::ComputeTimeline(compute, core)) cycles += c;
+  return cycles;
+}
+
 // A 1x1 convolution with one MATMUL per (row block, Cout tile) group: 32 -> 16
 // at 48x48 packs 2 pixels per accumulator row (1,152 rows, 24 per output row),
 // which one accumulator region (1,365 rows) would hold whole, and then its one
@@ -720,21 +740,14 @@ TEST(Compiler, RowBlocksHidePostprocBehindMatmuls) {
   ASSERT_FALSE(insns.empty());
   StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName("edge");
   ASSERT_TRUE(hw.ok());
-  // The GEMM's compute instructions alone, accepted as early as the issue rules allow.
-  std::vector<isa::Instruction> gemm;
+  const std::vector<isa::Instruction> gemm = GemmInstructions(insns);
   uint64_t rows = 0;
   int postprocs = 0;
-  for (const isa::Instruction& insn : insns) {
-    const isa::Opcode op = insn.opcode();
-    if (op != isa::Opcode::kMatmul && op != isa::Opcode::kPostproc && op != isa::Opcode::kLoadWeights &&
-        op != isa::Opcode::kPreloadWeights)
-      continue;
-    if (op == isa::Opcode::kMatmul) rows += insn.as<isa::MatmulArgs>().m;
-    if (op == isa::Opcode::kPostproc) ++postprocs;
-    gemm.push_back(insn);
+  for (const isa::Instruction& insn : gemm) {
+    if (insn.opcode() == isa::Opcode::kMatmul) rows += insn.as<isa::MatmulArgs>().m;
+    if (insn.opcode() == isa::Opcode::kPostproc) ++postprocs;
   }
-  uint64_t cycles = 0;
-  for (uint64_t c : sim::ComputeTimeline(gemm, hw->core())) cycles += c;
+  const uint64_t cycles = TimelineCycles(gemm, hw->core());
   EXPECT_EQ(rows, uint64_t{h} * w / 2) << "2 pixels per accumulator row, one Cout tile";
   EXPECT_GT(postprocs, 2);
   // Serial, it would be 2 x 1,152 rows plus the latencies; hidden, the
@@ -758,14 +771,11 @@ TEST(Compiler, PostprocWaitsBehindMatmulsForItsSums) {
   ASSERT_FALSE(insns.empty());
   StatusOr<sim::DeviceConfig> hw = sim::DeviceConfig::FromName("edge");
   ASSERT_TRUE(hw.ok());
-  std::vector<isa::Instruction> gemm;
+  const std::vector<isa::Instruction> gemm = GemmInstructions(insns);
   uint64_t issue = 0, last_drain = 0, last_post = 0;
   int postprocs = 0, matmuls = 0;
-  for (const isa::Instruction& insn : insns) {
+  for (const isa::Instruction& insn : gemm) {
     const isa::Opcode op = insn.opcode();
-    if (op != isa::Opcode::kMatmul && op != isa::Opcode::kPostproc && op != isa::Opcode::kLoadWeights &&
-        op != isa::Opcode::kPreloadWeights)
-      continue;
     if (op == isa::Opcode::kMatmul || op == isa::Opcode::kPreloadWeights || op == isa::Opcode::kLoadWeights)
       issue += sim::ComputeIssueCycles(insn, hw->core());
     if (op == isa::Opcode::kMatmul) {
@@ -776,10 +786,8 @@ TEST(Compiler, PostprocWaitsBehindMatmulsForItsSums) {
       ++postprocs;
       last_post = sim::ComputeCycles(insn, hw->core());
     }
-    gemm.push_back(insn);
   }
-  uint64_t cycles = 0;
-  for (uint64_t c : sim::ComputeTimeline(gemm, hw->core())) cycles += c;
+  const uint64_t cycles = TimelineCycles(gemm, hw->core());
   EXPECT_EQ(matmuls, 3 * 5) << "3 K slices (64, 64, 32) x 5 Cout tiles";
   EXPECT_EQ(postprocs, 5);
   // Right after the next group's first MATMUL: 1,384 cycles against 1,188 (ISA 7).
